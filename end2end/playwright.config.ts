@@ -1,0 +1,38 @@
+import { defineConfig } from "@playwright/test";
+
+// The test script starts the real server and passes its address in BASE_URL.
+// Playwright's own browser download cannot work here: Debian's Chromium is used instead.
+const baseURL = process.env.BASE_URL ?? "http://127.0.0.1:3000";
+const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: 2,
+  forbidOnly: true,
+  retries: 0,
+  reporter: "list",
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: chromium,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  projects: [
+    { name: "chromium", use: { javaScriptEnabled: true }, testIgnore: /.*\.nojs\.spec\.ts/ },
+    { name: "no-javascript", use: { javaScriptEnabled: false }, testMatch: /.*\.nojs\.spec\.ts/ },
+  ],
+});

@@ -1,0 +1,29 @@
+import { test as base, expect, type Page } from "@playwright/test";
+
+/** Console errors, page errors and hydration warnings seen during a test: each one fails it. */
+export const test = base.extend<{ problems: string[] }>({
+  problems: [
+    async ({ page }, use) => {
+      const problems: string[] = [];
+      page.on("console", (message) => {
+        const text = message.text();
+        if (message.type() === "error" || /hydrat/i.test(text)) {
+          problems.push(`${message.type()}: ${text}`);
+        }
+      });
+      page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
+      await use(problems);
+      expect(problems, "console errors or hydration warnings").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+
+/** Opens `path` and waits until the WASM client has hydrated the server's HTML. */
+export async function openHydrated(page: Page, path: string) {
+  const response = await page.goto(path);
+  await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
+  return response;
+}

@@ -1,0 +1,10 @@
+import { test, expect } from "@playwright/test";
+
+// Without JavaScript the server-rendered pages must still be complete and navigable.
+test("pages render and links work without JavaScript", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByRole("heading", { level: 1, name: "Dashboard" })).toBeVisible();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Status" }).click();
+  await expect(page).toHaveURL("/status");
+  await expect(page.getByTestId("status-schema")).toContainText("m20261123_000001_initial_schema");
+});

@@ -1,0 +1,68 @@
+import { test, expect, openHydrated } from "./fixtures";
+
+const sections = [
+  ["Dashboard", "/", "Dashboard"],
+  ["Clients", "/clients", "Clients"],
+  ["Pipeline", "/pipeline", "Pipeline"],
+  ["Strategies", "/strategies", "Strategies"],
+  ["Bookings", "/bookings", "Bookings"],
+  ["Chat", "/chat", "Chat"],
+  ["Users", "/users", "Users"],
+  ["Settings", "/settings", "Settings"],
+  ["Status", "/status", "System status"],
+] as const;
+
+test("the shell renders on the server and hydrates", async ({ page }) => {
+  const response = await page.goto("/");
+  expect(response?.status()).toBe(200);
+  // Server-rendered HTML is complete before any WASM runs.
+  await expect(page.getByRole("heading", { level: 1, name: "Dashboard" })).toBeVisible();
+  await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
+  await expect(page).toHaveTitle("Dashboard · CRM");
+  await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
+});
+
+test("the sidebar navigates client-side to every section", async ({ page }) => {
+  await openHydrated(page, "/");
+  // A client-side navigation keeps this marker; a full page load would lose it.
+  await page.evaluate(() => ((window as unknown as { __spa: boolean }).__spa = true));
+  const nav = page.getByRole("navigation", { name: "Main" });
+  for (const [label, path, heading] of sections) {
+    await nav.getByRole("link", { name: label }).click();
+    await expect(page).toHaveURL(path);
+    await expect(page.getByRole("heading", { level: 1, name: heading })).toBeVisible();
+    await expect(nav.getByRole("link", { name: label })).toHaveAttribute("aria-current", "page");
+  }
+  expect(await page.evaluate(() => (window as unknown as { __spa?: boolean }).__spa)).toBe(true);
+});
+
+test("the status page reports the database, Redis and schema", async ({ page }) => {
+  await openHydrated(page, "/status");
+  const expectedDatabase = process.env.E2E_DATABASE_KIND ?? "SQLite";
+  await expect(page.getByTestId("status-database")).toContainText(expectedDatabase);
+  await expect(page.getByTestId("status-database")).toContainText("up");
+  await expect(page.getByTestId("status-schema")).toContainText("m20261123_000001_initial_schema");
+  await expect(page.getByTestId("status-redis")).toContainText(
+    process.env.E2E_REDIS === "on" ? "up" : "not configured",
+  );
+});
+
+test("unknown pages answer 404 with a way back", async ({ page }) => {
+  const response = await openHydrated(page, "/no-such-page");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  await page.getByRole("link", { name: "Go to the dashboard" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Dashboard" })).toBeVisible();
+});
+
+test("health and readiness probes answer", async ({ request }) => {
+  const health = await request.get("/healthz");
+  expect(health.status()).toBe(200);
+  expect(await health.text()).toBe("ok");
+  const ready = await request.get("/readyz");
+  expect(ready.status()).toBe(200);
+  const body = await ready.json();
+  expect(body.ready).toBe(true);
+  expect(body.database).toBe("up");
+  expect(body.redis).toBe(process.env.E2E_REDIS === "on" ? "up" : "not configured");
+});

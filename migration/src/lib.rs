@@ -1,0 +1,18 @@
+//! Every schema change of the CRM, in order. Runs at server start-up and through the `migration` CLI.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_initial_schema;
+
+pub use m20261123_000001_initial_schema::{BOOKING_STATUSES, CLIENT_SEARCH_EXPRESSION, CLIENT_STATUSES, MESSAGE_ROLES};
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_initial_schema::Migration)]
+    }
+}
+
+/// The database the app uses when `DATABASE_URL` is not set: a SQLite file under `data/`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/crm.db?mode=rwc";

@@ -1,0 +1,72 @@
+//! The application shell: document, router, layout and the pages that do not belong to a domain.
+use leptos::prelude::*;
+use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+mod layout;
+mod pages;
+
+pub use layout::Layout;
+pub use pages::NotFound;
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    mark_hydrated();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/crm.css" />
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
+        <Meta name="description" content="A CRM for small sales teams, with AI sales personas." />
+        <Meta name="color-scheme" content="light dark" />
+        <Title formatter=|title: String| if title.is_empty() { "CRM".to_owned() } else { format!("{title} · CRM") } />
+        <Router>
+            <Layout>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=pages::Dashboard />
+                    <Route path=path!("/clients") view=pages::Clients />
+                    <Route path=path!("/pipeline") view=pages::Pipeline />
+                    <Route path=path!("/strategies") view=pages::Strategies />
+                    <Route path=path!("/bookings") view=pages::Bookings />
+                    <Route path=path!("/chat") view=pages::Chat />
+                    <Route path=path!("/users") view=pages::Users />
+                    <Route path=path!("/settings") view=pages::Settings />
+                    <Route path=path!("/status") view=crate::status::page::StatusPage />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}
+
+/// Sets `data-hydrated` on `<html>` once the client has hydrated, so tests (and CSS) can wait for it.
+/// Effects never run during server rendering, so the server's HTML does not carry the marker.
+fn mark_hydrated() {
+    Effect::new(|| {
+        #[cfg(feature = "hydrate")]
+        if let Some(root) = web_sys::window().and_then(|window| window.document()).and_then(|doc| doc.document_element()) {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+}

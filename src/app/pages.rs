@@ -1,0 +1,106 @@
+//! Pages whose domains are not built yet show what will live there, and the 404 page.
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+fn PageHeader(title: &'static str, subtitle: &'static str) -> impl IntoView {
+    view! {
+        <Title text=title />
+        <header class="page-header">
+            <h1>{title}</h1>
+            <p class="muted">{subtitle}</p>
+        </header>
+    }
+}
+
+/// An honest empty state for a section whose feature has not landed yet.
+#[component]
+fn NotBuiltYet(what: &'static str) -> impl IntoView {
+    view! {
+        <section class="card empty-state">
+            <p class="empty-title">{what}</p>
+            <p class="muted">"This section is not available yet."</p>
+        </section>
+    }
+}
+
+#[component]
+pub fn Dashboard() -> impl IntoView {
+    view! {
+        <PageHeader title="Dashboard" subtitle="Your pipeline at a glance." />
+        <NotBuiltYet what="Pipeline metrics and charts will appear here." />
+    }
+}
+
+#[component]
+pub fn Clients() -> impl IntoView {
+    view! {
+        <PageHeader title="Clients" subtitle="Every lead, searchable and sortable." />
+        <NotBuiltYet what="Your clients will be listed here." />
+    }
+}
+
+#[component]
+pub fn Pipeline() -> impl IntoView {
+    view! {
+        <PageHeader title="Pipeline" subtitle="Move leads from first contact to won." />
+        <NotBuiltYet what="The pipeline board will appear here." />
+    }
+}
+
+#[component]
+pub fn Strategies() -> impl IntoView {
+    view! {
+        <PageHeader title="Strategies" subtitle="The AI sales personas that talk to your leads." />
+        <NotBuiltYet what="Your strategies will be listed here." />
+    }
+}
+
+#[component]
+pub fn Bookings() -> impl IntoView {
+    view! {
+        <PageHeader title="Bookings" subtitle="Appointments booked with your leads." />
+        <NotBuiltYet what="Your bookings will be listed here." />
+    }
+}
+
+#[component]
+pub fn Chat() -> impl IntoView {
+    view! {
+        <PageHeader title="Chat" subtitle="Conversations between your leads and their AI persona." />
+        <NotBuiltYet what="Conversations will appear here." />
+    }
+}
+
+#[component]
+pub fn Users() -> impl IntoView {
+    view! {
+        <PageHeader title="Users" subtitle="Who can sign in, and what they may do." />
+        <NotBuiltYet what="The team's accounts will be listed here." />
+    }
+}
+
+#[component]
+pub fn Settings() -> impl IntoView {
+    view! {
+        <PageHeader title="Settings" subtitle="Your profile, working hours and integrations." />
+        <NotBuiltYet what="Your settings will appear here." />
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Page not found" />
+        <section class="card empty-state not-found">
+            <p class="big-code" aria-hidden="true">"404"</p>
+            <h1>"Page not found"</h1>
+            <p class="muted">"The page you asked for does not exist or has moved."</p>
+            <a class="button" href="/">"Go to the dashboard"</a>
+        </section>
+    }
+}

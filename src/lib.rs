@@ -1,0 +1,17 @@
+//! The CRM: one crate compiled twice, as an axum server (`ssr`) and as a WASM client (`hydrate`).
+#![recursion_limit = "256"]
+
+pub mod app;
+pub mod shared;
+pub mod status;
+pub mod users;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

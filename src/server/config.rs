@@ -1,0 +1,262 @@
+//! Configuration from the environment (and an optional `.env`). Every bad value is reported as one
+//! clear line naming the variable; `main` prints it and exits with code 1.
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use thiserror::Error;
+
+pub const DEFAULT_SQLITE_PATH: &str = "data/crm.db";
+pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+fn bad(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { variable, problem: problem.into() }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `path` is the file (or `:memory:`), `url` the full sqlx URL.
+    Sqlite { path: String, url: String },
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let raw = raw.trim();
+        let (scheme, _) = raw
+            .split_once(':')
+            .ok_or_else(|| bad("DATABASE_URL", "not a URL (expected sqlite://PATH or postgres://USER@HOST/DB)"))?;
+        match scheme {
+            "sqlite" => {
+                let rest = raw.trim_start_matches("sqlite:").trim_start_matches("//");
+                let path = rest.split('?').next().unwrap_or_default().to_owned();
+                if path.is_empty() {
+                    return Err(bad("DATABASE_URL", "the sqlite URL names no file (expected sqlite://data/crm.db)"));
+                }
+                let url = if rest.contains("mode=") {
+                    format!("sqlite://{rest}")
+                } else if rest.contains('?') {
+                    format!("sqlite://{rest}&mode=rwc")
+                } else {
+                    format!("sqlite://{rest}?mode=rwc")
+                };
+                Ok(DatabaseUrl::Sqlite { path, url })
+            }
+            "postgres" | "postgresql" => {
+                let parsed = url::Url::parse(raw)
+                    .map_err(|error| bad("DATABASE_URL", format!("not a valid PostgreSQL URL: {error}")))?;
+                if parsed.host_str().unwrap_or_default().is_empty() {
+                    return Err(bad("DATABASE_URL", "the PostgreSQL URL names no host"));
+                }
+                Ok(DatabaseUrl::Postgres(raw.to_owned()))
+            }
+            other => Err(bad(
+                "DATABASE_URL",
+                format!("unknown scheme '{other}' (expected sqlite:// or postgres://)"),
+            )),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            DatabaseUrl::Sqlite { url, .. } => url,
+            DatabaseUrl::Postgres(url) => url,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite { .. } => "SQLite",
+            DatabaseUrl::Postgres(_) => "PostgreSQL",
+        }
+    }
+}
+
+/// The URL without its password, for logs.
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact_url(self.as_str()))
+    }
+}
+
+/// Replaces the password of a URL with `***`, so that URLs can be logged.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminBootstrap {
+    pub email: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for AdminBootstrap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminBootstrap").field("email", &self.email).field("password", &"***").finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key this instance writes, so that several apps (or test runs) share one server.
+    pub redis_prefix: String,
+    pub site_addr: SocketAddr,
+    pub site_root: PathBuf,
+    pub admin: Option<AdminBootstrap>,
+    /// How long in-flight requests may take to finish after SIGTERM/Ctrl-C.
+    pub shutdown_grace: Duration,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests can supply their own environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
+
+        let database_url = match get("DATABASE_URL") {
+            Some(raw) => DatabaseUrl::parse(&raw)?,
+            None => DatabaseUrl::parse(&format!("sqlite://{DEFAULT_SQLITE_PATH}"))?,
+        };
+
+        let redis_url = match get("REDIS_URL") {
+            None => None,
+            Some(raw) => {
+                let parsed = url::Url::parse(&raw)
+                    .map_err(|error| bad("REDIS_URL", format!("not a valid URL: {error}")))?;
+                if !matches!(parsed.scheme(), "redis" | "rediss") {
+                    return Err(bad(
+                        "REDIS_URL",
+                        format!("unknown scheme '{}' (expected redis:// or rediss://)", parsed.scheme()),
+                    ));
+                }
+                if parsed.host_str().unwrap_or_default().is_empty() {
+                    return Err(bad("REDIS_URL", "the URL names no host"));
+                }
+                Some(raw)
+            }
+        };
+
+        let redis_prefix = get("REDIS_KEY_PREFIX").unwrap_or_else(|| "crm:".to_owned());
+
+        let site_addr_raw = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_SITE_ADDR.to_owned());
+        let site_addr = site_addr_raw.parse::<SocketAddr>().map_err(|_| {
+            bad("LEPTOS_SITE_ADDR", format!("'{site_addr_raw}' is not an address like 127.0.0.1:3000"))
+        })?;
+
+        let site_root = PathBuf::from(get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()));
+
+        let admin = match (get("CRM_ADMIN_EMAIL"), lookup("CRM_ADMIN_PASSWORD").filter(|p| !p.is_empty())) {
+            (None, None) => None,
+            (Some(_), None) => return Err(bad("CRM_ADMIN_PASSWORD", "must be set when CRM_ADMIN_EMAIL is set")),
+            (None, Some(_)) => return Err(bad("CRM_ADMIN_EMAIL", "must be set when CRM_ADMIN_PASSWORD is set")),
+            (Some(email), Some(password)) => {
+                if !looks_like_email(&email) {
+                    return Err(bad("CRM_ADMIN_EMAIL", format!("'{email}' is not an email address")));
+                }
+                if password.chars().count() < 8 {
+                    return Err(bad("CRM_ADMIN_PASSWORD", "must be at least 8 characters long"));
+                }
+                Some(AdminBootstrap { email: email.to_lowercase(), password })
+            }
+        };
+
+        let shutdown_grace = match get("CRM_SHUTDOWN_GRACE_SECS") {
+            None => Duration::from_secs(10),
+            Some(raw) => Duration::from_secs(
+                raw.parse::<u64>()
+                    .map_err(|_| bad("CRM_SHUTDOWN_GRACE_SECS", format!("'{raw}' is not a whole number of seconds")))?,
+            ),
+        };
+
+        Ok(Config { database_url, redis_url, redis_prefix, site_addr, site_root, admin, shutdown_grace })
+    }
+}
+
+fn looks_like_email(value: &str) -> bool {
+    match value.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+                && !value.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults_to_embedded_sqlite_and_local_address() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.database_url.kind(), "SQLite");
+        assert_eq!(config.database_url.as_str(), "sqlite://data/crm.db?mode=rwc");
+        assert_eq!(config.redis_url, None);
+        assert_eq!(config.site_addr.to_string(), "127.0.0.1:3000");
+        assert!(config.admin.is_none());
+    }
+
+    #[test]
+    fn postgres_urls_are_accepted_with_both_schemes() {
+        for url in ["postgres://u@localhost/crm", "postgresql://u:p@db:5432/crm"] {
+            assert_eq!(config(&[("DATABASE_URL", url)]).unwrap().database_url.kind(), "PostgreSQL");
+        }
+    }
+
+    #[test]
+    fn unknown_database_scheme_names_the_variable() {
+        let error = config(&[("DATABASE_URL", "mysql://localhost/crm")]).unwrap_err();
+        assert_eq!(error.variable, "DATABASE_URL");
+        assert!(error.to_string().contains("unknown scheme 'mysql'"), "{error}");
+    }
+
+    #[test]
+    fn bad_redis_and_address_values_name_their_variable() {
+        assert_eq!(config(&[("REDIS_URL", "http://x")]).unwrap_err().variable, "REDIS_URL");
+        assert_eq!(config(&[("REDIS_URL", "not a url")]).unwrap_err().variable, "REDIS_URL");
+        assert_eq!(config(&[("LEPTOS_SITE_ADDR", "localhost")]).unwrap_err().variable, "LEPTOS_SITE_ADDR");
+    }
+
+    #[test]
+    fn admin_bootstrap_needs_both_values_and_a_real_password() {
+        assert_eq!(config(&[("CRM_ADMIN_EMAIL", "a@b.co")]).unwrap_err().variable, "CRM_ADMIN_PASSWORD");
+        assert_eq!(
+            config(&[("CRM_ADMIN_EMAIL", "a@b.co"), ("CRM_ADMIN_PASSWORD", "short")]).unwrap_err().variable,
+            "CRM_ADMIN_PASSWORD"
+        );
+        let admin = config(&[("CRM_ADMIN_EMAIL", "Boss@Example.com"), ("CRM_ADMIN_PASSWORD", "long enough")])
+            .unwrap()
+            .admin
+            .unwrap();
+        assert_eq!(admin.email, "boss@example.com");
+        assert!(!format!("{admin:?}").contains("long enough"), "the password never reaches logs");
+    }
+
+    #[test]
+    fn passwords_in_urls_are_redacted_for_logs() {
+        let url = DatabaseUrl::parse("postgres://crm:secret@db/crm").unwrap();
+        assert!(!format!("{url:?}").contains("secret"));
+    }
+}

@@ -1,0 +1,75 @@
+//! The database pool: SQLite (embedded default) or PostgreSQL, chosen by `DATABASE_URL`.
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, Statement,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
+
+use super::config::DatabaseUrl;
+
+/// Fail fast when the database is unreachable instead of queueing requests for 30 s.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.as_str());
+    options
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .sqlx_logging(false);
+    match url {
+        DatabaseUrl::Sqlite { path, .. } => {
+            if let Some(parent) = std::path::Path::new(path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|error| DbErr::Custom(format!("cannot create {}: {error}", parent.display())))?;
+                }
+            }
+            options
+                .max_connections(8)
+                .min_connections(1)
+                .map_sqlx_sqlite_opts(|opts| {
+                    opts.create_if_missing(true)
+                        .journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Normal)
+                        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                        .foreign_keys(true)
+                });
+        }
+        DatabaseUrl::Postgres(_) => {
+            options.max_connections(20).min_connections(1);
+        }
+    }
+    Database::connect(options).await
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// The name of the newest applied migration, or `None` on an empty database.
+pub async fn schema_version(db: &DatabaseConnection) -> Result<Option<String>, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT version FROM seaql_migrations ORDER BY version DESC LIMIT 1",
+        ))
+        .await?;
+    row.map(|row| row.try_get::<String>("", "version")).transpose()
+}
+
+/// A cheap round trip, for readiness checks.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_string(db.get_database_backend(), "SELECT 1")).await.map(|_| ())
+}
+
+pub fn backend_name(db: &DatabaseConnection) -> &'static str {
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => "PostgreSQL",
+        DatabaseBackend::Sqlite => "SQLite",
+        _ => "other",
+    }
+}

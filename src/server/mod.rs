@@ -1,0 +1,11 @@
+//! Server-only code: configuration, state, persistence, infrastructure, router.
+pub mod config;
+pub mod db;
+pub mod health;
+pub mod infra;
+pub mod redis;
+pub mod router;
+pub mod sessions;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

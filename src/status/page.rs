@@ -1,0 +1,57 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{
+    api::system_status,
+    model::{ServiceState, StatusReport, format_uptime},
+};
+
+#[component]
+pub fn StatusPage() -> impl IntoView {
+    let status = Resource::new(|| (), |_| system_status());
+    view! {
+        <Title text="Status" />
+        <header class="page-header">
+            <h1>"System status"</h1>
+            <p class="muted">"What this server runs on, and whether its services answer."</p>
+        </header>
+        <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading status…"</div> }>
+            {move || Suspend::new(async move {
+                match status.await {
+                    Ok(status) => view! { <StatusTable status /> }.into_any(),
+                    Err(error) => view! { <p class="card error-panel" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn StatusTable(status: StatusReport) -> impl IntoView {
+    let badge = |state: &ServiceState| {
+        let class = match state {
+            ServiceState::Up => "badge badge-ok",
+            ServiceState::Down => "badge badge-danger",
+            ServiceState::Embedded => "badge badge-neutral",
+        };
+        view! { <span class=class>{state.label()}</span> }
+    };
+    view! {
+        <section class="card">
+            <dl class="facts" data-testid="status">
+                <dt>"Version"</dt>
+                <dd data-testid="status-version">{status.version.clone()}</dd>
+                <dt>"Uptime"</dt>
+                <dd>{format_uptime(status.uptime_secs)}</dd>
+                <dt>"Database"</dt>
+                <dd data-testid="status-database">{status.database_kind.clone()} " " {badge(&status.database)}</dd>
+                <dt>"Redis"</dt>
+                <dd data-testid="status-redis">{badge(&status.redis)}</dd>
+                <dt>"Schema version"</dt>
+                <dd data-testid="status-schema">
+                    {status.schema_version.clone().unwrap_or_else(|| "none".to_owned())}
+                </dd>
+            </dl>
+        </section>
+    }
+}

@@ -1,0 +1,165 @@
+//! Migrations run up, down and up again on SQLite and PostgreSQL, and both schemas enforce the
+//! same rules: the same indexes, foreign-key actions, CHECK and UNIQUE constraints.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{BACKENDS, Backend, TestDb};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
+
+const TABLES: &[&str] =
+    &["users", "strategies", "clients", "messages", "bookings", "webhook_events", "jobs", "audit_log", "sessions"];
+
+async fn table_names(db: &DatabaseConnection) -> BTreeSet<String> {
+    let sql = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'seaql_migrations'"
+        }
+        _ => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'seaql_migrations'",
+    };
+    rows(db, sql).await
+}
+
+async fn index_names(db: &DatabaseConnection) -> BTreeSet<String> {
+    let sql = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            "SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%_pkey' AND tablename <> 'seaql_migrations'"
+        }
+        _ => "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%' AND tbl_name <> 'seaql_migrations'",
+    };
+    rows(db, sql).await
+}
+
+async fn rows(db: &DatabaseConnection, sql: &str) -> BTreeSet<String> {
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.try_get::<String>("", "name").unwrap())
+        .collect()
+}
+
+async fn exec(db: &DatabaseConnection, sql: &str) -> Result<(), sea_orm::DbErr> {
+    db.execute_raw(Statement::from_string(db.get_database_backend(), sql)).await.map(|_| ())
+}
+
+async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
+    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+#[tokio::test]
+async fn migrations_go_up_down_and_up_again_on_both_databases() {
+    for backend in BACKENDS {
+        let test_db = TestDb::empty(backend).await;
+        let db = &test_db.conn;
+
+        Migrator::up(db, None).await.unwrap();
+        let expected: BTreeSet<String> = TABLES.iter().map(|t| t.to_string()).collect();
+        assert_eq!(table_names(db).await, expected, "{backend:?}: tables after up");
+        assert!(Migrator::get_pending_migrations(db).await.unwrap().is_empty());
+
+        Migrator::down(db, None).await.unwrap();
+        assert!(table_names(db).await.is_empty(), "{backend:?}: down leaves no table behind");
+
+        Migrator::up(db, None).await.unwrap();
+        assert_eq!(table_names(db).await, expected, "{backend:?}: tables after up again");
+        test_db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn both_databases_have_the_same_indexes() {
+    let sqlite = TestDb::migrated(Backend::Sqlite).await;
+    let postgres = TestDb::migrated(Backend::Postgres).await;
+    let sqlite_indexes = index_names(&sqlite.conn).await;
+    let mut postgres_indexes = index_names(&postgres.conn).await;
+    assert!(postgres_indexes.remove("clients_search_trgm_idx"), "PostgreSQL has the trigram search index");
+    assert_eq!(sqlite_indexes, postgres_indexes);
+    for required in [
+        "users_email_key",
+        "clients_owner_external_id_key",
+        "clients_owner_name_idx",
+        "clients_created_idx",
+        "messages_client_created_idx",
+        "bookings_owner_starts_idx",
+        "webhook_events_source_external_key",
+    ] {
+        assert!(sqlite_indexes.contains(required), "missing index {required}");
+    }
+    sqlite.cleanup().await;
+    postgres.cleanup().await;
+}
+
+/// Inserts one user with a strategy, a client, a message and a booking; returns nothing, ids are 1.
+async fn seed_minimal(db: &DatabaseConnection) {
+    exec(db, "INSERT INTO users (id, email, name, password_hash, role) VALUES (1, 'a@example.com', 'A', 'x', 'admin'), (2, 'b@example.com', 'B', 'x', 'user')").await.unwrap();
+    exec(db, "INSERT INTO strategies (id, owner_id, name) VALUES (1, 1, 'Friendly'), (2, 2, 'Direct')").await.unwrap();
+    exec(db, "INSERT INTO clients (id, owner_id, strategy_id, name, external_id) VALUES (1, 1, 1, 'Lead', 'ghl-1'), (2, 2, 2, 'Other', 'ghl-1')").await.unwrap();
+    exec(db, "INSERT INTO messages (client_id, role, body) VALUES (1, 'client', 'hello')").await.unwrap();
+    exec(db, "INSERT INTO bookings (owner_id, client_id, starts_at, ends_at) VALUES (1, 1, '2026-01-01 10:00:00+00', '2026-01-01 10:30:00+00')").await.unwrap();
+}
+
+#[tokio::test]
+async fn constraints_behave_the_same_on_both_databases() {
+    for backend in BACKENDS {
+        let test_db = TestDb::migrated(backend).await;
+        let db = &test_db.conn;
+        seed_minimal(db).await;
+
+        // UNIQUE: email; external id per owner (the same id under another owner is fine, see seed).
+        assert!(exec(db, "INSERT INTO users (email, name, password_hash) VALUES ('a@example.com', 'Dup', 'x')").await.is_err(), "{backend:?}: duplicate email");
+        assert!(exec(db, "INSERT INTO clients (owner_id, strategy_id, name, external_id) VALUES (1, 1, 'Dup', 'ghl-1')").await.is_err(), "{backend:?}: duplicate external id per owner");
+
+        // CHECK constraints.
+        assert!(exec(db, "INSERT INTO users (email, name, password_hash, role) VALUES ('c@example.com', 'C', 'x', 'root')").await.is_err(), "{backend:?}: role");
+        assert!(exec(db, "UPDATE clients SET status = 'maybe' WHERE id = 1").await.is_err(), "{backend:?}: client status");
+        assert!(exec(db, "UPDATE strategies SET creativity = 11 WHERE id = 1").await.is_err(), "{backend:?}: creativity");
+        assert!(exec(db, "UPDATE strategies SET reply_delay_min = 10, reply_delay_max = 5 WHERE id = 1").await.is_err(), "{backend:?}: reply delay order");
+        assert!(exec(db, "INSERT INTO messages (client_id, role, body) VALUES (1, 'robot', 'x')").await.is_err(), "{backend:?}: message role");
+        assert!(exec(db, "INSERT INTO bookings (owner_id, starts_at, ends_at) VALUES (1, '2026-01-01 10:00:00+00', '2026-01-01 09:00:00+00')").await.is_err(), "{backend:?}: booking ends before it starts");
+
+        // Foreign keys: a strategy in use cannot be deleted; a missing owner is refused.
+        assert!(exec(db, "DELETE FROM strategies WHERE id = 1").await.is_err(), "{backend:?}: strategy in use");
+        assert!(exec(db, "INSERT INTO clients (owner_id, strategy_id, name) VALUES (99, 1, 'Orphan')").await.is_err(), "{backend:?}: unknown owner");
+
+        // Deleting a client removes its messages and detaches its bookings.
+        exec(db, "DELETE FROM clients WHERE id = 1").await.unwrap();
+        assert_eq!(count(db, "SELECT COUNT(*) FROM messages").await, 0, "{backend:?}: messages cascade");
+        assert_eq!(count(db, "SELECT COUNT(*) FROM bookings WHERE client_id IS NULL").await, 1, "{backend:?}: booking kept, detached");
+
+        // Deleting a user removes everything they own.
+        exec(db, "DELETE FROM users WHERE id = 1").await.unwrap();
+        assert_eq!(count(db, "SELECT COUNT(*) FROM strategies WHERE owner_id = 1").await, 0, "{backend:?}: strategies cascade");
+        assert_eq!(count(db, "SELECT COUNT(*) FROM bookings").await, 0, "{backend:?}: bookings cascade");
+        assert_eq!(count(db, "SELECT COUNT(*) FROM clients").await, 1, "{backend:?}: the other user's client stays");
+        test_db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn client_search_uses_the_trigram_index_on_postgres() {
+    let test_db = TestDb::migrated(Backend::Postgres).await;
+    let db = &test_db.conn;
+    let plan_sql = format!(
+        "EXPLAIN SELECT id FROM clients WHERE {} LIKE '%acme%'",
+        migration::CLIENT_SEARCH_EXPRESSION
+    );
+    // One transaction, so that SET LOCAL applies to the connection that runs EXPLAIN.
+    let txn = db.begin().await.unwrap();
+    txn.execute_raw(Statement::from_string(txn.get_database_backend(), "SET LOCAL enable_seqscan = off")).await.unwrap();
+    let plan = txn
+        .query_all_raw(Statement::from_string(txn.get_database_backend(), plan_sql))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.try_get_by_index::<String>(0).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    txn.rollback().await.unwrap();
+    assert!(plan.contains("clients_search_trgm_idx"), "plan does not use the trigram index:\n{plan}");
+    test_db.cleanup().await;
+}
