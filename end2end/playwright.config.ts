@@ -1,9 +1,13 @@
+import { existsSync } from "node:fs";
 import { defineConfig } from "@playwright/test";
 
 // The test script starts the real server and passes its address in BASE_URL.
 // Playwright's own browser download cannot work here: Debian's Chromium is used instead.
 const baseURL = process.env.BASE_URL ?? "http://127.0.0.1:3000";
-const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+// The real binary behind Debian's /usr/bin/chromium wrapper (which prints a shell warning).
+const chromium =
+  process.env.CHROMIUM_PATH ??
+  (existsSync("/usr/lib/chromium/chromium") ? "/usr/lib/chromium/chromium" : "/usr/bin/chromium");
 
 export default defineConfig({
   testDir: "./tests",

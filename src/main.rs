@@ -2,11 +2,11 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    if let Err(error) = dotenvy::dotenv() {
-        if !error.not_found() {
-            eprintln!("crm: .env: {error}");
-            return ExitCode::from(1);
-        }
+    if let Err(error) = dotenvy::dotenv()
+        && !error.not_found()
+    {
+        eprintln!("crm: .env: {error}");
+        return ExitCode::from(1);
     }
     // The site's output name is baked in by cargo-leptos; a plain `cargo build` leaves it empty.
     if std::env::var_os("LEPTOS_OUTPUT_NAME").is_none() && option_env!("LEPTOS_OUTPUT_NAME").is_none() {

@@ -149,7 +149,10 @@ async fn serves_on_embedded_sqlite_and_stops_cleanly_on_sigterm() {
 
     let pid = child.id().unwrap().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let status = tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("stops within the grace period").unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("stops within the grace period")
+        .unwrap();
     assert_eq!(status.code(), Some(0), "a clean stop exits 0");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -18,7 +18,9 @@ async fn table_names(db: &DatabaseConnection) -> BTreeSet<String> {
         sea_orm::DatabaseBackend::Postgres => {
             "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'seaql_migrations'"
         }
-        _ => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'seaql_migrations'",
+        _ => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'seaql_migrations'"
+        }
     };
     rows(db, sql).await
 }
@@ -28,7 +30,9 @@ async fn index_names(db: &DatabaseConnection) -> BTreeSet<String> {
         sea_orm::DatabaseBackend::Postgres => {
             "SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%_pkey' AND tablename <> 'seaql_migrations'"
         }
-        _ => "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%' AND tbl_name <> 'seaql_migrations'",
+        _ => {
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%' AND tbl_name <> 'seaql_migrations'"
+        }
     };
     rows(db, sql).await
 }
@@ -111,29 +115,67 @@ async fn constraints_behave_the_same_on_both_databases() {
         seed_minimal(db).await;
 
         // UNIQUE: email; external id per owner (the same id under another owner is fine, see seed).
-        assert!(exec(db, "INSERT INTO users (email, name, password_hash) VALUES ('a@example.com', 'Dup', 'x')").await.is_err(), "{backend:?}: duplicate email");
-        assert!(exec(db, "INSERT INTO clients (owner_id, strategy_id, name, external_id) VALUES (1, 1, 'Dup', 'ghl-1')").await.is_err(), "{backend:?}: duplicate external id per owner");
+        assert!(
+            exec(db, "INSERT INTO users (email, name, password_hash) VALUES ('a@example.com', 'Dup', 'x')")
+                .await
+                .is_err(),
+            "{backend:?}: duplicate email"
+        );
+        assert!(
+            exec(db, "INSERT INTO clients (owner_id, strategy_id, name, external_id) VALUES (1, 1, 'Dup', 'ghl-1')")
+                .await
+                .is_err(),
+            "{backend:?}: duplicate external id per owner"
+        );
 
         // CHECK constraints.
-        assert!(exec(db, "INSERT INTO users (email, name, password_hash, role) VALUES ('c@example.com', 'C', 'x', 'root')").await.is_err(), "{backend:?}: role");
-        assert!(exec(db, "UPDATE clients SET status = 'maybe' WHERE id = 1").await.is_err(), "{backend:?}: client status");
-        assert!(exec(db, "UPDATE strategies SET creativity = 11 WHERE id = 1").await.is_err(), "{backend:?}: creativity");
-        assert!(exec(db, "UPDATE strategies SET reply_delay_min = 10, reply_delay_max = 5 WHERE id = 1").await.is_err(), "{backend:?}: reply delay order");
-        assert!(exec(db, "INSERT INTO messages (client_id, role, body) VALUES (1, 'robot', 'x')").await.is_err(), "{backend:?}: message role");
+        assert!(
+            exec(db, "INSERT INTO users (email, name, password_hash, role) VALUES ('c@example.com', 'C', 'x', 'root')")
+                .await
+                .is_err(),
+            "{backend:?}: role"
+        );
+        assert!(
+            exec(db, "UPDATE clients SET status = 'maybe' WHERE id = 1").await.is_err(),
+            "{backend:?}: client status"
+        );
+        assert!(
+            exec(db, "UPDATE strategies SET creativity = 11 WHERE id = 1").await.is_err(),
+            "{backend:?}: creativity"
+        );
+        assert!(
+            exec(db, "UPDATE strategies SET reply_delay_min = 10, reply_delay_max = 5 WHERE id = 1").await.is_err(),
+            "{backend:?}: reply delay order"
+        );
+        assert!(
+            exec(db, "INSERT INTO messages (client_id, role, body) VALUES (1, 'robot', 'x')").await.is_err(),
+            "{backend:?}: message role"
+        );
         assert!(exec(db, "INSERT INTO bookings (owner_id, starts_at, ends_at) VALUES (1, '2026-01-01 10:00:00+00', '2026-01-01 09:00:00+00')").await.is_err(), "{backend:?}: booking ends before it starts");
 
         // Foreign keys: a strategy in use cannot be deleted; a missing owner is refused.
         assert!(exec(db, "DELETE FROM strategies WHERE id = 1").await.is_err(), "{backend:?}: strategy in use");
-        assert!(exec(db, "INSERT INTO clients (owner_id, strategy_id, name) VALUES (99, 1, 'Orphan')").await.is_err(), "{backend:?}: unknown owner");
+        assert!(
+            exec(db, "INSERT INTO clients (owner_id, strategy_id, name) VALUES (99, 1, 'Orphan')").await.is_err(),
+            "{backend:?}: unknown owner"
+        );
 
         // Deleting a client removes its messages and detaches its bookings.
         exec(db, "DELETE FROM clients WHERE id = 1").await.unwrap();
         assert_eq!(count(db, "SELECT COUNT(*) FROM messages").await, 0, "{backend:?}: messages cascade");
-        assert_eq!(count(db, "SELECT COUNT(*) FROM bookings WHERE client_id IS NULL").await, 1, "{backend:?}: booking kept, detached");
+        assert_eq!(
+            count(db, "SELECT COUNT(*) FROM bookings WHERE client_id IS NULL").await,
+            1,
+            "{backend:?}: booking kept, detached"
+        );
 
         // Deleting a user removes everything they own.
         exec(db, "DELETE FROM users WHERE id = 1").await.unwrap();
-        assert_eq!(count(db, "SELECT COUNT(*) FROM strategies WHERE owner_id = 1").await, 0, "{backend:?}: strategies cascade");
+        assert_eq!(
+            count(db, "SELECT COUNT(*) FROM strategies WHERE owner_id = 1").await,
+            0,
+            "{backend:?}: strategies cascade"
+        );
         assert_eq!(count(db, "SELECT COUNT(*) FROM bookings").await, 0, "{backend:?}: bookings cascade");
         assert_eq!(count(db, "SELECT COUNT(*) FROM clients").await, 1, "{backend:?}: the other user's client stays");
         test_db.cleanup().await;
@@ -144,13 +186,13 @@ async fn constraints_behave_the_same_on_both_databases() {
 async fn client_search_uses_the_trigram_index_on_postgres() {
     let test_db = TestDb::migrated(Backend::Postgres).await;
     let db = &test_db.conn;
-    let plan_sql = format!(
-        "EXPLAIN SELECT id FROM clients WHERE {} LIKE '%acme%'",
-        migration::CLIENT_SEARCH_EXPRESSION
-    );
+    let plan_sql =
+        format!("EXPLAIN SELECT id FROM clients WHERE {} LIKE '%acme%'", migration::CLIENT_SEARCH_EXPRESSION);
     // One transaction, so that SET LOCAL applies to the connection that runs EXPLAIN.
     let txn = db.begin().await.unwrap();
-    txn.execute_raw(Statement::from_string(txn.get_database_backend(), "SET LOCAL enable_seqscan = off")).await.unwrap();
+    txn.execute_raw(Statement::from_string(txn.get_database_backend(), "SET LOCAL enable_seqscan = off"))
+        .await
+        .unwrap();
     let plan = txn
         .query_all_raw(Statement::from_string(txn.get_database_backend(), plan_sql))
         .await

@@ -8,7 +8,7 @@ export const test = base.extend<{ problems: string[] }>({
       page.on("console", (message) => {
         const text = message.text();
         if (message.type() === "error" || /hydrat/i.test(text)) {
-          problems.push(`${message.type()}: ${text}`);
+          problems.push(`${message.type()}: ${text} (${message.location().url})`);
         }
       });
       page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));

@@ -145,11 +145,7 @@ pub const BOOKING_STATUSES: &[&str] = &["pending", "confirmed", "cancelled", "co
 pub const MESSAGE_ROLES: &[&str] = &["client", "ai", "agent", "system"];
 
 fn one_of(column: &str, values: &[&str]) -> Expr {
-    let list = values
-        .iter()
-        .map(|value| format!("'{value}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = values.iter().map(|value| format!("'{value}'")).collect::<Vec<_>>().join(", ");
     Expr::cust(format!("{column} IN ({list})"))
 }
 
@@ -214,15 +210,9 @@ impl MigrationTrait for Migration {
                 .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index("users_email_key", Users::Table, &["email"]).unique().to_owned())
-            .await?;
-        manager
-            .create_index(index("users_created_idx", Users::Table, &["created_at", "id"]))
-            .await?;
-        manager
-            .create_index(index("users_name_idx", Users::Table, &["name", "id"]))
-            .await?;
+        manager.create_index(index("users_email_key", Users::Table, &["email"]).unique().to_owned()).await?;
+        manager.create_index(index("users_created_idx", Users::Table, &["created_at", "id"])).await?;
+        manager.create_index(index("users_name_idx", Users::Table, &["name", "id"])).await?;
 
         manager
             .create_table(
@@ -249,10 +239,7 @@ impl MigrationTrait for Migration {
                             (Users::Table, Users::Id),
                             ForeignKeyAction::Cascade,
                         ))
-                        .check((
-                            "strategies_creativity_check",
-                            Expr::cust("creativity BETWEEN 0 AND 10"),
-                        ))
+                        .check(("strategies_creativity_check", Expr::cust("creativity BETWEEN 0 AND 10")))
                         .check((
                             "strategies_reply_delay_check",
                             Expr::cust("reply_delay_min >= 0 AND reply_delay_min <= reply_delay_max"),
@@ -265,11 +252,7 @@ impl MigrationTrait for Migration {
             .create_index(index("strategies_owner_name_idx", Strategies::Table, &["owner_id", "name", "id"]))
             .await?;
         manager
-            .create_index(index(
-                "strategies_owner_created_idx",
-                Strategies::Table,
-                &["owner_id", "created_at", "id"],
-            ))
+            .create_index(index("strategies_owner_created_idx", Strategies::Table, &["owner_id", "created_at", "id"]))
             .await?;
 
         manager
@@ -393,12 +376,8 @@ impl MigrationTrait for Migration {
         manager
             .create_index(index("bookings_owner_starts_idx", Bookings::Table, &["owner_id", "starts_at", "id"]))
             .await?;
-        manager
-            .create_index(index("bookings_starts_idx", Bookings::Table, &["starts_at", "id"]))
-            .await?;
-        manager
-            .create_index(index("bookings_client_idx", Bookings::Table, &["client_id", "starts_at"]))
-            .await?;
+        manager.create_index(index("bookings_starts_idx", Bookings::Table, &["starts_at", "id"])).await?;
+        manager.create_index(index("bookings_client_idx", Bookings::Table, &["client_id", "starts_at"])).await?;
 
         manager
             .create_table(
@@ -413,10 +392,7 @@ impl MigrationTrait for Migration {
                     .col(text_null(WebhookEvents::Error))
                     .col(timestamp_with_time_zone(WebhookEvents::ReceivedAt).default(Expr::current_timestamp()))
                     .col(timestamp_with_time_zone_null(WebhookEvents::ProcessedAt))
-                    .check((
-                        "webhook_events_status_check",
-                        one_of("status", &["received", "processed", "failed"]),
-                    ))
+                    .check(("webhook_events_status_check", one_of("status", &["received", "processed", "failed"])))
                     .to_owned(),
             )
             .await?;
@@ -449,9 +425,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index("jobs_queue_run_at_idx", Jobs::Table, &["queue", "run_at_ms", "id"]))
-            .await?;
+        manager.create_index(index("jobs_queue_run_at_idx", Jobs::Table, &["queue", "run_at_ms", "id"])).await?;
 
         manager
             .create_table(
@@ -475,15 +449,9 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index(
-                "audit_log_entity_idx",
-                AuditLog::Table,
-                &["entity", "entity_id", "created_at", "id"],
-            ))
+            .create_index(index("audit_log_entity_idx", AuditLog::Table, &["entity", "entity_id", "created_at", "id"]))
             .await?;
-        manager
-            .create_index(index("audit_log_actor_idx", AuditLog::Table, &["actor_id", "created_at", "id"]))
-            .await?;
+        manager.create_index(index("audit_log_actor_idx", AuditLog::Table, &["actor_id", "created_at", "id"])).await?;
 
         manager
             .create_table(
@@ -502,12 +470,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index("sessions_expires_idx", Sessions::Table, &["expires_at_ms"]))
-            .await?;
-        manager
-            .create_index(index("sessions_user_idx", Sessions::Table, &["user_id"]))
-            .await?;
+        manager.create_index(index("sessions_expires_idx", Sessions::Table, &["expires_at_ms"])).await?;
+        manager.create_index(index("sessions_user_idx", Sessions::Table, &["user_id"])).await?;
 
         if manager.get_database_backend() == DatabaseBackend::Postgres {
             let db = manager.get_connection();
@@ -541,4 +505,5 @@ impl MigrationTrait for Migration {
 }
 
 /// The text the client search matches on PostgreSQL; queries must use the same expression to hit the index.
-pub const CLIENT_SEARCH_EXPRESSION: &str = "lower(name || ' ' || coalesce(email, '') || ' ' || coalesce(phone, '') || ' ' || coalesce(company, ''))";
+pub const CLIENT_SEARCH_EXPRESSION: &str =
+    "lower(name || ' ' || coalesce(email, '') || ' ' || coalesce(phone, '') || ' ' || coalesce(company, ''))";

@@ -65,7 +65,9 @@ pub fn App() -> impl IntoView {
 fn mark_hydrated() {
     Effect::new(|| {
         #[cfg(feature = "hydrate")]
-        if let Some(root) = web_sys::window().and_then(|window| window.document()).and_then(|doc| doc.document_element()) {
+        if let Some(root) =
+            web_sys::window().and_then(|window| window.document()).and_then(|doc| doc.document_element())
+        {
             let _ = root.set_attribute("data-hydrated", "true");
         }
     });

@@ -21,7 +21,10 @@ fn bad(variable: &'static str, problem: impl Into<String>) -> ConfigError {
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     /// `path` is the file (or `:memory:`), `url` the full sqlx URL.
-    Sqlite { path: String, url: String },
+    Sqlite {
+        path: String,
+        url: String,
+    },
     Postgres(String),
 }
 
@@ -55,10 +58,7 @@ impl DatabaseUrl {
                 }
                 Ok(DatabaseUrl::Postgres(raw.to_owned()))
             }
-            other => Err(bad(
-                "DATABASE_URL",
-                format!("unknown scheme '{other}' (expected sqlite:// or postgres://)"),
-            )),
+            other => Err(bad("DATABASE_URL", format!("unknown scheme '{other}' (expected sqlite:// or postgres://)"))),
         }
     }
 
@@ -138,8 +138,8 @@ impl Config {
         let redis_url = match get("REDIS_URL") {
             None => None,
             Some(raw) => {
-                let parsed = url::Url::parse(&raw)
-                    .map_err(|error| bad("REDIS_URL", format!("not a valid URL: {error}")))?;
+                let parsed =
+                    url::Url::parse(&raw).map_err(|error| bad("REDIS_URL", format!("not a valid URL: {error}")))?;
                 if !matches!(parsed.scheme(), "redis" | "rediss") {
                     return Err(bad(
                         "REDIS_URL",
@@ -156,9 +156,9 @@ impl Config {
         let redis_prefix = get("REDIS_KEY_PREFIX").unwrap_or_else(|| "crm:".to_owned());
 
         let site_addr_raw = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_SITE_ADDR.to_owned());
-        let site_addr = site_addr_raw.parse::<SocketAddr>().map_err(|_| {
-            bad("LEPTOS_SITE_ADDR", format!("'{site_addr_raw}' is not an address like 127.0.0.1:3000"))
-        })?;
+        let site_addr = site_addr_raw
+            .parse::<SocketAddr>()
+            .map_err(|_| bad("LEPTOS_SITE_ADDR", format!("'{site_addr_raw}' is not an address like 127.0.0.1:3000")))?;
 
         let site_root = PathBuf::from(get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()));
 
@@ -192,7 +192,10 @@ impl Config {
 fn looks_like_email(value: &str) -> bool {
     match value.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
                 && !value.chars().any(char::is_whitespace)
         }
         None => false,

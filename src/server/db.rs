@@ -16,28 +16,20 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.as_str());
-    options
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_timeout(CONNECT_TIMEOUT)
-        .sqlx_logging(false);
+    options.acquire_timeout(ACQUIRE_TIMEOUT).connect_timeout(CONNECT_TIMEOUT).sqlx_logging(false);
     match url {
         DatabaseUrl::Sqlite { path, .. } => {
-            if let Some(parent) = std::path::Path::new(path).parent() {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|error| DbErr::Custom(format!("cannot create {}: {error}", parent.display())))?;
-                }
+            if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .map_err(|error| DbErr::Custom(format!("cannot create {}: {error}", parent.display())))?;
             }
-            options
-                .max_connections(8)
-                .min_connections(1)
-                .map_sqlx_sqlite_opts(|opts| {
-                    opts.create_if_missing(true)
-                        .journal_mode(SqliteJournalMode::Wal)
-                        .synchronous(SqliteSynchronous::Normal)
-                        .busy_timeout(SQLITE_BUSY_TIMEOUT)
-                        .foreign_keys(true)
-                });
+            options.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|opts| {
+                opts.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .foreign_keys(true)
+            });
         }
         DatabaseUrl::Postgres(_) => {
             options.max_connections(20).min_connections(1);

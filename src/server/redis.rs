@@ -56,10 +56,9 @@ pub async fn connect(url: &str, prefix: &str) -> Result<RedisHandle, Error> {
     };
     let outcome = match tokio::time::timeout(INITIAL_CONNECT_DEADLINE, initial_connect).await {
         Ok(outcome) => outcome,
-        Err(_) => Err(Error::new(
-            ErrorKind::Timeout,
-            format!("no answer within {} s", INITIAL_CONNECT_DEADLINE.as_secs()),
-        )),
+        Err(_) => {
+            Err(Error::new(ErrorKind::Timeout, format!("no answer within {} s", INITIAL_CONNECT_DEADLINE.as_secs())))
+        }
     };
     if let Err(error) = outcome {
         // Stop the background connection tasks, or they would keep retrying for nothing.

@@ -9,11 +9,15 @@ use super::{
     config::{Config, ConfigError, redact_url},
     db,
     infra::Infra,
-    redis,
-    router,
+    redis, router,
+    sessions::AnySessionStore,
     state::AppState,
 };
 use crate::users::service::{BootstrapOutcome, ensure_admin};
+use tower_sessions::ExpiredDeletion;
+
+/// How often expired sessions are removed from the database (Redis expires them by itself).
+const SESSION_SWEEP_PERIOD: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Every way start-up can fail; each renders as one line naming the variable to fix.
 #[derive(Debug, Error)]
@@ -45,13 +49,15 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> Resul
 
     let redis = match &config.redis_url {
         None => None,
-        Some(url) => Some(Arc::new(redis::connect(url, &config.redis_prefix).await.map_err(|error| {
-            StartupError::Redis { url: redact_url(url), reason: error.to_string() }
-        })?)),
+        Some(url) => Some(Arc::new(
+            redis::connect(url, &config.redis_prefix)
+                .await
+                .map_err(|error| StartupError::Redis { url: redact_url(url), reason: error.to_string() })?,
+        )),
     };
-    let infra = match &redis {
-        None => Infra::embedded(db.clone()),
-        Some(handle) => Infra::redis(handle),
+    let (infra, sessions) = match &redis {
+        None => (Infra::embedded(db.clone()), AnySessionStore::db(db.clone())),
+        Some(handle) => (Infra::redis(handle), AnySessionStore::redis(handle)),
     };
 
     if let Some(admin) = &config.admin {
@@ -67,6 +73,7 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> Resul
         db,
         redis,
         infra: Arc::new(infra),
+        sessions,
         config: Arc::new(config),
         started_at: Instant::now(),
     })
@@ -74,9 +81,8 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> Resul
 
 pub async fn run(config: Config) -> Result<(), StartupError> {
     let started = Instant::now();
-    let mut leptos_options = leptos::config::get_configuration(None)
-        .map_err(|error| StartupError::Serve(error.to_string()))?
-        .leptos_options;
+    let mut leptos_options =
+        leptos::config::get_configuration(None).map_err(|error| StartupError::Serve(error.to_string()))?.leptos_options;
     leptos_options.site_addr = config.site_addr;
     leptos_options.site_root = config.site_root.to_string_lossy().as_ref().into();
 
@@ -86,6 +92,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let redis_configured = config.redis_url.is_some();
     let state = build_state(config, leptos_options).await?;
     let app = router::build(state.clone());
+    let session_sweeper = tokio::spawn(sweep_expired_sessions(state.sessions.clone()));
 
     let listener = TcpListener::bind(addr)
         .await
@@ -121,9 +128,20 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         }
         () = deadline => tracing::warn!("shutdown deadline passed; closing remaining connections"),
     }
+    session_sweeper.abort();
     state.db.close_by_ref().await.ok();
     tracing::info!("stopped");
     Ok(())
+}
+
+async fn sweep_expired_sessions(store: AnySessionStore) {
+    let mut interval = tokio::time::interval(SESSION_SWEEP_PERIOD);
+    loop {
+        interval.tick().await;
+        if let Err(error) = store.delete_expired().await {
+            tracing::warn!(%error, "could not delete expired sessions");
+        }
+    }
 }
 
 async fn shutdown_signal() {

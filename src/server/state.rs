@@ -5,7 +5,7 @@ use axum::extract::FromRef;
 use leptos::prelude::*;
 use sea_orm::DatabaseConnection;
 
-use super::{config::Config, infra::Infra, redis::RedisHandle};
+use super::{config::Config, infra::Infra, redis::RedisHandle, sessions::AnySessionStore};
 use crate::shared::AppError;
 
 #[derive(Clone, FromRef)]
@@ -15,6 +15,7 @@ pub struct AppState {
     /// `None` on the embedded default: in-process implementations stand in.
     pub redis: Option<Arc<RedisHandle>>,
     pub infra: Arc<Infra>,
+    pub sessions: AnySessionStore,
     pub config: Arc<Config>,
     pub started_at: Instant,
 }

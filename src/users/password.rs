@@ -32,14 +32,9 @@ fn argon2() -> Result<Argon2<'static>, PasswordError> {
 async fn run_blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, PasswordError> + Send + 'static,
 ) -> Result<T, PasswordError> {
-    let _slot = HASHING_SLOTS
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|error| PasswordError::Hashing(error.to_string()))?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|error| PasswordError::Hashing(error.to_string()))?
+    let _slot =
+        HASHING_SLOTS.clone().acquire_owned().await.map_err(|error| PasswordError::Hashing(error.to_string()))?;
+    tokio::task::spawn_blocking(work).await.map_err(|error| PasswordError::Hashing(error.to_string()))?
 }
 
 /// Hashes `password` into a PHC string (salt and parameters included).

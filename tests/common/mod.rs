@@ -60,7 +60,10 @@ impl TestDb {
                     )
                 });
                 admin
-                    .execute_raw(Statement::from_string(admin.get_database_backend(), format!("CREATE DATABASE {name}")))
+                    .execute_raw(Statement::from_string(
+                        admin.get_database_backend(),
+                        format!("CREATE DATABASE {name}"),
+                    ))
                     .await
                     .expect("create test database");
                 admin.close().await.ok();

@@ -7,7 +7,10 @@ use std::{
 };
 
 use async_trait::async_trait;
-use fred::{clients::Pool, prelude::{KeysInterface, LuaInterface}};
+use fred::{
+    clients::Pool,
+    prelude::{KeysInterface, LuaInterface},
+};
 
 use super::{InfraError, RateDecision, RateLimiter, duration_ms, redis_error};
 use crate::server::redis::RedisHandle;
@@ -61,10 +64,7 @@ impl RateLimiter for MemoryRateLimiter {
             windows.by_key.retain(|_, window| window.resets_at > now);
             windows.sweep_at = (windows.by_key.len() * 2).max(MIN_SWEEP_AT);
         }
-        let current = windows
-            .by_key
-            .entry(key.to_owned())
-            .or_insert(Window { hits: 0, resets_at: now + window });
+        let current = windows.by_key.entry(key.to_owned()).or_insert(Window { hits: 0, resets_at: now + window });
         if current.resets_at <= now {
             *current = Window { hits: 0, resets_at: now + window };
         }
