@@ -7,8 +7,7 @@ use common::{BACKENDS, TestDb};
 use crm::{
     server::config::AdminBootstrap,
     users::{
-        entity,
-        password,
+        entity, password,
         service::{BootstrapOutcome, ensure_admin},
     },
 };
