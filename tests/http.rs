@@ -4,56 +4,19 @@
 
 mod common;
 
-use axum::{
-    Router,
-    body::{Body, to_bytes},
-    http::{Request, StatusCode, header},
-};
-use common::{BACKENDS, Backend, TestDb};
-use crm::server::{config::Config, router, startup::build_state, state::AppState};
-use leptos::prelude::LeptosOptions;
-use tower::ServiceExt;
-
-struct TestApp {
-    state: AppState,
-    router: Router,
-    db: TestDb,
-}
-
-async fn app(backend: Backend) -> TestApp {
-    let db = TestDb::empty(backend).await;
-    let mut vars = vec![("DATABASE_URL".to_owned(), db.url.as_str().to_owned())];
-    if backend == Backend::Postgres {
-        vars.push(("REDIS_URL".to_owned(), common::redis_url()));
-        vars.push(("REDIS_KEY_PREFIX".to_owned(), format!("{}:", common::unique_name("http"))));
-    }
-    let config = Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap();
-    let options = LeptosOptions::builder().output_name("crm").build();
-    let state = build_state(config, options).await.expect("the app starts");
-    let router = router::build(state.clone());
-    TestApp { state, router, db }
-}
-
-async fn send(router: &Router, request: Request<Body>) -> (StatusCode, String) {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let body = to_bytes(response.into_body(), 4 * 1024 * 1024).await.unwrap();
-    (status, String::from_utf8_lossy(&body).into_owned())
-}
-
-fn get(path: &str) -> Request<Body> {
-    Request::get(path).body(Body::empty()).unwrap()
-}
+use axum::http::StatusCode;
+use common::{BACKENDS, Backend, app};
 
 #[tokio::test]
 async fn probes_answer_and_readiness_reports_each_service() {
     for backend in BACKENDS {
-        let app = app(backend).await;
-        assert_eq!(send(&app.router, get("/healthz")).await, (StatusCode::OK, "ok".to_owned()));
+        let app = app::start(backend).await;
+        let health = app.get("/healthz", None).await;
+        assert_eq!((health.status, health.body.as_str()), (StatusCode::OK, "ok"));
 
-        let (status, body) = send(&app.router, get("/readyz")).await;
-        assert_eq!(status, StatusCode::OK, "{backend:?}: {body}");
-        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let ready = app.get("/readyz", None).await;
+        assert_eq!(ready.status, StatusCode::OK, "{backend:?}: {}", ready.body);
+        let json: serde_json::Value = serde_json::from_str(&ready.body).unwrap();
         assert_eq!(json["ready"], true);
         assert_eq!(json["database"], "up");
         let expected_redis = if backend == Backend::Postgres { "up" } else { "not configured" };
@@ -61,24 +24,20 @@ async fn probes_answer_and_readiness_reports_each_service() {
 
         // With the database gone, the instance is not ready and says why.
         app.state.db.close_by_ref().await.unwrap();
-        let (status, body) = send(&app.router, get("/readyz")).await;
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{backend:?}: {body}");
-        assert!(body.contains(r#""database":"down""#), "{body}");
-        app.db.cleanup().await;
+        let ready = app.get("/readyz", None).await;
+        assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE, "{backend:?}: {}", ready.body);
+        assert!(ready.body.contains(r#""database":"down""#), "{}", ready.body);
+        app.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn the_status_server_function_reports_the_running_configuration() {
     for backend in BACKENDS {
-        let app = app(backend).await;
-        let request = Request::post("/api/system_status")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::empty())
-            .unwrap();
-        let (status, body) = send(&app.router, request).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        let report: crm::status::model::StatusReport = serde_json::from_str(&body).unwrap();
+        let app = app::start(backend).await;
+        let response = app.post_form("/api/system_status", &[], None).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        let report: crm::status::model::StatusReport = serde_json::from_str(&response.body).unwrap();
         assert_eq!(report.version, env!("CARGO_PKG_VERSION"));
         assert_eq!(report.schema_version.as_deref(), Some("m20261123_000001_initial_schema"));
         match backend {
@@ -91,25 +50,34 @@ async fn the_status_server_function_reports_the_running_configuration() {
                 assert_eq!(report.redis, crm::status::model::ServiceState::Up);
             }
         }
-        app.db.cleanup().await;
+        app.cleanup().await;
     }
 }
 
 #[tokio::test]
-async fn pages_render_on_the_server_and_unknown_paths_are_404() {
-    let app = app(Backend::Sqlite).await;
-    let (status, html) = send(&app.router, get("/")).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("<h1>Dashboard</h1>"), "{html}");
-    assert!(html.contains(r#"aria-label="Main""#));
-    assert!(!html.contains("data-hydrated"), "the marker is set by the client only");
+async fn pages_render_on_the_server_for_a_signed_in_user_and_unknown_paths_are_404() {
+    let app = app::start(Backend::Sqlite).await;
+    let signup = app
+        .post_form(
+            "/api/signup",
+            &[("name", "Ana"), ("email", "ana@example.com"), ("password", "violet staircase")],
+            None,
+        )
+        .await;
+    let cookie = signup.session_cookie().expect("signing up signs in");
 
-    let (status, html) = send(&app.router, get("/status")).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("m20261123_000001_initial_schema"), "the status page is rendered with its data");
+    let page = app.get("/", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<h1>Dashboard</h1>"), "{}", page.body);
+    assert!(page.body.contains(r#"aria-label="Main""#));
+    assert!(!page.body.contains("data-hydrated"), "the marker is set by the client only");
 
-    let (status, html) = send(&app.router, get("/no-such-page")).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(html.contains("Page not found"));
-    app.db.cleanup().await;
+    let status = app.get("/status", Some(&cookie)).await;
+    assert_eq!(status.status, StatusCode::OK);
+    assert!(status.body.contains("m20261123_000001_initial_schema"), "the status page is rendered with its data");
+
+    let missing = app.get("/no-such-page", Some(&cookie)).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains("Page not found"));
+    app.cleanup().await;
 }

@@ -1,4 +1,4 @@
-import { test as base, expect, type Page } from "@playwright/test";
+import { test as base, expect, type APIRequestContext, type Page } from "@playwright/test";
 
 /** Console errors, page errors and hydration warnings seen during a test: each one fails it. */
 export const test = base.extend<{ problems: string[] }>({
@@ -26,4 +26,25 @@ export async function openHydrated(page: Page, path: string) {
   const response = await page.goto(path);
   await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
   return response;
+}
+
+let accounts = 0;
+
+/** A unique email, so tests running in parallel never collide. */
+export function uniqueEmail(prefix = "user") {
+  accounts += 1;
+  return `${prefix}-${process.pid}-${Date.now()}-${accounts}@example.com`;
+}
+
+export const PASSWORD = "violet staircase at noon";
+
+/** Creates an account through the sign-up server function; the browser context is then signed in. */
+export async function signUp(request: APIRequestContext, name = "Test User") {
+  const email = uniqueEmail();
+  const response = await request.post("/api/signup", {
+    form: { name, email, password: PASSWORD },
+    maxRedirects: 0,
+  });
+  expect(response.status(), await response.text()).toBeLessThan(400);
+  return email;
 }

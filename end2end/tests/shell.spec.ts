@@ -1,4 +1,4 @@
-import { test, expect, openHydrated } from "./fixtures";
+import { test, expect, openHydrated, signUp } from "./fixtures";
 
 const sections = [
   ["Dashboard", "/", "Dashboard"],
@@ -11,6 +11,10 @@ const sections = [
   ["Settings", "/settings", "Settings"],
   ["Status", "/status", "System status"],
 ] as const;
+
+test.beforeEach(async ({ page }) => {
+  await signUp(page.request);
+});
 
 test("the shell renders on the server and hydrates", async ({ page }) => {
   const response = await page.goto("/");

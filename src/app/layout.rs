@@ -1,6 +1,8 @@
 //! The frame around every page: skip link, sidebar navigation, main landmark, error boundary.
-use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos::{form::ActionForm, prelude::*};
+use leptos_router::components::{A, Outlet};
+
+use crate::users::api::{Logout, whoami};
 
 /// Sidebar entries: (path, label, icon glyph).
 pub const NAVIGATION: &[(&str, &str, &str)] = &[
@@ -15,8 +17,34 @@ pub const NAVIGATION: &[(&str, &str, &str)] = &[
     ("/status", "Status", "◉"),
 ];
 
+/// Who is signed in, and the way out.
 #[component]
-pub fn Layout(children: Children) -> impl IntoView {
+fn UserMenu() -> impl IntoView {
+    let user = Resource::new(|| (), |_| whoami());
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <div class="user-menu">
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    user.await.ok().flatten().map(|user| {
+                        view! {
+                            <p class="user-name" data-testid="user-name">
+                                {user.name.clone()}
+                                <span class="muted user-role">{if user.is_admin() { " · admin" } else { "" }}</span>
+                            </p>
+                        }
+                    })
+                })}
+            </Transition>
+            <ActionForm action=logout>
+                <button type="submit" class="button button-quiet">"Sign out"</button>
+            </ActionForm>
+        </div>
+    }
+}
+
+#[component]
+pub fn Layout() -> impl IntoView {
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <div class="app-frame">
@@ -42,6 +70,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                             .collect_view()}
                     </ul>
                 </nav>
+                <UserMenu />
             </aside>
             <main id="main" class="content" tabindex="-1">
                 <ErrorBoundary fallback=|errors| {
@@ -60,7 +89,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                             <a class="button" href="/">"Back to the dashboard"</a>
                         </section>
                     }
-                }>{children()}</ErrorBoundary>
+                }>
+                    <Outlet />
+                </ErrorBoundary>
             </main>
         </div>
     }

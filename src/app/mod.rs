@@ -2,7 +2,7 @@
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
     path,
 };
 
@@ -43,19 +43,21 @@ pub fn App() -> impl IntoView {
         <Meta name="color-scheme" content="light dark" />
         <Title formatter=|title: String| if title.is_empty() { "CRM".to_owned() } else { format!("{title} · CRM") } />
         <Router>
-            <Layout>
-                <Routes fallback=NotFound>
-                    <Route path=path!("/") view=pages::Dashboard />
-                    <Route path=path!("/clients") view=pages::Clients />
-                    <Route path=path!("/pipeline") view=pages::Pipeline />
-                    <Route path=path!("/strategies") view=pages::Strategies />
-                    <Route path=path!("/bookings") view=pages::Bookings />
-                    <Route path=path!("/chat") view=pages::Chat />
-                    <Route path=path!("/users") view=pages::Users />
-                    <Route path=path!("/settings") view=pages::Settings />
-                    <Route path=path!("/status") view=crate::status::page::StatusPage />
-                </Routes>
-            </Layout>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=crate::users::pages::LoginPage />
+                <Route path=path!("/signup") view=crate::users::pages::SignupPage />
+                <ParentRoute path=path!("") view=Layout>
+                    <Route path=path!("") view=pages::Dashboard />
+                    <Route path=path!("clients") view=pages::Clients />
+                    <Route path=path!("pipeline") view=pages::Pipeline />
+                    <Route path=path!("strategies") view=pages::Strategies />
+                    <Route path=path!("bookings") view=pages::Bookings />
+                    <Route path=path!("chat") view=pages::Chat />
+                    <Route path=path!("users") view=pages::Users />
+                    <Route path=path!("settings") view=pages::Settings />
+                    <Route path=path!("status") view=crate::status::page::StatusPage />
+                </ParentRoute>
+            </Routes>
         </Router>
     }
 }

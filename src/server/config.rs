@@ -118,6 +118,12 @@ pub struct Config {
     pub admin: Option<AdminBootstrap>,
     /// How long in-flight requests may take to finish after SIGTERM/Ctrl-C.
     pub shutdown_grace: Duration,
+    /// The origin browsers use to reach the app (`https://crm.example.com`), normalised without a
+    /// trailing slash; `None` when the app is reached at its own address.
+    pub public_origin: Option<String>,
+    /// Whether the app is served over HTTPS: `Secure` + `__Host-` session cookie, HSTS, and `https`
+    /// as the scheme of same-origin checks. True when `public_origin` is https, unless overridden.
+    pub secure: bool,
 }
 
 impl Config {
@@ -185,8 +191,52 @@ impl Config {
             ),
         };
 
-        Ok(Config { database_url, redis_url, redis_prefix, site_addr, site_root, admin, shutdown_grace })
+        let public_origin = get("CRM_PUBLIC_ORIGIN").map(|raw| parse_public_origin(&raw)).transpose()?;
+        let secure = match get("CRM_SECURE_COOKIES") {
+            None => public_origin.as_deref().is_some_and(|origin| origin.starts_with("https://")),
+            Some(raw) => match raw.to_ascii_lowercase().as_str() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => return Err(bad("CRM_SECURE_COOKIES", format!("'{raw}' is not true or false"))),
+            },
+        };
+
+        Ok(Config {
+            database_url,
+            redis_url,
+            redis_prefix,
+            site_addr,
+            site_root,
+            admin,
+            shutdown_grace,
+            public_origin,
+            secure,
+        })
     }
+}
+
+/// Checks that `raw` is a bare http(s) origin (`https://host[:port]`, at most a trailing `/`) and
+/// returns it normalised (lower-case host, no default port, no trailing slash).
+fn parse_public_origin(raw: &str) -> Result<String, ConfigError> {
+    const VARIABLE: &str = "CRM_PUBLIC_ORIGIN";
+    let parsed = url::Url::parse(raw)
+        .map_err(|error| bad(VARIABLE, format!("'{raw}' is not a URL like https://crm.example.com: {error}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad(VARIABLE, format!("unknown scheme '{}' (expected http:// or https://)", parsed.scheme())));
+    }
+    if parsed.host_str().unwrap_or_default().is_empty() {
+        return Err(bad(VARIABLE, "the URL names no host"));
+    }
+    if parsed.path() != "/" || parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(bad(
+            VARIABLE,
+            format!("'{raw}' must be an origin only, without a path (like https://crm.example.com)"),
+        ));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad(VARIABLE, "must not contain a user name or password"));
+    }
+    Ok(parsed.origin().ascii_serialization())
 }
 
 fn looks_like_email(value: &str) -> bool {
@@ -255,6 +305,49 @@ mod tests {
             .unwrap();
         assert_eq!(admin.email, "boss@example.com");
         assert!(!format!("{admin:?}").contains("long enough"), "the password never reaches logs");
+    }
+
+    #[test]
+    fn public_origin_is_optional_and_normalised() {
+        let defaults = config(&[]).unwrap();
+        assert_eq!(defaults.public_origin, None);
+        assert!(!defaults.secure, "plain HTTP by default");
+
+        for raw in ["https://CRM.Example.com", "https://crm.example.com/", "https://crm.example.com:443"] {
+            let https = config(&[("CRM_PUBLIC_ORIGIN", raw)]).unwrap();
+            assert_eq!(https.public_origin.as_deref(), Some("https://crm.example.com"), "{raw}");
+            assert!(https.secure, "an https origin means secure cookies: {raw}");
+        }
+        let http = config(&[("CRM_PUBLIC_ORIGIN", "http://crm.internal:8080")]).unwrap();
+        assert_eq!(http.public_origin.as_deref(), Some("http://crm.internal:8080"));
+        assert!(!http.secure);
+    }
+
+    #[test]
+    fn bad_public_origins_name_the_variable() {
+        for raw in [
+            "crm.example.com",
+            "ftp://crm.example.com",
+            "https://crm.example.com/crm",
+            "https://crm.example.com/?x=1",
+            "https://user:pw@crm.example.com",
+            "file:///etc",
+        ] {
+            let error = config(&[("CRM_PUBLIC_ORIGIN", raw)]).unwrap_err();
+            assert_eq!(error.variable, "CRM_PUBLIC_ORIGIN", "{raw}: {error}");
+        }
+    }
+
+    #[test]
+    fn secure_cookies_can_be_overridden_both_ways() {
+        assert!(config(&[("CRM_SECURE_COOKIES", "true")]).unwrap().secure);
+        assert!(config(&[("CRM_SECURE_COOKIES", "TRUE")]).unwrap().secure);
+        let behind_tls_in_test =
+            config(&[("CRM_PUBLIC_ORIGIN", "https://crm.example.com"), ("CRM_SECURE_COOKIES", "false")]);
+        assert!(!behind_tls_in_test.unwrap().secure);
+        let error = config(&[("CRM_SECURE_COOKIES", "yes please")]).unwrap_err();
+        assert_eq!(error.variable, "CRM_SECURE_COOKIES");
+        assert!(error.to_string().contains("'yes please'"), "{error}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod health;
 pub mod infra;
 pub mod redis;
 pub mod router;
+pub mod security;
 pub mod sessions;
 pub mod startup;
 pub mod state;

@@ -13,11 +13,14 @@ const SESSION_IDLE_TIMEOUT: Duration = Duration::minutes(30);
 
 pub fn build(state: AppState) -> Router {
     let routes = generate_route_list(App);
+    let policy = std::sync::Arc::new(super::security::SecurityPolicy::from_config(&state.config));
+    // Over HTTPS the `__Host-` prefix makes browsers insist on Secure, Path=/ and no Domain.
+    let session_cookie = if state.config.secure { "__Host-crm_session" } else { "crm_session" };
     let sessions = SessionManagerLayer::new(state.sessions.clone())
-        .with_name("crm_session")
+        .with_name(session_cookie)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(false)
+        .with_secure(state.config.secure)
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE_TIMEOUT));
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -27,15 +30,24 @@ pub fn build(state: AppState) -> Router {
             routes,
             {
                 let state = state.clone();
-                move || provide_context(state.clone())
+                move || {
+                    provide_context(state.clone());
+                    super::security::provide_request_nonce();
+                }
             },
             {
                 let options = state.leptos_options.clone();
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            super::security::provide_request_nonce,
+            shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::users::guard::require_login_for_pages))
         .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(policy.clone(), super::security::refuse_cross_site))
+        .layer(axum::middleware::from_fn_with_state(policy, super::security::security_headers))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -74,6 +74,7 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> Resul
         redis,
         infra: Arc::new(infra),
         sessions,
+        auth: crate::users::auth::AuthPolicy::default(),
         config: Arc::new(config),
         started_at: Instant::now(),
     })
@@ -107,7 +108,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let server = {
         let shutdown_requested = shutdown_requested.clone();
         tokio::spawn(async move {
-            axum::serve(listener, app)
+            axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
                 .with_graceful_shutdown(async move {
                     shutdown_signal().await;
                     tracing::info!("shutting down: draining requests for up to {} s", grace.as_secs());

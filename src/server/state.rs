@@ -16,6 +16,7 @@ pub struct AppState {
     pub redis: Option<Arc<RedisHandle>>,
     pub infra: Arc<Infra>,
     pub sessions: AnySessionStore,
+    pub auth: crate::users::auth::AuthPolicy,
     pub config: Arc<Config>,
     pub started_at: Instant,
 }

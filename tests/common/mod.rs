@@ -3,6 +3,8 @@
 //! clear message when they are unreachable, it never skips.
 #![allow(dead_code)]
 
+pub mod app;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crm::server::{config::DatabaseUrl, db};

@@ -1,0 +1,267 @@
+//! Browser-facing hardening, as two axum middlewares:
+//!
+//! - [`refuse_cross_site`]: cross-site request forgery protection. Every state-changing request
+//!   (any method but GET, HEAD and OPTIONS) must come from this app's own origin, whether it is a
+//!   server function under `/api` or a plain HTML form post.
+//! - [`security_headers`]: a Content-Security-Policy with a fresh nonce per request, plus the usual
+//!   hardening headers, on every response (pages, server functions, static files, 404s, probes).
+//!
+//! The nonce travels to the Leptos render in the request's extensions; [`provide_request_nonce`]
+//! (called from the router's additional-context closures) hands it to Leptos, whose
+//! `<HydrationScripts/>`, `<AutoReload/>`, resource-serialisation and out-of-order streaming
+//! scripts then carry `nonce="…"` matching the header.
+use std::sync::Arc;
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header, request::Parts},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use leptos::{nonce::Nonce, prelude::*};
+
+use super::config::Config;
+
+/// The body of the 403 answer to a refused cross-site request.
+pub const REFUSED_BODY: &str = "cross-site request refused";
+
+/// The per-request CSP nonce, as stored in the request's extensions.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub Nonce);
+
+/// What the two middlewares need to know about how the app is reached; built once per router.
+#[derive(Clone, Debug)]
+pub struct SecurityPolicy {
+    /// Served over HTTPS: `https` is the scheme of the request's own origin, and HSTS is sent.
+    https: bool,
+    /// The configured public origin (`CRM_PUBLIC_ORIGIN`), accepted as same-origin even when a
+    /// proxy rewrites the Host header.
+    public_origin: Option<url::Origin>,
+    /// cargo-leptos' live reload is active: its script talks to a WebSocket on another port.
+    live_reload: bool,
+}
+
+impl SecurityPolicy {
+    pub fn new(https: bool, public_origin: Option<&str>, live_reload: bool) -> Self {
+        let public_origin = public_origin.and_then(|raw| url::Url::parse(raw).ok()).map(|url| url.origin());
+        SecurityPolicy { https, public_origin, live_reload }
+    }
+
+    /// From the configuration. Live reload mirrors the condition under which Leptos'
+    /// `<AutoReload/>` emits its script: `LEPTOS_WATCH` is set by `cargo leptos watch` only, never
+    /// in a production deployment, so the WebSocket allowance exists only during development.
+    pub fn from_config(config: &Config) -> Self {
+        Self::new(config.secure, config.public_origin.as_deref(), std::env::var_os("LEPTOS_WATCH").is_some())
+    }
+
+    /// The Content-Security-Policy for one response.
+    ///
+    /// - `default-src 'self'`: anything not listed below (fonts, manifests, media) only from here.
+    /// - `script-src 'self' 'nonce-…' 'wasm-unsafe-eval'`: the JS glue under `/pkg` is loaded from
+    ///   this origin; the inline scripts Leptos writes (the hydration bootstrap, serialised resources,
+    ///   out-of-order streaming chunks, live reload) carry the per-request nonce; compiling the WASM
+    ///   module (`WebAssembly.instantiateStreaming`) needs `'wasm-unsafe-eval'`, which allows WASM
+    ///   compilation only, not JavaScript `eval`. No `'unsafe-inline'`: an injected `<script>`
+    ///   without the nonce does not run.
+    /// - `style-src 'self'`: the stylesheet `/pkg/crm.css` (leptos_meta's `<Stylesheet/>` renders a
+    ///   `<link>`). Leptos and leptos_meta emit no inline `<style>` or `style="…"` of their own (only
+    ///   `<Style/>`, which would carry the nonce, or app code using `style=`, which this app does
+    ///   not), so no `'unsafe-inline'` for styles. Styles set from WASM through the CSSOM are not
+    ///   affected by CSP.
+    /// - `img-src 'self' data:`: icons and images from here, plus `data:` URIs (CSS-embedded icons).
+    /// - `connect-src 'self'`: server function calls go to this origin. During `cargo leptos watch`
+    ///   only, also `ws:`/`wss:` for the live-reload socket, which listens on a different port.
+    /// - `frame-ancestors 'none'`: no framing (clickjacking); `X-Frame-Options` for old browsers.
+    /// - `base-uri 'self'`, `form-action 'self'`, `object-src 'none'`: no `<base>` hijacking, forms
+    ///   post only here, no plugins.
+    pub fn content_security_policy(&self, nonce: &str) -> String {
+        let connect = if self.live_reload { "'self' ws: wss:" } else { "'self'" };
+        format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+             img-src 'self' data:; connect-src {connect}; frame-ancestors 'none'; base-uri 'self'; \
+             form-action 'self'; object-src 'none'"
+        )
+    }
+
+    /// Whether a request may proceed past the cross-site request forgery check.
+    pub fn allows(&self, method: &Method, headers: &HeaderMap, uri_authority: Option<&str>) -> bool {
+        if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            return true;
+        }
+        // Browsers tell where a request comes from: `Sec-Fetch-Site` (all current browsers, on
+        // secure contexts including localhost) and `Origin` (on every cross-origin request and
+        // every POST). A cross-site POST from a browser therefore always carries at least one of
+        // them. A request with neither is not a browser acting for a signed-in user (curl, scripts,
+        // the test harness): it holds no ambient cookie an attacker could ride on, so it passes.
+        if let Some(site) = headers.get("sec-fetch-site") {
+            // `same-site` is a sibling subdomain, which could be someone else's: refused too.
+            return matches!(site.as_bytes(), b"same-origin" | b"none");
+        }
+        let Some(origin) = headers.get(header::ORIGIN) else {
+            return true;
+        };
+        let Some(origin) = origin.to_str().ok().and_then(|raw| url::Url::parse(raw).ok()).map(|url| url.origin())
+        else {
+            // `Origin: null` (sandboxed frames, some redirects) or garbage: not provably ours.
+            return false;
+        };
+        if !origin.is_tuple() {
+            return false;
+        }
+        if self.public_origin.as_ref() == Some(&origin) {
+            return true;
+        }
+        let host = headers.get(header::HOST).and_then(|host| host.to_str().ok()).or(uri_authority);
+        let scheme = if self.https { "https" } else { "http" };
+        host.and_then(|host| url::Url::parse(&format!("{scheme}://{host}")).ok())
+            .is_some_and(|own| own.origin() == origin)
+    }
+
+    /// Sets the security headers on a response, with `nonce` in the CSP.
+    fn apply(&self, headers: &mut HeaderMap, nonce: &str) {
+        let csp = self.content_security_policy(nonce);
+        if let Ok(value) = HeaderValue::from_str(&csp) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+        let fixed: [(HeaderName, &'static str); 5] = [
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+            (HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=()"),
+        ];
+        for (name, value) in fixed {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+        if self.https {
+            headers.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+            );
+        }
+    }
+}
+
+/// Middleware: refuses state-changing requests that do not come from this app's origin with
+/// 403 and a short plain-text body, before any handler (or the session layer) runs.
+pub async fn refuse_cross_site(State(policy): State<Arc<SecurityPolicy>>, request: Request, next: Next) -> Response {
+    let authority = request.uri().authority().map(|authority| authority.as_str().to_owned());
+    if policy.allows(request.method(), request.headers(), authority.as_deref()) {
+        return next.run(request).await;
+    }
+    tracing::info!(
+        method = %request.method(),
+        path = request.uri().path(),
+        origin = ?request.headers().get(header::ORIGIN),
+        sec_fetch_site = ?request.headers().get("sec-fetch-site"),
+        "refused a cross-site request"
+    );
+    (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], REFUSED_BODY).into_response()
+}
+
+/// Middleware: makes a fresh nonce for this request (available to the render through
+/// [`provide_request_nonce`]) and sets the CSP with it and the other security headers on the
+/// response, whoever produced it.
+pub async fn security_headers(State(policy): State<Arc<SecurityPolicy>>, mut request: Request, next: Next) -> Response {
+    // 128 random bits, base64url: the encoding CSP nonces accept.
+    let nonce = Nonce::new();
+    request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut response = next.run(request).await;
+    policy.apply(response.headers_mut(), &nonce);
+    response
+}
+
+/// For the Leptos additional-context closures: replaces the nonce leptos_axum generated for this
+/// render with the one in the CSP header (a no-op outside a request, or without the middleware).
+/// leptos_axum provides the request's [`Parts`] before it calls the additional context.
+pub fn provide_request_nonce() {
+    if let Some(CspNonce(nonce)) = use_context::<Parts>().and_then(|parts| parts.extensions.get::<CspNonce>().cloned())
+    {
+        provide_context(nonce);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    fn post_allowed(policy: &SecurityPolicy, pairs: &[(&'static str, &'static str)]) -> bool {
+        policy.allows(&Method::POST, &headers(pairs), None)
+    }
+
+    #[test]
+    fn safe_methods_always_pass() {
+        let policy = SecurityPolicy::new(false, None, false);
+        let hostile = headers(&[("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")]);
+        for method in [Method::GET, Method::HEAD, Method::OPTIONS] {
+            assert!(policy.allows(&method, &hostile, None), "{method}");
+        }
+        for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+            assert!(!policy.allows(&method, &hostile, None), "{method}");
+        }
+    }
+
+    #[test]
+    fn sec_fetch_site_decides_when_present() {
+        let policy = SecurityPolicy::new(false, None, false);
+        assert!(post_allowed(&policy, &[("sec-fetch-site", "same-origin")]));
+        assert!(post_allowed(&policy, &[("sec-fetch-site", "none")]));
+        assert!(!post_allowed(&policy, &[("sec-fetch-site", "same-site")]));
+        assert!(!post_allowed(&policy, &[("sec-fetch-site", "cross-site")]));
+        assert!(!post_allowed(&policy, &[("sec-fetch-site", "something-new")]));
+        // A matching Origin does not rescue a request the browser calls cross-site.
+        assert!(!post_allowed(
+            &policy,
+            &[("sec-fetch-site", "cross-site"), ("host", "crm.test"), ("origin", "http://crm.test")]
+        ));
+    }
+
+    #[test]
+    fn origin_must_match_the_host_with_the_configured_scheme() {
+        let http = SecurityPolicy::new(false, None, false);
+        assert!(post_allowed(&http, &[("host", "crm.test:3000"), ("origin", "http://crm.test:3000")]));
+        assert!(post_allowed(&http, &[("host", "CRM.test"), ("origin", "http://crm.test")]));
+        assert!(!post_allowed(&http, &[("host", "crm.test:3000"), ("origin", "http://crm.test:3001")]));
+        assert!(!post_allowed(&http, &[("host", "crm.test"), ("origin", "https://crm.test")]));
+        assert!(!post_allowed(&http, &[("host", "crm.test"), ("origin", "null")]));
+        assert!(!post_allowed(&http, &[("origin", "http://crm.test")]), "no host to compare with");
+        assert!(http.allows(&Method::POST, &headers(&[("origin", "http://crm.test")]), Some("crm.test")));
+
+        let https = SecurityPolicy::new(true, None, false);
+        assert!(post_allowed(&https, &[("host", "crm.test"), ("origin", "https://crm.test")]));
+        assert!(post_allowed(&https, &[("host", "crm.test:443"), ("origin", "https://crm.test")]));
+        assert!(!post_allowed(&https, &[("host", "crm.test"), ("origin", "http://crm.test")]));
+    }
+
+    #[test]
+    fn the_public_origin_is_accepted_behind_a_proxy() {
+        let policy = SecurityPolicy::new(true, Some("https://crm.example.com"), false);
+        assert!(post_allowed(&policy, &[("host", "10.0.0.5:3000"), ("origin", "https://crm.example.com")]));
+        assert!(!post_allowed(&policy, &[("host", "10.0.0.5:3000"), ("origin", "https://evil.example")]));
+    }
+
+    #[test]
+    fn requests_without_browser_headers_pass() {
+        let policy = SecurityPolicy::new(false, None, false);
+        assert!(post_allowed(&policy, &[]));
+        assert!(post_allowed(&policy, &[("host", "crm.test")]));
+    }
+
+    #[test]
+    fn the_csp_carries_the_nonce_and_live_reload_only_when_watching() {
+        let csp = SecurityPolicy::new(false, None, false).content_security_policy("abc");
+        assert!(csp.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"), "{csp}");
+        assert!(csp.contains("connect-src 'self';"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        let watching = SecurityPolicy::new(false, None, true).content_security_policy("abc");
+        assert!(watching.contains("connect-src 'self' ws: wss:;"), "{watching}");
+    }
+}

@@ -1,0 +1,257 @@
+//! Sign-up, sign-in and sessions. Every check happens here, on the server: server functions only
+//! gather the request's session and address and call these functions.
+use std::{net::IpAddr, sync::LazyLock, time::Duration};
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use tokio::sync::OnceCell;
+use tower_sessions::Session;
+
+use super::{
+    entity::{self, ROLE_ADMIN, ROLE_USER},
+    model::{CurrentUser, Role, normalize_email, validate_email, validate_name, validate_new_password},
+    password,
+};
+use crate::{
+    server::{sessions::USER_ID_KEY, state::AppState},
+    shared::AppError,
+};
+
+/// When the session signed in (epoch seconds): the absolute timeout counts from here.
+const AUTHENTICATED_AT_KEY: &str = "authenticated_at";
+const REMEMBER_KEY: &str = "remember";
+
+/// The form-level error key, for messages that belong to no single field.
+pub const FORM_FIELD: &str = "form";
+/// One message for an unknown email and a wrong password, so neither can be told apart.
+pub const BAD_CREDENTIALS: &str = "The email or password is incorrect.";
+
+/// Limits and lifetimes of sign-in; defaults follow OWASP ASVS level 2.
+#[derive(Debug, Clone)]
+pub struct AuthPolicy {
+    pub allow_signup: bool,
+    pub absolute_timeout: Duration,
+    pub remember_me_timeout: Duration,
+    pub attempts_per_account: u32,
+    pub attempts_per_ip: u32,
+    pub attempt_window: Duration,
+}
+
+impl Default for AuthPolicy {
+    fn default() -> Self {
+        AuthPolicy {
+            allow_signup: true,
+            absolute_timeout: Duration::from_secs(12 * 3600),
+            remember_me_timeout: Duration::from_secs(30 * 24 * 3600),
+            attempts_per_account: 10,
+            attempts_per_ip: 50,
+            attempt_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+static COMMON_PASSWORDS: LazyLock<std::collections::HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("common_passwords.txt").lines().filter(|line| !line.starts_with('#') && !line.is_empty()).collect()
+});
+
+pub fn is_common_password(password: &str) -> bool {
+    COMMON_PASSWORDS.contains(password.to_lowercase().as_str())
+}
+
+fn to_current_user(user: &entity::Model) -> CurrentUser {
+    CurrentUser {
+        id: user.id,
+        email: user.email.clone(),
+        name: user.name.clone(),
+        role: Role::parse(&user.role).unwrap_or(Role::User),
+    }
+}
+
+fn session_error(error: tower_sessions::session::Error) -> AppError {
+    tracing::error!(%error, "session store error");
+    AppError::Unavailable
+}
+
+fn password_error(error: password::PasswordError) -> AppError {
+    tracing::error!(%error, "password hashing failed");
+    AppError::Internal
+}
+
+pub struct SignupInput {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// Creates an account. The first account ever becomes an admin; later ones are users, and only
+/// while open sign-up is allowed.
+pub async fn signup(state: &AppState, input: SignupInput) -> Result<entity::Model, AppError> {
+    let mut errors = std::collections::BTreeMap::new();
+    if let Err(message) = validate_name(&input.name) {
+        errors.insert("name".to_owned(), message);
+    }
+    if let Err(message) = validate_email(&input.email) {
+        errors.insert("email".to_owned(), message.to_owned());
+    }
+    match validate_new_password(&input.password) {
+        Err(message) => {
+            errors.insert("password".to_owned(), message);
+        }
+        Ok(()) if is_common_password(&input.password) => {
+            errors.insert(
+                "password".to_owned(),
+                "This password is one of the most common ones; choose a less guessable one.".to_owned(),
+            );
+        }
+        Ok(()) => {}
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+
+    let email = normalize_email(&input.email);
+    let password_hash = password::hash(input.password).await.map_err(password_error)?;
+    let txn = state.db.begin().await?;
+    let first_account = entity::Entity::find().count(&txn).await? == 0;
+    if !first_account && !state.auth.allow_signup {
+        return Err(AppError::Forbidden);
+    }
+    if entity::Entity::find().filter(entity::Column::Email.eq(&email)).count(&txn).await? > 0 {
+        return Err(AppError::field("email", "An account with this email already exists. Sign in instead."));
+    }
+    let now = Utc::now();
+    let user = entity::ActiveModel {
+        email: Set(email),
+        name: Set(input.name.trim().to_owned()),
+        password_hash: Set(password_hash),
+        role: Set(if first_account { ROLE_ADMIN } else { ROLE_USER }.to_owned()),
+        timezone: Set("UTC".to_owned()),
+        booking_enabled: Set(false),
+        is_active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|error| {
+        // Two sign-ups with one email at the same moment: the unique index decides.
+        if error.to_string().to_lowercase().contains("unique") {
+            AppError::field("email", "An account with this email already exists. Sign in instead.")
+        } else {
+            AppError::from(error)
+        }
+    })?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// A hash of a random password, verified against when the email is unknown, so that an unknown
+/// email costs the same time as a wrong password.
+async fn decoy_hash() -> Result<&'static str, AppError> {
+    static DECOY: OnceCell<String> = OnceCell::const_new();
+    DECOY
+        .get_or_try_init(|| password::hash(uuid::Uuid::new_v4().to_string()))
+        .await
+        .map(String::as_str)
+        .map_err(password_error)
+}
+
+/// Checks the credentials under per-address and per-account attempt limits.
+pub async fn authenticate(
+    state: &AppState,
+    email: &str,
+    password_attempt: String,
+    client_ip: Option<IpAddr>,
+) -> Result<entity::Model, AppError> {
+    let email = normalize_email(email);
+    if email.is_empty() || password_attempt.is_empty() {
+        return Err(AppError::field(FORM_FIELD, BAD_CREDENTIALS));
+    }
+    let policy = &state.auth;
+    let limiter = &state.infra.rate_limiter;
+    let ip_key = format!("login:ip:{}", client_ip.map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".into()));
+    let account_key = format!("login:account:{email}");
+    let by_ip = limiter.hit(&ip_key, policy.attempts_per_ip, policy.attempt_window).await?;
+    let by_account = limiter.hit(&account_key, policy.attempts_per_account, policy.attempt_window).await?;
+    if !by_ip.allowed || !by_account.allowed {
+        let wait = by_ip.retry_after.max(by_account.retry_after);
+        return Err(AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+    }
+
+    // Over-long input is refused without hashing it (the cost must not depend on the attacker).
+    let too_long = password_attempt.len() > super::model::MAX_PASSWORD_BYTES;
+    let user = entity::Entity::find().filter(entity::Column::Email.eq(&email)).one(&state.db).await?;
+    let (hash, user) = match user {
+        Some(user) if user.is_active => (user.password_hash.clone(), Some(user)),
+        _ => (decoy_hash().await?.to_owned(), None),
+    };
+    let matches = !too_long && password::verify(password_attempt, hash).await.map_err(password_error)?;
+    match user {
+        Some(user) if matches => {
+            limiter.reset(&account_key).await?;
+            Ok(user)
+        }
+        _ => Err(AppError::field(FORM_FIELD, BAD_CREDENTIALS)),
+    }
+}
+
+/// Signs `user` in on `session`: a new session id (no fixation), the user id and the sign-in time.
+pub async fn start_session(session: &Session, user: &entity::Model, remember: bool) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    session.insert(USER_ID_KEY, user.id).await.map_err(session_error)?;
+    session.insert(AUTHENTICATED_AT_KEY, Utc::now().timestamp()).await.map_err(session_error)?;
+    session.insert(REMEMBER_KEY, remember).await.map_err(session_error)?;
+    Ok(())
+}
+
+/// Ends the session everywhere it is stored.
+pub async fn end_session(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(session_error)
+}
+
+/// The user signed in on `session`, if any: the session must be within its absolute lifetime and
+/// the account still active, otherwise the session is ended.
+pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<CurrentUser>, AppError> {
+    let Some(user_id) = session.get::<i64>(USER_ID_KEY).await.map_err(session_error)? else {
+        return Ok(None);
+    };
+    let authenticated_at = session.get::<i64>(AUTHENTICATED_AT_KEY).await.map_err(session_error)?.unwrap_or(0);
+    let remember = session.get::<bool>(REMEMBER_KEY).await.map_err(session_error)?.unwrap_or(false);
+    let lifetime = if remember { state.auth.remember_me_timeout } else { state.auth.absolute_timeout };
+    let age = Utc::now().timestamp().saturating_sub(authenticated_at);
+    if age < 0 || age as u64 >= lifetime.as_secs() {
+        end_session(session).await?;
+        return Ok(None);
+    }
+    match entity::Entity::find_by_id(user_id).one(&state.db).await? {
+        Some(user) if user.is_active => Ok(Some(to_current_user(&user))),
+        _ => {
+            end_session(session).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// The signed-in user, or 401.
+pub async fn require_user(state: &AppState, session: &Session) -> Result<CurrentUser, AppError> {
+    current_user(state, session).await?.ok_or(AppError::Unauthenticated)
+}
+
+/// The signed-in admin, or 401/403.
+pub async fn require_admin(state: &AppState, session: &Session) -> Result<CurrentUser, AppError> {
+    let user = require_user(state, session).await?;
+    if user.is_admin() { Ok(user) } else { Err(AppError::Forbidden) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_passwords_are_recognised_whatever_their_case() {
+        assert!(is_common_password("password123"));
+        assert!(is_common_password("PassWord123"));
+        assert!(!is_common_password("violet staircase at noon"));
+    }
+}

@@ -1,0 +1,92 @@
+//! The assembled router in process, on a fresh database (SQLite alone, or PostgreSQL + Redis).
+use axum::{
+    Router,
+    body::{Body, to_bytes},
+    http::{HeaderMap, Request, StatusCode, header},
+};
+use crm::server::{config::Config, router, startup::build_state, state::AppState};
+use leptos::prelude::LeptosOptions;
+use tower::ServiceExt;
+
+use super::{Backend, TestDb};
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    pub db: TestDb,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    /// The `name=value` part of the session cookie this response sets, if any.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find(|value| value.contains("crm_session="))
+            .and_then(|value| value.split(';').next())
+            .map(str::to_owned)
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get(header::LOCATION).and_then(|value| value.to_str().ok())
+    }
+}
+
+/// Starts the app with `extra` configuration variables on top of the backend's own.
+pub async fn start_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+    let db = TestDb::empty(backend).await;
+    let mut vars = vec![("DATABASE_URL".to_owned(), db.url.as_str().to_owned())];
+    if backend == Backend::Postgres {
+        vars.push(("REDIS_URL".to_owned(), super::redis_url()));
+        vars.push(("REDIS_KEY_PREFIX".to_owned(), format!("{}:", super::unique_name("app"))));
+    }
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let config = Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap();
+    let options = LeptosOptions::builder().output_name("crm").build();
+    let state = build_state(config, options).await.expect("the app starts");
+    let router = router::build(state.clone());
+    TestApp { state, router, db }
+}
+
+pub async fn start(backend: Backend) -> TestApp {
+    start_with(backend, &[]).await
+}
+
+impl TestApp {
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = to_bytes(response.into_body(), 8 * 1024 * 1024).await.unwrap();
+        TestResponse { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> TestResponse {
+        let mut request = Request::get(path);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// A form post, as a browser without JavaScript sends it to a server function.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> TestResponse {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    pub async fn cleanup(self) {
+        self.db.cleanup().await;
+    }
+}

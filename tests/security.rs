@@ -1,0 +1,322 @@
+//! Cross-site request forgery refusal and security headers, through the assembled router in
+//! process. The backend does not matter here, so these run on SQLite only.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use axum::{
+    Router,
+    body::{Body, to_bytes},
+    http::{HeaderMap, Request, StatusCode, header},
+};
+use common::{Backend, TestDb};
+use crm::server::{config::Config, router, security::REFUSED_BODY, startup::build_state, state::AppState};
+use leptos::prelude::LeptosOptions;
+use sea_orm::{ConnectionTrait, Statement};
+use tower::ServiceExt;
+
+const HOST: &str = "crm.test:3000";
+
+struct TestApp {
+    state: AppState,
+    router: Router,
+    db: TestDb,
+}
+
+async fn app_with(extra: &[(&str, &str)]) -> TestApp {
+    let db = TestDb::empty(Backend::Sqlite).await;
+    let mut vars = vec![("DATABASE_URL".to_owned(), db.url.as_str().to_owned())];
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let config = Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap();
+    let options = LeptosOptions::builder().output_name("crm").build();
+    let state = build_state(config, options).await.expect("the app starts");
+    let router = router::build(state.clone());
+    TestApp { state, router, db }
+}
+
+async fn app() -> TestApp {
+    app_with(&[]).await
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+async fn send(router: &Router, request: Request<Body>) -> Answer {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = to_bytes(response.into_body(), 4 * 1024 * 1024).await.unwrap();
+    Answer { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+}
+
+/// A form-encoded POST with an empty body to the status server function, with `headers` added.
+fn status_post(headers: &[(&str, &str)]) -> Request<Body> {
+    let mut request = Request::post("/api/system_status")
+        .header(header::HOST, HOST)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+fn get(path: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut request = Request::get(path).header(header::HOST, HOST);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+async fn session_rows(state: &AppState) -> i64 {
+    let row = state
+        .db
+        .query_one_raw(Statement::from_string(state.db.get_database_backend(), "SELECT COUNT(*) FROM sessions"))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+fn assert_refused(answer: &Answer, what: &str) {
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{what}: {}", answer.body);
+    assert_eq!(answer.body, REFUSED_BODY, "{what}");
+    assert!(answer.headers.get(header::SET_COOKIE).is_none(), "{what}: a refused request touches no session");
+}
+
+fn assert_served(answer: &Answer, what: &str) {
+    assert_eq!(answer.status, StatusCode::OK, "{what}: {}", answer.body);
+    let report: crm::status::model::StatusReport =
+        serde_json::from_str(&answer.body).unwrap_or_else(|error| panic!("{what}: {error}: {}", answer.body));
+    assert_eq!(report.database_kind, "SQLite", "{what}");
+}
+
+#[tokio::test]
+async fn server_functions_refuse_a_foreign_origin_without_side_effects() {
+    let app = app().await;
+    let sessions_before = session_rows(&app.state).await;
+    let answer = send(&app.router, status_post(&[("origin", "https://evil.example")])).await;
+    assert_refused(&answer, "Origin: https://evil.example");
+    assert_eq!(
+        answer.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+        Some("text/plain; charset=utf-8")
+    );
+    assert_eq!(session_rows(&app.state).await, sessions_before, "no session was created or touched");
+    // Security headers are on refusals too.
+    assert_eq!(answer.headers.get("x-frame-options").unwrap(), "DENY");
+    app.db.cleanup().await;
+}
+
+#[tokio::test]
+async fn server_functions_refuse_cross_site_and_same_site_fetch_metadata() {
+    let app = app().await;
+    for site in ["cross-site", "same-site"] {
+        assert_refused(&send(&app.router, status_post(&[("sec-fetch-site", site)])).await, site);
+        // Even with an Origin that looks like ours, the browser's verdict wins.
+        let with_origin = status_post(&[("sec-fetch-site", site), ("origin", "http://crm.test:3000")]);
+        assert_refused(&send(&app.router, with_origin).await, site);
+    }
+    // Null and malformed origins are not provably ours.
+    assert_refused(&send(&app.router, status_post(&[("origin", "null")])).await, "Origin: null");
+    // Same host, other port or scheme: another origin.
+    for origin in ["http://crm.test:3001", "https://crm.test:3000", "http://evil.crm.test:3000"] {
+        assert_refused(&send(&app.router, status_post(&[("origin", origin)])).await, origin);
+    }
+    app.db.cleanup().await;
+}
+
+#[tokio::test]
+async fn server_functions_serve_same_origin_and_non_browser_requests() {
+    let app = app().await;
+    let same_origin = send(&app.router, status_post(&[("origin", "http://crm.test:3000")])).await;
+    assert_served(&same_origin, "Origin matching Host");
+    let fetch_metadata = send(&app.router, status_post(&[("sec-fetch-site", "same-origin")])).await;
+    assert_served(&fetch_metadata, "Sec-Fetch-Site: same-origin");
+    let both =
+        send(&app.router, status_post(&[("sec-fetch-site", "same-origin"), ("origin", "http://crm.test:3000")])).await;
+    assert_served(&both, "Sec-Fetch-Site and Origin");
+    let typed = send(&app.router, status_post(&[("sec-fetch-site", "none")])).await;
+    assert_served(&typed, "Sec-Fetch-Site: none");
+    let neither = send(&app.router, status_post(&[])).await;
+    assert_served(&neither, "no Origin, no Sec-Fetch-Site (curl)");
+    app.db.cleanup().await;
+}
+
+#[tokio::test]
+async fn plain_form_posts_are_checked_too() {
+    let app = app().await;
+    for path in ["/login", "/", "/clients"] {
+        let request = Request::post(path)
+            .header(header::HOST, HOST)
+            .header(header::ORIGIN, "https://evil.example")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("email=a%40b.co"))
+            .unwrap();
+        assert_refused(&send(&app.router, request).await, path);
+    }
+    app.db.cleanup().await;
+}
+
+#[tokio::test]
+async fn get_requests_are_never_refused() {
+    let app = app().await;
+    let hostile = [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")];
+    for path in ["/healthz", "/readyz", "/", "/login", "/no-such-page", "/pkg/missing.js"] {
+        let answer = send(&app.router, get(path, &hostile)).await;
+        assert_ne!(answer.status, StatusCode::FORBIDDEN, "GET {path}: {}", answer.body);
+        assert_ne!(answer.body, REFUSED_BODY, "GET {path}");
+    }
+    let head = Request::head("/healthz").header(header::ORIGIN, "https://evil.example").body(Body::empty()).unwrap();
+    assert_eq!(send(&app.router, head).await.status, StatusCode::OK);
+    app.db.cleanup().await;
+}
+
+/// The headers every response carries, whatever produced it; returns the CSP nonce.
+fn assert_security_headers(headers: &HeaderMap, what: &str) -> String {
+    let header = |name: &str| {
+        headers.get(name).unwrap_or_else(|| panic!("{what}: no {name} header")).to_str().unwrap().to_owned()
+    };
+    assert_eq!(header("x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(header("referrer-policy"), "strict-origin-when-cross-origin", "{what}");
+    assert_eq!(header("x-frame-options"), "DENY", "{what}");
+    assert_eq!(header("cross-origin-opener-policy"), "same-origin", "{what}");
+    let permissions = header("permissions-policy");
+    for feature in ["camera=()", "microphone=()", "geolocation=()"] {
+        assert!(permissions.contains(feature), "{what}: {permissions}");
+    }
+
+    let csp = header("content-security-policy");
+    let directives: Vec<&str> = csp.split(';').map(str::trim).collect();
+    for expected in [
+        "default-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "object-src 'none'",
+    ] {
+        assert!(directives.contains(&expected), "{what}: {expected} missing from {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{what}: {csp}");
+    let script = directives.iter().find(|d| d.starts_with("script-src ")).expect("a script-src directive");
+    let sources: Vec<&str> = script.split_whitespace().skip(1).collect();
+    assert_eq!(sources.len(), 3, "{what}: {script}");
+    assert_eq!(sources[0], "'self'");
+    assert_eq!(sources[2], "'wasm-unsafe-eval'");
+    let nonce = sources[1]
+        .strip_prefix("'nonce-")
+        .and_then(|rest| rest.strip_suffix('\''))
+        .unwrap_or_else(|| panic!("{what}: no nonce in {script}"));
+    assert!(nonce.len() >= 22, "{what}: at least 128 bits of nonce: {nonce}");
+    nonce.to_owned()
+}
+
+/// Every `nonce="…"` attribute value in a page.
+fn nonce_attributes(html: &str) -> Vec<String> {
+    html.split("nonce=\"").skip(1).filter_map(|rest| rest.split('"').next()).map(str::to_owned).collect()
+}
+
+/// A page rendered by Leptos: `/` if it renders for an anonymous visitor, else where it sends them.
+async fn rendered_page(router: &Router) -> Answer {
+    let answer = send(router, get("/", &[])).await;
+    if !answer.status.is_redirection() {
+        return answer;
+    }
+    let location = answer.headers.get(header::LOCATION).unwrap().to_str().unwrap().to_owned();
+    send(router, get(&location, &[])).await
+}
+
+#[tokio::test]
+async fn every_kind_of_response_carries_the_security_headers() {
+    let app = app().await;
+    let front = send(&app.router, get("/", &[])).await;
+    assert_security_headers(&front.headers, "GET /");
+
+    let page = rendered_page(&app.router).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_security_headers(&page.headers, "a rendered page");
+
+    // The fallback's not-found page (rendered by Leptos through the file-and-error handler).
+    let missing = send(&app.router, get("/pkg/missing.js", &[])).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
+    let nonce = assert_security_headers(&missing.headers, "404");
+    let attributes = nonce_attributes(&missing.body);
+    assert!(!attributes.is_empty(), "the 404 page has nonced scripts too: {}", missing.body);
+    assert!(attributes.iter().all(|n| *n == nonce), "404: {attributes:?} vs {nonce}");
+
+    let other = send(&app.router, get("/no-such-page", &[])).await;
+    assert_security_headers(&other.headers, "GET /no-such-page");
+
+    let health = send(&app.router, get("/healthz", &[])).await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_security_headers(&health.headers, "/healthz");
+    assert_security_headers(&send(&app.router, get("/readyz", &[])).await.headers, "/readyz");
+
+    let server_fn = send(&app.router, status_post(&[])).await;
+    assert_served(&server_fn, "server function");
+    assert_security_headers(&server_fn.headers, "server function");
+    app.db.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_csp_nonce_is_fresh_per_request_and_matches_the_inline_scripts() {
+    let app = app().await;
+    let first = rendered_page(&app.router).await;
+    let second = rendered_page(&app.router).await;
+    let first_nonce = assert_security_headers(&first.headers, "first page");
+    let second_nonce = assert_security_headers(&second.headers, "second page");
+    assert_ne!(first_nonce, second_nonce, "a nonce is used once");
+
+    for (page, nonce) in [(&first, &first_nonce), (&second, &second_nonce)] {
+        assert!(
+            page.body.contains(&format!("<script type=\"module\" nonce=\"{nonce}\"")),
+            "the hydration script carries the header's nonce {nonce}: {}",
+            page.body
+        );
+        let attributes = nonce_attributes(&page.body);
+        assert!(attributes.iter().all(|n| n == nonce), "every nonce in the page is the header's: {attributes:?}");
+        // No inline script goes without the nonce.
+        let scripts = page.body.matches("<script").count();
+        let nonced = page.body.matches("<script nonce=\"").count()
+            + page.body.matches("<script type=\"module\" nonce=\"").count();
+        assert_eq!(scripts, nonced, "every <script> carries the nonce: {}", page.body);
+    }
+    app.db.cleanup().await;
+}
+
+#[tokio::test]
+async fn hsts_only_when_served_over_https() {
+    let app = app().await;
+    let answer = send(&app.router, get("/healthz", &[])).await;
+    assert!(answer.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "no HSTS over plain HTTP");
+    app.db.cleanup().await;
+
+    let app = app_with(&[("CRM_PUBLIC_ORIGIN", "https://crm.example.com")]).await;
+    assert!(app.state.config.secure);
+    for request in [get("/healthz", &[]), get("/pkg/missing.js", &[]), status_post(&[])] {
+        let answer = send(&app.router, request).await;
+        assert_eq!(
+            answer.headers.get(header::STRICT_TRANSPORT_SECURITY).map(|v| v.to_str().unwrap()),
+            Some("max-age=31536000; includeSubDomains")
+        );
+    }
+    app.db.cleanup().await;
+}
+
+#[tokio::test]
+async fn behind_https_the_public_origin_and_https_host_are_same_origin() {
+    let app = app_with(&[("CRM_PUBLIC_ORIGIN", "https://crm.example.com")]).await;
+    // The proxy forwards with an internal Host: the public origin is still ours.
+    assert_served(&send(&app.router, status_post(&[("origin", "https://crm.example.com")])).await, "public origin");
+    // The request's own host, with the scheme the app is served over.
+    assert_served(&send(&app.router, status_post(&[("origin", "https://crm.test:3000")])).await, "https + Host");
+    // Plain http on our host is another origin once the app is served over HTTPS.
+    assert_refused(&send(&app.router, status_post(&[("origin", "http://crm.test:3000")])).await, "http + Host");
+    assert_refused(&send(&app.router, status_post(&[("origin", "https://evil.example")])).await, "foreign");
+    app.db.cleanup().await;
+}
