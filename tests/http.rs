@@ -35,7 +35,16 @@ async fn probes_answer_and_readiness_reports_each_service() {
 async fn the_status_server_function_reports_the_running_configuration() {
     for backend in BACKENDS {
         let app = app::start(backend).await;
-        let response = app.post_form("/api/system_status", &[], None).await;
+        let anonymous = app.post_form("/api/system_status", &[], None).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{backend:?}: visitors get 401");
+        let signup = app
+            .post_form(
+                "/api/signup",
+                &[("name", "Ana"), ("email", "ana@example.com"), ("password", "violet staircase")],
+                None,
+            )
+            .await;
+        let response = app.post_form("/api/system_status", &[], signup.session_cookie().as_deref()).await;
         assert_eq!(response.status, StatusCode::OK, "{}", response.body);
         let report: crm::status::model::StatusReport = serde_json::from_str(&response.body).unwrap();
         assert_eq!(report.version, env!("CARGO_PKG_VERSION"));

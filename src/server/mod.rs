@@ -4,6 +4,7 @@ pub mod db;
 pub mod health;
 pub mod infra;
 pub mod redis;
+pub mod request;
 pub mod router;
 pub mod security;
 pub mod sessions;

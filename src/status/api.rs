@@ -3,8 +3,15 @@ use leptos::prelude::*;
 use super::model::StatusReport;
 use crate::shared::AppError;
 
+/// What this server runs on: for signed-in users only (versions and services help attackers too).
 #[server(prefix = "/api", endpoint = "system_status")]
 pub async fn system_status() -> Result<StatusReport, AppError> {
-    let state = crate::server::state::current()?;
-    Ok(super::service::collect(&state).await)
+    crate::server::request::respond(
+        async {
+            let state = crate::server::state::current()?;
+            crate::users::auth::require_user(&state, &crate::server::request::session().await?).await?;
+            Ok(super::service::collect(&state).await)
+        }
+        .await,
+    )
 }
