@@ -202,3 +202,75 @@ async fn a_failed_plain_form_post_is_sent_back_to_the_form_with_its_error() {
     assert!(location.contains("__err="), "{location}");
     app.cleanup().await;
 }
+
+async fn sign_up_cookie(app: &app::TestApp) -> String {
+    app.post_form("/api/signup", &[("name", "Ana"), ("email", "ana@example.com"), ("password", GOOD_PASSWORD)], None)
+        .await
+        .session_cookie()
+        .expect("sign-up sets a session cookie")
+}
+
+#[tokio::test]
+async fn sessions_end_after_the_idle_timeout_but_activity_keeps_them() {
+    for backend in BACKENDS {
+        let app = app::start_with(backend, &[("CRM_SESSION_IDLE_SECS", "3")]).await;
+        let cookie = sign_up_cookie(&app).await;
+        for _ in 0..3 {
+            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+            assert_eq!(app.get("/", Some(&cookie)).await.status, StatusCode::OK, "{backend:?}: activity");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(4500)).await;
+        assert_eq!(app.get("/", Some(&cookie)).await.status, StatusCode::SEE_OTHER, "{backend:?}: idle");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn sessions_end_at_the_absolute_timeout_even_when_active() {
+    for backend in BACKENDS {
+        let app = app::start_with(backend, &[("CRM_SESSION_ABSOLUTE_SECS", "3")]).await;
+        let cookie = sign_up_cookie(&app).await;
+        assert_eq!(app.get("/", Some(&cookie)).await.status, StatusCode::OK);
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        assert_eq!(app.get("/", Some(&cookie)).await.status, StatusCode::OK);
+        tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+        assert_eq!(app.get("/", Some(&cookie)).await.status, StatusCode::SEE_OTHER, "{backend:?}: absolute");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_same_site_and_secure_over_https() {
+    let app = app::start(common::Backend::Sqlite).await;
+    let response = app
+        .post_form("/api/signup", &[("name", "Ana"), ("email", "ana@example.com"), ("password", GOOD_PASSWORD)], None)
+        .await;
+    let set_cookie = response.headers.get(axum::http::header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    assert!(set_cookie.starts_with("crm_session="), "{set_cookie}");
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set_cookie.contains(flag), "{flag} in {set_cookie}");
+    }
+    assert!(!set_cookie.contains("Secure"), "plain HTTP cannot use Secure cookies: {set_cookie}");
+    app.cleanup().await;
+
+    let app = app::start_with(common::Backend::Sqlite, &[("CRM_PUBLIC_ORIGIN", "https://crm.example.com")]).await;
+    let response = app
+        .post_form("/api/signup", &[("name", "Ana"), ("email", "ana@example.com"), ("password", GOOD_PASSWORD)], None)
+        .await;
+    let set_cookie = response.headers.get(axum::http::header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    assert!(set_cookie.starts_with("__Host-crm_session="), "{set_cookie}");
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Secure"] {
+        assert!(set_cookie.contains(flag), "{flag} in {set_cookie}");
+    }
+    assert!(!set_cookie.contains("Domain"), "__Host- cookies have no Domain: {set_cookie}");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn closed_sign_up_still_allows_the_first_account_only() {
+    let app = app::start_with(common::Backend::Sqlite, &[("CRM_ALLOW_SIGNUP", "false")]).await;
+    auth::signup(&app.state, input("Ana", "ana@example.com", GOOD_PASSWORD)).await.unwrap();
+    let refused = auth::signup(&app.state, input("Bo", "bo@example.com", GOOD_PASSWORD)).await.unwrap_err();
+    assert_eq!(refused, AppError::Forbidden);
+    app.cleanup().await;
+}

@@ -13,7 +13,8 @@ enum Access {
     Public,
     /// Any signed-in user.
     User,
-    /// Admins only.
+    /// Admins only (user management will be the first).
+    #[allow(dead_code)]
     Admin,
 }
 

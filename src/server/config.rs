@@ -124,6 +124,16 @@ pub struct Config {
     /// Whether the app is served over HTTPS: `Secure` + `__Host-` session cookie, HSTS, and `https`
     /// as the scheme of same-origin checks. True when `public_origin` is https, unless overridden.
     pub secure: bool,
+    /// Whether visitors may create accounts (the very first account is always allowed).
+    pub allow_signup: bool,
+    /// A session ends after this long without a request...
+    pub session_idle: Duration,
+    /// ...and this long after signing in, whatever happens ("keep me signed in" uses `remember_me`).
+    pub session_absolute: Duration,
+    pub remember_me: Duration,
+    /// Sign-in attempts allowed per account and per client address in 15 minutes.
+    pub login_attempts_per_account: u32,
+    pub login_attempts_per_ip: u32,
 }
 
 impl Config {
@@ -183,23 +193,35 @@ impl Config {
             }
         };
 
-        let shutdown_grace = match get("CRM_SHUTDOWN_GRACE_SECS") {
-            None => Duration::from_secs(10),
-            Some(raw) => Duration::from_secs(
-                raw.parse::<u64>()
-                    .map_err(|_| bad("CRM_SHUTDOWN_GRACE_SECS", format!("'{raw}' is not a whole number of seconds")))?,
-            ),
+        let whole = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(raw) => raw.parse::<u64>().map_err(|_| bad(name, format!("'{raw}' is not a whole number"))),
+            }
+        };
+        let positive = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match whole(name, default)? {
+                0 => Err(bad(name, "must be greater than zero")),
+                value => Ok(value),
+            }
+        };
+        let boolean = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
+            match get(name).map(|raw| raw.to_ascii_lowercase()) {
+                None => Ok(default),
+                Some(raw) if raw == "true" || raw == "1" => Ok(true),
+                Some(raw) if raw == "false" || raw == "0" => Ok(false),
+                Some(raw) => Err(bad(name, format!("'{raw}' is not true or false"))),
+            }
         };
 
+        let shutdown_grace = Duration::from_secs(whole("CRM_SHUTDOWN_GRACE_SECS", 10)?);
+
         let public_origin = get("CRM_PUBLIC_ORIGIN").map(|raw| parse_public_origin(&raw)).transpose()?;
-        let secure = match get("CRM_SECURE_COOKIES") {
-            None => public_origin.as_deref().is_some_and(|origin| origin.starts_with("https://")),
-            Some(raw) => match raw.to_ascii_lowercase().as_str() {
-                "true" | "1" => true,
-                "false" | "0" => false,
-                _ => return Err(bad("CRM_SECURE_COOKIES", format!("'{raw}' is not true or false"))),
-            },
-        };
+        let secure = boolean(
+            "CRM_SECURE_COOKIES",
+            public_origin.as_deref().is_some_and(|origin| origin.starts_with("https://")),
+        )?;
+        let to_u32 = |name: &'static str, value: u64| u32::try_from(value).map_err(|_| bad(name, "is too large"));
 
         Ok(Config {
             database_url,
@@ -211,6 +233,15 @@ impl Config {
             shutdown_grace,
             public_origin,
             secure,
+            allow_signup: boolean("CRM_ALLOW_SIGNUP", true)?,
+            session_idle: Duration::from_secs(positive("CRM_SESSION_IDLE_SECS", 30 * 60)?),
+            session_absolute: Duration::from_secs(positive("CRM_SESSION_ABSOLUTE_SECS", 12 * 3600)?),
+            remember_me: Duration::from_secs(positive("CRM_REMEMBER_ME_SECS", 30 * 24 * 3600)?),
+            login_attempts_per_account: to_u32(
+                "CRM_LOGIN_ATTEMPTS_PER_ACCOUNT",
+                positive("CRM_LOGIN_ATTEMPTS_PER_ACCOUNT", 10)?,
+            )?,
+            login_attempts_per_ip: to_u32("CRM_LOGIN_ATTEMPTS_PER_IP", positive("CRM_LOGIN_ATTEMPTS_PER_IP", 50)?)?,
         })
     }
 }
@@ -354,5 +385,22 @@ mod tests {
     fn passwords_in_urls_are_redacted_for_logs() {
         let url = DatabaseUrl::parse("postgres://crm:secret@db/crm").unwrap();
         assert!(!format!("{url:?}").contains("secret"));
+    }
+
+    #[test]
+    fn session_and_sign_in_settings_have_safe_defaults_and_name_bad_values() {
+        let defaults = config(&[]).unwrap();
+        assert!(defaults.allow_signup);
+        assert_eq!(defaults.session_idle, Duration::from_secs(1800));
+        assert_eq!(defaults.session_absolute, Duration::from_secs(12 * 3600));
+        assert_eq!((defaults.login_attempts_per_account, defaults.login_attempts_per_ip), (10, 50));
+        assert!(!config(&[("CRM_ALLOW_SIGNUP", "false")]).unwrap().allow_signup);
+        assert_eq!(config(&[("CRM_SESSION_IDLE_SECS", "0")]).unwrap_err().variable, "CRM_SESSION_IDLE_SECS");
+        assert_eq!(config(&[("CRM_SESSION_ABSOLUTE_SECS", "12h")]).unwrap_err().variable, "CRM_SESSION_ABSOLUTE_SECS");
+        assert_eq!(config(&[("CRM_ALLOW_SIGNUP", "maybe")]).unwrap_err().variable, "CRM_ALLOW_SIGNUP");
+        assert_eq!(
+            config(&[("CRM_LOGIN_ATTEMPTS_PER_IP", "99999999999")]).unwrap_err().variable,
+            "CRM_LOGIN_ATTEMPTS_PER_IP"
+        );
     }
 }

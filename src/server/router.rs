@@ -8,9 +8,6 @@ use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite, cookie::time
 use super::{health, state::AppState};
 use crate::app::{App, shell};
 
-/// Sessions end after this long without a request (the auth work makes this configurable).
-const SESSION_IDLE_TIMEOUT: Duration = Duration::minutes(30);
-
 pub fn build(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let policy = std::sync::Arc::new(super::security::SecurityPolicy::from_config(&state.config));
@@ -21,7 +18,9 @@ pub fn build(state: AppState) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.secure)
-        .with_expiry(Expiry::OnInactivity(SESSION_IDLE_TIMEOUT));
+        .with_expiry(Expiry::OnInactivity(Duration::seconds(
+            i64::try_from(state.config.session_idle.as_secs()).unwrap_or(i64::MAX),
+        )));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

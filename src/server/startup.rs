@@ -74,7 +74,7 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> Resul
         redis,
         infra: Arc::new(infra),
         sessions,
-        auth: crate::users::auth::AuthPolicy::default(),
+        auth: crate::users::auth::AuthPolicy::from_config(&config),
         config: Arc::new(config),
         started_at: Instant::now(),
     })

@@ -13,23 +13,26 @@ use super::{
     password,
 };
 use crate::{
-    server::{sessions::USER_ID_KEY, state::AppState},
+    server::{config::Config, sessions::USER_ID_KEY, state::AppState},
     shared::AppError,
 };
 
 /// When the session signed in (epoch seconds): the absolute timeout counts from here.
 const AUTHENTICATED_AT_KEY: &str = "authenticated_at";
 const REMEMBER_KEY: &str = "remember";
+/// When the session last proved activity (epoch milliseconds): see [`keep_alive`].
+const LAST_SEEN_KEY: &str = "last_seen_ms";
 
 /// The form-level error key, for messages that belong to no single field.
 pub const FORM_FIELD: &str = "form";
 /// One message for an unknown email and a wrong password, so neither can be told apart.
 pub const BAD_CREDENTIALS: &str = "The email or password is incorrect.";
 
-/// Limits and lifetimes of sign-in; defaults follow OWASP ASVS level 2.
+/// Limits and lifetimes of sign-in (see [`Config`] for the defaults, which follow OWASP ASVS level 2).
 #[derive(Debug, Clone)]
 pub struct AuthPolicy {
     pub allow_signup: bool,
+    pub idle_timeout: Duration,
     pub absolute_timeout: Duration,
     pub remember_me_timeout: Duration,
     pub attempts_per_account: u32,
@@ -37,14 +40,15 @@ pub struct AuthPolicy {
     pub attempt_window: Duration,
 }
 
-impl Default for AuthPolicy {
-    fn default() -> Self {
+impl AuthPolicy {
+    pub fn from_config(config: &Config) -> Self {
         AuthPolicy {
-            allow_signup: true,
-            absolute_timeout: Duration::from_secs(12 * 3600),
-            remember_me_timeout: Duration::from_secs(30 * 24 * 3600),
-            attempts_per_account: 10,
-            attempts_per_ip: 50,
+            allow_signup: config.allow_signup,
+            idle_timeout: config.session_idle,
+            absolute_timeout: config.session_absolute,
+            remember_me_timeout: config.remember_me,
+            attempts_per_account: config.login_attempts_per_account,
+            attempts_per_ip: config.login_attempts_per_ip,
             attempt_window: Duration::from_secs(15 * 60),
         }
     }
@@ -202,6 +206,7 @@ pub async fn start_session(session: &Session, user: &entity::Model, remember: bo
     session.insert(USER_ID_KEY, user.id).await.map_err(session_error)?;
     session.insert(AUTHENTICATED_AT_KEY, Utc::now().timestamp()).await.map_err(session_error)?;
     session.insert(REMEMBER_KEY, remember).await.map_err(session_error)?;
+    session.insert(LAST_SEEN_KEY, Utc::now().timestamp_millis()).await.map_err(session_error)?;
     Ok(())
 }
 
@@ -225,12 +230,28 @@ pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<
         return Ok(None);
     }
     match entity::Entity::find_by_id(user_id).one(&state.db).await? {
-        Some(user) if user.is_active => Ok(Some(to_current_user(&user))),
+        Some(user) if user.is_active => {
+            keep_alive(session, state.auth.idle_timeout).await?;
+            Ok(Some(to_current_user(&user)))
+        }
         _ => {
             end_session(session).await?;
             Ok(None)
         }
     }
+}
+
+/// Pushes the idle deadline forward. The session store writes only when the session changed, so
+/// the session is changed (and written) at most once per quarter of the idle timeout rather than
+/// on every request.
+async fn keep_alive(session: &Session, idle_timeout: Duration) -> Result<(), AppError> {
+    let now_ms = Utc::now().timestamp_millis();
+    let last_seen = session.get::<i64>(LAST_SEEN_KEY).await.map_err(session_error)?.unwrap_or(0);
+    let quarter_ms = i64::try_from(idle_timeout.as_millis() / 4).unwrap_or(i64::MAX);
+    if now_ms.saturating_sub(last_seen) >= quarter_ms {
+        session.insert(LAST_SEEN_KEY, now_ms).await.map_err(session_error)?;
+    }
+    Ok(())
 }
 
 /// The signed-in user, or 401.
