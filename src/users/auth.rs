@@ -3,7 +3,7 @@
 use std::{net::IpAddr, sync::LazyLock, time::Duration};
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
 use tokio::sync::OnceCell;
 use tower_sessions::Session;
 
@@ -123,20 +123,9 @@ pub async fn signup(state: &AppState, input: SignupInput) -> Result<entity::Mode
     if entity::Entity::find().filter(entity::Column::Email.eq(&email)).count(&txn).await? > 0 {
         return Err(AppError::field("email", "An account with this email already exists. Sign in instead."));
     }
-    let now = Utc::now();
-    let user = entity::ActiveModel {
-        email: Set(email),
-        name: Set(input.name.trim().to_owned()),
-        password_hash: Set(password_hash),
-        role: Set(if first_account { ROLE_ADMIN } else { ROLE_USER }.to_owned()),
-        timezone: Set("UTC".to_owned()),
-        booking_enabled: Set(false),
-        is_active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
+    let role = if first_account { ROLE_ADMIN } else { ROLE_USER };
+    let user = entity::ActiveModel::new_account(email, input.name.trim().to_owned(), password_hash, role)
+        .insert(&txn)
     .await
     .map_err(|error| {
         // Two sign-ups with one email at the same moment: the unique index decides.

@@ -1,5 +1,5 @@
 //! SeaORM entity of the `users` table (server only; never crosses the wire).
-use sea_orm::entity::prelude::*;
+use sea_orm::{Set, entity::prelude::*};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
@@ -27,6 +27,25 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl ActiveModel {
+    /// A new active account with the defaults every account starts with.
+    pub fn new_account(email: String, name: String, password_hash: String, role: &str) -> Self {
+        let now = chrono::Utc::now();
+        ActiveModel {
+            email: Set(email),
+            name: Set(name),
+            password_hash: Set(password_hash),
+            role: Set(role.to_owned()),
+            timezone: Set("UTC".to_owned()),
+            booking_enabled: Set(false),
+            is_active: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+    }
+}
 
 pub const ROLE_ADMIN: &str = "admin";
 pub const ROLE_USER: &str = "user";

@@ -41,21 +41,7 @@ pub async fn ensure_admin(db: &DatabaseConnection, admin: &AdminBootstrap) -> Re
         return Ok(BootstrapOutcome::Promoted);
     }
     let password_hash = password::hash(admin.password.clone()).await?;
-    let now = Utc::now();
     let name = email.split('@').next().unwrap_or("Admin").to_owned();
-    entity::ActiveModel {
-        email: Set(email),
-        name: Set(name),
-        password_hash: Set(password_hash),
-        role: Set(ROLE_ADMIN.to_owned()),
-        timezone: Set("UTC".to_owned()),
-        booking_enabled: Set(false),
-        is_active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    entity::ActiveModel::new_account(email, name, password_hash, ROLE_ADMIN).insert(db).await?;
     Ok(BootstrapOutcome::Created)
 }
