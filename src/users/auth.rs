@@ -126,15 +126,15 @@ pub async fn signup(state: &AppState, input: SignupInput) -> Result<entity::Mode
     let role = if first_account { ROLE_ADMIN } else { ROLE_USER };
     let user = entity::ActiveModel::new_account(email, input.name.trim().to_owned(), password_hash, role)
         .insert(&txn)
-    .await
-    .map_err(|error| {
-        // Two sign-ups with one email at the same moment: the unique index decides.
-        if error.to_string().to_lowercase().contains("unique") {
-            AppError::field("email", "An account with this email already exists. Sign in instead.")
-        } else {
-            AppError::from(error)
-        }
-    })?;
+        .await
+        .map_err(|error| {
+            // Two sign-ups with one email at the same moment: the unique index decides.
+            if error.to_string().to_lowercase().contains("unique") {
+                AppError::field("email", "An account with this email already exists. Sign in instead.")
+            } else {
+                AppError::from(error)
+            }
+        })?;
     txn.commit().await?;
     Ok(user)
 }
