@@ -274,3 +274,34 @@ async fn closed_sign_up_still_allows_the_first_account_only() {
     assert_eq!(refused, AppError::Forbidden);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn logging_out_elsewhere_ends_every_other_session_of_the_user_only() {
+    for backend in BACKENDS {
+        let app = app::start(backend).await;
+        let here = sign_up_cookie(&app).await;
+        let login = |email: &'static str| {
+            let app = &app;
+            async move {
+                app.post_form("/api/login", &[("email", email), ("password", GOOD_PASSWORD)], None)
+                    .await
+                    .session_cookie()
+                    .unwrap()
+            }
+        };
+        let elsewhere = login("ana@example.com").await;
+        auth::signup(&app.state, input("Bo", "bo@example.com", GOOD_PASSWORD)).await.unwrap();
+        let someone_else = login("bo@example.com").await;
+
+        let response = app.post_form("/api/logout_elsewhere", &[], Some(&here)).await;
+        assert_eq!((response.status, response.body.as_str()), (StatusCode::OK, "1"), "{backend:?}");
+        assert_eq!(app.get("/", Some(&here)).await.status, StatusCode::OK, "{backend:?}: this session stays");
+        assert_eq!(app.get("/", Some(&elsewhere)).await.status, StatusCode::SEE_OTHER, "{backend:?}: other ended");
+        assert_eq!(
+            app.get("/", Some(&someone_else)).await.status,
+            StatusCode::OK,
+            "{backend:?}: other users keep theirs"
+        );
+        app.cleanup().await;
+    }
+}

@@ -24,6 +24,7 @@ const MATRIX: &[(&str, Access)] = &[
     ("/api/logout", Access::Public),
     ("/api/whoami", Access::Public),
     ("/api/system_status", Access::User),
+    ("/api/logout_elsewhere", Access::User),
 ];
 
 const PASSWORD: &str = "violet staircase at noon";

@@ -1,4 +1,4 @@
-import { test, expect, openHydrated, uniqueEmail, PASSWORD } from "./fixtures";
+import { test, expect, openHydrated, uniqueEmail, signUp, PASSWORD } from "./fixtures";
 
 test("sign up, sign out, and sign back in to the page first asked for", async ({ page }) => {
   const email = uniqueEmail("signup");
@@ -46,4 +46,20 @@ test("sign-up errors appear next to their fields", async ({ page, problems }) =>
   await expect(page.getByLabel("Password")).toHaveAttribute("aria-invalid", "true");
   const index = problems.findIndex((p) => p.includes("422"));
   if (index >= 0) problems.splice(index, 1);
+});
+
+test("signing out everywhere else ends the other browser's session", async ({ page, browser }) => {
+  const email = await signUp(page.request);
+  const other = await browser.newContext();
+  const login = await other.request.post("/api/login", { form: { email, password: PASSWORD }, maxRedirects: 0 });
+  expect(login.status()).toBeLessThan(400);
+
+  await openHydrated(page, "/settings");
+  await page.getByRole("button", { name: "Sign out everywhere else" }).click();
+  await expect(page.getByTestId("logout-elsewhere-outcome")).toHaveText("Signed out of 1 other session.");
+
+  const otherPage = await other.newPage();
+  await otherPage.goto("/settings");
+  await expect(otherPage).toHaveURL("/login?next=%2Fsettings");
+  await other.close();
 });

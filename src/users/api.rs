@@ -65,3 +65,15 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
         .await,
     )
 }
+
+/// "Log out everywhere": ends the caller's other sessions, keeps this one.
+#[server(prefix = "/api", endpoint = "logout_elsewhere")]
+pub async fn logout_elsewhere() -> Result<u64, AppError> {
+    respond(
+        async {
+            let state = crate::server::state::current()?;
+            super::auth::end_other_sessions(&state, &session().await?).await
+        }
+        .await,
+    )
+}

@@ -243,6 +243,16 @@ async fn keep_alive(session: &Session, idle_timeout: Duration) -> Result<(), App
     Ok(())
 }
 
+/// Signs the current user out of every other session (other browsers and devices); returns how
+/// many sessions ended.
+pub async fn end_other_sessions(state: &AppState, session: &Session) -> Result<u64, AppError> {
+    let user = require_user(state, session).await?;
+    state.sessions.delete_user_sessions(user.id, session.id()).await.map_err(|error| {
+        tracing::error!(%error, "could not end the other sessions");
+        AppError::Unavailable
+    })
+}
+
 /// The signed-in user, or 401.
 pub async fn require_user(state: &AppState, session: &Session) -> Result<CurrentUser, AppError> {
     current_user(state, session).await?.ok_or(AppError::Unauthenticated)
