@@ -5,51 +5,24 @@
 mod common;
 
 use axum::{
-    Router,
-    body::{Body, to_bytes},
+    body::Body,
     http::{HeaderMap, Request, StatusCode, header},
 };
-use common::{Backend, TestDb};
-use crm::server::{config::Config, router, security::REFUSED_BODY, startup::build_state, state::AppState};
-use leptos::prelude::LeptosOptions;
+use common::{
+    Backend,
+    app::{self, TestApp, TestResponse as Answer},
+};
+use crm::server::{security::REFUSED_BODY, state::AppState};
 use sea_orm::{ConnectionTrait, Statement};
-use tower::ServiceExt;
 
 const HOST: &str = "crm.test:3000";
 
-struct TestApp {
-    state: AppState,
-    router: Router,
-    db: TestDb,
-}
-
 async fn app_with(extra: &[(&str, &str)]) -> TestApp {
-    let db = TestDb::empty(Backend::Sqlite).await;
-    let mut vars = vec![("DATABASE_URL".to_owned(), db.url.as_str().to_owned())];
-    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let config = Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap();
-    let options = LeptosOptions::builder().output_name("crm").build();
-    let state = build_state(config, options).await.expect("the app starts");
-    let router = router::build(state.clone());
-    TestApp { state, router, db }
+    app::start_with(Backend::Sqlite, extra).await
 }
 
 async fn app() -> TestApp {
     app_with(&[]).await
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-async fn send(router: &Router, request: Request<Body>) -> Answer {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = to_bytes(response.into_body(), 4 * 1024 * 1024).await.unwrap();
-    Answer { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
 }
 
 /// A form-encoded POST with an empty body to a server function that answers visitors too, with `headers` added.
@@ -97,7 +70,7 @@ fn assert_served(answer: &Answer, what: &str) {
 async fn server_functions_refuse_a_foreign_origin_without_side_effects() {
     let app = app().await;
     let sessions_before = session_rows(&app.state).await;
-    let answer = send(&app.router, status_post(&[("origin", "https://evil.example")])).await;
+    let answer = app.send(status_post(&[("origin", "https://evil.example")])).await;
     assert_refused(&answer, "Origin: https://evil.example");
     assert_eq!(
         answer.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
@@ -113,16 +86,16 @@ async fn server_functions_refuse_a_foreign_origin_without_side_effects() {
 async fn server_functions_refuse_cross_site_and_same_site_fetch_metadata() {
     let app = app().await;
     for site in ["cross-site", "same-site"] {
-        assert_refused(&send(&app.router, status_post(&[("sec-fetch-site", site)])).await, site);
+        assert_refused(&app.send(status_post(&[("sec-fetch-site", site)])).await, site);
         // Even with an Origin that looks like ours, the browser's verdict wins.
         let with_origin = status_post(&[("sec-fetch-site", site), ("origin", "http://crm.test:3000")]);
-        assert_refused(&send(&app.router, with_origin).await, site);
+        assert_refused(&app.send(with_origin).await, site);
     }
     // Null and malformed origins are not provably ours.
-    assert_refused(&send(&app.router, status_post(&[("origin", "null")])).await, "Origin: null");
+    assert_refused(&app.send(status_post(&[("origin", "null")])).await, "Origin: null");
     // Same host, other port or scheme: another origin.
     for origin in ["http://crm.test:3001", "https://crm.test:3000", "http://evil.crm.test:3000"] {
-        assert_refused(&send(&app.router, status_post(&[("origin", origin)])).await, origin);
+        assert_refused(&app.send(status_post(&[("origin", origin)])).await, origin);
     }
     app.db.cleanup().await;
 }
@@ -130,16 +103,15 @@ async fn server_functions_refuse_cross_site_and_same_site_fetch_metadata() {
 #[tokio::test]
 async fn server_functions_serve_same_origin_and_non_browser_requests() {
     let app = app().await;
-    let same_origin = send(&app.router, status_post(&[("origin", "http://crm.test:3000")])).await;
+    let same_origin = app.send(status_post(&[("origin", "http://crm.test:3000")])).await;
     assert_served(&same_origin, "Origin matching Host");
-    let fetch_metadata = send(&app.router, status_post(&[("sec-fetch-site", "same-origin")])).await;
+    let fetch_metadata = app.send(status_post(&[("sec-fetch-site", "same-origin")])).await;
     assert_served(&fetch_metadata, "Sec-Fetch-Site: same-origin");
-    let both =
-        send(&app.router, status_post(&[("sec-fetch-site", "same-origin"), ("origin", "http://crm.test:3000")])).await;
+    let both = app.send(status_post(&[("sec-fetch-site", "same-origin"), ("origin", "http://crm.test:3000")])).await;
     assert_served(&both, "Sec-Fetch-Site and Origin");
-    let typed = send(&app.router, status_post(&[("sec-fetch-site", "none")])).await;
+    let typed = app.send(status_post(&[("sec-fetch-site", "none")])).await;
     assert_served(&typed, "Sec-Fetch-Site: none");
-    let neither = send(&app.router, status_post(&[])).await;
+    let neither = app.send(status_post(&[])).await;
     assert_served(&neither, "no Origin, no Sec-Fetch-Site (curl)");
     app.db.cleanup().await;
 }
@@ -154,7 +126,7 @@ async fn plain_form_posts_are_checked_too() {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from("email=a%40b.co"))
             .unwrap();
-        assert_refused(&send(&app.router, request).await, path);
+        assert_refused(&app.send(request).await, path);
     }
     app.db.cleanup().await;
 }
@@ -164,12 +136,12 @@ async fn get_requests_are_never_refused() {
     let app = app().await;
     let hostile = [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")];
     for path in ["/healthz", "/readyz", "/", "/login", "/no-such-page", "/pkg/missing.js"] {
-        let answer = send(&app.router, get(path, &hostile)).await;
+        let answer = app.send(get(path, &hostile)).await;
         assert_ne!(answer.status, StatusCode::FORBIDDEN, "GET {path}: {}", answer.body);
         assert_ne!(answer.body, REFUSED_BODY, "GET {path}");
     }
     let head = Request::head("/healthz").header(header::ORIGIN, "https://evil.example").body(Body::empty()).unwrap();
-    assert_eq!(send(&app.router, head).await.status, StatusCode::OK);
+    assert_eq!(app.send(head).await.status, StatusCode::OK);
     app.db.cleanup().await;
 }
 
@@ -221,42 +193,42 @@ fn nonce_attributes(html: &str) -> Vec<String> {
 }
 
 /// A page rendered by Leptos: `/` if it renders for an anonymous visitor, else where it sends them.
-async fn rendered_page(router: &Router) -> Answer {
-    let answer = send(router, get("/", &[])).await;
+async fn rendered_page(app: &TestApp) -> Answer {
+    let answer = app.send(get("/", &[])).await;
     if !answer.status.is_redirection() {
         return answer;
     }
     let location = answer.headers.get(header::LOCATION).unwrap().to_str().unwrap().to_owned();
-    send(router, get(&location, &[])).await
+    app.send(get(&location, &[])).await
 }
 
 #[tokio::test]
 async fn every_kind_of_response_carries_the_security_headers() {
     let app = app().await;
-    let front = send(&app.router, get("/", &[])).await;
+    let front = app.send(get("/", &[])).await;
     assert_security_headers(&front.headers, "GET /");
 
-    let page = rendered_page(&app.router).await;
+    let page = rendered_page(&app).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert_security_headers(&page.headers, "a rendered page");
 
     // The fallback's not-found page (rendered by Leptos through the file-and-error handler).
-    let missing = send(&app.router, get("/pkg/missing.js", &[])).await;
+    let missing = app.send(get("/pkg/missing.js", &[])).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
     let nonce = assert_security_headers(&missing.headers, "404");
     let attributes = nonce_attributes(&missing.body);
     assert!(!attributes.is_empty(), "the 404 page has nonced scripts too: {}", missing.body);
     assert!(attributes.iter().all(|n| *n == nonce), "404: {attributes:?} vs {nonce}");
 
-    let other = send(&app.router, get("/no-such-page", &[])).await;
+    let other = app.send(get("/no-such-page", &[])).await;
     assert_security_headers(&other.headers, "GET /no-such-page");
 
-    let health = send(&app.router, get("/healthz", &[])).await;
+    let health = app.send(get("/healthz", &[])).await;
     assert_eq!(health.status, StatusCode::OK);
     assert_security_headers(&health.headers, "/healthz");
-    assert_security_headers(&send(&app.router, get("/readyz", &[])).await.headers, "/readyz");
+    assert_security_headers(&app.send(get("/readyz", &[])).await.headers, "/readyz");
 
-    let server_fn = send(&app.router, status_post(&[])).await;
+    let server_fn = app.send(status_post(&[])).await;
     assert_served(&server_fn, "server function");
     assert_security_headers(&server_fn.headers, "server function");
     app.db.cleanup().await;
@@ -265,8 +237,8 @@ async fn every_kind_of_response_carries_the_security_headers() {
 #[tokio::test]
 async fn the_csp_nonce_is_fresh_per_request_and_matches_the_inline_scripts() {
     let app = app().await;
-    let first = rendered_page(&app.router).await;
-    let second = rendered_page(&app.router).await;
+    let first = rendered_page(&app).await;
+    let second = rendered_page(&app).await;
     let first_nonce = assert_security_headers(&first.headers, "first page");
     let second_nonce = assert_security_headers(&second.headers, "second page");
     assert_ne!(first_nonce, second_nonce, "a nonce is used once");
@@ -291,14 +263,14 @@ async fn the_csp_nonce_is_fresh_per_request_and_matches_the_inline_scripts() {
 #[tokio::test]
 async fn hsts_only_when_served_over_https() {
     let app = app().await;
-    let answer = send(&app.router, get("/healthz", &[])).await;
+    let answer = app.send(get("/healthz", &[])).await;
     assert!(answer.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "no HSTS over plain HTTP");
     app.db.cleanup().await;
 
     let app = app_with(&[("CRM_PUBLIC_ORIGIN", "https://crm.example.com")]).await;
     assert!(app.state.config.secure);
     for request in [get("/healthz", &[]), get("/pkg/missing.js", &[]), status_post(&[])] {
-        let answer = send(&app.router, request).await;
+        let answer = app.send(request).await;
         assert_eq!(
             answer.headers.get(header::STRICT_TRANSPORT_SECURITY).map(|v| v.to_str().unwrap()),
             Some("max-age=31536000; includeSubDomains")
@@ -311,11 +283,11 @@ async fn hsts_only_when_served_over_https() {
 async fn behind_https_the_public_origin_and_https_host_are_same_origin() {
     let app = app_with(&[("CRM_PUBLIC_ORIGIN", "https://crm.example.com")]).await;
     // The proxy forwards with an internal Host: the public origin is still ours.
-    assert_served(&send(&app.router, status_post(&[("origin", "https://crm.example.com")])).await, "public origin");
+    assert_served(&app.send(status_post(&[("origin", "https://crm.example.com")])).await, "public origin");
     // The request's own host, with the scheme the app is served over.
-    assert_served(&send(&app.router, status_post(&[("origin", "https://crm.test:3000")])).await, "https + Host");
+    assert_served(&app.send(status_post(&[("origin", "https://crm.test:3000")])).await, "https + Host");
     // Plain http on our host is another origin once the app is served over HTTPS.
-    assert_refused(&send(&app.router, status_post(&[("origin", "http://crm.test:3000")])).await, "http + Host");
-    assert_refused(&send(&app.router, status_post(&[("origin", "https://evil.example")])).await, "foreign");
+    assert_refused(&app.send(status_post(&[("origin", "http://crm.test:3000")])).await, "http + Host");
+    assert_refused(&app.send(status_post(&[("origin", "https://evil.example")])).await, "foreign");
     app.db.cleanup().await;
 }

@@ -36,6 +36,21 @@ fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
     }
 }
 
+/// The centred card around the sign-in and sign-up forms (no sidebar: the visitor is not in yet).
+#[component]
+fn AuthFrame(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <Title text=title />
+        <main class="auth-page" id="main">
+            <section class="card auth-card">
+                <p class="brand auth-brand"><span class="brand-mark" aria-hidden="true">"◆"</span>" CRM"</p>
+                <h1>{title}</h1>
+                {children()}
+            </section>
+        </main>
+    }
+}
+
 fn next_from_query() -> Signal<String> {
     let query = use_query_map();
     Signal::derive(move || query.read().get("next").unwrap_or_default())
@@ -47,33 +62,28 @@ pub fn LoginPage() -> impl IntoView {
     let error = Signal::derive(move || login.value().get().and_then(Result::err));
     let next = next_from_query();
     view! {
-        <Title text="Sign in" />
-        <main class="auth-page" id="main">
-            <section class="card auth-card">
-                <p class="brand auth-brand"><span class="brand-mark" aria-hidden="true">"◆"</span>" CRM"</p>
-                <h1>"Sign in"</h1>
-                <ActionForm action=login attr:class="form-stack">
-                    <FormError error />
-                    <input type="hidden" name="next" value=next />
-                    <div class="field">
-                        <label for="email">"Email"</label>
-                        <input id="email" name="email" type="email" autocomplete="username" required autofocus />
-                    </div>
-                    <div class="field">
-                        <label for="password">"Password"</label>
-                        <input id="password" name="password" type="password" autocomplete="current-password" required />
-                    </div>
-                    <label class="checkbox">
-                        <input type="checkbox" name="remember" value="on" />
-                        " Keep me signed in for 30 days"
-                    </label>
-                    <button type="submit" class="button" disabled=move || login.pending().get()>
-                        {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
-                    </button>
-                </ActionForm>
-                <p class="muted">"No account yet? " <a href="/signup">"Create one"</a></p>
-            </section>
-        </main>
+        <AuthFrame title="Sign in">
+            <ActionForm action=login attr:class="form-stack">
+                <FormError error />
+                <input type="hidden" name="next" value=next />
+                <div class="field">
+                    <label for="email">"Email"</label>
+                    <input id="email" name="email" type="email" autocomplete="username" required autofocus />
+                </div>
+                <div class="field">
+                    <label for="password">"Password"</label>
+                    <input id="password" name="password" type="password" autocomplete="current-password" required />
+                </div>
+                <label class="checkbox">
+                    <input type="checkbox" name="remember" value="on" />
+                    " Keep me signed in for 30 days"
+                </label>
+                <button type="submit" class="button" disabled=move || login.pending().get()>
+                    {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </ActionForm>
+            <p class="muted">"No account yet? " <a href="/signup">"Create one"</a></p>
+        </AuthFrame>
     }
 }
 
@@ -87,39 +97,34 @@ pub fn SignupPage() -> impl IntoView {
         move || if error.get().is_some_and(|e| e.field_message(field).is_some()) { "true" } else { "false" }
     };
     view! {
-        <Title text="Create your account" />
-        <main class="auth-page" id="main">
-            <section class="card auth-card">
-                <p class="brand auth-brand"><span class="brand-mark" aria-hidden="true">"◆"</span>" CRM"</p>
-                <h1>"Create your account"</h1>
-                <ActionForm action=signup attr:class="form-stack">
-                    <FormError error />
-                    <input type="hidden" name="next" value=next />
-                    <div class="field">
-                        <label for="name">"Name"</label>
-                        <input id="name" name="name" autocomplete="name" required maxlength="200"
-                            aria-invalid=invalid("name") aria-describedby="name-error" />
-                        <FieldError error field="name" />
-                    </div>
-                    <div class="field">
-                        <label for="email">"Email"</label>
-                        <input id="email" name="email" type="email" autocomplete="email" required
-                            aria-invalid=invalid("email") aria-describedby="email-error" />
-                        <FieldError error field="email" />
-                    </div>
-                    <div class="field">
-                        <label for="password">"Password"</label>
-                        <input id="password" name="password" type="password" autocomplete="new-password" required
-                            minlength="8" aria-invalid=invalid("password") aria-describedby="password-hint password-error" />
-                        <p class="hint" id="password-hint">"At least 8 characters. A few unrelated words work well."</p>
-                        <FieldError error field="password" />
-                    </div>
-                    <button type="submit" class="button" disabled=move || signup.pending().get()>
-                        {move || if signup.pending().get() { "Creating your account…" } else { "Create account" }}
-                    </button>
-                </ActionForm>
-                <p class="muted">"Already have an account? " <a href="/login">"Sign in"</a></p>
-            </section>
-        </main>
+        <AuthFrame title="Create your account">
+            <ActionForm action=signup attr:class="form-stack">
+                <FormError error />
+                <input type="hidden" name="next" value=next />
+                <div class="field">
+                    <label for="name">"Name"</label>
+                    <input id="name" name="name" autocomplete="name" required maxlength="200"
+                        aria-invalid=invalid("name") aria-describedby="name-error" />
+                    <FieldError error field="name" />
+                </div>
+                <div class="field">
+                    <label for="email">"Email"</label>
+                    <input id="email" name="email" type="email" autocomplete="email" required
+                        aria-invalid=invalid("email") aria-describedby="email-error" />
+                    <FieldError error field="email" />
+                </div>
+                <div class="field">
+                    <label for="password">"Password"</label>
+                    <input id="password" name="password" type="password" autocomplete="new-password" required
+                        minlength="8" aria-invalid=invalid("password") aria-describedby="password-hint password-error" />
+                    <p class="hint" id="password-hint">"At least 8 characters. A few unrelated words work well."</p>
+                    <FieldError error field="password" />
+                </div>
+                <button type="submit" class="button" disabled=move || signup.pending().get()>
+                    {move || if signup.pending().get() { "Creating your account…" } else { "Create account" }}
+                </button>
+            </ActionForm>
+            <p class="muted">"Already have an account? " <a href="/login">"Sign in"</a></p>
+        </AuthFrame>
     }
 }
