@@ -20,7 +20,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-server_env=(LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" RUST_LOG="warn")
+# An admin exists from the start, so every account the tests sign up is an ordinary user.
+export E2E_ADMIN_EMAIL="admin@e2e.example.com" E2E_ADMIN_PASSWORD="e2e admin lantern harbour"
+server_env=(LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" RUST_LOG="warn"
+  CRM_ADMIN_EMAIL="$E2E_ADMIN_EMAIL" CRM_ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD")
 case "$mode" in
   sqlite)
     server_env+=(DATABASE_URL="sqlite://$work/crm.db")

@@ -4,8 +4,11 @@
 pub mod app;
 pub mod shared;
 pub mod status;
+pub mod ui;
 pub mod users;
 
+#[cfg(feature = "ssr")]
+pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod server;
 

@@ -271,7 +271,12 @@ async fn closed_sign_up_still_allows_the_first_account_only() {
     let app = app::start_with(common::Backend::Sqlite, &[("CRM_ALLOW_SIGNUP", "false")]).await;
     auth::signup(&app.state, input("Ana", "ana@example.com", GOOD_PASSWORD)).await.unwrap();
     let refused = auth::signup(&app.state, input("Bo", "bo@example.com", GOOD_PASSWORD)).await.unwrap_err();
-    assert_eq!(refused, AppError::Forbidden);
+    assert_eq!(refused, AppError::Refused(auth::SIGNUP_CLOSED.to_owned()));
+    let response = app
+        .post_form("/api/signup", &[("name", "Bo"), ("email", "bo@example.com"), ("password", GOOD_PASSWORD)], None)
+        .await;
+    assert_eq!(response.status, StatusCode::FORBIDDEN);
+    assert!(response.body.contains("Sign-up is closed"), "{}", response.body);
     app.cleanup().await;
 }
 

@@ -48,3 +48,23 @@ export async function signUp(request: APIRequestContext, name = "Test User") {
   expect(response.status(), await response.text()).toBeLessThan(400);
   return email;
 }
+
+/** The admin the test server bootstraps at start-up (scripts/e2e.sh sets both variables). */
+export const ADMIN_EMAIL = process.env.E2E_ADMIN_EMAIL ?? "admin@e2e.example.com";
+export const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? "e2e admin lantern harbour";
+
+/** Signs the browser context in as `email`. */
+export async function signIn(request: APIRequestContext, email: string, password = PASSWORD) {
+  const response = await request.post("/api/login", { form: { email, password }, maxRedirects: 0 });
+  expect(response.status(), await response.text()).toBeLessThan(400);
+}
+
+export async function signInAsAdmin(request: APIRequestContext) {
+  await signIn(request, ADMIN_EMAIL, ADMIN_PASSWORD);
+}
+
+/** Chromium logs each refused request (4xx) as a console error; a test that expects one removes it. */
+export function expectRefusal(problems: string[], status: number) {
+  const index = problems.findIndex((problem) => problem.includes(String(status)));
+  if (index >= 0) problems.splice(index, 1);
+}

@@ -1,4 +1,4 @@
-import { test, expect, openHydrated, signUp } from "./fixtures";
+import { test, expect, openHydrated, signUp, signInAsAdmin } from "./fixtures";
 
 const sections = [
   ["Dashboard", "/", "Dashboard"],
@@ -7,7 +7,6 @@ const sections = [
   ["Strategies", "/strategies", "Strategies"],
   ["Bookings", "/bookings", "Bookings"],
   ["Chat", "/chat", "Chat"],
-  ["Users", "/users", "Users"],
   ["Settings", "/settings", "Settings"],
   ["Status", "/status", "System status"],
 ] as const;
@@ -73,4 +72,22 @@ test("health and readiness probes answer", async ({ request }) => {
   expect(body.ready).toBe(true);
   expect(body.database).toBe("up");
   expect(body.redis).toBe(process.env.E2E_REDIS === "on" ? "up" : "not configured");
+});
+
+test("only admins see the Users section", async ({ page, browser }) => {
+  await openHydrated(page, "/");
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await expect(nav.getByRole("link", { name: "Settings" })).toBeVisible();
+  await expect(nav.getByRole("link", { name: "Users" })).toHaveCount(0);
+  await openHydrated(page, "/users");
+  await expect(page.getByRole("alert")).toContainText("You do not have access to this.");
+
+  const admin = await browser.newContext();
+  await signInAsAdmin(admin.request);
+  const adminPage = await admin.newPage();
+  await openHydrated(adminPage, "/");
+  await adminPage.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" }).click();
+  await expect(adminPage).toHaveURL("/users");
+  await expect(adminPage.getByRole("heading", { level: 1, name: "Users" })).toBeVisible();
+  await admin.close();
 });

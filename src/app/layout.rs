@@ -2,7 +2,13 @@
 use leptos::{form::ActionForm, prelude::*};
 use leptos_router::components::{A, Outlet};
 
-use crate::users::api::{Logout, whoami};
+use crate::{
+    shared::AppError,
+    users::{
+        api::{Logout, whoami},
+        model::CurrentUser,
+    },
+};
 
 /// Sidebar entries: (path, label, icon glyph).
 pub const NAVIGATION: &[(&str, &str, &str)] = &[
@@ -12,15 +18,50 @@ pub const NAVIGATION: &[(&str, &str, &str)] = &[
     ("/strategies", "Strategies", "✦"),
     ("/bookings", "Bookings", "◷"),
     ("/chat", "Chat", "✉"),
-    ("/users", "Users", "⚇"),
     ("/settings", "Settings", "⚙"),
     ("/status", "Status", "◉"),
 ];
 
+/// Entries only admins see.
+pub const ADMIN_NAVIGATION: &[(&str, &str, &str)] = &[("/users", "Users", "⚇")];
+
+type UserResource = Resource<Result<Option<CurrentUser>, AppError>>;
+
+#[component]
+fn NavLink(href: &'static str, label: &'static str, icon: &'static str) -> impl IntoView {
+    view! {
+        <li>
+            <A href=href exact=true attr:class="nav-link">
+                <span class="nav-icon" aria-hidden="true">{icon}</span>
+                <span class="nav-label">{label}</span>
+            </A>
+        </li>
+    }
+}
+
+#[component]
+fn Navigation(user: UserResource) -> impl IntoView {
+    let is_admin = move || user.get().and_then(Result::ok).flatten().is_some_and(|user| user.is_admin());
+    view! {
+        <nav aria-label="Main">
+            <ul class="nav-list">
+                {NAVIGATION.iter().map(|(href, label, icon)| view! { <NavLink href=*href label=*label icon=*icon /> }).collect_view()}
+                <Transition fallback=|| ()>
+                    <Show when=is_admin>
+                        {ADMIN_NAVIGATION
+                            .iter()
+                            .map(|(href, label, icon)| view! { <NavLink href=*href label=*label icon=*icon /> })
+                            .collect_view()}
+                    </Show>
+                </Transition>
+            </ul>
+        </nav>
+    }
+}
+
 /// Who is signed in, and the way out.
 #[component]
-fn UserMenu() -> impl IntoView {
-    let user = Resource::new(|| (), |_| whoami());
+fn UserMenu(user: UserResource) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     view! {
         <div class="user-menu">
@@ -45,6 +86,7 @@ fn UserMenu() -> impl IntoView {
 
 #[component]
 pub fn Layout() -> impl IntoView {
+    let user: UserResource = Resource::new(|| (), |_| whoami());
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <div class="app-frame">
@@ -53,24 +95,8 @@ pub fn Layout() -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"◆"</span>
                     <span class="brand-name">"CRM"</span>
                 </a>
-                <nav aria-label="Main">
-                    <ul class="nav-list">
-                        {NAVIGATION
-                            .iter()
-                            .map(|(href, label, icon)| {
-                                view! {
-                                    <li>
-                                        <A href=*href exact=true attr:class="nav-link">
-                                            <span class="nav-icon" aria-hidden="true">{*icon}</span>
-                                            <span class="nav-label">{*label}</span>
-                                        </A>
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
-                    </ul>
-                </nav>
-                <UserMenu />
+                <Navigation user />
+                <UserMenu user />
             </aside>
             <main id="main" class="content" tabindex="-1">
                 <ErrorBoundary fallback=|errors| {

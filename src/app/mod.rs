@@ -53,8 +53,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("strategies") view=pages::Strategies />
                     <Route path=path!("bookings") view=pages::Bookings />
                     <Route path=path!("chat") view=pages::Chat />
-                    <Route path=path!("users") view=pages::Users />
-                    <Route path=path!("settings") view=pages::Settings />
+                    <Route path=path!("users") view=crate::users::admin_page::UsersPage />
+                    <Route path=path!("settings") view=crate::users::settings_page::SettingsPage />
                     <Route path=path!("status") view=crate::status::page::StatusPage />
                 </ParentRoute>
             </Routes>

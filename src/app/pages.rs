@@ -1,17 +1,8 @@
 //! Pages whose domains are not built yet show what will live there, and the 404 page.
-use leptos::{form::ActionForm, prelude::*};
+use leptos::prelude::*;
 use leptos_meta::Title;
 
-#[component]
-fn PageHeader(title: &'static str, subtitle: &'static str) -> impl IntoView {
-    view! {
-        <Title text=title />
-        <header class="page-header">
-            <h1>{title}</h1>
-            <p class="muted">{subtitle}</p>
-        </header>
-    }
-}
+use crate::ui::page::PageHeader;
 
 /// An honest empty state for a section whose feature has not landed yet.
 #[component]
@@ -69,39 +60,6 @@ pub fn Chat() -> impl IntoView {
     view! {
         <PageHeader title="Chat" subtitle="Conversations between your leads and their AI persona." />
         <NotBuiltYet what="Conversations will appear here." />
-    }
-}
-
-#[component]
-pub fn Users() -> impl IntoView {
-    view! {
-        <PageHeader title="Users" subtitle="Who can sign in, and what they may do." />
-        <NotBuiltYet what="The team's accounts will be listed here." />
-    }
-}
-
-#[component]
-pub fn Settings() -> impl IntoView {
-    let logout_elsewhere = ServerAction::<crate::users::api::LogoutElsewhere>::new();
-    let outcome = move || {
-        logout_elsewhere.value().get().map(|result| match result {
-            Ok(0) => "No other session was open.".to_owned(),
-            Ok(1) => "Signed out of 1 other session.".to_owned(),
-            Ok(ended) => format!("Signed out of {ended} other sessions."),
-            Err(error) => error.to_string(),
-        })
-    };
-    view! {
-        <PageHeader title="Settings" subtitle="Your profile, working hours and integrations." />
-        <section class="card settings-section" aria-labelledby="sessions-title">
-            <h2 id="sessions-title">"Sessions"</h2>
-            <p class="muted">"Signed in on a shared or lost device? End every session but this one."</p>
-            <ActionForm action=logout_elsewhere>
-                <button type="submit" class="button">"Sign out everywhere else"</button>
-            </ActionForm>
-            <p role="status" data-testid="logout-elsewhere-outcome">{outcome}</p>
-        </section>
-        <NotBuiltYet what="Profile, working hours, integrations and password change will appear here." />
     }
 }
 

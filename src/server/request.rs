@@ -26,6 +26,14 @@ fn is_plain_form_post() -> bool {
         .is_some_and(|accept| accept.contains("text/html"))
 }
 
+/// After a successful plain form post, sends the browser to `path` (for example a page that
+/// says "saved"); with JavaScript the page shows the outcome itself and no redirect is needed.
+pub fn redirect_plain_form(path: &str) {
+    if is_plain_form_post() {
+        leptos_axum::redirect(path);
+    }
+}
+
 /// Sets the HTTP status of an error response, so the status matches the error.
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(error) = &result

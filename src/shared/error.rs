@@ -10,6 +10,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("You do not have access to this.")]
     Forbidden,
+    /// Refused for a reason the user should read (sign-up closed, disabling oneself).
+    #[error("{0}")]
+    Refused(String),
     #[error("{0} was not found.")]
     NotFound(String),
     /// Field name -> message, shown next to each field.
@@ -33,7 +36,7 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::Unauthenticated => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::Refused(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::Validation(_) => 422,
             AppError::Conflict(_) => 409,

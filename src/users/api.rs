@@ -77,3 +77,135 @@ pub async fn logout_elsewhere() -> Result<u64, AppError> {
         .await,
     )
 }
+
+/// The settings page's data: the caller's profile and the time zones to pick from.
+#[server(prefix = "/api", endpoint = "settings")]
+pub async fn get_settings() -> Result<super::profile::SettingsData, AppError> {
+    respond(
+        async {
+            let state = crate::server::state::current()?;
+            let user = super::auth::require_user(&state, &session().await?).await?;
+            super::settings_service::settings(&state, &user).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "update_profile")]
+pub async fn update_profile(#[server(flatten)] form: super::profile::ProfileForm) -> Result<(), AppError> {
+    respond(
+        async {
+            let state = crate::server::state::current()?;
+            let user = super::auth::require_user(&state, &session().await?).await?;
+            super::settings_service::update_profile(&state, &user, form).await?;
+            crate::server::request::redirect_plain_form("/settings?saved=profile");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Changes the caller's password; every other session of theirs ends. Returns how many ended.
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+) -> Result<u64, AppError> {
+    respond(
+        async {
+            let state = crate::server::state::current()?;
+            let session = session().await?;
+            let ended = super::settings_service::change_password(
+                &state,
+                &session,
+                current_password,
+                new_password,
+                confirm_password,
+            )
+            .await?;
+            crate::server::request::redirect_plain_form("/settings?saved=password");
+            Ok(ended)
+        }
+        .await,
+    )
+}
+
+/// Admins: one page of users whose name or email contains `q`.
+#[server(prefix = "/api", endpoint = "list_users")]
+pub async fn list_users(
+    #[server(default)] q: String,
+    #[server(default)] page: u64,
+) -> Result<super::roster::UserList, AppError> {
+    respond(
+        async {
+            let state = crate::server::state::current()?;
+            let admin = super::auth::require_admin(&state, &session().await?).await?;
+            super::admin_service::list(&state, &admin, &q, page).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "create_user")]
+pub async fn create_user(
+    name: String,
+    email: String,
+    role: String,
+    password: String,
+) -> Result<super::roster::UserRow, AppError> {
+    respond(
+        async {
+            let state = crate::server::state::current()?;
+            let admin = super::auth::require_admin(&state, &session().await?).await?;
+            let input = super::admin_service::NewUser { name, email, role, password };
+            super::admin_service::create(&state, &admin, input).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "set_user_role")]
+pub async fn set_user_role(user_id: i64, role: String) -> Result<super::roster::UserRow, AppError> {
+    respond(
+        async {
+            let state = crate::server::state::current()?;
+            let admin = super::auth::require_admin(&state, &session().await?).await?;
+            super::admin_service::set_role(&state, &admin, user_id, &role).await
+        }
+        .await,
+    )
+}
+
+/// Disables (signing the user out everywhere) or re-enables an account.
+#[server(prefix = "/api", endpoint = "set_user_active")]
+pub async fn set_user_active(user_id: i64, active: bool) -> Result<super::roster::UserRow, AppError> {
+    respond(
+        async {
+            let state = crate::server::state::current()?;
+            let admin = super::auth::require_admin(&state, &session().await?).await?;
+            super::admin_service::set_active(&state, &admin, user_id, active).await
+        }
+        .await,
+    )
+}
+
+/// Sets a new password for another user and signs them out everywhere.
+#[server(prefix = "/api", endpoint = "reset_user_password")]
+pub async fn reset_user_password(user_id: i64, password: String) -> Result<super::roster::UserRow, AppError> {
+    respond(
+        async {
+            let state = crate::server::state::current()?;
+            let admin = super::auth::require_admin(&state, &session().await?).await?;
+            super::admin_service::reset_password(&state, &admin, user_id, password).await.map_err(|error| match error {
+                // Names the row, so that a page without JavaScript shows the error on that row only.
+                AppError::Validation(mut fields) => {
+                    fields.insert("user_id".to_owned(), user_id.to_string());
+                    AppError::Validation(fields)
+                }
+                other => other,
+            })
+        }
+        .await,
+    )
+}

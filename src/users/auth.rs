@@ -23,10 +23,10 @@ const REMEMBER_KEY: &str = "remember";
 /// When the session last proved activity (epoch milliseconds): see [`keep_alive`].
 const LAST_SEEN_KEY: &str = "last_seen_ms";
 
-/// The form-level error key, for messages that belong to no single field.
-pub const FORM_FIELD: &str = "form";
+pub use crate::ui::forms::FORM_FIELD;
 /// One message for an unknown email and a wrong password, so neither can be told apart.
 pub const BAD_CREDENTIALS: &str = "The email or password is incorrect.";
+pub const SIGNUP_CLOSED: &str = "Sign-up is closed. Ask an administrator to create an account for you.";
 
 /// Limits and lifetimes of sign-in (see [`Config`] for the defaults, which follow OWASP ASVS level 2).
 #[derive(Debug, Clone)]
@@ -62,6 +62,48 @@ pub fn is_common_password(password: &str) -> bool {
     COMMON_PASSWORDS.contains(password.to_lowercase().as_str())
 }
 
+/// What is wrong with a password someone chooses: length, or being one of the most common ones.
+pub fn new_password_problem(password: &str) -> Option<String> {
+    match validate_new_password(password) {
+        Err(message) => Some(message),
+        Ok(()) if is_common_password(password) => {
+            Some("This password is one of the most common ones; choose a less guessable one.".to_owned())
+        }
+        Ok(()) => None,
+    }
+}
+
+/// Checks a new account's name, email and password; the errors are keyed by field.
+pub fn validate_new_account(name: &str, email: &str, password: &str) -> Result<(), AppError> {
+    let mut errors = std::collections::BTreeMap::new();
+    if let Err(message) = validate_name(name) {
+        errors.insert("name".to_owned(), message);
+    }
+    if let Err(message) = validate_email(email) {
+        errors.insert("email".to_owned(), message.to_owned());
+    }
+    if let Some(message) = new_password_problem(password) {
+        errors.insert("password".to_owned(), message);
+    }
+    if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
+}
+
+pub const EMAIL_TAKEN: &str = "An account with this email already exists.";
+
+/// Maps a unique-index violation on insert to the email field's error (two creations with one
+/// email at the same moment: the index decides).
+pub fn email_conflict(error: sea_orm::DbErr) -> AppError {
+    if error.to_string().to_lowercase().contains("unique") {
+        AppError::field("email", EMAIL_TAKEN)
+    } else {
+        AppError::from(error)
+    }
+}
+
+pub(crate) fn hashing_error(error: password::PasswordError) -> AppError {
+    password_error(error)
+}
+
 fn to_current_user(user: &entity::Model) -> CurrentUser {
     CurrentUser {
         id: user.id,
@@ -90,35 +132,13 @@ pub struct SignupInput {
 /// Creates an account. The first account ever becomes an admin; later ones are users, and only
 /// while open sign-up is allowed.
 pub async fn signup(state: &AppState, input: SignupInput) -> Result<entity::Model, AppError> {
-    let mut errors = std::collections::BTreeMap::new();
-    if let Err(message) = validate_name(&input.name) {
-        errors.insert("name".to_owned(), message);
-    }
-    if let Err(message) = validate_email(&input.email) {
-        errors.insert("email".to_owned(), message.to_owned());
-    }
-    match validate_new_password(&input.password) {
-        Err(message) => {
-            errors.insert("password".to_owned(), message);
-        }
-        Ok(()) if is_common_password(&input.password) => {
-            errors.insert(
-                "password".to_owned(),
-                "This password is one of the most common ones; choose a less guessable one.".to_owned(),
-            );
-        }
-        Ok(()) => {}
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
-
+    validate_new_account(&input.name, &input.email, &input.password)?;
     let email = normalize_email(&input.email);
     let password_hash = password::hash(input.password).await.map_err(password_error)?;
     let txn = state.db.begin().await?;
     let first_account = entity::Entity::find().count(&txn).await? == 0;
     if !first_account && !state.auth.allow_signup {
-        return Err(AppError::Forbidden);
+        return Err(AppError::Refused(SIGNUP_CLOSED.to_owned()));
     }
     if entity::Entity::find().filter(entity::Column::Email.eq(&email)).count(&txn).await? > 0 {
         return Err(AppError::field("email", "An account with this email already exists. Sign in instead."));
@@ -127,14 +147,16 @@ pub async fn signup(state: &AppState, input: SignupInput) -> Result<entity::Mode
     let user = entity::ActiveModel::new_account(email, input.name.trim().to_owned(), password_hash, role)
         .insert(&txn)
         .await
-        .map_err(|error| {
-            // Two sign-ups with one email at the same moment: the unique index decides.
-            if error.to_string().to_lowercase().contains("unique") {
-                AppError::field("email", "An account with this email already exists. Sign in instead.")
-            } else {
-                AppError::from(error)
-            }
-        })?;
+        .map_err(email_conflict)?;
+    crate::audit::record(
+        &txn,
+        Some(user.id),
+        "user",
+        user.id,
+        crate::audit::Action::Create,
+        crate::audit::Changes::new().set("email", user.email.clone()).set("role", role),
+    )
+    .await?;
     txn.commit().await?;
     Ok(user)
 }
@@ -207,6 +229,9 @@ pub async fn end_session(session: &Session) -> Result<(), AppError> {
 /// The user signed in on `session`, if any: the session must be within its absolute lifetime and
 /// the account still active, otherwise the session is ended.
 pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<CurrentUser>, AppError> {
+    if let Some(user) = user_checked_by_guard() {
+        return Ok(Some(user));
+    }
     let Some(user_id) = session.get::<i64>(USER_ID_KEY).await.map_err(session_error)? else {
         return Ok(None);
     };
@@ -228,6 +253,13 @@ pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<
             Ok(None)
         }
     }
+}
+
+/// While a page renders, the page guard has already resolved the user of this very request and
+/// left it in the request's extensions: looking it up again would cost a second query.
+fn user_checked_by_guard() -> Option<CurrentUser> {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
 }
 
 /// Pushes the idle deadline forward. The session store writes only when the session changed, so

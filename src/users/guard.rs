@@ -25,14 +25,17 @@ fn is_protected_page(request: &Request) -> bool {
 pub async fn require_login_for_pages(
     State(state): State<AppState>,
     session: Session,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     if !is_protected_page(&request) {
         return next.run(request).await;
     }
     match auth::current_user(&state, &session).await {
-        Ok(Some(_)) => next.run(request).await,
+        Ok(Some(user)) => {
+            request.extensions_mut().insert(user);
+            next.run(request).await
+        }
         Ok(None) => {
             let target = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
             let location = if target == "/" {

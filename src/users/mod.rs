@@ -1,8 +1,14 @@
 //! Users and accounts.
+pub mod admin_page;
 pub mod api;
 pub mod model;
 pub mod pages;
+pub mod profile;
+pub mod roster;
+pub mod settings_page;
 
+#[cfg(feature = "ssr")]
+pub mod admin_service;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
@@ -13,3 +19,5 @@ pub mod guard;
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod settings_service;

@@ -5,36 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::api::{Login, Signup};
-use crate::shared::AppError;
-
-/// The message for `field` in the last failed submission, shown under that field.
-#[component]
-fn FieldError(error: Signal<Option<AppError>>, field: &'static str) -> impl IntoView {
-    let message = move || error.get().and_then(|error| error.field_message(field).map(str::to_owned));
-    view! {
-        <Show when=move || message().is_some()>
-            <p class="field-error" id=format!("{field}-error") role="alert">
-                {message}
-            </p>
-        </Show>
-    }
-}
-
-/// Errors that are not about one field (rate limits, server trouble).
-#[component]
-fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
-    let message = move || {
-        error.get().and_then(|error| match &error {
-            AppError::Validation(fields) => fields.get("form").cloned(),
-            other => Some(other.to_string()),
-        })
-    };
-    view! {
-        <Show when=move || message().is_some()>
-            <p class="form-error" role="alert">{message}</p>
-        </Show>
-    }
-}
+use crate::ui::forms::{FieldError, FormError, action_error, invalid};
 
 /// The centred card around the sign-in and sign-up forms (no sidebar: the visitor is not in yet).
 #[component]
@@ -59,7 +30,7 @@ fn next_from_query() -> Signal<String> {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
-    let error = Signal::derive(move || login.value().get().and_then(Result::err));
+    let error = action_error(login);
     let next = next_from_query();
     view! {
         <AuthFrame title="Sign in">
@@ -90,12 +61,8 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let signup = ServerAction::<Signup>::new();
-    let error = Signal::derive(move || signup.value().get().and_then(Result::err));
+    let error = action_error(signup);
     let next = next_from_query();
-    // aria-invalid takes the strings "true"/"false"; a bare boolean attribute would render as "".
-    let invalid = move |field: &'static str| {
-        move || if error.get().is_some_and(|e| e.field_message(field).is_some()) { "true" } else { "false" }
-    };
     view! {
         <AuthFrame title="Create your account">
             <ActionForm action=signup attr:class="form-stack">
@@ -104,19 +71,19 @@ pub fn SignupPage() -> impl IntoView {
                 <div class="field">
                     <label for="name">"Name"</label>
                     <input id="name" name="name" autocomplete="name" required maxlength="200"
-                        aria-invalid=invalid("name") aria-describedby="name-error" />
+                        aria-invalid=invalid(error, "name") aria-describedby="name-error" />
                     <FieldError error field="name" />
                 </div>
                 <div class="field">
                     <label for="email">"Email"</label>
                     <input id="email" name="email" type="email" autocomplete="email" required
-                        aria-invalid=invalid("email") aria-describedby="email-error" />
+                        aria-invalid=invalid(error, "email") aria-describedby="email-error" />
                     <FieldError error field="email" />
                 </div>
                 <div class="field">
                     <label for="password">"Password"</label>
                     <input id="password" name="password" type="password" autocomplete="new-password" required
-                        minlength="8" aria-invalid=invalid("password") aria-describedby="password-hint password-error" />
+                        minlength="8" aria-invalid=invalid(error, "password") aria-describedby="password-hint password-error" />
                     <p class="hint" id="password-hint">"At least 8 characters. A few unrelated words work well."</p>
                     <FieldError error field="password" />
                 </div>

@@ -1,0 +1,81 @@
+//! The audit log: who created, changed or deleted what, and when. Always written with the same
+//! connection (transaction) as the change itself, so a change without its record cannot exist.
+pub mod entity;
+
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// The fields a change touched: `{"field": {"from": old, "to": new}}`. Secrets are recorded as
+/// changed without their values (see [`Changes::secret`]).
+#[derive(Debug, Default, Clone)]
+pub struct Changes(Map<String, Value>);
+
+impl Changes {
+    pub fn new() -> Self {
+        Changes::default()
+    }
+
+    /// Records `field` when `from` and `to` differ.
+    pub fn diff<T: PartialEq + Into<Value>>(mut self, field: &str, from: T, to: T) -> Self {
+        if from != to {
+            self.0.insert(field.to_owned(), serde_json::json!({ "from": from.into(), "to": to.into() }));
+        }
+        self
+    }
+
+    /// Records the value of a new record's field.
+    pub fn set<T: Into<Value>>(mut self, field: &str, value: T) -> Self {
+        self.0.insert(field.to_owned(), serde_json::json!({ "to": value.into() }));
+        self
+    }
+
+    /// Records that a secret (a password) changed, without any value.
+    pub fn secret(mut self, field: &str) -> Self {
+        self.0.insert(field.to_owned(), serde_json::json!({ "changed": true }));
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Writes one audit record with `db`, which should be the transaction of the change.
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    actor_id: Option<i64>,
+    entity: &str,
+    entity_id: i64,
+    action: Action,
+    changes: Changes,
+) -> Result<(), sea_orm::DbErr> {
+    entity::ActiveModel {
+        actor_id: Set(actor_id),
+        entity: Set(entity.to_owned()),
+        entity_id: Set(entity_id),
+        action: Set(action.as_str().to_owned()),
+        changes: Set((!changes.is_empty()).then_some(Value::Object(changes.0))),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}

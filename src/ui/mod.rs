@@ -1,0 +1,3 @@
+//! Building blocks every page shares: form feedback, page headers, pagination.
+pub mod forms;
+pub mod page;

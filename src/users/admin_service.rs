@@ -1,0 +1,215 @@
+//! User management for admins: list, create, change role, disable/enable, reset password.
+//! Every function takes the acting admin, checked by the caller with [`super::auth::require_admin`].
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+    sea_query::{Expr, Func, LikeExpr},
+};
+
+use super::{
+    auth::{EMAIL_TAKEN, email_conflict, hashing_error, new_password_problem, validate_new_account},
+    entity,
+    model::{CurrentUser, Role, normalize_email},
+    password,
+    roster::{USERS_PER_PAGE, UserList, UserRow},
+};
+use crate::{
+    audit::{self, Action, Changes},
+    server::state::AppState,
+    shared::AppError,
+};
+
+const USER_ENTITY: &str = "user";
+
+fn row_of(user: entity::Model) -> UserRow {
+    UserRow {
+        id: user.id,
+        role: Role::parse(&user.role).unwrap_or(Role::User),
+        active: user.is_active,
+        created_on: user.created_at.format("%Y-%m-%d").to_string(),
+        name: user.name,
+        email: user.email,
+    }
+}
+
+/// `%`, `_` and `\` match themselves in a LIKE pattern built from user input.
+pub fn like_pattern(query: &str) -> String {
+    let mut pattern = String::with_capacity(query.len() + 2);
+    pattern.push('%');
+    for c in query.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// One page of users whose name or email contains `query`, by name.
+pub async fn list(state: &AppState, admin: &CurrentUser, query: &str, page: u64) -> Result<UserList, AppError> {
+    let mut select = entity::Entity::find();
+    if !query.trim().is_empty() {
+        // Scoped: ExprTrait is implemented for every type and would shadow `Ord::max` below.
+        use sea_orm::sea_query::ExprTrait as _;
+        let pattern = like_pattern(query);
+        let lower = |column: entity::Column| Expr::expr(Func::lower(Expr::col(column)));
+        select = select.filter(
+            Condition::any()
+                .add(lower(entity::Column::Name).like(LikeExpr::new(&pattern).escape('\\')))
+                .add(lower(entity::Column::Email).like(LikeExpr::new(&pattern).escape('\\'))),
+        );
+    }
+    let total = select.clone().count(&state.db).await?;
+    let pages = total.div_ceil(USERS_PER_PAGE).max(1);
+    let page = page.clamp(1, pages);
+    let rows = select
+        .order_by_asc(entity::Column::Name)
+        .order_by_asc(entity::Column::Id)
+        .offset((page - 1) * USERS_PER_PAGE)
+        .limit(USERS_PER_PAGE)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(row_of)
+        .collect();
+    Ok(UserList { rows, total, page, pages, viewer_id: admin.id })
+}
+
+pub struct NewUser {
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub password: String,
+}
+
+fn parse_role(role: &str) -> Result<Role, AppError> {
+    Role::parse(role.trim()).ok_or_else(|| AppError::field("role", "Choose admin or user."))
+}
+
+pub async fn create(state: &AppState, admin: &CurrentUser, input: NewUser) -> Result<UserRow, AppError> {
+    let role = parse_role(&input.role);
+    let account = validate_new_account(&input.name, &input.email, &input.password);
+    let role = match (role, account) {
+        (Ok(role), Ok(())) => role,
+        (Err(AppError::Validation(mut a)), Err(AppError::Validation(b))) => {
+            a.extend(b);
+            return Err(AppError::Validation(a));
+        }
+        (Err(error), _) | (_, Err(error)) => return Err(error),
+    };
+    let email = normalize_email(&input.email);
+    let hash = password::hash(input.password).await.map_err(hashing_error)?;
+    let txn = state.db.begin().await?;
+    if entity::Entity::find().filter(entity::Column::Email.eq(&email)).count(&txn).await? > 0 {
+        return Err(AppError::field("email", EMAIL_TAKEN));
+    }
+    let user = entity::ActiveModel::new_account(email, input.name.trim().to_owned(), hash, role.as_str())
+        .insert(&txn)
+        .await
+        .map_err(email_conflict)?;
+    let changes =
+        Changes::new().set("name", user.name.clone()).set("email", user.email.clone()).set("role", role.as_str());
+    audit::record(&txn, Some(admin.id), USER_ENTITY, user.id, Action::Create, changes).await?;
+    txn.commit().await?;
+    Ok(row_of(user))
+}
+
+/// Loads the target account in `txn`, refusing changes to the admin's own account (so that the
+/// last admin cannot lock everyone out).
+async fn target<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    admin: &CurrentUser,
+    user_id: i64,
+    refusal: &str,
+) -> Result<entity::Model, AppError> {
+    if user_id == admin.id {
+        return Err(AppError::Refused(refusal.to_owned()));
+    }
+    entity::Entity::find_by_id(user_id).one(txn).await?.ok_or_else(|| AppError::NotFound("This user".to_owned()))
+}
+
+pub async fn set_role(state: &AppState, admin: &CurrentUser, user_id: i64, role: &str) -> Result<UserRow, AppError> {
+    let role = parse_role(role)?;
+    let txn = state.db.begin().await?;
+    let user = target(&txn, admin, user_id, "You cannot change your own role; ask another admin.").await?;
+    if user.role == role.as_str() {
+        return Ok(row_of(user));
+    }
+    let changes = Changes::new().diff("role", user.role.clone(), role.as_str().to_owned());
+    let mut active = user.into_active_model();
+    active.role = Set(role.as_str().to_owned());
+    active.updated_at = Set(chrono::Utc::now());
+    let user = active.update(&txn).await?;
+    audit::record(&txn, Some(admin.id), USER_ENTITY, user.id, Action::Update, changes).await?;
+    txn.commit().await?;
+    Ok(row_of(user))
+}
+
+async fn end_sessions_of(state: &AppState, user_id: i64) -> Result<(), AppError> {
+    state.sessions.delete_user_sessions(user_id, None).await.map(|_| ()).map_err(|error| {
+        tracing::error!(%error, "could not end the user's sessions");
+        AppError::Unavailable
+    })
+}
+
+/// Disables (ending every session of the user at once) or re-enables an account.
+pub async fn set_active(
+    state: &AppState,
+    admin: &CurrentUser,
+    user_id: i64,
+    active: bool,
+) -> Result<UserRow, AppError> {
+    let txn = state.db.begin().await?;
+    let user = target(&txn, admin, user_id, "You cannot disable your own account.").await?;
+    if user.is_active == active {
+        return Ok(row_of(user));
+    }
+    let changes = Changes::new().diff("is_active", user.is_active, active);
+    let mut model = user.into_active_model();
+    model.is_active = Set(active);
+    model.updated_at = Set(chrono::Utc::now());
+    let user = model.update(&txn).await?;
+    audit::record(&txn, Some(admin.id), USER_ENTITY, user.id, Action::Update, changes).await?;
+    txn.commit().await?;
+    // After the commit: a sign-in racing with this sees the account disabled either way.
+    if !active {
+        end_sessions_of(state, user_id).await?;
+    }
+    Ok(row_of(user))
+}
+
+/// Sets a new password for another user and ends all of their sessions.
+pub async fn reset_password(
+    state: &AppState,
+    admin: &CurrentUser,
+    user_id: i64,
+    new_password: String,
+) -> Result<UserRow, AppError> {
+    if let Some(message) = new_password_problem(&new_password) {
+        return Err(AppError::field("password", message));
+    }
+    let hash = password::hash(new_password).await.map_err(hashing_error)?;
+    let txn = state.db.begin().await?;
+    let user = target(&txn, admin, user_id, "Change your own password on the settings page.").await?;
+    let mut model = user.into_active_model();
+    model.password_hash = Set(hash);
+    model.updated_at = Set(chrono::Utc::now());
+    let user = model.update(&txn).await?;
+    audit::record(&txn, Some(admin.id), USER_ENTITY, user.id, Action::Update, Changes::new().secret("password"))
+        .await?;
+    txn.commit().await?;
+    end_sessions_of(state, user_id).await?;
+    Ok(row_of(user))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern(" Ana "), "%ana%");
+        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+}
