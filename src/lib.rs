@@ -2,6 +2,7 @@
 #![recursion_limit = "256"]
 
 pub mod app;
+pub mod clients;
 pub mod shared;
 pub mod status;
 pub mod ui;

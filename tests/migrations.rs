@@ -19,7 +19,8 @@ async fn table_names(db: &DatabaseConnection) -> BTreeSet<String> {
             "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'seaql_migrations'"
         }
         _ => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'seaql_migrations'"
+            // clients_fts and its shadow tables are SQLite's counterpart of the trigram index.
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'seaql_migrations' AND name NOT LIKE 'clients_fts%'"
         }
     };
     rows(db, sql).await
@@ -46,8 +47,18 @@ async fn rows(db: &DatabaseConnection, sql: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// Runs `sql` in a transaction, as the app runs every write. (On SQLite, a statement that fails
+/// its foreign-key check after the search-index triggers ran can leave an autocommit connection
+/// on a stale snapshot; a rolled-back transaction cannot.)
 async fn exec(db: &DatabaseConnection, sql: &str) -> Result<(), sea_orm::DbErr> {
-    db.execute_raw(Statement::from_string(db.get_database_backend(), sql)).await.map(|_| ())
+    let txn = db.begin().await?;
+    match txn.execute_raw(Statement::from_string(txn.get_database_backend(), sql)).await {
+        Ok(_) => txn.commit().await,
+        Err(error) => {
+            txn.rollback().await?;
+            Err(error)
+        }
+    }
 }
 
 async fn count(db: &DatabaseConnection, sql: &str) -> i64 {

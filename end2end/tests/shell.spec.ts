@@ -44,7 +44,7 @@ test("the status page reports the database, Redis and schema", async ({ page }) 
   const expectedDatabase = process.env.E2E_DATABASE_KIND ?? "SQLite";
   await expect(page.getByTestId("status-database")).toContainText(expectedDatabase);
   await expect(page.getByTestId("status-database")).toContainText("up");
-  await expect(page.getByTestId("status-schema")).toContainText("m20261123_000001_initial_schema");
+  await expect(page.getByTestId("status-schema")).toHaveText(/^m\d{8}_\d{6}_\w+$/);
   await expect(page.getByTestId("status-redis")).toContainText(
     process.env.E2E_REDIS === "on" ? "up" : "not configured",
   );

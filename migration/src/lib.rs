@@ -2,6 +2,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_initial_schema;
+mod m20261124_000001_client_sort_and_search;
 
 pub use m20261123_000001_initial_schema::{BOOKING_STATUSES, CLIENT_SEARCH_EXPRESSION, CLIENT_STATUSES, MESSAGE_ROLES};
 
@@ -10,7 +11,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_initial_schema::Migration)]
+        vec![
+            Box::new(m20261123_000001_initial_schema::Migration),
+            Box::new(m20261124_000001_client_sort_and_search::Migration),
+        ]
     }
 }
 

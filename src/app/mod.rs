@@ -48,7 +48,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signup") view=crate::users::pages::SignupPage />
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view=pages::Dashboard />
-                    <Route path=path!("clients") view=pages::Clients />
+                    <Route path=path!("clients") view=crate::clients::list_page::ClientsPage />
+                    <Route path=path!("clients/new") view=crate::clients::form_page::NewClientPage />
+                    <Route path=path!("clients/:id") view=crate::clients::form_page::EditClientPage />
                     <Route path=path!("pipeline") view=pages::Pipeline />
                     <Route path=path!("strategies") view=pages::Strategies />
                     <Route path=path!("bookings") view=pages::Bookings />

@@ -24,14 +24,6 @@ pub fn Dashboard() -> impl IntoView {
 }
 
 #[component]
-pub fn Clients() -> impl IntoView {
-    view! {
-        <PageHeader title="Clients" subtitle="Every lead, searchable and sortable." />
-        <NotBuiltYet what="Your clients will be listed here." />
-    }
-}
-
-#[component]
 pub fn Pipeline() -> impl IntoView {
     view! {
         <PageHeader title="Pipeline" subtitle="Move leads from first contact to won." />

@@ -8,6 +8,7 @@ pub mod request;
 pub mod router;
 pub mod security;
 pub mod sessions;
+pub mod sql;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

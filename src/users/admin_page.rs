@@ -170,22 +170,9 @@ fn url_query(pairs: &[(&str, &str)]) -> String {
     let encoded: Vec<String> = pairs
         .iter()
         .filter(|(_, value)| !value.is_empty())
-        .map(|(key, value)| format!("{key}={}", encode_component(value)))
+        .map(|(key, value)| format!("{key}={}", crate::ui::url::encode_component(value)))
         .collect();
     if encoded.is_empty() { String::new() } else { format!("?{}", encoded.join("&")) }
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
-pub fn encode_component(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// The error of a row's last action, when it was about this row: without JavaScript every row's

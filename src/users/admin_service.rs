@@ -32,27 +32,13 @@ fn row_of(user: entity::Model) -> UserRow {
     }
 }
 
-/// `%`, `_` and `\` match themselves in a LIKE pattern built from user input.
-pub fn like_pattern(query: &str) -> String {
-    let mut pattern = String::with_capacity(query.len() + 2);
-    pattern.push('%');
-    for c in query.trim().to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 /// One page of users whose name or email contains `query`, by name.
 pub async fn list(state: &AppState, admin: &CurrentUser, query: &str, page: u64) -> Result<UserList, AppError> {
     let mut select = entity::Entity::find();
     if !query.trim().is_empty() {
         // Scoped: ExprTrait is implemented for every type and would shadow `Ord::max` below.
         use sea_orm::sea_query::ExprTrait as _;
-        let pattern = like_pattern(query);
+        let pattern = crate::server::sql::like_pattern(query);
         let lower = |column: entity::Column| Expr::expr(Func::lower(Expr::col(column)));
         select = select.filter(
             Condition::any()
@@ -201,15 +187,4 @@ pub async fn reset_password(
     txn.commit().await?;
     end_sessions_of(state, user_id).await?;
     Ok(row_of(user))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::like_pattern;
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern(" Ana "), "%ana%");
-        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
-    }
 }

@@ -93,7 +93,7 @@ pub const EMAIL_TAKEN: &str = "An account with this email already exists.";
 /// Maps a unique-index violation on insert to the email field's error (two creations with one
 /// email at the same moment: the index decides).
 pub fn email_conflict(error: sea_orm::DbErr) -> AppError {
-    if error.to_string().to_lowercase().contains("unique") {
+    if crate::server::sql::is_unique_violation(&error) {
         AppError::field("email", EMAIL_TAKEN)
     } else {
         AppError::from(error)

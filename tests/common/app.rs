@@ -41,6 +41,8 @@ impl TestResponse {
 
 /// Starts the app with `extra` configuration variables on top of the backend's own.
 pub async fn start_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+    // Server errors (logged, then shown to users as a generic message) appear in a failing test's output.
+    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
     let db = TestDb::empty(backend).await;
     let mut vars = vec![("DATABASE_URL".to_owned(), db.url.as_str().to_owned())];
     if backend == Backend::Postgres {

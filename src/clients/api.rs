@@ -1,0 +1,137 @@
+//! Client server functions: each resolves the signed-in user and hands it to the service.
+use leptos::prelude::*;
+
+use super::model::{ClientForm, ClientPage, ClientQuery, StrategyChoice};
+use crate::shared::AppError;
+
+#[cfg(feature = "ssr")]
+use crate::server::request::{respond, session};
+
+#[cfg(feature = "ssr")]
+async fn signed_in() -> Result<(crate::server::state::AppState, crate::users::model::CurrentUser), AppError> {
+    let state = crate::server::state::current()?;
+    let user = crate::users::auth::require_user(&state, &session().await?).await?;
+    Ok((state, user))
+}
+
+#[server(prefix = "/api", endpoint = "list_clients")]
+pub async fn list_clients(#[server(flatten)] query: ClientQuery) -> Result<ClientPage, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::service::list(&state, &user, &query).await
+        }
+        .await,
+    )
+}
+
+/// The client form's data: the values (empty for a new client) and the strategies to choose from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EditorData {
+    pub id: Option<i64>,
+    pub form: ClientForm,
+    pub strategies: Vec<StrategyChoice>,
+}
+
+#[server(prefix = "/api", endpoint = "client_editor")]
+pub async fn client_editor(#[server(default)] id: Option<i64>) -> Result<EditorData, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            match id {
+                Some(id) => {
+                    let client = super::service::find(&state.db, &user, id).await?;
+                    let strategies = super::service::strategy_choices(&state, client.owner_id).await?;
+                    Ok(EditorData { id: Some(id), form: super::service::form_of(&client), strategies })
+                }
+                None => {
+                    let strategies = super::service::strategy_choices(&state, user.id).await?;
+                    let form = ClientForm {
+                        status: "lead".to_owned(),
+                        strategy_id: strategies.first().map(|(id, _)| id.to_string()).unwrap_or_default(),
+                        ..Default::default()
+                    };
+                    Ok(EditorData { id: None, form, strategies })
+                }
+            }
+        }
+        .await,
+    )
+}
+
+/// Creates a client and goes to the list, where it shows first (newest activity).
+#[server(prefix = "/api", endpoint = "create_client")]
+pub async fn create_client(#[server(flatten)] form: ClientForm) -> Result<i64, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            let id = super::service::create(&state, &user, &form).await?;
+            leptos_axum::redirect("/clients");
+            Ok(id)
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "update_client")]
+pub async fn update_client(id: i64, #[server(flatten)] form: ClientForm) -> Result<(), AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::service::update(&state, &user, id, &form).await?;
+            leptos_axum::redirect("/clients");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Bulk actions on selected clients: `action` is "status", "strategy" or "delete".
+#[server(prefix = "/api", endpoint = "bulk_clients")]
+pub async fn bulk_clients(
+    action: String,
+    #[server(default)] ids: Vec<i64>,
+    #[server(default)] status: String,
+    #[server(default)] strategy_id: Option<i64>,
+    #[server(default)] confirm: Option<String>,
+) -> Result<u64, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            let changed = match action.as_str() {
+                "status" => super::service::set_status(&state, &user, &ids, &status).await?,
+                "strategy" => {
+                    let strategy_id =
+                        strategy_id.ok_or_else(|| AppError::field("strategy_id", "Choose a strategy."))?;
+                    super::service::set_strategy(&state, &user, &ids, strategy_id).await?
+                }
+                "delete" if confirm.is_none() => {
+                    return Err(AppError::field("confirm", "Tick the box to confirm that the clients are deleted."));
+                }
+                "delete" => super::service::delete(&state, &user, &ids).await?,
+                _ => return Err(AppError::field("action", "Choose what to do with the selected clients.")),
+            };
+            Ok(changed)
+        }
+        .await,
+    )
+}
+
+/// What the list's filters offer: the caller's strategies (admins: everyone's) and, for admins,
+/// the owners.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FilterChoices {
+    pub strategies: Vec<StrategyChoice>,
+    pub owners: Vec<(i64, String)>,
+}
+
+#[server(prefix = "/api", endpoint = "client_filters")]
+pub async fn client_filters() -> Result<FilterChoices, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::service::filters(&state, &user).await
+        }
+        .await,
+    )
+}

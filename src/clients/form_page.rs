@@ -1,0 +1,208 @@
+//! `/clients/new` and `/clients/{id}`: the client form. The browser checks the same rules as the
+//! server (`ClientForm::validate`) as soon as a field is left; the server has the last word.
+use leptos::{form::ActionForm, prelude::*};
+use leptos_router::hooks::use_params_map;
+
+use super::{
+    api::{CreateClient, EditorData, UpdateClient, client_editor},
+    model::{STATUSES, validate_client_email, validate_phone},
+};
+use crate::{
+    shared::AppError,
+    ui::{
+        forms::{FieldError, FormError, action_error},
+        page::PageHeader,
+    },
+};
+
+#[component]
+pub fn NewClientPage() -> impl IntoView {
+    let editor = Resource::new(|| (), |_| client_editor(None));
+    view! {
+        <PageHeader title="New client" subtitle="A lead for one of your strategies to talk to." />
+        <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading…"</div> }>
+            {move || Suspend::new(async move {
+                match editor.await {
+                    Ok(editor) => view! { <CreateForm editor /> }.into_any(),
+                    Err(error) => view! { <p class="card error-panel" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn EditClientPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    let editor = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => client_editor(Some(id)).await,
+            None => Err(AppError::NotFound("This client".to_owned())),
+        }
+    });
+    view! {
+        <PageHeader title="Client" subtitle="Profile, status and strategy." />
+        <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading…"</div> }>
+            {move || Suspend::new(async move {
+                match editor.await {
+                    Ok(editor) => view! { <EditForm editor /> }.into_any(),
+                    Err(error) => view! { <p class="card error-panel" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn CreateForm(editor: EditorData) -> impl IntoView {
+    let action = ServerAction::<CreateClient>::new();
+    let error = action_error(action);
+    view! {
+        <ActionForm action attr:class="card form-stack" attr:novalidate="">
+            <ClientFields editor error />
+            <div class="form-actions">
+                <button type="submit" class="button" disabled=move || action.pending().get()>
+                    {move || if action.pending().get() { "Saving…" } else { "Add client" }}
+                </button>
+                <a class="button button-quiet" href="/clients">"Cancel"</a>
+            </div>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn EditForm(editor: EditorData) -> impl IntoView {
+    let action = ServerAction::<UpdateClient>::new();
+    let error = action_error(action);
+    let id = editor.id.unwrap_or_default();
+    view! {
+        <ActionForm action attr:class="card form-stack" attr:novalidate="">
+            <input type="hidden" name="id" value=id />
+            <ClientFields editor error />
+            <div class="form-actions">
+                <button type="submit" class="button" disabled=move || action.pending().get()>
+                    {move || if action.pending().get() { "Saving…" } else { "Save client" }}
+                </button>
+                <a class="button button-quiet" href="/clients">"Back to the list"</a>
+            </div>
+        </ActionForm>
+    }
+}
+
+/// The fields, with the server's errors and the browser's instant checks merged per field.
+#[component]
+fn ClientFields(editor: EditorData, error: Signal<Option<AppError>>) -> impl IntoView {
+    let form = editor.form;
+    // Messages found in the browser when a field is left; cleared as soon as it is valid again.
+    let local = RwSignal::new(std::collections::BTreeMap::<String, String>::new());
+    let check = move |field: &'static str, problem: Option<String>| {
+        local.update(|errors| match problem {
+            Some(message) => {
+                errors.insert(field.to_owned(), message);
+            }
+            None => {
+                errors.remove(field);
+            }
+        })
+    };
+    let merged = Signal::derive(move || {
+        let mut fields = match error.get() {
+            Some(AppError::Validation(fields)) => fields,
+            Some(other) => return Some(other),
+            None => Default::default(),
+        };
+        fields.extend(local.get());
+        (!fields.is_empty()).then_some(AppError::Validation(fields))
+    });
+    let invalid = move |field: &'static str| {
+        move || if merged.get().is_some_and(|e| e.field_message(field).is_some()) { "true" } else { "false" }
+    };
+    let no_strategies = editor.strategies.is_empty();
+    let strategy = form.strategy_id.clone();
+    let status = form.status.clone();
+    view! {
+        <FormError error=merged />
+        {no_strategies.then(|| view! {
+            <p class="notice" role="note">
+                "A client needs a strategy to talk to them. "
+                <a href="/strategies">"Create a strategy first."</a>
+            </p>
+        })}
+        <div class="form-grid">
+            <div class="field">
+                <label for="name">"Name"</label>
+                <input id="name" name="name" required maxlength="200" autocomplete="off" value=form.name
+                    aria-invalid=invalid("name") aria-describedby="name-error"
+                    on:blur=move |event| {
+                        let empty = event_target_value(&event).trim().is_empty();
+                        check("name", empty.then(|| "Enter the client's name.".to_owned()));
+                    } />
+                <FieldError error=merged field="name" />
+            </div>
+            <div class="field">
+                <label for="email">"Email"</label>
+                <input id="email" name="email" type="email" autocomplete="off" value=form.email
+                    aria-invalid=invalid("email") aria-describedby="email-error"
+                    on:blur=move |event| {
+                        check("email", validate_client_email(&event_target_value(&event)).err().map(str::to_owned));
+                    } />
+                <FieldError error=merged field="email" />
+            </div>
+            <div class="field">
+                <label for="phone">"Phone"</label>
+                <input id="phone" name="phone" type="tel" autocomplete="off" value=form.phone
+                    aria-invalid=invalid("phone") aria-describedby="phone-error"
+                    on:blur=move |event| {
+                        check("phone", validate_phone(&event_target_value(&event)).err().map(str::to_owned));
+                    } />
+                <FieldError error=merged field="phone" />
+            </div>
+            <div class="field">
+                <label for="company">"Company"</label>
+                <input id="company" name="company" maxlength="200" value=form.company
+                    aria-invalid=invalid("company") aria-describedby="company-error" />
+                <FieldError error=merged field="company" />
+            </div>
+            <div class="field">
+                <label for="position">"Position"</label>
+                <input id="position" name="position" maxlength="200" value=form.position
+                    aria-invalid=invalid("position") aria-describedby="position-error" />
+                <FieldError error=merged field="position" />
+            </div>
+            <div class="field">
+                <label for="external_id">"External id"</label>
+                <input id="external_id" name="external_id" maxlength="100" value=form.external_id
+                    aria-invalid=invalid("external_id") aria-describedby="external_id-hint external_id-error" />
+                <p class="hint" id="external_id-hint">"The lead's id in GoHighLevel or another tool; unique per owner."</p>
+                <FieldError error=merged field="external_id" />
+            </div>
+            <div class="field">
+                <label for="status">"Status"</label>
+                <select id="status" name="status" aria-invalid=invalid("status") aria-describedby="status-error">
+                    {STATUSES.iter().map(|(value, label)| {
+                        view! { <option value=*value selected=status == *value>{*label}</option> }
+                    }).collect_view()}
+                </select>
+                <FieldError error=merged field="status" />
+            </div>
+            <div class="field">
+                <label for="strategy_id">"Strategy"</label>
+                <select id="strategy_id" name="strategy_id" aria-invalid=invalid("strategy_id")
+                    aria-describedby="strategy_id-error">
+                    {editor.strategies.into_iter().map(|(id, name)| {
+                        let selected = strategy == id.to_string();
+                        view! { <option value=id selected=selected>{name}</option> }
+                    }).collect_view()}
+                </select>
+                <FieldError error=merged field="strategy_id" />
+            </div>
+        </div>
+        <div class="field">
+            <label for="notes">"Notes"</label>
+            <textarea id="notes" name="notes" rows="4" maxlength="20000" aria-invalid=invalid("notes")
+                aria-describedby="notes-error">{form.notes}</textarea>
+            <FieldError error=merged field="notes" />
+        </div>
+    }
+}

@@ -1,0 +1,395 @@
+//! Clients: list, read, create, update, delete and bulk changes. A user reaches only their own
+//! clients and an admin all of them; someone else's client is "not found", so ids do not leak.
+//! Every change is audited in the transaction that makes it.
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, Set, Statement, TransactionTrait,
+};
+
+use super::{
+    entity::{self, Column},
+    list_query,
+    model::{ClientFields, ClientForm, ClientPage, ClientQuery, ClientRow, StrategyChoice, is_status},
+};
+use crate::{
+    audit::{self, Action, Changes},
+    server::{sql::is_unique_violation, state::AppState},
+    shared::AppError,
+    users::{entity as users, model::CurrentUser},
+};
+
+const CLIENT_ENTITY: &str = "client";
+/// The most clients one bulk action may change.
+pub const MAX_BULK: usize = 500;
+
+fn not_found() -> AppError {
+    AppError::NotFound("This client".to_owned())
+}
+
+/// Names of the given strategies, in one query.
+async fn strategy_names<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<HashMap<i64, String>, AppError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let placeholders = vec!["?"; ids.len()].join(", ");
+    let sql = format!("SELECT id, name FROM strategies WHERE id IN ({placeholders})");
+    let sql = to_backend_placeholders(db.get_database_backend(), &sql);
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            ids.iter().map(|id| (*id).into()).collect::<Vec<sea_orm::Value>>(),
+        ))
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| Some((row.try_get::<i64>("", "id").ok()?, row.try_get::<String>("", "name").ok()?)))
+        .collect())
+}
+
+/// `?` placeholders become `$1, $2, …` on PostgreSQL.
+fn to_backend_placeholders(backend: sea_orm::DatabaseBackend, sql: &str) -> String {
+    if backend != sea_orm::DatabaseBackend::Postgres {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The owner of a strategy, if it exists.
+async fn strategy_owner<C: ConnectionTrait>(db: &C, strategy_id: i64) -> Result<Option<i64>, AppError> {
+    let sql = to_backend_placeholders(db.get_database_backend(), "SELECT owner_id FROM strategies WHERE id = ?");
+    let row =
+        db.query_one_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, [strategy_id.into()])).await?;
+    Ok(row.and_then(|row| row.try_get::<i64>("", "owner_id").ok()))
+}
+
+/// The strategies a client of `owner_id` may be given: the owner's own, by name.
+pub async fn strategy_choices(state: &AppState, owner_id: i64) -> Result<Vec<StrategyChoice>, AppError> {
+    let sql = to_backend_placeholders(
+        state.db.get_database_backend(),
+        "SELECT id, name FROM strategies WHERE owner_id = ? ORDER BY name, id",
+    );
+    let rows = state
+        .db
+        .query_all_raw(Statement::from_sql_and_values(state.db.get_database_backend(), sql, [owner_id.into()]))
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| Some((row.try_get::<i64>("", "id").ok()?, row.try_get::<String>("", "name").ok()?)))
+        .collect())
+}
+
+/// The list's filter choices: strategies the user can filter by and, for admins, the owners.
+pub async fn filters(state: &AppState, user: &CurrentUser) -> Result<super::api::FilterChoices, AppError> {
+    if !user.is_admin() {
+        return Ok(super::api::FilterChoices { strategies: strategy_choices(state, user.id).await?, owners: vec![] });
+    }
+    let rows = state
+        .db
+        .query_all_raw(Statement::from_string(
+            state.db.get_database_backend(),
+            "SELECT id, name FROM strategies ORDER BY name, id",
+        ))
+        .await?;
+    let strategies = rows
+        .into_iter()
+        .filter_map(|row| Some((row.try_get::<i64>("", "id").ok()?, row.try_get::<String>("", "name").ok()?)))
+        .collect();
+    let owners = users::Entity::find()
+        .order_by_asc(users::Column::Name)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|owner| (owner.id, owner.name))
+        .collect();
+    Ok(super::api::FilterChoices { strategies, owners })
+}
+
+fn to_row(model: entity::Model, strategies: &HashMap<i64, String>, owners: &HashMap<i64, String>) -> ClientRow {
+    ClientRow {
+        strategy_name: strategies.get(&model.strategy_id).cloned().unwrap_or_default(),
+        owner_name: owners.get(&model.owner_id).cloned(),
+        id: model.id,
+        name: model.name,
+        email: model.email,
+        phone: model.phone,
+        company: model.company,
+        status: model.status,
+        strategy_id: model.strategy_id,
+        last_activity_at: model.last_activity_at.to_rfc3339(),
+        created_at: model.created_at.to_rfc3339(),
+    }
+}
+
+/// One page of the list, with its strategies' and (for admins) owners' names: three queries and
+/// a bounded count, whatever the page size.
+pub async fn list(state: &AppState, user: &CurrentUser, query: &ClientQuery) -> Result<ClientPage, AppError> {
+    let window = list_query::page(&state.db, user, query).await?;
+    let total = list_query::bounded_count(&state.db, user, query).await?;
+    let mut strategy_ids: Vec<i64> = window.rows.iter().map(|row| row.strategy_id).collect();
+    strategy_ids.sort_unstable();
+    strategy_ids.dedup();
+    let strategies = strategy_names(&state.db, &strategy_ids).await?;
+    let owners = if user.is_admin() {
+        let mut owner_ids: Vec<i64> = window.rows.iter().map(|row| row.owner_id).collect();
+        owner_ids.sort_unstable();
+        owner_ids.dedup();
+        users::Entity::find()
+            .filter(users::Column::Id.is_in(owner_ids))
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|owner| (owner.id, owner.name))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let rows = window.rows.into_iter().map(|row| to_row(row, &strategies, &owners)).collect();
+    Ok(ClientPage { rows, next: window.next, prev: window.prev, total })
+}
+
+/// The client if `user` may reach it.
+pub async fn find<C: ConnectionTrait>(db: &C, user: &CurrentUser, id: i64) -> Result<entity::Model, AppError> {
+    let mut select = entity::Entity::find_by_id(id);
+    if !user.is_admin() {
+        select = select.filter(Column::OwnerId.eq(user.id));
+    }
+    select.one(db).await?.ok_or_else(not_found)
+}
+
+fn validation(errors: BTreeMap<String, String>) -> AppError {
+    AppError::Validation(errors)
+}
+
+/// The strategy must belong to the client's owner.
+async fn check_strategy<C: ConnectionTrait>(db: &C, strategy_id: i64, owner_id: i64) -> Result<(), AppError> {
+    match strategy_owner(db, strategy_id).await? {
+        Some(owner) if owner == owner_id => Ok(()),
+        _ => Err(AppError::field("strategy_id", "Choose one of the client owner's strategies.")),
+    }
+}
+
+async fn check_external_id_free<C: ConnectionTrait>(
+    db: &C,
+    owner_id: i64,
+    external_id: Option<&str>,
+    except: Option<i64>,
+) -> Result<(), AppError> {
+    let Some(external_id) = external_id else { return Ok(()) };
+    let mut select =
+        entity::Entity::find().filter(Column::OwnerId.eq(owner_id)).filter(Column::ExternalId.eq(external_id));
+    if let Some(id) = except {
+        select = select.filter(Column::Id.ne(id));
+    }
+    if select.count(db).await? > 0 {
+        return Err(AppError::field("external_id", "Another client already has this external id."));
+    }
+    Ok(())
+}
+
+fn external_id_conflict(error: sea_orm::DbErr) -> AppError {
+    if is_unique_violation(&error) {
+        AppError::field("external_id", "Another client already has this external id.")
+    } else {
+        AppError::from(error)
+    }
+}
+
+fn creation_changes(fields: &ClientFields) -> Changes {
+    let mut changes = Changes::new().set("name", fields.name.clone()).set("status", fields.status.clone());
+    changes = changes.set("strategy_id", fields.strategy_id);
+    for (field, value) in [
+        ("email", &fields.email),
+        ("phone", &fields.phone),
+        ("company", &fields.company),
+        ("position", &fields.position),
+        ("external_id", &fields.external_id),
+    ] {
+        if let Some(value) = value {
+            changes = changes.set(field, value.clone());
+        }
+    }
+    changes
+}
+
+/// Creates a client owned by `user`; returns its id.
+pub async fn create(state: &AppState, user: &CurrentUser, form: &ClientForm) -> Result<i64, AppError> {
+    let fields = form.validate().map_err(validation)?;
+    let txn = state.db.begin().await?;
+    check_strategy(&txn, fields.strategy_id, user.id).await?;
+    check_external_id_free(&txn, user.id, fields.external_id.as_deref(), None).await?;
+    let now = Utc::now();
+    let model = entity::ActiveModel {
+        owner_id: Set(user.id),
+        strategy_id: Set(fields.strategy_id),
+        name: Set(fields.name.clone()),
+        email: Set(fields.email.clone()),
+        phone: Set(fields.phone.clone()),
+        company: Set(fields.company.clone()),
+        position: Set(fields.position.clone()),
+        external_id: Set(fields.external_id.clone()),
+        status: Set(fields.status.clone()),
+        notes: Set(fields.notes.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let id = entity::Entity::insert(model).exec(&txn).await.map_err(external_id_conflict)?.last_insert_id;
+    audit::record(&txn, Some(user.id), CLIENT_ENTITY, id, Action::Create, creation_changes(&fields)).await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// Saves the form over the client; only changed fields are written and audited.
+pub async fn update(state: &AppState, user: &CurrentUser, id: i64, form: &ClientForm) -> Result<(), AppError> {
+    let fields = form.validate().map_err(validation)?;
+    let txn = state.db.begin().await?;
+    let client = find(&txn, user, id).await?;
+    if fields.strategy_id != client.strategy_id {
+        check_strategy(&txn, fields.strategy_id, client.owner_id).await?;
+    }
+    check_external_id_free(&txn, client.owner_id, fields.external_id.as_deref(), Some(id)).await?;
+    let changes = Changes::new()
+        .diff("name", client.name.clone(), fields.name.clone())
+        .diff("email", client.email.clone(), fields.email.clone())
+        .diff("phone", client.phone.clone(), fields.phone.clone())
+        .diff("company", client.company.clone(), fields.company.clone())
+        .diff("position", client.position.clone(), fields.position.clone())
+        .diff("external_id", client.external_id.clone(), fields.external_id.clone())
+        .diff("status", client.status.clone(), fields.status.clone())
+        .diff("strategy_id", client.strategy_id, fields.strategy_id)
+        .diff("notes", client.notes.clone(), fields.notes.clone());
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut model = client.into_active_model();
+    model.name = Set(fields.name);
+    model.email = Set(fields.email);
+    model.phone = Set(fields.phone);
+    model.company = Set(fields.company);
+    model.position = Set(fields.position);
+    model.external_id = Set(fields.external_id);
+    model.status = Set(fields.status);
+    model.strategy_id = Set(fields.strategy_id);
+    model.notes = Set(fields.notes);
+    model.updated_at = Set(Utc::now());
+    model.update(&txn).await.map_err(external_id_conflict)?;
+    audit::record(&txn, Some(user.id), CLIENT_ENTITY, id, Action::Update, changes).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The clients among `ids` that `user` may change, locked in `txn`'s snapshot; refuses an empty
+/// or oversized selection.
+async fn selection(txn: &DatabaseTransaction, user: &CurrentUser, ids: &[i64]) -> Result<Vec<entity::Model>, AppError> {
+    if ids.is_empty() {
+        return Err(AppError::field("ids", "Select at least one client."));
+    }
+    if ids.len() > MAX_BULK {
+        return Err(AppError::field("ids", format!("Select at most {MAX_BULK} clients at a time.")));
+    }
+    let mut select = entity::Entity::find().filter(Column::Id.is_in(ids.to_vec()));
+    if !user.is_admin() {
+        select = select.filter(Column::OwnerId.eq(user.id));
+    }
+    let clients = select.order_by_asc(Column::Id).all(txn).await?;
+    if clients.is_empty() {
+        return Err(not_found());
+    }
+    Ok(clients)
+}
+
+/// Moves clients to a pipeline stage; returns how many changed.
+pub async fn set_status(state: &AppState, user: &CurrentUser, ids: &[i64], status: &str) -> Result<u64, AppError> {
+    if !is_status(status) {
+        return Err(AppError::field("status", "Choose a status from the list."));
+    }
+    let txn = state.db.begin().await?;
+    let clients = selection(&txn, user, ids).await?;
+    let changing: Vec<entity::Model> = clients.into_iter().filter(|client| client.status != status).collect();
+    let now = Utc::now();
+    for client in &changing {
+        let changes = Changes::new().diff("status", client.status.clone(), status.to_owned());
+        audit::record(&txn, Some(user.id), CLIENT_ENTITY, client.id, Action::Update, changes).await?;
+    }
+    let ids: Vec<i64> = changing.iter().map(|client| client.id).collect();
+    let result = entity::Entity::update_many()
+        .col_expr(Column::Status, status.into())
+        .col_expr(Column::UpdatedAt, now.into())
+        .filter(Column::Id.is_in(ids))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(result.rows_affected)
+}
+
+/// Gives clients another strategy, which must belong to every selected client's owner.
+pub async fn set_strategy(
+    state: &AppState,
+    user: &CurrentUser,
+    ids: &[i64],
+    strategy_id: i64,
+) -> Result<u64, AppError> {
+    let txn = state.db.begin().await?;
+    let clients = selection(&txn, user, ids).await?;
+    let owner = strategy_owner(&txn, strategy_id).await?;
+    if owner.is_none() || clients.iter().any(|client| Some(client.owner_id) != owner) {
+        return Err(AppError::field("strategy_id", "Choose a strategy of the selected clients' owner."));
+    }
+    let changing: Vec<entity::Model> = clients.into_iter().filter(|client| client.strategy_id != strategy_id).collect();
+    for client in &changing {
+        let changes = Changes::new().diff("strategy_id", client.strategy_id, strategy_id);
+        audit::record(&txn, Some(user.id), CLIENT_ENTITY, client.id, Action::Update, changes).await?;
+    }
+    let ids: Vec<i64> = changing.iter().map(|client| client.id).collect();
+    let result = entity::Entity::update_many()
+        .col_expr(Column::StrategyId, strategy_id.into())
+        .col_expr(Column::UpdatedAt, Utc::now().into())
+        .filter(Column::Id.is_in(ids))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(result.rows_affected)
+}
+
+/// Deletes clients (their messages go with them; bookings stay, detached); returns how many.
+pub async fn delete(state: &AppState, user: &CurrentUser, ids: &[i64]) -> Result<u64, AppError> {
+    let txn = state.db.begin().await?;
+    let clients = selection(&txn, user, ids).await?;
+    for client in &clients {
+        let changes = Changes::new().set("name", client.name.clone());
+        audit::record(&txn, Some(user.id), CLIENT_ENTITY, client.id, Action::Delete, changes).await?;
+    }
+    let ids: Vec<i64> = clients.iter().map(|client| client.id).collect();
+    let result = entity::Entity::delete_many().filter(Column::Id.is_in(ids)).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(result.rows_affected)
+}
+
+/// The form's values for an existing client.
+pub fn form_of(client: &entity::Model) -> ClientForm {
+    ClientForm {
+        name: client.name.clone(),
+        email: client.email.clone().unwrap_or_default(),
+        phone: client.phone.clone().unwrap_or_default(),
+        company: client.company.clone().unwrap_or_default(),
+        position: client.position.clone().unwrap_or_default(),
+        external_id: client.external_id.clone().unwrap_or_default(),
+        status: client.status.clone(),
+        strategy_id: client.strategy_id.to_string(),
+        notes: client.notes.clone().unwrap_or_default(),
+    }
+}

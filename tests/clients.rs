@@ -1,0 +1,322 @@
+//! The clients service on SQLite and on PostgreSQL: keyset pages that neither skip nor repeat a
+//! row while rows are added, every sort and filter, search, validation, ownership and bulk changes.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{BACKENDS, app::TestApp};
+use crm::{
+    audit::entity as audit_log,
+    clients::{
+        model::{ClientForm, ClientQuery, PAGE_SIZE},
+        service,
+    },
+    users::{auth, model::CurrentUser},
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
+
+const PASSWORD: &str = "violet staircase at noon";
+
+/// The first account of a database is its admin: tests that need ordinary users make one first.
+async fn admin_first(app: &TestApp) -> CurrentUser {
+    account(app, "Admin", "admin@example.com").await
+}
+
+async fn account(app: &TestApp, name: &str, email: &str) -> CurrentUser {
+    let user = auth::signup(
+        &app.state,
+        auth::SignupInput { name: name.into(), email: email.into(), password: PASSWORD.into() },
+    )
+    .await
+    .unwrap();
+    CurrentUser {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        role: crm::users::model::Role::parse(&user.role).unwrap(),
+    }
+}
+
+async fn strategy(app: &TestApp, owner: i64, name: &str) -> i64 {
+    let db = &app.db.conn;
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => "INSERT INTO strategies (owner_id, name) VALUES ($1, $2) RETURNING id",
+        _ => "INSERT INTO strategies (owner_id, name) VALUES (?, ?) RETURNING id",
+    };
+    let row =
+        db.query_one_raw(Statement::from_sql_and_values(backend, sql, [owner.into(), name.into()])).await.unwrap();
+    row.unwrap().try_get_by_index::<i64>(0).unwrap()
+}
+
+fn form(name: &str, strategy: i64) -> ClientForm {
+    ClientForm { name: name.into(), strategy_id: strategy.to_string(), ..Default::default() }
+}
+
+async fn add(app: &TestApp, user: &CurrentUser, form: ClientForm) -> i64 {
+    service::create(&app.state, user, &form).await.unwrap()
+}
+
+/// Walks every page forwards; returns the ids in order.
+async fn walk(app: &TestApp, user: &CurrentUser, query: &ClientQuery) -> Vec<i64> {
+    let mut ids = Vec::new();
+    let mut query = query.clone();
+    loop {
+        let page = service::list(&app.state, user, &query).await.unwrap();
+        assert!(page.rows.len() as u64 <= PAGE_SIZE);
+        ids.extend(page.rows.iter().map(|row| row.id));
+        match page.next {
+            Some(next) => query.after = next,
+            None => return ids,
+        }
+    }
+}
+
+#[tokio::test]
+async fn pages_neither_skip_nor_repeat_rows_while_clients_are_added() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        admin_first(&app).await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        for n in 0..(PAGE_SIZE * 2 + 7) {
+            // Duplicate names, so that the id tie-breaker matters.
+            add(&app, &ana, form(&format!("Client {:03}", n / 2), friendly)).await;
+        }
+        let mut expected = PAGE_SIZE * 2 + 7;
+        for sort in ["name", "created", "activity", "status"] {
+            for dir in ["asc", "desc"] {
+                let query = ClientQuery { sort: sort.into(), dir: dir.into(), ..Default::default() };
+                let first = service::list(&app.state, &ana, &query).await.unwrap();
+                assert_eq!(first.total, expected);
+                expected += 1;
+                assert!(first.prev.is_none());
+                // A client added after the first page was read must not shift the next pages.
+                add(&app, &ana, form(&format!("Late {sort}{dir}"), friendly)).await;
+                let mut seen = first.rows.iter().map(|row| row.id).collect::<Vec<_>>();
+                let rest = walk(&app, &ana, &ClientQuery { after: first.next.clone().unwrap(), ..query.clone() }).await;
+                seen.extend(rest);
+                let unique: BTreeSet<i64> = seen.iter().copied().collect();
+                assert_eq!(unique.len(), seen.len(), "{backend:?} {sort} {dir}: a row repeated");
+                assert!(seen.len() as u64 >= expected - 1, "{backend:?} {sort} {dir}: a row skipped");
+            }
+        }
+        // Back from page 2 is exactly page 1.
+        let query = ClientQuery { sort: "name".into(), ..Default::default() };
+        let first = service::list(&app.state, &ana, &query).await.unwrap();
+        let second =
+            service::list(&app.state, &ana, &ClientQuery { after: first.next.clone().unwrap(), ..query.clone() })
+                .await
+                .unwrap();
+        let back = service::list(&app.state, &ana, &ClientQuery { before: second.prev.clone().unwrap(), ..query })
+            .await
+            .unwrap();
+        assert_eq!(back.rows, first.rows, "{backend:?}");
+        assert!(back.prev.is_none(), "{backend:?}: page 1 has no previous page");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn sorts_filters_and_search_return_what_they_say() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        admin_first(&app).await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let direct = strategy(&app, ana.id, "Direct").await;
+        let bea = add(
+            &app,
+            &ana,
+            ClientForm {
+                email: "bea@acme.example".into(),
+                company: "Acme Corp".into(),
+                status: "won".into(),
+                ..form("Bea Costa", friendly)
+            },
+        )
+        .await;
+        let caio = add(
+            &app,
+            &ana,
+            ClientForm { phone: "+55 11 98765 4321".into(), status: "lead".into(), ..form("Caio Dias", direct) },
+        )
+        .await;
+        let abel =
+            add(&app, &ana, ClientForm { status: "qualified".into(), ..form("Abel 100% Real_Name", friendly) }).await;
+
+        let ids = |query: ClientQuery| {
+            let app = &app;
+            let ana = &ana;
+            async move { walk(app, ana, &query).await }
+        };
+        assert_eq!(ids(ClientQuery { sort: "name".into(), ..Default::default() }).await, [abel, bea, caio]);
+        assert_eq!(
+            ids(ClientQuery { sort: "name".into(), dir: "desc".into(), ..Default::default() }).await,
+            [caio, bea, abel]
+        );
+        // Pipeline order, not the alphabet: lead, qualified, won.
+        assert_eq!(ids(ClientQuery { sort: "status".into(), ..Default::default() }).await, [caio, abel, bea]);
+        assert_eq!(ids(ClientQuery::default()).await, [abel, caio, bea], "{backend:?}: newest activity first");
+        assert_eq!(
+            ids(ClientQuery { sort: "created".into(), dir: "asc".into(), ..Default::default() }).await,
+            [bea, caio, abel]
+        );
+
+        assert_eq!(ids(ClientQuery { status: "won".into(), ..Default::default() }).await, [bea]);
+        assert_eq!(ids(ClientQuery { strategy: Some(direct), ..Default::default() }).await, [caio]);
+        for (q, expected) in [
+            ("acme", vec![bea]),
+            ("ACME corp", vec![bea]),
+            ("bea@acme", vec![bea]),
+            ("98765", vec![caio]),
+            ("dias", vec![caio]),
+            ("co", vec![bea]),
+            ("100%", vec![abel]),
+            ("a_e", vec![]),
+            ("real_name", vec![abel]),
+            ("nobody", vec![]),
+        ] {
+            let found = ids(ClientQuery { q: q.into(), ..Default::default() }).await;
+            assert_eq!(found, expected, "{backend:?}: search {q:?}");
+        }
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn users_reach_only_their_own_clients_and_admins_reach_all() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let admin = admin_first(&app).await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let bo = account(&app, "Bo", "bo@example.com").await;
+        let anas_strategy = strategy(&app, ana.id, "Ana's").await;
+        let bos_strategy = strategy(&app, bo.id, "Bo's").await;
+        let anas = add(&app, &ana, form("Ana's lead", anas_strategy)).await;
+        let bos = add(&app, &bo, form("Bo's lead", bos_strategy)).await;
+
+        assert_eq!(walk(&app, &ana, &ClientQuery::default()).await, [anas]);
+        assert_eq!(walk(&app, &bo, &ClientQuery::default()).await, [bos]);
+        let all = service::list(&app.state, &admin, &ClientQuery::default()).await.unwrap();
+        assert_eq!(all.rows.len(), 2, "{backend:?}");
+        assert!(all.rows.iter().all(|row| row.owner_name.is_some()), "admins see the owner");
+        assert_eq!(walk(&app, &admin, &ClientQuery { owner: Some(bo.id), ..Default::default() }).await, [bos]);
+        // The owner filter means nothing to a user.
+        assert_eq!(walk(&app, &ana, &ClientQuery { owner: Some(bo.id), ..Default::default() }).await, [anas]);
+
+        let not_found = service::find(&app.state.db, &ana, bos).await.unwrap_err();
+        assert_eq!(not_found.status_code(), 404);
+        let update = service::update(&app.state, &ana, bos, &form("Mine now", anas_strategy)).await.unwrap_err();
+        assert_eq!(update.status_code(), 404);
+        assert_eq!(service::delete(&app.state, &ana, &[bos]).await.unwrap_err().status_code(), 404);
+        // Someone else's strategy cannot be given to one's client.
+        let stolen = service::create(&app.state, &ana, &form("Lead", bos_strategy)).await.unwrap_err();
+        assert!(stolen.field_message("strategy_id").is_some(), "{backend:?}: {stolen:?}");
+        // Admins reach everyone's clients.
+        service::update(&app.state, &admin, bos, &form("Renamed by admin", bos_strategy)).await.unwrap();
+        assert_eq!(service::find(&app.state.db, &bo, bos).await.unwrap().name, "Renamed by admin");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn invalid_clients_name_each_field_and_duplicate_external_ids_are_refused() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        admin_first(&app).await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let bo = account(&app, "Bo", "bo@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let bos_strategy = strategy(&app, bo.id, "Bo's").await;
+        let bad = ClientForm {
+            name: "".into(),
+            email: "x@".into(),
+            phone: "call me".into(),
+            status: "maybe".into(),
+            strategy_id: "".into(),
+            ..Default::default()
+        };
+        let error = service::create(&app.state, &ana, &bad).await.unwrap_err();
+        assert_eq!(error.status_code(), 422);
+        for field in ["name", "email", "phone", "status", "strategy_id"] {
+            assert!(error.field_message(field).is_some(), "{backend:?}: {field}");
+        }
+        let with_id = ClientForm { external_id: "ghl-7".into(), ..form("First", friendly) };
+        let first = add(&app, &ana, with_id.clone()).await;
+        let duplicate = service::create(&app.state, &ana, &ClientForm { name: "Second".into(), ..with_id.clone() })
+            .await
+            .unwrap_err();
+        assert!(duplicate.field_message("external_id").is_some(), "{backend:?}");
+        // Unique per owner: another owner may use the same id.
+        add(&app, &bo, ClientForm { external_id: "ghl-7".into(), ..form("Bo's", bos_strategy) }).await;
+        // Saving a client with its own external id is fine.
+        service::update(&app.state, &ana, first, &ClientForm { notes: "Called".into(), ..with_id }).await.unwrap();
+        assert_eq!(walk(&app, &ana, &ClientQuery::default()).await, [first], "nothing else was written");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn bulk_changes_apply_to_the_users_own_selection_and_are_audited() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        admin_first(&app).await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let bo = account(&app, "Bo", "bo@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let direct = strategy(&app, ana.id, "Direct").await;
+        let bos_strategy = strategy(&app, bo.id, "Bo's").await;
+        let mut ids = Vec::new();
+        for n in 0..4 {
+            ids.push(add(&app, &ana, form(&format!("Lead {n}"), friendly)).await);
+        }
+        let bos = add(&app, &bo, form("Bo's lead", bos_strategy)).await;
+
+        let changed = service::set_status(&app.state, &ana, &[ids[0], ids[1], bos], "won").await.unwrap();
+        assert_eq!(changed, 2, "{backend:?}: Bo's client is not Ana's to change");
+        assert_eq!(service::find(&app.state.db, &bo, bos).await.unwrap().status, "lead");
+        let won = walk(&app, &ana, &ClientQuery { status: "won".into(), ..Default::default() }).await;
+        assert_eq!(won.len(), 2);
+
+        assert_eq!(service::set_strategy(&app.state, &ana, &ids[..3], direct).await.unwrap(), 3);
+        let refused = service::set_strategy(&app.state, &ana, &ids, bos_strategy).await.unwrap_err();
+        assert!(refused.field_message("strategy_id").is_some());
+        assert_eq!(walk(&app, &ana, &ClientQuery { strategy: Some(direct), ..Default::default() }).await.len(), 3);
+
+        assert_eq!(service::delete(&app.state, &ana, &ids[2..]).await.unwrap(), 2);
+        assert_eq!(walk(&app, &ana, &ClientQuery::default()).await.len(), 2);
+        assert!(service::set_status(&app.state, &ana, &[], "won").await.unwrap_err().field_message("ids").is_some());
+
+        let entries =
+            audit_log::Entity::find().filter(audit_log::Column::Entity.eq("client")).all(&app.db.conn).await.unwrap();
+        let count = |action: &str| entries.iter().filter(|entry| entry.action == action).count();
+        assert_eq!((count("create"), count("update"), count("delete")), (5, 5, 2), "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn sqlite_search_index_follows_every_change() {
+    let app = common::app::start(common::Backend::Sqlite).await;
+    admin_first(&app).await;
+    let ana = account(&app, "Ana", "ana@example.com").await;
+    let friendly = strategy(&app, ana.id, "Friendly").await;
+    let id = add(&app, &ana, ClientForm { company: "Globex".into(), ..form("Hank", friendly) }).await;
+    let search = |q: &'static str| {
+        let app = &app;
+        let ana = &ana;
+        async move { walk(app, ana, &ClientQuery { q: q.into(), ..Default::default() }).await }
+    };
+    assert_eq!(search("globex").await, [id]);
+    service::update(&app.state, &ana, id, &ClientForm { company: "Initech".into(), ..form("Hank", friendly) })
+        .await
+        .unwrap();
+    assert!(search("globex").await.is_empty(), "the old company is gone from the index");
+    assert_eq!(search("initech").await, [id]);
+    service::delete(&app.state, &ana, &[id]).await.unwrap();
+    assert!(search("initech").await.is_empty());
+    app.cleanup().await;
+}
