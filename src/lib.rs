@@ -4,6 +4,7 @@
 pub mod app;
 pub mod shared;
 pub mod status;
+pub mod strategies;
 pub mod ui;
 pub mod users;
 
