@@ -1,12 +1,15 @@
 //! Strategies through their server functions, on both backends: create, read, update, validation,
 //! ownership, search/sort/paging, duplicate, delete (moving clients in one transaction) and the
-//! audit log.
+//! audit log; plus the editor pages rendered on the server and plain form posts.
 #![cfg(feature = "ssr")]
 
 mod common;
 
-use axum::http::StatusCode;
-use common::{BACKENDS, app::TestApp};
+use axum::{
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use common::{BACKENDS, Backend, app::TestApp};
 use crm::{
     audit::entity as audit_log,
     strategies::model::{STRATEGIES_PER_PAGE, Strategy, StrategyDetails, StrategyList, StrategyOption, TurnRole},
@@ -420,4 +423,85 @@ async fn a_strategy_in_use_is_deleted_only_after_its_clients_move_in_the_same_tr
         assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend:?}: Ana's strategy for Bo's client");
         app.cleanup().await;
     }
+}
+
+#[tokio::test]
+async fn the_editor_and_the_list_render_on_the_server() {
+    let app = common::app::start(Backend::Sqlite).await;
+    let people = people(&app).await;
+    let empty = app.get("/strategies", Some(&people.ana)).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.body.contains("Create your first strategy"), "{}", empty.body);
+
+    let strategy = create(&app, &people.ana, &[("ai_instructions", "Never <script> & never lie.")]).await;
+    let listed = app.get("/strategies?q=friendly&sort=name", Some(&people.ana)).await;
+    assert!(listed.body.contains("Friendly closer"), "{}", listed.body);
+
+    let editor = app.get(&format!("/strategies/{}", strategy.id), Some(&people.ana)).await;
+    assert_eq!(editor.status, StatusCode::OK);
+    assert!(editor.body.contains("Never &lt;script&gt; &amp; never lie.</textarea>"), "escaped: {}", editor.body);
+    assert!(editor.body.contains("## Objective\nBook a demo."), "the saved prompt is previewed: {}", editor.body);
+    assert!(editor.body.contains(r#"value="Friendly closer""#));
+
+    let new = app.get("/strategies/new", Some(&people.ana)).await;
+    assert_eq!(new.status, StatusCode::OK);
+    assert!(new.body.contains("Create strategy"), "{}", new.body);
+
+    let others = app.get(&format!("/strategies/{}", strategy.id), Some(&people.bo)).await;
+    assert!(others.body.contains("This strategy was not found."), "{}", others.body);
+    assert!(!others.body.contains("Friendly closer"));
+    app.cleanup().await;
+}
+
+/// A form post from a browser without JavaScript.
+async fn plain_post(
+    app: &TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+    cookie: &str,
+    from: &str,
+) -> common::app::TestResponse {
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    let request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        .header(header::REFERER, format!("http://localhost{from}"))
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body))
+        .unwrap();
+    app.send(request).await
+}
+
+#[tokio::test]
+async fn plain_form_posts_redirect_to_the_next_page() {
+    let app = common::app::start(Backend::Sqlite).await;
+    let people = people(&app).await;
+    let created = plain_post(&app, "/api/create_strategy", &form(&[]), &people.ana, "/strategies/new").await;
+    assert_eq!(created.status, StatusCode::FOUND);
+    let location = created.location().unwrap().to_owned();
+    assert!(location.starts_with("/strategies/") && location.ends_with("?created=1"), "{location}");
+    let id = location.trim_start_matches("/strategies/").trim_end_matches("?created=1").to_owned();
+
+    let invalid =
+        plain_post(&app, "/api/create_strategy", &form(&[("name", "")]), &people.ana, "/strategies/new").await;
+    assert_eq!(invalid.status, StatusCode::FOUND);
+    let back = invalid.location().unwrap();
+    assert!(back.starts_with("http://localhost/strategies/new?__path=") && back.contains("__err="), "{back}");
+    let with_error = app.get(back.trim_start_matches("http://localhost"), Some(&people.ana)).await;
+    assert!(with_error.body.contains("Give the strategy a name."), "{}", with_error.body);
+
+    let mut fields = form(&[("tone", "Plain")]);
+    fields.push(("id", &id));
+    let saved = plain_post(&app, "/api/update_strategy", &fields, &people.ana, &format!("/strategies/{id}")).await;
+    assert_eq!(saved.location(), Some(format!("/strategies/{id}?saved=1").as_str()));
+    let page = app.get(&format!("/strategies/{id}?saved=1"), Some(&people.ana)).await;
+    assert!(page.body.contains("Your changes are saved."), "{}", page.body);
+    assert!(page.body.contains(r#"value="Plain""#));
+
+    let deleted =
+        plain_post(&app, "/api/delete_strategy", &[("id", &id)], &people.ana, &format!("/strategies/{id}")).await;
+    assert_eq!(deleted.location(), Some("/strategies?deleted=1"));
+    let page = app.get("/strategies?deleted=1", Some(&people.ana)).await;
+    assert!(page.body.contains("The strategy is deleted."), "{}", page.body);
+    app.cleanup().await;
 }

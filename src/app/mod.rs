@@ -50,7 +50,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::Dashboard />
                     <Route path=path!("clients") view=pages::Clients />
                     <Route path=path!("pipeline") view=pages::Pipeline />
-                    <Route path=path!("strategies") view=pages::Strategies />
+                    <Route path=path!("strategies") view=crate::strategies::list_page::StrategiesPage />
+                    <Route path=path!("strategies/new") view=crate::strategies::editor_page::NewStrategyPage />
+                    <Route path=path!("strategies/:id") view=crate::strategies::editor_page::EditStrategyPage />
                     <Route path=path!("bookings") view=pages::Bookings />
                     <Route path=path!("chat") view=pages::Chat />
                     <Route path=path!("users") view=crate::users::admin_page::UsersPage />

@@ -1,5 +1,7 @@
 //! Strategies: the AI sales personas that talk to leads, and the system prompt each one yields.
 pub mod api;
+pub mod editor_page;
+pub mod list_page;
 pub mod model;
 pub mod prompt;
 
