@@ -5,6 +5,7 @@ pub mod app;
 pub mod clients;
 pub mod shared;
 pub mod status;
+pub mod strategies;
 pub mod ui;
 pub mod users;
 

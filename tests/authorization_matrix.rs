@@ -18,11 +18,13 @@ enum Access {
     Admin,
 }
 
-/// Each server function with arguments that would succeed for an authorised caller, so that a
-/// refusal can only come from the access check. `{target}` is replaced by a third account's id.
 /// Form fields sent with a call.
 type Args = &'static [(&'static str, &'static str)];
 
+/// Each server function with arguments that would succeed for an authorised caller, so that a
+/// refusal can only come from the access check. `{target}` is replaced by a third account's id,
+/// `{strategy}` by the id of a strategy of the user (which admins reach too), `{client}` by the id
+/// of a client of the user.
 const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/signup", Access::Public, &[]),
     ("/api/login", Access::Public, &[]),
@@ -46,7 +48,34 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/set_user_role", Access::Admin, &[("user_id", "{target}"), ("role", "user")]),
     ("/api/set_user_active", Access::Admin, &[("user_id", "{target}"), ("active", "true")]),
     ("/api/reset_user_password", Access::Admin, &[("user_id", "{target}"), ("password", PASSWORD)]),
+    ("/api/list_strategies", Access::User, &[("q", ""), ("sort", "name"), ("page", "1")]),
+    ("/api/get_strategy", Access::User, &[("id", "{strategy}")]),
+    ("/api/create_strategy", Access::User, STRATEGY_FORM),
+    (
+        "/api/update_strategy",
+        Access::User,
+        &[
+            ("id", "{strategy}"),
+            ("name", "Matrix"),
+            ("creativity", "5"),
+            ("reply_delay_min", "0"),
+            ("reply_delay_max", "0"),
+        ],
+    ),
+    ("/api/duplicate_strategy", Access::User, &[("id", "{strategy}")]),
+    ("/api/strategy_options", Access::User, &[]),
+    ("/api/list_clients", Access::User, &[]),
+    ("/api/client_filters", Access::User, &[]),
+    ("/api/client_editor", Access::User, &[("id", "{client}")]),
+    ("/api/create_client", Access::User, &[("name", "Matrix lead"), ("strategy_id", "{strategy}")]),
+    ("/api/update_client", Access::User, &[("id", "{client}"), ("name", "Renamed"), ("strategy_id", "{strategy}")]),
+    ("/api/bulk_clients", Access::User, &[("action", "status"), ("ids[0]", "{client}"), ("status", "won")]),
+    // Last of the strategy rows: the user's call deletes the strategy the others use.
+    ("/api/delete_strategy", Access::User, &[("id", "{strategy}")]),
 ];
+
+const STRATEGY_FORM: Args =
+    &[("name", "Matrix"), ("creativity", "5"), ("reply_delay_min", "0"), ("reply_delay_max", "0")];
 
 const PASSWORD: &str = "violet staircase at noon";
 
@@ -80,6 +109,16 @@ async fn every_server_function_checks_who_calls_it() {
         .id
         .to_string();
 
+    let strategy = app.post_form("/api/create_strategy", STRATEGY_FORM, Some(&user)).await;
+    assert!(strategy.status.is_success(), "{}", strategy.body);
+    let strategy_id = serde_json::from_str::<crm::strategies::model::Strategy>(&strategy.body).unwrap().id.to_string();
+
+    let created = app
+        .post_form("/api/create_client", &[("name", "Lead"), ("strategy_id", strategy_id.as_str())], Some(&user))
+        .await;
+    assert!(created.status.is_success() || created.status.is_redirection(), "{}", created.body);
+    let client_id = crm::clients::entity::Entity::find().one(&app.db.conn).await.unwrap().unwrap().id.to_string();
+
     let mut covered: Vec<&str> = MATRIX.iter().map(|(path, _, _)| *path).collect();
     covered.sort_unstable();
     assert_eq!(registered, covered, "every server function needs a row in MATRIX");
@@ -91,7 +130,15 @@ async fn every_server_function_checks_who_calls_it() {
         }
         let args: Vec<(&str, &str)> = args
             .iter()
-            .map(|(key, value)| (*key, if *value == "{target}" { target_id.as_str() } else { *value }))
+            .map(|(key, value)| {
+                let value = match *value {
+                    "{target}" => target_id.as_str(),
+                    "{strategy}" => strategy_id.as_str(),
+                    "{client}" => client_id.as_str(),
+                    other => other,
+                };
+                (*key, value)
+            })
             .collect();
         let as_visitor = app.post_form(path, &args, None).await.status;
         let as_user = app.post_form(path, &args, Some(&user)).await.status;

@@ -52,7 +52,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("clients/new") view=crate::clients::form_page::NewClientPage />
                     <Route path=path!("clients/:id") view=crate::clients::form_page::EditClientPage />
                     <Route path=path!("pipeline") view=pages::Pipeline />
-                    <Route path=path!("strategies") view=pages::Strategies />
+                    <Route path=path!("strategies") view=crate::strategies::list_page::StrategiesPage />
+                    <Route path=path!("strategies/new") view=crate::strategies::editor_page::NewStrategyPage />
+                    <Route path=path!("strategies/:id") view=crate::strategies::editor_page::EditStrategyPage />
                     <Route path=path!("bookings") view=pages::Bookings />
                     <Route path=path!("chat") view=pages::Chat />
                     <Route path=path!("users") view=crate::users::admin_page::UsersPage />

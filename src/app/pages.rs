@@ -32,14 +32,6 @@ pub fn Pipeline() -> impl IntoView {
 }
 
 #[component]
-pub fn Strategies() -> impl IntoView {
-    view! {
-        <PageHeader title="Strategies" subtitle="The AI sales personas that talk to your leads." />
-        <NotBuiltYet what="Your strategies will be listed here." />
-    }
-}
-
-#[component]
 pub fn Bookings() -> impl IntoView {
     view! {
         <PageHeader title="Bookings" subtitle="Appointments booked with your leads." />

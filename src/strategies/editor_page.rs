@@ -1,0 +1,373 @@
+//! `/strategies/new` and `/strategies/:id`: the strategy editor, with a live preview of the system
+//! prompt beside it. Every form is an `ActionForm`, so it also works as a plain form post; the
+//! preview follows the fields as they are typed when JavaScript runs, and shows the saved version
+//! otherwise.
+use leptos::{form::ActionForm, prelude::*};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{
+    api::{CreateStrategy, DeleteStrategy, DuplicateStrategy, UpdateStrategy, get_strategy},
+    model::{
+        MAX_CREATIVITY, MAX_NAME_CHARS, MAX_REPLY_DELAY_SECS, MAX_TAG_CHARS, MAX_TEXT_CHARS, MAX_TONE_CHARS,
+        StrategyDetails, StrategyForm, StrategyOption, draft_fields,
+    },
+    prompt::{LeadContext, system_prompt},
+};
+use crate::{
+    shared::AppError,
+    ui::{
+        forms::{FieldError, FormError, action_error, invalid},
+        page::PageHeader,
+    },
+};
+
+#[component]
+pub fn NewStrategyPage() -> impl IntoView {
+    let create = ServerAction::<CreateStrategy>::new();
+    let error = action_error(create);
+    let draft = RwSignal::new(StrategyForm::default());
+    view! {
+        <PageHeader title="New strategy" subtitle="Describe the persona; the preview shows what the AI will be told." />
+        <div class="strategy-editor">
+            <ActionForm action=create attr:class="card form-stack strategy-form" attr:aria-label="Strategy">
+                <FormError error />
+                <StrategyFieldset draft error />
+                <div class="form-actions">
+                    <button type="submit" class="button" disabled=move || create.pending().get()>
+                        {move || if create.pending().get() { "Creating…" } else { "Create strategy" }}
+                    </button>
+                    <a class="button button-quiet" href="/strategies">"Cancel"</a>
+                </div>
+            </ActionForm>
+            <PromptPreview draft />
+        </div>
+    }
+}
+
+#[component]
+pub fn EditStrategyPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    let details = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_strategy(id).await,
+            None => Err(AppError::NotFound("This strategy".to_owned())),
+        }
+    });
+    view! {
+        <PageHeader title="Edit strategy" subtitle="Changes apply to the next message the AI writes.">
+            <a class="button button-quiet" href="/strategies">"All strategies"</a>
+        </PageHeader>
+        <EditorNotice />
+        <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading the strategy…"</div> }>
+            {move || Suspend::new(async move {
+                match details.await {
+                    Ok(details) => view! { <StrategyEditor details /> }.into_any(),
+                    Err(error) => view! {
+                        <section class="card empty-state" role="alert">
+                            <p class="empty-title">{error.to_string()}</p>
+                            <a class="button" href="/strategies">"Back to the strategies"</a>
+                        </section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// What the last redirect to this page was about (create, copy or save without JavaScript).
+#[component]
+fn EditorNotice() -> impl IntoView {
+    let query = use_query_map();
+    let message = move || {
+        let query = query.read();
+        // A later failed post returns here with `__err` added to the same address.
+        if query.get("__err").is_some() {
+            None
+        } else if query.get("created").is_some() {
+            Some("Strategy created. Keep refining it here.")
+        } else if query.get("copied").is_some() {
+            Some("This is your copy: rename it and make it your own.")
+        } else if query.get("saved").is_some() {
+            Some("Your changes are saved.")
+        } else {
+            None
+        }
+    };
+    view! { {move || message().map(|text| view! { <p class="notice notice-success" role="status">{text}</p> })} }
+}
+
+#[component]
+fn StrategyEditor(details: StrategyDetails) -> impl IntoView {
+    let update = ServerAction::<UpdateStrategy>::new();
+    let error = action_error(update);
+    let strategy = details.strategy;
+    let id = strategy.id;
+    let draft = RwSignal::new(strategy.fields.to_form());
+    let saved_name = {
+        let name = strategy.fields.name.clone();
+        move || match update.value().get() {
+            Some(Ok(saved)) => saved.fields.name,
+            _ => name.clone(),
+        }
+    };
+    let saved = move || matches!(update.value().get(), Some(Ok(_)));
+    let owner = (!details.owned_by_viewer).then(|| format!("Belongs to {}.", details.owner_name));
+    view! {
+        <div class="strategy-editor">
+            <ActionForm action=update attr:class="card form-stack strategy-form" attr:aria-labelledby="strategy-title">
+                <div>
+                    <h2 id="strategy-title">{saved_name}</h2>
+                    {owner.map(|text| view! { <p class="muted">{text}</p> })}
+                </div>
+                <FormError error />
+                <input type="hidden" name="id" value=id />
+                <StrategyFieldset draft error />
+                <div class="form-actions">
+                    <button type="submit" class="button" disabled=move || update.pending().get()>
+                        {move || if update.pending().get() { "Saving…" } else { "Save strategy" }}
+                    </button>
+                    <p role="status" class="outcome" data-testid="strategy-outcome">{move || saved().then_some("Saved.")}</p>
+                </div>
+            </ActionForm>
+            <PromptPreview draft />
+        </div>
+        <section class="card strategy-actions" aria-labelledby="actions-title">
+            <h2 id="actions-title">"Copy or delete"</h2>
+            <DuplicateStrategyForm id />
+            <DeleteStrategyForm id clients_using=details.clients_using move_targets=details.move_targets />
+        </section>
+    }
+}
+
+/// Updates the draft from the input that fired `event`.
+fn edit(draft: RwSignal<StrategyForm>, field: &'static str) -> impl Fn(leptos::ev::Event) + Copy + 'static {
+    move |event| {
+        let value = event_target_value(&event);
+        draft.update(|form| {
+            if let Some(slot) = form.field_mut(field) {
+                *slot = value;
+            }
+        });
+    }
+}
+
+fn initial(draft: RwSignal<StrategyForm>, field: &'static str) -> String {
+    draft.with_untracked(|form| form.field(field).cloned().unwrap_or_default())
+}
+
+fn described_by(field: &'static str, hint: Option<&'static str>) -> String {
+    match hint {
+        Some(_) => format!("{field}-hint {field}-error"),
+        None => format!("{field}-error"),
+    }
+}
+
+#[component]
+fn Hint(field: &'static str, hint: Option<&'static str>) -> impl IntoView {
+    hint.map(|text| view! { <p class="hint" id=format!("{field}-hint")>{text}</p> })
+}
+
+#[component]
+fn TextField(
+    draft: RwSignal<StrategyForm>,
+    error: Signal<Option<AppError>>,
+    field: &'static str,
+    label: &'static str,
+    max_chars: usize,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] required: bool,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=field>{label}</label>
+            <input id=field name=field value=initial(draft, field) maxlength=max_chars required=required
+                autocomplete="off" on:input=edit(draft, field) aria-invalid=invalid(error, field)
+                aria-describedby=described_by(field, hint) />
+            <Hint field hint />
+            <FieldError error field />
+        </div>
+    }
+}
+
+#[component]
+fn NumberField(
+    draft: RwSignal<StrategyForm>,
+    error: Signal<Option<AppError>>,
+    field: &'static str,
+    label: &'static str,
+    max: u32,
+    hint: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=field>{label}</label>
+            <input id=field name=field type="number" inputmode="numeric" min="0" max=max step="1" required
+                value=initial(draft, field) on:input=edit(draft, field) aria-invalid=invalid(error, field)
+                aria-describedby=described_by(field, Some(hint)) />
+            <Hint field hint=Some(hint) />
+            <FieldError error field />
+        </div>
+    }
+}
+
+/// A `<textarea>` takes its initial text as content, not as a `value` attribute. The content is
+/// set as escaped inner HTML: a text child would be rendered as " " when empty.
+fn escape_text(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[component]
+fn TextAreaField(
+    draft: RwSignal<StrategyForm>,
+    error: Signal<Option<AppError>>,
+    field: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    #[prop(default = 4)] rows: u32,
+    #[prop(optional)] placeholder: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=field>{label}</label>
+            <textarea id=field name=field rows=rows maxlength=MAX_TEXT_CHARS placeholder=placeholder
+                inner_html=escape_text(&initial(draft, field)) on:input=edit(draft, field)
+                aria-invalid=invalid(error, field) aria-describedby=described_by(field, Some(hint))></textarea>
+            <Hint field hint=Some(hint) />
+            <FieldError error field />
+        </div>
+    }
+}
+
+/// Every field of a strategy, named like [`StrategyForm`]'s fields.
+#[component]
+fn StrategyFieldset(draft: RwSignal<StrategyForm>, error: Signal<Option<AppError>>) -> impl IntoView {
+    view! {
+        <div class="form-grid">
+            <TextField draft error field="name" label="Name" max_chars=MAX_NAME_CHARS required=true
+                hint="How you recognise it, e.g. “Friendly SaaS closer”." />
+            <TextField draft error field="tag" label="Tag" max_chars=MAX_TAG_CHARS
+                hint="Optional, to group strategies." />
+        </div>
+        <TextField draft error field="tone" label="Tone" max_chars=MAX_TONE_CHARS
+            hint="How it sounds, e.g. “warm, direct, no jargon”." />
+        <TextAreaField draft error field="objective" label="Objective" rows=2
+            hint="What a good conversation ends with, e.g. a booked demo." />
+        <TextAreaField draft error field="ai_instructions" label="Instructions" rows=6
+            hint="Anything the AI must always or never do." />
+        <TextAreaField draft error field="qualification_priority" label="Qualification priorities"
+            hint="What to find out first, in order." />
+        <TextAreaField draft error field="disqualification_criteria" label="Disqualification criteria"
+            hint="When the lead is not a fit, and the AI should wind down politely." />
+        <TextAreaField draft error field="objection_handling" label="Objection handling"
+            hint="Common objections and how to answer them." />
+        <TextAreaField draft error field="example_conversation" label="Example conversation" rows=6
+            hint="One message per line, each starting with “Lead:” or “AI:”."
+            placeholder="Lead: Hi, is this still available?\nAI: It is! What are you hoping to solve?" />
+        <fieldset class="strategy-pacing">
+            <legend>"Style and pacing"</legend>
+            <div class="form-grid">
+                <NumberField draft error field="creativity" label="Creativity" max=u32::from(MAX_CREATIVITY)
+                    hint="0 sticks to your wording, 10 improvises." />
+                <NumberField draft error field="reply_delay_min" label="Shortest reply delay (seconds)"
+                    max=MAX_REPLY_DELAY_SECS hint="The AI waits at least this long before answering." />
+                <NumberField draft error field="reply_delay_max" label="Longest reply delay (seconds)"
+                    max=MAX_REPLY_DELAY_SECS hint="…and at most this long." />
+            </div>
+        </fieldset>
+    }
+}
+
+/// The system prompt these fields produce, for an example lead.
+#[component]
+fn PromptPreview(draft: RwSignal<StrategyForm>) -> impl IntoView {
+    let prompt = Memo::new(move |_| system_prompt(&draft_fields(&draft.read()), &LeadContext::example()));
+    let lead = LeadContext::example();
+    view! {
+        <aside class="card prompt-preview" aria-labelledby="preview-title">
+            <h2 id="preview-title">"System prompt preview"</h2>
+            <p class="hint">
+                {format!("What the AI is told before it chats with a lead, here for an example lead, {} of {}.", lead.name, lead.company)}
+            </p>
+            // Focusable, so that keyboard users can scroll a long prompt.
+            <pre data-testid="prompt-preview" tabindex="0">{move || prompt.get()}</pre>
+        </aside>
+    }
+}
+
+#[component]
+fn DuplicateStrategyForm(id: i64) -> impl IntoView {
+    let duplicate = ServerAction::<DuplicateStrategy>::new();
+    let error = action_error(duplicate);
+    view! {
+        <ActionForm action=duplicate attr:class="form-stack">
+            <FormError error />
+            <input type="hidden" name="id" value=id />
+            <p class="muted">"Try a variation without touching this one: the copy opens in the editor."</p>
+            <div class="form-actions">
+                <button type="submit" class="button button-quiet" disabled=move || duplicate.pending().get()>
+                    "Duplicate"
+                </button>
+            </div>
+        </ActionForm>
+    }
+}
+
+fn clients_phrase(count: u64) -> String {
+    if count == 1 { "1 client".to_owned() } else { format!("{count} clients") }
+}
+
+/// Deleting sits behind a disclosure (the first confirmation step) and a second button. Clients
+/// using the strategy must move to another strategy of the same owner first.
+#[component]
+fn DeleteStrategyForm(id: i64, clients_using: u64, move_targets: Vec<StrategyOption>) -> impl IntoView {
+    let delete = ServerAction::<DeleteStrategy>::new();
+    let error = action_error(delete);
+    let field = "move_clients_to";
+    let cannot_move = clients_using > 0 && move_targets.is_empty();
+    let clients = clients_phrase(clients_using);
+    let move_choice = (clients_using > 0 && !cannot_move).then(|| {
+        view! {
+            <div class="field">
+                <label for=field>{format!("Move its {clients} to")}</label>
+                <select id=field name=field required aria-invalid=invalid(error, field)
+                    aria-describedby=format!("{field}-error")>
+                    <option value="">"Choose a strategy"</option>
+                    {move_targets
+                        .into_iter()
+                        .map(|target| view! { <option value=target.id>{target.name}</option> })
+                        .collect_view()}
+                </select>
+                <FieldError error field />
+            </div>
+        }
+    });
+    let uses = if clients_using == 1 { "1 client uses".to_owned() } else { format!("{clients} use") };
+    let usage = match clients_using {
+        0 => "No client uses this strategy.".to_owned(),
+        _ if cannot_move => {
+            format!("{uses} this strategy. Create another strategy to move them to, then delete this one.")
+        }
+        _ => format!("{uses} this strategy; they move to the one you choose."),
+    };
+    view! {
+        <details class="disclosure delete-strategy" open=move || error.get().is_some()>
+            <summary>"Delete this strategy…"</summary>
+            <ActionForm action=delete attr:class="form-stack">
+                <FormError error />
+                <input type="hidden" name="id" value=id />
+                <p data-testid="strategy-usage">{usage}</p>
+                {move_choice}
+                {(!cannot_move).then(|| view! {
+                    <p class="hint">"Deleting cannot be undone."</p>
+                    <div class="form-actions">
+                        <button type="submit" class="button button-danger" disabled=move || delete.pending().get()>
+                            "Delete permanently"
+                        </button>
+                    </div>
+                })}
+            </ActionForm>
+        </details>
+    }
+}
