@@ -320,3 +320,23 @@ async fn sqlite_search_index_follows_every_change() {
     assert!(search("initech").await.is_empty());
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn concurrent_writes_queue_instead_of_failing_on_sqlite() {
+    // A deferred SQLite transaction that reads before it writes fails at once with "database is
+    // locked" when another connection writes meanwhile; write transactions begin IMMEDIATE.
+    let app = common::app::start(common::Backend::Sqlite).await;
+    admin_first(&app).await;
+    let ana = account(&app, "Ana", "ana@example.com").await;
+    let friendly = strategy(&app, ana.id, "Friendly").await;
+    let creations = (0..16).map(|n| {
+        let state = app.state.clone();
+        let ana = ana.clone();
+        tokio::spawn(async move { service::create(&state, &ana, &form(&format!("Parallel {n}"), friendly)).await })
+    });
+    for result in futures::future::join_all(creations).await {
+        result.unwrap().expect("every concurrent creation succeeds");
+    }
+    assert_eq!(walk(&app, &ana, &ClientQuery::default()).await.len(), 16);
+    app.cleanup().await;
+}

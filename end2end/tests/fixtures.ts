@@ -68,3 +68,4 @@ export function expectRefusal(problems: string[], status: number) {
   const index = problems.findIndex((problem) => problem.includes(String(status)));
   if (index >= 0) problems.splice(index, 1);
 }
+export type { APIRequestContext } from "@playwright/test";

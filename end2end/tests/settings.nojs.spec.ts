@@ -19,7 +19,7 @@ test("settings and the password change work without JavaScript", async ({ page }
   await expect(page.locator("[data-day=sun] .field-error")).toHaveText("Sunday: the end must be after the start.");
 
   await page.getByLabel("Current password").fill(PASSWORD);
-  await page.getByLabel("New password").fill("plain harbour lanterns");
+  await page.getByLabel("New password", { exact: true }).fill("plain harbour lanterns");
   await page.getByLabel("Repeat the new password").fill("plain harbour lanterns");
   await page.getByRole("button", { name: "Change password" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Your password is changed" })).toBeVisible();

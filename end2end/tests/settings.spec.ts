@@ -40,7 +40,7 @@ test("changing the password clears the form and signs other sessions out", async
 
   await openHydrated(page, "/settings");
   await page.getByLabel("Current password").fill("not my password");
-  await page.getByLabel("New password").fill("quiet harbour lanterns");
+  await page.getByLabel("New password", { exact: true }).fill("quiet harbour lanterns");
   await page.getByLabel("Repeat the new password").fill("quiet harbour lanterns");
   await page.getByRole("button", { name: "Change password" }).click();
   await expect(page.locator("#current_password-error")).toHaveText("This is not your current password.");

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, Statement, TransactionTrait,
+    QueryFilter, QueryOrder, Set, Statement,
 };
 
 use super::{
@@ -228,7 +228,7 @@ fn creation_changes(fields: &ClientFields) -> Changes {
 /// Creates a client owned by `user`; returns its id.
 pub async fn create(state: &AppState, user: &CurrentUser, form: &ClientForm) -> Result<i64, AppError> {
     let fields = form.validate().map_err(validation)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin_write(&state.db).await?;
     check_strategy(&txn, fields.strategy_id, user.id).await?;
     check_external_id_free(&txn, user.id, fields.external_id.as_deref(), None).await?;
     let now = Utc::now();
@@ -256,7 +256,7 @@ pub async fn create(state: &AppState, user: &CurrentUser, form: &ClientForm) -> 
 /// Saves the form over the client; only changed fields are written and audited.
 pub async fn update(state: &AppState, user: &CurrentUser, id: i64, form: &ClientForm) -> Result<(), AppError> {
     let fields = form.validate().map_err(validation)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin_write(&state.db).await?;
     let client = find(&txn, user, id).await?;
     if fields.strategy_id != client.strategy_id {
         check_strategy(&txn, fields.strategy_id, client.owner_id).await?;
@@ -317,7 +317,7 @@ pub async fn set_status(state: &AppState, user: &CurrentUser, ids: &[i64], statu
     if !is_status(status) {
         return Err(AppError::field("status", "Choose a status from the list."));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin_write(&state.db).await?;
     let clients = selection(&txn, user, ids).await?;
     let changing: Vec<entity::Model> = clients.into_iter().filter(|client| client.status != status).collect();
     let now = Utc::now();
@@ -343,7 +343,7 @@ pub async fn set_strategy(
     ids: &[i64],
     strategy_id: i64,
 ) -> Result<u64, AppError> {
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin_write(&state.db).await?;
     let clients = selection(&txn, user, ids).await?;
     let owner = strategy_owner(&txn, strategy_id).await?;
     if owner.is_none() || clients.iter().any(|client| Some(client.owner_id) != owner) {
@@ -367,7 +367,7 @@ pub async fn set_strategy(
 
 /// Deletes clients (their messages go with them; bookings stay, detached); returns how many.
 pub async fn delete(state: &AppState, user: &CurrentUser, ids: &[i64]) -> Result<u64, AppError> {
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin_write(&state.db).await?;
     let clients = selection(&txn, user, ids).await?;
     for client in &clients {
         let changes = Changes::new().set("name", client.name.clone());

@@ -3,7 +3,6 @@
 //! previews the system prompt from the same fields).
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub const MAX_NAME_CHARS: usize = 200;
@@ -173,8 +172,9 @@ pub struct Strategy {
     pub id: i64,
     pub owner_id: i64,
     pub fields: StrategyFields,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    /// RFC 3339 (a string, so the WASM client needs no date parser).
+    pub created_at: String,
+    pub updated_at: String,
 }
 
 /// What the editor needs besides the strategy: whose it is, and what deleting it involves.

@@ -3,7 +3,7 @@
 //! ids do not reveal what other users have.
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, SqlErr, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, SqlErr,
     sea_query::{Expr, Func, LikeExpr},
 };
 use serde_json::Value;
@@ -91,8 +91,8 @@ fn strategy_of(model: &entity::Model) -> Strategy {
         id: model.id,
         owner_id: model.owner_id,
         fields: fields_of(model),
-        created_at: model.created_at,
-        updated_at: model.updated_at,
+        created_at: model.created_at.to_rfc3339(),
+        updated_at: model.updated_at.to_rfc3339(),
     }
 }
 
@@ -278,7 +278,7 @@ async fn insert<C: ConnectionTrait>(
 pub async fn create(state: &AppState, user: &CurrentUser, form: &StrategyForm) -> Result<Strategy, AppError> {
     let db = &state.db;
     let fields = validated(form)?;
-    let txn = db.begin().await?;
+    let txn = crate::server::db::begin_write(db).await?;
     let model = insert(&txn, user, &fields).await?;
     txn.commit().await?;
     Ok(strategy_of(&model))
@@ -287,7 +287,7 @@ pub async fn create(state: &AppState, user: &CurrentUser, form: &StrategyForm) -
 pub async fn update(state: &AppState, user: &CurrentUser, id: i64, form: &StrategyForm) -> Result<Strategy, AppError> {
     let db = &state.db;
     let fields = validated(form)?;
-    let txn = db.begin().await?;
+    let txn = crate::server::db::begin_write(db).await?;
     let model = find_reachable(&txn, user, id).await?;
     let changes = changed(&fields_of(&model), &fields);
     if changes.is_empty() {
@@ -306,7 +306,7 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, form: &Strate
 /// someone else's strategy.
 pub async fn duplicate(state: &AppState, user: &CurrentUser, id: i64) -> Result<Strategy, AppError> {
     let db = &state.db;
-    let txn = db.begin().await?;
+    let txn = crate::server::db::begin_write(db).await?;
     let original = find_reachable(&txn, user, id).await?;
     let fields = StrategyFields { name: copy_name(&original.name), ..fields_of(&original) };
     let copy = insert(&txn, user, &fields).await?;
@@ -374,7 +374,7 @@ pub async fn delete(
     move_clients_to: Option<i64>,
 ) -> Result<(), AppError> {
     let db = &state.db;
-    let txn = db.begin().await?;
+    let txn = crate::server::db::begin_write(db).await?;
     let strategy = find_reachable(&txn, user, id).await?;
     let clients = usage::count(&txn, strategy.id).await?;
     let mut changes = Changes::new().set("name", strategy.name.clone());

@@ -2,7 +2,7 @@
 //! Every function takes the acting admin, checked by the caller with [`super::auth::require_admin`].
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
     sea_query::{Expr, Func, LikeExpr},
 };
 
@@ -86,7 +86,7 @@ pub async fn create(state: &AppState, admin: &CurrentUser, input: NewUser) -> Re
     };
     let email = normalize_email(&input.email);
     let hash = password::hash(input.password).await.map_err(hashing_error)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin_write(&state.db).await?;
     if entity::Entity::find().filter(entity::Column::Email.eq(&email)).count(&txn).await? > 0 {
         return Err(AppError::field("email", EMAIL_TAKEN));
     }
@@ -117,7 +117,7 @@ async fn target<C: sea_orm::ConnectionTrait>(
 
 pub async fn set_role(state: &AppState, admin: &CurrentUser, user_id: i64, role: &str) -> Result<UserRow, AppError> {
     let role = parse_role(role)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin_write(&state.db).await?;
     let user = target(&txn, admin, user_id, "You cannot change your own role; ask another admin.").await?;
     if user.role == role.as_str() {
         return Ok(row_of(user));
@@ -146,7 +146,7 @@ pub async fn set_active(
     user_id: i64,
     active: bool,
 ) -> Result<UserRow, AppError> {
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin_write(&state.db).await?;
     let user = target(&txn, admin, user_id, "You cannot disable your own account.").await?;
     if user.is_active == active {
         return Ok(row_of(user));
@@ -176,7 +176,7 @@ pub async fn reset_password(
         return Err(AppError::field("password", message));
     }
     let hash = password::hash(new_password).await.map_err(hashing_error)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin_write(&state.db).await?;
     let user = target(&txn, admin, user_id, "Change your own password on the settings page.").await?;
     let mut model = user.into_active_model();
     model.password_hash = Set(hash);

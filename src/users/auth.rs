@@ -3,7 +3,7 @@
 use std::{net::IpAddr, sync::LazyLock, time::Duration};
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tokio::sync::OnceCell;
 use tower_sessions::Session;
 
@@ -135,7 +135,7 @@ pub async fn signup(state: &AppState, input: SignupInput) -> Result<entity::Mode
     validate_new_account(&input.name, &input.email, &input.password)?;
     let email = normalize_email(&input.email);
     let password_hash = password::hash(input.password).await.map_err(password_error)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin_write(&state.db).await?;
     let first_account = entity::Entity::find().count(&txn).await? == 0;
     if !first_account && !state.auth.allow_signup {
         return Err(AppError::Refused(SIGNUP_CLOSED.to_owned()));
@@ -229,9 +229,6 @@ pub async fn end_session(session: &Session) -> Result<(), AppError> {
 /// The user signed in on `session`, if any: the session must be within its absolute lifetime and
 /// the account still active, otherwise the session is ended.
 pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<CurrentUser>, AppError> {
-    if let Some(user) = user_checked_by_guard() {
-        return Ok(Some(user));
-    }
     let Some(user_id) = session.get::<i64>(USER_ID_KEY).await.map_err(session_error)? else {
         return Ok(None);
     };
@@ -242,6 +239,9 @@ pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<
     if age < 0 || age as u64 >= lifetime.as_secs() {
         end_session(session).await?;
         return Ok(None);
+    }
+    if let Some(user) = user_checked_by_guard(user_id) {
+        return Ok(Some(user));
     }
     match entity::Entity::find_by_id(user_id).one(&state.db).await? {
         Some(user) if user.is_active => {
@@ -256,10 +256,13 @@ pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<
 }
 
 /// While a page renders, the page guard has already resolved the user of this very request and
-/// left it in the request's extensions: looking it up again would cost a second query.
-fn user_checked_by_guard() -> Option<CurrentUser> {
+/// left it in the request's extensions: looking it up again would cost a second query. It is used
+/// only when it is the session's own user: the reactive context is found through a thread-local
+/// owner, and code running outside any owner (middleware) must never see another request's user.
+fn user_checked_by_guard(session_user_id: i64) -> Option<CurrentUser> {
     leptos::prelude::use_context::<axum::http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
+        .filter(|user| user.id == session_user_id)
 }
 
 /// Pushes the idle deadline forward. The session store writes only when the session changed, so

@@ -1,7 +1,7 @@
 //! A user's own settings: reading and saving the profile, and changing the password.
 use std::{collections::BTreeMap, sync::LazyLock};
 
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use tower_sessions::Session;
 
 use super::{
@@ -108,7 +108,7 @@ fn optional(value: &str) -> Option<String> {
 pub async fn update_profile(state: &AppState, user: &CurrentUser, update: ProfileForm) -> Result<(), AppError> {
     let hours = validate(&update)?;
     let booking_enabled = update.booking_enabled.is_some();
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin_write(&state.db).await?;
     let account = entity::Entity::find_by_id(user.id).one(&txn).await?.ok_or(AppError::Unauthenticated)?;
     let before = profile_of(&account);
     let hours_json = serde_json::to_value(&hours).map_err(|_| AppError::Internal)?;
@@ -185,7 +185,7 @@ pub async fn change_password(
     limiter.reset(&key).await?;
 
     let new_hash = password::hash(new).await.map_err(hashing_error)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin_write(&state.db).await?;
     let mut active = account.into_active_model();
     active.password_hash = Set(new_hash);
     active.updated_at = Set(chrono::Utc::now());

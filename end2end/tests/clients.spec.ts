@@ -1,0 +1,106 @@
+import { test, expect, openHydrated, signUp, expectRefusal, type APIRequestContext } from "./fixtures";
+
+/** Creates a strategy through its server function; returns its id. */
+async function createStrategy(request: APIRequestContext, name: string) {
+  const response = await request.post("/api/create_strategy", {
+    form: { name, creativity: "5", reply_delay_min: "0", reply_delay_max: "0" },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+  return (await response.json()).id as number;
+}
+
+async function createClient(request: APIRequestContext, fields: Record<string, string>) {
+  const response = await request.post("/api/create_client", { form: fields, maxRedirects: 0 });
+  expect(response.status(), await response.text()).toBeLessThan(400);
+}
+
+test("a client is created, found, edited and deleted with confirmation", async ({ page, problems }) => {
+  await signUp(page.request, "Carla Clients");
+  await createStrategy(page.request, "Warm opener");
+  await openHydrated(page, "/clients");
+  await expect(page.getByText("No clients yet.")).toBeVisible();
+  await page.getByRole("link", { name: "New client" }).first().click();
+  await expect(page).toHaveURL("/clients/new");
+
+  // The browser checks a field as soon as it is left.
+  await page.getByLabel("Email").fill("not-an-email");
+  await page.getByLabel("Phone").click();
+  await expect(page.locator("#email-error")).toContainText("name@example.com");
+  await page.getByLabel("Email").fill("dana@northwind.example");
+  await page.getByLabel("Phone").click();
+  await expect(page.locator("#email-error")).toHaveCount(0);
+
+  // The server refuses a missing name with the message next to the field.
+  await page.getByRole("button", { name: "Add client" }).click();
+  await expect(page.locator("#name-error")).toHaveText("Enter the client's name.");
+  expectRefusal(problems, 422);
+
+  await page.getByLabel("Name").fill("Dana Northwind");
+  await page.getByLabel("Phone").fill("+1 415 555 0100");
+  await page.getByLabel("Company").fill("Northwind Traders");
+  await page.getByLabel("Status").selectOption("qualified");
+  await page.getByRole("button", { name: "Add client" }).click();
+  await expect(page).toHaveURL("/clients");
+  const row = page.getByTestId("client-row").filter({ hasText: "Dana Northwind" });
+  await expect(row).toContainText("Qualified");
+  await expect(row).toContainText("Warm opener");
+
+  // Search by company, through the URL.
+  await page.getByLabel("Search").fill("northwind tr");
+  await page.getByRole("button", { name: "Apply" }).first().click();
+  await expect(page).toHaveURL(/q=northwind(%20|\+)tr/);
+  await expect(page.getByTestId("client-row")).toHaveCount(1);
+
+  // Edit.
+  await row.getByRole("link", { name: "Dana Northwind" }).click();
+  await expect(page.getByLabel("Company")).toHaveValue("Northwind Traders");
+  await page.getByLabel("Status").selectOption("won");
+  await page.getByRole("button", { name: "Save client" }).click();
+  await expect(page).toHaveURL("/clients");
+  await expect(page.getByTestId("client-row").filter({ hasText: "Dana Northwind" })).toContainText("Won");
+
+  // Delete needs the confirmation box.
+  await page.getByLabel("Select Dana Northwind").check();
+  await page.getByLabel("Action").selectOption("delete");
+  await page.getByRole("button", { name: "Apply" }).last().click();
+  await expect(page.locator("#confirm-error")).toContainText("Tick the box");
+  expectRefusal(problems, 422);
+  await page.getByLabel("Select Dana Northwind").check();
+  await page.getByLabel("Yes, delete them").check();
+  await page.getByRole("button", { name: "Apply" }).last().click();
+  await expect(page.getByText("No clients yet.")).toBeVisible();
+});
+
+test("the list sorts, pages and changes statuses in bulk", async ({ page }) => {
+  await signUp(page.request, "Bulk Person");
+  const strategy = await createStrategy(page.request, "Bulk strategy");
+  for (let n = 0; n < 55; n++) {
+    await createClient(page.request, { name: `Lead ${String(n).padStart(2, "0")}`, strategy_id: String(strategy) });
+  }
+  await openHydrated(page, "/clients");
+  await expect(page.getByTestId("clients-total")).toHaveText("55 clients");
+  await expect(page.getByTestId("client-row")).toHaveCount(50);
+
+  // Sort by name (A to Z), then page forwards and back.
+  await page.getByRole("link", { name: "Name", exact: true }).click();
+  await expect(page).toHaveURL(/sort=name/);
+  await expect(page.getByTestId("client-row").first()).toContainText("Lead 00");
+  await page.getByRole("link", { name: "Next" }).click();
+  await expect(page.getByTestId("client-row")).toHaveCount(5);
+  await expect(page.getByTestId("client-row").first()).toContainText("Lead 50");
+  await page.getByRole("link", { name: "Previous" }).click();
+  await expect(page.getByTestId("client-row").first()).toContainText("Lead 00");
+  await page.goBack();
+  await expect(page.getByTestId("client-row").first()).toContainText("Lead 50");
+  await page.goBack();
+
+  // Bulk: two selected clients become "contacted"; the status filter finds exactly them.
+  await page.getByLabel("Select Lead 00").check();
+  await page.getByLabel("Select Lead 01").check();
+  await page.getByLabel("Action").selectOption("status");
+  await page.getByLabel("Status", { exact: true }).last().selectOption("contacted");
+  await page.getByRole("button", { name: "Apply" }).last().click();
+  await expect(page.getByTestId("bulk-outcome")).toHaveText("2 clients changed.");
+  await page.goto("/clients?status=contacted");
+  await expect(page.getByTestId("client-row")).toHaveCount(2);
+});
