@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, Statement,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::{
@@ -18,6 +18,7 @@ use crate::{
     audit::{self, Action, Changes},
     server::{sql::is_unique_violation, state::AppState},
     shared::AppError,
+    strategies::entity as strategies,
     users::{entity as users, model::CurrentUser},
 };
 
@@ -29,67 +30,34 @@ fn not_found() -> AppError {
     AppError::NotFound("This client".to_owned())
 }
 
-/// Names of the given strategies, in one query.
-async fn strategy_names<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<HashMap<i64, String>, AppError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let placeholders = vec!["?"; ids.len()].join(", ");
-    let sql = format!("SELECT id, name FROM strategies WHERE id IN ({placeholders})");
-    let sql = to_backend_placeholders(db.get_database_backend(), &sql);
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            sql,
-            ids.iter().map(|id| (*id).into()).collect::<Vec<sea_orm::Value>>(),
-        ))
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| Some((row.try_get::<i64>("", "id").ok()?, row.try_get::<String>("", "name").ok()?)))
-        .collect())
-}
-
-/// `?` placeholders become `$1, $2, …` on PostgreSQL.
-fn to_backend_placeholders(backend: sea_orm::DatabaseBackend, sql: &str) -> String {
-    if backend != sea_orm::DatabaseBackend::Postgres {
-        return sql.to_owned();
-    }
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+/// `(id, name)` of the strategies `select` finds, by name.
+async fn id_and_name<C: ConnectionTrait>(
+    db: &C,
+    select: sea_orm::Select<strategies::Entity>,
+) -> Result<Vec<StrategyChoice>, AppError> {
+    Ok(select
+        .select_only()
+        .columns([strategies::Column::Id, strategies::Column::Name])
+        .order_by_asc(strategies::Column::Name)
+        .order_by_asc(strategies::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 /// The owner of a strategy, if it exists.
 async fn strategy_owner<C: ConnectionTrait>(db: &C, strategy_id: i64) -> Result<Option<i64>, AppError> {
-    let sql = to_backend_placeholders(db.get_database_backend(), "SELECT owner_id FROM strategies WHERE id = ?");
-    let row =
-        db.query_one_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, [strategy_id.into()])).await?;
-    Ok(row.and_then(|row| row.try_get::<i64>("", "owner_id").ok()))
+    Ok(strategies::Entity::find_by_id(strategy_id)
+        .select_only()
+        .column(strategies::Column::OwnerId)
+        .into_tuple()
+        .one(db)
+        .await?)
 }
 
 /// The strategies a client of `owner_id` may be given: the owner's own, by name.
 pub async fn strategy_choices(state: &AppState, owner_id: i64) -> Result<Vec<StrategyChoice>, AppError> {
-    let sql = to_backend_placeholders(
-        state.db.get_database_backend(),
-        "SELECT id, name FROM strategies WHERE owner_id = ? ORDER BY name, id",
-    );
-    let rows = state
-        .db
-        .query_all_raw(Statement::from_sql_and_values(state.db.get_database_backend(), sql, [owner_id.into()]))
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| Some((row.try_get::<i64>("", "id").ok()?, row.try_get::<String>("", "name").ok()?)))
-        .collect())
+    id_and_name(&state.db, strategies::Entity::find().filter(strategies::Column::OwnerId.eq(owner_id))).await
 }
 
 /// The list's filter choices: strategies the user can filter by and, for admins, the owners.
@@ -97,24 +65,14 @@ pub async fn filters(state: &AppState, user: &CurrentUser) -> Result<super::api:
     if !user.is_admin() {
         return Ok(super::api::FilterChoices { strategies: strategy_choices(state, user.id).await?, owners: vec![] });
     }
-    let rows = state
-        .db
-        .query_all_raw(Statement::from_string(
-            state.db.get_database_backend(),
-            "SELECT id, name FROM strategies ORDER BY name, id",
-        ))
-        .await?;
-    let strategies = rows
-        .into_iter()
-        .filter_map(|row| Some((row.try_get::<i64>("", "id").ok()?, row.try_get::<String>("", "name").ok()?)))
-        .collect();
+    let strategies = id_and_name(&state.db, strategies::Entity::find()).await?;
     let owners = users::Entity::find()
+        .select_only()
+        .columns([users::Column::Id, users::Column::Name])
         .order_by_asc(users::Column::Name)
+        .into_tuple()
         .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|owner| (owner.id, owner.name))
-        .collect();
+        .await?;
     Ok(super::api::FilterChoices { strategies, owners })
 }
 
@@ -142,17 +100,23 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ClientQuery) -> 
     let mut strategy_ids: Vec<i64> = window.rows.iter().map(|row| row.strategy_id).collect();
     strategy_ids.sort_unstable();
     strategy_ids.dedup();
-    let strategies = strategy_names(&state.db, &strategy_ids).await?;
+    let strategies: HashMap<i64, String> =
+        id_and_name(&state.db, strategies::Entity::find().filter(strategies::Column::Id.is_in(strategy_ids)))
+            .await?
+            .into_iter()
+            .collect();
     let owners = if user.is_admin() {
         let mut owner_ids: Vec<i64> = window.rows.iter().map(|row| row.owner_id).collect();
         owner_ids.sort_unstable();
         owner_ids.dedup();
         users::Entity::find()
             .filter(users::Column::Id.is_in(owner_ids))
+            .select_only()
+            .columns([users::Column::Id, users::Column::Name])
+            .into_tuple::<(i64, String)>()
             .all(&state.db)
             .await?
             .into_iter()
-            .map(|owner| (owner.id, owner.name))
             .collect()
     } else {
         HashMap::new()
@@ -321,10 +285,10 @@ pub async fn set_status(state: &AppState, user: &CurrentUser, ids: &[i64], statu
     let clients = selection(&txn, user, ids).await?;
     let changing: Vec<entity::Model> = clients.into_iter().filter(|client| client.status != status).collect();
     let now = Utc::now();
-    for client in &changing {
-        let changes = Changes::new().diff("status", client.status.clone(), status.to_owned());
-        audit::record(&txn, Some(user.id), CLIENT_ENTITY, client.id, Action::Update, changes).await?;
-    }
+    let entries = changing
+        .iter()
+        .map(|client| (client.id, Changes::new().diff("status", client.status.clone(), status.to_owned())));
+    audit::record_many(&txn, Some(user.id), CLIENT_ENTITY, Action::Update, entries).await?;
     let ids: Vec<i64> = changing.iter().map(|client| client.id).collect();
     let result = entity::Entity::update_many()
         .col_expr(Column::Status, status.into())
@@ -350,10 +314,9 @@ pub async fn set_strategy(
         return Err(AppError::field("strategy_id", "Choose a strategy of the selected clients' owner."));
     }
     let changing: Vec<entity::Model> = clients.into_iter().filter(|client| client.strategy_id != strategy_id).collect();
-    for client in &changing {
-        let changes = Changes::new().diff("strategy_id", client.strategy_id, strategy_id);
-        audit::record(&txn, Some(user.id), CLIENT_ENTITY, client.id, Action::Update, changes).await?;
-    }
+    let entries =
+        changing.iter().map(|client| (client.id, Changes::new().diff("strategy_id", client.strategy_id, strategy_id)));
+    audit::record_many(&txn, Some(user.id), CLIENT_ENTITY, Action::Update, entries).await?;
     let ids: Vec<i64> = changing.iter().map(|client| client.id).collect();
     let result = entity::Entity::update_many()
         .col_expr(Column::StrategyId, strategy_id.into())
@@ -369,10 +332,8 @@ pub async fn set_strategy(
 pub async fn delete(state: &AppState, user: &CurrentUser, ids: &[i64]) -> Result<u64, AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
     let clients = selection(&txn, user, ids).await?;
-    for client in &clients {
-        let changes = Changes::new().set("name", client.name.clone());
-        audit::record(&txn, Some(user.id), CLIENT_ENTITY, client.id, Action::Delete, changes).await?;
-    }
+    let entries = clients.iter().map(|client| (client.id, Changes::new().set("name", client.name.clone())));
+    audit::record_many(&txn, Some(user.id), CLIENT_ENTITY, Action::Delete, entries).await?;
     let ids: Vec<i64> = clients.iter().map(|client| client.id).collect();
     let result = entity::Entity::delete_many().filter(Column::Id.is_in(ids)).exec(&txn).await?;
     txn.commit().await?;

@@ -347,10 +347,8 @@ async fn move_clients<C: ConnectionTrait>(
 ) -> Result<(), AppError> {
     let client_ids = usage::client_ids(db, strategy.id).await?;
     usage::move_clients(db, strategy.id, target.id).await?;
-    for client_id in client_ids {
-        let changes = Changes::new().diff("strategy_id", strategy.id, target.id);
-        audit::record(db, Some(user.id), CLIENT_ENTITY, client_id, Action::Update, changes).await?;
-    }
+    let entries = client_ids.into_iter().map(|id| (id, Changes::new().diff("strategy_id", strategy.id, target.id)));
+    audit::record_many(db, Some(user.id), CLIENT_ENTITY, Action::Update, entries).await?;
     Ok(())
 }
 
