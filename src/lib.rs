@@ -2,6 +2,8 @@
 #![recursion_limit = "256"]
 
 pub mod app;
+pub mod bookings;
+pub mod chat;
 pub mod clients;
 pub mod shared;
 pub mod status;

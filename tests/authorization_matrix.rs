@@ -70,6 +70,12 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/create_client", Access::User, &[("name", "Matrix lead"), ("strategy_id", "{strategy}")]),
     ("/api/update_client", Access::User, &[("id", "{client}"), ("name", "Renamed"), ("strategy_id", "{strategy}")]),
     ("/api/bulk_clients", Access::User, &[("action", "status"), ("ids[0]", "{client}"), ("status", "won")]),
+    ("/api/client_profile", Access::User, &[("id", "{client}")]),
+    ("/api/client_messages", Access::User, &[("id", "{client}")]),
+    ("/api/client_activity", Access::User, &[("id", "{client}")]),
+    ("/api/save_client_notes", Access::User, &[("id", "{client}"), ("notes", "Call back on Monday.")]),
+    ("/api/move_client", Access::User, &[("id", "{client}"), ("status", "contacted")]),
+    ("/api/load_pipeline", Access::User, &[]),
     // Last of the strategy rows: the user's call deletes the strategy the others use.
     ("/api/delete_strategy", Access::User, &[("id", "{strategy}")]),
 ];

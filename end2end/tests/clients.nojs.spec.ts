@@ -25,7 +25,27 @@ test("clients are created, searched and edited without JavaScript", async ({ pag
   await page.getByRole("button", { name: "Apply" }).first().click();
   await expect(page.getByTestId("client-row")).toHaveCount(1);
   await page.getByRole("link", { name: "Olga Offline" }).click();
+  await page.getByRole("link", { name: "Edit", exact: true }).click();
   await page.getByLabel("Company").fill("Offline Ltd");
   await page.getByRole("button", { name: "Save client" }).click();
-  await expect(page.getByTestId("client-row").filter({ hasText: "Offline Ltd" })).toBeVisible();
+  await expect(page).toHaveURL(/\/clients\/\d+$/);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Olga Offline");
+  await expect(page.getByText("Offline Ltd").first()).toBeVisible();
+
+  // The client page's stage and notes forms work as plain posts too.
+  await page.getByLabel("Stage").selectOption("contacted");
+  await page.getByRole("button", { name: "Move" }).click();
+  await expect(page.getByTestId("client-status")).toHaveText("Contacted");
+  await page.getByLabel("Notes").fill("Prefers email.");
+  await page.getByRole("button", { name: "Save notes" }).click();
+  await expect(page.getByLabel("Notes")).toHaveValue("Prefers email.");
+  await expect(page.getByTestId("client-activity")).toContainText("Status: Lead → Contacted");
+
+  // So does a move on the pipeline board.
+  await page.goto("/pipeline");
+  const card = page.getByTestId("pipeline-card").filter({ hasText: "Olga Offline" });
+  await card.getByLabel("Move Olga Offline to").selectOption("won");
+  await card.getByRole("button", { name: "Move" }).click();
+  await expect(page).toHaveURL("/pipeline");
+  await expect(page.locator('[data-status="won"]').getByTestId("pipeline-card")).toContainText("Olga Offline");
 });

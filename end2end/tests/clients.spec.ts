@@ -51,12 +51,17 @@ test("a client is created, found, edited and deleted with confirmation", async (
   await expect(page).toHaveURL(/q=northwind(%20|\+)tr/);
   await expect(page.getByTestId("client-row")).toHaveCount(1);
 
-  // Edit.
+  // The client page, then its edit form, which comes back to the client page.
   await row.getByRole("link", { name: "Dana Northwind" }).click();
+  await expect(page).toHaveURL(/\/clients\/\d+$/);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Dana Northwind");
+  await page.getByRole("link", { name: "Edit", exact: true }).click();
   await expect(page.getByLabel("Company")).toHaveValue("Northwind Traders");
   await page.getByLabel("Status").selectOption("won");
   await page.getByRole("button", { name: "Save client" }).click();
-  await expect(page).toHaveURL("/clients");
+  await expect(page).toHaveURL(/\/clients\/\d+$/);
+  await expect(page.getByTestId("client-status")).toHaveText("Won");
+  await openHydrated(page, "/clients");
   await expect(page.getByTestId("client-row").filter({ hasText: "Dana Northwind" })).toContainText("Won");
 
   // Delete needs the confirmation box.

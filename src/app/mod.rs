@@ -50,8 +50,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::Dashboard />
                     <Route path=path!("clients") view=crate::clients::list_page::ClientsPage />
                     <Route path=path!("clients/new") view=crate::clients::form_page::NewClientPage />
-                    <Route path=path!("clients/:id") view=crate::clients::form_page::EditClientPage />
-                    <Route path=path!("pipeline") view=pages::Pipeline />
+                    <Route path=path!("clients/:id") view=crate::clients::detail_page::ClientPage />
+                    <Route path=path!("clients/:id/edit") view=crate::clients::form_page::EditClientPage />
+                    <Route path=path!("pipeline") view=crate::clients::pipeline_page::PipelinePage />
                     <Route path=path!("strategies") view=crate::strategies::list_page::StrategiesPage />
                     <Route path=path!("strategies/new") view=crate::strategies::editor_page::NewStrategyPage />
                     <Route path=path!("strategies/:id") view=crate::strategies::editor_page::EditStrategyPage />

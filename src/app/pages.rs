@@ -24,14 +24,6 @@ pub fn Dashboard() -> impl IntoView {
 }
 
 #[component]
-pub fn Pipeline() -> impl IntoView {
-    view! {
-        <PageHeader title="Pipeline" subtitle="Move leads from first contact to won." />
-        <NotBuiltYet what="The pipeline board will appear here." />
-    }
-}
-
-#[component]
 pub fn Bookings() -> impl IntoView {
     view! {
         <PageHeader title="Bookings" subtitle="Appointments booked with your leads." />

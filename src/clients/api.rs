@@ -79,7 +79,7 @@ pub async fn update_client(id: i64, #[server(flatten)] form: ClientForm) -> Resu
         async {
             let (state, user) = signed_in().await?;
             super::service::update(&state, &user, id, &form).await?;
-            leptos_axum::redirect("/clients");
+            leptos_axum::redirect(&format!("/clients/{id}"));
             Ok(())
         }
         .await,

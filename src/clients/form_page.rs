@@ -1,4 +1,4 @@
-//! `/clients/new` and `/clients/{id}`: the client form. The browser checks the same rules as the
+//! `/clients/new` and `/clients/{id}/edit`: the client form. The browser checks the same rules as the
 //! server (`ClientForm::validate`) as soon as a field is left; the server has the last word.
 use leptos::{form::ActionForm, prelude::*};
 use leptos_router::hooks::use_params_map;
@@ -84,7 +84,7 @@ fn EditForm(editor: EditorData) -> impl IntoView {
                 <button type="submit" class="button" disabled=move || action.pending().get()>
                     {move || if action.pending().get() { "Saving…" } else { "Save client" }}
                 </button>
-                <a class="button button-quiet" href="/clients">"Back to the list"</a>
+                <a class="button button-quiet" href=format!("/clients/{id}")>"Cancel"</a>
             </div>
         </ActionForm>
     }

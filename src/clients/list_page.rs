@@ -13,7 +13,7 @@ use crate::ui::{
     page::PageHeader,
 };
 
-fn current_query() -> Memo<ClientQuery> {
+pub(crate) fn current_query() -> Memo<ClientQuery> {
     let query = use_query_map();
     Memo::new(move |_| {
         let map = query.read();
@@ -50,8 +50,13 @@ pub fn ClientsPage() -> impl IntoView {
     }
 }
 
+/// The search and filter form; the pipeline board shows every stage, so it leaves out the status.
 #[component]
-fn FilterForm(query: ClientQuery, filters: FilterChoices) -> impl IntoView {
+pub(crate) fn FilterForm(
+    query: ClientQuery,
+    filters: FilterChoices,
+    #[prop(default = true)] with_status: bool,
+) -> impl IntoView {
     let status = query.status.clone();
     let strategy = query.strategy;
     let owner = query.owner;
@@ -63,15 +68,17 @@ fn FilterForm(query: ClientQuery, filters: FilterChoices) -> impl IntoView {
                 <input id="client-search" type="search" name="q" value=query.q.clone()
                     placeholder="Name, email, phone or company" data-search-shortcut="" />
             </div>
-            <div class="field">
-                <label for="client-status">"Status"</label>
-                <select id="client-status" name="status">
-                    <option value="" selected=status.is_empty()>"Any status"</option>
-                    {STATUSES.iter().map(|(value, label)| {
-                        view! { <option value=*value selected=status == *value>{*label}</option> }
-                    }).collect_view()}
-                </select>
-            </div>
+            {with_status.then(|| view! {
+                <div class="field">
+                    <label for="client-status">"Status"</label>
+                    <select id="client-status" name="status">
+                        <option value="" selected=status.is_empty()>"Any status"</option>
+                        {STATUSES.iter().map(|(value, label)| {
+                            view! { <option value=*value selected=status == *value>{*label}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+            })}
             <div class="field">
                 <label for="client-strategy">"Strategy"</label>
                 <select id="client-strategy" name="strategy">

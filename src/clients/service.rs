@@ -22,7 +22,7 @@ use crate::{
     users::{entity as users, model::CurrentUser},
 };
 
-const CLIENT_ENTITY: &str = "client";
+pub const CLIENT_ENTITY: &str = "client";
 /// The most clients one bulk action may change.
 pub const MAX_BULK: usize = 500;
 

@@ -3,6 +3,7 @@ pub mod config;
 pub mod db;
 pub mod health;
 pub mod infra;
+pub mod local_time;
 pub mod redis;
 pub mod request;
 pub mod router;

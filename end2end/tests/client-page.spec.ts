@@ -1,0 +1,100 @@
+import { test, expect, openHydrated, signUp, expectRefusal, type APIRequestContext } from "./fixtures";
+
+async function createStrategy(request: APIRequestContext, name: string) {
+  const response = await request.post("/api/create_strategy", {
+    form: { name, creativity: "5", reply_delay_min: "0", reply_delay_max: "0" },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+  return (await response.json()).id as number;
+}
+
+async function createClient(request: APIRequestContext, fields: Record<string, string>) {
+  const response = await request.post("/api/create_client", {
+    form: fields,
+    maxRedirects: 0,
+    headers: { accept: "application/json" },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+  return (await response.json()) as number;
+}
+
+test("the client page changes the stage and notes and shows them in the activity", async ({ page, problems }) => {
+  await signUp(page.request, "Paula Profile");
+  const strategy = await createStrategy(page.request, "Profile persona");
+  const id = await createClient(page.request, {
+    name: "Rita Reyes",
+    email: "rita@reyes.example",
+    company: "Reyes Bikes",
+    position: "Owner",
+    strategy_id: String(strategy),
+  });
+  await openHydrated(page, `/clients/${id}`);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Rita Reyes");
+  await expect(page.getByRole("link", { name: "rita@reyes.example" })).toHaveAttribute("href", "mailto:rita@reyes.example");
+  await expect(page.getByRole("link", { name: "Profile persona" })).toBeVisible();
+  await expect(page.getByTestId("messages-empty")).toBeVisible();
+  await expect(page.getByTestId("bookings-empty")).toBeVisible();
+  await expect(page.getByTestId("client-activity")).toContainText("created the client");
+
+  await page.getByLabel("Stage").selectOption("qualified");
+  await page.getByRole("button", { name: "Move" }).click();
+  await expect(page.getByTestId("client-status")).toHaveText("Qualified");
+  await expect(page.getByTestId("client-activity").locator("li").first()).toContainText("Status: Lead → Qualified");
+
+  await page.getByLabel("Notes").fill("Asked for a quote.");
+  await page.getByRole("button", { name: "Save notes" }).click();
+  await expect(page.getByText("Notes saved.")).toBeVisible();
+  await expect(page.getByTestId("client-activity").locator("li").first()).toContainText("Notes edited");
+
+  // Too long notes are refused next to the field, and nothing changes.
+  await page.getByLabel("Notes").evaluate((area: HTMLTextAreaElement) => {
+    area.removeAttribute("maxlength");
+    area.value = "x".repeat(20_001);
+  });
+  await page.getByRole("button", { name: "Save notes" }).click();
+  await expect(page.locator("#notes-error")).toContainText("20000 characters");
+  expectRefusal(problems, 422);
+  await page.reload();
+  await expect(page.getByLabel("Notes")).toHaveValue("Asked for a quote.");
+
+  // Another user's client is not found.
+  const stranger = await page.context().browser()!.newContext({ baseURL: new URL(page.url()).origin });
+  await signUp(stranger.request, "Nosy Neighbour");
+  const response = await stranger.request.get(`/clients/${id}`);
+  expect(await response.text()).toContain("This client");
+  await stranger.close();
+});
+
+test("pipeline cards move by drag and drop and by keyboard, and the moves persist", async ({ page }) => {
+  await signUp(page.request, "Pia Pipeline");
+  const strategy = await createStrategy(page.request, "Board persona");
+  await createClient(page.request, { name: "Dragged Dora", strategy_id: String(strategy) });
+  await createClient(page.request, { name: "Keyboard Kim", strategy_id: String(strategy) });
+  await openHydrated(page, "/pipeline");
+  const stage = (status: string) => page.locator(`[data-status="${status}"]`);
+  await expect(stage("lead").getByTestId("pipeline-card")).toHaveCount(2);
+  await expect(stage("lead").getByTestId("stage-total")).toHaveText("2");
+
+  // Mouse: drag a card onto another stage.
+  await stage("lead").getByTestId("pipeline-card").filter({ hasText: "Dragged Dora" }).dragTo(stage("qualified"));
+  await expect(stage("qualified").getByTestId("pipeline-card")).toContainText("Dragged Dora");
+  await expect(page.getByTestId("pipeline-message")).toHaveText("Moved Dragged Dora to Qualified.");
+  await expect(stage("lead").getByTestId("stage-total")).toHaveText("1");
+
+  // Keyboard: the card's Move menu, then Enter on its button; focus follows the card.
+  const select = page.getByLabel("Move Keyboard Kim to");
+  await select.focus();
+  await select.selectOption("won");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  await expect(stage("won").getByTestId("pipeline-card")).toContainText("Keyboard Kim");
+  await expect(stage("won").getByRole("button", { name: "Move" })).toBeFocused();
+
+  // Both moves were saved and audited.
+  await page.reload();
+  await expect(stage("qualified").getByTestId("pipeline-card")).toContainText("Dragged Dora");
+  await expect(stage("won").getByTestId("pipeline-card")).toContainText("Keyboard Kim");
+  await expect(stage("lead").getByTestId("pipeline-card")).toHaveCount(0);
+  await stage("won").getByRole("link", { name: "Keyboard Kim" }).click();
+  await expect(page.getByTestId("client-activity")).toContainText("Status: Lead → Won");
+});

@@ -1,0 +1,122 @@
+//! Server functions of the client page and the pipeline board.
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::detail::TimelineQuery;
+use super::{
+    detail::{ActivityEntry, ClientDetail, MessageRow, TimelinePage},
+    model::ClientQuery,
+    pipeline::PipelineBoard,
+};
+use crate::shared::AppError;
+
+#[cfg(feature = "ssr")]
+use crate::server::request::{redirect_plain_form, respond, session};
+
+#[cfg(feature = "ssr")]
+async fn signed_in() -> Result<(crate::server::state::AppState, crate::users::model::CurrentUser), AppError> {
+    let state = crate::server::state::current()?;
+    let user = crate::users::auth::require_user(&state, &session().await?).await?;
+    Ok((state, user))
+}
+
+/// Where a plain form goes back to: one of this app's pages, never another site.
+#[cfg(feature = "ssr")]
+fn local_path(requested: &str, fallback: String) -> String {
+    let own_page = requested.starts_with('/') && !requested.starts_with("//") && !requested.contains('\\');
+    if own_page { requested.to_owned() } else { fallback }
+}
+
+#[server(prefix = "/api", endpoint = "client_profile")]
+pub async fn client_profile(id: i64) -> Result<ClientDetail, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::detail_service::detail(&state, &user, id).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "client_messages")]
+pub async fn client_messages(
+    id: i64,
+    #[server(default)] older: String,
+    #[server(default)] newer: String,
+) -> Result<TimelinePage<MessageRow>, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::detail_service::messages(&state, &user, id, &TimelineQuery { older, newer }).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "client_activity")]
+pub async fn client_activity(
+    id: i64,
+    #[server(default)] older: String,
+    #[server(default)] newer: String,
+) -> Result<TimelinePage<ActivityEntry>, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::detail_service::activity(&state, &user, id, &TimelineQuery { older, newer }).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "save_client_notes")]
+pub async fn save_client_notes(id: i64, #[server(default)] notes: String) -> Result<(), AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::detail_service::set_notes(&state, &user, id, &notes).await?;
+            redirect_plain_form(&format!("/clients/{id}"));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Moves one client to a pipeline stage (the client page's status form and the board's cards);
+/// returns the stage. A plain form goes back to `back`, one of this app's pages.
+#[server(prefix = "/api", endpoint = "move_client")]
+pub async fn move_client(id: i64, status: String, #[server(default)] back: String) -> Result<String, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::service::set_status(&state, &user, &[id], &status).await?;
+            redirect_plain_form(&local_path(&back, format!("/clients/{id}")));
+            Ok(status)
+        }
+        .await,
+    )
+}
+
+/// The pipeline board, filtered like the list (search, strategy, owner).
+#[server(prefix = "/api", endpoint = "load_pipeline")]
+pub async fn load_pipeline(#[server(flatten)] query: ClientQuery) -> Result<PipelineBoard, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::pipeline_service::board(&state, &user, &query).await
+        }
+        .await,
+    )
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn plain_forms_go_back_only_to_own_pages() {
+        assert_eq!(local_path("/pipeline?q=ana", "/x".into()), "/pipeline?q=ana");
+        for foreign in ["https://evil.example", "//evil.example", "/\\evil.example", "", "pipeline"] {
+            assert_eq!(local_path(foreign, "/clients/1".into()), "/clients/1", "{foreign}");
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! `/clients/{id}`: everything about one lead. The profile with its status and notes, the
+//! conversation and the activity timeline (both latest first, paged through the URL, so links
+//! and the back button work), and the bookings.
+use leptos::{form::ActionForm, prelude::*};
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{
+    detail::{ActivityEntry, ClientDetail, MessageRow, TimelinePage, role_label},
+    detail_api::{MoveClient, SaveClientNotes, client_activity, client_messages, client_profile},
+    model::{STATUSES, status_label},
+};
+use crate::{
+    shared::AppError,
+    ui::forms::{FieldError, FormError, action_error},
+};
+
+fn loading(what: &'static str) -> impl IntoView {
+    view! { <div class="skeleton" aria-busy="true">{what}</div> }
+}
+
+fn failure(error: AppError) -> AnyView {
+    view! { <p class="error-panel" role="alert">{error.to_string()}</p> }.into_any()
+}
+
+#[component]
+pub fn ClientPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = Memo::new(move |_| params.read().get("id").and_then(|id| id.parse::<i64>().ok()));
+    let param = move |key: &'static str| move || query.read().get(key).unwrap_or_default();
+    let status_change = ServerAction::<MoveClient>::new();
+    let notes_change = ServerAction::<SaveClientNotes>::new();
+    let detail = Resource::new(
+        move || (id.get(), status_change.version().get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => client_profile(id).await,
+                None => Err(AppError::NotFound("This client".to_owned())),
+            }
+        },
+    );
+    let (messages_older, messages_newer) = (param("messages_older"), param("messages_newer"));
+    let messages = Resource::new(
+        move || (id.get(), messages_older(), messages_newer()),
+        |(id, older, newer)| client_messages(id.unwrap_or_default(), older, newer),
+    );
+    let (activity_older, activity_newer) = (param("activity_older"), param("activity_newer"));
+    let activity = Resource::new(
+        move || {
+            (id.get(), activity_older(), activity_newer(), status_change.version().get(), notes_change.version().get())
+        },
+        |(id, older, newer, _, _)| client_activity(id.unwrap_or_default(), older, newer),
+    );
+    view! {
+        <Transition fallback=|| loading("Loading the client…")>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(client) => view! { <ClientSummary client status_change notes_change /> }.into_any(),
+                    Err(error) => failure(error),
+                }
+            })}
+        </Transition>
+        <div class="client-columns">
+            <section class="card" aria-labelledby="conversation-heading">
+                <h2 id="conversation-heading">"Conversation"</h2>
+                <Transition fallback=|| loading("Loading messages…")>
+                    {move || Suspend::new(async move {
+                        match messages.await {
+                            Ok(page) => view! { <Conversation page /> }.into_any(),
+                            Err(error) => failure(error),
+                        }
+                    })}
+                </Transition>
+            </section>
+            <section class="card" aria-labelledby="activity-heading">
+                <h2 id="activity-heading">"Activity"</h2>
+                <Transition fallback=|| loading("Loading activity…")>
+                    {move || Suspend::new(async move {
+                        match activity.await {
+                            Ok(page) => view! { <Activity page /> }.into_any(),
+                            Err(error) => failure(error),
+                        }
+                    })}
+                </Transition>
+            </section>
+        </div>
+    }
+}
+
+/// `?{key}_older=…` links of a timeline, keeping the other timeline's position.
+fn timeline_links<T>(page: &TimelinePage<T>, key: &str) -> (Option<String>, Option<String>) {
+    let query = use_query_map().get_untracked();
+    let link = |direction: &str, cursor: &str| {
+        let mut query = query.clone();
+        query.remove(&format!("{key}_older"));
+        query.remove(&format!("{key}_newer"));
+        query.insert(format!("{key}_{direction}"), cursor.to_owned());
+        query.to_query_string()
+    };
+    (
+        page.newer.as_deref().map(|cursor| link("newer", cursor)),
+        page.older.as_deref().map(|cursor| link("older", cursor)),
+    )
+}
+
+#[component]
+fn ClientSummary(
+    client: ClientDetail,
+    status_change: ServerAction<MoveClient>,
+    notes_change: ServerAction<SaveClientNotes>,
+) -> impl IntoView {
+    let status_error = action_error(status_change);
+    let notes_error = action_error(notes_change);
+    let notes_saved = move || matches!(notes_change.value().get(), Some(Ok(()))).then_some("Notes saved.");
+    let subtitle =
+        [client.position.clone(), client.company.clone()].into_iter().flatten().collect::<Vec<_>>().join(", ");
+    let status_class = format!("badge status-{}", client.status);
+    let fact = |label: &'static str, value: Option<String>| {
+        value.filter(|value| !value.is_empty()).map(|value| view! { <dt>{label}</dt><dd>{value}</dd> })
+    };
+    let id = client.id;
+    let bookings = client.clone();
+    view! {
+        <Title text=client.name.clone() />
+        <header class="page-header">
+            <div>
+                <p class="breadcrumb"><a href="/clients">"Clients"</a></p>
+                <h1>{client.name.clone()} " " <span class=status_class data-testid="client-status">{status_label(&client.status)}</span></h1>
+                <p class="muted">{subtitle}</p>
+            </div>
+            <div class="page-actions">
+                <a class="button" href=format!("/clients/{id}/edit")>"Edit"</a>
+            </div>
+        </header>
+        <div class="client-grid">
+            <section class="card" aria-labelledby="profile-heading">
+                <h2 id="profile-heading">"Profile"</h2>
+                <dl class="facts">
+                    {client.email.clone().map(|email| view! {
+                        <dt>"Email"</dt><dd><a href=format!("mailto:{email}")>{email.clone()}</a></dd>
+                    })}
+                    {client.phone.clone().map(|phone| view! {
+                        <dt>"Phone"</dt><dd><a href=format!("tel:{phone}")>{phone.clone()}</a></dd>
+                    })}
+                    {fact("Company", client.company.clone())}
+                    {fact("Position", client.position.clone())}
+                    {fact("External id", client.external_id.clone())}
+                    <dt>"Strategy"</dt>
+                    <dd><a href=format!("/strategies/{}", client.strategy_id)>{client.strategy_name.clone()}</a></dd>
+                    <dt>"Owner"</dt><dd>{client.owner_name.clone()}</dd>
+                    <dt>"Added"</dt><dd>{client.created_at.clone()}</dd>
+                    <dt>"Last activity"</dt><dd>{client.last_activity_at.clone()}</dd>
+                </dl>
+                <p class="hint">"Times in " {client.timezone.clone()} "."</p>
+            </section>
+            <section class="card" aria-labelledby="stage-heading">
+                <h2 id="stage-heading">"Pipeline stage"</h2>
+                <ActionForm action=status_change attr:class="inline-form">
+                    <input type="hidden" name="id" value=id />
+                    <input type="hidden" name="back" value=format!("/clients/{id}") />
+                    <label for="client-status-select">"Stage"</label>
+                    <select id="client-status-select" name="status">
+                        {STATUSES.iter().map(|(value, label)| {
+                            view! { <option value=*value selected=client.status == *value>{*label}</option> }
+                        }).collect_view()}
+                    </select>
+                    <button type="submit" class="button" disabled=move || status_change.pending().get()>"Move"</button>
+                </ActionForm>
+                <FormError error=status_error />
+                <FieldError error=status_error field="status" />
+                <h2 id="notes-heading">"Notes"</h2>
+                <ActionForm action=notes_change attr:class="form-stack">
+                    <input type="hidden" name="id" value=id />
+                    <label class="visually-hidden" for="client-notes">"Notes"</label>
+                    <textarea id="client-notes" name="notes" rows="5" maxlength="20000"
+                        aria-describedby="notes-error">{client.notes.clone()}</textarea>
+                    <FormError error=notes_error />
+                    <FieldError error=notes_error field="notes" />
+                    <div class="form-actions">
+                        <button type="submit" class="button" disabled=move || notes_change.pending().get()>
+                            {move || if notes_change.pending().get() { "Saving…" } else { "Save notes" }}
+                        </button>
+                        <p class="outcome" role="status">{notes_saved}</p>
+                    </div>
+                </ActionForm>
+            </section>
+            <Bookings client=bookings />
+        </div>
+    }
+}
+
+#[component]
+fn Bookings(client: ClientDetail) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="bookings-heading">
+            <h2 id="bookings-heading">"Bookings"</h2>
+            {if client.bookings.is_empty() {
+                view! { <p class="muted" data-testid="bookings-empty">"No appointments booked yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="booking-list" data-testid="client-bookings">
+                        {client.bookings.into_iter().map(|booking| view! {
+                            <li>
+                                <strong>{booking.subject}</strong>
+                                " " <span class="badge badge-neutral">{booking.status.replace('_', " ")}</span>
+                                <br />
+                                <span class="muted">{booking.starts_at} " – " {booking.ends_at}</span>
+                                {booking.location.map(|location| view! { <br /><span class="muted">{location}</span> })}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                    {client.more_bookings.then(|| view! { <p class="hint">"Showing the latest 20 bookings."</p> })}
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn TimelinePager(newer: Option<String>, older: Option<String>, label: &'static str) -> impl IntoView {
+    (newer.is_some() || older.is_some()).then(|| {
+        view! {
+            <nav class="pager" aria-label=label>
+                {newer.map(|href| view! { <a class="button button-quiet" href=href>"Newer"</a> })}
+                {older.map(|href| view! { <a class="button button-quiet" href=href>"Older"</a> })}
+            </nav>
+        }
+    })
+}
+
+#[component]
+fn Conversation(page: TimelinePage<MessageRow>) -> impl IntoView {
+    let (newer, older) = timeline_links(&page, "messages");
+    if page.items.is_empty() {
+        return view! { <p class="muted" data-testid="messages-empty">"No messages yet."</p> }.into_any();
+    }
+    view! {
+        <ol class="messages" data-testid="client-messages">
+            {page.items.into_iter().map(|message| {
+                let class = format!("message message-{}", message.role);
+                view! {
+                    <li class=class>
+                        <p class="message-meta">
+                            <strong>{role_label(&message.role)}</strong>
+                            " · " {message.sent_at} " · " {message.channel}
+                        </p>
+                        <p class="message-body">{message.body}</p>
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+        <TimelinePager newer older label="Conversation pages" />
+    }
+    .into_any()
+}
+
+#[component]
+fn Activity(page: TimelinePage<ActivityEntry>) -> impl IntoView {
+    let (newer, older) = timeline_links(&page, "activity");
+    if page.items.is_empty() {
+        return view! { <p class="muted">"No recorded activity."</p> }.into_any();
+    }
+    view! {
+        <ol class="timeline" data-testid="client-activity">
+            {page.items.into_iter().map(|entry| view! {
+                <li>
+                    <p><strong>{entry.actor}</strong> " " {entry.verb} <span class="muted">" · " {entry.at}</span></p>
+                    {(!entry.changes.is_empty()).then(|| view! {
+                        <ul class="changes">
+                            {entry.changes.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+                        </ul>
+                    })}
+                </li>
+            }).collect_view()}
+        </ol>
+        <TimelinePager newer older label="Activity pages" />
+    }
+    .into_any()
+}

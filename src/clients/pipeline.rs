@@ -1,0 +1,104 @@
+//! The pipeline board: one column per stage with its most recently active clients. Moving a
+//! card is applied to the board in the browser at once and undone if the server refuses it.
+use serde::{Deserialize, Serialize};
+
+use super::model::{COUNT_LIMIT, group_thousands};
+
+/// Cards per column; the column links to the full, filtered list for the rest.
+pub const CARDS_PER_STAGE: u64 = 25;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PipelineCard {
+    pub id: i64,
+    pub name: String,
+    pub company: Option<String>,
+    pub strategy_name: String,
+    /// Shown to admins, who see everyone's clients.
+    pub owner_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PipelineColumn {
+    pub status: String,
+    /// Clients in this stage, counted up to [`COUNT_LIMIT`] + 1.
+    pub total: u64,
+    pub cards: Vec<PipelineCard>,
+}
+
+impl PipelineColumn {
+    pub fn total_label(&self) -> String {
+        if self.total > COUNT_LIMIT {
+            format!("{}+", group_thousands(COUNT_LIMIT))
+        } else {
+            group_thousands(self.total)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PipelineBoard {
+    pub columns: Vec<PipelineColumn>,
+}
+
+impl PipelineBoard {
+    /// Moves a card to the top of `status`'s column (it is now the most recently touched) and
+    /// adjusts both totals. Returns false, changing nothing, when the card or the column is not
+    /// on the board or the card is already there.
+    pub fn move_card(&mut self, id: i64, status: &str) -> bool {
+        let Some(from) = self.columns.iter().position(|column| column.cards.iter().any(|card| card.id == id)) else {
+            return false;
+        };
+        let Some(to) = self.columns.iter().position(|column| column.status == status) else { return false };
+        if from == to {
+            return false;
+        }
+        let source = &mut self.columns[from];
+        let Some(index) = source.cards.iter().position(|card| card.id == id) else { return false };
+        let card = source.cards.remove(index);
+        source.total = source.total.saturating_sub(1);
+        let target = &mut self.columns[to];
+        target.cards.insert(0, card);
+        target.total += 1;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn board() -> PipelineBoard {
+        let card = |id: i64| PipelineCard { id, name: format!("Client {id}"), ..Default::default() };
+        PipelineBoard {
+            columns: vec![
+                PipelineColumn { status: "lead".into(), total: 2, cards: vec![card(1), card(2)] },
+                PipelineColumn { status: "won".into(), total: 1, cards: vec![card(3)] },
+            ],
+        }
+    }
+
+    #[test]
+    fn a_moved_card_tops_its_new_column_and_the_totals_follow() {
+        let mut board = board();
+        assert!(board.move_card(2, "won"));
+        let ids = |column: &PipelineColumn| column.cards.iter().map(|card| card.id).collect::<Vec<_>>();
+        assert_eq!((ids(&board.columns[0]), board.columns[0].total), (vec![1], 1));
+        assert_eq!((ids(&board.columns[1]), board.columns[1].total), (vec![2, 3], 2));
+    }
+
+    #[test]
+    fn impossible_moves_change_nothing() {
+        let mut board = board();
+        let before = board.clone();
+        assert!(!board.move_card(9, "won"));
+        assert!(!board.move_card(1, "lead"));
+        assert!(!board.move_card(1, "archived"));
+        assert_eq!(board, before);
+    }
+
+    #[test]
+    fn totals_beyond_the_count_limit_are_bounded() {
+        let column = PipelineColumn { total: COUNT_LIMIT + 1, ..Default::default() };
+        assert_eq!(column.total_label(), "10,000+");
+    }
+}

@@ -1,0 +1,83 @@
+//! The pipeline board's query: per stage, the most recently active clients of the filtered set
+//! and a bounded count. Two index range scans per stage, then one query each for the cards'
+//! strategy and owner names.
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::{
+    entity::{self, Column},
+    list_query,
+    model::{ClientQuery, STATUSES},
+    pipeline::{CARDS_PER_STAGE, PipelineBoard, PipelineCard, PipelineColumn},
+};
+use crate::{
+    server::state::AppState,
+    shared::AppError,
+    strategies::entity as strategies,
+    users::{entity as users, model::CurrentUser},
+};
+
+/// The board for `query`'s search, strategy and owner filters (its status and sort are the
+/// board's own: every stage, latest activity first).
+pub async fn board(state: &AppState, user: &CurrentUser, query: &ClientQuery) -> Result<PipelineBoard, AppError> {
+    let db = &state.db;
+    let backend = db.get_database_backend();
+    let mut stages = Vec::with_capacity(STATUSES.len());
+    for (status, _) in STATUSES {
+        let stage_query = ClientQuery { status: status.to_owned(), ..query.first_page() };
+        let rows = list_query::filtered(backend, user, &stage_query)
+            .order_by_desc(Column::LastActivityAt)
+            .order_by_desc(Column::Id)
+            .limit(CARDS_PER_STAGE)
+            .all(db)
+            .await?;
+        let total = list_query::bounded_count(db, user, &stage_query).await?;
+        stages.push((status, total, rows));
+    }
+    let rows = || stages.iter().flat_map(|(_, _, rows)| rows.iter());
+    let mut strategy_ids: Vec<i64> = rows().map(|row| row.strategy_id).collect();
+    strategy_ids.sort_unstable();
+    strategy_ids.dedup();
+    let strategy_names: HashMap<i64, String> = strategies::Entity::find()
+        .filter(strategies::Column::Id.is_in(strategy_ids))
+        .select_only()
+        .columns([strategies::Column::Id, strategies::Column::Name])
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let owner_names: HashMap<i64, String> = if user.is_admin() {
+        let mut owner_ids: Vec<i64> = rows().map(|row| row.owner_id).collect();
+        owner_ids.sort_unstable();
+        owner_ids.dedup();
+        users::Entity::find()
+            .filter(users::Column::Id.is_in(owner_ids))
+            .select_only()
+            .columns([users::Column::Id, users::Column::Name])
+            .into_tuple::<(i64, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let card = |row: entity::Model| PipelineCard {
+        id: row.id,
+        name: row.name,
+        company: row.company,
+        strategy_name: strategy_names.get(&row.strategy_id).cloned().unwrap_or_default(),
+        owner_name: owner_names.get(&row.owner_id).cloned(),
+    };
+    let columns = stages
+        .into_iter()
+        .map(|(status, total, rows)| PipelineColumn {
+            status: (*status).to_owned(),
+            total,
+            cards: rows.into_iter().map(card).collect(),
+        })
+        .collect();
+    Ok(PipelineBoard { columns })
+}

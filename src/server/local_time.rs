@@ -1,0 +1,27 @@
+//! Times as a user reads them: in their own time zone, formatted on the server so that the
+//! WASM client carries no calendar code.
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+/// The zone named in a user's settings; UTC for a name that is not (or no longer) known.
+pub fn zone(name: &str) -> Tz {
+    name.parse().unwrap_or(Tz::UTC)
+}
+
+/// "Tue 24 Nov 2026, 14:03".
+pub fn format(at: DateTime<Utc>, zone: Tz) -> String {
+    at.with_timezone(&zone).format("%a %-d %b %Y, %H:%M").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_in_the_users_zone() {
+        let at = DateTime::parse_from_rfc3339("2026-11-24T14:03:00Z").unwrap().with_timezone(&Utc);
+        assert_eq!(format(at, zone("Europe/Lisbon")), "Tue 24 Nov 2026, 14:03");
+        assert_eq!(format(at, zone("America/New_York")), "Tue 24 Nov 2026, 09:03");
+        assert_eq!(format(at, zone("Mars/Olympus")), "Tue 24 Nov 2026, 14:03");
+    }
+}
