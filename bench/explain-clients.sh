@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # EXPLAIN ANALYZE of every clients-list query shape on a seeded PostgreSQL database: the first page
-# of each sort, a deep keyset page, a status filter, a search and the bounded count, for an ordinary
+# of each sort, a deep keyset page, a status filter, a search, the bounded count, a pipeline stage
+# and the client page's conversation and activity, for an ordinary
 # user (their own clients) and for an admin (everyone's). Prints each plan's index and time.
 # Usage: DATABASE_URL=postgres://... bench/explain-clients.sh   (seed it first: see README)
 set -euo pipefail
@@ -15,6 +16,7 @@ SELECT owner_id AS owner FROM clients GROUP BY owner_id ORDER BY count(*) DESC L
 SELECT last_activity_at AS deep_at, id AS deep_id FROM clients WHERE owner_id = :owner
   ORDER BY last_activity_at DESC, id DESC OFFSET 5000 LIMIT 1 \gset
 SELECT name AS deep_name, id AS deep_name_id FROM clients ORDER BY name, id OFFSET 50000 LIMIT 1 \gset
+SELECT client_id AS talker FROM messages GROUP BY client_id ORDER BY count(*) DESC LIMIT 1 \gset
 \echo clients: :clients, user :owner owns the most
 \echo
 CREATE TEMP TABLE plans (label text, plan text);
@@ -35,12 +37,18 @@ SELECT pg_temp.explain('user, first page, name', format('SELECT * FROM clients W
 SELECT pg_temp.explain('user, first page, created', format('SELECT * FROM clients WHERE owner_id = %s ORDER BY created_at DESC, id DESC LIMIT 51', :owner));
 SELECT pg_temp.explain('user, first page, status', format('SELECT * FROM clients WHERE owner_id = %s ORDER BY status_rank, id LIMIT 51', :owner));
 SELECT pg_temp.explain('user, status = won', format('SELECT * FROM clients WHERE owner_id = %s AND status = ''won'' ORDER BY last_activity_at DESC, id DESC LIMIT 51', :owner));
-SELECT pg_temp.explain('user, search "silva"', format('SELECT * FROM clients WHERE owner_id = %s AND $search_expr LIKE ''%%silva%%'' ORDER BY last_activity_at DESC, id DESC LIMIT 51', :owner));
+-- Searches order through no-op expressions, as the app does, so that the trigram index finds the matches.
+SELECT pg_temp.explain('user, search "silva"', format('SELECT * FROM clients WHERE owner_id = %s AND $search_expr LIKE ''%%silva%%'' ORDER BY last_activity_at + interval ''0 seconds'' DESC, id + 0 DESC LIMIT 51', :owner));
 SELECT pg_temp.explain('user, bounded count', format('SELECT count(*) FROM (SELECT id FROM clients WHERE owner_id = %s LIMIT 10001) bounded', :owner));
+SELECT pg_temp.explain('user, pipeline stage "won" (latest 25)', format('SELECT * FROM clients WHERE owner_id = %s AND status = ''won'' ORDER BY last_activity_at DESC, id DESC LIMIT 25', :owner));
+SELECT pg_temp.explain('user, pipeline stage bounded count', format('SELECT count(*) FROM (SELECT id FROM clients WHERE owner_id = %s AND status = ''won'' LIMIT 10001) bounded', :owner));
+SELECT pg_temp.explain('user, client page: messages, latest 21', format('SELECT * FROM messages WHERE client_id = %s ORDER BY created_at DESC, id DESC LIMIT 21', :talker));
+SELECT pg_temp.explain('user, client page: activity, latest 21', format('SELECT * FROM audit_log WHERE entity = ''client'' AND entity_id = %s ORDER BY created_at DESC, id DESC LIMIT 21', :talker));
+SELECT pg_temp.explain('admin, pipeline stage "lost" (latest 25)', 'SELECT * FROM clients WHERE status = ''lost'' ORDER BY last_activity_at DESC, id DESC LIMIT 25');
 SELECT pg_temp.explain('admin, first page, name', 'SELECT * FROM clients ORDER BY name, id LIMIT 51');
 SELECT pg_temp.explain('admin, deep page (after row 50,000), name', format('SELECT * FROM clients WHERE (name, id) > (%L, %s) ORDER BY name, id LIMIT 51', :'deep_name', :deep_name_id));
-SELECT pg_temp.explain('admin, search "acme lab"', 'SELECT * FROM clients WHERE $search_expr LIKE ''%acme%'' AND $search_expr LIKE ''%lab%'' ORDER BY last_activity_at DESC, id DESC LIMIT 51');
-SELECT pg_temp.explain('admin, search "+1 415" (phone)', 'SELECT * FROM clients WHERE $search_expr LIKE ''%+1 415%'' ORDER BY last_activity_at DESC, id DESC LIMIT 51');
+SELECT pg_temp.explain('admin, search "acme lab"', 'SELECT * FROM clients WHERE $search_expr LIKE ''%acme%'' AND $search_expr LIKE ''%lab%'' ORDER BY last_activity_at + interval ''0 seconds'' DESC, id + 0 DESC LIMIT 51');
+SELECT pg_temp.explain('admin, search "+1 415" (phone)', 'SELECT * FROM clients WHERE $search_expr LIKE ''%+1 415%'' ORDER BY last_activity_at + interval ''0 seconds'' DESC, id + 0 DESC LIMIT 51');
 SELECT format(E'%s\n  index: %s\n  %s', label,
   coalesce((regexp_match(plan, 'Index (?:Only )?Scan(?: Backward)? using ([a-z_]+)'))[1], (regexp_match(plan, 'Bitmap Index Scan on ([a-z_]+)'))[1], 'NONE (sequential scan)'),
   (regexp_match(plan, 'Execution Time: [0-9.]+ ms'))[1])

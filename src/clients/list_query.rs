@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait, Select, Value,
-    sea_query::{Alias, BinOper, Expr, LikeExpr, Query},
+    sea_query::{Alias, BinOper, Expr, LikeExpr, Query, SimpleExpr},
 };
 
 use super::{
@@ -70,6 +70,32 @@ fn sort_column(key: SortKey) -> Column {
         SortKey::Activity => Column::LastActivityAt,
         SortKey::Status => Column::StatusRank,
     }
+}
+
+/// The `ORDER BY` terms of a page: the sort column, then the id.
+///
+/// A search on PostgreSQL orders by the same values through no-op expressions (`name || ''`,
+/// `id + 0`), which no index matches. Otherwise the planner, which cannot estimate how rare a
+/// trigram match is, may walk the sort index and test every row against the search (80 ms for a
+/// rare phone number at 100,000 clients, seconds at a million) instead of asking the trigram index
+/// for the matches and sorting those (a few ms).
+pub fn order_terms(backend: DatabaseBackend, query: &ClientQuery, column: Column) -> [SimpleExpr; 2] {
+    let fenced = backend == DatabaseBackend::Postgres && !search_words(&query.q).is_empty();
+    let term = |column: Column| -> SimpleExpr {
+        let qualified = Expr::col((entity::Entity, column));
+        if !fenced {
+            return qualified.into();
+        }
+        let name = sea_orm::IdenStatic::as_str(&column);
+        match column {
+            Column::Name => Expr::cust(format!("(\"clients\".\"{name}\" || '')")),
+            Column::CreatedAt | Column::LastActivityAt => {
+                Expr::cust(format!("(\"clients\".\"{name}\" + interval '0 seconds')"))
+            }
+            _ => Expr::cust(format!("(\"clients\".\"{name}\" + 0)")),
+        }
+    };
+    [term(column), term(Column::Id)]
 }
 
 /// Search words: each must appear in the name, email, phone or company.
@@ -151,9 +177,10 @@ pub async fn page<C: ConnectionTrait>(db: &C, user: &CurrentUser, query: &Client
         let start = Expr::tuple([Expr::val(value.into_value()), Expr::val(id)]);
         select = select.filter(if walk == Direction::Asc { row.gt(start) } else { row.lt(start) });
     }
+    let [by_value, by_id] = order_terms(db.get_database_backend(), query, sort_column(key));
     let mut rows = select
-        .order_by(sort_column(key), order.clone())
-        .order_by(Column::Id, order)
+        .order_by(by_value, order.clone())
+        .order_by(by_id, order)
         .limit(PAGE_SIZE + 1)
         .all(db)
         .await?;

@@ -3,7 +3,7 @@
 //! strategy and owner names.
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{
     entity::{self, Column},
@@ -26,9 +26,10 @@ pub async fn board(state: &AppState, user: &CurrentUser, query: &ClientQuery) ->
     let mut stages = Vec::with_capacity(STATUSES.len());
     for (status, _) in STATUSES {
         let stage_query = ClientQuery { status: status.to_owned(), ..query.first_page() };
+        let [by_activity, by_id] = list_query::order_terms(backend, &stage_query, Column::LastActivityAt);
         let rows = list_query::filtered(backend, user, &stage_query)
-            .order_by_desc(Column::LastActivityAt)
-            .order_by_desc(Column::Id)
+            .order_by(by_activity, Order::Desc)
+            .order_by(by_id, Order::Desc)
             .limit(CARDS_PER_STAGE)
             .all(db)
             .await?;
