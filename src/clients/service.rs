@@ -22,7 +22,7 @@ use crate::{
     users::{entity as users, model::CurrentUser},
 };
 
-const CLIENT_ENTITY: &str = "client";
+pub(crate) const CLIENT_ENTITY: &str = "client";
 /// The most clients one bulk action may change.
 pub const MAX_BULK: usize = 500;
 
@@ -172,7 +172,7 @@ fn external_id_conflict(error: sea_orm::DbErr) -> AppError {
     }
 }
 
-fn creation_changes(fields: &ClientFields) -> Changes {
+pub(crate) fn creation_changes(fields: &ClientFields) -> Changes {
     let mut changes = Changes::new().set("name", fields.name.clone()).set("status", fields.status.clone());
     changes = changes.set("strategy_id", fields.strategy_id);
     for (field, value) in [
