@@ -29,12 +29,12 @@ pub async fn client_import(id: i64) -> Result<ImportView, AppError> {
 
 /// Saves the mapping and queues the import; the page then shows its progress.
 #[server(prefix = "/api", endpoint = "start_client_import")]
-pub async fn start_client_import(#[server(flatten)] settings: ImportSettings) -> Result<(), AppError> {
+pub async fn start_client_import(id: i64, #[server(flatten)] settings: ImportSettings) -> Result<(), AppError> {
     respond(
         async {
             let (state, user) = signed_in().await?;
-            super::service::start(&state, &user, &settings).await?;
-            crate::server::request::redirect_plain_form(&format!("/clients/imports/{}", settings.id));
+            super::service::start(&state, &user, id, &settings).await?;
+            crate::server::request::redirect_plain_form(&format!("/clients/imports/{id}"));
             Ok(())
         }
         .await,

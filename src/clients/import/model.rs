@@ -131,7 +131,6 @@ pub fn row_problem(form: &ClientForm) -> Option<String> {
 /// The mapping page's choices, as the form posts them: a column index (or "") per field.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportSettings {
-    pub id: i64,
     #[serde(default)]
     pub col_name: String,
     #[serde(default)]

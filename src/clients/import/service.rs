@@ -209,9 +209,9 @@ fn checked_mapping(settings: &ImportSettings, columns: usize) -> Result<Vec<Opti
 }
 
 /// Saves the mapping page's choices and queues the import.
-pub async fn start(state: &AppState, user: &CurrentUser, settings: &ImportSettings) -> Result<(), AppError> {
+pub async fn start(state: &AppState, user: &CurrentUser, id: i64, settings: &ImportSettings) -> Result<(), AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
-    let model = find(&txn, user, settings.id).await?;
+    let model = find(&txn, user, id).await?;
     if model.status != STATUS_DRAFT {
         return Err(AppError::Conflict("This import has already started.".to_owned()));
     }
@@ -233,11 +233,11 @@ pub async fn start(state: &AppState, user: &CurrentUser, settings: &ImportSettin
     active.updated_at = Set(Utc::now());
     active.update(&txn).await?;
     txn.commit().await?;
-    if let Err(error) = state.infra.jobs.enqueue(QUEUE, &settings.id.to_string(), Duration::ZERO).await {
+    if let Err(error) = state.infra.jobs.enqueue(QUEUE, &id.to_string(), Duration::ZERO).await {
         // Back to a draft, so that the user can start it again.
         import::Entity::update_many()
             .col_expr(import::Column::Status, STATUS_DRAFT.into())
-            .filter(import::Column::Id.eq(settings.id))
+            .filter(import::Column::Id.eq(id))
             .exec(&state.db)
             .await?;
         return Err(error.into());
@@ -326,6 +326,17 @@ struct Row {
 
 /// Runs (or resumes) an import until it is done, or until shutdown is requested between batches.
 pub async fn run(state: &AppState, id: i64, shutdown: &Shutdown) -> Result<JobOutcome, AppError> {
+    run_batches(state, id, shutdown, usize::MAX).await
+}
+
+/// [`run`], stopping as if interrupted after `max_batches` batches (tests use it to stop an
+/// import halfway, as a crash would).
+pub async fn run_batches(
+    state: &AppState,
+    id: i64,
+    shutdown: &Shutdown,
+    max_batches: usize,
+) -> Result<JobOutcome, AppError> {
     let Some(model) = import::Entity::find_by_id(id).one(&state.db).await? else {
         return Ok(JobOutcome::Done);
     };
@@ -357,7 +368,7 @@ pub async fn run(state: &AppState, id: i64, shutdown: &Shutdown) -> Result<JobOu
         .await?;
     let mut records = parse::reader(&model.content).into_records();
     let mut consumed: i64 = 0;
-    loop {
+    for _ in 0..max_batches {
         if shutdown.is_requested() {
             return Ok(JobOutcome::Interrupted);
         }
@@ -416,6 +427,7 @@ pub async fn run(state: &AppState, id: i64, shutdown: &Shutdown) -> Result<JobOu
         active.update(&txn).await?;
         txn.commit().await?;
     }
+    Ok(JobOutcome::Interrupted)
 }
 
 /// What an import does with each row.
