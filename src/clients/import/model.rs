@@ -237,6 +237,6 @@ mod tests {
         let bad = row_form(&header(&["", "x"]), &mapping, "7");
         let problem = row_problem(&bad).unwrap();
         assert!(problem.starts_with("Name: "), "{problem}");
-        assert!(problem.contains("Email: "), "{problem}");
+        assert!(problem.contains("Phone: "), "{problem}");
     }
 }
