@@ -478,6 +478,13 @@ async fn the_upload_report_and_export_routes_check_the_session_and_the_file() {
         let progress = app.post_form("/api/client_import_progress", &[("id", id_text.as_str())], Some(&ana)).await;
         assert!(progress.body.contains("\"status\":\"done\""), "{}", progress.body);
 
+        let page = app.get(&format!("/clients/imports/{id}"), Some(&ana)).await;
+        assert!(page.body.contains("Import finished."), "the progress page shows the outcome");
+        assert!(page.body.contains(&format!("/clients/imports/{id}/errors.csv")), "with the error report");
+        let form = app.get("/clients/import?error=The+file+is+empty.", Some(&ana)).await;
+        assert!(form.body.contains("enctype=\"multipart/form-data\""), "the upload form");
+        assert!(form.body.contains("The file is empty."), "and the message of a refused file");
+
         let report_path = format!("/clients/imports/{id}/errors.csv");
         assert_eq!(app.get(&report_path, Some(&bea)).await.status, StatusCode::NOT_FOUND, "{backend:?}");
         let report = app.get(&report_path, Some(&ana)).await;
