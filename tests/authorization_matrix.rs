@@ -24,7 +24,8 @@ type Args = &'static [(&'static str, &'static str)];
 /// Each server function with arguments that would succeed for an authorised caller, so that a
 /// refusal can only come from the access check. `{target}` is replaced by a third account's id,
 /// `{strategy}` by the id of a strategy of the user (which admins reach too), `{client}` by the id
-/// of a client of the user.
+/// of a client of the user, `{import}` by the id of a CSV import of the user (which only the user
+/// reaches: an admin gets "not found", which is not a refusal).
 const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/signup", Access::Public, &[]),
     ("/api/login", Access::Public, &[]),
@@ -76,6 +77,19 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/save_client_notes", Access::User, &[("id", "{client}"), ("notes", "Call back on Monday.")]),
     ("/api/move_client", Access::User, &[("id", "{client}"), ("status", "contacted")]),
     ("/api/load_pipeline", Access::User, &[]),
+    ("/api/client_import", Access::User, &[("id", "{import}")]),
+    ("/api/client_import_progress", Access::User, &[("id", "{import}")]),
+    (
+        "/api/start_client_import",
+        Access::User,
+        &[
+            ("id", "{import}"),
+            ("col_name", "0"),
+            ("strategy_id", "{strategy}"),
+            ("duplicate_key", "none"),
+            ("on_duplicate", "skip"),
+        ],
+    ),
     // Last of the strategy rows: the user's call deletes the strategy the others use.
     ("/api/delete_strategy", Access::User, &[("id", "{strategy}")]),
 ];
@@ -125,6 +139,21 @@ async fn every_server_function_checks_who_calls_it() {
     assert!(created.status.is_success() || created.status.is_redirection(), "{}", created.body);
     let client_id = crm::clients::entity::Entity::find().one(&app.db.conn).await.unwrap().unwrap().id.to_string();
 
+    let boundary = "matrixboundary";
+    let upload = app
+        .send(
+            axum::http::Request::post("/clients/imports")
+                .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+                .header("cookie", user.as_str())
+                .body(axum::body::Body::from(format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\nName\nAna\r\n--{boundary}--\r\n"
+                )))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(upload.status, StatusCode::SEE_OTHER, "{}", upload.body);
+    let import_id = upload.location().unwrap().rsplit('/').next().unwrap().to_owned();
+
     let mut covered: Vec<&str> = MATRIX.iter().map(|(path, _, _)| *path).collect();
     covered.sort_unstable();
     assert_eq!(registered, covered, "every server function needs a row in MATRIX");
@@ -141,6 +170,7 @@ async fn every_server_function_checks_who_calls_it() {
                     "{target}" => target_id.as_str(),
                     "{strategy}" => strategy_id.as_str(),
                     "{client}" => client_id.as_str(),
+                    "{import}" => import_id.as_str(),
                     other => other,
                 };
                 (*key, value)

@@ -10,8 +10,19 @@ use common::{BACKENDS, Backend, TestDb};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
 
-const TABLES: &[&str] =
-    &["users", "strategies", "clients", "messages", "bookings", "webhook_events", "jobs", "audit_log", "sessions"];
+const TABLES: &[&str] = &[
+    "users",
+    "strategies",
+    "clients",
+    "messages",
+    "bookings",
+    "webhook_events",
+    "jobs",
+    "audit_log",
+    "sessions",
+    "client_imports",
+    "client_import_errors",
+];
 
 async fn table_names(db: &DatabaseConnection) -> BTreeSet<String> {
     let sql = match db.get_database_backend() {

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_initial_schema;
 mod m20261124_000001_client_sort_and_search;
 mod m20261124_000003_pipeline_indexes;
+mod m20261125_000001_client_imports;
 
 pub use m20261123_000001_initial_schema::{BOOKING_STATUSES, CLIENT_SEARCH_EXPRESSION, CLIENT_STATUSES, MESSAGE_ROLES};
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_initial_schema::Migration),
             Box::new(m20261124_000001_client_sort_and_search::Migration),
             Box::new(m20261124_000003_pipeline_indexes::Migration),
+            Box::new(m20261125_000001_client_imports::Migration),
         ]
     }
 }

@@ -50,6 +50,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::Dashboard />
                     <Route path=path!("clients") view=crate::clients::list_page::ClientsPage />
                     <Route path=path!("clients/new") view=crate::clients::form_page::NewClientPage />
+                    <Route path=path!("clients/import") view=crate::clients::import::page::ImportUploadPage />
+                    <Route path=path!("clients/imports/:id") view=crate::clients::import::page::ImportPage />
                     <Route path=path!("clients/:id") view=crate::clients::detail_page::ClientPage />
                     <Route path=path!("clients/:id/edit") view=crate::clients::form_page::EditClientPage />
                     <Route path=path!("pipeline") view=crate::clients::pipeline_page::PipelinePage />

@@ -29,6 +29,12 @@ pub fn ClientsPage() -> impl IntoView {
     let filters = Resource::new(|| (), |_| client_filters());
     view! {
         <PageHeader title="Clients" subtitle="Every lead, searchable and sortable.">
+            <a class="button button-quiet" href="/clients/import">"Import"</a>
+            // A download, not a page: `rel="external"` keeps the router's hands off it.
+            <a class="button button-quiet" rel="external" download="" data-testid="clients-export"
+                href=move || format!("/clients/export.csv{}", query.get().first_page().to_query_string())>
+                "Export CSV"
+            </a>
             <a class="button" href="/clients/new">"New client"</a>
         </PageHeader>
         <section class="card" aria-label="Clients">

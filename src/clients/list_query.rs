@@ -159,6 +159,16 @@ pub struct Window {
 
 /// One page of rows in display order, with the cursors of its neighbours.
 pub async fn page<C: ConnectionTrait>(db: &C, user: &CurrentUser, query: &ClientQuery) -> Result<Window, DbErr> {
+    page_of(db, user, query, PAGE_SIZE).await
+}
+
+/// [`page`] with `size` rows a page (the CSV export walks the list in bigger pages).
+pub async fn page_of<C: ConnectionTrait>(
+    db: &C,
+    user: &CurrentUser,
+    query: &ClientQuery,
+    size: u64,
+) -> Result<Window, DbErr> {
     let key = query.sort_key();
     let direction = query.direction();
     let after = decode_cursor(key, &query.after);
@@ -178,14 +188,9 @@ pub async fn page<C: ConnectionTrait>(db: &C, user: &CurrentUser, query: &Client
         select = select.filter(if walk == Direction::Asc { row.gt(start) } else { row.lt(start) });
     }
     let [by_value, by_id] = order_terms(db.get_database_backend(), query, sort_column(key));
-    let mut rows = select
-        .order_by(by_value, order.clone())
-        .order_by(by_id, order)
-        .limit(PAGE_SIZE + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
+    let mut rows = select.order_by(by_value, order.clone()).order_by(by_id, order).limit(size + 1).all(db).await?;
+    let more = rows.len() as u64 > size;
+    rows.truncate(usize::try_from(size).unwrap_or(usize::MAX));
     if before.is_some() {
         rows.reverse();
     }

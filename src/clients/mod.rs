@@ -5,6 +5,7 @@ pub mod detail;
 pub mod detail_api;
 pub mod detail_page;
 pub mod form_page;
+pub mod import;
 pub mod list_page;
 pub mod model;
 pub mod pipeline;
@@ -14,6 +15,8 @@ pub mod pipeline_page;
 pub mod detail_service;
 #[cfg(feature = "ssr")]
 pub mod entity;
+#[cfg(feature = "ssr")]
+pub mod export;
 #[cfg(feature = "ssr")]
 pub mod list_query;
 #[cfg(feature = "ssr")]

@@ -172,7 +172,7 @@ fn external_id_conflict(error: sea_orm::DbErr) -> AppError {
     }
 }
 
-fn creation_changes(fields: &ClientFields) -> Changes {
+pub(crate) fn creation_changes(fields: &ClientFields) -> Changes {
     let mut changes = Changes::new().set("name", fields.name.clone()).set("status", fields.status.clone());
     changes = changes.set("strategy_id", fields.strategy_id);
     for (field, value) in [

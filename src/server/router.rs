@@ -1,5 +1,9 @@
 //! Assembles the axum router: health probes, server functions, pages and static files.
-use axum::{Router, routing::get};
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    routing::{get, post},
+};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::{compression::CompressionLayer, trace::TraceLayer};
@@ -24,6 +28,13 @@ pub fn build(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/clients/export.csv", get(crate::clients::export::export_clients))
+        .route(
+            "/clients/imports",
+            post(crate::clients::import::http::upload)
+                .layer(DefaultBodyLimit::max(crate::clients::import::http::UPLOAD_BODY_LIMIT)),
+        )
+        .route("/clients/imports/{id}/errors.csv", get(crate::clients::import::http::error_report))
         .leptos_routes_with_context(
             &state,
             routes,

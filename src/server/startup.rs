@@ -94,6 +94,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let state = build_state(config, leptos_options).await?;
     let app = router::build(state.clone());
     let session_sweeper = tokio::spawn(sweep_expired_sessions(state.sessions.clone()));
+    let (stop_worker, worker) = super::worker::spawn(state.clone());
 
     let listener = TcpListener::bind(addr)
         .await
@@ -130,6 +131,12 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         () = deadline => tracing::warn!("shutdown deadline passed; closing remaining connections"),
     }
     session_sweeper.abort();
+    // The worker stops between jobs, or between batches of a long import, which resumes at the
+    // next start; it gets the same grace as requests.
+    stop_worker.send_replace(true);
+    if tokio::time::timeout(grace, worker).await.is_err() {
+        tracing::warn!("the background worker did not stop in time");
+    }
     state.db.close_by_ref().await.ok();
     tracing::info!("stopped");
     Ok(())

@@ -1,0 +1,684 @@
+//! CSV imports: store a checked upload as a draft, start it with a mapping, and run it in the
+//! background in batches. A user reaches only their own imports (anyone else's is "not found")
+//! and imports into their own clients.
+//!
+//! Each batch is one write transaction that validates its rows with the client form's rules,
+//! finds duplicates with one query, inserts new clients with a multi-row insert, updates
+//! duplicates when asked, records row errors, audits, and moves the progress counters. Because
+//! `processed` moves in that same transaction, an import that crashes halfway resumes after its
+//! last committed batch and never adds a row twice.
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use super::{
+    entity::{import, row_error},
+    model::{
+        DUPLICATE_KEYS, IMPORT_FIELDS, ImportProgress, ImportSettings, ImportView, ON_DUPLICATE, PREVIEW_ROWS,
+        STATUS_DONE, STATUS_DRAFT, STATUS_FAILED, STATUS_QUEUED, STATUS_RUNNING, field_label, guess_mapping, row_form,
+        row_problem,
+    },
+    parse,
+};
+use crate::{
+    audit::{self, Action, Changes},
+    clients::{
+        entity as clients,
+        model::ClientFields,
+        service::{CLIENT_ENTITY, creation_changes},
+    },
+    server::{
+        infra::Job,
+        state::AppState,
+        worker::{JobOutcome, QueueHandler, Shutdown, is_last_attempt},
+    },
+    shared::AppError,
+    strategies::entity as strategies,
+    users::model::CurrentUser,
+};
+
+/// The job queue of imports; a job's payload is the import id.
+pub const QUEUE: &str = "client_imports";
+/// Rows per transaction: big enough for multi-row statements, small enough for steady progress.
+pub const BATCH_ROWS: usize = 500;
+/// An import that runs longer than this is handed to another worker, which resumes it.
+const LEASE: Duration = Duration::from_secs(15 * 60);
+const MAX_FILE_NAME_CHARS: usize = 255;
+
+fn not_found() -> AppError {
+    AppError::NotFound("This import".to_owned())
+}
+
+/// The import if it is `user`'s own.
+pub async fn find<C: ConnectionTrait>(db: &C, user: &CurrentUser, id: i64) -> Result<import::Model, AppError> {
+    import::Entity::find_by_id(id).filter(import::Column::OwnerId.eq(user.id)).one(db).await?.ok_or_else(not_found)
+}
+
+fn file_name(name: &str) -> String {
+    let name = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    let name: String = name.chars().filter(|c| !c.is_control()).take(MAX_FILE_NAME_CHARS).collect();
+    if name.is_empty() { "clients.csv".to_owned() } else { name }
+}
+
+/// Checks an uploaded file and stores it as a draft with a guessed mapping; returns its id.
+/// A refused file writes nothing.
+pub async fn create_draft(state: &AppState, user: &CurrentUser, name: &str, bytes: &[u8]) -> Result<i64, AppError> {
+    let file = parse::check(bytes).map_err(|problem| AppError::field("file", problem.to_string()))?;
+    let mapping = guess_mapping(&file.header);
+    let first_strategy: Option<i64> = strategies::Entity::find()
+        .filter(strategies::Column::OwnerId.eq(user.id))
+        .select_only()
+        .column(strategies::Column::Id)
+        .order_by_asc(strategies::Column::Name)
+        .into_tuple()
+        .one(&state.db)
+        .await?;
+    let now = Utc::now();
+    let model = import::ActiveModel {
+        owner_id: Set(user.id),
+        file_name: Set(file_name(name)),
+        content: Set(file.text),
+        header: Set(serde_json::to_string(&file.header).map_err(|_| AppError::Internal)?),
+        row_count: Set(i64::try_from(file.row_count).unwrap_or(i64::MAX)),
+        mapping: Set(Some(serde_json::to_string(&mapping).map_err(|_| AppError::Internal)?)),
+        strategy_id: Set(first_strategy),
+        duplicate_key: Set(if mapping[1].is_some() { "email" } else { "none" }.to_owned()),
+        on_duplicate: Set("skip".to_owned()),
+        status: Set(STATUS_DRAFT.to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    let id = import::Entity::insert(model).exec(&txn).await?.last_insert_id;
+    txn.commit().await?;
+    Ok(id)
+}
+
+fn header_of(model: &import::Model) -> Vec<String> {
+    serde_json::from_str(&model.header).unwrap_or_default()
+}
+
+fn mapping_of(model: &import::Model) -> Vec<Option<usize>> {
+    let mut mapping: Vec<Option<usize>> =
+        model.mapping.as_deref().and_then(|text| serde_json::from_str(text).ok()).unwrap_or_default();
+    mapping.resize(IMPORT_FIELDS.len(), None);
+    mapping
+}
+
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn progress_of(model: &import::Model) -> ImportProgress {
+    ImportProgress {
+        status: model.status.clone(),
+        row_count: count(model.row_count),
+        processed: count(model.processed),
+        created: count(model.created),
+        updated: count(model.updated),
+        skipped: count(model.skipped),
+        failed: count(model.failed),
+        error: model.error.clone(),
+    }
+}
+
+/// The mapping page: header, the first rows, the settings and the strategies to choose from.
+pub async fn view(state: &AppState, user: &CurrentUser, id: i64) -> Result<ImportView, AppError> {
+    let model = find(&state.db, user, id).await?;
+    let preview = if model.status == STATUS_DRAFT {
+        parse::reader(&model.content)
+            .into_records()
+            .filter_map(Result::ok)
+            .filter(|record| !parse::is_blank(record))
+            .take(PREVIEW_ROWS)
+            .map(|record| record.iter().map(str::to_owned).collect())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(ImportView {
+        id: model.id,
+        file_name: model.file_name.clone(),
+        header: header_of(&model),
+        preview,
+        mapping: mapping_of(&model),
+        strategy_id: model.strategy_id,
+        duplicate_key: model.duplicate_key.clone(),
+        on_duplicate: model.on_duplicate.clone(),
+        strategies: crate::clients::service::strategy_choices(state, user.id).await?,
+        progress: progress_of(&model),
+    })
+}
+
+pub async fn progress(state: &AppState, user: &CurrentUser, id: i64) -> Result<ImportProgress, AppError> {
+    Ok(progress_of(&find(&state.db, user, id).await?))
+}
+
+/// Field key of the posted column of `IMPORT_FIELDS[index]`.
+fn column_field(index: usize) -> String {
+    format!("col_{}", IMPORT_FIELDS[index].0)
+}
+
+/// Checks the mapping page's choices against the file: returns the column of each field.
+fn checked_mapping(settings: &ImportSettings, columns: usize) -> Result<Vec<Option<usize>>, AppError> {
+    let mut errors = std::collections::BTreeMap::new();
+    let mut mapping = Vec::with_capacity(IMPORT_FIELDS.len());
+    for (index, posted) in settings.columns().iter().enumerate() {
+        let posted = posted.trim();
+        let column = if posted.is_empty() {
+            None
+        } else {
+            match posted.parse::<usize>() {
+                Ok(column) if column < columns => Some(column),
+                _ => {
+                    errors.insert(column_field(index), "Choose one of the file's columns.".to_owned());
+                    None
+                }
+            }
+        };
+        if let Some(column) = column
+            && let Some(earlier) = mapping.iter().position(|used| *used == Some(column))
+        {
+            errors
+                .insert(column_field(index), format!("This column is already used for {}.", IMPORT_FIELDS[earlier].1));
+        }
+        mapping.push(column);
+    }
+    if mapping[0].is_none() && !errors.contains_key("col_name") {
+        errors.insert("col_name".to_owned(), "Choose the column that holds the clients' names.".to_owned());
+    }
+    if !DUPLICATE_KEYS.iter().any(|(key, _)| *key == settings.duplicate_key) {
+        errors.insert("duplicate_key".to_owned(), "Choose what makes a row a duplicate.".to_owned());
+    } else if let Some(index) = IMPORT_FIELDS.iter().position(|(field, _)| *field == settings.duplicate_key)
+        && mapping[index].is_none()
+    {
+        errors.insert(
+            "duplicate_key".to_owned(),
+            format!("Choose the {} column to find duplicates by it.", field_label(&settings.duplicate_key)),
+        );
+    }
+    if !ON_DUPLICATE.iter().any(|(value, _)| *value == settings.on_duplicate) {
+        errors.insert("on_duplicate".to_owned(), "Choose what to do with a duplicate.".to_owned());
+    }
+    if errors.is_empty() { Ok(mapping) } else { Err(AppError::Validation(errors)) }
+}
+
+/// Saves the mapping page's choices and queues the import.
+pub async fn start(state: &AppState, user: &CurrentUser, id: i64, settings: &ImportSettings) -> Result<(), AppError> {
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    let model = find(&txn, user, id).await?;
+    if model.status != STATUS_DRAFT {
+        return Err(AppError::Conflict("This import has already started.".to_owned()));
+    }
+    let mapping = checked_mapping(settings, header_of(&model).len())?;
+    let strategy_id = settings.strategy_id.trim().parse::<i64>().ok();
+    let owned = match strategy_id {
+        Some(id) => strategy_owner(&txn, id).await? == Some(user.id),
+        None => false,
+    };
+    if !owned {
+        return Err(AppError::field("strategy_id", "Choose one of your strategies for the new clients."));
+    }
+    let mut active = model.into_active_model();
+    active.mapping = Set(Some(serde_json::to_string(&mapping).map_err(|_| AppError::Internal)?));
+    active.strategy_id = Set(strategy_id);
+    active.duplicate_key = Set(settings.duplicate_key.clone());
+    active.on_duplicate = Set(settings.on_duplicate.clone());
+    active.status = Set(STATUS_QUEUED.to_owned());
+    active.updated_at = Set(Utc::now());
+    active.update(&txn).await?;
+    txn.commit().await?;
+    if let Err(error) = state.infra.jobs.enqueue(QUEUE, &id.to_string(), Duration::ZERO).await {
+        // Back to a draft, so that the user can start it again.
+        import::Entity::update_many()
+            .col_expr(import::Column::Status, STATUS_DRAFT.into())
+            .filter(import::Column::Id.eq(id))
+            .exec(&state.db)
+            .await?;
+        return Err(error.into());
+    }
+    Ok(())
+}
+
+async fn strategy_owner<C: ConnectionTrait>(db: &C, strategy_id: i64) -> Result<Option<i64>, AppError> {
+    Ok(strategies::Entity::find_by_id(strategy_id)
+        .select_only()
+        .column(strategies::Column::OwnerId)
+        .into_tuple()
+        .one(db)
+        .await?)
+}
+
+/// The error rows of an import after row-error id `after`, in file order, at most `limit`.
+pub async fn error_rows<C: ConnectionTrait>(
+    db: &C,
+    import_id: i64,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<row_error::Model>, AppError> {
+    Ok(row_error::Entity::find()
+        .filter(row_error::Column::ImportId.eq(import_id))
+        .filter(row_error::Column::Id.gt(after))
+        .order_by_asc(row_error::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Records why an import stopped for good.
+async fn mark_failed(state: &AppState, id: i64, message: &str) -> Result<(), AppError> {
+    let now = Utc::now();
+    import::Entity::update_many()
+        .col_expr(import::Column::Status, STATUS_FAILED.into())
+        .col_expr(import::Column::Error, message.into())
+        .col_expr(import::Column::UpdatedAt, now.into())
+        .col_expr(import::Column::FinishedAt, Some(now).into())
+        .filter(import::Column::Id.eq(id))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// The worker's handler of [`QUEUE`].
+pub fn queue_handler() -> QueueHandler {
+    QueueHandler {
+        queue: QUEUE,
+        lease: LEASE,
+        handler: Arc::new(|state: AppState, job: Job, shutdown: Shutdown| {
+            Box::pin(async move {
+                let Ok(id) = job.payload.trim().parse::<i64>() else {
+                    tracing::warn!(payload = %job.payload, "dropping an import job without an import id");
+                    return Ok(JobOutcome::Done);
+                };
+                match run(&state, id, &shutdown).await {
+                    Ok(outcome) => Ok(outcome),
+                    Err(error) if is_last_attempt(&job) => {
+                        let message = format!("The import stopped after repeated errors: {error}");
+                        mark_failed(&state, id, &message).await.map_err(|error| error.to_string())?;
+                        Ok(JobOutcome::Done)
+                    }
+                    Err(error) => Err(error.to_string()),
+                }
+            })
+        }),
+    }
+}
+
+/// Row counts of one batch.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Counts {
+    created: i64,
+    updated: i64,
+    skipped: i64,
+    failed: i64,
+}
+
+/// A data row of the file: the line it starts on and its cells.
+struct Row {
+    line: i64,
+    cells: Vec<String>,
+}
+
+/// Runs (or resumes) an import until it is done, or until shutdown is requested between batches.
+pub async fn run(state: &AppState, id: i64, shutdown: &Shutdown) -> Result<JobOutcome, AppError> {
+    run_batches(state, id, shutdown, usize::MAX).await
+}
+
+/// [`run`], stopping as if interrupted after `max_batches` batches (tests use it to stop an
+/// import halfway, as a crash would).
+pub async fn run_batches(
+    state: &AppState,
+    id: i64,
+    shutdown: &Shutdown,
+    max_batches: usize,
+) -> Result<JobOutcome, AppError> {
+    let Some(model) = import::Entity::find_by_id(id).one(&state.db).await? else {
+        return Ok(JobOutcome::Done);
+    };
+    if model.status != STATUS_QUEUED && model.status != STATUS_RUNNING {
+        return Ok(JobOutcome::Done);
+    }
+    let strategy_ok = match model.strategy_id {
+        Some(strategy_id) => strategy_owner(&state.db, strategy_id).await? == Some(model.owner_id),
+        None => false,
+    };
+    if !strategy_ok {
+        mark_failed(state, id, "The strategy chosen for new clients no longer exists; upload the file again.").await?;
+        return Ok(JobOutcome::Done);
+    }
+    let plan = Plan {
+        import_id: id,
+        owner_id: model.owner_id,
+        strategy_id: model.strategy_id.unwrap_or_default().to_string(),
+        mapping: mapping_of(&model),
+        duplicate_key: model.duplicate_key.clone(),
+        update: model.on_duplicate == "update",
+    };
+    import::Entity::update_many()
+        .col_expr(import::Column::Status, STATUS_RUNNING.into())
+        .col_expr(import::Column::UpdatedAt, Utc::now().into())
+        .filter(import::Column::Id.eq(id))
+        .filter(import::Column::Status.eq(STATUS_QUEUED))
+        .exec(&state.db)
+        .await?;
+    let mut records = parse::reader(&model.content).into_records();
+    let mut consumed: i64 = 0;
+    for _ in 0..max_batches {
+        if shutdown.is_requested() {
+            return Ok(JobOutcome::Interrupted);
+        }
+        let txn = crate::server::db::begin_write(&state.db).await?;
+        // Locked (FOR UPDATE on PostgreSQL, the write lock on SQLite): two deliveries of one job
+        // take turns, and each starts from the other's committed position.
+        let Some(current) = import::Entity::find_by_id(id).lock_exclusive().one(&txn).await? else {
+            return Ok(JobOutcome::Done);
+        };
+        if current.status != STATUS_RUNNING {
+            return Ok(JobOutcome::Done);
+        }
+        let mut batch = Vec::with_capacity(BATCH_ROWS);
+        while batch.len() < BATCH_ROWS {
+            let Some(record) = records.next() else { break };
+            let record = match record {
+                Ok(record) => record,
+                Err(error) => {
+                    drop(txn);
+                    let message = format!("The file could not be read: {error}");
+                    mark_failed(state, id, &message).await?;
+                    return Ok(JobOutcome::Done);
+                }
+            };
+            if parse::is_blank(&record) {
+                continue;
+            }
+            consumed += 1;
+            if consumed <= current.processed {
+                continue;
+            }
+            let line = record.position().map(|position| position.line()).unwrap_or_default();
+            batch.push(Row {
+                line: i64::try_from(line).unwrap_or(i64::MAX),
+                cells: record.iter().map(str::to_owned).collect(),
+            });
+        }
+        let now = Utc::now();
+        let mut active = current.clone().into_active_model();
+        active.updated_at = Set(now);
+        if batch.is_empty() {
+            active.status = Set(STATUS_DONE.to_owned());
+            active.finished_at = Set(Some(now));
+            // The file is not needed any more: the error report keeps the rows it lists.
+            active.content = Set(String::new());
+            active.update(&txn).await?;
+            txn.commit().await?;
+            return Ok(JobOutcome::Done);
+        }
+        let counts = apply_batch(&txn, &plan, &batch).await?;
+        active.processed = Set(current.processed + batch.len() as i64);
+        active.created = Set(current.created + counts.created);
+        active.updated = Set(current.updated + counts.updated);
+        active.skipped = Set(current.skipped + counts.skipped);
+        active.failed = Set(current.failed + counts.failed);
+        active.update(&txn).await?;
+        txn.commit().await?;
+    }
+    Ok(JobOutcome::Interrupted)
+}
+
+/// What an import does with each row.
+struct Plan {
+    import_id: i64,
+    owner_id: i64,
+    strategy_id: String,
+    mapping: Vec<Option<usize>>,
+    duplicate_key: String,
+    update: bool,
+}
+
+impl Plan {
+    fn key_of(&self, fields: &ClientFields) -> Option<String> {
+        match self.duplicate_key.as_str() {
+            "email" => fields.email.clone(),
+            "phone" => fields.phone.clone(),
+            "external_id" => fields.external_id.clone(),
+            _ => None,
+        }
+    }
+
+    fn key_of_model(&self, model: &clients::Model) -> Option<String> {
+        match self.duplicate_key.as_str() {
+            "email" => model.email.clone(),
+            "phone" => model.phone.clone(),
+            "external_id" => model.external_id.clone(),
+            _ => None,
+        }
+    }
+
+    fn mapped(&self, field: &str) -> bool {
+        IMPORT_FIELDS.iter().position(|(key, _)| *key == field).and_then(|index| self.mapping[index]).is_some()
+    }
+}
+
+/// A client a row may land on: one already stored (index into the batch's existing clients) or
+/// one an earlier row of this batch adds (index into the new clients).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Existing(usize),
+    New(usize),
+}
+
+/// The fields an update writes: mapped fields with a value (a blank cell erases nothing).
+fn merge_into_model(plan: &Plan, model: &mut clients::Model, fields: &ClientFields, status_given: bool) {
+    model.name = fields.name.clone();
+    for (field, target, value) in [
+        ("email", &mut model.email, &fields.email),
+        ("phone", &mut model.phone, &fields.phone),
+        ("company", &mut model.company, &fields.company),
+        ("position", &mut model.position, &fields.position),
+        ("external_id", &mut model.external_id, &fields.external_id),
+        ("notes", &mut model.notes, &fields.notes),
+    ] {
+        if plan.mapped(field) && value.is_some() {
+            *target = value.clone();
+        }
+    }
+    if status_given {
+        model.status = fields.status.clone();
+    }
+}
+
+fn merge_into_new(new: &mut ClientFields, fields: &ClientFields, status_given: bool) {
+    new.name = fields.name.clone();
+    for (target, value) in [
+        (&mut new.email, &fields.email),
+        (&mut new.phone, &fields.phone),
+        (&mut new.company, &fields.company),
+        (&mut new.position, &fields.position),
+        (&mut new.external_id, &fields.external_id),
+        (&mut new.notes, &fields.notes),
+    ] {
+        if value.is_some() {
+            *target = value.clone();
+        }
+    }
+    if status_given {
+        new.status = fields.status.clone();
+    }
+}
+
+fn update_changes(from: &clients::Model, to: &clients::Model) -> Changes {
+    Changes::new()
+        .diff("name", from.name.clone(), to.name.clone())
+        .diff("email", from.email.clone(), to.email.clone())
+        .diff("phone", from.phone.clone(), to.phone.clone())
+        .diff("company", from.company.clone(), to.company.clone())
+        .diff("position", from.position.clone(), to.position.clone())
+        .diff("external_id", from.external_id.clone(), to.external_id.clone())
+        .diff("status", from.status.clone(), to.status.clone())
+        .diff("notes", from.notes.clone(), to.notes.clone())
+}
+
+const EXTERNAL_ID_TAKEN: &str = "External id: Another client already has this external id.";
+
+/// Validates, deduplicates and writes one batch in `txn`; returns its counts.
+async fn apply_batch(txn: &DatabaseTransaction, plan: &Plan, rows: &[Row]) -> Result<Counts, AppError> {
+    let mut counts = Counts::default();
+    let mut errors: Vec<(i64, String, &Row)> = Vec::new();
+    let mut valid: Vec<(&Row, ClientFields, bool)> = Vec::new();
+    for row in rows {
+        let form = row_form(&row.cells, &plan.mapping, &plan.strategy_id);
+        match form.validate() {
+            Ok(fields) => valid.push((row, fields, !form.status.trim().is_empty())),
+            Err(_) => errors.push((row.line, row_problem(&form).unwrap_or_default(), row)),
+        }
+    }
+
+    // One query finds every stored client a row of this batch may collide with.
+    let keys: Vec<String> = valid.iter().filter_map(|(_, fields, _)| plan.key_of(fields)).collect();
+    let external_ids: Vec<String> = valid.iter().filter_map(|(_, fields, _)| fields.external_id.clone()).collect();
+    let mut any = Condition::any();
+    if !external_ids.is_empty() {
+        any = any.add(clients::Column::ExternalId.is_in(external_ids));
+    }
+    if !keys.is_empty() {
+        any = any.add(match plan.duplicate_key.as_str() {
+            "email" => clients::Column::Email.is_in(keys),
+            "phone" => clients::Column::Phone.is_in(keys),
+            _ => clients::Column::ExternalId.is_in(keys),
+        });
+    }
+    let mut existing: Vec<clients::Model> = if any.is_empty() {
+        Vec::new()
+    } else {
+        clients::Entity::find()
+            .filter(clients::Column::OwnerId.eq(plan.owner_id))
+            .filter(any)
+            .order_by_asc(clients::Column::Id)
+            .all(txn)
+            .await?
+    };
+    let originals = existing.clone();
+    let mut by_key: HashMap<String, Target> = HashMap::new();
+    let mut by_external_id: HashMap<String, Target> = HashMap::new();
+    for (index, model) in existing.iter().enumerate() {
+        if let Some(key) = plan.key_of_model(model) {
+            // The oldest client with the key is the one a duplicate updates.
+            by_key.entry(key).or_insert(Target::Existing(index));
+        }
+        if let Some(external_id) = &model.external_id {
+            by_external_id.insert(external_id.clone(), Target::Existing(index));
+        }
+    }
+
+    let mut new: Vec<ClientFields> = Vec::new();
+    for (row, fields, status_given) in valid {
+        let target = plan.key_of(&fields).and_then(|key| by_key.get(&key).copied());
+        let external_owner = fields.external_id.as_ref().and_then(|id| by_external_id.get(id).copied());
+        match target {
+            Some(_) if !plan.update => counts.skipped += 1,
+            Some(target) => {
+                if external_owner.is_some_and(|owner| owner != target) {
+                    errors.push((row.line, EXTERNAL_ID_TAKEN.to_owned(), row));
+                    continue;
+                }
+                match target {
+                    Target::Existing(index) => merge_into_model(plan, &mut existing[index], &fields, status_given),
+                    Target::New(index) => merge_into_new(&mut new[index], &fields, status_given),
+                }
+                if let Some(external_id) = &fields.external_id {
+                    by_external_id.insert(external_id.clone(), target);
+                }
+                counts.updated += 1;
+            }
+            None => {
+                if external_owner.is_some() {
+                    errors.push((row.line, EXTERNAL_ID_TAKEN.to_owned(), row));
+                    continue;
+                }
+                let target = Target::New(new.len());
+                if let Some(key) = plan.key_of(&fields) {
+                    by_key.insert(key, target);
+                }
+                if let Some(external_id) = &fields.external_id {
+                    by_external_id.insert(external_id.clone(), target);
+                }
+                new.push(fields);
+                counts.created += 1;
+            }
+        }
+    }
+
+    let actor = Some(plan.owner_id);
+    let now = Utc::now();
+    if !new.is_empty() {
+        let models = new.iter().map(|fields| clients::ActiveModel {
+            owner_id: Set(plan.owner_id),
+            strategy_id: Set(fields.strategy_id),
+            name: Set(fields.name.clone()),
+            email: Set(fields.email.clone()),
+            phone: Set(fields.phone.clone()),
+            company: Set(fields.company.clone()),
+            position: Set(fields.position.clone()),
+            external_id: Set(fields.external_id.clone()),
+            status: Set(fields.status.clone()),
+            notes: Set(fields.notes.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+        let mut ids = clients::Entity::insert_many(models).exec_with_returning_keys(txn).await?;
+        // One statement numbers its rows in order on both databases; the order in which
+        // RETURNING lists them is not promised, so sort.
+        ids.sort_unstable();
+        let entries = ids.into_iter().zip(new.iter()).map(|(id, fields)| (id, creation_changes(fields)));
+        audit::record_many(txn, actor, CLIENT_ENTITY, Action::Create, entries).await?;
+    }
+
+    let mut updates = Vec::new();
+    for (original, model) in originals.iter().zip(existing) {
+        let changes = update_changes(original, &model);
+        if changes.is_empty() {
+            continue;
+        }
+        let mut active = model.clone().into_active_model();
+        for column in [
+            clients::Column::Name,
+            clients::Column::Email,
+            clients::Column::Phone,
+            clients::Column::Company,
+            clients::Column::Position,
+            clients::Column::ExternalId,
+            clients::Column::Status,
+            clients::Column::Notes,
+        ] {
+            active.reset(column);
+        }
+        active.updated_at = Set(now);
+        active.update(txn).await?;
+        updates.push((model.id, changes));
+    }
+    audit::record_many(txn, actor, CLIENT_ENTITY, Action::Update, updates).await?;
+
+    counts.failed = errors.len() as i64;
+    if !errors.is_empty() {
+        errors.sort_by_key(|(line, _, _)| *line);
+        let models: Vec<row_error::ActiveModel> = errors
+            .into_iter()
+            .map(|(line, message, row)| row_error::ActiveModel {
+                import_id: Set(plan.import_id),
+                row_number: Set(line),
+                message: Set(message),
+                row_values: Set(serde_json::to_string(&row.cells).unwrap_or_else(|_| "[]".to_owned())),
+                ..Default::default()
+            })
+            .collect();
+        // Four values a row: far below both databases' bound-parameter limits.
+        row_error::Entity::insert_many(models).exec_without_returning(txn).await?;
+    }
+    Ok(counts)
+}

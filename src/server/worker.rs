@@ -1,0 +1,138 @@
+//! The background worker: one tokio task that takes jobs from the durable queues
+//! (`state.infra.jobs`) and runs the handler registered for each queue. It polls with a short
+//! sleep when every queue is empty and stops at shutdown, between jobs, or inside a long job that
+//! checks [`Shutdown::is_requested`] (the job is then handed back and resumes on the next start).
+//!
+//! Another kind of job is one more [`QueueHandler`] in [`handlers`].
+use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
+
+use tokio::{sync::watch, task::JoinHandle};
+
+use super::{
+    infra::{Job, jobs::DEFAULT_MAX_ATTEMPTS},
+    state::AppState,
+};
+
+/// How long the worker sleeps when no queue has a due job.
+const IDLE_POLL: Duration = Duration::from_millis(250);
+/// After an error from the queue itself (database or Redis down).
+const QUEUE_ERROR_PAUSE: Duration = Duration::from_secs(2);
+/// When a failed job is tried again.
+const RETRY_IN: Duration = Duration::from_secs(10);
+
+/// Whether shutdown has been asked for; cheap to clone into jobs.
+#[derive(Clone)]
+pub struct Shutdown {
+    receiver: watch::Receiver<bool>,
+    /// Held by [`Shutdown::manual`] signals, so that the channel stays open.
+    sender: Option<Arc<watch::Sender<bool>>>,
+}
+
+impl Shutdown {
+    pub fn is_requested(&self) -> bool {
+        *self.receiver.borrow()
+    }
+
+    async fn requested(&mut self) {
+        // An error means the sender is gone: nobody can ask any more, so wait forever.
+        if self.receiver.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// A signal fired by [`Shutdown::request`] only, for tests and one-off runs.
+    pub fn manual() -> Shutdown {
+        let (sender, receiver) = watch::channel(false);
+        Shutdown { receiver, sender: Some(Arc::new(sender)) }
+    }
+
+    /// Asks a [`Shutdown::manual`] signal to fire.
+    pub fn request(&self) {
+        if let Some(sender) = &self.sender {
+            sender.send_replace(true);
+        }
+    }
+}
+
+/// How a job ended, as far as the queue is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// Done (or given up for good, with the reason recorded by the handler): acknowledge it.
+    Done,
+    /// Stopped for shutdown: hand it back at once, it resumes where it stopped.
+    Interrupted,
+}
+
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<JobOutcome, String>> + Send>>;
+
+/// Runs one job. `Err` is retried after a pause until the job has used its attempts; the handler
+/// sees `job.attempts` and should record a final failure itself on the last one.
+pub type Handler = Arc<dyn Fn(AppState, Job, Shutdown) -> HandlerFuture + Send + Sync>;
+
+#[derive(Clone)]
+pub struct QueueHandler {
+    pub queue: &'static str,
+    /// How long one delivery may run before the job is handed to another worker.
+    pub lease: Duration,
+    pub handler: Handler,
+}
+
+/// Every queue the worker serves.
+pub fn handlers() -> Vec<QueueHandler> {
+    vec![crate::clients::import::service::queue_handler()]
+}
+
+/// Whether this delivery is the job's last chance.
+pub fn is_last_attempt(job: &Job) -> bool {
+    job.attempts >= DEFAULT_MAX_ATTEMPTS
+}
+
+/// Takes at most one due job from the first queue that has one and runs it; returns whether a
+/// job ran. Tests call it to run the queue without a background task.
+pub async fn run_once(state: &AppState, handlers: &[QueueHandler], shutdown: &Shutdown) -> bool {
+    for handler in handlers {
+        let job = match state.infra.jobs.reserve(handler.queue, handler.lease).await {
+            Ok(Some(job)) => job,
+            Ok(None) => continue,
+            Err(error) => {
+                tracing::warn!(%error, queue = handler.queue, "could not take a job");
+                tokio::time::sleep(QUEUE_ERROR_PAUSE).await;
+                continue;
+            }
+        };
+        let outcome = (handler.handler)(state.clone(), job.clone(), shutdown.clone()).await;
+        let settled = match outcome {
+            Ok(JobOutcome::Done) => state.infra.jobs.ack(&job).await,
+            Ok(JobOutcome::Interrupted) => state.infra.jobs.fail(&job, "interrupted by shutdown", Duration::ZERO).await,
+            Err(error) => {
+                tracing::warn!(%error, queue = handler.queue, job = %job.id, attempt = job.attempts, "job failed");
+                state.infra.jobs.fail(&job, &error, RETRY_IN).await
+            }
+        };
+        if let Err(error) = settled {
+            tracing::warn!(%error, queue = handler.queue, job = %job.id, "could not settle a job");
+        }
+        return true;
+    }
+    false
+}
+
+/// Serves the queues until shutdown is requested.
+pub async fn run(state: AppState, handlers: Vec<QueueHandler>, mut shutdown: Shutdown) {
+    while !shutdown.is_requested() {
+        if run_once(&state, &handlers, &shutdown).await {
+            continue;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(IDLE_POLL) => {}
+            () = shutdown.requested() => {}
+        }
+    }
+}
+
+/// Starts the worker task; send `true` to stop it, then await the handle.
+pub fn spawn(state: AppState) -> (watch::Sender<bool>, JoinHandle<()>) {
+    let (stop, receiver) = watch::channel(false);
+    let task = tokio::spawn(run(state, handlers(), Shutdown { receiver, sender: None }));
+    (stop, task)
+}

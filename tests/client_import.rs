@@ -1,0 +1,519 @@
+//! CSV import and export of clients on SQLite and on PostgreSQL (+ Redis for the job queue):
+//! good, bad and duplicate rows, skip and update, resuming an interrupted import without adding a
+//! row twice, refused files that write nothing, ownership, the HTTP routes, and an export that is
+//! exactly what the list's filter shows.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use common::{BACKENDS, app::TestApp};
+use crm::{
+    audit::entity as audit_log,
+    clients::{
+        export,
+        import::{
+            entity::{import as imports, row_error},
+            model::ImportSettings,
+            service,
+        },
+        model::{ClientForm, ClientQuery},
+        service as clients,
+    },
+    server::worker::{self, JobOutcome, Shutdown},
+    shared::AppError,
+    users::{auth, model::CurrentUser},
+};
+use futures::StreamExt;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Statement};
+
+const PASSWORD: &str = "violet staircase at noon";
+
+async fn account(app: &TestApp, name: &str, email: &str) -> CurrentUser {
+    let user = auth::signup(
+        &app.state,
+        auth::SignupInput { name: name.into(), email: email.into(), password: PASSWORD.into() },
+    )
+    .await
+    .unwrap();
+    CurrentUser {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        role: crm::users::model::Role::parse(&user.role).unwrap(),
+    }
+}
+
+async fn strategy(app: &TestApp, owner: i64, name: &str) -> i64 {
+    let db = &app.db.conn;
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => "INSERT INTO strategies (owner_id, name) VALUES ($1, $2) RETURNING id",
+        _ => "INSERT INTO strategies (owner_id, name) VALUES (?, ?) RETURNING id",
+    };
+    let row =
+        db.query_one_raw(Statement::from_sql_and_values(backend, sql, [owner.into(), name.into()])).await.unwrap();
+    row.unwrap().try_get_by_index::<i64>(0).unwrap()
+}
+
+/// Mapping of the test files: Full Name, E-mail, Phone, Stage, External ID.
+fn settings(strategy: i64, duplicate_key: &str, on_duplicate: &str) -> ImportSettings {
+    ImportSettings {
+        col_name: "0".into(),
+        col_email: "1".into(),
+        col_phone: "2".into(),
+        col_status: "3".into(),
+        col_external_id: "4".into(),
+        strategy_id: strategy.to_string(),
+        duplicate_key: duplicate_key.into(),
+        on_duplicate: on_duplicate.into(),
+        ..Default::default()
+    }
+}
+
+const MIXED: &str = "Full Name,E-mail,Phone,Stage,External ID
+Ana Lima,ana@example.com,+351 912 345 678,won,ghl-1
+,nobody@example.com,,,
+Bad Mail,not-an-email,,,
+Old Renamed,OLD@example.com,,contacted,
+Ana Again,ana@example.com,,,
+Weird,weird@example.com,,maybe,
+Taken,taken@example.com,,,ext-1
+";
+
+async fn import_file(app: &TestApp, user: &CurrentUser, text: &str, settings: ImportSettings) -> i64 {
+    let id = service::create_draft(&app.state, user, "leads.csv", text.as_bytes()).await.unwrap();
+    service::start(&app.state, user, id, &settings).await.unwrap();
+    // The worker takes the job from the queue (database or Redis) and runs it to the end.
+    assert!(worker::run_once(&app.state, &worker::handlers(), &Shutdown::manual()).await);
+    id
+}
+
+async fn import_row(app: &TestApp, id: i64) -> imports::Model {
+    imports::Entity::find_by_id(id).one(&app.db.conn).await.unwrap().unwrap()
+}
+
+async fn names_by_email(app: &TestApp, owner: i64) -> Vec<(String, Option<String>, String)> {
+    crm::clients::entity::Entity::find()
+        .filter(crm::clients::entity::Column::OwnerId.eq(owner))
+        .order_by_asc(crm::clients::entity::Column::Id)
+        .all(&app.db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|client| (client.name, client.email, client.status))
+        .collect()
+}
+
+#[tokio::test]
+async fn imports_good_rows_reports_bad_ones_and_skips_or_updates_duplicates() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        clients::create(
+            &app.state,
+            &ana,
+            &ClientForm {
+                name: "Old".into(),
+                email: "old@example.com".into(),
+                external_id: "ext-1".into(),
+                strategy_id: friendly.to_string(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+        let first = import_file(&app, &ana, MIXED, settings(friendly, "email", "skip")).await;
+        let done = import_row(&app, first).await;
+        assert_eq!(done.status, "done", "{backend:?}");
+        assert_eq!(
+            (done.row_count, done.processed, done.created, done.updated, done.skipped, done.failed),
+            (7, 7, 1, 0, 2, 4),
+            "{backend:?}: Ana added; Old and Ana Again skipped; four bad rows"
+        );
+        assert_eq!(
+            names_by_email(&app, ana.id).await,
+            vec![
+                ("Old".to_owned(), Some("old@example.com".to_owned()), "lead".to_owned()),
+                ("Ana Lima".to_owned(), Some("ana@example.com".to_owned()), "won".to_owned()),
+            ],
+            "{backend:?}"
+        );
+        let errors = row_error::Entity::find()
+            .filter(row_error::Column::ImportId.eq(first))
+            .order_by_asc(row_error::Column::RowNumber)
+            .all(&app.db.conn)
+            .await
+            .unwrap();
+        let lines: Vec<i64> = errors.iter().map(|error| error.row_number).collect();
+        assert_eq!(lines, vec![3, 4, 7, 8], "{backend:?}: the lines of the bad rows");
+        assert!(errors[0].message.starts_with("Name: "), "{}", errors[0].message);
+        assert!(errors[1].message.starts_with("Email: "), "{}", errors[1].message);
+        assert!(errors[2].message.starts_with("Status: "), "{}", errors[2].message);
+        assert!(errors[3].message.contains("external id"), "{}", errors[3].message);
+        assert_eq!(errors[1].row_values, r#"["Bad Mail","not-an-email","","",""]"#);
+
+        // The same file again, updating duplicates: blank cells erase nothing.
+        let second = import_file(&app, &ana, MIXED, settings(friendly, "email", "update")).await;
+        let done = import_row(&app, second).await;
+        assert_eq!(
+            (done.created, done.updated, done.skipped, done.failed),
+            (0, 3, 0, 4),
+            "{backend:?}: Ana Lima, Old Renamed and Ana Again update"
+        );
+        let clients = crm::clients::entity::Entity::find()
+            .filter(crm::clients::entity::Column::OwnerId.eq(ana.id))
+            .order_by_asc(crm::clients::entity::Column::Id)
+            .all(&app.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(clients.len(), 2, "{backend:?}");
+        assert_eq!((clients[0].name.as_str(), clients[0].status.as_str()), ("Old Renamed", "contacted"));
+        assert_eq!(clients[0].external_id.as_deref(), Some("ext-1"), "a blank cell keeps the value");
+        assert_eq!(clients[1].name, "Ana Again", "the later row of the file wins");
+        assert_eq!(clients[1].phone.as_deref(), Some("+351 912 345 678"));
+
+        // Every created and updated client is audited.
+        let audited = |action: &'static str| {
+            audit_log::Entity::find()
+                .filter(audit_log::Column::Entity.eq("client"))
+                .filter(audit_log::Column::Action.eq(action))
+                .count(&app.db.conn)
+        };
+        assert_eq!(audited("create").await.unwrap(), 2, "{backend:?}: Old by hand, Ana by import");
+        assert_eq!(audited("update").await.unwrap(), 2, "{backend:?}: Old and Ana changed");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn duplicates_within_the_file_and_without_a_duplicate_rule() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let file = "Full Name,E-mail,Phone,Stage,External ID\nA,a@example.com,,,x-1\nB,a@example.com,,,\nC,c@example.com,,,x-1\n";
+        let id = import_file(&app, &ana, file, settings(friendly, "none", "skip")).await;
+        let done = import_row(&app, id).await;
+        assert_eq!(
+            (done.created, done.skipped, done.failed),
+            (2, 0, 1),
+            "{backend:?}: no rule adds both emails; the external id stays unique"
+        );
+        let id = import_file(&app, &ana, file, settings(friendly, "external_id", "skip")).await;
+        let done = import_row(&app, id).await;
+        assert_eq!((done.created, done.skipped, done.failed), (1, 2, 0), "{backend:?}: B is new, A and C match x-1");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn an_interrupted_import_resumes_without_adding_a_row_twice() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let rows = service::BATCH_ROWS * 2 + 123;
+        let mut file = String::from("Full Name,E-mail,Phone,Stage,External ID\n");
+        for n in 0..rows {
+            file.push_str(&format!("Client {n},c{n}@example.com,,,\n"));
+        }
+        let id = service::create_draft(&app.state, &ana, "big.csv", file.as_bytes()).await.unwrap();
+        service::start(&app.state, &ana, id, &settings(friendly, "none", "skip")).await.unwrap();
+        // One batch commits, then the worker "dies" (the job stays reserved until its lease ends).
+        let outcome = service::run_batches(&app.state, id, &Shutdown::manual(), 1).await.unwrap();
+        assert_eq!(outcome, JobOutcome::Interrupted);
+        let halfway = import_row(&app, id).await;
+        assert_eq!((halfway.status.as_str(), halfway.processed), ("running", service::BATCH_ROWS as i64));
+        // A shutdown request stops a run before its next batch.
+        let stop = Shutdown::manual();
+        stop.request();
+        assert_eq!(service::run(&app.state, id, &stop).await.unwrap(), JobOutcome::Interrupted);
+        // Delivered again, it resumes after the committed batch.
+        assert!(worker::run_once(&app.state, &worker::handlers(), &Shutdown::manual()).await);
+        let done = import_row(&app, id).await;
+        assert_eq!((done.status.as_str(), done.processed, done.created), ("done", rows as i64, rows as i64));
+        assert_eq!(done.content, "", "the file is dropped once imported");
+        let stored = crm::clients::entity::Entity::find()
+            .filter(crm::clients::entity::Column::OwnerId.eq(ana.id))
+            .count(&app.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(stored, rows as u64, "{backend:?}: every row once");
+        // A second delivery of a finished import changes nothing.
+        assert_eq!(service::run(&app.state, id, &Shutdown::manual()).await.unwrap(), JobOutcome::Done);
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_files_and_bad_settings_are_refused_and_change_nothing() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let bea = account(&app, "Bea", "bea@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let beas = strategy(&app, bea.id, "Bea's").await;
+        let garbage: Vec<u8> = (0..1_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        for (bytes, message) in [
+            (&b"Name\n\xff\xfeAna\n"[..], "not UTF-8"),
+            (&b""[..], "empty"),
+            (&b"Name,Name\nAna,Ana\n"[..], "twice"),
+            (&b"Name\n"[..], "no rows"),
+            (&garbage[..], "not"),
+        ] {
+            let error = service::create_draft(&app.state, &ana, "bad.csv", bytes).await.unwrap_err();
+            let text = error.field_message("file").unwrap_or_default().to_owned();
+            assert!(text.contains(message), "{backend:?}: {text}");
+            assert_eq!(error.status_code(), 422);
+        }
+        assert_eq!(imports::Entity::find().count(&app.db.conn).await.unwrap(), 0, "{backend:?}: nothing stored");
+
+        let id = service::create_draft(&app.state, &ana, "leads.csv", MIXED.as_bytes()).await.unwrap();
+        let view = service::view(&app.state, &ana, id).await.unwrap();
+        assert_eq!(view.mapping, vec![Some(0), Some(1), Some(2), None, None, Some(4), Some(3), None], "guessed");
+        assert_eq!(view.preview.len(), 5);
+        assert_eq!(view.progress.row_count, 7);
+        let refused = |settings: ImportSettings| {
+            let app = &app;
+            let ana = ana.clone();
+            async move { service::start(&app.state, &ana, id, &settings).await.unwrap_err() }
+        };
+        let no_name = refused(ImportSettings { col_name: String::new(), ..settings(friendly, "email", "skip") }).await;
+        assert!(no_name.field_message("col_name").is_some(), "{no_name:?}");
+        let twice = refused(ImportSettings { col_phone: "1".into(), ..settings(friendly, "email", "skip") }).await;
+        assert_eq!(twice.field_message("col_phone"), Some("This column is already used for Email."));
+        let others = refused(settings(beas, "email", "skip")).await;
+        assert!(others.field_message("strategy_id").is_some(), "{others:?}");
+        let unmapped_key =
+            refused(ImportSettings { col_email: String::new(), ..settings(friendly, "email", "skip") }).await;
+        assert!(unmapped_key.field_message("duplicate_key").is_some(), "{unmapped_key:?}");
+        // Someone else's import is not found, whoever asks.
+        assert!(matches!(service::view(&app.state, &bea, id).await, Err(AppError::NotFound(_))));
+        assert!(matches!(
+            service::start(&app.state, &bea, id, &settings(beas, "none", "skip")).await,
+            Err(AppError::NotFound(_))
+        ));
+        service::start(&app.state, &ana, id, &settings(friendly, "email", "skip")).await.unwrap();
+        assert!(matches!(
+            service::start(&app.state, &ana, id, &settings(friendly, "email", "skip")).await,
+            Err(AppError::Conflict(_))
+        ));
+        app.cleanup().await;
+    }
+}
+
+/// The whole export as text.
+async fn exported(app: &TestApp, user: &CurrentUser, query: ClientQuery) -> String {
+    let mut stream = Box::pin(export::stream_clients(app.state.clone(), user.clone(), query));
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk.unwrap());
+    }
+    String::from_utf8(bytes).unwrap()
+}
+
+/// The names of an export, in order.
+fn exported_names(text: &str) -> Vec<String> {
+    let text = text.strip_prefix('\u{feff}').expect("a byte-order mark for Excel");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(&reader.headers().unwrap()[0], "Name");
+    reader.records().map(|record| record.unwrap()[0].to_owned()).collect()
+}
+
+/// Every name the list shows for `query`, page after page.
+async fn listed_names(app: &TestApp, user: &CurrentUser, query: ClientQuery) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut query = query;
+    loop {
+        let page = clients::list(&app.state, user, &query).await.unwrap();
+        names.extend(page.rows.iter().map(|row| row.name.clone()));
+        match page.next {
+            Some(next) => query.after = next,
+            None => return names,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_export_is_what_the_filtered_list_shows() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let admin = account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let bea = account(&app, "Bea", "bea@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let beas = strategy(&app, bea.id, "Bea's").await;
+        // More than two export batches, with mixed statuses and a formula-looking name.
+        let mut file = String::from("Full Name,E-mail,Phone,Stage,External ID\n");
+        for n in 0..2_345 {
+            let status = ["lead", "won", "lost"][n % 3];
+            file.push_str(&format!("Client {n:04},c{n}@acme.example,,{status},\n"));
+        }
+        file.push_str("=HYPERLINK(1),evil@acme.example,+1 415 555 0100,won,\n");
+        import_file(&app, &ana, &file, settings(friendly, "none", "skip")).await;
+        let beas_file = "Full Name,E-mail,Phone,Stage,External ID\nBea's lead,b@acme.example,,won,\n";
+        import_file(&app, &bea, beas_file, settings(beas, "none", "skip")).await;
+
+        for query in [
+            ClientQuery::default(),
+            ClientQuery { status: "won".into(), sort: "name".into(), ..Default::default() },
+            ClientQuery { q: "c1@acme".into(), sort: "created".into(), dir: "asc".into(), ..Default::default() },
+        ] {
+            let expected = listed_names(&app, &ana, query.clone()).await;
+            let text = exported(&app, &ana, query.clone()).await;
+            let names: Vec<String> = exported_names(&text)
+                .into_iter()
+                .map(|name| name.strip_prefix('\'').map(str::to_owned).unwrap_or(name))
+                .collect();
+            assert_eq!(names, expected, "{backend:?} {query:?}");
+        }
+        let text = exported(&app, &ana, ClientQuery { status: "won".into(), ..Default::default() }).await;
+        assert!(text.contains("'=HYPERLINK(1),evil@acme.example,'+1 415 555 0100,,,,Won,Friendly,"), "neutralised");
+        assert!(!text.contains("Bea's lead"), "{backend:?}: only Ana's own clients");
+        // An admin sees everyone's, or one owner's, with an owner column.
+        let all = exported(&app, &admin, ClientQuery::default()).await;
+        assert_eq!(exported_names(&all).len(), 2_347, "{backend:?}");
+        assert!(all.contains(",Bea,"), "{backend:?}: the owner column");
+        let beas_only = exported(&app, &admin, ClientQuery { owner: Some(bea.id), ..Default::default() }).await;
+        assert_eq!(exported_names(&beas_only), vec!["Bea's lead"]);
+        app.cleanup().await;
+    }
+}
+
+fn multipart(file_name: &str, content: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "crmtestboundary7MA4YWxkTrZu0gW";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(app: &TestApp, cookie: Option<&str>, content: &[u8], accept: &str) -> common::app::TestResponse {
+    let (content_type, body) = multipart("leads.csv", content);
+    let mut request =
+        Request::post("/clients/imports").header(header::CONTENT_TYPE, content_type).header(header::ACCEPT, accept);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    app.send(request.body(Body::from(body)).unwrap()).await
+}
+
+#[tokio::test]
+async fn the_upload_report_and_export_routes_check_the_session_and_the_file() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let signup = |name: &'static str, email: &'static str| {
+            let app = &app;
+            async move {
+                app.post_form("/api/signup", &[("name", name), ("email", email), ("password", PASSWORD)], None)
+                    .await
+                    .session_cookie()
+                    .unwrap()
+            }
+        };
+        signup("Admin", "admin@example.com").await;
+        let ana = signup("Ana", "ana@example.com").await;
+        let bea = signup("Bea", "bea@example.com").await;
+        let created = app
+            .post_form(
+                "/api/create_strategy",
+                &[("name", "Friendly"), ("creativity", "5"), ("reply_delay_min", "0"), ("reply_delay_max", "0")],
+                Some(&ana),
+            )
+            .await;
+        let friendly = serde_json::from_str::<crm::strategies::model::Strategy>(&created.body).unwrap().id;
+
+        assert_eq!(upload(&app, None, MIXED.as_bytes(), "*/*").await.status, StatusCode::UNAUTHORIZED);
+        let bad = upload(&app, Some(&ana), b"Name\n\xff\xfe\n", "*/*").await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend:?}");
+        assert_eq!(bad.body, "The file is not UTF-8 text (save it as \"CSV UTF-8\").");
+        // A browser posting the form goes back to the upload page with the message.
+        let bad = upload(&app, Some(&ana), b"", "text/html").await;
+        assert_eq!(bad.status, StatusCode::SEE_OTHER);
+        assert_eq!(bad.location(), Some("/clients/import?error=The+file+is+empty."));
+        let huge = vec![b'a'; crm::clients::import::model::MAX_UPLOAD_BYTES + 1];
+        let too_big = upload(&app, Some(&ana), &huge, "*/*").await;
+        assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE, "{backend:?}");
+        assert_eq!(too_big.body, "The file is larger than 50 MB.");
+        assert_eq!(imports::Entity::find().count(&app.db.conn).await.unwrap(), 0, "{backend:?}: nothing stored");
+
+        let good = upload(&app, Some(&ana), MIXED.as_bytes(), "text/html").await;
+        assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.body);
+        let id: i64 = good.location().unwrap().strip_prefix("/clients/imports/").unwrap().parse().unwrap();
+        let page = app.get(&format!("/clients/imports/{id}"), Some(&ana)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("data-testid=\"import-preview\""), "the mapping page with its preview");
+        let id_text = id.to_string();
+        let friendly_text = friendly.to_string();
+        let mut form = vec![
+            ("id", id_text.as_str()),
+            ("col_name", "0"),
+            ("col_email", "1"),
+            ("col_phone", "2"),
+            ("col_status", "3"),
+            ("col_external_id", "4"),
+            ("strategy_id", friendly_text.as_str()),
+            ("duplicate_key", "email"),
+            ("on_duplicate", "skip"),
+        ];
+        let others = app.post_form("/api/start_client_import", &form, Some(&bea)).await;
+        assert_eq!(others.status, StatusCode::NOT_FOUND, "{}", others.body);
+        let started = app.post_form("/api/start_client_import", &form, Some(&ana)).await;
+        assert!(started.status.is_success(), "{}", started.body);
+        form.clear();
+        assert!(worker::run_once(&app.state, &worker::handlers(), &Shutdown::manual()).await);
+        let progress = app.post_form("/api/client_import_progress", &[("id", id_text.as_str())], Some(&ana)).await;
+        assert!(progress.body.contains("\"status\":\"done\""), "{}", progress.body);
+
+        let page = app.get(&format!("/clients/imports/{id}"), Some(&ana)).await;
+        assert!(page.body.contains("Import finished."), "the progress page shows the outcome");
+        assert!(page.body.contains(&format!("/clients/imports/{id}/errors.csv")), "with the error report");
+        let form = app.get("/clients/import?error=The+file+is+empty.", Some(&ana)).await;
+        assert!(form.body.contains("enctype=\"multipart/form-data\""), "the upload form");
+        assert!(form.body.contains("The file is empty."), "and the message of a refused file");
+
+        let report_path = format!("/clients/imports/{id}/errors.csv");
+        assert_eq!(app.get(&report_path, Some(&bea)).await.status, StatusCode::NOT_FOUND, "{backend:?}");
+        let report = app.get(&report_path, Some(&ana)).await;
+        assert_eq!(report.status, StatusCode::OK);
+        assert_eq!(report.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+        assert!(
+            report.headers[header::CONTENT_DISPOSITION].to_str().unwrap().starts_with("attachment; filename=\"import-")
+        );
+        let mut lines = report.body.lines();
+        assert_eq!(lines.next(), Some("Line,Error,Full Name,E-mail,Phone,Stage,External ID"));
+        assert!(lines.next().unwrap().starts_with("3,Name: Enter the client's name.,,nobody@example.com"));
+        assert_eq!(
+            report.body.lines().count(),
+            4,
+            "{backend:?}: the header and three bad rows (no client has ext-1 here)"
+        );
+
+        let export = app.get("/clients/export.csv?status=won", Some(&ana)).await;
+        assert_eq!(export.status, StatusCode::OK);
+        assert!(
+            export.headers[header::CONTENT_DISPOSITION]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment; filename=\"clients-")
+        );
+        assert_eq!(exported_names(&export.body), vec!["Ana Lima"], "{backend:?}");
+        assert_eq!(exported_names(&app.get("/clients/export.csv", Some(&bea)).await.body).len(), 0);
+        let anonymous = app.get("/clients/export.csv", None).await;
+        assert_eq!(anonymous.status, StatusCode::SEE_OTHER, "anonymous visitors are sent to sign in");
+        app.cleanup().await;
+    }
+}
