@@ -84,7 +84,7 @@ pub fn order_terms(backend: DatabaseBackend, query: &ClientQuery, column: Column
     let term = |column: Column| -> SimpleExpr {
         let qualified = Expr::col((entity::Entity, column));
         if !fenced {
-            return qualified.into();
+            return qualified;
         }
         let name = sea_orm::IdenStatic::as_str(&column);
         match column {
