@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Starts the release server on a fresh database and runs the Playwright suite against it.
-# Usage: scripts/e2e.sh sqlite|postgres   (postgres also uses Redis)
+# Usage: scripts/e2e.sh sqlite|postgres [playwright arguments, e.g. a spec file]   (postgres also uses Redis)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/services.sh"
 cd "$ROOT"
 
-mode=${1:?usage: e2e.sh sqlite|postgres}
+mode=${1:?usage: e2e.sh sqlite|postgres [playwright arguments]}
+shift
 RESULTS="$ROOT/target/test-results"
 mkdir -p "$RESULTS"
 port=$(free_port)
@@ -42,7 +43,7 @@ case "$mode" in
 esac
 
 binary="${CARGO_TARGET_DIR:-$ROOT/target}/release/crm"
-[[ -x "$binary" ]] || die "$binary is missing: run cargo leptos build --release first"
+[[ -x "$binary" ]] || die "$binary is missing: run cargo leptos build --release --split first"
 log "e2e ($mode): server on 127.0.0.1:$port"
 env "${server_env[@]}" "$binary" >"$RESULTS/server-$mode.log" 2>&1 &
 server_pid=$!
@@ -53,4 +54,4 @@ fi
 
 export BASE_URL="http://127.0.0.1:$port"
 (cd end2end && PLAYWRIGHT_JSON_OUTPUT_NAME="$RESULTS/e2e-$mode.json" \
-  npx playwright test --reporter=list,json --output="$RESULTS/e2e-$mode-artifacts")
+  npx playwright test --reporter=list,json --output="$RESULTS/e2e-$mode-artifacts" "$@")

@@ -20,5 +20,6 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Lazy routes (see `app::lazy_pages`) load their code before they hydrate.
+    leptos::mount::hydrate_lazy(app::App);
 }

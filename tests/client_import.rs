@@ -512,6 +512,19 @@ async fn the_upload_report_and_export_routes_check_the_session_and_the_file() {
         );
         assert_eq!(exported_names(&export.body), vec!["Ana Lima"], "{backend:?}");
         assert_eq!(exported_names(&app.get("/clients/export.csv", Some(&bea)).await.body).len(), 0);
+        // Browsers ask for compression: the compressed body must stream to its end too (a finished
+        // `unfold` stream polled again by the compression layer used to panic mid-download).
+        for path in [report_path.as_str(), "/clients/export.csv"] {
+            let request = axum::http::Request::get(path)
+                .header(header::COOKIE, ana.as_str())
+                .header(header::ACCEPT_ENCODING, "gzip")
+                .body(Body::empty())
+                .unwrap();
+            let compressed = app.send(request).await;
+            assert_eq!(compressed.status, StatusCode::OK, "{backend:?} {path}");
+            assert_eq!(compressed.headers[header::CONTENT_ENCODING], "gzip", "{path}");
+            assert!(!compressed.body.is_empty());
+        }
         let anonymous = app.get("/clients/export.csv", None).await;
         assert_eq!(anonymous.status, StatusCode::SEE_OTHER, "anonymous visitors are sent to sign in");
         app.cleanup().await;

@@ -36,18 +36,18 @@ test("the client page changes the stage and notes and shows them in the activity
   await expect(page.getByTestId("bookings-empty")).toBeVisible();
   await expect(page.getByTestId("client-activity")).toContainText("created the client");
 
-  await page.getByLabel("Stage").selectOption("qualified");
+  await page.getByLabel("Stage", { exact: true }).selectOption("qualified");
   await page.getByRole("button", { name: "Move" }).click();
   await expect(page.getByTestId("client-status")).toHaveText("Qualified");
   await expect(page.getByTestId("client-activity").locator("li").first()).toContainText("Status: Lead → Qualified");
 
-  await page.getByLabel("Notes").fill("Asked for a quote.");
+  await page.getByLabel("Notes", { exact: true }).fill("Asked for a quote.");
   await page.getByRole("button", { name: "Save notes" }).click();
   await expect(page.getByText("Notes saved.")).toBeVisible();
   await expect(page.getByTestId("client-activity").locator("li").first()).toContainText("Notes edited");
 
   // Too long notes are refused next to the field, and nothing changes.
-  await page.getByLabel("Notes").evaluate((area: HTMLTextAreaElement) => {
+  await page.getByLabel("Notes", { exact: true }).evaluate((area: HTMLTextAreaElement) => {
     area.removeAttribute("maxlength");
     area.value = "x".repeat(20_001);
   });
@@ -55,7 +55,7 @@ test("the client page changes the stage and notes and shows them in the activity
   await expect(page.locator("#notes-error")).toContainText("20000 characters");
   expectRefusal(problems, 422);
   await page.reload();
-  await expect(page.getByLabel("Notes")).toHaveValue("Asked for a quote.");
+  await expect(page.getByLabel("Notes", { exact: true })).toHaveValue("Asked for a quote.");
 
   // Another user's client is not found.
   const stranger = await page.context().browser()!.newContext({ baseURL: new URL(page.url()).origin });

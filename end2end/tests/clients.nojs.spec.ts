@@ -33,12 +33,12 @@ test("clients are created, searched and edited without JavaScript", async ({ pag
   await expect(page.getByText("Offline Ltd").first()).toBeVisible();
 
   // The client page's stage and notes forms work as plain posts too.
-  await page.getByLabel("Stage").selectOption("contacted");
+  await page.getByLabel("Stage", { exact: true }).selectOption("contacted");
   await page.getByRole("button", { name: "Move" }).click();
   await expect(page.getByTestId("client-status")).toHaveText("Contacted");
-  await page.getByLabel("Notes").fill("Prefers email.");
+  await page.getByLabel("Notes", { exact: true }).fill("Prefers email.");
   await page.getByRole("button", { name: "Save notes" }).click();
-  await expect(page.getByLabel("Notes")).toHaveValue("Prefers email.");
+  await expect(page.getByLabel("Notes", { exact: true })).toHaveValue("Prefers email.");
   await expect(page.getByTestId("client-activity")).toContainText("Status: Lead → Contacted");
 
   // So does a move on the pipeline board.

@@ -2,11 +2,13 @@
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
+    Lazy,
     components::{ParentRoute, Route, Router, Routes},
     path,
 };
 
 mod layout;
+mod lazy_pages;
 mod pages;
 
 pub use layout::Layout;
@@ -49,20 +51,20 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view=pages::Dashboard />
                     <Route path=path!("clients") view=crate::clients::list_page::ClientsPage />
-                    <Route path=path!("clients/new") view=crate::clients::form_page::NewClientPage />
-                    <Route path=path!("clients/import") view=crate::clients::import::page::ImportUploadPage />
-                    <Route path=path!("clients/imports/:id") view=crate::clients::import::page::ImportPage />
-                    <Route path=path!("clients/:id") view=crate::clients::detail_page::ClientPage />
-                    <Route path=path!("clients/:id/edit") view=crate::clients::form_page::EditClientPage />
-                    <Route path=path!("pipeline") view=crate::clients::pipeline_page::PipelinePage />
-                    <Route path=path!("strategies") view=crate::strategies::list_page::StrategiesPage />
-                    <Route path=path!("strategies/new") view=crate::strategies::editor_page::NewStrategyPage />
-                    <Route path=path!("strategies/:id") view=crate::strategies::editor_page::EditStrategyPage />
+                    <Route path=path!("clients/new") view={Lazy::<lazy_pages::NewClientRoute>::new()} />
+                    <Route path=path!("clients/import") view={Lazy::<lazy_pages::ImportUploadRoute>::new()} />
+                    <Route path=path!("clients/imports/:id") view={Lazy::<lazy_pages::ImportRoute>::new()} />
+                    <Route path=path!("clients/:id") view={Lazy::<lazy_pages::ClientRoute>::new()} />
+                    <Route path=path!("clients/:id/edit") view={Lazy::<lazy_pages::EditClientRoute>::new()} />
+                    <Route path=path!("pipeline") view={Lazy::<lazy_pages::PipelineRoute>::new()} />
+                    <Route path=path!("strategies") view={Lazy::<lazy_pages::StrategiesRoute>::new()} />
+                    <Route path=path!("strategies/new") view={Lazy::<lazy_pages::NewStrategyRoute>::new()} />
+                    <Route path=path!("strategies/:id") view={Lazy::<lazy_pages::EditStrategyRoute>::new()} />
                     <Route path=path!("bookings") view=pages::Bookings />
                     <Route path=path!("chat") view=pages::Chat />
-                    <Route path=path!("users") view=crate::users::admin_page::UsersPage />
-                    <Route path=path!("settings") view=crate::users::settings_page::SettingsPage />
-                    <Route path=path!("status") view=crate::status::page::StatusPage />
+                    <Route path=path!("users") view={Lazy::<lazy_pages::UsersRoute>::new()} />
+                    <Route path=path!("settings") view={Lazy::<lazy_pages::SettingsRoute>::new()} />
+                    <Route path=path!("status") view={Lazy::<lazy_pages::StatusRoute>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -132,6 +132,7 @@ pub async fn error_report(State(state): State<AppState>, session: Session, Path(
         }
     });
     use futures::StreamExt as _;
-    let body = stream::once(async move { first }).chain(rows);
+    // Fused: the compression layer may poll a finished body again, which `unfold` answers with a panic.
+    let body = stream::once(async move { first }).chain(rows).fuse();
     attachment(&format!("import-{id}-errors"), Body::from_stream(body))
 }

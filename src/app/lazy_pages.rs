@@ -1,0 +1,37 @@
+//! Pages whose code the browser loads only when they are visited: a release build with
+//! `cargo leptos build --split` cuts each into its own WASM chunk, so the first download holds the
+//! shell, sign-in and the clients list, and the rest follows per page. On the server, and in a
+//! build without `--split`, they are ordinary routes.
+use leptos::prelude::*;
+use leptos_router::{LazyRoute, lazy_route};
+
+macro_rules! lazy_page {
+    ($(#[$doc:meta])* $route:ident => $page:path) => {
+        $(#[$doc])*
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                $page().into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(ClientRoute => crate::clients::detail_page::ClientPage);
+lazy_page!(NewClientRoute => crate::clients::form_page::NewClientPage);
+lazy_page!(EditClientRoute => crate::clients::form_page::EditClientPage);
+lazy_page!(PipelineRoute => crate::clients::pipeline_page::PipelinePage);
+lazy_page!(ImportUploadRoute => crate::clients::import::page::ImportUploadPage);
+lazy_page!(ImportRoute => crate::clients::import::page::ImportPage);
+lazy_page!(StrategiesRoute => crate::strategies::list_page::StrategiesPage);
+lazy_page!(NewStrategyRoute => crate::strategies::editor_page::NewStrategyPage);
+lazy_page!(EditStrategyRoute => crate::strategies::editor_page::EditStrategyPage);
+lazy_page!(UsersRoute => crate::users::admin_page::UsersPage);
+lazy_page!(SettingsRoute => crate::users::settings_page::SettingsPage);
+lazy_page!(StatusRoute => crate::status::page::StatusPage);
