@@ -7,10 +7,14 @@
 mod common;
 
 use axum::{
-    body::Body,
+    body::{Body, Bytes},
     http::{Request, StatusCode, header},
 };
-use common::{BACKENDS, app::TestApp};
+use common::{
+    BACKENDS,
+    accounts::{PASSWORD, account, strategy},
+    app::TestApp,
+};
 use crm::{
     audit::entity as audit_log,
     clients::{
@@ -25,39 +29,10 @@ use crm::{
     },
     server::worker::{self, JobOutcome, Shutdown},
     shared::AppError,
-    users::{auth, model::CurrentUser},
+    users::model::CurrentUser,
 };
 use futures::StreamExt;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Statement};
-
-const PASSWORD: &str = "violet staircase at noon";
-
-async fn account(app: &TestApp, name: &str, email: &str) -> CurrentUser {
-    let user = auth::signup(
-        &app.state,
-        auth::SignupInput { name: name.into(), email: email.into(), password: PASSWORD.into() },
-    )
-    .await
-    .unwrap();
-    CurrentUser {
-        id: user.id,
-        email: user.email,
-        name: user.name,
-        role: crm::users::model::Role::parse(&user.role).unwrap(),
-    }
-}
-
-async fn strategy(app: &TestApp, owner: i64, name: &str) -> i64 {
-    let db = &app.db.conn;
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        sea_orm::DatabaseBackend::Postgres => "INSERT INTO strategies (owner_id, name) VALUES ($1, $2) RETURNING id",
-        _ => "INSERT INTO strategies (owner_id, name) VALUES (?, ?) RETURNING id",
-    };
-    let row =
-        db.query_one_raw(Statement::from_sql_and_values(backend, sql, [owner.into(), name.into()])).await.unwrap();
-    row.unwrap().try_get_by_index::<i64>(0).unwrap()
-}
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
 /// Mapping of the test files: Full Name, E-mail, Phone, Stage, External ID.
 fn settings(strategy: i64, duplicate_key: &str, on_duplicate: &str) -> ImportSettings {
@@ -85,7 +60,8 @@ Taken,taken@example.com,,,ext-1
 ";
 
 async fn import_file(app: &TestApp, user: &CurrentUser, text: &str, settings: ImportSettings) -> i64 {
-    let id = service::create_draft(&app.state, user, "leads.csv", text.as_bytes()).await.unwrap();
+    let id =
+        service::create_draft(&app.state, user, "leads.csv", Bytes::copy_from_slice(text.as_bytes())).await.unwrap();
     service::start(&app.state, user, id, &settings).await.unwrap();
     // The worker takes the job from the queue (database or Redis) and runs it to the end.
     assert!(worker::run_once(&app.state, &worker::handlers(), &Shutdown::manual()).await);
@@ -226,7 +202,8 @@ async fn an_interrupted_import_resumes_without_adding_a_row_twice() {
         for n in 0..rows {
             file.push_str(&format!("Client {n},c{n}@example.com,,,\n"));
         }
-        let id = service::create_draft(&app.state, &ana, "big.csv", file.as_bytes()).await.unwrap();
+        let id =
+            service::create_draft(&app.state, &ana, "big.csv", Bytes::copy_from_slice(file.as_bytes())).await.unwrap();
         service::start(&app.state, &ana, id, &settings(friendly, "none", "skip")).await.unwrap();
         // One batch commits, then the worker "dies" (the job stays reserved until its lease ends).
         let outcome = service::run_batches(&app.state, id, &Shutdown::manual(), 1).await.unwrap();
@@ -271,14 +248,16 @@ async fn bad_files_and_bad_settings_are_refused_and_change_nothing() {
             (&b"Name\n"[..], "no rows"),
             (&garbage[..], "not"),
         ] {
-            let error = service::create_draft(&app.state, &ana, "bad.csv", bytes).await.unwrap_err();
+            let error =
+                service::create_draft(&app.state, &ana, "bad.csv", Bytes::copy_from_slice(bytes)).await.unwrap_err();
             let text = error.field_message("file").unwrap_or_default().to_owned();
             assert!(text.contains(message), "{backend:?}: {text}");
             assert_eq!(error.status_code(), 422);
         }
         assert_eq!(imports::Entity::find().count(&app.db.conn).await.unwrap(), 0, "{backend:?}: nothing stored");
 
-        let id = service::create_draft(&app.state, &ana, "leads.csv", MIXED.as_bytes()).await.unwrap();
+        let id =
+            service::create_draft(&app.state, &ana, "leads.csv", Bytes::from_static(MIXED.as_bytes())).await.unwrap();
         let view = service::view(&app.state, &ana, id).await.unwrap();
         assert_eq!(view.mapping, vec![Some(0), Some(1), Some(2), None, None, Some(4), Some(3), None], "guessed");
         assert_eq!(view.preview.len(), 5);

@@ -6,7 +6,11 @@
 mod common;
 
 use chrono::{Duration, TimeZone, Utc};
-use common::{BACKENDS, app::TestApp};
+use common::{
+    BACKENDS,
+    accounts::{account, strategy},
+    app::TestApp,
+};
 use crm::{
     bookings::entity as bookings,
     chat::entity as messages,
@@ -18,38 +22,9 @@ use crm::{
         pipeline_service, service,
     },
     shared::AppError,
-    users::{auth, model::CurrentUser},
+    users::model::CurrentUser,
 };
-use sea_orm::{ConnectionTrait, EntityTrait, Set, Statement};
-
-const PASSWORD: &str = "violet staircase at noon";
-
-async fn account(app: &TestApp, name: &str, email: &str) -> CurrentUser {
-    let user = auth::signup(
-        &app.state,
-        auth::SignupInput { name: name.into(), email: email.into(), password: PASSWORD.into() },
-    )
-    .await
-    .unwrap();
-    CurrentUser {
-        id: user.id,
-        email: user.email,
-        name: user.name,
-        role: crm::users::model::Role::parse(&user.role).unwrap(),
-    }
-}
-
-async fn strategy(app: &TestApp, owner: i64, name: &str) -> i64 {
-    let db = &app.db.conn;
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        sea_orm::DatabaseBackend::Postgres => "INSERT INTO strategies (owner_id, name) VALUES ($1, $2) RETURNING id",
-        _ => "INSERT INTO strategies (owner_id, name) VALUES (?, ?) RETURNING id",
-    };
-    let row =
-        db.query_one_raw(Statement::from_sql_and_values(backend, sql, [owner.into(), name.into()])).await.unwrap();
-    row.unwrap().try_get_by_index::<i64>(0).unwrap()
-}
+use sea_orm::{EntityTrait, Set};
 
 async fn add(app: &TestApp, user: &CurrentUser, name: &str, strategy: i64, status: &str) -> i64 {
     let form = ClientForm {

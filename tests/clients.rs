@@ -6,49 +6,24 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{BACKENDS, app::TestApp};
+use common::{
+    BACKENDS,
+    accounts::{account, strategy},
+    app::TestApp,
+};
 use crm::{
     audit::entity as audit_log,
     clients::{
         model::{ClientForm, ClientQuery, PAGE_SIZE},
         service,
     },
-    users::{auth, model::CurrentUser},
+    users::model::CurrentUser,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
-
-const PASSWORD: &str = "violet staircase at noon";
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 /// The first account of a database is its admin: tests that need ordinary users make one first.
 async fn admin_first(app: &TestApp) -> CurrentUser {
     account(app, "Admin", "admin@example.com").await
-}
-
-async fn account(app: &TestApp, name: &str, email: &str) -> CurrentUser {
-    let user = auth::signup(
-        &app.state,
-        auth::SignupInput { name: name.into(), email: email.into(), password: PASSWORD.into() },
-    )
-    .await
-    .unwrap();
-    CurrentUser {
-        id: user.id,
-        email: user.email,
-        name: user.name,
-        role: crm::users::model::Role::parse(&user.role).unwrap(),
-    }
-}
-
-async fn strategy(app: &TestApp, owner: i64, name: &str) -> i64 {
-    let db = &app.db.conn;
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        sea_orm::DatabaseBackend::Postgres => "INSERT INTO strategies (owner_id, name) VALUES ($1, $2) RETURNING id",
-        _ => "INSERT INTO strategies (owner_id, name) VALUES (?, ?) RETURNING id",
-    };
-    let row =
-        db.query_one_raw(Statement::from_sql_and_values(backend, sql, [owner.into(), name.into()])).await.unwrap();
-    row.unwrap().try_get_by_index::<i64>(0).unwrap()
 }
 
 fn form(name: &str, strategy: i64) -> ClientForm {

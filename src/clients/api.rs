@@ -5,14 +5,9 @@ use super::model::{ClientForm, ClientPage, ClientQuery, StrategyChoice};
 use crate::shared::AppError;
 
 #[cfg(feature = "ssr")]
-use crate::server::request::{respond, session};
-
+use crate::server::request::respond;
 #[cfg(feature = "ssr")]
-async fn signed_in() -> Result<(crate::server::state::AppState, crate::users::model::CurrentUser), AppError> {
-    let state = crate::server::state::current()?;
-    let user = crate::users::auth::require_user(&state, &session().await?).await?;
-    Ok((state, user))
-}
+use crate::users::auth::signed_in;
 
 #[server(prefix = "/api", endpoint = "list_clients")]
 pub async fn list_clients(#[server(flatten)] query: ClientQuery) -> Result<ClientPage, AppError> {

@@ -11,14 +11,9 @@ use super::{
 use crate::shared::AppError;
 
 #[cfg(feature = "ssr")]
-use crate::server::request::{redirect_plain_form, respond, session};
-
+use crate::server::request::{redirect_plain_form, respond};
 #[cfg(feature = "ssr")]
-async fn signed_in() -> Result<(crate::server::state::AppState, crate::users::model::CurrentUser), AppError> {
-    let state = crate::server::state::current()?;
-    let user = crate::users::auth::require_user(&state, &session().await?).await?;
-    Ok((state, user))
-}
+use crate::users::auth::signed_in;
 
 /// Where a plain form goes back to: one of this app's pages, never another site.
 #[cfg(feature = "ssr")]

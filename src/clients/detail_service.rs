@@ -16,7 +16,7 @@ use super::{
         TimelineQuery,
     },
     model::{MAX_NOTES_CHARS, status_label},
-    service::{CLIENT_ENTITY, find},
+    service::{CLIENT_ENTITY, find, strategy_names},
     timeline,
 };
 use crate::{
@@ -25,7 +25,6 @@ use crate::{
     chat::entity as messages,
     server::{local_time, state::AppState},
     shared::AppError,
-    strategies::entity as strategies,
     users::{entity as users, model::CurrentUser},
 };
 
@@ -47,27 +46,13 @@ async fn viewer_zone<C: ConnectionTrait>(db: &C, user: &CurrentUser) -> Result<T
     Ok(local_time::zone(zone.as_deref().unwrap_or("UTC")))
 }
 
-async fn strategy_names<C: ConnectionTrait>(db: &C, ids: Vec<i64>) -> Result<HashMap<i64, String>, AppError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(i64, String)> = strategies::Entity::find()
-        .filter(strategies::Column::Id.is_in(ids))
-        .select_only()
-        .columns([strategies::Column::Id, strategies::Column::Name])
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
-}
-
 /// The profile and the latest bookings: four queries.
 pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<ClientDetail, AppError> {
     let db = &state.db;
     let client = find(db, user, id).await?;
     let people = people(db, vec![user.id, client.owner_id]).await?;
     let zone = local_time::zone(people.get(&user.id).map_or("UTC", |(_, zone)| zone.as_str()));
-    let strategy_name = strategy_names(db, vec![client.strategy_id]).await?.remove(&client.strategy_id);
+    let strategy_name = strategy_names(db, [client.strategy_id]).await?.remove(&client.strategy_id);
     let mut booking_rows = bookings::Entity::find()
         .filter(bookings::Column::ClientId.eq(id))
         .order_by_desc(bookings::Column::StartsAt)
@@ -239,7 +224,7 @@ pub async fn activity(
             strategy_ids_in(changes, &mut strategy_ids);
         }
     }
-    let strategies = strategy_names(db, strategy_ids.into_iter().collect()).await?;
+    let strategies = strategy_names(db, strategy_ids).await?;
     let items = page
         .items
         .into_iter()

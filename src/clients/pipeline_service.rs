@@ -3,20 +3,16 @@
 //! strategy and owner names.
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{Order, QueryOrder, QuerySelect};
 
 use super::{
     entity::{self, Column},
     list_query,
     model::{ClientQuery, STATUSES},
     pipeline::{CARDS_PER_STAGE, PipelineBoard, PipelineCard, PipelineColumn},
+    service,
 };
-use crate::{
-    server::state::AppState,
-    shared::AppError,
-    strategies::entity as strategies,
-    users::{entity as users, model::CurrentUser},
-};
+use crate::{server::state::AppState, shared::AppError, users::model::CurrentUser};
 
 /// The board for `query`'s search, strategy and owner filters (its status and sort are the
 /// board's own: every stage, latest activity first).
@@ -37,34 +33,9 @@ pub async fn board(state: &AppState, user: &CurrentUser, query: &ClientQuery) ->
         stages.push((status, total, rows));
     }
     let rows = || stages.iter().flat_map(|(_, _, rows)| rows.iter());
-    let mut strategy_ids: Vec<i64> = rows().map(|row| row.strategy_id).collect();
-    strategy_ids.sort_unstable();
-    strategy_ids.dedup();
-    let strategy_names: HashMap<i64, String> = strategies::Entity::find()
-        .filter(strategies::Column::Id.is_in(strategy_ids))
-        .select_only()
-        .columns([strategies::Column::Id, strategies::Column::Name])
-        .into_tuple::<(i64, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let owner_names: HashMap<i64, String> = if user.is_admin() {
-        let mut owner_ids: Vec<i64> = rows().map(|row| row.owner_id).collect();
-        owner_ids.sort_unstable();
-        owner_ids.dedup();
-        users::Entity::find()
-            .filter(users::Column::Id.is_in(owner_ids))
-            .select_only()
-            .columns([users::Column::Id, users::Column::Name])
-            .into_tuple::<(i64, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect()
-    } else {
-        HashMap::new()
-    };
+    let strategy_names = service::strategy_names(db, rows().map(|row| row.strategy_id)).await?;
+    let owner_names =
+        if user.is_admin() { service::user_names(db, rows().map(|row| row.owner_id)).await? } else { HashMap::new() };
     let card = |row: entity::Model| PipelineCard {
         id: row.id,
         name: row.name,

@@ -46,7 +46,7 @@ async fn id_and_name<C: ConnectionTrait>(
 }
 
 /// The owner of a strategy, if it exists.
-async fn strategy_owner<C: ConnectionTrait>(db: &C, strategy_id: i64) -> Result<Option<i64>, AppError> {
+pub(crate) async fn strategy_owner<C: ConnectionTrait>(db: &C, strategy_id: i64) -> Result<Option<i64>, AppError> {
     Ok(strategies::Entity::find_by_id(strategy_id)
         .select_only()
         .column(strategies::Column::OwnerId)
@@ -92,32 +92,56 @@ fn to_row(model: entity::Model, strategies: &HashMap<i64, String>, owners: &Hash
     }
 }
 
+fn distinct(ids: impl IntoIterator<Item = i64>) -> Vec<i64> {
+    let mut ids: Vec<i64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// The names of the given strategies, by id: one query (none for no ids).
+pub(crate) async fn strategy_names<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, String>, AppError> {
+    let ids = distinct(ids);
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(id_and_name(db, strategies::Entity::find().filter(strategies::Column::Id.is_in(ids)))
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// The names of the given users, by id: one query (none for no ids).
+pub(crate) async fn user_names<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, String>, AppError> {
+    let ids = distinct(ids);
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(users::Entity::find()
+        .filter(users::Column::Id.is_in(ids))
+        .select_only()
+        .columns([users::Column::Id, users::Column::Name])
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 /// One page of the list, with its strategies' and (for admins) owners' names: three queries and
 /// a bounded count, whatever the page size.
 pub async fn list(state: &AppState, user: &CurrentUser, query: &ClientQuery) -> Result<ClientPage, AppError> {
     let window = list_query::page(&state.db, user, query).await?;
     let total = list_query::bounded_count(&state.db, user, query).await?;
-    let mut strategy_ids: Vec<i64> = window.rows.iter().map(|row| row.strategy_id).collect();
-    strategy_ids.sort_unstable();
-    strategy_ids.dedup();
-    let strategies: HashMap<i64, String> =
-        id_and_name(&state.db, strategies::Entity::find().filter(strategies::Column::Id.is_in(strategy_ids)))
-            .await?
-            .into_iter()
-            .collect();
+    let strategies = strategy_names(&state.db, window.rows.iter().map(|row| row.strategy_id)).await?;
     let owners = if user.is_admin() {
-        let mut owner_ids: Vec<i64> = window.rows.iter().map(|row| row.owner_id).collect();
-        owner_ids.sort_unstable();
-        owner_ids.dedup();
-        users::Entity::find()
-            .filter(users::Column::Id.is_in(owner_ids))
-            .select_only()
-            .columns([users::Column::Id, users::Column::Name])
-            .into_tuple::<(i64, String)>()
-            .all(&state.db)
-            .await?
-            .into_iter()
-            .collect()
+        user_names(&state.db, window.rows.iter().map(|row| row.owner_id)).await?
     } else {
         HashMap::new()
     };
@@ -189,15 +213,10 @@ pub(crate) fn creation_changes(fields: &ClientFields) -> Changes {
     changes
 }
 
-/// Creates a client owned by `user`; returns its id.
-pub async fn create(state: &AppState, user: &CurrentUser, form: &ClientForm) -> Result<i64, AppError> {
-    let fields = form.validate().map_err(validation)?;
-    let txn = crate::server::db::begin_write(&state.db).await?;
-    check_strategy(&txn, fields.strategy_id, user.id).await?;
-    check_external_id_free(&txn, user.id, fields.external_id.as_deref(), None).await?;
-    let now = Utc::now();
-    let model = entity::ActiveModel {
-        owner_id: Set(user.id),
+/// The row of a new client of `owner_id` (the form and the CSV import both add clients).
+pub(crate) fn new_client(owner_id: i64, fields: &ClientFields, now: chrono::DateTime<Utc>) -> entity::ActiveModel {
+    entity::ActiveModel {
+        owner_id: Set(owner_id),
         strategy_id: Set(fields.strategy_id),
         name: Set(fields.name.clone()),
         email: Set(fields.email.clone()),
@@ -210,8 +229,20 @@ pub async fn create(state: &AppState, user: &CurrentUser, form: &ClientForm) -> 
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    };
-    let id = entity::Entity::insert(model).exec(&txn).await.map_err(external_id_conflict)?.last_insert_id;
+    }
+}
+
+/// Creates a client owned by `user`; returns its id.
+pub async fn create(state: &AppState, user: &CurrentUser, form: &ClientForm) -> Result<i64, AppError> {
+    let fields = form.validate().map_err(validation)?;
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    check_strategy(&txn, fields.strategy_id, user.id).await?;
+    check_external_id_free(&txn, user.id, fields.external_id.as_deref(), None).await?;
+    let id = entity::Entity::insert(new_client(user.id, &fields, Utc::now()))
+        .exec(&txn)
+        .await
+        .map_err(external_id_conflict)?
+        .last_insert_id;
     audit::record(&txn, Some(user.id), CLIENT_ENTITY, id, Action::Create, creation_changes(&fields)).await?;
     txn.commit().await?;
     Ok(id)

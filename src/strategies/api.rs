@@ -5,7 +5,9 @@ use super::model::{Strategy, StrategyDetails, StrategyForm, StrategyList, Strate
 use crate::shared::AppError;
 
 #[cfg(feature = "ssr")]
-use crate::server::request::{redirect_plain_form, respond, session};
+use crate::server::request::{redirect_plain_form, respond};
+#[cfg(feature = "ssr")]
+use crate::users::auth::signed_in;
 
 /// One page of the caller's strategies (everyone's for an admin) whose name or tag contains `q`.
 #[server(prefix = "/api", endpoint = "list_strategies")]
@@ -16,8 +18,7 @@ pub async fn list_strategies(
 ) -> Result<StrategyList, AppError> {
     respond(
         async {
-            let state = crate::server::state::current()?;
-            let user = crate::users::auth::require_user(&state, &session().await?).await?;
+            let (state, user) = signed_in().await?;
             let sort = super::model::StrategySort::parse(&sort);
             super::service::list(&state, &user, &q, sort, page).await
         }
@@ -30,8 +31,7 @@ pub async fn list_strategies(
 pub async fn get_strategy(id: i64) -> Result<StrategyDetails, AppError> {
     respond(
         async {
-            let state = crate::server::state::current()?;
-            let user = crate::users::auth::require_user(&state, &session().await?).await?;
+            let (state, user) = signed_in().await?;
             super::service::details(&state, &user, id).await
         }
         .await,
@@ -43,8 +43,7 @@ pub async fn get_strategy(id: i64) -> Result<StrategyDetails, AppError> {
 pub async fn create_strategy(#[server(flatten)] form: StrategyForm) -> Result<Strategy, AppError> {
     respond(
         async {
-            let state = crate::server::state::current()?;
-            let user = crate::users::auth::require_user(&state, &session().await?).await?;
+            let (state, user) = signed_in().await?;
             let strategy = super::service::create(&state, &user, &form).await?;
             leptos_axum::redirect(&format!("/strategies/{}?created=1", strategy.id));
             Ok(strategy)
@@ -57,8 +56,7 @@ pub async fn create_strategy(#[server(flatten)] form: StrategyForm) -> Result<St
 pub async fn update_strategy(id: i64, #[server(flatten)] form: StrategyForm) -> Result<Strategy, AppError> {
     respond(
         async {
-            let state = crate::server::state::current()?;
-            let user = crate::users::auth::require_user(&state, &session().await?).await?;
+            let (state, user) = signed_in().await?;
             let strategy = super::service::update(&state, &user, id, &form).await?;
             redirect_plain_form(&format!("/strategies/{id}?saved=1"));
             Ok(strategy)
@@ -72,8 +70,7 @@ pub async fn update_strategy(id: i64, #[server(flatten)] form: StrategyForm) -> 
 pub async fn duplicate_strategy(id: i64) -> Result<Strategy, AppError> {
     respond(
         async {
-            let state = crate::server::state::current()?;
-            let user = crate::users::auth::require_user(&state, &session().await?).await?;
+            let (state, user) = signed_in().await?;
             let copy = super::service::duplicate(&state, &user, id).await?;
             leptos_axum::redirect(&format!("/strategies/{}?copied=1", copy.id));
             Ok(copy)
@@ -87,8 +84,7 @@ pub async fn duplicate_strategy(id: i64) -> Result<Strategy, AppError> {
 pub async fn delete_strategy(id: i64, #[server(default)] move_clients_to: String) -> Result<(), AppError> {
     respond(
         async {
-            let state = crate::server::state::current()?;
-            let user = crate::users::auth::require_user(&state, &session().await?).await?;
+            let (state, user) = signed_in().await?;
             let target = match move_clients_to.trim() {
                 "" => None,
                 target => Some(
@@ -110,8 +106,7 @@ pub async fn delete_strategy(id: i64, #[server(default)] move_clients_to: String
 pub async fn strategy_options() -> Result<Vec<StrategyOption>, AppError> {
     respond(
         async {
-            let state = crate::server::state::current()?;
-            let user = crate::users::auth::require_user(&state, &session().await?).await?;
+            let (state, user) = signed_in().await?;
             super::service::options(&state, &user).await
         }
         .await,

@@ -293,6 +293,13 @@ pub async fn require_user(state: &AppState, session: &Session) -> Result<Current
     current_user(state, session).await?.ok_or(AppError::Unauthenticated)
 }
 
+/// Inside a server function: the app's state and the signed-in user of the request, or 401.
+pub async fn signed_in() -> Result<(AppState, CurrentUser), AppError> {
+    let state = crate::server::state::current()?;
+    let user = require_user(&state, &crate::server::request::session().await?).await?;
+    Ok((state, user))
+}
+
 /// The signed-in admin, or 401/403.
 pub async fn require_admin(state: &AppState, session: &Session) -> Result<CurrentUser, AppError> {
     let user = require_user(state, session).await?;

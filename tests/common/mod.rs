@@ -3,6 +3,7 @@
 //! clear message when they are unreachable, it never skips.
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod app;
 
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -7,14 +7,9 @@ use super::model::{ImportProgress, ImportSettings, ImportView};
 use crate::shared::AppError;
 
 #[cfg(feature = "ssr")]
-use crate::server::request::{respond, session};
-
+use crate::server::request::respond;
 #[cfg(feature = "ssr")]
-async fn signed_in() -> Result<(crate::server::state::AppState, crate::users::model::CurrentUser), AppError> {
-    let state = crate::server::state::current()?;
-    let user = crate::users::auth::require_user(&state, &session().await?).await?;
-    Ok((state, user))
-}
+use crate::users::auth::signed_in;
 
 #[server(prefix = "/api", endpoint = "client_import")]
 pub async fn client_import(id: i64) -> Result<ImportView, AppError> {

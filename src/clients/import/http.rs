@@ -85,7 +85,7 @@ pub async fn upload(
         Ok(file) => file,
         Err((status, message)) => return refuse(&headers, status, &message),
     };
-    match service::create_draft(&state, &user, &name, &bytes).await {
+    match service::create_draft(&state, &user, &name, bytes).await {
         Ok(id) => (StatusCode::SEE_OTHER, [(header::LOCATION, format!("/clients/imports/{id}"))]).into_response(),
         Err(error) => {
             let status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

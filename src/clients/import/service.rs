@@ -29,7 +29,7 @@ use crate::{
     clients::{
         entity as clients,
         model::ClientFields,
-        service::{CLIENT_ENTITY, creation_changes},
+        service::{CLIENT_ENTITY, creation_changes, new_client, strategy_owner},
     },
     server::{
         infra::Job,
@@ -65,9 +65,18 @@ fn file_name(name: &str) -> String {
 }
 
 /// Checks an uploaded file and stores it as a draft with a guessed mapping; returns its id.
-/// A refused file writes nothing.
-pub async fn create_draft(state: &AppState, user: &CurrentUser, name: &str, bytes: &[u8]) -> Result<i64, AppError> {
-    let file = parse::check(bytes).map_err(|problem| AppError::field("file", problem.to_string()))?;
+/// A refused file writes nothing. Checking 50 MB of CSV takes a while, so it runs on the blocking
+/// pool rather than on the async runtime's threads.
+pub async fn create_draft(
+    state: &AppState,
+    user: &CurrentUser,
+    name: &str,
+    bytes: axum::body::Bytes,
+) -> Result<i64, AppError> {
+    let file = tokio::task::spawn_blocking(move || parse::check(&bytes))
+        .await
+        .map_err(|_| AppError::Internal)?
+        .map_err(|problem| AppError::field("file", problem.to_string()))?;
     let mapping = guess_mapping(&file.header);
     let first_strategy: Option<i64> = strategies::Entity::find()
         .filter(strategies::Column::OwnerId.eq(user.id))
@@ -243,15 +252,6 @@ pub async fn start(state: &AppState, user: &CurrentUser, id: i64, settings: &Imp
         return Err(error.into());
     }
     Ok(())
-}
-
-async fn strategy_owner<C: ConnectionTrait>(db: &C, strategy_id: i64) -> Result<Option<i64>, AppError> {
-    Ok(strategies::Entity::find_by_id(strategy_id)
-        .select_only()
-        .column(strategies::Column::OwnerId)
-        .into_tuple()
-        .one(db)
-        .await?)
 }
 
 /// The error rows of an import after row-error id `after`, in file order, at most `limit`.
@@ -616,21 +616,7 @@ async fn apply_batch(txn: &DatabaseTransaction, plan: &Plan, rows: &[Row]) -> Re
     let actor = Some(plan.owner_id);
     let now = Utc::now();
     if !new.is_empty() {
-        let models = new.iter().map(|fields| clients::ActiveModel {
-            owner_id: Set(plan.owner_id),
-            strategy_id: Set(fields.strategy_id),
-            name: Set(fields.name.clone()),
-            email: Set(fields.email.clone()),
-            phone: Set(fields.phone.clone()),
-            company: Set(fields.company.clone()),
-            position: Set(fields.position.clone()),
-            external_id: Set(fields.external_id.clone()),
-            status: Set(fields.status.clone()),
-            notes: Set(fields.notes.clone()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        });
+        let models = new.iter().map(|fields| new_client(plan.owner_id, fields, now));
         let mut ids = clients::Entity::insert_many(models).exec_with_returning_keys(txn).await?;
         // One statement numbers its rows in order on both databases; the order in which
         // RETURNING lists them is not promised, so sort.
