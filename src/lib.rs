@@ -20,6 +20,12 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // Lazy routes (see `app::lazy_pages`) load their code before they hydrate.
-    leptos::mount::hydrate_lazy(app::App);
+    // What `leptos::mount::hydrate_lazy` does (lazy pages, see `app::lazy_pages`, load their code
+    // before they hydrate), then the marker that tests wait for: only now is every page's
+    // handler in place.
+    wasm_bindgen_futures::spawn_local(async {
+        let app = leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), app::App).await;
+        app.forget();
+        app::mark_hydrated();
+    });
 }

@@ -36,7 +36,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    mark_hydrated();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/crm.css" />
@@ -71,15 +70,12 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Sets `data-hydrated` on `<html>` once the client has hydrated, so tests (and CSS) can wait for it.
-/// Effects never run during server rendering, so the server's HTML does not carry the marker.
-fn mark_hydrated() {
-    Effect::new(|| {
-        #[cfg(feature = "hydrate")]
-        if let Some(root) =
-            web_sys::window().and_then(|window| window.document()).and_then(|doc| doc.document_element())
-        {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
+/// Sets `data-hydrated` on `<html>` once the client has hydrated (called by `hydrate()` when
+/// hydration, lazy pages included, is complete), so tests (and CSS) can wait for it. The server's
+/// HTML never carries the marker.
+#[cfg(feature = "hydrate")]
+pub fn mark_hydrated() {
+    if let Some(root) = web_sys::window().and_then(|window| window.document()).and_then(|doc| doc.document_element()) {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
 }
