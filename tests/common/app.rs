@@ -6,6 +6,10 @@ use axum::{
 };
 use crm::server::{config::Config, router, startup::build_state, state::AppState};
 use leptos::prelude::LeptosOptions;
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
 use tower::ServiceExt;
 
 use super::{Backend, TestDb};
@@ -61,7 +65,29 @@ pub async fn start(backend: Backend) -> TestApp {
     start_with(backend, &[]).await
 }
 
+/// How many statements the app sent to the database since the last [`QueryCounter::take`].
+#[derive(Clone, Default)]
+pub struct QueryCounter(Arc<AtomicUsize>);
+
+impl QueryCounter {
+    pub fn take(&self) -> usize {
+        self.0.swap(0, Ordering::SeqCst)
+    }
+}
+
 impl TestApp {
+    /// Counts every statement the app's handlers and server functions send from now on. (The
+    /// session store and the job queue hold their own handles on the pool and are not counted.)
+    pub fn count_queries(&mut self) -> QueryCounter {
+        let counter = QueryCounter::default();
+        let seen = counter.0.clone();
+        self.state.db.set_metric_callback(move |_| {
+            seen.fetch_add(1, Ordering::SeqCst);
+        });
+        self.router = router::build(self.state.clone());
+        counter
+    }
+
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
