@@ -66,6 +66,7 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/duplicate_strategy", Access::User, &[("id", "{strategy}")]),
     ("/api/strategy_options", Access::User, &[]),
     ("/api/list_clients", Access::User, &[]),
+    ("/api/find_clients", Access::User, &[("q", "matrix")]),
     ("/api/client_filters", Access::User, &[]),
     ("/api/client_editor", Access::User, &[("id", "{client}")]),
     ("/api/create_client", Access::User, &[("name", "Matrix lead"), ("strategy_id", "{strategy}")]),

@@ -1,7 +1,7 @@
 //! Client server functions: each resolves the signed-in user and hands it to the service.
 use leptos::prelude::*;
 
-use super::model::{ClientForm, ClientPage, ClientQuery, StrategyChoice};
+use super::model::{ClientForm, ClientHit, ClientPage, ClientQuery, StrategyChoice};
 use crate::shared::AppError;
 
 #[cfg(feature = "ssr")]
@@ -15,6 +15,18 @@ pub async fn list_clients(#[server(flatten)] query: ClientQuery) -> Result<Clien
         async {
             let (state, user) = signed_in().await?;
             super::service::list(&state, &user, &query).await
+        }
+        .await,
+    )
+}
+
+/// Clients matching `q` for the command palette (empty below two characters).
+#[server(prefix = "/api", endpoint = "find_clients")]
+pub async fn find_clients(#[server(default)] q: String) -> Result<Vec<ClientHit>, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::service::quick_find(&state, &user, &q).await
         }
         .await,
     )

@@ -321,6 +321,20 @@ pub struct ClientRow {
     pub created_at: String,
 }
 
+/// Quick find (the command palette) answers from this many characters on...
+pub const QUICK_FIND_MIN_CHARS: usize = 2;
+/// ...with at most this many clients.
+pub const QUICK_FIND_LIMIT: u64 = 6;
+
+/// A client found by quick find: enough to recognise and open it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientHit {
+    pub id: i64,
+    pub name: String,
+    /// The company, else the email, else the phone.
+    pub detail: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientPage {
     pub rows: Vec<ClientRow>,

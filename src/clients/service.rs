@@ -12,7 +12,10 @@ use sea_orm::{
 use super::{
     entity::{self, Column},
     list_query,
-    model::{ClientFields, ClientForm, ClientPage, ClientQuery, ClientRow, StrategyChoice, is_status},
+    model::{
+        ClientFields, ClientForm, ClientHit, ClientPage, ClientQuery, ClientRow, QUICK_FIND_LIMIT,
+        QUICK_FIND_MIN_CHARS, StrategyChoice, is_status,
+    },
 };
 use crate::{
     audit::{self, Action, Changes},
@@ -147,6 +150,23 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ClientQuery) -> 
     };
     let rows = window.rows.into_iter().map(|row| to_row(row, &strategies, &owners)).collect();
     Ok(ClientPage { rows, next: window.next, prev: window.prev, total })
+}
+
+/// The few best matches for the command palette: the most recently active first, no count.
+pub async fn quick_find(state: &AppState, user: &CurrentUser, text: &str) -> Result<Vec<ClientHit>, AppError> {
+    if text.trim().chars().count() < QUICK_FIND_MIN_CHARS {
+        return Ok(Vec::new());
+    }
+    let query = ClientQuery { q: text.to_owned(), ..ClientQuery::default() };
+    let window = list_query::page_of(&state.db, user, &query, QUICK_FIND_LIMIT).await?;
+    Ok(window
+        .rows
+        .into_iter()
+        .map(|row| {
+            let detail = [row.company, row.email, row.phone].into_iter().flatten().find(|value| !value.is_empty());
+            ClientHit { id: row.id, name: row.name, detail: detail.unwrap_or_default() }
+        })
+        .collect())
 }
 
 /// The client if `user` may reach it.
