@@ -9,7 +9,7 @@ COPY end2end/package.json end2end/package-lock.json end2end/
 RUN cd end2end && npm ci --no-audit --no-fund
 ENV PATH="/app/end2end/node_modules/.bin:${PATH}"
 COPY . .
-RUN cargo leptos build --release --split
+RUN cargo leptos build --release --split --precompress
 
 # Runtime stage: the server binary and the built site, nothing else.
 FROM debian:bookworm-slim

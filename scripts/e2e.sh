@@ -43,7 +43,7 @@ case "$mode" in
 esac
 
 binary="${CARGO_TARGET_DIR:-$ROOT/target}/release/crm"
-[[ -x "$binary" ]] || die "$binary is missing: run cargo leptos build --release --split first"
+[[ -x "$binary" ]] || die "$binary is missing: run cargo leptos build --release --split --precompress first"
 log "e2e ($mode): server on 127.0.0.1:$port"
 env "${server_env[@]}" "$binary" >"$RESULTS/server-$mode.log" 2>&1 &
 server_pid=$!

@@ -5,4 +5,4 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_build_tools
 log "building and serving the release build (first build takes a while)"
-exec cargo leptos serve --release --split
+exec cargo leptos serve --release --split --precompress

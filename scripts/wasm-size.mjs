@@ -43,7 +43,7 @@ const manifestPath = join(dir, "__wasm_split_manifest.json");
 const manifest = existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, "utf8")) : {};
 let worst = { label: "main only", size: sum(main) };
 for (const [split, chunks] of Object.entries(manifest).sort()) {
-  const label = split.replace(/^__/, "").replace(/_route_view_\d+$/, "").replaceAll("_", " ");
+  const label = split.replace(/^__/, "").replace(/(_route_view)?_\d+$/, "").replaceAll("_", " ");
   const size = sum([...main, ...chunks.map((chunk) => `${chunk}.wasm`)]);
   line(`  page: ${label}`, size);
   if (size.brotli > worst.size.brotli) worst = { label, size };
@@ -52,5 +52,13 @@ line("all files", sum(files));
 console.log(`largest page download: ${worst.label}, ${kb(worst.size.brotli)} KB brotli (budget ${budgetKb} KB)`);
 if (worst.size.brotli > budgetKb * 1024) {
   console.error(`the client is over its budget: ${worst.label} needs ${kb(worst.size.brotli)} KB brotli > ${budgetKb} KB`);
+  process.exit(1);
+}
+// The server sends these files precompressed (`cargo leptos build --precompress` writes a .br and a
+// .gz beside each; the file service picks one by Accept-Encoding): a release build without them
+// would compress on every request instead.
+const missing = files.filter((name) => !existsSync(join(dir, `${name}.br`)) || !existsSync(join(dir, `${name}.gz`)));
+if (missing.length > 0) {
+  console.error(`not precompressed (build with --precompress): ${missing.join(", ")}`);
   process.exit(1);
 }

@@ -1,3 +1,5 @@
+import { statSync } from "node:fs";
+import { join } from "node:path";
 import { test, expect, openHydrated, signUp, signInAsAdmin } from "./fixtures";
 
 const sections = [
@@ -90,4 +92,20 @@ test("only admins see the Users section", async ({ page, browser }) => {
   await expect(adminPage).toHaveURL("/users");
   await expect(adminPage.getByRole("heading", { level: 1, name: "Users" })).toBeVisible();
   await admin.close();
+});
+
+test("the client's files are sent precompressed, brotli or gzip as the browser asks", async ({ request }) => {
+  const pkg = join(__dirname, "..", "..", "target", "site", "pkg");
+  for (const name of ["crm.wasm", "crm.js"]) {
+    for (const [encoding, suffix] of [
+      ["br", ".br"],
+      ["gzip", ".gz"],
+    ]) {
+      const response = await request.get(`/pkg/${name}`, { headers: { "accept-encoding": encoding } });
+      expect(response.status()).toBe(200);
+      expect(response.headers()["content-encoding"]).toBe(encoding);
+      // Compressing on the fly streams without a length: this one is the file made at build time.
+      expect(response.headers()["content-length"]).toBe(String(statSync(join(pkg, name + suffix)).size));
+    }
+  }
 });
