@@ -20,7 +20,7 @@ pub fn NewClientPage() -> impl IntoView {
     let editor = Resource::new(|| (), |_| client_editor(None));
     view! {
         <PageHeader title="New client" subtitle="A lead for one of your strategies to talk to." />
-        <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading…"</div> }>
+        <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading…" lines=5 /> }>
             {move || Suspend::new(async move {
                 match editor.await {
                     Ok(editor) => view! { <CreateForm editor /> }.into_any(),
@@ -43,7 +43,7 @@ pub fn EditClientPage() -> impl IntoView {
     });
     view! {
         <PageHeader title="Client" subtitle="Profile, status and strategy." />
-        <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading…"</div> }>
+        <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading…" lines=5 /> }>
             {move || Suspend::new(async move {
                 match editor.await {
                     Ok(editor) => view! { <EditForm editor /> }.into_any(),
@@ -57,6 +57,7 @@ pub fn EditClientPage() -> impl IntoView {
 #[component]
 fn CreateForm(editor: EditorData) -> impl IntoView {
     let action = ServerAction::<CreateClient>::new();
+    crate::ui::toast::announce(action.value(), "Client created.");
     let error = action_error(action);
     view! {
         <ActionForm action attr:class="card form-stack" attr:novalidate="">
@@ -74,6 +75,7 @@ fn CreateForm(editor: EditorData) -> impl IntoView {
 #[component]
 fn EditForm(editor: EditorData) -> impl IntoView {
     let action = ServerAction::<UpdateClient>::new();
+    crate::ui::toast::announce(action.value(), "Client saved.");
     let error = action_error(action);
     let id = editor.id.unwrap_or_default();
     view! {
@@ -96,8 +98,10 @@ fn ClientFields(editor: EditorData, error: Signal<Option<AppError>>) -> impl Int
     let form = editor.form;
     // Messages found in the browser when a field is left; cleared as soon as it is valid again.
     let local = RwSignal::new(std::collections::BTreeMap::<String, String>::new());
+    // `try_update`: pressing Enter in a field submits the form, the page goes away, and the field
+    // then loses focus, after its signals are gone.
     let check = move |field: &'static str, problem: Option<String>| {
-        local.update(|errors| match problem {
+        local.try_update(|errors| match problem {
             Some(message) => {
                 errors.insert(field.to_owned(), message);
             }
@@ -107,16 +111,18 @@ fn ClientFields(editor: EditorData, error: Signal<Option<AppError>>) -> impl Int
         })
     };
     let merged = Signal::derive(move || {
-        let mut fields = match error.get() {
+        let mut fields = match error.try_get().flatten() {
             Some(AppError::Validation(fields)) => fields,
             Some(other) => return Some(other),
             None => Default::default(),
         };
-        fields.extend(local.get());
+        fields.extend(local.try_get().unwrap_or_default());
         (!fields.is_empty()).then_some(AppError::Validation(fields))
     });
     let invalid = move |field: &'static str| {
-        move || if merged.get().is_some_and(|e| e.field_message(field).is_some()) { "true" } else { "false" }
+        move || {
+            if merged.try_get().flatten().is_some_and(|e| e.field_message(field).is_some()) { "true" } else { "false" }
+        }
     };
     let no_strategies = editor.strategies.is_empty();
     let strategy = form.strategy_id.clone();

@@ -6,6 +6,9 @@ use crate::shared::AppError;
 /// The form-level error key, for messages that belong to no single field.
 pub const FORM_FIELD: &str = "form";
 
+// Both components read the error with `try_get`: a field can lose focus, and re-check itself, while
+// its page is being torn down (Enter submits the form and the page navigates away).
+
 /// The message for `field` in the last failed submission, shown under that field. Its id is
 /// `{prefix}{field}-error` so inputs can point at it with `aria-describedby`.
 #[component]
@@ -14,7 +17,7 @@ pub fn FieldError(
     field: &'static str,
     #[prop(optional, into)] prefix: String,
 ) -> impl IntoView {
-    let message = move || error.get().and_then(|error| error.field_message(field).map(str::to_owned));
+    let message = move || error.try_get().flatten().and_then(|error| error.field_message(field).map(str::to_owned));
     view! {
         <Show when=move || message().is_some()>
             <p class="field-error" id=format!("{prefix}{field}-error") role="alert">
@@ -28,7 +31,7 @@ pub fn FieldError(
 #[component]
 pub fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
     let message = move || {
-        error.get().and_then(|error| match &error {
+        error.try_get().flatten().and_then(|error| match &error {
             AppError::Validation(fields) => fields.get(FORM_FIELD).cloned(),
             other => Some(other.to_string()),
         })
