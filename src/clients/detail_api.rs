@@ -15,13 +15,6 @@ use crate::server::request::{redirect_plain_form, respond};
 #[cfg(feature = "ssr")]
 use crate::users::auth::signed_in;
 
-/// Where a plain form goes back to: one of this app's pages, never another site.
-#[cfg(feature = "ssr")]
-fn local_path(requested: &str, fallback: String) -> String {
-    let own_page = requested.starts_with('/') && !requested.starts_with("//") && !requested.contains('\\');
-    if own_page { requested.to_owned() } else { fallback }
-}
-
 #[server(prefix = "/api", endpoint = "client_profile")]
 pub async fn client_profile(id: i64) -> Result<ClientDetail, AppError> {
     respond(
@@ -84,7 +77,7 @@ pub async fn move_client(id: i64, status: String, #[server(default)] back: Strin
         async {
             let (state, user) = signed_in().await?;
             super::service::set_status(&state, &user, &[id], &status).await?;
-            redirect_plain_form(&local_path(&back, format!("/clients/{id}")));
+            redirect_plain_form(&crate::ui::url::own_page_or(&back, format!("/clients/{id}")));
             Ok(status)
         }
         .await,
@@ -101,17 +94,4 @@ pub async fn load_pipeline(#[server(flatten)] query: ClientQuery) -> Result<Pipe
         }
         .await,
     )
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    use super::local_path;
-
-    #[test]
-    fn plain_forms_go_back_only_to_own_pages() {
-        assert_eq!(local_path("/pipeline?q=ana", "/x".into()), "/pipeline?q=ana");
-        for foreign in ["https://evil.example", "//evil.example", "/\\evil.example", "", "pipeline"] {
-            assert_eq!(local_path(foreign, "/clients/1".into()), "/clients/1", "{foreign}");
-        }
-    }
 }

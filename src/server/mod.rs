@@ -4,6 +4,7 @@ pub mod db;
 pub mod health;
 pub mod infra;
 pub mod local_time;
+pub mod preferences;
 pub mod redis;
 pub mod request;
 pub mod router;

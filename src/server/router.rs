@@ -28,6 +28,7 @@ pub fn build(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route(crate::ui::theme::ROUTE, post(super::preferences::choose_theme))
         .route("/clients/export.csv", get(crate::clients::export::export_clients))
         .route(
             "/clients/imports",

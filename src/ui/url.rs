@@ -13,8 +13,22 @@ pub fn encode_component(value: &str) -> String {
     out
 }
 
+/// Where a plain form goes back to: one of this app's pages, never another site.
+pub fn own_page_or(requested: &str, fallback: String) -> String {
+    let own_page = requested.starts_with('/') && !requested.starts_with("//") && !requested.contains('\\');
+    if own_page { requested.to_owned() } else { fallback }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plain_forms_go_back_only_to_own_pages() {
+        assert_eq!(super::own_page_or("/pipeline?q=ana", "/x".into()), "/pipeline?q=ana");
+        for foreign in ["https://evil.example", "//evil.example", "/\\evil.example", "", "pipeline"] {
+            assert_eq!(super::own_page_or(foreign, "/clients/1".into()), "/clients/1", "{foreign}");
+        }
+    }
+
     #[test]
     fn reserved_and_non_ascii_characters_are_encoded() {
         assert_eq!(super::encode_component("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
