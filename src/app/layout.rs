@@ -1,9 +1,18 @@
-//! The frame around every page: skip link, sidebar navigation, main landmark, error boundary.
+//! The frame around every page: skip link, navigation progress, sidebar (a menu on phones) with
+//! the command palette, theme switch and user menu, main landmark, toasts, error boundary.
 use leptos::{form::ActionForm, prelude::*};
-use leptos_router::components::{A, Outlet};
+use leptos_router::{
+    components::{A, Outlet},
+    hooks::use_location,
+};
 
 use crate::{
     shared::AppError,
+    ui::{
+        command_palette::CommandPalette,
+        theme::ThemeSwitch,
+        toast::{ToastRegion, Toasts},
+    },
     users::{
         api::{Logout, whoami},
         model::CurrentUser,
@@ -84,19 +93,73 @@ fn UserMenu(user: UserResource) -> impl IntoView {
     }
 }
 
+/// A thin bar at the top while the next page loads; shown only after a moment, so quick
+/// navigations do not flicker.
+#[component]
+fn NavigationProgress() -> impl IntoView {
+    let navigating = expect_context::<super::Navigating>().0;
+    view! {
+        <div class="route-progress" role="progressbar" aria-label="Loading the page" hidden=move || !navigating.get()>
+            <div class="route-progress-bar"></div>
+        </div>
+    }
+}
+
+/// Opens the command palette by pointer; only useful once the page is interactive, so the CSS
+/// shows it after hydration.
+#[component]
+fn PaletteButton(open: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <button type="button" class="palette-button" aria-keyshortcuts="Control+K Meta+K"
+            on:click=move |_| open.set(true)>
+            <span aria-hidden="true">"⌕"</span>
+            <span class="palette-button-label">"Jump to…"</span>
+            <kbd class="palette-button-keys">"Ctrl K"</kbd>
+        </button>
+    }
+}
+
 #[component]
 pub fn Layout() -> impl IntoView {
     let user: UserResource = Resource::new(|| (), |_| whoami());
+    let toasts = Toasts::provide();
+    let palette_open = RwSignal::new(false);
+    let menu_open = RwSignal::new(false);
+    let is_admin =
+        Signal::derive(move || user.get().and_then(Result::ok).flatten().is_some_and(|user| user.is_admin()));
+    // On phones the menu folds away again once a page is chosen.
+    let location = use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        menu_open.set(false);
+    });
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
+        <NavigationProgress />
         <div class="app-frame">
             <aside class="sidebar">
-                <a class="brand" href="/">
-                    <span class="brand-mark" aria-hidden="true">"◆"</span>
-                    <span class="brand-name">"CRM"</span>
-                </a>
-                <Navigation user />
-                <UserMenu user />
+                <div class="sidebar-top">
+                    <a class="brand" href="/">
+                        <span class="brand-mark" aria-hidden="true">"◆"</span>
+                        <span class="brand-name">"CRM"</span>
+                    </a>
+                    <PaletteButton open=palette_open />
+                    // Without JavaScript the link opens the menu through `:target`.
+                    <a class="menu-toggle" href="#site-menu" role="button" aria-controls="site-menu"
+                        aria-expanded=move || menu_open.get().to_string()
+                        on:click=move |event| {
+                            event.prevent_default();
+                            menu_open.update(|open| *open = !*open);
+                        }>
+                        <span aria-hidden="true">"☰"</span>
+                        " Menu"
+                    </a>
+                </div>
+                <div id="site-menu" class="sidebar-panel" data-open=move || menu_open.get().to_string()>
+                    <Navigation user />
+                    <ThemeSwitch />
+                    <UserMenu user />
+                </div>
             </aside>
             <main id="main" class="content" tabindex="-1">
                 <ErrorBoundary fallback=|errors| {
@@ -120,5 +183,7 @@ pub fn Layout() -> impl IntoView {
                 </ErrorBoundary>
             </main>
         </div>
+        <ToastRegion toasts />
+        <CommandPalette open=palette_open is_admin />
     }
 }

@@ -11,14 +11,14 @@ mod layout;
 mod lazy_pages;
 mod pages;
 
-pub use layout::Layout;
+pub use layout::{ADMIN_NAVIGATION, Layout, NAVIGATION};
 pub use pages::NotFound;
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-theme=crate::ui::theme::initial().attribute()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -36,6 +36,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(crate::ui::theme::ThemeSetting(RwSignal::new(crate::ui::theme::initial())));
+    let (is_routing, set_is_routing) = signal(false);
+    provide_context(Navigating(is_routing));
 
     view! {
         <Stylesheet id="leptos" href="/pkg/crm.css" />
@@ -43,7 +46,7 @@ pub fn App() -> impl IntoView {
         <Meta name="description" content="A CRM for small sales teams, with AI sales personas." />
         <Meta name="color-scheme" content="light dark" />
         <Title formatter=|title: String| if title.is_empty() { "CRM".to_owned() } else { format!("{title} · CRM") } />
-        <Router>
+        <Router set_is_routing>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=crate::users::pages::LoginPage />
                 <Route path=path!("/signup") view=crate::users::pages::SignupPage />
@@ -69,6 +72,10 @@ pub fn App() -> impl IntoView {
         </Router>
     }
 }
+
+/// Whether the router is loading the next page (for the progress bar).
+#[derive(Clone, Copy)]
+pub struct Navigating(pub ReadSignal<bool>);
 
 /// Sets `data-hydrated` on `<html>` once the client has hydrated (called by `hydrate()` when
 /// hydration, lazy pages included, is complete), so tests (and CSS) can wait for it. The server's

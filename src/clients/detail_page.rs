@@ -16,7 +16,7 @@ use crate::{
 };
 
 fn loading(what: &'static str) -> impl IntoView {
-    view! { <div class="skeleton" aria-busy="true">{what}</div> }
+    view! { <crate::ui::page::Skeleton label=what lines=3 /> }
 }
 
 fn failure(error: AppError) -> AnyView {
@@ -30,6 +30,7 @@ pub fn ClientPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").and_then(|id| id.parse::<i64>().ok()));
     let param = move |key: &'static str| move || query.read().get(key).unwrap_or_default();
     let status_change = ServerAction::<MoveClient>::new();
+    crate::ui::toast::announce(status_change.value(), "Stage changed.");
     let notes_change = ServerAction::<SaveClientNotes>::new();
     let detail = Resource::new(
         move || (id.get(), status_change.version().get()),

@@ -44,7 +44,7 @@ pub fn ClientsPage() -> impl IntoView {
                     view! { <FilterForm query=query.get_untracked() filters /> }
                 })}
             </Transition>
-            <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading clients…"</div> }>
+            <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading clients…" lines=8 /> }>
                 {move || Suspend::new(async move {
                     match page.await {
                         Ok(page) => view! { <ClientTable page query=query.get() bulk /> }.into_any(),

@@ -27,7 +27,7 @@ pub fn PipelinePage() -> impl IntoView {
                 })}
             </Transition>
         </section>
-        <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading the board…"</div> }>
+        <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading the board…" lines=8 /> }>
             {move || Suspend::new(async move {
                 match board.await {
                     Ok(board) => view! { <Board board query=query.get_untracked() /> }.into_any(),
@@ -60,6 +60,7 @@ struct BoardState {
     dragged: RwSignal<Option<i64>>,
     drop_target: RwSignal<Option<&'static str>>,
     message: RwSignal<(bool, String)>,
+    toasts: Option<crate::ui::toast::Toasts>,
 }
 
 impl BoardState {
@@ -82,7 +83,11 @@ impl BoardState {
                 self.board.update(|board| {
                     board.move_card(id, &from);
                 });
-                self.message.set((true, format!("{name} was not moved: {error}")));
+                let text = format!("{name} was not moved: {error}");
+                if let Some(toasts) = self.toasts {
+                    toasts.failure(text.clone());
+                }
+                self.message.set((true, text));
                 focus_move_button(id);
             }
         });
@@ -96,6 +101,7 @@ fn Board(board: PipelineBoard, query: ClientQuery) -> impl IntoView {
         dragged: RwSignal::new(None),
         drop_target: RwSignal::new(None),
         message: RwSignal::new((false, String::new())),
+        toasts: crate::ui::toast::use_toasts(),
     };
     let back = format!("/pipeline{}", query.to_query_string());
     let message_class = move || if state.message.get().0 { "form-error" } else { "outcome" };

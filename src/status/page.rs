@@ -15,7 +15,7 @@ pub fn StatusPage() -> impl IntoView {
             <h1>"System status"</h1>
             <p class="muted">"What this server runs on, and whether its services answer."</p>
         </header>
-        <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading status…"</div> }>
+        <Suspense fallback=|| view! { <crate::ui::page::Skeleton label="Loading status…" lines=5 /> }>
             {move || Suspend::new(async move {
                 match status.await {
                     Ok(status) => view! { <StatusTable status /> }.into_any(),

@@ -59,7 +59,7 @@ pub fn EditStrategyPage() -> impl IntoView {
             <a class="button button-quiet" href="/strategies">"All strategies"</a>
         </PageHeader>
         <EditorNotice />
-        <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading the strategy…"</div> }>
+        <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading the strategy…" lines=5 /> }>
             {move || Suspend::new(async move {
                 match details.await {
                     Ok(details) => view! { <StrategyEditor details /> }.into_any(),

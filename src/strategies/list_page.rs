@@ -47,7 +47,7 @@ pub fn StrategiesPage() -> impl IntoView {
                     <button type="submit" class="button button-quiet">"Search"</button>
                 </Form>
             </div>
-            <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading strategies…"</div> }>
+            <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading strategies…" lines=8 /> }>
                 {move || Suspend::new(async move {
                     match strategies.await {
                         Ok(list) => view! { <StrategyTable list search=search() /> }.into_any(),

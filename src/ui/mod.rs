@@ -1,4 +1,7 @@
 //! Building blocks every page shares: form feedback, page headers, pagination.
+pub mod command_palette;
 pub mod forms;
 pub mod page;
+pub mod theme;
+pub mod toast;
 pub mod url;

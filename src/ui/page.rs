@@ -19,3 +19,15 @@ pub fn PageHeader(
         </header>
     }
 }
+
+/// What a page shows while its data loads: grey bars in the shape of the content to come, and the
+/// label for screen readers.
+#[component]
+pub fn Skeleton(label: &'static str, #[prop(default = 4)] lines: usize) -> impl IntoView {
+    view! {
+        <div class="card skeleton" role="status" aria-busy="true">
+            <span class="visually-hidden">{label}</span>
+            {(0..lines).map(|_| view! { <div class="skeleton-line" aria-hidden="true"></div> }).collect_view()}
+        </div>
+    }
+}

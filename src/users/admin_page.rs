@@ -36,7 +36,7 @@ pub fn UsersPage() -> impl IntoView {
                     <button type="submit" class="button button-quiet">"Search"</button>
                 </Form>
             </div>
-            <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading users…"</div> }>
+            <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading users…" lines=8 /> }>
                 {move || Suspend::new(async move {
                     match users.await {
                         Ok(list) => view! { <UserTable list search=search() /> }.into_any(),
@@ -197,7 +197,9 @@ fn UserRowView(row: UserRow, viewer_id: i64) -> impl IntoView {
     let id = row.id;
     let row = RwSignal::new(row);
     let set_role = ServerAction::<SetUserRole>::new();
+    crate::ui::toast::announce(set_role.value(), "Role changed.");
     let set_active = ServerAction::<SetUserActive>::new();
+    crate::ui::toast::announce(set_active.value(), "Access changed.");
     let reset = ServerAction::<ResetUserPassword>::new();
     // The row shows what the server answered, without reloading the list.
     Effect::new(move || {

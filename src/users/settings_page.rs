@@ -22,7 +22,7 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <PageHeader title="Settings" subtitle="Your profile, working hours and integrations." />
         <SavedAfterPlainPost />
-        <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading your settings…"</div> }>
+        <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading your settings…" lines=5 /> }>
             {move || Suspend::new(async move {
                 match settings.await {
                     Ok(data) => view! { <ProfileForm data action=update /> }.into_any(),

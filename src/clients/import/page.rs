@@ -70,7 +70,7 @@ pub fn ImportPage() -> impl IntoView {
         <PageHeader title="Import clients" subtitle="Choose which column is which field, then import.">
             <a class="button button-quiet" href="/clients">"Back to clients"</a>
         </PageHeader>
-        <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading…"</div> }>
+        <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading…" lines=5 /> }>
             {move || Suspend::new(async move {
                 match import.await {
                     Ok(import) if import.progress.status == STATUS_DRAFT => {

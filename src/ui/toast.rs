@@ -1,0 +1,96 @@
+//! Toasts: short notes that an action worked or failed, in one live region at the corner of the
+//! screen. They dismiss themselves after a few seconds, or with their close button.
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+use crate::shared::AppError;
+
+const SHOWN_FOR: Duration = Duration::from_secs(6);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToastKind {
+    Success,
+    Failure,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Toast {
+    id: u64,
+    kind: ToastKind,
+    text: String,
+}
+
+/// The toasts on screen. Provided by the layout, so a toast outlives the page that raised it (a
+/// "Client created" raised before navigating to the new client is still read out there).
+#[derive(Clone, Copy)]
+pub struct Toasts {
+    shown: RwSignal<Vec<Toast>>,
+    next_id: StoredValue<u64>,
+}
+
+impl Toasts {
+    pub fn provide() -> Toasts {
+        let toasts = Toasts { shown: RwSignal::new(Vec::new()), next_id: StoredValue::new(0) };
+        provide_context(toasts);
+        toasts
+    }
+
+    pub fn success(self, text: impl Into<String>) {
+        self.push(ToastKind::Success, text.into());
+    }
+
+    pub fn failure(self, text: impl Into<String>) {
+        self.push(ToastKind::Failure, text.into());
+    }
+
+    fn push(self, kind: ToastKind, text: String) {
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        self.shown.update(|shown| shown.push(Toast { id, kind, text }));
+        set_timeout(move || self.dismiss(id), SHOWN_FOR);
+    }
+
+    fn dismiss(self, id: u64) {
+        self.shown.try_update(|shown| shown.retain(|toast| toast.id != id));
+    }
+}
+
+/// The toasts of this page's layout, if it has one (the sign-in pages do not).
+pub fn use_toasts() -> Option<Toasts> {
+    use_context::<Toasts>()
+}
+
+#[component]
+pub fn ToastRegion(toasts: Toasts) -> impl IntoView {
+    view! {
+        <div class="toasts" role="status" aria-live="polite" aria-atomic="false">
+            <For each=move || toasts.shown.get() key=|toast| toast.id let:toast>
+                <div class="toast" data-kind=match toast.kind {
+                    ToastKind::Success => "success",
+                    ToastKind::Failure => "failure",
+                }>
+                    <span class="toast-icon" aria-hidden="true">
+                        {if toast.kind == ToastKind::Success { "✓" } else { "!" }}
+                    </span>
+                    <span class="toast-text">{toast.text.clone()}</span>
+                    <button type="button" class="toast-close" aria-label="Dismiss"
+                        on:click=move |_| toasts.dismiss(toast.id)>"×"</button>
+                </div>
+            </For>
+        </div>
+    }
+}
+
+/// Raises a success toast each time an action works, for actions whose page shows no confirmation
+/// of its own (or that navigate away). Failures are not toasted: they are shown next to the field or
+/// at the top of the form, as an alert. The action's value is taken once, here: the page may be gone
+/// (a redirect) by the time the action settles, and a disposed value is then simply ignored.
+pub fn announce<T: Send + Sync + 'static>(value: MappedSignal<Option<Result<T, AppError>>>, success: &'static str) {
+    let Some(toasts) = use_toasts() else { return };
+    Effect::new(move |_| {
+        if value.try_with(|outcome| matches!(outcome, Some(Ok(_)))) == Some(true) {
+            toasts.success(success);
+        }
+    });
+}
