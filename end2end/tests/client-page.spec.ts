@@ -1,22 +1,4 @@
-import { test, expect, openHydrated, signUp, expectRefusal, type APIRequestContext } from "./fixtures";
-
-async function createStrategy(request: APIRequestContext, name: string) {
-  const response = await request.post("/api/create_strategy", {
-    form: { name, creativity: "5", reply_delay_min: "0", reply_delay_max: "0" },
-  });
-  expect(response.status(), await response.text()).toBe(200);
-  return (await response.json()).id as number;
-}
-
-async function createClient(request: APIRequestContext, fields: Record<string, string>) {
-  const response = await request.post("/api/create_client", {
-    form: fields,
-    maxRedirects: 0,
-    headers: { accept: "application/json" },
-  });
-  expect(response.status(), await response.text()).toBe(200);
-  return (await response.json()) as number;
-}
+import { test, expect, openHydrated, signUp, expectRefusal, createStrategy, createClient } from "./fixtures";
 
 test("the client page changes the stage and notes and shows them in the activity", async ({ page, problems }) => {
   await signUp(page.request, "Paula Profile");

@@ -1,18 +1,4 @@
-import { test, expect, openHydrated, signUp, expectRefusal, type APIRequestContext } from "./fixtures";
-
-/** Creates a strategy through its server function; returns its id. */
-async function createStrategy(request: APIRequestContext, name: string) {
-  const response = await request.post("/api/create_strategy", {
-    form: { name, creativity: "5", reply_delay_min: "0", reply_delay_max: "0" },
-  });
-  expect(response.status(), await response.text()).toBe(200);
-  return (await response.json()).id as number;
-}
-
-async function createClient(request: APIRequestContext, fields: Record<string, string>) {
-  const response = await request.post("/api/create_client", { form: fields, maxRedirects: 0 });
-  expect(response.status(), await response.text()).toBeLessThan(400);
-}
+import { test, expect, openHydrated, signUp, expectRefusal, createStrategy, createClient } from "./fixtures";
 
 test("a client is created, found, edited and deleted with confirmation", async ({ page, problems }) => {
   await signUp(page.request, "Carla Clients");

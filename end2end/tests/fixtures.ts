@@ -68,4 +68,24 @@ export function expectRefusal(problems: string[], status: number) {
   const index = problems.findIndex((problem) => problem.includes(String(status)));
   if (index >= 0) problems.splice(index, 1);
 }
+/** Creates a strategy through its server function; returns its id. */
+export async function createStrategy(request: APIRequestContext, name: string) {
+  const response = await request.post("/api/create_strategy", {
+    form: { name, creativity: "5", reply_delay_min: "0", reply_delay_max: "0" },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+  return (await response.json()).id as number;
+}
+
+/** Creates a client through its server function; returns its id. */
+export async function createClient(request: APIRequestContext, fields: Record<string, string>) {
+  const response = await request.post("/api/create_client", {
+    form: fields,
+    maxRedirects: 0,
+    headers: { accept: "application/json" },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+  return (await response.json()) as number;
+}
+
 export type { APIRequestContext } from "@playwright/test";

@@ -1,13 +1,5 @@
 import { readFileSync } from "node:fs";
-import { test, expect, openHydrated, signUp, expectRefusal, type APIRequestContext } from "./fixtures";
-
-async function createStrategy(request: APIRequestContext, name: string) {
-  const response = await request.post("/api/create_strategy", {
-    form: { name, creativity: "5", reply_delay_min: "0", reply_delay_max: "0" },
-  });
-  expect(response.status(), await response.text()).toBe(200);
-  return (await response.json()).id as number;
-}
+import { test, expect, openHydrated, signUp, expectRefusal, createStrategy } from "./fixtures";
 
 /** 1,200 good rows (three batches) and two bad ones. */
 function leadsFile() {

@@ -10,3 +10,31 @@ test("pages render and links work without JavaScript", async ({ page }) => {
   await expect(page).toHaveURL("/status");
   await expect(page.getByTestId("status-schema")).toHaveText(/^m\d{8}_\d{6}_\w+$/);
 });
+
+test("the theme switch posts the choice, which the server remembers", async ({ page }) => {
+  await signUp(page.request);
+  await page.goto("/clients?q=zz");
+  const root = page.locator("html");
+  await expect(root).not.toHaveAttribute("data-theme");
+  const switcher = page.getByRole("group", { name: "Colour theme" });
+  await switcher.getByRole("button", { name: /Dark/ }).click();
+  // Back on the same page, now dark, and still dark on the next one.
+  await expect(page).toHaveURL("/clients?q=zz");
+  await expect(root).toHaveAttribute("data-theme", "dark");
+  await expect(switcher.getByRole("button", { name: /Dark/ })).toHaveAttribute("aria-pressed", "true");
+  await page.goto("/status");
+  await expect(root).toHaveAttribute("data-theme", "dark");
+  await switcher.getByRole("button", { name: /System/ }).click();
+  await expect(page).toHaveURL("/status");
+  await expect(root).not.toHaveAttribute("data-theme");
+
+  // Only a known theme, and only back to one of our own pages.
+  const refused = await page.request.post("/preferences/theme", { form: { theme: "neon", back: "/" }, maxRedirects: 0 });
+  expect(refused.status()).toBe(422);
+  const foreign = await page.request.post("/preferences/theme", {
+    form: { theme: "dark", back: "https://evil.example/" },
+    maxRedirects: 0,
+  });
+  expect(foreign.status()).toBe(303);
+  expect(foreign.headers()["location"]).toBe("/");
+});
