@@ -96,6 +96,11 @@ test.describe("on a 360 px phone", () => {
     await nav.getByRole("link", { name: "Pipeline" }).click();
     await expect(page.getByRole("heading", { level: 1, name: "Pipeline" })).toBeVisible();
     await expect(nav).toBeHidden();
+    // Like any button, the toggle answers Space as well as Enter.
+    await menu.focus();
+    await page.keyboard.press(" ");
+    await expect(menu).toHaveAttribute("aria-expanded", "true");
+    await expect(nav).toBeVisible();
   });
 
   test("the users page fits too", async ({ page }) => {

@@ -49,14 +49,13 @@ fn NavLink(href: &'static str, label: &'static str, icon: &'static str) -> impl 
 }
 
 #[component]
-fn Navigation(user: UserResource) -> impl IntoView {
-    let is_admin = move || user.get().and_then(Result::ok).flatten().is_some_and(|user| user.is_admin());
+fn Navigation(is_admin: Signal<bool>) -> impl IntoView {
     view! {
         <nav aria-label="Main">
             <ul class="nav-list">
                 {NAVIGATION.iter().map(|(href, label, icon)| view! { <NavLink href=*href label=*label icon=*icon /> }).collect_view()}
                 <Transition fallback=|| ()>
-                    <Show when=is_admin>
+                    <Show when=move || is_admin.get()>
                         {ADMIN_NAVIGATION
                             .iter()
                             .map(|(href, label, icon)| view! { <NavLink href=*href label=*label icon=*icon /> })
@@ -150,13 +149,20 @@ pub fn Layout() -> impl IntoView {
                         on:click=move |event| {
                             event.prevent_default();
                             menu_open.update(|open| *open = !*open);
+                        }
+                        // A link answers Enter only; as a button it must answer Space too.
+                        on:keydown=move |event| {
+                            if event.key() == " " {
+                                event.prevent_default();
+                                menu_open.update(|open| *open = !*open);
+                            }
                         }>
                         <span aria-hidden="true">"☰"</span>
                         " Menu"
                     </a>
                 </div>
                 <div id="site-menu" class="sidebar-panel" data-open=move || menu_open.get().to_string()>
-                    <Navigation user />
+                    <Navigation is_admin />
                     <ThemeSwitch />
                     <UserMenu user />
                 </div>

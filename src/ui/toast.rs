@@ -21,8 +21,8 @@ struct Toast {
     text: String,
 }
 
-/// The toasts on screen. Provided by the layout, so a toast outlives the page that raised it (a
-/// "Client created" raised before navigating to the new client is still read out there).
+/// The toasts on screen. Provided by the layout, so a toast outlives the page that raised it (the
+/// "Client created." raised as the form redirects is still shown on the list).
 #[derive(Clone, Copy)]
 pub struct Toasts {
     shown: RwSignal<Vec<Toast>>,
