@@ -57,18 +57,26 @@ test("pipeline cards move by drag and drop and by keyboard, and the moves persis
   await expect(stage("lead").getByTestId("pipeline-card")).toHaveCount(2);
   await expect(stage("lead").getByTestId("stage-total")).toHaveText("2");
 
+  // Each move shows at once and saves in the background: wait for the server's answer before
+  // reloading, or the reload may cancel the save.
+  const saved = () => page.waitForResponse((response) => response.url().endsWith("/api/move_client"));
+
   // Mouse: drag a card onto another stage.
+  const dragSaved = saved();
   await stage("lead").getByTestId("pipeline-card").filter({ hasText: "Dragged Dora" }).dragTo(stage("qualified"));
   await expect(stage("qualified").getByTestId("pipeline-card")).toContainText("Dragged Dora");
   await expect(page.getByTestId("pipeline-message")).toHaveText("Moved Dragged Dora to Qualified.");
   await expect(stage("lead").getByTestId("stage-total")).toHaveText("1");
+  expect((await dragSaved).status()).toBe(200);
 
   // Keyboard: the card's Move menu, then Enter on its button; focus follows the card.
   const select = page.getByLabel("Move Keyboard Kim to");
   await select.focus();
   await select.selectOption("won");
   await page.keyboard.press("Tab");
+  const keyboardSaved = saved();
   await page.keyboard.press("Enter");
+  expect((await keyboardSaved).status()).toBe(200);
   await expect(stage("won").getByTestId("pipeline-card")).toContainText("Keyboard Kim");
   await expect(stage("won").getByRole("button", { name: "Move" })).toBeFocused();
 
