@@ -17,7 +17,7 @@ use crm::{
     clients::{
         detail::{TIMELINE_PAGE_SIZE, TimelineQuery},
         detail_service,
-        model::{ClientForm, ClientQuery, STATUSES},
+        model::{ClientForm, ClientQuery, STATUSES, Total},
         pipeline::CARDS_PER_STAGE,
         pipeline_service, service,
     },
@@ -180,7 +180,7 @@ async fn the_pipeline_board_shows_each_stage_latest_first_with_filters_and_owner
         let stages: Vec<&str> = board.columns.iter().map(|column| column.status.as_str()).collect();
         assert_eq!(stages, STATUSES.iter().map(|(status, _)| *status).collect::<Vec<_>>(), "{backend:?}");
         let lead_column = &board.columns[0];
-        assert_eq!(lead_column.total, CARDS_PER_STAGE + 3);
+        assert_eq!(lead_column.total, Total::exact(CARDS_PER_STAGE + 3));
         assert_eq!(lead_column.cards.len() as u64, CARDS_PER_STAGE);
         let newest_first: Vec<i64> = leads.iter().rev().take(CARDS_PER_STAGE as usize).copied().collect();
         assert_eq!(lead_column.cards.iter().map(|card| card.id).collect::<Vec<_>>(), newest_first, "{backend:?}");
@@ -192,7 +192,7 @@ async fn the_pipeline_board_shows_each_stage_latest_first_with_filters_and_owner
         // Filters: strategy and search narrow every stage.
         let by_strategy = ClientQuery { strategy: Some(nurture), ..Default::default() };
         let board = pipeline_service::board(&app.state, &owner, &by_strategy).await.unwrap();
-        assert_eq!(board.columns.iter().map(|column| column.total).sum::<u64>(), 1, "{backend:?}");
+        assert_eq!(board.columns.iter().map(|column| column.total.count).sum::<u64>(), 1, "{backend:?}");
         let search = ClientQuery { q: "Lead 07".into(), ..Default::default() };
         let board = pipeline_service::board(&app.state, &owner, &search).await.unwrap();
         assert_eq!(board.columns[0].cards.iter().map(|card| card.name.as_str()).collect::<Vec<_>>(), vec!["Lead 07"]);
@@ -201,13 +201,13 @@ async fn the_pipeline_board_shows_each_stage_latest_first_with_filters_and_owner
         service::set_status(&app.state, &owner, &[leads[0]], "won").await.unwrap();
         let board = pipeline_service::board(&app.state, &owner, &ClientQuery::default()).await.unwrap();
         let won_column = board.columns.iter().find(|column| column.status == "won").unwrap();
-        assert_eq!(won_column.total, 2);
-        assert_eq!(board.columns[0].total, CARDS_PER_STAGE + 2);
+        assert_eq!(won_column.total.count, 2);
+        assert_eq!(board.columns[0].total.count, CARDS_PER_STAGE + 2);
 
         // Admins see everyone's clients, with their owners' names, or one owner's.
         let board = pipeline_service::board(&app.state, &admin, &ClientQuery::default()).await.unwrap();
         let won_column = board.columns.iter().find(|column| column.status == "won").unwrap();
-        assert_eq!(won_column.total, 3, "{backend:?}");
+        assert_eq!(won_column.total.count, 3, "{backend:?}");
         let owners: std::collections::BTreeSet<String> =
             won_column.cards.iter().filter_map(|card| card.owner_name.clone()).collect();
         assert_eq!(owners, ["Olga Owner".to_owned(), "Otto Other".to_owned()].into());
@@ -215,7 +215,7 @@ async fn the_pipeline_board_shows_each_stage_latest_first_with_filters_and_owner
             pipeline_service::board(&app.state, &admin, &ClientQuery { owner: Some(other.id), ..Default::default() })
                 .await
                 .unwrap();
-        assert_eq!(board.columns.iter().map(|column| column.total).sum::<u64>(), 1);
+        assert_eq!(board.columns.iter().map(|column| column.total.count).sum::<u64>(), 1);
         app.cleanup().await;
     }
 }

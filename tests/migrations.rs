@@ -22,6 +22,7 @@ const TABLES: &[&str] = &[
     "sessions",
     "client_imports",
     "client_import_errors",
+    "client_counts",
 ];
 
 async fn table_names(db: &DatabaseConnection) -> BTreeSet<String> {
@@ -200,6 +201,65 @@ async fn constraints_behave_the_same_on_both_databases() {
         );
         assert_eq!(count(db, "SELECT COUNT(*) FROM bookings").await, 0, "{backend:?}: bookings cascade");
         assert_eq!(count(db, "SELECT COUNT(*) FROM clients").await, 1, "{backend:?}: the other user's client stays");
+        test_db.cleanup().await;
+    }
+}
+
+/// The counters as the triggers keep them, and as counting the rows says they should be, without
+/// the zeros that deleted rows leave behind.
+async fn counters_and_rows(db: &DatabaseConnection) -> (Vec<(i64, String, i64)>, Vec<(i64, String, i64)>) {
+    let read = |sql: &'static str| async move {
+        db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| {
+                (
+                    row.try_get_by_index::<i64>(0).unwrap(),
+                    row.try_get_by_index::<String>(1).unwrap(),
+                    row.try_get_by_index::<i64>(2).unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    (
+        read("SELECT owner_id, status, count FROM client_counts WHERE count <> 0 ORDER BY owner_id, status").await,
+        read("SELECT owner_id, status, COUNT(*) FROM clients GROUP BY owner_id, status ORDER BY owner_id, status")
+            .await,
+    )
+}
+
+#[tokio::test]
+async fn client_counts_follow_every_change_on_both_databases() {
+    for backend in BACKENDS {
+        let test_db = TestDb::migrated(backend).await;
+        let db = &test_db.conn;
+        seed_minimal(db).await;
+        let steps = [
+            "INSERT INTO clients (id, owner_id, strategy_id, name, status) VALUES (3, 1, 1, 'A', 'won'), (4, 1, 1, 'B', 'won'), (5, 2, 2, 'C', 'lost'), (6, 1, 1, 'D', 'lead')",
+            "UPDATE clients SET status = 'qualified' WHERE name IN ('A', 'C')",
+            "UPDATE clients SET name = 'Renamed', status = status WHERE name = 'B'",
+            "UPDATE clients SET owner_id = 2, strategy_id = 2 WHERE name = 'D'",
+            "DELETE FROM clients WHERE status = 'qualified'",
+            "DELETE FROM users WHERE id = 2",
+        ];
+        for step in steps {
+            exec(db, step).await.unwrap();
+            let (counters, rows) = counters_and_rows(db).await;
+            assert_eq!(counters, rows, "{backend:?}: after {step}");
+        }
+        // A statement that fails changes no counter.
+        let before = counters_and_rows(db).await.0;
+        assert!(
+            exec(
+                db,
+                "INSERT INTO clients (id, owner_id, strategy_id, name) VALUES (7, 1, 1, 'E'), (8, 99, 1, 'Orphan')"
+            )
+            .await
+            .is_err()
+        );
+        assert!(exec(db, "UPDATE clients SET status = 'maybe' WHERE owner_id = 1").await.is_err());
+        assert_eq!(counters_and_rows(db).await.0, before, "{backend:?}: failed statements");
         test_db.cleanup().await;
     }
 }

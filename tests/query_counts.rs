@@ -47,7 +47,7 @@ const REQUESTS: &[Probe<'static>] = &[
     probe("clients by name", "GET /clients?sort=name&dir=asc", &[], 5),
     probe("client page", "GET /clients/{client}", &[], 12),
     probe("client editor", "GET /clients/{client}/edit", &[], 3),
-    probe("pipeline", "GET /pipeline", &[], 15),
+    probe("pipeline", "GET /pipeline", &[], 10),
     probe("strategies", "GET /strategies", &[], 4),
     probe("settings", "GET /settings", &[], 2),
     probe("status", "GET /status", &[], 3),
@@ -56,14 +56,14 @@ const REQUESTS: &[Probe<'static>] = &[
     probe("client_profile", "POST /api/client_profile", &[("id", "{client}")], 5),
     probe("client_messages", "POST /api/client_messages", &[("id", "{client}")], 4),
     probe("client_activity", "POST /api/client_activity", &[("id", "{client}")], 5),
-    probe("load_pipeline", "POST /api/load_pipeline", &[], 14),
+    probe("load_pipeline", "POST /api/load_pipeline", &[], 9),
 ];
 
 /// Pages only an admin sees, or sees with everyone's rows.
 const ADMIN_REQUESTS: &[Probe<'static>] = &[
     probe("users (admin)", "GET /users", &[], 3),
     probe("clients list (admin)", "GET /clients", &[], 7),
-    probe("pipeline (admin)", "GET /pipeline", &[], 17),
+    probe("pipeline (admin)", "GET /pipeline", &[], 12),
 ];
 
 async fn sign_in(app: &TestApp, email: &str) -> String {

@@ -300,8 +300,42 @@ impl ClientQuery {
     }
 }
 
-/// Up to this many matches are counted exactly; beyond it the list says "10,000+".
+/// Filters the counters cannot answer (a search, a strategy) count up to this many matches
+/// exactly; beyond it the list says "10,000+".
 pub const COUNT_LIMIT: u64 = 10_000;
+
+/// How many clients a list or a pipeline stage holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Total {
+    pub count: u64,
+    /// Counting stopped after [`COUNT_LIMIT`]: there are more than `count`.
+    pub capped: bool,
+}
+
+impl Total {
+    pub fn exact(count: u64) -> Total {
+        Total { count, capped: false }
+    }
+
+    /// From a count of at most [`COUNT_LIMIT`] + 1 rows.
+    pub fn bounded(counted: u64) -> Total {
+        Total { count: counted.min(COUNT_LIMIT), capped: counted > COUNT_LIMIT }
+    }
+
+    /// "2,345", "212,004" or "10,000+".
+    pub fn label(&self) -> String {
+        let digits = group_thousands(self.count);
+        if self.capped { format!("{digits}+") } else { digits }
+    }
+
+    /// One client more or fewer (a card moved between stages). More than 10,001 less one is
+    /// still more than 10,000, so a capped total stays as it is.
+    pub fn add(&mut self, delta: i64) {
+        if !self.capped {
+            self.count = self.count.saturating_add_signed(delta);
+        }
+    }
+}
 pub const PAGE_SIZE: u64 = 50;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -342,19 +376,14 @@ pub struct ClientPage {
     pub next: Option<String>,
     /// Cursor of the previous page (`before`), if there is one.
     pub prev: Option<String>,
-    /// Matches, counted up to [`COUNT_LIMIT`] + 1.
-    pub total: u64,
+    pub total: Total,
 }
 
 impl ClientPage {
-    /// "1 client", "2,345 clients", "10,000+ clients".
+    /// "1 client", "212,004 clients", "10,000+ clients".
     pub fn total_label(&self) -> String {
-        let noun = if self.total == 1 { "client" } else { "clients" };
-        if self.total > COUNT_LIMIT {
-            format!("{}+ {noun}", group_thousands(COUNT_LIMIT))
-        } else {
-            format!("{} {noun}", group_thousands(self.total))
-        }
+        let noun = if self.total == Total::exact(1) { "client" } else { "clients" };
+        format!("{} {noun}", self.total.label())
     }
 }
 
@@ -441,8 +470,10 @@ mod tests {
     #[test]
     fn totals_beyond_the_limit_are_shown_as_a_lower_bound() {
         let page = |total| ClientPage { rows: vec![], next: None, prev: None, total };
-        assert_eq!(page(1).total_label(), "1 client");
-        assert_eq!(page(2345).total_label(), "2,345 clients");
-        assert_eq!(page(10_001).total_label(), "10,000+ clients");
+        assert_eq!(page(Total::exact(1)).total_label(), "1 client");
+        assert_eq!(page(Total::bounded(2345)).total_label(), "2,345 clients");
+        assert_eq!(page(Total::exact(212_004)).total_label(), "212,004 clients");
+        assert_eq!(page(Total::bounded(10_001)).total_label(), "10,000+ clients");
+        assert_eq!(page(Total::bounded(10_000)).total_label(), "10,000 clients");
     }
 }

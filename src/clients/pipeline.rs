@@ -2,7 +2,7 @@
 //! card is applied to the board in the browser at once and undone if the server refuses it.
 use serde::{Deserialize, Serialize};
 
-use super::model::{COUNT_LIMIT, group_thousands};
+use super::model::Total;
 
 /// Cards per column; the column links to the full, filtered list for the rest.
 pub const CARDS_PER_STAGE: u64 = 25;
@@ -20,18 +20,13 @@ pub struct PipelineCard {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PipelineColumn {
     pub status: String,
-    /// Clients in this stage, counted up to [`COUNT_LIMIT`] + 1.
-    pub total: u64,
+    pub total: Total,
     pub cards: Vec<PipelineCard>,
 }
 
 impl PipelineColumn {
     pub fn total_label(&self) -> String {
-        if self.total > COUNT_LIMIT {
-            format!("{}+", group_thousands(COUNT_LIMIT))
-        } else {
-            group_thousands(self.total)
-        }
+        self.total.label()
     }
 }
 
@@ -55,10 +50,10 @@ impl PipelineBoard {
         let source = &mut self.columns[from];
         let Some(index) = source.cards.iter().position(|card| card.id == id) else { return false };
         let card = source.cards.remove(index);
-        source.total = source.total.saturating_sub(1);
+        source.total.add(-1);
         let target = &mut self.columns[to];
         target.cards.insert(0, card);
-        target.total += 1;
+        target.total.add(1);
         true
     }
 }
@@ -71,8 +66,8 @@ mod tests {
         let card = |id: i64| PipelineCard { id, name: format!("Client {id}"), ..Default::default() };
         PipelineBoard {
             columns: vec![
-                PipelineColumn { status: "lead".into(), total: 2, cards: vec![card(1), card(2)] },
-                PipelineColumn { status: "won".into(), total: 1, cards: vec![card(3)] },
+                PipelineColumn { status: "lead".into(), total: Total::exact(2), cards: vec![card(1), card(2)] },
+                PipelineColumn { status: "won".into(), total: Total::exact(1), cards: vec![card(3)] },
             ],
         }
     }
@@ -82,8 +77,8 @@ mod tests {
         let mut board = board();
         assert!(board.move_card(2, "won"));
         let ids = |column: &PipelineColumn| column.cards.iter().map(|card| card.id).collect::<Vec<_>>();
-        assert_eq!((ids(&board.columns[0]), board.columns[0].total), (vec![1], 1));
-        assert_eq!((ids(&board.columns[1]), board.columns[1].total), (vec![2, 3], 2));
+        assert_eq!((ids(&board.columns[0]), board.columns[0].total), (vec![1], Total::exact(1)));
+        assert_eq!((ids(&board.columns[1]), board.columns[1].total), (vec![2, 3], Total::exact(2)));
     }
 
     #[test]
@@ -98,7 +93,9 @@ mod tests {
 
     #[test]
     fn totals_beyond_the_count_limit_are_bounded() {
-        let column = PipelineColumn { total: COUNT_LIMIT + 1, ..Default::default() };
+        let mut column = PipelineColumn { total: Total::bounded(10_001), ..Default::default() };
         assert_eq!(column.total_label(), "10,000+");
+        column.total.add(-1);
+        assert_eq!(column.total_label(), "10,000+", "one fewer than more than 10,000 is still 10,000 or more");
     }
 }

@@ -1,11 +1,13 @@
 //! The pipeline board's query: per stage, the most recently active clients of the filtered set
-//! and a bounded count. Two index range scans per stage, then one query each for the cards'
-//! strategy and owner names.
+//! (an index range scan each), the stages' totals (one read of the counters, or a bounded count
+//! per stage under a search or strategy filter), then one query each for the cards' strategy and
+//! owner names.
 use std::collections::HashMap;
 
 use sea_orm::{Order, QueryOrder, QuerySelect};
 
 use super::{
+    counts,
     entity::{self, Column},
     list_query,
     model::{ClientQuery, STATUSES},
@@ -19,9 +21,11 @@ use crate::{server::state::AppState, shared::AppError, users::model::CurrentUser
 pub async fn board(state: &AppState, user: &CurrentUser, query: &ClientQuery) -> Result<PipelineBoard, AppError> {
     let db = &state.db;
     let backend = db.get_database_backend();
+    let statuses: Vec<&str> = STATUSES.iter().map(|(status, _)| *status).collect();
+    let totals = counts::stage_totals(db, user, &query.first_page(), &statuses).await?;
     let mut stages = Vec::with_capacity(STATUSES.len());
-    for (status, _) in STATUSES {
-        let stage_query = ClientQuery { status: status.to_owned(), ..query.first_page() };
+    for ((status, _), total) in STATUSES.iter().zip(totals) {
+        let stage_query = ClientQuery { status: (*status).to_owned(), ..query.first_page() };
         let [by_activity, by_id] = list_query::order_terms(backend, &stage_query, Column::LastActivityAt);
         let rows = list_query::filtered(backend, user, &stage_query)
             .order_by(by_activity, Order::Desc)
@@ -29,7 +33,6 @@ pub async fn board(state: &AppState, user: &CurrentUser, query: &ClientQuery) ->
             .limit(CARDS_PER_STAGE)
             .all(db)
             .await?;
-        let total = list_query::bounded_count(db, user, &stage_query).await?;
         stages.push((status, total, rows));
     }
     let rows = || stages.iter().flat_map(|(_, _, rows)| rows.iter());

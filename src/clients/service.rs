@@ -137,11 +137,11 @@ pub(crate) async fn user_names<C: ConnectionTrait>(
         .collect())
 }
 
-/// One page of the list, with its strategies' and (for admins) owners' names: three queries and
-/// a bounded count, whatever the page size.
+/// One page of the list, with its strategies' and (for admins) owners' names, and its total:
+/// four queries, whatever the page size.
 pub async fn list(state: &AppState, user: &CurrentUser, query: &ClientQuery) -> Result<ClientPage, AppError> {
     let window = list_query::page(&state.db, user, query).await?;
-    let total = list_query::bounded_count(&state.db, user, query).await?;
+    let total = super::counts::total(&state.db, user, query).await?;
     let strategies = strategy_names(&state.db, window.rows.iter().map(|row| row.strategy_id)).await?;
     let owners = if user.is_admin() {
         user_names(&state.db, window.rows.iter().map(|row| row.owner_id)).await?
