@@ -37,18 +37,23 @@ SELECT pg_temp.explain('user, first page, name', format('SELECT * FROM clients W
 SELECT pg_temp.explain('user, first page, created', format('SELECT * FROM clients WHERE owner_id = %s ORDER BY created_at DESC, id DESC LIMIT 51', :owner));
 SELECT pg_temp.explain('user, first page, status', format('SELECT * FROM clients WHERE owner_id = %s ORDER BY status_rank, id LIMIT 51', :owner));
 SELECT pg_temp.explain('user, status = won', format('SELECT * FROM clients WHERE owner_id = %s AND status = ''won'' ORDER BY last_activity_at DESC, id DESC LIMIT 51', :owner));
--- Searches order through no-op expressions, as the app does, so that the trigram index finds the matches.
-SELECT pg_temp.explain('user, search "silva"', format('SELECT * FROM clients WHERE owner_id = %s AND $search_expr LIKE ''%%silva%%'' ORDER BY last_activity_at + interval ''0 seconds'' DESC, id + 0 DESC LIMIT 51', :owner));
-SELECT pg_temp.explain('user, bounded count', format('SELECT count(*) FROM (SELECT id FROM clients WHERE owner_id = %s LIMIT 10001) bounded', :owner));
+-- A search first tests the 2,000 rows next in the sort (SEARCH_WINDOW), which hold a common word's page.
+SELECT pg_temp.explain('user, search "silva", window of 2,000', format('SELECT * FROM (SELECT * FROM clients WHERE owner_id = %s ORDER BY last_activity_at DESC, id DESC LIMIT 2000) clients WHERE $search_expr LIKE ''%%silva%%'' ORDER BY last_activity_at DESC, id DESC LIMIT 51', :owner));
+-- Beyond the window the trigram index finds the matches (owner_id is bigint, as the app binds it,
+-- or btree_gin cannot use it); the order goes through no-op expressions so that no sort index is walked.
+SELECT pg_temp.explain('user, search "silva", trigram index', format('SELECT * FROM clients WHERE owner_id = %s::bigint AND $search_expr LIKE ''%%silva%%'' ORDER BY last_activity_at + interval ''0 seconds'' DESC, id + 0 DESC LIMIT 51', :owner));
+SELECT pg_temp.explain('user, search "+1 415 55" (rare), trigram index', format('SELECT * FROM clients WHERE owner_id = %s::bigint AND $search_expr LIKE ''%%+1 415 55%%'' ORDER BY last_activity_at + interval ''0 seconds'' DESC, id + 0 DESC LIMIT 51', :owner));
+SELECT pg_temp.explain('user, search "silva", bounded count (≤ 1,001)', format('SELECT count(*) FROM (SELECT id FROM clients WHERE owner_id = %s::bigint AND $search_expr LIKE ''%%silva%%'' LIMIT 1001) bounded', :owner));
+SELECT pg_temp.explain('user, total from the counters', format('SELECT status, count FROM client_counts WHERE owner_id = %s', :owner));
+SELECT pg_temp.explain('user, strategy filter, bounded count (≤ 10,001)', format('SELECT count(*) FROM (SELECT id FROM clients WHERE owner_id = %s AND strategy_id = (SELECT min(id) FROM strategies WHERE owner_id = %s) LIMIT 10001) bounded', :owner, :owner));
 SELECT pg_temp.explain('user, pipeline stage "won" (latest 25)', format('SELECT * FROM clients WHERE owner_id = %s AND status = ''won'' ORDER BY last_activity_at DESC, id DESC LIMIT 25', :owner));
-SELECT pg_temp.explain('user, pipeline stage bounded count', format('SELECT count(*) FROM (SELECT id FROM clients WHERE owner_id = %s AND status = ''won'' LIMIT 10001) bounded', :owner));
 SELECT pg_temp.explain('user, client page: messages, latest 21', format('SELECT * FROM messages WHERE client_id = %s ORDER BY created_at DESC, id DESC LIMIT 21', :talker));
 SELECT pg_temp.explain('user, client page: activity, latest 21', format('SELECT * FROM audit_log WHERE entity = ''client'' AND entity_id = %s ORDER BY created_at DESC, id DESC LIMIT 21', :talker));
 SELECT pg_temp.explain('admin, pipeline stage "lost" (latest 25)', 'SELECT * FROM clients WHERE status = ''lost'' ORDER BY last_activity_at DESC, id DESC LIMIT 25');
 SELECT pg_temp.explain('admin, first page, name', 'SELECT * FROM clients ORDER BY name, id LIMIT 51');
 SELECT pg_temp.explain('admin, deep page (after row 50,000), name', format('SELECT * FROM clients WHERE (name, id) > (%L, %s) ORDER BY name, id LIMIT 51', :'deep_name', :deep_name_id));
-SELECT pg_temp.explain('admin, search "acme lab"', 'SELECT * FROM clients WHERE $search_expr LIKE ''%acme%'' AND $search_expr LIKE ''%lab%'' ORDER BY last_activity_at + interval ''0 seconds'' DESC, id + 0 DESC LIMIT 51');
-SELECT pg_temp.explain('admin, search "+1 415" (phone)', 'SELECT * FROM clients WHERE $search_expr LIKE ''%+1 415%'' ORDER BY last_activity_at + interval ''0 seconds'' DESC, id + 0 DESC LIMIT 51');
+SELECT pg_temp.explain('admin, search "acme lab", trigram index', 'SELECT * FROM clients WHERE $search_expr LIKE ''%acme%'' AND $search_expr LIKE ''%lab%'' ORDER BY last_activity_at + interval ''0 seconds'' DESC, id + 0 DESC LIMIT 51');
+SELECT pg_temp.explain('admin, search "+1 415" (phone), trigram index', 'SELECT * FROM clients WHERE $search_expr LIKE ''%+1 415%'' ORDER BY last_activity_at + interval ''0 seconds'' DESC, id + 0 DESC LIMIT 51');
 SELECT format(E'%s\n  index: %s\n  %s', label,
   coalesce((regexp_match(plan, 'Index (?:Only )?Scan(?: Backward)? using ([a-z_]+)'))[1], (regexp_match(plan, 'Bitmap Index Scan on ([a-z_]+)'))[1], 'NONE (sequential scan)'),
   (regexp_match(plan, 'Execution Time: [0-9.]+ ms'))[1])

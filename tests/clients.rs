@@ -6,20 +6,23 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use chrono::TimeZone;
 use common::{
-    BACKENDS,
+    BACKENDS, Backend,
     accounts::{account, strategy},
     app::TestApp,
 };
 use crm::{
     audit::entity as audit_log,
     clients::{
+        entity as clients,
+        list_query::SEARCH_WINDOW,
         model::{ClientForm, ClientQuery, PAGE_SIZE, Total},
         service,
     },
     users::model::CurrentUser,
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
 /// The first account of a database is its admin: tests that need ordinary users make one first.
 async fn admin_first(app: &TestApp) -> CurrentUser {
@@ -162,6 +165,113 @@ async fn sorts_filters_and_search_return_what_they_say() {
             let found = ids(ClientQuery { q: q.into(), ..Default::default() }).await;
             assert_eq!(found, expected, "{backend:?}: search {q:?}");
         }
+        app.cleanup().await;
+    }
+}
+
+/// Adds `count` clients to `owner` in one statement per 500, the n-th created n minutes after a
+/// fixed time and named by `name(n)`; returns them in creation order.
+async fn add_many(app: &TestApp, owner: i64, strategy: i64, count: usize, name: impl Fn(usize) -> String) {
+    let start = chrono::Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap();
+    let rows: Vec<clients::ActiveModel> = (0..count)
+        .map(|n| {
+            let at = start + chrono::Duration::minutes(n as i64);
+            clients::ActiveModel {
+                owner_id: Set(owner),
+                strategy_id: Set(strategy),
+                name: Set(name(n)),
+                status: Set(["lead", "won", "lost"][n % 3].into()),
+                created_at: Set(at),
+                updated_at: Set(at),
+                ..Default::default()
+            }
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        clients::Entity::insert_many(chunk.to_vec()).exec(&app.db.conn).await.unwrap();
+    }
+}
+
+/// Walks every page backwards from `last`'s end; returns the ids in display order.
+async fn walk_back(app: &TestApp, user: &CurrentUser, query: &ClientQuery, before: String) -> Vec<i64> {
+    let mut ids = Vec::new();
+    let mut query = ClientQuery { before, ..query.clone() };
+    loop {
+        let page = service::list(&app.state, user, &query).await.unwrap();
+        ids.splice(0..0, page.rows.iter().map(|row| row.id));
+        match page.prev {
+            Some(prev) => query.before = prev,
+            None => return ids,
+        }
+    }
+}
+
+/// On PostgreSQL a search first tests the rows next in the sort (`SEARCH_WINDOW` of them) and
+/// asks the trigram index only when they hold less than a page: a word in every tenth client
+/// is found in the window, a word only in the oldest clients beyond it. Either way every page
+/// is the one the whole list filtered in memory gives, forwards and backwards, in every sort.
+#[tokio::test]
+async fn searches_page_the_same_inside_and_beyond_the_search_window() {
+    let count = SEARCH_WINDOW as usize + 600;
+    for backend in BACKENDS {
+        let mut app = common::app::start(backend).await;
+        admin_first(&app).await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        add_many(&app, ana.id, friendly, count, |n| {
+            let word = if n % 10 == 0 {
+                "common"
+            } else if n < 60 {
+                "rare"
+            } else {
+                "plain"
+            };
+            format!("Client {n:05} {word}")
+        })
+        .await;
+        let mine = clients::Entity::find().filter(clients::Column::OwnerId.eq(ana.id)).all(&app.db.conn).await.unwrap();
+        let statements = app.count_queries();
+        for word in ["common", "rare", "plain"] {
+            let mut expected: Vec<&clients::Model> = mine.iter().filter(|row| row.name.contains(word)).collect();
+            expected.sort_by_key(|row| std::cmp::Reverse((row.last_activity_at, row.id)));
+            let expected: Vec<i64> = expected.iter().map(|row| row.id).collect();
+            let query = ClientQuery { q: word.into(), ..Default::default() };
+            let found = walk(&app, &ana, &query).await;
+            assert_eq!(found, expected, "{backend:?}: {word}, latest activity first");
+            statements.take();
+            let first = service::list(&app.state, &ana, &query).await.unwrap();
+            // The page, its total and its strategies' names; the rare word's page also asks the
+            // trigram index, after the window did not hold it.
+            let beyond_window = backend == Backend::Postgres && word == "rare";
+            assert_eq!(statements.take(), 3 + usize::from(beyond_window), "{backend:?}: {word}");
+            let wanted =
+                if expected.len() > 1_000 { Total::bounded(1_001, 1_000) } else { Total::exact(expected.len() as u64) };
+            assert_eq!(first.total, wanted, "{backend:?}: {word}");
+            // Back from the last page is the same list.
+            let mut last = first.clone();
+            while let Some(next) = last.next.clone() {
+                last = service::list(&app.state, &ana, &ClientQuery { after: next, ..query.clone() }).await.unwrap();
+            }
+            if let Some(prev) = last.prev.clone() {
+                let mut back = walk_back(&app, &ana, &query, prev).await;
+                back.extend(last.rows.iter().map(|row| row.id));
+                assert_eq!(back, expected, "{backend:?}: {word}, backwards");
+            }
+            for sort in ["name", "created", "status"] {
+                for dir in ["asc", "desc"] {
+                    let sorted = ClientQuery { sort: sort.into(), dir: dir.into(), ..query.clone() };
+                    let found = walk(&app, &ana, &sorted).await;
+                    let unique: BTreeSet<i64> = found.iter().copied().collect();
+                    assert_eq!(unique.len(), found.len(), "{backend:?}: {word} by {sort} {dir} repeats a row");
+                    assert_eq!(unique, expected.iter().copied().collect(), "{backend:?}: {word} by {sort} {dir}");
+                }
+            }
+        }
+        let by_name = ClientQuery { q: "common".into(), sort: "name".into(), ..Default::default() };
+        let names: Vec<i64> = walk(&app, &ana, &by_name).await;
+        let mut expected: Vec<&clients::Model> = mine.iter().filter(|row| row.name.contains("common")).collect();
+        expected.sort_by(|a, b| a.name.cmp(&b.name));
+        assert_eq!(names, expected.iter().map(|row| row.id).collect::<Vec<_>>(), "{backend:?}: names sort alike");
         app.cleanup().await;
     }
 }

@@ -47,7 +47,7 @@ async fn counters<C: ConnectionTrait>(db: &C, owner: Option<i64>) -> Result<Hash
 /// How many clients match `query`'s scope and filters.
 pub async fn total<C: ConnectionTrait>(db: &C, user: &CurrentUser, query: &ClientQuery) -> Result<Total, DbErr> {
     if !counters_answer(query) {
-        return Ok(Total::bounded(list_query::bounded_count(db, user, query).await?));
+        return list_query::bounded_count(db, user, query).await;
     }
     let by_status = counters(db, owner_scope(user, query)).await?;
     Ok(Total::exact(match query.status_filter() {
@@ -71,7 +71,7 @@ pub async fn stage_totals<C: ConnectionTrait>(
     let mut totals = Vec::with_capacity(statuses.len());
     for status in statuses {
         let stage = ClientQuery { status: (*status).to_owned(), ..query.clone() };
-        totals.push(Total::bounded(list_query::bounded_count(db, user, &stage).await?));
+        totals.push(list_query::bounded_count(db, user, &stage).await?);
     }
     Ok(totals)
 }

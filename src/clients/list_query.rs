@@ -1,15 +1,19 @@
 //! The clients list as SQL: scope, filters, search, keyset pagination and a bounded count. Every
 //! sort walks an index ending in `id`; no page uses OFFSET, so page 2,000 costs what page 1 costs.
+
+/// How many rows next in the sort a PostgreSQL search tests before it asks the trigram index:
+/// about 4 ms of reading at a million clients.
+pub const SEARCH_WINDOW: u64 = 2_000;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select, Value,
-    sea_query::{Alias, BinOper, Expr, LikeExpr, Query, SimpleExpr},
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, Order, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select, Value,
+    sea_query::{Alias, Asterisk, BinOper, Expr, LikeExpr, Query, SimpleExpr},
 };
 
 use super::{
     entity::{self, Column},
-    model::{COUNT_LIMIT, ClientQuery, Direction, PAGE_SIZE, SortKey},
+    model::{COUNT_LIMIT, ClientQuery, Direction, PAGE_SIZE, SEARCH_COUNT_LIMIT, SortKey, Total},
 };
 use crate::{server::sql::like_pattern, users::model::CurrentUser};
 
@@ -175,20 +179,19 @@ pub async fn page_of<C: ConnectionTrait>(
     let before = if after.is_none() { decode_cursor(key, &query.before) } else { None };
     // Paging backwards walks the index the other way, then puts the rows back in display order.
     let walk = if before.is_some() { direction.flipped() } else { direction };
-    let order = match walk {
-        Direction::Asc => Order::Asc,
-        Direction::Desc => Order::Desc,
+    let start = after.clone().or_else(|| before.clone());
+    let searching_postgres =
+        db.get_database_backend() == DatabaseBackend::Postgres && !search_words(&query.q).is_empty();
+    let nearby =
+        if searching_postgres { matches_in_window(db, user, query, walk, start.clone(), size).await? } else { None };
+    let mut rows = match nearby {
+        Some(rows) => rows,
+        None => {
+            let select = starting_at(filtered(db.get_database_backend(), user, query), key, walk, start);
+            let [by_value, by_id] = order_terms(db.get_database_backend(), query, sort_column(key));
+            select.order_by(by_value, order(walk)).order_by(by_id, order(walk)).limit(size + 1).all(db).await?
+        }
     };
-    let mut select = filtered(db.get_database_backend(), user, query);
-    if let Some((value, id)) = after.clone().or_else(|| before.clone()) {
-        use sea_orm::sea_query::ExprTrait as _;
-        // A row comparison, which both databases answer with one range scan of the sort index.
-        let row = Expr::tuple([Expr::col((entity::Entity, sort_column(key))), Expr::col((entity::Entity, Column::Id))]);
-        let start = Expr::tuple([Expr::val(value.into_value()), Expr::val(id)]);
-        select = select.filter(if walk == Direction::Asc { row.gt(start) } else { row.lt(start) });
-    }
-    let [by_value, by_id] = order_terms(db.get_database_backend(), query, sort_column(key));
-    let mut rows = select.order_by(by_value, order.clone()).order_by(by_id, order).limit(size + 1).all(db).await?;
     let more = rows.len() as u64 > size;
     rows.truncate(usize::try_from(size).unwrap_or(usize::MAX));
     if before.is_some() {
@@ -204,17 +207,84 @@ pub async fn page_of<C: ConnectionTrait>(
     Ok(Window { rows, next, prev })
 }
 
-/// Matching rows, counted up to [`COUNT_LIMIT`] + 1: exact for ordinary lists, and "10,000+"
-/// without counting a million rows for huge ones.
-pub async fn bounded_count<C: ConnectionTrait>(db: &C, user: &CurrentUser, query: &ClientQuery) -> Result<u64, DbErr> {
-    let inner = filtered(db.get_database_backend(), user, query)
-        .select_only()
-        .column(Column::Id)
-        .limit(COUNT_LIMIT + 1)
+fn order(walk: Direction) -> Order {
+    match walk {
+        Direction::Asc => Order::Asc,
+        Direction::Desc => Order::Desc,
+    }
+}
+
+/// The rows after `start` in the `walk` direction of the sort.
+fn starting_at(
+    select: Select<entity::Entity>,
+    key: SortKey,
+    walk: Direction,
+    start: Option<(SortValue, i64)>,
+) -> Select<entity::Entity> {
+    let Some((value, id)) = start else { return select };
+    use sea_orm::sea_query::ExprTrait as _;
+    // A row comparison, which both databases answer with one range scan of the sort index.
+    let row = Expr::tuple([Expr::col((entity::Entity, sort_column(key))), Expr::col((entity::Entity, Column::Id))]);
+    let start = Expr::tuple([Expr::val(value.into_value()), Expr::val(id)]);
+    select.filter(if walk == Direction::Asc { row.gt(start) } else { row.lt(start) })
+}
+
+/// A search on PostgreSQL first tests the [`SEARCH_WINDOW`] rows that come next in the sort (one
+/// range scan of the sort index). When `size` + 1 of them match, those are exactly the page, found
+/// without touching the trigram index: a common word ("silva" matches 3% of a million clients) is
+/// answered in about 4 ms instead of reading and sorting its thousands of matches (25–50 ms).
+/// `None` when the window holds fewer: then the trigram index finds the matches, which for a rare
+/// word (a phone number, an email) are few.
+async fn matches_in_window<C: ConnectionTrait>(
+    db: &C,
+    user: &CurrentUser,
+    query: &ClientQuery,
+    walk: Direction,
+    start: Option<(SortValue, i64)>,
+    size: u64,
+) -> Result<Option<Vec<entity::Model>>, DbErr> {
+    let backend = db.get_database_backend();
+    let key = query.sort_key();
+    let unsearched = ClientQuery { q: String::new(), ..query.clone() };
+    let [by_value, by_id] = order_terms(backend, &unsearched, sort_column(key));
+    let window = starting_at(filtered(backend, user, &unsearched), key, walk, start)
+        .order_by(by_value.clone(), order(walk))
+        .order_by(by_id.clone(), order(walk))
+        .limit(SEARCH_WINDOW)
         .into_query();
+    // Named like the table, so that the search and order expressions read the window's columns.
+    let matches = Query::select()
+        .column(Asterisk)
+        .from_subquery(window, entity::Entity)
+        .cond_where(search_condition(backend, &query.q))
+        .order_by_expr(by_value, order(walk))
+        .order_by_expr(by_id, order(walk))
+        .limit(size + 1)
+        .to_owned();
+    let rows = entity::Model::find_by_statement(backend.build(&matches)).all(db).await?;
+    Ok((rows.len() as u64 > size).then_some(rows))
+}
+
+/// How far counting goes before the list says "N+". A search stops sooner: each match it counts
+/// is a row read to confirm it, where the other filters count index entries.
+pub fn count_limit(query: &ClientQuery) -> u64 {
+    if search_words(&query.q).is_empty() { COUNT_LIMIT } else { SEARCH_COUNT_LIMIT }
+}
+
+/// Matching rows, counted up to [`count_limit`] + 1: exact for ordinary lists, and "10,000+"
+/// without counting a million rows for huge ones.
+pub async fn bounded_count<C: ConnectionTrait>(
+    db: &C,
+    user: &CurrentUser,
+    query: &ClientQuery,
+) -> Result<Total, DbErr> {
+    let limit = count_limit(query);
+    let inner =
+        filtered(db.get_database_backend(), user, query).select_only().column(Column::Id).limit(limit + 1).into_query();
     let statement = Query::select().expr(Expr::cust("COUNT(*)")).from_subquery(inner, Alias::new("bounded")).to_owned();
     let row = db.query_one_raw(db.get_database_backend().build(&statement)).await?;
-    Ok(row.and_then(|row| row.try_get_by_index::<i64>(0).ok()).unwrap_or(0).max(0) as u64)
+    let counted = row.and_then(|row| row.try_get_by_index::<i64>(0).ok()).unwrap_or(0).max(0) as u64;
+    Ok(Total::bounded(counted, limit))
 }
 
 #[cfg(test)]

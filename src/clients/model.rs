@@ -300,15 +300,17 @@ impl ClientQuery {
     }
 }
 
-/// Filters the counters cannot answer (a search, a strategy) count up to this many matches
-/// exactly; beyond it the list says "10,000+".
+/// A strategy filter, which the counters cannot answer, counts up to this many matches exactly;
+/// beyond it the list says "10,000+".
 pub const COUNT_LIMIT: u64 = 10_000;
+/// A search counts up to this many ("1,000+ clients"): each match costs a row read.
+pub const SEARCH_COUNT_LIMIT: u64 = 1_000;
 
 /// How many clients a list or a pipeline stage holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Total {
     pub count: u64,
-    /// Counting stopped after [`COUNT_LIMIT`]: there are more than `count`.
+    /// Counting stopped at its limit: there are more than `count`.
     pub capped: bool,
 }
 
@@ -317,9 +319,9 @@ impl Total {
         Total { count, capped: false }
     }
 
-    /// From a count of at most [`COUNT_LIMIT`] + 1 rows.
-    pub fn bounded(counted: u64) -> Total {
-        Total { count: counted.min(COUNT_LIMIT), capped: counted > COUNT_LIMIT }
+    /// From a count that stopped at `limit` + 1 rows.
+    pub fn bounded(counted: u64, limit: u64) -> Total {
+        Total { count: counted.min(limit), capped: counted > limit }
     }
 
     /// "2,345", "212,004" or "10,000+".
@@ -328,8 +330,8 @@ impl Total {
         if self.capped { format!("{digits}+") } else { digits }
     }
 
-    /// One client more or fewer (a card moved between stages). More than 10,001 less one is
-    /// still more than 10,000, so a capped total stays as it is.
+    /// One client more or fewer (a card moved between stages). More than the limit less one is
+    /// still at least the limit, so a capped total stays as it is.
     pub fn add(&mut self, delta: i64) {
         if !self.capped {
             self.count = self.count.saturating_add_signed(delta);
@@ -471,9 +473,10 @@ mod tests {
     fn totals_beyond_the_limit_are_shown_as_a_lower_bound() {
         let page = |total| ClientPage { rows: vec![], next: None, prev: None, total };
         assert_eq!(page(Total::exact(1)).total_label(), "1 client");
-        assert_eq!(page(Total::bounded(2345)).total_label(), "2,345 clients");
+        assert_eq!(page(Total::bounded(2345, COUNT_LIMIT)).total_label(), "2,345 clients");
         assert_eq!(page(Total::exact(212_004)).total_label(), "212,004 clients");
-        assert_eq!(page(Total::bounded(10_001)).total_label(), "10,000+ clients");
-        assert_eq!(page(Total::bounded(10_000)).total_label(), "10,000 clients");
+        assert_eq!(page(Total::bounded(10_001, COUNT_LIMIT)).total_label(), "10,000+ clients");
+        assert_eq!(page(Total::bounded(10_000, COUNT_LIMIT)).total_label(), "10,000 clients");
+        assert_eq!(page(Total::bounded(1_001, SEARCH_COUNT_LIMIT)).total_label(), "1,000+ clients");
     }
 }

@@ -93,7 +93,7 @@ mod tests {
 
     #[test]
     fn totals_beyond_the_count_limit_are_bounded() {
-        let mut column = PipelineColumn { total: Total::bounded(10_001), ..Default::default() };
+        let mut column = PipelineColumn { total: Total::bounded(10_001, 10_000), ..Default::default() };
         assert_eq!(column.total_label(), "10,000+");
         column.total.add(-1);
         assert_eq!(column.total_label(), "10,000+", "one fewer than more than 10,000 is still 10,000 or more");

@@ -140,8 +140,9 @@ pub(crate) async fn user_names<C: ConnectionTrait>(
 /// One page of the list, with its strategies' and (for admins) owners' names, and its total:
 /// four queries, whatever the page size.
 pub async fn list(state: &AppState, user: &CurrentUser, query: &ClientQuery) -> Result<ClientPage, AppError> {
-    let window = list_query::page(&state.db, user, query).await?;
-    let total = super::counts::total(&state.db, user, query).await?;
+    // Neither waits for the other: two connections of the pool.
+    let (window, total) =
+        tokio::try_join!(list_query::page(&state.db, user, query), super::counts::total(&state.db, user, query))?;
     let strategies = strategy_names(&state.db, window.rows.iter().map(|row| row.strategy_id)).await?;
     let owners = if user.is_admin() {
         user_names(&state.db, window.rows.iter().map(|row| row.owner_id)).await?
