@@ -47,6 +47,8 @@ login|POST|/api/login|email={email}&password={password}|rate=LOGIN_RATE
 clients|GET|/clients||auth
 clients-deep|GET|{deep}||auth
 clients-search|GET|/clients?q=silva||auth
+clients-search-two-words|GET|/clients?q=ana+silva||auth
+clients-search-rare|GET|/clients?q=%2B1+415+55||auth
 clients-sort-name|GET|/clients?sort=name||auth
 clients-sort-created|GET|/clients?sort=created||auth
 clients-sort-status|GET|/clients?sort=status||auth

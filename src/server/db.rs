@@ -33,7 +33,14 @@ pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, DbErr> {
             });
         }
         DatabaseUrl::Postgres(_) => {
-            options.max_connections(20).min_connections(1);
+            // Prepared statements would switch to a generic plan after five runs, planned without
+            // the search pattern: a search's count then read every row of the owner instead of
+            // asking the trigram index (27 ms instead of 3 at 100,000 clients). Planning for the
+            // actual values costs a fraction of a millisecond and never picks that plan.
+            options
+                .max_connections(20)
+                .min_connections(1)
+                .map_sqlx_postgres_opts(|opts| opts.options([("plan_cache_mode", "force_custom_plan")]));
         }
     }
     Database::connect(options).await
