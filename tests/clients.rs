@@ -161,6 +161,11 @@ async fn sorts_filters_and_search_return_what_they_say() {
             ("a_e", vec![]),
             ("real_name", vec![abel]),
             ("nobody", vec![]),
+            // Written into the statement on PostgreSQL: quotes and backslashes stay text.
+            ("o'hara", vec![]),
+            ("\\' or ''='", vec![]),
+            ("costa'; delete from clients; --", vec![]),
+            ("nul\0byte", vec![]),
         ] {
             let found = ids(ClientQuery { q: q.into(), ..Default::default() }).await;
             assert_eq!(found, expected, "{backend:?}: search {q:?}");

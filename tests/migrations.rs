@@ -293,13 +293,3 @@ async fn client_search_uses_the_trigram_index_on_postgres() {
     assert!(definition.contains("USING gin (owner_id, lower("), "{definition}");
     test_db.cleanup().await;
 }
-
-/// Every pooled PostgreSQL connection plans each statement for its values: a generic plan of a
-/// search, made without its pattern, reads every row of the owner.
-#[tokio::test]
-async fn postgres_connections_plan_statements_for_their_values() {
-    let test_db = TestDb::migrated(Backend::Postgres).await;
-    let setting = rows(&test_db.conn, "SELECT current_setting('plan_cache_mode') AS name").await;
-    assert_eq!(setting.into_iter().collect::<Vec<_>>(), ["force_custom_plan"]);
-    test_db.cleanup().await;
-}

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, Order, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait, Select, Value,
-    sea_query::{Alias, Asterisk, BinOper, Expr, LikeExpr, Query, SimpleExpr},
+    sea_query::{Alias, Asterisk, BinOper, Expr, LikeExpr, PostgresQueryBuilder, Query, QueryBuilder, SimpleExpr},
 };
 
 use super::{
@@ -102,9 +102,14 @@ pub fn order_terms(backend: DatabaseBackend, query: &ClientQuery, column: Column
     [term(column), term(Column::Id)]
 }
 
-/// Search words: each must appear in the name, email, phone or company.
+/// Search words: each must appear in the name, email, phone or company. (No stored text holds a
+/// NUL, which PostgreSQL refuses in a string.)
 fn search_words(q: &str) -> Vec<String> {
-    q.split_whitespace().take(8).map(str::to_lowercase).collect()
+    q.split(|c: char| c.is_whitespace() || c == '\0')
+        .filter(|word| !word.is_empty())
+        .take(8)
+        .map(str::to_lowercase)
+        .collect()
 }
 
 /// SQLite's trigram index answers words of three characters or more; it needs a phrase query.
@@ -125,8 +130,14 @@ fn search_condition(backend: DatabaseBackend, q: &str) -> Condition {
                 .and_where(Expr::col(Alias::new("clients_fts")).binary(BinOper::Custom("MATCH"), fts_phrase(&word)))
                 .to_owned();
             Expr::col((entity::Entity, Column::Id)).in_subquery(matches)
+        } else if backend == DatabaseBackend::Postgres {
+            // The pg_trgm GIN index on this very expression. The pattern is written into the
+            // statement (quoted by sea-query), not bound: a prepared statement switches to a
+            // generic plan after five runs, and planned without the pattern a search's count read
+            // every row of the owner instead of asking the index (27 ms instead of 3 at 100k).
+            let pattern = PostgresQueryBuilder.value_to_string(&Value::from(like_pattern(&word)));
+            Expr::cust(format!("({}) LIKE {pattern} ESCAPE E'\\\\'", migration::CLIENT_SEARCH_EXPRESSION))
         } else {
-            // PostgreSQL: the pg_trgm GIN index on this very expression.
             Expr::cust(migration::CLIENT_SEARCH_EXPRESSION).like(LikeExpr::new(like_pattern(&word)).escape('\\'))
         });
     }
