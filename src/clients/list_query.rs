@@ -170,6 +170,8 @@ pub struct Window {
     pub rows: Vec<entity::Model>,
     pub next: Option<String>,
     pub prev: Option<String>,
+    /// How many rows match the filters on every page, when finding the page counted them anyway.
+    pub matches: Option<u64>,
 }
 
 /// One page of rows in display order, with the cursors of its neighbours.
@@ -195,8 +197,14 @@ pub async fn page_of<C: ConnectionTrait>(
         db.get_database_backend() == DatabaseBackend::Postgres && !search_words(&query.q).is_empty();
     let nearby =
         if searching_postgres { matches_in_window(db, user, query, walk, start.clone(), size).await? } else { None };
+    let mut matches = None;
     let mut rows = match nearby {
         Some(rows) => rows,
+        None if searching_postgres && start.is_none() => {
+            let (rows, counted) = all_matches_counted(db, user, query, walk, size).await?;
+            matches = Some(counted);
+            rows
+        }
         None => {
             let select = starting_at(filtered(db.get_database_backend(), user, query), key, walk, start);
             let [by_value, by_id] = order_terms(db.get_database_backend(), query, sort_column(key));
@@ -215,7 +223,7 @@ pub async fn page_of<C: ConnectionTrait>(
     } else {
         (if more { last } else { None }, if after.is_some() { first } else { None })
     };
-    Ok(Window { rows, next, prev })
+    Ok(Window { rows, next, prev, matches })
 }
 
 fn order(walk: Direction) -> Order {
@@ -238,6 +246,45 @@ fn starting_at(
     let row = Expr::tuple([Expr::col((entity::Entity, sort_column(key))), Expr::col((entity::Entity, Column::Id))]);
     let start = Expr::tuple([Expr::val(value.into_value()), Expr::val(id)]);
     select.filter(if walk == Direction::Asc { row.gt(start) } else { row.lt(start) })
+}
+
+/// A row of a search's first page and the number of matches on every page.
+struct CountedRow {
+    row: entity::Model,
+    matches: i64,
+}
+
+impl FromQueryResult for CountedRow {
+    fn from_query_result(result: &sea_orm::QueryResult, prefix: &str) -> Result<Self, DbErr> {
+        Ok(CountedRow {
+            row: entity::Model::from_query_result(result, prefix)?,
+            matches: result.try_get(prefix, "matches")?,
+        })
+    }
+}
+
+/// A first page of matches from the trigram index, with their number. Sorting them reads every
+/// match, so counting them in the same statement (`COUNT(*) OVER ()`) is free and exact, where a
+/// separate count would scan the index again.
+async fn all_matches_counted<C: ConnectionTrait>(
+    db: &C,
+    user: &CurrentUser,
+    query: &ClientQuery,
+    walk: Direction,
+    size: u64,
+) -> Result<(Vec<entity::Model>, u64), DbErr> {
+    let backend = db.get_database_backend();
+    let [by_value, by_id] = order_terms(backend, query, sort_column(query.sort_key()));
+    let counted = filtered(backend, user, query)
+        .column_as(Expr::cust("COUNT(*) OVER ()"), "matches")
+        .order_by(by_value, order(walk))
+        .order_by(by_id, order(walk))
+        .limit(size + 1)
+        .into_model::<CountedRow>()
+        .all(db)
+        .await?;
+    let matches = counted.first().map_or(0, |first| first.matches.max(0) as u64);
+    Ok((counted.into_iter().map(|counted| counted.row).collect(), matches))
 }
 
 /// A search on PostgreSQL first tests the [`SEARCH_WINDOW`] rows that come next in the sort (one

@@ -14,7 +14,7 @@ use super::{
     list_query,
     model::{
         ClientFields, ClientForm, ClientHit, ClientPage, ClientQuery, ClientRow, QUICK_FIND_LIMIT,
-        QUICK_FIND_MIN_CHARS, StrategyChoice, is_status,
+        QUICK_FIND_MIN_CHARS, StrategyChoice, Total, is_status,
     },
 };
 use crate::{
@@ -138,11 +138,14 @@ pub(crate) async fn user_names<C: ConnectionTrait>(
 }
 
 /// One page of the list, with its strategies' and (for admins) owners' names, and its total:
-/// four queries, whatever the page size.
+/// four queries, whatever the page size (on PostgreSQL a search's page may take two, and then
+/// counts its matches in passing).
 pub async fn list(state: &AppState, user: &CurrentUser, query: &ClientQuery) -> Result<ClientPage, AppError> {
-    // Neither waits for the other: two connections of the pool.
-    let (window, total) =
-        tokio::try_join!(list_query::page(&state.db, user, query), super::counts::total(&state.db, user, query))?;
+    let window = list_query::page(&state.db, user, query).await?;
+    let total = match window.matches {
+        Some(matches) => Total::exact(matches),
+        None => super::counts::total(&state.db, user, query).await?,
+    };
     let strategies = strategy_names(&state.db, window.rows.iter().map(|row| row.strategy_id)).await?;
     let owners = if user.is_admin() {
         user_names(&state.db, window.rows.iter().map(|row| row.owner_id)).await?
