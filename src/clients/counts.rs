@@ -3,7 +3,10 @@
 //! A search or a strategy filter counts the matching rows instead, up to a bound.
 use std::collections::HashMap;
 
-use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
+use sea_orm::{
+    ConnectionTrait, DbErr,
+    sea_query::{Alias, Expr, ExprTrait as _, Query},
+};
 
 use super::{
     list_query,
@@ -23,20 +26,13 @@ fn owner_scope(user: &CurrentUser, query: &ClientQuery) -> Option<i64> {
 
 /// The counters of `owner` (everyone when `None`), by stage.
 async fn counters<C: ConnectionTrait>(db: &C, owner: Option<i64>) -> Result<HashMap<String, u64>, DbErr> {
-    let backend = db.get_database_backend();
-    let statement = match owner {
-        Some(owner) => Statement::from_sql_and_values(
-            backend,
-            match backend {
-                sea_orm::DatabaseBackend::Postgres => "SELECT status, count FROM client_counts WHERE owner_id = $1",
-                _ => "SELECT status, count FROM client_counts WHERE owner_id = ?",
-            },
-            [Value::from(owner)],
-        ),
-        None => Statement::from_string(backend, "SELECT status, count FROM client_counts"),
-    };
+    let statement = Query::select()
+        .columns([Alias::new("status"), Alias::new("count")])
+        .from(Alias::new("client_counts"))
+        .and_where_option(owner.map(|owner| Expr::col(Alias::new("owner_id")).eq(owner)))
+        .to_owned();
     let mut by_status = HashMap::new();
-    for row in db.query_all_raw(statement).await? {
+    for row in db.query_all_raw(db.get_database_backend().build(&statement)).await? {
         let status: String = row.try_get_by_index(0)?;
         let count: i64 = row.try_get_by_index(1)?;
         *by_status.entry(status).or_default() += u64::try_from(count).unwrap_or(0);

@@ -1,9 +1,5 @@
 //! The clients list as SQL: scope, filters, search, keyset pagination and a bounded count. Every
 //! sort walks an index ending in `id`; no page uses OFFSET, so page 2,000 costs what page 1 costs.
-
-/// How many rows next in the sort a PostgreSQL search tests before it asks the trigram index:
-/// about 4 ms of reading at a million clients.
-pub const SEARCH_WINDOW: u64 = 2_000;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, Order, QueryFilter,
@@ -16,6 +12,10 @@ use super::{
     model::{COUNT_LIMIT, ClientQuery, Direction, PAGE_SIZE, SEARCH_COUNT_LIMIT, SortKey, Total},
 };
 use crate::{server::sql::like_pattern, users::model::CurrentUser};
+
+/// How many rows next in the sort a PostgreSQL search tests before it asks the trigram index:
+/// about 4 ms of reading at a million clients.
+pub const SEARCH_WINDOW: u64 = 2_000;
 
 /// Where a page starts: the sort value and id of the row just outside it.
 #[derive(Debug, Clone, PartialEq)]
@@ -325,7 +325,7 @@ async fn matches_in_window<C: ConnectionTrait>(
 
 /// How far counting goes before the list says "N+". A search stops sooner: each match it counts
 /// is a row read to confirm it, where the other filters count index entries.
-pub fn count_limit(query: &ClientQuery) -> u64 {
+fn count_limit(query: &ClientQuery) -> u64 {
     if search_words(&query.q).is_empty() { COUNT_LIMIT } else { SEARCH_COUNT_LIMIT }
 }
 
