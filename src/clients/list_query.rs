@@ -13,8 +13,8 @@ use super::{
 };
 use crate::{server::sql::like_pattern, users::model::CurrentUser};
 
-/// How many rows next in the sort a PostgreSQL search tests before it asks the trigram index:
-/// about 4 ms of reading at a million clients.
+/// How many rows next in the sort a PostgreSQL search with over [`SEARCH_COUNT_LIMIT`] matches
+/// tests before it sorts them all: about 4 ms of reading at a million clients.
 pub const SEARCH_WINDOW: u64 = 2_000;
 
 /// Where a page starts: the sort value and id of the row just outside it.
@@ -171,7 +171,7 @@ pub struct Window {
     pub next: Option<String>,
     pub prev: Option<String>,
     /// How many rows match the filters on every page, when finding the page counted them anyway.
-    pub matches: Option<u64>,
+    pub matches: Option<Total>,
 }
 
 /// One page of rows in display order, with the cursors of its neighbours.
@@ -193,24 +193,12 @@ pub async fn page_of<C: ConnectionTrait>(
     // Paging backwards walks the index the other way, then puts the rows back in display order.
     let walk = if before.is_some() { direction.flipped() } else { direction };
     let start = after.clone().or_else(|| before.clone());
-    let searching_postgres =
-        db.get_database_backend() == DatabaseBackend::Postgres && !search_words(&query.q).is_empty();
-    let nearby =
-        if searching_postgres { matches_in_window(db, user, query, walk, start.clone(), size).await? } else { None };
-    let mut matches = None;
-    let mut rows = match nearby {
-        Some(rows) => rows,
-        None if searching_postgres && start.is_none() => {
-            let (rows, counted) = all_matches_counted(db, user, query, walk, size).await?;
-            matches = Some(counted);
-            rows
-        }
-        None => {
-            let select = starting_at(filtered(db.get_database_backend(), user, query), key, walk, start);
-            let [by_value, by_id] = order_terms(db.get_database_backend(), query, sort_column(key));
-            select.order_by(by_value, order(walk)).order_by(by_id, order(walk)).limit(size + 1).all(db).await?
-        }
-    };
+    let (mut rows, matches) =
+        if db.get_database_backend() == DatabaseBackend::Postgres && !search_words(&query.q).is_empty() {
+            postgres_search(db, user, query, walk, start, size).await?
+        } else {
+            (plain_page(db, user, query, walk, start, size).await?, None)
+        };
     let more = rows.len() as u64 > size;
     rows.truncate(usize::try_from(size).unwrap_or(usize::MAX));
     if before.is_some() {
@@ -226,6 +214,53 @@ pub async fn page_of<C: ConnectionTrait>(
     Ok(Window { rows, next, prev, matches })
 }
 
+/// `size` + 1 rows after `start`, straight from the sort index (or, searching on SQLite, FTS5).
+async fn plain_page<C: ConnectionTrait>(
+    db: &C,
+    user: &CurrentUser,
+    query: &ClientQuery,
+    walk: Direction,
+    start: Option<(SortValue, i64)>,
+    size: u64,
+) -> Result<Vec<entity::Model>, DbErr> {
+    let backend = db.get_database_backend();
+    let key = query.sort_key();
+    let mut select = filtered(backend, user, query);
+    if let Some(after) = after_start(key, walk, start) {
+        select = select.filter(after);
+    }
+    let [by_value, by_id] = order_terms(backend, query, sort_column(key));
+    select.order_by(by_value, order(walk)).order_by(by_id, order(walk)).limit(size + 1).all(db).await
+}
+
+/// A search on PostgreSQL, in the fewest statements for how common its words are:
+/// - at most [`SEARCH_COUNT_LIMIT`] matches (a name, a phone number, two words): one statement
+///   finds them all with the trigram index, counts them and sorts out the page;
+/// - more: the [`SEARCH_WINDOW`] rows next in the sort hold the page when the words are common
+///   there; otherwise the trigram index's matches are sorted.
+async fn postgres_search<C: ConnectionTrait>(
+    db: &C,
+    user: &CurrentUser,
+    query: &ClientQuery,
+    walk: Direction,
+    start: Option<(SortValue, i64)>,
+    size: u64,
+) -> Result<(Vec<entity::Model>, Option<Total>), DbErr> {
+    let total = match few_matches(db, user, query, walk, start.clone(), size).await? {
+        Found::All { rows, matches } => return Ok((rows, Some(Total::exact(matches)))),
+        Found::Many => Some(Total::bounded(SEARCH_COUNT_LIMIT + 1, SEARCH_COUNT_LIMIT)),
+        Found::Unknown => None,
+    };
+    if let Some(rows) = matches_in_window(db, user, query, walk, start.clone(), size).await? {
+        return Ok((rows, total));
+    }
+    if start.is_none() {
+        let (rows, matches) = all_matches_counted(db, user, query, walk, size).await?;
+        return Ok((rows, Some(Total::exact(matches))));
+    }
+    Ok((plain_page(db, user, query, walk, start, size).await?, total))
+}
+
 fn order(walk: Direction) -> Order {
     match walk {
         Direction::Asc => Order::Asc,
@@ -233,22 +268,17 @@ fn order(walk: Direction) -> Order {
     }
 }
 
-/// The rows after `start` in the `walk` direction of the sort.
-fn starting_at(
-    select: Select<entity::Entity>,
-    key: SortKey,
-    walk: Direction,
-    start: Option<(SortValue, i64)>,
-) -> Select<entity::Entity> {
-    let Some((value, id)) = start else { return select };
+/// The rows after `start` in the `walk` direction of the sort, as one row comparison, which both
+/// databases answer with one range scan of the sort index.
+fn after_start(key: SortKey, walk: Direction, start: Option<(SortValue, i64)>) -> Option<SimpleExpr> {
     use sea_orm::sea_query::ExprTrait as _;
-    // A row comparison, which both databases answer with one range scan of the sort index.
+    let (value, id) = start?;
     let row = Expr::tuple([Expr::col((entity::Entity, sort_column(key))), Expr::col((entity::Entity, Column::Id))]);
     let start = Expr::tuple([Expr::val(value.into_value()), Expr::val(id)]);
-    select.filter(if walk == Direction::Asc { row.gt(start) } else { row.lt(start) })
+    Some(if walk == Direction::Asc { row.gt(start) } else { row.lt(start) })
 }
 
-/// A row of a search's first page and the number of matches on every page.
+/// A row of a search's page and the number of matches on every page.
 struct CountedRow {
     row: entity::Model,
     matches: i64,
@@ -261,6 +291,53 @@ impl FromQueryResult for CountedRow {
             matches: result.try_get(prefix, "matches")?,
         })
     }
+}
+
+/// What [`few_matches`] learnt.
+enum Found {
+    /// Every match is known: the page and their number.
+    All { rows: Vec<entity::Model>, matches: u64 },
+    /// More than [`SEARCH_COUNT_LIMIT`] rows match.
+    Many,
+    /// The page after the cursor is empty, which says nothing of the number.
+    Unknown,
+}
+
+/// Up to [`SEARCH_COUNT_LIMIT`] + 1 matches from the trigram index, counted, and the page of them
+/// after `start`. Rare words are answered in this one statement, which reads each match once.
+async fn few_matches<C: ConnectionTrait>(
+    db: &C,
+    user: &CurrentUser,
+    query: &ClientQuery,
+    walk: Direction,
+    start: Option<(SortValue, i64)>,
+    size: u64,
+) -> Result<Found, DbErr> {
+    let backend = db.get_database_backend();
+    let key = query.sort_key();
+    let found = filtered(backend, user, query).limit(SEARCH_COUNT_LIMIT + 1).into_query();
+    // Each level is named like the table, so that the cursor and order expressions read its columns.
+    let counted = Query::select()
+        .column(Asterisk)
+        .expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new("matches"))
+        .from_subquery(found, entity::Entity)
+        .to_owned();
+    let [by_value, by_id] = order_terms(backend, query, sort_column(key));
+    let mut page = Query::select();
+    page.column(Asterisk).from_subquery(counted, entity::Entity);
+    if let Some(after) = after_start(key, walk, start.clone()) {
+        page.and_where(after);
+    }
+    page.order_by_expr(by_value, order(walk)).order_by_expr(by_id, order(walk)).limit(size + 1);
+    let rows = CountedRow::find_by_statement(backend.build(&page)).all(db).await?;
+    let Some(first) = rows.first() else {
+        return Ok(if start.is_none() { Found::All { rows: Vec::new(), matches: 0 } } else { Found::Unknown });
+    };
+    let matches = first.matches.max(0) as u64;
+    if matches > SEARCH_COUNT_LIMIT {
+        return Ok(Found::Many);
+    }
+    Ok(Found::All { rows: rows.into_iter().map(|counted| counted.row).collect(), matches })
 }
 
 /// A first page of matches from the trigram index, with their number. Sorting them reads every
@@ -287,12 +364,10 @@ async fn all_matches_counted<C: ConnectionTrait>(
     Ok((counted.into_iter().map(|counted| counted.row).collect(), matches))
 }
 
-/// A search on PostgreSQL first tests the [`SEARCH_WINDOW`] rows that come next in the sort (one
-/// range scan of the sort index). When `size` + 1 of them match, those are exactly the page, found
-/// without touching the trigram index: a common word ("silva" matches 3% of a million clients) is
-/// answered in about 4 ms instead of reading and sorting its thousands of matches (25–50 ms).
-/// `None` when the window holds fewer: then the trigram index finds the matches, which for a rare
-/// word (a phone number, an email) are few.
+/// The page of a common search from the [`SEARCH_WINDOW`] rows that come next in the sort (one
+/// range scan of the sort index), when `size` + 1 of them match: found without reading and sorting
+/// the thousands of matches ("silva" matches 3% of a million clients: about 4 ms instead of 25–50).
+/// `None` when the window holds fewer.
 async fn matches_in_window<C: ConnectionTrait>(
     db: &C,
     user: &CurrentUser,
@@ -305,7 +380,11 @@ async fn matches_in_window<C: ConnectionTrait>(
     let key = query.sort_key();
     let unsearched = ClientQuery { q: String::new(), ..query.clone() };
     let [by_value, by_id] = order_terms(backend, &unsearched, sort_column(key));
-    let window = starting_at(filtered(backend, user, &unsearched), key, walk, start)
+    let mut window = filtered(backend, user, &unsearched);
+    if let Some(after) = after_start(key, walk, start) {
+        window = window.filter(after);
+    }
+    let window = window
         .order_by(by_value.clone(), order(walk))
         .order_by(by_id.clone(), order(walk))
         .limit(SEARCH_WINDOW)

@@ -14,7 +14,7 @@ use super::{
     list_query,
     model::{
         ClientFields, ClientForm, ClientHit, ClientPage, ClientQuery, ClientRow, QUICK_FIND_LIMIT,
-        QUICK_FIND_MIN_CHARS, StrategyChoice, Total, is_status,
+        QUICK_FIND_MIN_CHARS, StrategyChoice, is_status,
     },
 };
 use crate::{
@@ -138,12 +138,12 @@ pub(crate) async fn user_names<C: ConnectionTrait>(
 }
 
 /// One page of the list, with its strategies' and (for admins) owners' names, and its total:
-/// four queries, whatever the page size (on PostgreSQL a search's page may take two, and then
-/// counts its matches in passing).
+/// four queries, whatever the page size. A PostgreSQL search counts its matches in passing: rare
+/// words take one statement for page and total, common ones two or three.
 pub async fn list(state: &AppState, user: &CurrentUser, query: &ClientQuery) -> Result<ClientPage, AppError> {
     let window = list_query::page(&state.db, user, query).await?;
     let total = match window.matches {
-        Some(matches) => Total::exact(matches),
+        Some(total) => total,
         None => super::counts::total(&state.db, user, query).await?,
     };
     let strategies = strategy_names(&state.db, window.rows.iter().map(|row| row.strategy_id)).await?;
