@@ -37,13 +37,17 @@ SELECT pg_temp.explain('user, first page, name', format('SELECT * FROM clients W
 SELECT pg_temp.explain('user, first page, created', format('SELECT * FROM clients WHERE owner_id = %s ORDER BY created_at DESC, id DESC LIMIT 51', :owner));
 SELECT pg_temp.explain('user, first page, status', format('SELECT * FROM clients WHERE owner_id = %s ORDER BY status_rank, id LIMIT 51', :owner));
 SELECT pg_temp.explain('user, status = won', format('SELECT * FROM clients WHERE owner_id = %s AND status = ''won'' ORDER BY last_activity_at DESC, id DESC LIMIT 51', :owner));
--- A search first tests the 2,000 rows next in the sort (SEARCH_WINDOW), which hold a common word's page.
+-- A search as the app sends it: one LIKE per word. First, the first 1,001 matches from the trigram
+-- index (owner_id is bigint, as the app binds it, or btree_gin cannot use it), counted and paged in
+-- one statement: the whole answer when at most 1,000 match.
+SELECT pg_temp.explain('user, search "+1 415 55" (rare): find, count and page ≤ 1,001 matches', format('SELECT * FROM (SELECT *, count(*) OVER () AS matches FROM (SELECT * FROM clients WHERE owner_id = %s::bigint AND $search_expr LIKE ''%%+1%%'' AND $search_expr LIKE ''%%415%%'' AND $search_expr LIKE ''%%55%%'' LIMIT 1001) clients) clients ORDER BY last_activity_at DESC, id DESC LIMIT 51', :owner));
+SELECT pg_temp.explain('user, search "ana silva": find, count and page ≤ 1,001 matches', format('SELECT * FROM (SELECT *, count(*) OVER () AS matches FROM (SELECT * FROM clients WHERE owner_id = %s::bigint AND $search_expr LIKE ''%%ana%%'' AND $search_expr LIKE ''%%silva%%'' LIMIT 1001) clients) clients ORDER BY last_activity_at DESC, id DESC LIMIT 51', :owner));
+SELECT pg_temp.explain('user, search "silva": the same, which finds over 1,000', format('SELECT * FROM (SELECT *, count(*) OVER () AS matches FROM (SELECT * FROM clients WHERE owner_id = %s::bigint AND $search_expr LIKE ''%%silva%%'' LIMIT 1001) clients) clients ORDER BY last_activity_at DESC, id DESC LIMIT 51', :owner));
+-- Over 1,000 matches: the 2,000 rows next in the sort (SEARCH_WINDOW) hold a common word's page.
 SELECT pg_temp.explain('user, search "silva", window of 2,000', format('SELECT * FROM (SELECT * FROM clients WHERE owner_id = %s ORDER BY last_activity_at DESC, id DESC LIMIT 2000) clients WHERE $search_expr LIKE ''%%silva%%'' ORDER BY last_activity_at DESC, id DESC LIMIT 51', :owner));
--- Beyond the window the trigram index finds the matches (owner_id is bigint, as the app binds it,
--- or btree_gin cannot use it); the order goes through no-op expressions so that no sort index is walked.
-SELECT pg_temp.explain('user, search "silva", trigram index', format('SELECT * FROM clients WHERE owner_id = %s::bigint AND $search_expr LIKE ''%%silva%%'' ORDER BY last_activity_at + interval ''0 seconds'' DESC, id + 0 DESC LIMIT 51', :owner));
-SELECT pg_temp.explain('user, search "+1 415 55" (rare), trigram index', format('SELECT * FROM clients WHERE owner_id = %s::bigint AND $search_expr LIKE ''%%+1 415 55%%'' ORDER BY last_activity_at + interval ''0 seconds'' DESC, id + 0 DESC LIMIT 51', :owner));
-SELECT pg_temp.explain('user, search "silva", bounded count (≤ 1,001)', format('SELECT count(*) FROM (SELECT id FROM clients WHERE owner_id = %s::bigint AND $search_expr LIKE ''%%silva%%'' LIMIT 1001) bounded', :owner));
+-- When they do not, every match is sorted (the order goes through no-op expressions so that no sort
+-- index is walked, as the planner does for this query).
+SELECT pg_temp.explain('user, search "silva", every match sorted (not used: the window holds the page)', format('SELECT * FROM clients WHERE owner_id = %s::bigint AND $search_expr LIKE ''%%silva%%'' ORDER BY last_activity_at + interval ''0 seconds'' DESC, id + 0 DESC LIMIT 51', :owner));
 SELECT pg_temp.explain('user, total from the counters', format('SELECT status, count FROM client_counts WHERE owner_id = %s', :owner));
 SELECT pg_temp.explain('user, strategy filter, bounded count (≤ 10,001)', format('SELECT count(*) FROM (SELECT id FROM clients WHERE owner_id = %s AND strategy_id = (SELECT min(id) FROM strategies WHERE owner_id = %s) LIMIT 10001) bounded', :owner, :owner));
 SELECT pg_temp.explain('user, pipeline stage "won" (latest 25)', format('SELECT * FROM clients WHERE owner_id = %s AND status = ''won'' ORDER BY last_activity_at DESC, id DESC LIMIT 25', :owner));
@@ -52,8 +56,8 @@ SELECT pg_temp.explain('user, client page: activity, latest 21', format('SELECT 
 SELECT pg_temp.explain('admin, pipeline stage "lost" (latest 25)', 'SELECT * FROM clients WHERE status = ''lost'' ORDER BY last_activity_at DESC, id DESC LIMIT 25');
 SELECT pg_temp.explain('admin, first page, name', 'SELECT * FROM clients ORDER BY name, id LIMIT 51');
 SELECT pg_temp.explain('admin, deep page (after row 50,000), name', format('SELECT * FROM clients WHERE (name, id) > (%L, %s) ORDER BY name, id LIMIT 51', :'deep_name', :deep_name_id));
-SELECT pg_temp.explain('admin, search "acme lab", trigram index', 'SELECT * FROM clients WHERE $search_expr LIKE ''%acme%'' AND $search_expr LIKE ''%lab%'' ORDER BY last_activity_at + interval ''0 seconds'' DESC, id + 0 DESC LIMIT 51');
-SELECT pg_temp.explain('admin, search "+1 415" (phone), trigram index', 'SELECT * FROM clients WHERE $search_expr LIKE ''%+1 415%'' ORDER BY last_activity_at + interval ''0 seconds'' DESC, id + 0 DESC LIMIT 51');
+SELECT pg_temp.explain('admin, search "acme lab": find, count and page ≤ 1,001 matches', 'SELECT * FROM (SELECT *, count(*) OVER () AS matches FROM (SELECT * FROM clients WHERE $search_expr LIKE ''%acme%'' AND $search_expr LIKE ''%lab%'' LIMIT 1001) clients) clients ORDER BY last_activity_at DESC, id DESC LIMIT 51');
+SELECT pg_temp.explain('admin, search "+1 415" (phone): find, count and page ≤ 1,001 matches', 'SELECT * FROM (SELECT *, count(*) OVER () AS matches FROM (SELECT * FROM clients WHERE $search_expr LIKE ''%+1%'' AND $search_expr LIKE ''%415%'' LIMIT 1001) clients) clients ORDER BY last_activity_at DESC, id DESC LIMIT 51');
 SELECT format(E'%s\n  index: %s\n  %s', label,
   coalesce((regexp_match(plan, 'Index (?:Only )?Scan(?: Backward)? using ([a-z_]+)'))[1], (regexp_match(plan, 'Bitmap Index Scan on ([a-z_]+)'))[1], 'NONE (sequential scan)'),
   (regexp_match(plan, 'Execution Time: [0-9.]+ ms'))[1])
