@@ -224,13 +224,13 @@ async fn plain_page<C: ConnectionTrait>(
     size: u64,
 ) -> Result<Vec<entity::Model>, DbErr> {
     let backend = db.get_database_backend();
-    let key = query.sort_key();
-    let mut select = filtered(backend, user, query);
-    if let Some(after) = after_start(key, walk, start) {
-        select = select.filter(after);
-    }
-    let [by_value, by_id] = order_terms(backend, query, sort_column(key));
-    select.order_by(by_value, order(walk)).order_by(by_id, order(walk)).limit(size + 1).all(db).await
+    let [by_value, by_id] = order_terms(backend, query, sort_column(query.sort_key()));
+    filtered_after(backend, user, query, walk, start)
+        .order_by(by_value, order(walk))
+        .order_by(by_id, order(walk))
+        .limit(size + 1)
+        .all(db)
+        .await
 }
 
 /// A search on PostgreSQL, in the fewest statements for how common its words are:
@@ -265,6 +265,21 @@ fn order(walk: Direction) -> Order {
     match walk {
         Direction::Asc => Order::Asc,
         Direction::Desc => Order::Desc,
+    }
+}
+
+/// [`filtered`], from the row after `start` in the `walk` direction of the sort.
+fn filtered_after(
+    backend: DatabaseBackend,
+    user: &CurrentUser,
+    query: &ClientQuery,
+    walk: Direction,
+    start: Option<(SortValue, i64)>,
+) -> Select<entity::Entity> {
+    let select = filtered(backend, user, query);
+    match after_start(query.sort_key(), walk, start) {
+        Some(after) => select.filter(after),
+        None => select,
     }
 }
 
@@ -380,11 +395,7 @@ async fn matches_in_window<C: ConnectionTrait>(
     let key = query.sort_key();
     let unsearched = ClientQuery { q: String::new(), ..query.clone() };
     let [by_value, by_id] = order_terms(backend, &unsearched, sort_column(key));
-    let mut window = filtered(backend, user, &unsearched);
-    if let Some(after) = after_start(key, walk, start) {
-        window = window.filter(after);
-    }
-    let window = window
+    let window = filtered_after(backend, user, &unsearched, walk, start)
         .order_by(by_value.clone(), order(walk))
         .order_by(by_id.clone(), order(walk))
         .limit(SEARCH_WINDOW)
