@@ -15,6 +15,7 @@
 # Usage: bench/load.sh [--database-url URL] [--redis-url URL|none] [--label NAME]
 #                      [--concurrency N] [--seconds N] [--warmup N] [--login-rate N]
 #                      [--deep-pages N] [--only NAME,NAME] [--bin PATH --site DIR] [--commit TEXT]
+#                      [--profile]
 #   --database-url  default $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/crm_bench
 #   --redis-url     default $REDIS_URL, else redis://127.0.0.1:6379; `none`: embedded mode
 #   --concurrency   connections per endpoint (default 16: eight per core on the 2-core machine,
@@ -28,6 +29,11 @@
 #                   to ~/.cache/crm/target, as in CI) and uses its output
 #   --commit        what to report as the commit (default: `COMMIT` beside --bin if present, else
 #                   git HEAD, marked -dirty when the work tree has changes)
+#   --profile       also sample the server with `perf record` (DWARF call stacks, 199 Hz) during
+#                   each measured run and write a flame graph, NAME.svg, and the functions with the
+#                   most samples of their own, NAME.top.txt, beside the raw output (needs perf, from
+#                   Debian's linux-perf, and inferno, installed with cargo if missing); sampling
+#                   costs CPU, so a profiled run's figures are lower than an unprofiled run's
 # Also: RUST_LOG (default warn), LOGIN_EMAIL / LOGIN_PASSWORD to sign in as someone else.
 #
 # Errors (HTTP status >= 400 or transport errors; 3xx redirects are answers) are counted per
@@ -60,7 +66,7 @@ CREATED_NAME="Load test client"
 
 database_url=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/crm_bench}
 redis_url=${REDIS_URL:-redis://127.0.0.1:6379}
-label="" concurrency=16 seconds=10 warmup=2 login_rate=20 deep_pages=100 only="" bin="" site="" commit=""
+label="" concurrency=16 seconds=10 warmup=2 login_rate=20 deep_pages=100 only="" bin="" site="" commit="" profile=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --database-url) database_url=$2 ;;
@@ -75,6 +81,7 @@ while [[ $# -gt 0 ]]; do
     --bin) bin=$2 ;;
     --site) site=$2 ;;
     --commit) commit=$2 ;;
+    --profile) profile=1; shift; continue ;;
     -h | --help) sed -n '2,/^source/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (try --help)" ;;
   esac
@@ -104,6 +111,39 @@ else
   fi
 fi
 generator_version=$($generator --version 2>&1 | head -1 || true)
+
+# --- profiler (--profile) ----------------------------------------------------------------------
+if [[ -n $profile ]]; then
+  if ! command -v perf >/dev/null; then
+    log "installing perf (Debian's linux-perf)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null
+  fi
+  command -v perf >/dev/null || die "perf is missing and could not be installed (apt-get install linux-perf)"
+  if ! command -v inferno-flamegraph >/dev/null; then
+    log "installing inferno (cargo install inferno --locked)"
+    cargo install inferno --locked >"$out_dir/inferno-install.log" 2>&1 || die "inferno did not install (see $out_dir/inferno-install.log)"
+  fi
+fi
+
+# profile_start NAME SECONDS: samples the server in the background for SECONDS.
+profile_start() {
+  perf record -q -F 199 --call-graph dwarf,16384 -p "$server_pid" -o "$out_dir/$1.perf.data" -- sleep "$2" \
+    >"$out_dir/$1.perf.log" 2>&1 &
+  profiler_pid=$!
+}
+
+# profile_finish NAME: waits for the sampler, then writes NAME.svg and NAME.top.txt.
+profile_finish() {
+  wait "$profiler_pid" || true
+  perf script -i "$out_dir/$1.perf.data" 2>/dev/null | inferno-collapse-perf >"$out_dir/$1.folded"
+  inferno-flamegraph --title "$1 ($concurrency connections)" <"$out_dir/$1.folded" >"$out_dir/$1.svg"
+  # Self samples per function: the last frame of each stack.
+  awk '{ n = $NF; sub(/ [0-9]+$/, ""); k = split($0, f, ";"); self[f[k]] += n; total += n }
+       END { for (name in self) printf "%6.2f%%  %s\n", 100 * self[name] / total, name }' "$out_dir/$1.folded" \
+    | sort -rn | head -40 >"$out_dir/$1.top.txt"
+  rm -f "$out_dir/$1.perf.data"
+  log "  flame graph: ${out_dir#"$ROOT"/}/$1.svg"
+}
 # oha spells its JSON switch differently across versions.
 oha_json=(--output-format json)
 [[ $generator == oha ]] && ! oha --help | grep -q -- '--output-format' && oha_json=(-j)
@@ -230,7 +270,9 @@ while IFS='|' read -r name method path body flags; do
   log "$name: $method $path ($warmup s warm-up, $seconds s measured${rate:+, $rate req/s})"
   run_load "$name" "$method" "$path" "$body" "$auth" "$rate" "$warmup" "$out_dir/$name.warmup"
   echo 5 >"/proc/$server_pid/clear_refs" 2>/dev/null || true # resets VmHWM to the current RSS
+  [[ -n $profile ]] && profile_start "$name" "$seconds"
   run_load "$name" "$method" "$path" "$body" "$auth" "$rate" "$seconds" "$out_dir/$name.out"
+  [[ -n $profile ]] && profile_finish "$name"
   kill -0 "$server_pid" 2>/dev/null || { tail -20 "$out_dir/server.log" >&2; die "the server died during $name"; }
   peak=$(rss_kib VmHWM)
   if ! measured=$(python3 "$HELPER" "parse-$generator" "$out_dir/$name.out"); then
