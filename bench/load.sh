@@ -105,18 +105,22 @@ else
     generator=oha
   else
     log "oha did not install (see $out_dir/oha-install.log): falling back to wrk"
-    command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+    command -v wrk >/dev/null || apt_install wrk || true
     command -v wrk >/dev/null || die "neither oha nor wrk could be installed"
     generator=wrk
   fi
 fi
 generator_version=$($generator --version 2>&1 | head -1 || true)
 
+# oha spells its JSON switch differently across versions.
+oha_json=(--output-format json)
+[[ $generator == oha ]] && ! oha --help | grep -q -- '--output-format' && oha_json=(-j)
+
 # --- profiler (--profile) ----------------------------------------------------------------------
 if [[ -n $profile ]]; then
   if ! command -v perf >/dev/null; then
     log "installing perf (Debian's linux-perf)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null
+    apt_install linux-perf || true
   fi
   command -v perf >/dev/null || die "perf is missing and could not be installed (apt-get install linux-perf)"
   if ! command -v inferno-flamegraph >/dev/null; then
@@ -134,7 +138,10 @@ profile_start() {
 
 # profile_finish NAME: waits for the sampler, then writes NAME.svg and NAME.top.txt.
 profile_finish() {
-  wait "$profiler_pid" || true
+  if ! wait "$profiler_pid" || [[ ! -s "$out_dir/$1.perf.data" ]]; then
+    cat "$out_dir/$1.perf.log" >&2
+    die "perf could not sample the server (see above; /proc/sys/kernel/perf_event_paranoid may forbid it)"
+  fi
   perf script -i "$out_dir/$1.perf.data" 2>/dev/null | inferno-collapse-perf >"$out_dir/$1.folded"
   inferno-flamegraph --title "$1 ($concurrency connections)" <"$out_dir/$1.folded" >"$out_dir/$1.svg"
   # Self samples per function: the last frame of each stack.
@@ -144,9 +151,6 @@ profile_finish() {
   rm -f "$out_dir/$1.perf.data"
   log "  flame graph: ${out_dir#"$ROOT"/}/$1.svg"
 }
-# oha spells its JSON switch differently across versions.
-oha_json=(--output-format json)
-[[ $generator == oha ]] && ! oha --help | grep -q -- '--output-format' && oha_json=(-j)
 
 # --- server binary and site --------------------------------------------------------------------
 if [[ -z $bin ]]; then

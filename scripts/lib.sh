@@ -42,13 +42,18 @@ ensure_npm_packages() {
   fi
 }
 
+# apt_install PACKAGE...: installs Debian packages, through sudo when not root.
+apt_install() {
+  local sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
 ensure_chromium() {
   if [[ ! -x /usr/bin/chromium ]]; then
     log "installing Chromium from Debian's packages"
-    local sudo=""
-    [[ $(id -u) -eq 0 ]] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    apt_install chromium
   fi
   [[ -x /usr/bin/chromium ]] || die "Chromium is missing and could not be installed (apt-get install chromium)"
 }
