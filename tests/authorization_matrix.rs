@@ -31,7 +31,7 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/login", Access::Public, &[]),
     ("/api/logout", Access::Public, &[]),
     ("/api/whoami", Access::Public, &[]),
-    ("/api/system_status", Access::User, &[]),
+    ("/api/system_status", Access::Admin, &[]),
     ("/api/logout_elsewhere", Access::User, &[]),
     ("/api/settings", Access::User, &[]),
     ("/api/update_profile", Access::User, &[("name", "Someone"), ("timezone", "UTC")]),
@@ -100,9 +100,17 @@ const STRATEGY_FORM: Args =
 
 const PASSWORD: &str = "violet staircase at noon";
 
-#[tokio::test]
-async fn every_server_function_checks_who_calls_it() {
-    let app = app::start(Backend::Sqlite).await;
+/// The accounts and rows the matrix's arguments name.
+struct Fixture {
+    admin: String,
+    user: String,
+    target_id: String,
+    strategy_id: String,
+    client_id: String,
+    import_id: String,
+}
+
+async fn fixture(app: &app::TestApp) -> Fixture {
     let admin = app
         .post_form("/api/signup", &[("name", "Admin"), ("email", "admin@example.com"), ("password", PASSWORD)], None)
         .await
@@ -113,10 +121,6 @@ async fn every_server_function_checks_who_calls_it() {
         .await
         .session_cookie()
         .unwrap();
-
-    let mut registered: Vec<&str> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
-    registered.sort_unstable();
-    registered.dedup();
     let target = app
         .post_form("/api/signup", &[("name", "Target"), ("email", "target@example.com"), ("password", PASSWORD)], None)
         .await;
@@ -154,7 +158,41 @@ async fn every_server_function_checks_who_calls_it() {
         .await;
     assert_eq!(upload.status, StatusCode::SEE_OTHER, "{}", upload.body);
     let import_id = upload.location().unwrap().rsplit('/').next().unwrap().to_owned();
+    Fixture { admin, user, target_id, strategy_id, client_id, import_id }
+}
 
+impl Fixture {
+    /// A row's arguments with the placeholders filled in.
+    fn args(&self, args: Args) -> Vec<(&'static str, &str)> {
+        args.iter()
+            .map(|(key, value)| {
+                let value = match *value {
+                    "{target}" => self.target_id.as_str(),
+                    "{strategy}" => self.strategy_id.as_str(),
+                    "{client}" => self.client_id.as_str(),
+                    "{import}" => self.import_id.as_str(),
+                    other => other,
+                };
+                (*key, value)
+            })
+            .collect()
+    }
+
+    /// The session of someone allowed to call a row's server function.
+    fn allowed(&self, access: Access) -> &str {
+        if access == Access::Admin { &self.admin } else { &self.user }
+    }
+}
+
+#[tokio::test]
+async fn every_server_function_checks_who_calls_it() {
+    let app = app::start_with(Backend::Sqlite, &[("CRM_ALLOW_SIGNUP", "true")]).await;
+    let fixture = fixture(&app).await;
+    let (admin, user) = (fixture.admin.clone(), fixture.user.clone());
+
+    let mut registered: Vec<&str> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
+    registered.sort_unstable();
+    registered.dedup();
     let mut covered: Vec<&str> = MATRIX.iter().map(|(path, _, _)| *path).collect();
     covered.sort_unstable();
     assert_eq!(registered, covered, "every server function needs a row in MATRIX");
@@ -164,19 +202,7 @@ async fn every_server_function_checks_who_calls_it() {
         if *path == "/api/logout" {
             continue;
         }
-        let args: Vec<(&str, &str)> = args
-            .iter()
-            .map(|(key, value)| {
-                let value = match *value {
-                    "{target}" => target_id.as_str(),
-                    "{strategy}" => strategy_id.as_str(),
-                    "{client}" => client_id.as_str(),
-                    "{import}" => import_id.as_str(),
-                    other => other,
-                };
-                (*key, value)
-            })
-            .collect();
+        let args = fixture.args(args);
         let as_visitor = app.post_form(path, &args, None).await.status;
         let as_user = app.post_form(path, &args, Some(&user)).await.status;
         let as_admin = app.post_form(path, &args, Some(&admin)).await.status;
@@ -201,6 +227,71 @@ async fn every_server_function_checks_who_calls_it() {
     for cookie in [None, Some(user.as_str())] {
         let status = app.post_form("/api/logout", &[], cookie).await.status;
         assert!(status.is_success() || status.is_redirection(), "logout answers everyone, got {status}");
+    }
+    app.cleanup().await;
+}
+
+/// Oversized, malformed and hostile input to every server function, from a caller who may call
+/// it: a clear 4xx each time, never a 500.
+#[tokio::test]
+async fn every_server_function_refuses_bad_input_with_a_4xx() {
+    let app = app::start_with(Backend::Sqlite, &[("CRM_ALLOW_SIGNUP", "true")]).await;
+    let fixture = fixture(&app).await;
+    let long = "x".repeat(20_001);
+    let huge = "y".repeat(3 * 1024 * 1024);
+    for (path, access, args) in MATRIX {
+        if *path == "/api/logout" {
+            continue;
+        }
+        let cookie = fixture.allowed(*access);
+        let args = fixture.args(args);
+        let text_key = args.iter().map(|(key, _)| *key).find(|key| !key.contains('[')).unwrap_or("q");
+        let with = |key: &'static str, value: &str| -> Vec<(String, String)> {
+            let mut replaced: Vec<(String, String)> =
+                args.iter().filter(|(k, _)| *k != key).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            replaced.push((key.to_owned(), value.to_owned()));
+            replaced
+        };
+        let post = |form: Vec<(String, String)>| {
+            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+            app.send(
+                axum::http::Request::post(*path)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("cookie", cookie)
+                    .body(axum::body::Body::from(body))
+                    .unwrap(),
+            )
+        };
+        let over_long = post(with(text_key, &long)).await;
+        assert_eq!(over_long.status, StatusCode::UNPROCESSABLE_ENTITY, "{path} {text_key}: {}", over_long.body);
+        let nul = post(with(text_key, "a\0b")).await;
+        assert_eq!(nul.status, StatusCode::UNPROCESSABLE_ENTITY, "{path} {text_key} with NUL: {}", nul.body);
+        let escape = post(with(text_key, "a\u{1b}[31mb")).await;
+        assert_eq!(escape.status, StatusCode::UNPROCESSABLE_ENTITY, "{path} with ESC: {}", escape.body);
+        let too_large = post(with(text_key, &huge)).await;
+        assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE, "{path}: {}", too_large.body);
+        // A numeric argument that is not a number, and the same key twice.
+        for (key, value) in &args {
+            if value.parse::<i64>().is_ok() && !key.contains('[') {
+                let malformed = post(with(key, "abc")).await;
+                assert!(
+                    malformed.status == StatusCode::BAD_REQUEST || malformed.status == StatusCode::UNPROCESSABLE_ENTITY,
+                    "{path} {key}=abc: {} {}",
+                    malformed.status,
+                    malformed.body
+                );
+                let mut twice = with(key, value);
+                twice.push((key.to_string(), value.to_string()));
+                let duplicate = post(twice).await;
+                assert!(
+                    duplicate.status.is_client_error(),
+                    "{path} {key} twice: {} {}",
+                    duplicate.status,
+                    duplicate.body
+                );
+            }
+        }
     }
     app.cleanup().await;
 }

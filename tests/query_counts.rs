@@ -52,7 +52,6 @@ const REQUESTS: &[Probe<'static>] = &[
     probe("pipeline", "GET /pipeline", &[], 10),
     probe("strategies", "GET /strategies", &[], 4),
     probe("settings", "GET /settings", &[], 2),
-    probe("status", "GET /status", &[], 3),
     probe("list_clients", "POST /api/list_clients", &[], 4),
     probe("find_clients", "POST /api/find_clients", &[("q", "client1@")], 2),
     probe("client_profile", "POST /api/client_profile", &[("id", "{client}")], 5),
@@ -64,6 +63,7 @@ const REQUESTS: &[Probe<'static>] = &[
 /// Pages only an admin sees, or sees with everyone's rows.
 const ADMIN_REQUESTS: &[Probe<'static>] = &[
     probe("users (admin)", "GET /users", &[], 3),
+    probe("status (admin)", "GET /status", &[], 3),
     probe("clients list (admin)", "GET /clients", &[], 7),
     probe("pipeline (admin)", "GET /pipeline", &[], 12),
 ];

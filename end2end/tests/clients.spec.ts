@@ -95,3 +95,31 @@ test("the list sorts, pages and changes statuses in bulk", async ({ page }) => {
   await page.goto("/clients?status=contacted");
   await expect(page.getByTestId("client-row")).toHaveCount(2);
 });
+
+test("a list and a board filtered by strategy keep working as they are sorted and filtered", async ({ page }) => {
+  await signUp(page.request, "Fiona Filters");
+  const warm = await createStrategy(page.request, "Warm filter");
+  const cold = await createStrategy(page.request, "Cold filter");
+  await createClient(page.request, { name: "Warm lead", strategy_id: String(warm) });
+  await createClient(page.request, { name: "Cold lead", strategy_id: String(cold) });
+
+  // The filter is applied by the client-side router, which loads the list through its server
+  // function (with the strategy id sent as text).
+  await openHydrated(page, "/clients");
+  await page.getByLabel("Strategy").selectOption({ label: "Warm filter" });
+  await page.getByRole("button", { name: "Apply" }).first().click();
+  await expect(page).toHaveURL(new RegExp(`strategy=${warm}`));
+  await expect(page.getByTestId("client-row")).toHaveCount(1);
+  await expect(page.getByTestId("client-row")).toContainText("Warm lead");
+  await page.getByRole("link", { name: "Name", exact: true }).click();
+  await expect(page).toHaveURL(/sort=name/);
+  await expect(page.getByTestId("client-row")).toHaveCount(1);
+  await expect(page.getByTestId("client-row")).toContainText("Warm lead");
+
+  await openHydrated(page, "/pipeline");
+  await page.getByLabel("Strategy").selectOption({ label: "Cold filter" });
+  await page.getByRole("button", { name: "Apply" }).first().click();
+  await expect(page).toHaveURL(new RegExp(`strategy=${cold}`));
+  await expect(page.getByTestId("pipeline-card")).toHaveCount(1);
+  await expect(page.getByTestId("pipeline-card")).toContainText("Cold lead");
+});

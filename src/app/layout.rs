@@ -28,11 +28,10 @@ pub const NAVIGATION: &[(&str, &str, &str)] = &[
     ("/bookings", "Bookings", "◷"),
     ("/chat", "Chat", "✉"),
     ("/settings", "Settings", "⚙"),
-    ("/status", "Status", "◉"),
 ];
 
 /// Entries only admins see.
-pub const ADMIN_NAVIGATION: &[(&str, &str, &str)] = &[("/users", "Users", "⚇")];
+pub const ADMIN_NAVIGATION: &[(&str, &str, &str)] = &[("/users", "Users", "⚇"), ("/status", "Status", "◉")];
 
 type UserResource = Resource<Result<Option<CurrentUser>, AppError>>;
 
@@ -118,8 +117,20 @@ fn PaletteButton(open: RwSignal<bool>) -> impl IntoView {
     }
 }
 
+/// The frame of every signed-in page, around the routed page.
 #[component]
 pub fn Layout() -> impl IntoView {
+    view! {
+        <Frame>
+            <Outlet />
+        </Frame>
+    }
+}
+
+/// The frame itself, around any content: the routed page, or the 404 page for a path no route
+/// knows (which the router renders outside the parent route).
+#[component]
+pub fn Frame(children: Children) -> impl IntoView {
     let user: UserResource = Resource::new(|| (), |_| whoami());
     let toasts = Toasts::provide();
     let palette_open = RwSignal::new(false);
@@ -185,7 +196,7 @@ pub fn Layout() -> impl IntoView {
                         </section>
                     }
                 }>
-                    <Outlet />
+                    {children()}
                 </ErrorBoundary>
             </main>
         </div>

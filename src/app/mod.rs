@@ -45,9 +45,9 @@ pub fn App() -> impl IntoView {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
         <Meta name="description" content="A CRM for small sales teams, with AI sales personas." />
         <Meta name="color-scheme" content="light dark" />
-        <Title formatter=|title: String| if title.is_empty() { "CRM".to_owned() } else { format!("{title} · CRM") } />
+        <Title formatter=document_title />
         <Router set_is_routing>
-            <Routes fallback=NotFound>
+            <Routes fallback=|| view! { <layout::Frame><NotFound /></layout::Frame> }>
                 <Route path=path!("/login") view=crate::users::pages::LoginPage />
                 <Route path=path!("/signup") view=crate::users::pages::SignupPage />
                 <ParentRoute path=path!("") view=Layout>
@@ -71,6 +71,14 @@ pub fn App() -> impl IntoView {
             </Routes>
         </Router>
     }
+}
+
+/// The document's title for a page's own. leptos_meta writes the server's `<title>` verbatim (a raw
+/// text element, like `<textarea>`), and a page title can hold text a person wrote (a client's
+/// name): the server escapes it; in the browser it becomes `document.title`, which is plain text.
+fn document_title(title: String) -> String {
+    let full = if title.is_empty() { "CRM".to_owned() } else { format!("{title} · CRM") };
+    if cfg!(feature = "ssr") { crate::ui::forms::escape_html(&full) } else { full }
 }
 
 /// Whether the router is loading the next page (for the progress bar).

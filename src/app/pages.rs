@@ -1,6 +1,5 @@
 //! Pages whose domains are not built yet show what will live there, and the 404 page.
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::ui::page::PageHeader;
 
@@ -39,19 +38,8 @@ pub fn Chat() -> impl IntoView {
     }
 }
 
+/// A path no route knows: the 404 page, inside the layout.
 #[component]
 pub fn NotFound() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(axum::http::StatusCode::NOT_FOUND);
-    }
-    view! {
-        <Title text="Page not found" />
-        <section class="card empty-state not-found">
-            <p class="big-code" aria-hidden="true">"404"</p>
-            <h1>"Page not found"</h1>
-            <p class="muted">"The page you asked for does not exist or has moved."</p>
-            <a class="button" href="/">"Go to the dashboard"</a>
-        </section>
-    }
+    view! { <crate::ui::page::ErrorPage error=crate::shared::AppError::NotFound("This page".to_owned()) /> }
 }

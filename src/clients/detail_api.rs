@@ -77,7 +77,7 @@ pub async fn move_client(id: i64, status: String, #[server(default)] back: Strin
         async {
             let (state, user) = signed_in().await?;
             super::service::set_status(&state, &user, &[id], &status).await?;
-            redirect_plain_form(&crate::ui::url::own_page_or(&back, format!("/clients/{id}")));
+            redirect_plain_form(&crate::server::redirect::same_site_or(Some(&back), &format!("/clients/{id}")));
             Ok(status)
         }
         .await,

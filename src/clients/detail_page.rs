@@ -32,13 +32,15 @@ pub fn ClientPage() -> impl IntoView {
     let status_change = ServerAction::<MoveClient>::new();
     crate::ui::toast::announce(status_change.value(), "Stage changed.");
     let notes_change = ServerAction::<SaveClientNotes>::new();
-    let detail = Resource::new(
+    let detail = Resource::new_blocking(
         move || (id.get(), status_change.version().get()),
-        |(id, _)| async move {
-            match id {
-                Some(id) => client_profile(id).await,
-                None => Err(AppError::NotFound("This client".to_owned())),
-            }
+        |(id, _)| {
+            crate::ui::page::page_data(async move {
+                match id {
+                    Some(id) => client_profile(id).await,
+                    None => Err(AppError::NotFound("This client".to_owned())),
+                }
+            })
         },
     );
     let (messages_older, messages_newer) = (param("messages_older"), param("messages_newer"));
@@ -53,39 +55,48 @@ pub fn ClientPage() -> impl IntoView {
         },
         |(id, older, newer, _, _)| client_activity(id.unwrap_or_default(), older, newer),
     );
+    let timelines = move || {
+        view! {
+            <div class="client-columns">
+                <section class="card" aria-labelledby="conversation-heading">
+                    <h2 id="conversation-heading">"Conversation"</h2>
+                    <Transition fallback=|| loading("Loading messages…")>
+                        {move || Suspend::new(async move {
+                            match messages.await {
+                                Ok(page) => view! { <Conversation page /> }.into_any(),
+                                Err(error) => failure(error),
+                            }
+                        })}
+                    </Transition>
+                </section>
+                <section class="card" aria-labelledby="activity-heading">
+                    <h2 id="activity-heading">"Activity"</h2>
+                    <Transition fallback=|| loading("Loading activity…")>
+                        {move || Suspend::new(async move {
+                            match activity.await {
+                                Ok(page) => view! { <Activity page /> }.into_any(),
+                                Err(error) => failure(error),
+                            }
+                        })}
+                    </Transition>
+                </section>
+            </div>
+        }
+    };
     view! {
         <Transition fallback=|| loading("Loading the client…")>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(client) => view! { <ClientSummary client status_change notes_change /> }.into_any(),
-                    Err(error) => failure(error),
+                    Ok(client) => {
+                        view! { <ClientSummary client status_change notes_change /> {timelines()} }.into_any()
+                    }
+                    Err(error) => {
+                        view! { <crate::ui::page::ErrorPage error back_href="/clients" back_label="Back to the clients" /> }
+                            .into_any()
+                    }
                 }
             })}
         </Transition>
-        <div class="client-columns">
-            <section class="card" aria-labelledby="conversation-heading">
-                <h2 id="conversation-heading">"Conversation"</h2>
-                <Transition fallback=|| loading("Loading messages…")>
-                    {move || Suspend::new(async move {
-                        match messages.await {
-                            Ok(page) => view! { <Conversation page /> }.into_any(),
-                            Err(error) => failure(error),
-                        }
-                    })}
-                </Transition>
-            </section>
-            <section class="card" aria-labelledby="activity-heading">
-                <h2 id="activity-heading">"Activity"</h2>
-                <Transition fallback=|| loading("Loading activity…")>
-                    {move || Suspend::new(async move {
-                        match activity.await {
-                            Ok(page) => view! { <Activity page /> }.into_any(),
-                            Err(error) => failure(error),
-                        }
-                    })}
-                </Transition>
-            </section>
-        </div>
     }
 }
 
@@ -139,7 +150,7 @@ fn ClientSummary(
                 <h2 id="profile-heading">"Profile"</h2>
                 <dl class="facts">
                     {client.email.clone().map(|email| view! {
-                        <dt>"Email"</dt><dd><a href=format!("mailto:{email}")>{email.clone()}</a></dd>
+                        <dt>"Email"</dt><dd><a href=crate::ui::url::mailto(&email)>{email.clone()}</a></dd>
                     })}
                     {client.phone.clone().map(|phone| view! {
                         <dt>"Phone"</dt><dd><a href=format!("tel:{phone}")>{phone.clone()}</a></dd>
@@ -175,7 +186,7 @@ fn ClientSummary(
                     <input type="hidden" name="id" value=id />
                     <label class="visually-hidden" for="client-notes">"Notes"</label>
                     <textarea id="client-notes" name="notes" rows="5" maxlength="20000"
-                        aria-describedby="notes-error">{client.notes.clone()}</textarea>
+                        aria-describedby="notes-error" inner_html=crate::ui::forms::textarea_html(&client.notes)></textarea>
                     <FormError error=notes_error />
                     <FieldError error=notes_error field="notes" />
                     <div class="form-actions">

@@ -201,6 +201,9 @@ pub async fn export_clients(State(state): State<AppState>, session: Session, Raw
         Err(error) => return error_response(error),
     };
     let query = query_of(raw.as_deref());
+    if let Err(error) = crate::shared::search::check_search(&query.q) {
+        return error_response(error);
+    }
     // Fused: the compression layer may poll a finished body again, which `unfold` answers with a panic.
     use futures::StreamExt as _;
     attachment("clients", Body::from_stream(stream_clients(state, user, query).fuse()))

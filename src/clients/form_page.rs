@@ -35,19 +35,27 @@ pub fn NewClientPage() -> impl IntoView {
 pub fn EditClientPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
-    let editor = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => client_editor(Some(id)).await,
-            None => Err(AppError::NotFound("This client".to_owned())),
-        }
+    let editor = Resource::new_blocking(id, |id| {
+        crate::ui::page::page_data(async move {
+            match id {
+                Some(id) => client_editor(Some(id)).await,
+                None => Err(AppError::NotFound("This client".to_owned())),
+            }
+        })
     });
     view! {
-        <PageHeader title="Client" subtitle="Profile, status and strategy." />
         <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading…" lines=5 /> }>
             {move || Suspend::new(async move {
                 match editor.await {
-                    Ok(editor) => view! { <EditForm editor /> }.into_any(),
-                    Err(error) => view! { <p class="card error-panel" role="alert">{error.to_string()}</p> }.into_any(),
+                    Ok(editor) => view! {
+                        <PageHeader title="Client" subtitle="Profile, status and strategy." />
+                        <EditForm editor />
+                    }
+                    .into_any(),
+                    Err(error) => view! {
+                        <crate::ui::page::ErrorPage error back_href="/clients" back_label="Back to the clients" />
+                    }
+                    .into_any(),
                 }
             })}
         </Transition>
@@ -207,7 +215,7 @@ fn ClientFields(editor: EditorData, error: Signal<Option<AppError>>) -> impl Int
         <div class="field">
             <label for="notes">"Notes"</label>
             <textarea id="notes" name="notes" rows="4" maxlength="20000" aria-invalid=invalid("notes")
-                aria-describedby="notes-error">{form.notes}</textarea>
+                aria-describedby="notes-error" inner_html=crate::ui::forms::textarea_html(&form.notes)></textarea>
             <FieldError error=merged field="notes" />
         </div>
     }

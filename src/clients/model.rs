@@ -220,10 +220,10 @@ pub struct ClientQuery {
     pub q: String,
     #[serde(default)]
     pub status: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_id")]
     pub strategy: Option<i64>,
     /// Admins only: one owner's clients.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_id")]
     pub owner: Option<i64>,
     #[serde(default)]
     pub sort: String,
@@ -235,6 +235,23 @@ pub struct ClientQuery {
     /// ...or the page before it.
     #[serde(default)]
     pub before: String,
+}
+
+/// An id filter from a form or a query string. Server functions take the query flattened, and
+/// through `#[serde(flatten)]` a form value reaches serde as text, never as a number: both are
+/// read, and an empty or malformed value is no filter (as in [`ClientQuery::from_pairs`]).
+fn optional_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Number(i64),
+        Text(String),
+    }
+    Ok(match Option::<Raw>::deserialize(deserializer)? {
+        Some(Raw::Number(id)) => Some(id),
+        Some(Raw::Text(text)) => text.trim().parse().ok(),
+        None => None,
+    })
 }
 
 impl ClientQuery {

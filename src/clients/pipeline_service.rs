@@ -19,6 +19,7 @@ use crate::{server::state::AppState, shared::AppError, users::model::CurrentUser
 /// The board for `query`'s search, strategy and owner filters (its status and sort are the
 /// board's own: every stage, latest activity first).
 pub async fn board(state: &AppState, user: &CurrentUser, query: &ClientQuery) -> Result<PipelineBoard, AppError> {
+    crate::shared::search::check_search(&query.q)?;
     let db = &state.db;
     let backend = db.get_database_backend();
     let statuses: Vec<&str> = STATUSES.iter().map(|(status, _)| *status).collect();

@@ -141,6 +141,7 @@ pub(crate) async fn user_names<C: ConnectionTrait>(
 /// four queries, whatever the page size. A PostgreSQL search counts its matches in passing: rare
 /// words take one statement for page and total, common ones two or three.
 pub async fn list(state: &AppState, user: &CurrentUser, query: &ClientQuery) -> Result<ClientPage, AppError> {
+    crate::shared::search::check_search(&query.q)?;
     let window = list_query::page(&state.db, user, query).await?;
     let total = match window.matches {
         Some(total) => total,
@@ -158,6 +159,7 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ClientQuery) -> 
 
 /// The few best matches for the command palette: the most recently active first, no count.
 pub async fn quick_find(state: &AppState, user: &CurrentUser, text: &str) -> Result<Vec<ClientHit>, AppError> {
+    crate::shared::search::check_search(text)?;
     if text.trim().chars().count() < QUICK_FIND_MIN_CHARS {
         return Ok(Vec::new());
     }

@@ -1,14 +1,17 @@
 //! Server-only code: configuration, state, persistence, infrastructure, router.
+pub mod api_input;
 pub mod config;
 pub mod db;
 pub mod health;
 pub mod infra;
 pub mod local_time;
 pub mod preferences;
+pub mod redirect;
 pub mod redis;
 pub mod request;
 pub mod router;
 pub mod security;
+pub mod serve;
 pub mod sessions;
 pub mod sql;
 pub mod startup;

@@ -9,7 +9,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::state::AppState;
-use crate::ui::{theme::Theme, url::own_page_or};
+use crate::ui::theme::Theme;
 
 #[derive(Deserialize)]
 pub struct ThemeChoice {
@@ -22,7 +22,7 @@ pub async fn choose_theme(State(state): State<AppState>, Form(choice): Form<Them
     let Some(theme) = Theme::parse(&choice.theme) else {
         return (StatusCode::UNPROCESSABLE_ENTITY, "theme must be system, light or dark").into_response();
     };
-    let back = own_page_or(&choice.back, "/".to_owned());
+    let back = super::redirect::same_site_or(Some(&choice.back), "/");
     (StatusCode::SEE_OTHER, [(header::SET_COOKIE, theme.cookie(state.config.secure)), (header::LOCATION, back)])
         .into_response()
 }

@@ -30,7 +30,7 @@ fn is_plain_form_post() -> bool {
 /// says "saved"); with JavaScript the page shows the outcome itself and no redirect is needed.
 pub fn redirect_plain_form(path: &str) {
     if is_plain_form_post() {
-        leptos_axum::redirect(path);
+        super::redirect::redirect(path);
     }
 }
 

@@ -55,9 +55,11 @@ pub fn build(state: AppState) -> Router {
             super::security::provide_request_nonce,
             shell,
         ))
+        .layer(axum::middleware::from_fn(super::api_input::check_server_fn_request))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::users::guard::require_login_for_pages))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(policy.clone(), super::security::refuse_cross_site))
+        .layer(axum::middleware::from_fn(super::security::refuse_odd_paths))
         .layer(axum::middleware::from_fn_with_state(policy, super::security::security_headers))
         // Pages and JSON are compressed with gzip, not brotli: brotli's encoder (which also
         // allocates and zeroes its window and tables for every response) was 22% of the server's

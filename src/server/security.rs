@@ -4,7 +4,13 @@
 //!   (any method but GET, HEAD and OPTIONS) must come from this app's own origin, whether it is a
 //!   server function under `/api` or a plain HTML form post.
 //! - [`security_headers`]: a Content-Security-Policy with a fresh nonce per request, plus the usual
-//!   hardening headers, on every response (pages, server functions, static files, 404s, probes).
+//!   hardening headers, on every response (pages, server functions, static files, 404s, probes);
+//!   and `Cache-Control: no-store` on everything but static files, so that no page a user saw while
+//!   signed in is kept by a shared cache or shown again from the back button after sign-out.
+//! - [`refuse_odd_paths`]: a path is judged as the browser and the file server would read it.
+//!   Browsers never send `.` or `..` segments (they resolve them first), so a request that has one
+//!   (`/pkg/../clients`, `/api/%2e%2e/status`) is refused with 400 rather than routed by one rule
+//!   and guarded by another; static files answer GET and HEAD only (405 otherwise).
 //!
 //! The nonce travels to the Leptos render in the request's extensions; [`provide_request_nonce`]
 //! (called from the router's additional-context closures) hands it to Leptos, whose
@@ -159,6 +165,44 @@ pub async fn refuse_cross_site(State(policy): State<Arc<SecurityPolicy>>, reques
     (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], REFUSED_BODY).into_response()
 }
 
+/// Static files: the built site under `/pkg` and the files of `public/` at the root.
+pub fn is_static_file(path: &str) -> bool {
+    path.starts_with("/pkg/") || matches!(path, "/favicon.ico" | "/favicon.svg")
+}
+
+/// Whether a path segment is `.` or `..`, written plainly or percent-encoded (`%2e`, `.%2E`...).
+fn is_dot_segment(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase();
+    let decoded = lower.replace("%2e", ".");
+    decoded == "." || decoded == ".."
+}
+
+/// Why a request path is refused before routing, if it is.
+pub fn path_problem(method: &Method, path: &str) -> Option<(StatusCode, &'static str)> {
+    let lower = path.to_ascii_lowercase();
+    if path.split('/').any(is_dot_segment) || path.contains('\\') || lower.contains("%5c") || lower.contains("%2f") {
+        return Some((StatusCode::BAD_REQUEST, "malformed path"));
+    }
+    if is_static_file(path) && !matches!(*method, Method::GET | Method::HEAD) {
+        return Some((StatusCode::METHOD_NOT_ALLOWED, "method not allowed"));
+    }
+    None
+}
+
+/// Middleware: see [`path_problem`].
+pub async fn refuse_odd_paths(request: Request, next: Next) -> Response {
+    match path_problem(request.method(), request.uri().path()) {
+        None => next.run(request).await,
+        Some((status, body)) => {
+            let mut response = (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response();
+            if status == StatusCode::METHOD_NOT_ALLOWED {
+                response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            }
+            response
+        }
+    }
+}
+
 /// Middleware: makes a fresh nonce for this request (available to the render through
 /// [`provide_request_nonce`]) and sets the CSP with it and the other security headers on the
 /// response, whoever produced it.
@@ -166,8 +210,12 @@ pub async fn security_headers(State(policy): State<Arc<SecurityPolicy>>, mut req
     // 128 random bits, base64url: the encoding CSP nonces accept.
     let nonce = Nonce::new();
     request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let static_file = is_static_file(request.uri().path());
     let mut response = next.run(request).await;
     policy.apply(response.headers_mut(), &nonce);
+    if !static_file && !response.headers().contains_key(header::CACHE_CONTROL) {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     response
 }
 
@@ -253,6 +301,34 @@ mod tests {
         let policy = SecurityPolicy::new(false, None, false);
         assert!(post_allowed(&policy, &[]));
         assert!(post_allowed(&policy, &[("host", "crm.test")]));
+    }
+
+    #[test]
+    fn dot_segments_and_encoded_separators_are_refused() {
+        for path in
+            ["/pkg/../clients", "/api/%2e%2e/status", "/api/%2E./x", "/./clients", "/clients/..", "/a%2fb", "/a%5Cb"]
+        {
+            assert_eq!(
+                path_problem(&Method::GET, path).map(|(status, _)| status),
+                Some(StatusCode::BAD_REQUEST),
+                "{path}"
+            );
+        }
+        for path in ["/clients", "/pkg/crm.js", "/clients/1.csv", "/a..b/..c", "/"] {
+            assert_eq!(path_problem(&Method::GET, path), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn static_files_answer_only_get_and_head() {
+        assert_eq!(path_problem(&Method::HEAD, "/pkg/crm.js"), None);
+        for method in [Method::POST, Method::PUT, Method::DELETE] {
+            assert_eq!(
+                path_problem(&method, "/pkg/crm.js").map(|(status, _)| status),
+                Some(StatusCode::METHOD_NOT_ALLOWED)
+            );
+        }
+        assert_eq!(path_problem(&Method::POST, "/api/login"), None);
     }
 
     #[test]

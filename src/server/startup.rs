@@ -1,7 +1,6 @@
 //! Start-up and shutdown: connect, migrate, bootstrap, serve, drain on SIGTERM/Ctrl-C with a deadline.
 use std::{sync::Arc, time::Instant};
 
-use axum::serve::ListenerExt;
 use leptos::prelude::LeptosOptions;
 use thiserror::Error;
 use tokio::{net::TcpListener, sync::Notify};
@@ -99,14 +98,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
 
     let listener = TcpListener::bind(addr)
         .await
-        .map_err(|error| StartupError::Bind { addr: addr.to_string(), reason: error.to_string() })?
-        // A streamed page goes out in several small writes; with Nagle's algorithm the last one
-        // waits for the client's delayed ACK, adding 40 ms to every page on a kept-alive connection.
-        .tap_io(|stream| {
-            if let Err(error) = stream.set_nodelay(true) {
-                tracing::debug!(%error, "could not set TCP_NODELAY");
-            }
-        });
+        .map_err(|error| StartupError::Bind { addr: addr.to_string(), reason: error.to_string() })?;
     tracing::info!(
         "listening on http://{addr} ({database_kind}, redis {}), ready in {} ms",
         if redis_configured { "on" } else { "off" },
@@ -116,26 +108,18 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let shutdown_requested = Arc::new(Notify::new());
     let server = {
         let shutdown_requested = shutdown_requested.clone();
-        tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-                .with_graceful_shutdown(async move {
-                    shutdown_signal().await;
-                    tracing::info!("shutting down: draining requests for up to {} s", grace.as_secs());
-                    shutdown_requested.notify_one();
-                })
-                .await
-        })
+        tokio::spawn(super::serve::serve(listener, app, super::serve::Timeouts::default(), async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: draining requests for up to {} s", grace.as_secs());
+            shutdown_requested.notify_one();
+        }))
     };
     let deadline = async {
         shutdown_requested.notified().await;
         tokio::time::sleep(grace).await;
     };
     tokio::select! {
-        result = server => {
-            result
-                .map_err(|error| StartupError::Serve(error.to_string()))?
-                .map_err(|error| StartupError::Serve(error.to_string()))?;
-        }
+        result = server => result.map_err(|error| StartupError::Serve(error.to_string()))?,
         () = deadline => tracing::warn!("shutdown deadline passed; closing remaining connections"),
     }
     session_sweeper.abort();

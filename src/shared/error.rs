@@ -27,9 +27,16 @@ pub enum AppError {
     /// The details stay in the server log; the user sees a generic message.
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
-    /// Transport-level failures reported by the server-function machinery.
+    /// Transport-level failures reported by the server-function machinery, and requests whose
+    /// arguments cannot be read (the client's mistake).
     #[error("Request failed: {0}")]
     Request(String),
+    /// A request body over the size limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// A request body that did not arrive in time.
+    #[error("The request took too long to arrive. Please try again.")]
+    Timeout,
 }
 
 impl AppError {
@@ -44,6 +51,8 @@ impl AppError {
             AppError::Unavailable => 503,
             AppError::Internal => 500,
             AppError::Request(_) => 400,
+            AppError::TooLarge(_) => 413,
+            AppError::Timeout => 408,
         }
     }
 
@@ -64,7 +73,15 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
 
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        AppError::Request(value.to_string())
+        use leptos::server_fn::error::ServerFnErrorErr;
+        match value {
+            // On the server: the arguments did not decode. Say so in words, not in serde's.
+            ServerFnErrorErr::Args(_) => {
+                AppError::Request("Some fields of the request are missing or malformed.".to_owned())
+            }
+            ServerFnErrorErr::MissingArg(name) => AppError::Request(format!("The field {name} is missing.")),
+            other => AppError::Request(other.to_string()),
+        }
     }
 }
 

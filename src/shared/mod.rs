@@ -1,4 +1,5 @@
 //! Isomorphic basics shared by the server and the WASM client.
 pub mod error;
+pub mod search;
 
 pub use error::AppError;

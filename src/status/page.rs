@@ -8,18 +8,22 @@ use super::{
 
 #[component]
 pub fn StatusPage() -> impl IntoView {
-    let status = Resource::new(|| (), |_| system_status());
+    // Admins only: the status decides the page (403 for anyone else), so it holds the response.
+    let status = Resource::new_blocking(|| (), |_| crate::ui::page::page_data(system_status()));
     view! {
-        <Title text="Status" />
-        <header class="page-header">
-            <h1>"System status"</h1>
-            <p class="muted">"What this server runs on, and whether its services answer."</p>
-        </header>
         <Suspense fallback=|| view! { <crate::ui::page::Skeleton label="Loading status…" lines=5 /> }>
             {move || Suspend::new(async move {
                 match status.await {
-                    Ok(status) => view! { <StatusTable status /> }.into_any(),
-                    Err(error) => view! { <p class="card error-panel" role="alert">{error.to_string()}</p> }.into_any(),
+                    Ok(status) => view! {
+                        <Title text="Status" />
+                        <header class="page-header">
+                            <h1>"System status"</h1>
+                            <p class="muted">"What this server runs on, and whether its services answer."</p>
+                        </header>
+                        <StatusTable status />
+                    }
+                    .into_any(),
+                    Err(error) => view! { <crate::ui::page::ErrorPage error /> }.into_any(),
                 }
             })}
         </Suspense>

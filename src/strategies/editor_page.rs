@@ -48,26 +48,28 @@ pub fn NewStrategyPage() -> impl IntoView {
 pub fn EditStrategyPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
-    let details = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => get_strategy(id).await,
-            None => Err(AppError::NotFound("This strategy".to_owned())),
-        }
+    let details = Resource::new_blocking(id, |id| {
+        crate::ui::page::page_data(async move {
+            match id {
+                Some(id) => get_strategy(id).await,
+                None => Err(AppError::NotFound("This strategy".to_owned())),
+            }
+        })
     });
     view! {
-        <PageHeader title="Edit strategy" subtitle="Changes apply to the next message the AI writes.">
-            <a class="button button-quiet" href="/strategies">"All strategies"</a>
-        </PageHeader>
-        <EditorNotice />
         <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading the strategy…" lines=5 /> }>
             {move || Suspend::new(async move {
                 match details.await {
-                    Ok(details) => view! { <StrategyEditor details /> }.into_any(),
+                    Ok(details) => view! {
+                        <PageHeader title="Edit strategy" subtitle="Changes apply to the next message the AI writes.">
+                            <a class="button button-quiet" href="/strategies">"All strategies"</a>
+                        </PageHeader>
+                        <EditorNotice />
+                        <StrategyEditor details />
+                    }
+                    .into_any(),
                     Err(error) => view! {
-                        <section class="card empty-state" role="alert">
-                            <p class="empty-title">{error.to_string()}</p>
-                            <a class="button" href="/strategies">"Back to the strategies"</a>
-                        </section>
+                        <crate::ui::page::ErrorPage error back_href="/strategies" back_label="Back to the strategies" />
                     }
                     .into_any(),
                 }
@@ -214,10 +216,6 @@ fn NumberField(
 
 /// A `<textarea>` takes its initial text as content, not as a `value` attribute. The content is
 /// set as escaped inner HTML: a text child would be rendered as " " when empty.
-fn escape_text(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
 #[component]
 fn TextAreaField(
     draft: RwSignal<StrategyForm>,
@@ -232,7 +230,7 @@ fn TextAreaField(
         <div class="field">
             <label for=field>{label}</label>
             <textarea id=field name=field rows=rows maxlength=MAX_TEXT_CHARS placeholder=placeholder
-                inner_html=escape_text(&initial(draft, field)) on:input=edit(draft, field)
+                inner_html=crate::ui::forms::textarea_html(&initial(draft, field)) on:input=edit(draft, field)
                 aria-invalid=invalid(error, field) aria-describedby=described_by(field, Some(hint))></textarea>
             <Hint field hint=Some(hint) />
             <FieldError error field />

@@ -184,6 +184,7 @@ pub async fn list(
     sort: StrategySort,
     page: u64,
 ) -> Result<StrategyList, AppError> {
+    crate::shared::search::check_search(query)?;
     let db = &state.db;
     let mut select = scoped(user);
     if !query.trim().is_empty() {

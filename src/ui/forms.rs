@@ -48,6 +48,32 @@ pub fn invalid(error: Signal<Option<AppError>>, field: &'static str) -> impl Fn(
     move || if error.get().is_some_and(|error| error.field_message(field).is_some()) { "true" } else { "false" }
 }
 
+/// Text as HTML that reads back as exactly that text: `&`, `<`, `>` and quotes become entities.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A `<textarea>`'s text, for its `inner_html`. The renderer writes a textarea's children verbatim
+/// (browsers parse them as raw text up to `</textarea>`), so text a person wrote must never be a
+/// child: it goes in escaped, and the browser decodes it back to the same text. On the server a
+/// newline is put first, because the HTML parser drops a newline that directly follows
+/// `<textarea>` and would otherwise eat the text's own leading one.
+pub fn textarea_html(text: &str) -> String {
+    let escaped = escape_html(text);
+    if cfg!(feature = "ssr") { format!("\n{escaped}") } else { escaped }
+}
+
 /// The error of an action's last submission, if it failed.
 pub fn action_error<I, T>(action: ServerAction<I>) -> Signal<Option<AppError>>
 where

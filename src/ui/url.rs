@@ -13,20 +13,22 @@ pub fn encode_component(value: &str) -> String {
     out
 }
 
-/// Where a plain form goes back to: one of this app's pages, never another site.
-pub fn own_page_or(requested: &str, fallback: String) -> String {
-    let own_page = requested.starts_with('/') && !requested.starts_with("//") && !requested.contains('\\');
-    if own_page { requested.to_owned() } else { fallback }
+/// A `mailto:` link to exactly one address: everything but the `@` is percent-encoded, so a `?` or
+/// `&` in the address cannot add a subject, body or other recipients (RFC 6068).
+pub fn mailto(email: &str) -> String {
+    match email.rsplit_once('@') {
+        Some((local, domain)) => format!("mailto:{}@{}", encode_component(local), encode_component(domain)),
+        None => format!("mailto:{}", encode_component(email)),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn plain_forms_go_back_only_to_own_pages() {
-        assert_eq!(super::own_page_or("/pipeline?q=ana", "/x".into()), "/pipeline?q=ana");
-        for foreign in ["https://evil.example", "//evil.example", "/\\evil.example", "", "pipeline"] {
-            assert_eq!(super::own_page_or(foreign, "/clients/1".into()), "/clients/1", "{foreign}");
-        }
+    fn mailto_links_carry_one_address_and_nothing_else() {
+        assert_eq!(super::mailto("ana@example.com"), "mailto:ana@example.com");
+        assert_eq!(super::mailto("a?cc=x&body=y@example.com"), "mailto:a%3Fcc%3Dx%26body%3Dy@example.com");
+        assert_eq!(super::mailto("a+b@example.com"), "mailto:a%2Bb@example.com");
     }
 
     #[test]

@@ -16,13 +16,36 @@ use crate::{
     },
 };
 
+/// Admins only: anyone else gets the 403 page, without a glimpse of the admin page itself. The
+/// list decides (its server function refuses non-admins), and holds the response until it has.
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let query = use_query_map();
     let search = move || query.read().get("q").unwrap_or_default();
     let page = move || query.read().get("page").and_then(|page| page.parse::<u64>().ok()).unwrap_or(1);
     let create = ServerAction::<CreateUser>::new();
-    let users = Resource::new(move || (search(), page(), create.version().get()), |(q, page, _)| list_users(q, page));
+    let users = Resource::new_blocking(
+        move || (search(), page(), create.version().get()),
+        |(q, page, _)| crate::ui::page::page_data(list_users(q, page)),
+    );
+    view! {
+        <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading users…" lines=8 /> }>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Ok(list) => view! { <UsersAdmin list create search=search() /> }.into_any(),
+                    Err(error @ (AppError::Forbidden | AppError::Unauthenticated)) => {
+                        view! { <crate::ui::page::ErrorPage error /> }.into_any()
+                    }
+                    Err(error) => view! { <p class="card error-panel" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn UsersAdmin(list: UserList, create: ServerAction<CreateUser>, search: String) -> impl IntoView {
+    let value = search.clone();
     view! {
         <PageHeader title="Users" subtitle="Who can sign in, and what they may do." />
         <CreateUserForm action=create />
@@ -32,18 +55,11 @@ pub fn UsersPage() -> impl IntoView {
                 <Form method="GET" action="" attr:role="search" attr:class="search-form">
                     <label class="visually-hidden" for="user-search">"Search users"</label>
                     <input id="user-search" type="search" name="q" placeholder="Search by name or email"
-                        value=search />
+                        value=value />
                     <button type="submit" class="button button-quiet">"Search"</button>
                 </Form>
             </div>
-            <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading users…" lines=8 /> }>
-                {move || Suspend::new(async move {
-                    match users.await {
-                        Ok(list) => view! { <UserTable list search=search() /> }.into_any(),
-                        Err(error) => view! { <p class="error-panel" role="alert">{error.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <UserTable list search />
         </section>
     }
 }

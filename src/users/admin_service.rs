@@ -34,6 +34,7 @@ fn row_of(user: entity::Model) -> UserRow {
 
 /// One page of users whose name or email contains `query`, by name.
 pub async fn list(state: &AppState, admin: &CurrentUser, query: &str, page: u64) -> Result<UserList, AppError> {
+    crate::shared::search::check_search(query)?;
     let mut select = entity::Entity::find();
     if !query.trim().is_empty() {
         // Scoped: ExprTrait is implemented for every type and would shadow `Ord::max` below.

@@ -15,7 +15,7 @@ pub async fn signup(name: String, email: String, password: String, next: Option<
             let session = session().await?;
             let user = super::auth::signup(&state, super::auth::SignupInput { name, email, password }).await?;
             super::auth::start_session(&session, &user, false).await?;
-            leptos_axum::redirect(&super::model::safe_next_path(next.as_deref()));
+            crate::server::redirect::redirect(&super::model::safe_next_path(next.as_deref()));
             Ok(())
         }
         .await,
@@ -35,7 +35,7 @@ pub async fn login(
             let session = session().await?;
             let user = super::auth::authenticate(&state, &email, password, client_ip().await).await?;
             super::auth::start_session(&session, &user, remember.is_some()).await?;
-            leptos_axum::redirect(&super::model::safe_next_path(next.as_deref()));
+            crate::server::redirect::redirect(&super::model::safe_next_path(next.as_deref()));
             Ok(())
         }
         .await,

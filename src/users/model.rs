@@ -94,12 +94,10 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A post-login destination that stays on this site (no `//evil.example` or `https://…`).
+/// A post-login destination that stays on this site (see [`crate::server::redirect`]).
+#[cfg(feature = "ssr")]
 pub fn safe_next_path(next: Option<&str>) -> String {
-    match next.map(str::trim) {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
-        _ => "/".to_owned(),
-    }
+    crate::server::redirect::same_site_or(next, "/")
 }
 
 #[cfg(test)]
@@ -127,10 +125,18 @@ mod tests {
         assert!(validate_new_password("ééééééé").is_err());
     }
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn next_paths_stay_on_this_site() {
         assert_eq!(safe_next_path(Some("/clients?page=2")), "/clients?page=2");
-        for bad in [None, Some(""), Some("https://evil.example"), Some("//evil.example"), Some("/\\evil.example")] {
+        for bad in [
+            None,
+            Some(""),
+            Some("https://evil.example"),
+            Some("//evil.example"),
+            Some("/\\evil.example"),
+            Some("/\t/evil.example"),
+        ] {
             assert_eq!(safe_next_path(bad), "/", "{bad:?}");
         }
     }
