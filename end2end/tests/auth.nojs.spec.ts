@@ -14,8 +14,8 @@ test("sign up, sign out and sign in without JavaScript", async ({ page }) => {
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login$/);
 
-  await page.goto("/status");
-  await expect(page).toHaveURL("/login?next=%2Fstatus");
+  await page.goto("/clients?q=ana");
+  await expect(page).toHaveURL("/login?next=%2Fclients%3Fq%3Dana");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("wrong password");
   await page.getByRole("button", { name: "Sign in" }).click();
@@ -24,6 +24,6 @@ test("sign up, sign out and sign in without JavaScript", async ({ page }) => {
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL("/status");
-  await expect(page.getByRole("heading", { level: 1, name: "System status" })).toBeVisible();
+  await expect(page).toHaveURL("/clients?q=ana");
+  await expect(page.getByRole("heading", { level: 1, name: "Clients" })).toBeVisible();
 });

@@ -106,7 +106,7 @@ test("a list and a board filtered by strategy keep working as they are sorted an
   // The filter is applied by the client-side router, which loads the list through its server
   // function (with the strategy id sent as text).
   await openHydrated(page, "/clients");
-  await page.getByLabel("Strategy").selectOption({ label: "Warm filter" });
+  await page.locator("#client-strategy").selectOption({ label: "Warm filter" });
   await page.getByRole("button", { name: "Apply" }).first().click();
   await expect(page).toHaveURL(new RegExp(`strategy=${warm}`));
   await expect(page.getByTestId("client-row")).toHaveCount(1);
@@ -117,7 +117,7 @@ test("a list and a board filtered by strategy keep working as they are sorted an
   await expect(page.getByTestId("client-row")).toContainText("Warm lead");
 
   await openHydrated(page, "/pipeline");
-  await page.getByLabel("Strategy").selectOption({ label: "Cold filter" });
+  await page.locator("#client-strategy").selectOption({ label: "Cold filter" });
   await page.getByRole("button", { name: "Apply" }).first().click();
   await expect(page).toHaveURL(new RegExp(`strategy=${cold}`));
   await expect(page.getByTestId("pipeline-card")).toHaveCount(1);

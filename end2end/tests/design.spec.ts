@@ -34,7 +34,6 @@ async function furnishedAccount(request: APIRequestContext) {
     "/strategies/new",
     `/strategies/${strategy}`,
     "/settings",
-    "/status",
   ];
 }
 
@@ -64,11 +63,13 @@ for (const scheme of ["light", "dark"] as const) {
     expect(findings).toEqual([]);
   });
 
-  test(`the admin's users page passes axe-core in the ${scheme} theme`, async ({ page }) => {
+  test(`the admin's users and status pages pass axe-core in the ${scheme} theme`, async ({ page }) => {
     await page.emulateMedia({ colorScheme: scheme });
     await signInAsAdmin(page.request);
-    await openHydrated(page, "/users");
-    expect(await seriousViolations(page)).toEqual([]);
+    for (const path of ["/users", "/status"]) {
+      await openHydrated(page, path);
+      expect(await seriousViolations(page), path).toEqual([]);
+    }
   });
 }
 

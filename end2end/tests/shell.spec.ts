@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { test, expect, openHydrated, signUp, signInAsAdmin } from "./fixtures";
+import { test, expect, openHydrated, signUp, signInAsAdmin, expectRefusal } from "./fixtures";
 
 const sections = [
   ["Dashboard", "/", "Dashboard"],
@@ -10,7 +10,6 @@ const sections = [
   ["Bookings", "/bookings", "Bookings"],
   ["Chat", "/chat", "Chat"],
   ["Settings", "/settings", "Settings"],
-  ["Status", "/status", "System status"],
 ] as const;
 
 test.beforeEach(async ({ page }) => {
@@ -41,7 +40,8 @@ test("the sidebar navigates client-side to every section", async ({ page }) => {
   expect(await page.evaluate(() => (window as unknown as { __spa?: boolean }).__spa)).toBe(true);
 });
 
-test("the status page reports the database, Redis and schema", async ({ page }) => {
+test("the status page reports the database, Redis and schema to admins", async ({ page }) => {
+  await signInAsAdmin(page.request);
   await openHydrated(page, "/status");
   const expectedDatabase = process.env.E2E_DATABASE_KIND ?? "SQLite";
   await expect(page.getByTestId("status-database")).toContainText(expectedDatabase);
@@ -76,13 +76,19 @@ test("health and readiness probes answer", async ({ request }) => {
   expect(body.redis).toBe(process.env.E2E_REDIS === "on" ? "up" : "not configured");
 });
 
-test("only admins see the Users section", async ({ page, browser }) => {
+test("only admins see the Users and Status sections", async ({ page, browser, problems }) => {
   await openHydrated(page, "/");
   const nav = page.getByRole("navigation", { name: "Main" });
   await expect(nav.getByRole("link", { name: "Settings" })).toBeVisible();
   await expect(nav.getByRole("link", { name: "Users" })).toHaveCount(0);
-  await openHydrated(page, "/users");
-  await expect(page.getByRole("alert")).toContainText("You do not have access to this.");
+  await expect(nav.getByRole("link", { name: "Status" })).toHaveCount(0);
+  for (const path of ["/users", "/status"]) {
+    const response = await openHydrated(page, path);
+    expect(response?.status(), path).toBe(403);
+    expectRefusal(problems, 403);
+    await expect(page.getByRole("heading", { level: 1, name: "No access" })).toBeVisible();
+    await expect(page.getByRole("alert")).toContainText("You do not have access to this.");
+  }
 
   const admin = await browser.newContext();
   await signInAsAdmin(admin.request);

@@ -19,8 +19,13 @@ fn loading(what: &'static str) -> impl IntoView {
     view! { <crate::ui::page::Skeleton label=what lines=3 /> }
 }
 
+/// A timeline that could not load. For a client that cannot be shown at all, nothing: the page's
+/// one error message says it.
 fn failure(error: AppError) -> AnyView {
-    view! { <p class="error-panel" role="alert">{error.to_string()}</p> }.into_any()
+    match error {
+        AppError::NotFound(_) | AppError::Forbidden => ().into_any(),
+        error => view! { <p class="error-panel" role="alert">{error.to_string()}</p> }.into_any(),
+    }
 }
 
 #[component]
@@ -87,9 +92,7 @@ pub fn ClientPage() -> impl IntoView {
         <Transition fallback=|| loading("Loading the client…")>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(client) => {
-                        view! { <ClientSummary client status_change notes_change /> {timelines()} }.into_any()
-                    }
+                    Ok(client) => view! { <ClientSummary client status_change notes_change /> }.into_any(),
                     Err(error) => {
                         view! { <crate::ui::page::ErrorPage error back_href="/clients" back_label="Back to the clients" /> }
                             .into_any()
@@ -97,6 +100,7 @@ pub fn ClientPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        {timelines()}
     }
 }
 
