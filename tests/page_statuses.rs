@@ -82,3 +82,34 @@ async fn missing_and_foreign_pages_answer_404_and_admin_pages_403_every_time() {
         app.cleanup().await;
     }
 }
+
+/// The part of the page inside the sidebar, as the server first sends it: content streamed later
+/// arrives in `<template>`s after it, which only a script moves into place.
+fn sidebar(body: &str) -> &str {
+    let start = body.find("class=\"sidebar\"").expect("the page has a sidebar");
+    let end = start + body[start..].find("</aside>").expect("the sidebar closes");
+    &body[start..end]
+}
+
+#[tokio::test]
+async fn the_sidebar_names_the_user_and_shows_admin_links_without_javascript() {
+    for backend in BACKENDS {
+        let app = app::start_with(backend, &[("CRM_ALLOW_SIGNUP", "true")]).await;
+        let admin = sign_up(&app, "Ada Admin", "admin@example.com").await;
+        let user = sign_up(&app, "Uma User", "user@example.com").await;
+        for path in ["/", "/clients", "/settings", "/no/such/page"] {
+            let page = app.get(path, Some(&admin)).await;
+            let side = sidebar(&page.body);
+            assert!(side.contains("Ada Admin"), "{backend:?} {path}: the admin's name in place\n{side}");
+            assert!(side.contains("href=\"/users\""), "{backend:?} {path}: the Users link in place\n{side}");
+            assert!(side.contains("href=\"/status\""), "{backend:?} {path}: the Status link in place");
+
+            let page = app.get(path, Some(&user)).await;
+            let side = sidebar(&page.body);
+            assert!(side.contains("Uma User"), "{backend:?} {path}: the user's name in place\n{side}");
+            assert!(!side.contains("href=\"/users\""), "{backend:?} {path}: no admin links for a member");
+            assert!(!page.body.contains("href=\"/users\""), "{backend:?} {path}: not even streamed later");
+        }
+        app.cleanup().await;
+    }
+}

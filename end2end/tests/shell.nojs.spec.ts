@@ -8,15 +8,19 @@ test("pages render and links work without JavaScript", async ({ page }) => {
   await expect(page.getByRole("heading", { level: 1, name: "Dashboard" })).toBeVisible();
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Clients" }).click();
   await expect(page).toHaveURL("/clients");
-  // The admin's own links (Users, Status) are not yet rendered in place without JavaScript
-  // (issue 16): the status page is reached by its address.
-  await page.goto("/status");
+  // Who is signed in and the admin's own links are written in place, not streamed for a script.
+  await expect(page.getByTestId("user-name")).toContainText("admin");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Status" }).click();
+  await expect(page).toHaveURL("/status");
   await expect(page.getByTestId("status-schema")).toHaveText(/^m\d{8}_\d{6}_\w+$/);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" }).click();
+  await expect(page).toHaveURL("/users");
 });
 
 test("the status page is for admins: anyone else gets 403 inside the layout", async ({ page }) => {
-  await signUp(page.request);
+  await signUp(page.request, "Nora Member");
   await page.goto("/");
+  await expect(page.getByTestId("user-name")).toHaveText("Nora Member");
   await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Status" })).toHaveCount(0);
   const response = await page.goto("/status");
   expect(response?.status()).toBe(403);

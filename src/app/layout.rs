@@ -53,14 +53,12 @@ fn Navigation(is_admin: Signal<bool>) -> impl IntoView {
         <nav aria-label="Main">
             <ul class="nav-list">
                 {NAVIGATION.iter().map(|(href, label, icon)| view! { <NavLink href=*href label=*label icon=*icon /> }).collect_view()}
-                <Transition fallback=|| ()>
-                    <Show when=move || is_admin.get()>
-                        {ADMIN_NAVIGATION
-                            .iter()
-                            .map(|(href, label, icon)| view! { <NavLink href=*href label=*label icon=*icon /> })
-                            .collect_view()}
-                    </Show>
-                </Transition>
+                <Show when=move || is_admin.get()>
+                    {ADMIN_NAVIGATION
+                        .iter()
+                        .map(|(href, label, icon)| view! { <NavLink href=*href label=*label icon=*icon /> })
+                        .collect_view()}
+                </Show>
             </ul>
         </nav>
     }
@@ -68,27 +66,41 @@ fn Navigation(is_admin: Signal<bool>) -> impl IntoView {
 
 /// Who is signed in, and the way out.
 #[component]
-fn UserMenu(user: UserResource) -> impl IntoView {
+fn UserMenu(user: Signal<Option<CurrentUser>>) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     view! {
         <div class="user-menu">
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    user.await.ok().flatten().map(|user| {
-                        view! {
-                            <p class="user-name" data-testid="user-name">
-                                {user.name.clone()}
-                                <span class="muted user-role">{if user.is_admin() { " · admin" } else { "" }}</span>
-                            </p>
-                        }
-                    })
-                })}
-            </Transition>
+            {move || {
+                user.get().map(|user| {
+                    view! {
+                        <p class="user-name" data-testid="user-name">
+                            {user.name.clone()}
+                            <span class="muted user-role">{if user.is_admin() { " · admin" } else { "" }}</span>
+                        </p>
+                    }
+                })
+            }}
             <ActionForm action=logout>
                 <button type="submit" class="button button-quiet">"Sign out"</button>
             </ActionForm>
         </div>
     }
+}
+
+/// The signed-in user, written in place by the server (no `<Suspense>`, so no streamed template
+/// that only a script moves): the server has it from the page guard, which has already read the
+/// session; the browser has it from the resource's value that the server sent with the page.
+fn signed_in_user(resource: UserResource) -> Signal<Option<CurrentUser>> {
+    #[cfg(feature = "ssr")]
+    let on_server =
+        use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<CurrentUser>().cloned());
+    Signal::derive(move || {
+        #[cfg(feature = "ssr")]
+        if on_server.is_some() {
+            return on_server.clone();
+        }
+        resource.get().and_then(Result::ok).flatten()
+    })
 }
 
 /// A thin bar at the top while the next page loads; shown only after a moment, so quick
@@ -131,12 +143,11 @@ pub fn Layout() -> impl IntoView {
 /// knows (which the router renders outside the parent route).
 #[component]
 pub fn Frame(children: Children) -> impl IntoView {
-    let user: UserResource = Resource::new(|| (), |_| whoami());
+    let user = signed_in_user(Resource::new(|| (), |_| whoami()));
     let toasts = Toasts::provide();
     let palette_open = RwSignal::new(false);
     let menu_open = RwSignal::new(false);
-    let is_admin =
-        Signal::derive(move || user.get().and_then(Result::ok).flatten().is_some_and(|user| user.is_admin()));
+    let is_admin = Signal::derive(move || user.get().is_some_and(|user| user.is_admin()));
     // On phones the menu folds away again once a page is chosen.
     let location = use_location();
     Effect::new(move |_| {

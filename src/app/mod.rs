@@ -25,6 +25,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
+                {crate::ui::form_flash::current().map(|flash| {
+                    view! {
+                        <script type="application/json" id=crate::ui::form_flash::SCRIPT_ID
+                            inner_html=flash.to_script_json()></script>
+                    }
+                })}
             </head>
             <body>
                 <App />
@@ -39,6 +45,7 @@ pub fn App() -> impl IntoView {
     provide_context(crate::ui::theme::ThemeSetting(RwSignal::new(crate::ui::theme::initial())));
     let (is_routing, set_is_routing) = signal(false);
     provide_context(Navigating(is_routing));
+    crate::ui::form_flash::provide();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/crm.css" />
@@ -47,6 +54,7 @@ pub fn App() -> impl IntoView {
         <Meta name="color-scheme" content="light dark" />
         <Title formatter=document_title />
         <Router set_is_routing>
+            <crate::ui::form_flash::ForgetOnNavigation />
             <Routes fallback=|| view! { <layout::Frame><NotFound /></layout::Frame> }>
                 <Route path=path!("/login") view=crate::users::pages::LoginPage />
                 <Route path=path!("/signup") view=crate::users::pages::SignupPage />

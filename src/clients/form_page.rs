@@ -1,6 +1,6 @@
 //! `/clients/new` and `/clients/{id}/edit`: the client form. The browser checks the same rules as the
 //! server (`ClientForm::validate`) as soon as a field is left; the server has the last word.
-use leptos::{form::ActionForm, prelude::*};
+use leptos::{form::ActionForm, prelude::*, server_fn::ServerFn as _};
 use leptos_router::hooks::use_params_map;
 
 use super::{
@@ -10,6 +10,7 @@ use super::{
 use crate::{
     shared::AppError,
     ui::{
+        form_flash::kept,
         forms::{FieldError, FormError, action_error},
         page::PageHeader,
     },
@@ -62,8 +63,30 @@ pub fn EditClientPage() -> impl IntoView {
     }
 }
 
+/// The form as the person left it, when this page shows its failed post (without JavaScript).
+fn with_kept_values(mut editor: EditorData, server_fn: &str) -> EditorData {
+    let form = &mut editor.form;
+    for (field, value) in [
+        ("name", &mut form.name),
+        ("email", &mut form.email),
+        ("phone", &mut form.phone),
+        ("company", &mut form.company),
+        ("position", &mut form.position),
+        ("external_id", &mut form.external_id),
+        ("status", &mut form.status),
+        ("strategy_id", &mut form.strategy_id),
+        ("notes", &mut form.notes),
+    ] {
+        if let Some(typed) = kept(server_fn, field) {
+            *value = typed;
+        }
+    }
+    editor
+}
+
 #[component]
 fn CreateForm(editor: EditorData) -> impl IntoView {
+    let editor = with_kept_values(editor, CreateClient::PATH);
     let action = ServerAction::<CreateClient>::new();
     crate::ui::toast::announce(action.value(), "Client created.");
     let error = action_error(action);
@@ -82,6 +105,7 @@ fn CreateForm(editor: EditorData) -> impl IntoView {
 
 #[component]
 fn EditForm(editor: EditorData) -> impl IntoView {
+    let editor = with_kept_values(editor, UpdateClient::PATH);
     let action = ServerAction::<UpdateClient>::new();
     crate::ui::toast::announce(action.value(), "Client saved.");
     let error = action_error(action);

@@ -87,25 +87,38 @@ pub async fn check_server_fn_request(request: Request, next: Next) -> Response {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
+    let plain_form = super::form_flash::is_plain_form_post(&parts.headers);
+    let refuse = async |error: AppError, bytes: &[u8]| {
+        if plain_form {
+            super::form_flash::refuse_plain_form(&parts, bytes, &error).await
+        } else {
+            error_response(&error)
+        }
+    };
     let bytes = match tokio::time::timeout(BODY_DEADLINE, read_limited(body, MAX_BODY_BYTES)).await {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(error)) => {
             tracing::info!(path = parts.uri.path(), %error, "refused a server-function body");
-            return error_response(&error);
+            return refuse(error, &[]).await;
         }
         Err(_) => {
             tracing::info!(path = parts.uri.path(), "a server-function body did not arrive in time");
-            return error_response(&AppError::Timeout);
+            return refuse(AppError::Timeout, &[]).await;
         }
     };
     if is_form_encoded(&parts.headers)
         && let Some(error) = field_problems(&bytes)
     {
         tracing::info!(path = parts.uri.path(), "refused a server-function call with malformed fields");
-        return error_response(&error);
+        return refuse(error, &bytes).await;
     }
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-    with_error_status(response).await
+    // A plain form's failure is answered here, after the call: keep what the call needs to see.
+    let kept_parts = plain_form.then(|| parts.clone());
+    let response = next.run(Request::from_parts(parts, Body::from(bytes.clone()))).await;
+    match kept_parts {
+        Some(parts) => super::form_flash::keep_failed_form(&parts, &bytes, response).await,
+        None => with_error_status(response).await,
+    }
 }
 
 /// The whole body, or 413 as soon as it passes `limit` bytes (a declared length over the limit is

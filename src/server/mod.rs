@@ -2,6 +2,7 @@
 pub mod api_input;
 pub mod config;
 pub mod db;
+pub mod form_flash;
 pub mod health;
 pub mod infra;
 pub mod local_time;

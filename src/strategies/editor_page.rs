@@ -2,7 +2,7 @@
 //! prompt beside it. Every form is an `ActionForm`, so it also works as a plain form post; the
 //! preview follows the fields as they are typed when JavaScript runs, and shows the saved version
 //! otherwise.
-use leptos::{form::ActionForm, prelude::*};
+use leptos::{form::ActionForm, prelude::*, server_fn::ServerFn as _};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
@@ -25,7 +25,7 @@ use crate::{
 pub fn NewStrategyPage() -> impl IntoView {
     let create = ServerAction::<CreateStrategy>::new();
     let error = action_error(create);
-    let draft = RwSignal::new(StrategyForm::default());
+    let draft = RwSignal::new(with_kept_values(StrategyForm::default(), CreateStrategy::PATH));
     view! {
         <PageHeader title="New strategy" subtitle="Describe the persona; the preview shows what the AI will be told." />
         <div class="strategy-editor">
@@ -82,10 +82,11 @@ pub fn EditStrategyPage() -> impl IntoView {
 #[component]
 fn EditorNotice() -> impl IntoView {
     let query = use_query_map();
+    let failed = crate::ui::form_flash::has_failure();
     let message = move || {
         let query = query.read();
-        // A later failed post returns here with `__err` added to the same address.
-        if query.get("__err").is_some() {
+        // A later failed post returns to the same address.
+        if failed {
             None
         } else if query.get("created").is_some() {
             Some("Strategy created. Keep refining it here.")
@@ -106,7 +107,7 @@ fn StrategyEditor(details: StrategyDetails) -> impl IntoView {
     let error = action_error(update);
     let strategy = details.strategy;
     let id = strategy.id;
-    let draft = RwSignal::new(strategy.fields.to_form());
+    let draft = RwSignal::new(with_kept_values(strategy.fields.to_form(), UpdateStrategy::PATH));
     let saved_name = {
         let name = strategy.fields.name.clone();
         move || match update.value().get() {
@@ -153,6 +154,16 @@ fn edit(draft: RwSignal<StrategyForm>, field: &'static str) -> impl Fn(leptos::e
             }
         });
     }
+}
+
+/// The form as the person left it, when this page shows its failed post (without JavaScript).
+fn with_kept_values(mut form: StrategyForm, server_fn: &str) -> StrategyForm {
+    for (field, typed) in crate::ui::form_flash::kept_form(server_fn).unwrap_or_default() {
+        if let Some(slot) = form.field_mut(&field) {
+            *slot = typed;
+        }
+    }
+    form
 }
 
 fn initial(draft: RwSignal<StrategyForm>, field: &'static str) -> String {

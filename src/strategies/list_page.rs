@@ -63,7 +63,8 @@ pub fn StrategiesPage() -> impl IntoView {
 #[component]
 fn DeletedNotice() -> impl IntoView {
     let query = use_query_map();
-    let deleted = move || query.read().get("deleted").is_some() && query.read().get("__err").is_none();
+    let failed = crate::ui::form_flash::has_failure();
+    let deleted = move || query.read().get("deleted").is_some() && !failed;
     view! {
         <Show when=deleted>
             <p class="notice notice-success" role="status">"The strategy is deleted."</p>

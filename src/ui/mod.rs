@@ -1,5 +1,6 @@
 //! Building blocks every page shares: form feedback, page headers, pagination.
 pub mod command_palette;
+pub mod form_flash;
 pub mod forms;
 pub mod page;
 pub mod theme;

@@ -1,6 +1,6 @@
 //! `/users`, for admins: search and page through accounts, add one, change a role, disable or
 //! enable an account, and set a new password. Works without JavaScript as plain form posts.
-use leptos::{form::ActionForm, prelude::*};
+use leptos::{form::ActionForm, prelude::*, server_fn::ServerFn as _};
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use super::{
@@ -67,6 +67,7 @@ fn UsersAdmin(list: UserList, create: ServerAction<CreateUser>, search: String) 
 #[component]
 fn CreateUserForm(action: ServerAction<CreateUser>) -> impl IntoView {
     let error = action_error(action);
+    let kept_admin = crate::ui::form_flash::kept(CreateUser::PATH, "role").as_deref() == Some("admin");
     let form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move || {
         if matches!(action.value().get(), Some(Ok(_)))
@@ -88,12 +89,14 @@ fn CreateUserForm(action: ServerAction<CreateUser>) -> impl IntoView {
                     <div class="field">
                         <label for="new-name">"Name"</label>
                         <input id="new-name" name="name" required maxlength="200" autocomplete="off"
+                            value=crate::ui::form_flash::kept(CreateUser::PATH, "name")
                             aria-invalid=invalid(error, "name") aria-describedby="new-name-error" />
                         <FieldError error field="name" prefix="new-" />
                     </div>
                     <div class="field">
                         <label for="new-email">"Email"</label>
                         <input id="new-email" name="email" type="email" required autocomplete="off"
+                            value=crate::ui::form_flash::kept(CreateUser::PATH, "email")
                             aria-invalid=invalid(error, "email") aria-describedby="new-email-error" />
                         <FieldError error field="email" prefix="new-" />
                     </div>
@@ -101,8 +104,8 @@ fn CreateUserForm(action: ServerAction<CreateUser>) -> impl IntoView {
                         <label for="new-role">"Role"</label>
                         <select id="new-role" name="role" aria-invalid=invalid(error, "role")
                             aria-describedby="new-role-error">
-                            <option value="user" selected>"User: their own clients and strategies"</option>
-                            <option value="admin">"Admin: everything, including users"</option>
+                            <option value="user" selected=!kept_admin>"User: their own clients and strategies"</option>
+                            <option value="admin" selected=kept_admin>"Admin: everything, including users"</option>
                         </select>
                         <FieldError error field="role" prefix="new-" />
                     </div>

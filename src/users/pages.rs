@@ -5,7 +5,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::api::{Login, Signup};
-use crate::ui::forms::{FieldError, FormError, action_error, invalid};
+use crate::ui::{
+    form_flash::{kept, kept_form},
+    forms::{FieldError, FormError, action_error, invalid},
+};
+use leptos::server_fn::ServerFn as _;
 
 /// The centred card around the sign-in and sign-up forms (no sidebar: the visitor is not in yet).
 #[component]
@@ -39,14 +43,16 @@ pub fn LoginPage() -> impl IntoView {
                 <input type="hidden" name="next" value=next />
                 <div class="field">
                     <label for="email">"Email"</label>
-                    <input id="email" name="email" type="email" autocomplete="username" required autofocus />
+                    <input id="email" name="email" type="email" autocomplete="username" required autofocus
+                        value=kept(Login::PATH, "email") />
                 </div>
                 <div class="field">
                     <label for="password">"Password"</label>
                     <input id="password" name="password" type="password" autocomplete="current-password" required />
                 </div>
                 <label class="checkbox">
-                    <input type="checkbox" name="remember" value="on" />
+                    <input type="checkbox" name="remember" value="on"
+                        checked=kept_form(Login::PATH).is_some_and(|form| form.contains_key("remember")) />
                     " Keep me signed in for 30 days"
                 </label>
                 <button type="submit" class="button" disabled=move || login.pending().get()>
@@ -71,12 +77,14 @@ pub fn SignupPage() -> impl IntoView {
                 <div class="field">
                     <label for="name">"Name"</label>
                     <input id="name" name="name" autocomplete="name" required maxlength="200"
+                        value=kept(Signup::PATH, "name")
                         aria-invalid=invalid(error, "name") aria-describedby="name-error" />
                     <FieldError error field="name" />
                 </div>
                 <div class="field">
                     <label for="email">"Email"</label>
                     <input id="email" name="email" type="email" autocomplete="email" required
+                        value=kept(Signup::PATH, "email")
                         aria-invalid=invalid(error, "email") aria-describedby="email-error" />
                     <FieldError error field="email" />
                 </div>

@@ -1,6 +1,6 @@
 //! `/settings`: the signed-in user's profile, scheduling, integrations, password and sessions.
 //! Every form is an `ActionForm`, so it also works as a plain form post without JavaScript.
-use leptos::{form::ActionForm, prelude::*};
+use leptos::{form::ActionForm, prelude::*, server_fn::ServerFn as _};
 use leptos_router::hooks::use_query_map;
 
 use super::{
@@ -10,6 +10,7 @@ use super::{
 use crate::{
     shared::AppError,
     ui::{
+        form_flash::kept_form,
         forms::{FieldError, FormError, action_error, invalid},
         page::PageHeader,
     },
@@ -18,7 +19,9 @@ use crate::{
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let update = ServerAction::<UpdateProfile>::new();
-    let settings = Resource::new(move || update.version().get(), |_| get_settings());
+    // Loaded once: after a save the form already shows what was saved, and after a failed one it
+    // must keep what was typed (reloading it would put the stored values back).
+    let settings = Resource::new(|| (), |_| get_settings());
     view! {
         <PageHeader title="Settings" subtitle="Your profile, working hours and integrations." />
         <SavedAfterPlainPost />
@@ -39,8 +42,9 @@ pub fn SettingsPage() -> impl IntoView {
 #[component]
 fn SavedAfterPlainPost() -> impl IntoView {
     let query = use_query_map();
-    // A later failed post returns here with `__err` added to the same address: not saved then.
-    let message = move || match query.read().get("saved").filter(|_| query.read().get("__err").is_none()).as_deref() {
+    // A later failed post returns to the same address: not saved then.
+    let failed = crate::ui::form_flash::has_failure();
+    let message = move || match query.read().get("saved").filter(|_| !failed).as_deref() {
         Some("profile") => Some("Your settings are saved."),
         Some("password") => Some("Your password is changed; your other sessions were signed out."),
         _ => None,
@@ -50,11 +54,34 @@ fn SavedAfterPlainPost() -> impl IntoView {
     }
 }
 
+/// The profile as the person left it, when this page shows its failed post (without JavaScript).
+fn with_kept_values(mut profile: super::profile::Profile) -> super::profile::Profile {
+    let Some(mut typed) = kept_form(UpdateProfile::PATH) else { return profile };
+    let take = |typed: &mut std::collections::BTreeMap<String, String>, field: &str, value: &mut String| {
+        if let Some(text) = typed.remove(field) {
+            *value = text;
+        }
+    };
+    take(&mut typed, "name", &mut profile.name);
+    take(&mut typed, "company", &mut profile.company);
+    take(&mut typed, "timezone", &mut profile.timezone);
+    take(&mut typed, "ghl_calendar_id", &mut profile.ghl_calendar_id);
+    take(&mut typed, "ghl_location_id", &mut profile.ghl_location_id);
+    take(&mut typed, "ghl_assigned_user_id", &mut profile.ghl_assigned_user_id);
+    for day in &mut profile.working_hours.days {
+        take(&mut typed, &format!("hours[{}_start]", day.day), &mut day.start);
+        take(&mut typed, &format!("hours[{}_end]", day.day), &mut day.end);
+        day.enabled = typed.contains_key(&format!("hours[{}_on]", day.day));
+    }
+    profile.booking_enabled = typed.contains_key("booking_enabled");
+    profile
+}
+
 #[component]
 fn ProfileForm(data: SettingsData, action: ServerAction<UpdateProfile>) -> impl IntoView {
     let error = action_error(action);
     let saved = move || matches!(action.value().get(), Some(Ok(())));
-    let profile = data.profile;
+    let profile = with_kept_values(data.profile);
     let timezone = profile.timezone.clone();
     view! {
         <ActionForm action attr:class="card settings-section form-stack" attr:aria-labelledby="profile-title">
