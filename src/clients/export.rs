@@ -26,8 +26,14 @@ pub const EXPORT_BATCH: u64 = 1_000;
 /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a leading tab or carriage
 /// return, OWASP's "CSV injection") gets a leading apostrophe, which spreadsheets show as text.
 /// The importer takes it off again (`import::model::cell_value`), so exported files import back.
+/// A number (a phone number such as `+44 20 7946 0000`, `-12.5`) is left as it is: made of digits,
+/// spaces and `+-().` only, it can call no function and reach no other cell.
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let is_number = |cell: &str| {
+        cell.chars().any(|c| c.is_ascii_digit())
+            && cell.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '.'))
+    };
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_number(cell) {
         std::borrow::Cow::Owned(format!("'{cell}"))
     } else {
         std::borrow::Cow::Borrowed(cell)
@@ -71,13 +77,16 @@ pub fn error_response(error: AppError) -> Response {
 /// Excel reads a UTF-8 file as UTF-8 only after this byte-order mark.
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-fn header_row(admin: bool) -> Vec<&'static str> {
-    let mut header =
-        vec!["Name", "Email", "Phone", "Company", "Position", "External id", "Status", "Strategy", "Notes"];
+/// The header; the times' column names say the zone they are in (the reader's own).
+fn header_row(admin: bool, zone: chrono_tz::Tz) -> Vec<String> {
+    let mut header: Vec<String> =
+        ["Name", "Email", "Phone", "Company", "Position", "External id", "Status", "Strategy", "Notes"]
+            .map(str::to_owned)
+            .to_vec();
     if admin {
-        header.push("Owner");
+        header.push("Owner".to_owned());
     }
-    header.extend(["Created", "Last activity"]);
+    header.extend([format!("Created ({zone})"), format!("Last activity ({zone})")]);
     header
 }
 
@@ -113,10 +122,11 @@ where
 /// The next chunk of the file: the header first, then one batch of rows a time.
 async fn next_chunk(cursor: &mut Cursor) -> Result<Option<Bytes>, AppError> {
     let admin = cursor.user.is_admin();
+    let zone = crate::server::local_time::zone(&cursor.user.timezone);
     if !cursor.started {
         cursor.started = true;
         let mut bytes = UTF8_BOM.to_vec();
-        bytes.extend_from_slice(&csv_lines([header_row(admin)]).map_err(|_| AppError::Internal)?);
+        bytes.extend_from_slice(&csv_lines([header_row(admin, zone)]).map_err(|_| AppError::Internal)?);
         return Ok(Some(Bytes::from(bytes)));
     }
     if cursor.done {
@@ -164,8 +174,8 @@ async fn next_chunk(cursor: &mut Cursor) -> Result<Option<Bytes>, AppError> {
         if admin {
             cells.push(owner_names.get(&row.owner_id).cloned().unwrap_or_default());
         }
-        cells.push(row.created_at.to_rfc3339());
-        cells.push(row.last_activity_at.to_rfc3339());
+        cells.push(crate::server::local_time::format_for_files(row.created_at, zone));
+        cells.push(crate::server::local_time::format_for_files(row.last_activity_at, zone));
         cells
     });
     Ok(Some(csv_lines(rows).map_err(|_| AppError::Internal)?))
@@ -218,10 +228,16 @@ mod tests {
         let bytes = csv_lines([["=SUM(A1)", "Ana, \"Jr\"", "+351 912", "plain", "line\nbreak"]]).unwrap();
         assert_eq!(
             std::str::from_utf8(&bytes).unwrap(),
-            "'=SUM(A1),\"Ana, \"\"Jr\"\"\",'+351 912,plain,\"line\nbreak\"\n"
+            "'=SUM(A1),\"Ana, \"\"Jr\"\"\",+351 912,plain,\"line\nbreak\"\n"
         );
         assert_eq!(neutralise("@cmd"), "'@cmd");
-        assert_eq!(neutralise("-1"), "'-1");
+        assert_eq!(neutralise("-1"), "-1");
+        assert_eq!(neutralise("+44 (20) 7946-0000"), "+44 (20) 7946-0000");
+        // Anything beyond a number's characters can be a formula.
+        assert_eq!(neutralise("+1+cmd|' /C calc'!A0"), "'+1+cmd|' /C calc'!A0");
+        assert_eq!(neutralise("-2+3*SUM(A1)"), "'-2+3*SUM(A1)");
+        assert_eq!(neutralise("+"), "'+");
+        assert_eq!(neutralise("=1"), "'=1");
     }
 
     #[test]

@@ -136,10 +136,6 @@ fn SortHeader(label: &'static str, key: SortKey, query: ClientQuery) -> impl Int
     }
 }
 
-fn short_date(rfc3339: &str) -> String {
-    rfc3339.get(..10).unwrap_or(rfc3339).to_owned()
-}
-
 #[component]
 fn ClientTable(page: ClientPage, query: ClientQuery, bulk: ServerAction<BulkClients>) -> impl IntoView {
     if page.rows.is_empty() {
@@ -225,8 +221,8 @@ fn ClientTable(page: ClientPage, query: ClientQuery, bulk: ServerAction<BulkClie
                                     <td><span class=status_class>{status_label(&row.status)}</span></td>
                                     <td>{row.strategy_name.clone()}</td>
                                     {admin.then(|| view! { <td>{row.owner_name.clone().unwrap_or_default()}</td> })}
-                                    <td>{short_date(&row.last_activity_at)}</td>
-                                    <td>{short_date(&row.created_at)}</td>
+                                    <td class="nowrap">{row.last_activity_at.clone()}</td>
+                                    <td class="nowrap">{row.created_at.clone()}</td>
                                 </tr>
                             }
                         }).collect_view()}

@@ -369,7 +369,7 @@ pub struct ClientRow {
     pub strategy_name: String,
     /// Shown to admins, who see everyone's clients.
     pub owner_name: Option<String>,
-    /// RFC 3339, formatted by the page.
+    /// Days in the viewer's time zone ("24 Nov 2026").
     pub last_activity_at: String,
     pub created_at: String,
 }

@@ -79,7 +79,12 @@ pub async fn filters(state: &AppState, user: &CurrentUser) -> Result<super::api:
     Ok(super::api::FilterChoices { strategies, owners })
 }
 
-fn to_row(model: entity::Model, strategies: &HashMap<i64, String>, owners: &HashMap<i64, String>) -> ClientRow {
+fn to_row(
+    model: entity::Model,
+    strategies: &HashMap<i64, String>,
+    owners: &HashMap<i64, String>,
+    zone: chrono_tz::Tz,
+) -> ClientRow {
     ClientRow {
         strategy_name: strategies.get(&model.strategy_id).cloned().unwrap_or_default(),
         owner_name: owners.get(&model.owner_id).cloned(),
@@ -90,8 +95,8 @@ fn to_row(model: entity::Model, strategies: &HashMap<i64, String>, owners: &Hash
         company: model.company,
         status: model.status,
         strategy_id: model.strategy_id,
-        last_activity_at: model.last_activity_at.to_rfc3339(),
-        created_at: model.created_at.to_rfc3339(),
+        last_activity_at: crate::server::local_time::format_date(model.last_activity_at, zone),
+        created_at: crate::server::local_time::format_date(model.created_at, zone),
     }
 }
 
@@ -153,7 +158,8 @@ pub async fn list(state: &AppState, user: &CurrentUser, query: &ClientQuery) -> 
     } else {
         HashMap::new()
     };
-    let rows = window.rows.into_iter().map(|row| to_row(row, &strategies, &owners)).collect();
+    let zone = crate::server::local_time::zone(&user.timezone);
+    let rows = window.rows.into_iter().map(|row| to_row(row, &strategies, &owners, zone)).collect();
     Ok(ClientPage { rows, next: window.next, prev: window.prev, total })
 }
 

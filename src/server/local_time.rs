@@ -13,6 +13,16 @@ pub fn format(at: DateTime<Utc>, zone: Tz) -> String {
     at.with_timezone(&zone).format("%a %-d %b %Y, %H:%M").to_string()
 }
 
+/// "24 Nov 2026": the day of `at` in `zone`, for tables.
+pub fn format_date(at: DateTime<Utc>, zone: Tz) -> String {
+    at.with_timezone(&zone).format("%-d %b %Y").to_string()
+}
+
+/// "2026-11-24 14:03": for files that spreadsheets read (they parse this form as a date and time).
+pub fn format_for_files(at: DateTime<Utc>, zone: Tz) -> String {
+    at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -23,5 +33,10 @@ mod tests {
         assert_eq!(format(at, zone("Europe/Lisbon")), "Tue 24 Nov 2026, 14:03");
         assert_eq!(format(at, zone("America/New_York")), "Tue 24 Nov 2026, 09:03");
         assert_eq!(format(at, zone("Mars/Olympus")), "Tue 24 Nov 2026, 14:03");
+        // Late evening in New York is already the next day in Tokyo.
+        let late = DateTime::parse_from_rfc3339("2026-11-25T02:30:00Z").unwrap().with_timezone(&Utc);
+        assert_eq!(format_date(late, zone("America/New_York")), "24 Nov 2026");
+        assert_eq!(format_date(late, zone("Asia/Tokyo")), "25 Nov 2026");
+        assert_eq!(format_for_files(late, zone("Asia/Tokyo")), "2026-11-25 11:30");
     }
 }

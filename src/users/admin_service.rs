@@ -21,12 +21,15 @@ use crate::{
 
 const USER_ENTITY: &str = "user";
 
-fn row_of(user: entity::Model) -> UserRow {
+fn row_of(user: entity::Model, admin: &CurrentUser) -> UserRow {
     UserRow {
         id: user.id,
         role: Role::parse(&user.role).unwrap_or(Role::User),
         active: user.is_active,
-        created_on: user.created_at.format("%Y-%m-%d").to_string(),
+        created_on: crate::server::local_time::format_date(
+            user.created_at,
+            crate::server::local_time::zone(&admin.timezone),
+        ),
         name: user.name,
         email: user.email,
     }
@@ -58,7 +61,7 @@ pub async fn list(state: &AppState, admin: &CurrentUser, query: &str, page: u64)
         .all(&state.db)
         .await?
         .into_iter()
-        .map(row_of)
+        .map(|user| row_of(user, admin))
         .collect();
     Ok(UserList { rows, total, page, pages, viewer_id: admin.id })
 }
@@ -99,7 +102,7 @@ pub async fn create(state: &AppState, admin: &CurrentUser, input: NewUser) -> Re
         Changes::new().set("name", user.name.clone()).set("email", user.email.clone()).set("role", role.as_str());
     audit::record(&txn, Some(admin.id), USER_ENTITY, user.id, Action::Create, changes).await?;
     txn.commit().await?;
-    Ok(row_of(user))
+    Ok(row_of(user, admin))
 }
 
 /// Loads the target account in `txn`, refusing changes to the admin's own account (so that the
@@ -121,7 +124,7 @@ pub async fn set_role(state: &AppState, admin: &CurrentUser, user_id: i64, role:
     let txn = crate::server::db::begin_write(&state.db).await?;
     let user = target(&txn, admin, user_id, "You cannot change your own role; ask another admin.").await?;
     if user.role == role.as_str() {
-        return Ok(row_of(user));
+        return Ok(row_of(user, admin));
     }
     let changes = Changes::new().diff("role", user.role.clone(), role.as_str().to_owned());
     let mut active = user.into_active_model();
@@ -130,7 +133,7 @@ pub async fn set_role(state: &AppState, admin: &CurrentUser, user_id: i64, role:
     let user = active.update(&txn).await?;
     audit::record(&txn, Some(admin.id), USER_ENTITY, user.id, Action::Update, changes).await?;
     txn.commit().await?;
-    Ok(row_of(user))
+    Ok(row_of(user, admin))
 }
 
 async fn end_sessions_of(state: &AppState, user_id: i64) -> Result<(), AppError> {
@@ -150,7 +153,7 @@ pub async fn set_active(
     let txn = crate::server::db::begin_write(&state.db).await?;
     let user = target(&txn, admin, user_id, "You cannot disable your own account.").await?;
     if user.is_active == active {
-        return Ok(row_of(user));
+        return Ok(row_of(user, admin));
     }
     let changes = Changes::new().diff("is_active", user.is_active, active);
     let mut model = user.into_active_model();
@@ -163,7 +166,7 @@ pub async fn set_active(
     if !active {
         end_sessions_of(state, user_id).await?;
     }
-    Ok(row_of(user))
+    Ok(row_of(user, admin))
 }
 
 /// Sets a new password for another user and ends all of their sessions.
@@ -187,5 +190,5 @@ pub async fn reset_password(
         .await?;
     txn.commit().await?;
     end_sessions_of(state, user_id).await?;
-    Ok(row_of(user))
+    Ok(row_of(user, admin))
 }

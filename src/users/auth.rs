@@ -110,6 +110,7 @@ fn to_current_user(user: &entity::Model) -> CurrentUser {
         email: user.email.clone(),
         name: user.name.clone(),
         role: Role::parse(&user.role).unwrap_or(Role::User),
+        timezone: user.timezone.clone(),
     }
 }
 

@@ -31,6 +31,9 @@ pub struct CurrentUser {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// The IANA zone from their settings, in which every time is shown to them.
+    #[serde(default)]
+    pub timezone: String,
 }
 
 impl CurrentUser {

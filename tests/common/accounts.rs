@@ -19,6 +19,7 @@ pub async fn account(app: &TestApp, name: &str, email: &str) -> CurrentUser {
         email: user.email,
         name: user.name,
         role: crm::users::model::Role::parse(&user.role).unwrap(),
+        timezone: user.timezone,
     }
 }
 
