@@ -5,6 +5,7 @@ pub mod app;
 pub mod bookings;
 pub mod chat;
 pub mod clients;
+pub mod onboarding;
 pub mod shared;
 pub mod status;
 pub mod strategies;

@@ -32,6 +32,7 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/logout", Access::Public, &[]),
     ("/api/whoami", Access::Public, &[]),
     ("/api/system_status", Access::Admin, &[]),
+    ("/api/load_first_steps", Access::User, &[]),
     ("/api/logout_elsewhere", Access::User, &[]),
     ("/api/settings", Access::User, &[]),
     ("/api/update_profile", Access::User, &[("name", "Someone"), ("timezone", "UTC")]),

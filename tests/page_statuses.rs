@@ -113,3 +113,53 @@ async fn the_sidebar_names_the_user_and_shows_admin_links_without_javascript() {
         app.cleanup().await;
     }
 }
+
+/// The part of the page the server writes in place (content streamed later comes in `<template>`s).
+fn in_place(body: &str) -> &str {
+    &body[..body.find("<template").unwrap_or(body.len())]
+}
+
+#[tokio::test]
+async fn the_dashboard_lists_the_first_steps_until_they_are_done() {
+    for backend in BACKENDS {
+        let app = app::start_with(backend, &[("CRM_ALLOW_SIGNUP", "true")]).await;
+        let cookie = sign_up(&app, "Ada", "ada@example.com").await;
+        let page = app.get("/", Some(&cookie)).await;
+        let shown = in_place(&page.body);
+        assert!(shown.contains("data-testid=\"first-run\""), "{backend:?}: the checklist, in place\n{}", page.body);
+        assert!(shown.contains("0 of 3 done"), "{backend:?}");
+        assert!(shown.contains("href=\"/strategies/new\"") && shown.contains("href=\"/clients/import\""));
+
+        let strategy = app
+            .post_form(
+                "/api/create_strategy",
+                &[("name", "Persona"), ("creativity", "5"), ("reply_delay_min", "0"), ("reply_delay_max", "0")],
+                Some(&cookie),
+            )
+            .await;
+        let strategy_id = serde_json::from_str::<crm::strategies::model::Strategy>(&strategy.body).unwrap().id;
+        let page = app.get("/", Some(&cookie)).await;
+        assert!(in_place(&page.body).contains("1 of 3 done"), "{backend:?}: the strategy counts");
+        assert!(!page.body.contains("href=\"/strategies/new\""), "{backend:?}: a done step has no link");
+
+        let client = app
+            .post_form(
+                "/api/create_client",
+                &[("name", "Lead"), ("strategy_id", &strategy_id.to_string())],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(client.status, StatusCode::OK, "{}", client.body);
+        let settings = app
+            .post_form(
+                "/api/update_profile",
+                &[("name", "Ada"), ("company", ""), ("timezone", "Europe/Lisbon")],
+                Some(&cookie),
+            )
+            .await;
+        assert!(settings.status.is_success(), "{}", settings.body);
+        let page = app.get("/", Some(&cookie)).await;
+        assert!(!page.body.contains("data-testid=\"first-run\""), "{backend:?}: gone once all three are done");
+        app.cleanup().await;
+    }
+}

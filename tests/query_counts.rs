@@ -41,7 +41,8 @@ const fn probe(
 }
 
 const REQUESTS: &[Probe<'static>] = &[
-    probe("dashboard", "GET /", &[], 1),
+    // The session user, and the first-run checklist in one statement.
+    probe("dashboard", "GET /", &[], 2),
     probe("clients list", "GET /clients", &[], 5),
     // One match in either data set, so that PostgreSQL takes the same path both times: one
     // statement finds, counts and pages it (SQLite pages, then counts).

@@ -18,6 +18,7 @@ fn NotBuiltYet(what: &'static str) -> impl IntoView {
 pub fn Dashboard() -> impl IntoView {
     view! {
         <PageHeader title="Dashboard" subtitle="Your pipeline at a glance." />
+        <crate::onboarding::checklist::FirstRunChecklist />
         <NotBuiltYet what="Pipeline metrics and charts will appear here." />
     }
 }
