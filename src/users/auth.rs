@@ -249,12 +249,24 @@ async fn create_account(
     }
     validate_new_account(&input.name, &input.email, &input.password)?;
     let password_hash = password::hash(input.password).await.map_err(password_error)?;
-    let name = input.name.trim().to_owned();
+    insert_new_account(state, &email, input.name.trim(), &password_hash).await
+}
+
+/// The last step of sign-up, once every check passed and the password is hashed: inserts the
+/// account as the first one (the admin) or as a later one. Public so that tests can race it
+/// without paying for a hash each time.
+#[doc(hidden)]
+pub async fn insert_new_account(
+    state: &AppState,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+) -> Result<entity::Model, AppError> {
     // A concurrent first sign-up that lost the race for the first-account mark (see
     // `insert_account`) is tried once more, now as a later account.
-    match insert_account(state, &email, &name, &password_hash).await? {
+    match insert_account(state, email, name, password_hash).await? {
         Some(user) => Ok(user),
-        None => insert_account(state, &email, &name, &password_hash).await?.ok_or(AppError::Internal),
+        None => insert_account(state, email, name, password_hash).await?.ok_or(AppError::Internal),
     }
 }
 
