@@ -498,6 +498,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn addresses_are_keyed_by_ipv4_address_or_ipv6_network() {
+        let key = |raw: &str| address_key(Some(raw.parse().unwrap()));
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:bbbb::9"), key("2001:db8:1:2:aaaa::1"), "one /64, one budget");
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+        assert_eq!(address_key(None), "unknown");
+    }
+
+    #[test]
+    fn account_keys_are_fixed_size_hashes_of_the_normalised_email() {
+        let key = email_key(&crate::users::model::normalize_email("  Ana@Example.COM "));
+        assert_eq!(key, email_key("ana@example.com"));
+        assert_eq!(key.len(), 32);
+        assert!(key.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(key, email_key("bo@example.com"));
+    }
+
+    #[test]
     fn common_passwords_are_recognised_whatever_their_case() {
         assert!(is_common_password("password123"));
         assert!(is_common_password("PassWord123"));
