@@ -28,6 +28,7 @@ type Args = &'static [(&'static str, &'static str)];
 /// reaches: an admin gets "not found", which is not a refusal).
 const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/signup", Access::Public, &[]),
+    ("/api/signup_status", Access::Public, &[]),
     ("/api/login", Access::Public, &[]),
     ("/api/logout", Access::Public, &[]),
     ("/api/whoami", Access::Public, &[]),

@@ -208,15 +208,57 @@ async fn rate_limiter_suite(limiter: Arc<dyn RateLimiter>) {
     assert_eq!(next_window.remaining, 1);
 }
 
+/// Slots taken with `acquire`: only allowed calls count, a refused one changes nothing, and
+/// `release` gives a slot back.
+async fn acquire_suite(limiter: Arc<dyn RateLimiter>) {
+    const LIMIT: u32 = 5;
+    let window = Duration::from_secs(2);
+    let takes = (0..50).map(|_| {
+        let limiter = limiter.clone();
+        tokio::spawn(async move { limiter.acquire("acq:alice", LIMIT, window).await.unwrap() })
+    });
+    let decisions: Vec<_> = join_all(takes).await.into_iter().map(|joined| joined.unwrap()).collect();
+    assert_eq!(decisions.iter().filter(|decision| decision.allowed).count(), LIMIT as usize);
+    for denied in decisions.iter().filter(|decision| !decision.allowed) {
+        assert!(denied.retry_after > Duration::ZERO && denied.retry_after <= window, "{denied:?}");
+    }
+    // The 45 refused calls did not count: one release frees exactly one slot.
+    limiter.release("acq:alice").await.unwrap();
+    assert!(limiter.acquire("acq:alice", LIMIT, window).await.unwrap().allowed);
+    assert!(!limiter.acquire("acq:alice", LIMIT, window).await.unwrap().allowed);
+    // A refused first call creates nothing: the key is still free for a higher limit.
+    assert!(!limiter.acquire("acq:none", 0, window).await.unwrap().allowed);
+    let first = limiter.acquire("acq:none", 2, window).await.unwrap();
+    assert_eq!((first.allowed, first.remaining), (true, 1));
+    // Releasing every slot forgets the key; releasing more is harmless.
+    for _ in 0..3 {
+        limiter.release("acq:none").await.unwrap();
+    }
+    assert_eq!(limiter.acquire("acq:none", 2, window).await.unwrap().remaining, 1);
+    // A window still ends on time, whatever was refused during it.
+    let short = Duration::from_millis(400);
+    assert!(limiter.acquire("acq:short", 1, short).await.unwrap().allowed);
+    let denied = limiter.acquire("acq:short", 1, short).await.unwrap();
+    assert!(!denied.allowed);
+    tokio::time::sleep(denied.retry_after + Duration::from_millis(100)).await;
+    assert!(limiter.acquire("acq:short", 1, short).await.unwrap().allowed, "a new window has a free slot");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn memory_rate_limiter_passes_the_rate_limiter_suite() {
     rate_limiter_suite(Arc::new(MemoryRateLimiter::default())).await;
+    acquire_suite(Arc::new(MemoryRateLimiter::default())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redis_rate_limiter_passes_the_rate_limiter_suite() {
     let handle = redis_handle().await;
     rate_limiter_suite(Arc::new(RedisRateLimiter::new(&handle))).await;
+    acquire_suite(Arc::new(RedisRateLimiter::new(&handle))).await;
+    let limiter = RedisRateLimiter::new(&handle);
+    assert!(!limiter.acquire("acq:nothing", 0, Duration::from_secs(5)).await.unwrap().allowed);
+    let exists: bool = handle.pool.exists(handle.key("rate:acq:nothing")).await.unwrap();
+    assert!(!exists, "a refused acquire creates no key in Redis");
     cleanup_redis(handle).await;
 }
 

@@ -1,6 +1,10 @@
 //! Configuration from the environment (and an optional `.env`). Every bad value is reported as one
 //! clear line naming the variable; `main` prints it and exits with code 1.
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+    time::Duration,
+};
 
 use thiserror::Error;
 
@@ -107,6 +111,51 @@ impl std::fmt::Debug for AdminBootstrap {
     }
 }
 
+/// One address or network (`10.0.0.0/8`, `2001:db8::/32`, `192.0.2.7`) of `CRM_TRUSTED_PROXIES`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNetwork {
+    address: IpAddr,
+    prefix: u8,
+}
+
+impl IpNetwork {
+    pub fn parse(raw: &str) -> Option<IpNetwork> {
+        let (address, prefix) = match raw.split_once('/') {
+            Some((address, prefix)) => (address.trim(), Some(prefix.trim())),
+            None => (raw.trim(), None),
+        };
+        let address: IpAddr = address.parse().ok()?;
+        let bits = if address.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => bits,
+            Some(prefix) if !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_digit()) => {
+                prefix.parse::<u8>().ok().filter(|prefix| *prefix <= bits)?
+            }
+            Some(_) => return None,
+        };
+        Some(IpNetwork { address, prefix })
+    }
+
+    pub fn contains(&self, candidate: IpAddr) -> bool {
+        // An IPv4 peer may arrive as an IPv4-mapped IPv6 address on a dual-stack socket.
+        let candidate = match candidate {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(candidate, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.address, candidate) {
+            (IpAddr::V4(network), IpAddr::V4(candidate)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(network) & mask == u32::from(candidate) & mask
+            }
+            (IpAddr::V6(network), IpAddr::V6(candidate)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(network) & mask == u128::from(candidate) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: DatabaseUrl,
@@ -124,15 +173,22 @@ pub struct Config {
     /// Whether the app is served over HTTPS: `Secure` + `__Host-` session cookie, HSTS, and `https`
     /// as the scheme of same-origin checks. True when `public_origin` is https, unless overridden.
     pub secure: bool,
-    /// Whether visitors may create accounts (the very first account is always allowed).
+    /// Whether visitors may create accounts once one exists (the very first account, which
+    /// becomes the admin, can always be created). Closed by default.
     pub allow_signup: bool,
+    /// Sign-up attempts allowed per client address in an hour.
+    pub signup_attempts_per_ip: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`CRM_TRUSTED_PROXIES`; none by default).
+    pub trusted_proxies: Vec<IpNetwork>,
     /// A session ends after this long without a request...
     pub session_idle: Duration,
     /// ...and this long after signing in, whatever happens ("keep me signed in" uses `remember_me`).
     pub session_absolute: Duration,
     pub remember_me: Duration,
-    /// Sign-in attempts allowed per account and per client address in 15 minutes.
+    /// Failed sign-ins allowed in 15 minutes: per account from one client address, per account
+    /// from all addresses together, and per client address.
     pub login_attempts_per_account: u32,
+    pub login_attempts_per_account_total: u32,
     pub login_attempts_per_ip: u32,
 }
 
@@ -223,6 +279,23 @@ impl Config {
         )?;
         let to_u32 = |name: &'static str, value: u64| u32::try_from(value).map_err(|_| bad(name, "is too large"));
 
+        let trusted_proxies = match get("CRM_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(raw) => raw
+                .split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(|entry| {
+                    IpNetwork::parse(entry).ok_or_else(|| {
+                        bad(
+                            "CRM_TRUSTED_PROXIES",
+                            format!("'{entry}' is not an IP address or network (like 10.0.0.1 or 10.0.0.0/8)"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+
         Ok(Config {
             database_url,
             redis_url,
@@ -233,13 +306,19 @@ impl Config {
             shutdown_grace,
             public_origin,
             secure,
-            allow_signup: boolean("CRM_ALLOW_SIGNUP", true)?,
+            allow_signup: boolean("CRM_ALLOW_SIGNUP", false)?,
+            signup_attempts_per_ip: to_u32("CRM_SIGNUP_ATTEMPTS_PER_IP", positive("CRM_SIGNUP_ATTEMPTS_PER_IP", 20)?)?,
+            trusted_proxies,
             session_idle: Duration::from_secs(positive("CRM_SESSION_IDLE_SECS", 30 * 60)?),
             session_absolute: Duration::from_secs(positive("CRM_SESSION_ABSOLUTE_SECS", 12 * 3600)?),
             remember_me: Duration::from_secs(positive("CRM_REMEMBER_ME_SECS", 30 * 24 * 3600)?),
             login_attempts_per_account: to_u32(
                 "CRM_LOGIN_ATTEMPTS_PER_ACCOUNT",
                 positive("CRM_LOGIN_ATTEMPTS_PER_ACCOUNT", 10)?,
+            )?,
+            login_attempts_per_account_total: to_u32(
+                "CRM_LOGIN_ATTEMPTS_PER_ACCOUNT_TOTAL",
+                positive("CRM_LOGIN_ATTEMPTS_PER_ACCOUNT_TOTAL", 100)?,
             )?,
             login_attempts_per_ip: to_u32("CRM_LOGIN_ATTEMPTS_PER_IP", positive("CRM_LOGIN_ATTEMPTS_PER_IP", 50)?)?,
         })
@@ -390,7 +469,10 @@ mod tests {
     #[test]
     fn session_and_sign_in_settings_have_safe_defaults_and_name_bad_values() {
         let defaults = config(&[]).unwrap();
-        assert!(defaults.allow_signup);
+        assert!(!defaults.allow_signup, "sign-up is closed once the first account exists");
+        assert!(config(&[("CRM_ALLOW_SIGNUP", "true")]).unwrap().allow_signup);
+        assert_eq!((defaults.signup_attempts_per_ip, defaults.login_attempts_per_account_total), (20, 100));
+        assert!(defaults.trusted_proxies.is_empty());
         assert_eq!(defaults.session_idle, Duration::from_secs(1800));
         assert_eq!(defaults.session_absolute, Duration::from_secs(12 * 3600));
         assert_eq!((defaults.login_attempts_per_account, defaults.login_attempts_per_ip), (10, 50));
@@ -402,5 +484,21 @@ mod tests {
             config(&[("CRM_LOGIN_ATTEMPTS_PER_IP", "99999999999")]).unwrap_err().variable,
             "CRM_LOGIN_ATTEMPTS_PER_IP"
         );
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let proxies =
+            config(&[("CRM_TRUSTED_PROXIES", " 10.0.0.0/8, 192.0.2.7 ,::1, 2001:db8::/32")]).unwrap().trusted_proxies;
+        assert_eq!(proxies.len(), 4);
+        let trusted = |ip: &str| proxies.iter().any(|network| network.contains(ip.parse().unwrap()));
+        assert!(trusted("10.200.3.4") && trusted("192.0.2.7") && trusted("::1") && trusted("2001:db8:5::9"));
+        assert!(trusted("::ffff:10.1.2.3"), "IPv4-mapped peers match IPv4 networks");
+        assert!(!trusted("192.0.2.8") && !trusted("11.0.0.1") && !trusted("2001:db9::1"));
+        assert!(IpNetwork::parse("0.0.0.0/0").unwrap().contains("203.0.113.9".parse().unwrap()));
+        for bad in ["10.0.0.0/33", "example.com", "10.0.0.0/", "10.0.0.0/x", "::1/129"] {
+            let error = config(&[("CRM_TRUSTED_PROXIES", bad)]).unwrap_err();
+            assert_eq!(error.variable, "CRM_TRUSTED_PROXIES", "{bad}");
+        }
     }
 }

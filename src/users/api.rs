@@ -13,10 +13,23 @@ pub async fn signup(name: String, email: String, password: String, next: Option<
         async {
             let state = crate::server::state::current()?;
             let session = session().await?;
-            let user = super::auth::signup(&state, super::auth::SignupInput { name, email, password }).await?;
+            let input = super::auth::SignupInput { name, email, password };
+            let user = super::auth::signup_from(&state, input, client_ip().await).await?;
             super::auth::start_session(&session, &user, false).await?;
             crate::server::redirect::redirect(&super::model::safe_next_path(next.as_deref()));
             Ok(())
+        }
+        .await,
+    )
+}
+
+/// Whether the sign-up page creates the first account (the admin), any account, or none.
+#[server(prefix = "/api", endpoint = "signup_status")]
+pub async fn signup_status() -> Result<super::model::SignupStatus, AppError> {
+    respond(
+        async {
+            let state = crate::server::state::current()?;
+            super::auth::signup_status(&state).await
         }
         .await,
     )

@@ -42,6 +42,17 @@ impl CurrentUser {
     }
 }
 
+/// What the sign-up page offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignupStatus {
+    /// No account exists yet: the account created now becomes the admin.
+    FirstAccount,
+    /// Anyone may create an account (`CRM_ALLOW_SIGNUP=true`).
+    Open,
+    /// Only admins add people (on the Users page).
+    Closed,
+}
+
 pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Longer input is refused before hashing: argon2 cost must not depend on what an attacker sends.
 pub const MAX_PASSWORD_BYTES: usize = 256;

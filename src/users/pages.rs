@@ -4,7 +4,10 @@ use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::api::{Login, Signup};
+use super::{
+    api::{Login, Signup, signup_status},
+    model::SignupStatus,
+};
 use crate::ui::{
     form_flash::{kept, kept_form},
     forms::{FieldError, FormError, action_error, invalid},
@@ -69,8 +72,28 @@ pub fn SignupPage() -> impl IntoView {
     let signup = ServerAction::<Signup>::new();
     let error = action_error(signup);
     let next = next_from_query();
+    let status = Resource::new(|| (), |_| signup_status());
     view! {
         <AuthFrame title="Create your account">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(SignupStatus::FirstAccount) => view! {
+                            <p class="notice notice-success" id="signup-status">
+                                "No account exists yet: the account you create now becomes the administrator."
+                            </p>
+                        }
+                        .into_any(),
+                        Ok(SignupStatus::Closed) => view! {
+                            <p class="notice form-error" id="signup-status" role="status">
+                                "Sign-up is closed. Ask an administrator for an account: admins add people on the Users page."
+                            </p>
+                        }
+                        .into_any(),
+                        _ => ().into_any(),
+                    }
+                })}
+            </Suspense>
             <ActionForm action=signup attr:class="form-stack">
                 <FormError error />
                 <input type="hidden" name="next" value=next />

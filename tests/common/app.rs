@@ -43,8 +43,19 @@ impl TestResponse {
     }
 }
 
-/// Starts the app with `extra` configuration variables on top of the backend's own.
+/// Starts the app with `extra` configuration variables on top of the backend's own. Open sign-up
+/// (`CRM_ALLOW_SIGNUP=true`) unless `extra` says otherwise: tests make several accounts through
+/// sign-up, which the app's default allows for the first account only.
 pub async fn start_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+    let mut vars: Vec<(&str, &str)> = extra.to_vec();
+    if !extra.iter().any(|(name, _)| *name == "CRM_ALLOW_SIGNUP") {
+        vars.push(("CRM_ALLOW_SIGNUP", "true"));
+    }
+    start_with_defaults(backend, &vars).await
+}
+
+/// Starts the app with the app's own defaults, `extra` aside (sign-up closed after the first account).
+pub async fn start_with_defaults(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
     // Server errors (logged, then shown to users as a generic message) appear in a failing test's output.
     let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
     let db = TestDb::empty(backend).await;

@@ -50,6 +50,16 @@ pub trait RateLimiter: Send + Sync {
     async fn hit(&self, key: &str, limit: u32, window: Duration) -> Result<RateDecision, InfraError>;
     /// Forgets the hits of `key` (for example after a successful login).
     async fn reset(&self, key: &str) -> Result<(), InfraError>;
+    /// Takes one of the `limit` slots of `key` in the current fixed `window` when one is free. A
+    /// refused call changes nothing and creates nothing, so refused requests never extend a lock.
+    async fn acquire(&self, key: &str, limit: u32, window: Duration) -> Result<RateDecision, InfraError>;
+    /// Gives back one slot taken by [`RateLimiter::acquire`] (an attempt that should not count,
+    /// such as a successful sign-in).
+    async fn release(&self, key: &str) -> Result<(), InfraError>;
+    /// How many keys the limiter holds in process memory (`None` when it keeps them elsewhere).
+    fn tracked_keys(&self) -> Option<usize> {
+        None
+    }
 }
 
 pub type Subscription = Pin<Box<dyn Stream<Item = String> + Send>>;
