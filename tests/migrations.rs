@@ -22,6 +22,7 @@ const TABLES: &[&str] = &[
     "sessions",
     "client_imports",
     "client_import_errors",
+    "client_import_chunks",
     "client_counts",
 ];
 
