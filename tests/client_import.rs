@@ -620,6 +620,34 @@ async fn an_update_adds_notes_below_and_fills_only_empty_fields_unless_asked_to_
         assert_eq!(changes["name"]["from"], "Bea Hand", "{backend:?}: {changes}");
         assert_eq!(changes["company"]["from"], "Acme", "{backend:?}: {changes}");
         assert_eq!(changes["company"]["to"], "Other Co", "{backend:?}: {changes}");
+
+        // Notes that would grow past what the field holds refuse the row rather than cut anything.
+        let long_notes = "n".repeat(crm::clients::model::MAX_NOTES_CHARS - 10);
+        let full = make_client(
+            &app,
+            &ana,
+            friendly,
+            ClientForm {
+                name: "Full".into(),
+                email: "full@example.com".into(),
+                notes: long_notes.clone(),
+                ..Default::default()
+            },
+        )
+        .await;
+        let third = import_file(
+            &app,
+            &ana,
+            "Name,Email,Phone,Company,Notes\nFull,full@example.com,,,More notes\n",
+            notes_settings(friendly, false),
+        )
+        .await;
+        assert_eq!(
+            (import_row(&app, third).await.updated, import_row(&app, third).await.failed),
+            (0, 1),
+            "{backend:?}"
+        );
+        assert_eq!(client_by_id(&app, full).await.notes, Some(long_notes), "{backend:?}");
         app.cleanup().await;
     }
 }

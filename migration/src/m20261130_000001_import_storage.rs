@@ -85,7 +85,13 @@ impl MigrationTrait for Migration {
              SELECT id, 0, content FROM client_imports WHERE content <> ''",
         )
         .await?;
-        db.execute_unprepared("UPDATE client_imports SET file_size = LENGTH(content)").await?;
+        db.execute_unprepared(match manager.get_database_backend() {
+            sea_orm_migration::sea_orm::DatabaseBackend::Postgres => {
+                "UPDATE client_imports SET file_size = octet_length(content)"
+            }
+            _ => "UPDATE client_imports SET file_size = length(CAST(content AS BLOB))",
+        })
+        .await?;
         manager
             .alter_table(Table::alter().table(ClientImports::Table).drop_column(ClientImports::Content).to_owned())
             .await?;

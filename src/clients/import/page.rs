@@ -263,6 +263,10 @@ fn MappingForm(import: ImportView, start: ServerAction<StartClientImport>) -> im
         preview_rows.iter().all(|row| row_problem(&row_form(row, &mapping, "1")).is_some())
     };
     let nothing_imports = Memo::new(move |_| nothing_imports());
+    // Without JavaScript the columns cannot follow the selects, so the button stays usable (the
+    // message still shows); once hydrated, it is disabled while nothing would import.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     view! {
         <ActionForm action=start attr:class="card form-stack" attr:data-testid="import-mapping">
             <input type="hidden" name="id" value=import.id />
@@ -322,7 +326,7 @@ fn MappingForm(import: ImportView, start: ServerAction<StartClientImport>) -> im
                 </p>
             })}
             <div class="form-actions">
-                <button type="submit" class="button" disabled=move || start.pending().get() || nothing_imports.get()>
+                <button type="submit" class="button" disabled=move || start.pending().get() || (hydrated.get() && nothing_imports.get())>
                     {move || if start.pending().get() { "Starting…" } else { "Import" }}
                 </button>
                 <a class="button button-quiet" href="/clients/import">"Choose another file"</a>

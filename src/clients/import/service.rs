@@ -40,7 +40,7 @@ use crate::{
     audit::{self, Action, Changes},
     clients::{
         entity as clients,
-        model::ClientFields,
+        model::{ClientFields, MAX_NOTES_CHARS},
         service::{CLIENT_ENTITY, creation_changes, new_client, strategy_owner},
     },
     server::{
@@ -870,6 +870,23 @@ fn ambiguous(plan: &Plan, existing: &[clients::Model], matches: &[usize]) -> Str
     )
 }
 
+/// Whether adding the row's notes would take the client's notes past what the notes field holds.
+fn notes_overflow(plan: &Plan, current: Option<&str>, fields: &ClientFields) -> bool {
+    match &fields.notes {
+        Some(added) if plan.mapped("notes") => {
+            append_notes(current, added, &plan.notes_heading).chars().count() > MAX_NOTES_CHARS
+        }
+        _ => false,
+    }
+}
+
+static NOTES_TOO_LONG: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "Notes: with this row's notes added, the client's notes would pass {} characters; nothing was changed.",
+        crate::clients::model::group_thousands(MAX_NOTES_CHARS as u64)
+    )
+});
+
 const EXTERNAL_ID_TAKEN: &str = "External id: Another client already has this external id.";
 
 /// Validates, deduplicates and writes one batch in `txn`; returns its counts.
@@ -941,6 +958,14 @@ async fn apply_batch(txn: &DatabaseTransaction, plan: &Plan, rows: &[Row]) -> Re
             Some(target) => {
                 if external_owner.is_some_and(|owner| owner != target) {
                     errors.push((row.line, EXTERNAL_ID_TAKEN.to_owned(), row));
+                    continue;
+                }
+                let current_notes = match target {
+                    Target::Existing(index) => existing[index].notes.as_deref(),
+                    Target::New(index) => new[index].notes.as_deref(),
+                };
+                if notes_overflow(plan, current_notes, &fields) {
+                    errors.push((row.line, NOTES_TOO_LONG.clone(), row));
                     continue;
                 }
                 match target {
