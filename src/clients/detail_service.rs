@@ -170,7 +170,7 @@ fn describe_notes(label: &str, change: &Value) -> String {
     let from = change.get("from").and_then(Value::as_str).filter(|from| !from.trim().is_empty());
     let to = change.get("to").and_then(Value::as_str).unwrap_or_default();
     match from {
-        None => format!("{label} added"),
+        None => format!("{label} edited"),
         Some(from) if to.starts_with(from) => format!("{label}: text added below the previous notes"),
         Some(from) => format!("{label} edited (before: “{}”)", excerpt(from)),
     }
@@ -295,7 +295,7 @@ mod tests {
     #[test]
     fn notes_changes_say_what_happened_to_the_previous_text() {
         let line = |from: Value, to: &str| describe_notes("Notes", &serde_json::json!({"from": from, "to": to}));
-        assert_eq!(line(Value::Null, "new"), "Notes added");
+        assert_eq!(line(Value::Null, "new"), "Notes edited");
         assert_eq!(line("Mine".into(), "Mine\n\n--- Imported ---\nmore"), "Notes: text added below the previous notes");
         let long = "x".repeat(100);
         assert_eq!(line(long.as_str().into(), "other"), format!("Notes edited (before: “{}…”)", "x".repeat(80)));
