@@ -621,6 +621,17 @@ async fn an_update_adds_notes_below_and_fills_only_empty_fields_unless_asked_to_
         assert_eq!(changes["company"]["from"], "Acme", "{backend:?}: {changes}");
         assert_eq!(changes["company"]["to"], "Other Co", "{backend:?}: {changes}");
 
+        // One field replaced by choice: the phone takes the file's value, the name stays.
+        let phone_only = ImportSettings { replace_phone: "on".into(), ..notes_settings(friendly, false) };
+        let other_phone = "Name,Email,Phone,Company,Notes\nAnyone,bea@example.com,+1 415 555 0199,Third Co,\n";
+        import_file(&app, &ana, other_phone, phone_only).await;
+        let chosen = client_by_id(&app, id).await;
+        assert_eq!(
+            (chosen.name.as_str(), chosen.phone.as_deref(), chosen.company.as_deref()),
+            ("Bea From File", Some("+1 415 555 0199"), Some("Other Co")),
+            "{backend:?}: only the chosen field is replaced"
+        );
+
         // Notes that would grow past what the field holds refuse the row rather than cut anything.
         let long_notes = "n".repeat(crm::clients::model::MAX_NOTES_CHARS - 10);
         let full = make_client(

@@ -43,14 +43,15 @@ test("a CSV import maps columns, shows progress and an error report, and the lis
   await expect(page.getByLabel("Columns are separated by")).toHaveValue("comma");
   await expect(page.getByTestId("import-replace-existing")).not.toBeChecked();
   await expect(page.getByLabel("Name (required)")).toHaveValue("0");
-  await expect(page.getByLabel("Email")).toHaveValue("1");
-  await expect(page.getByLabel("Status")).toHaveValue("3");
+  // Exact labels: the per-field "Replace Email" and "Replace Status" boxes contain these words.
+  await expect(page.getByLabel("Email", { exact: true })).toHaveValue("1");
+  await expect(page.getByLabel("Status", { exact: true })).toHaveValue("3");
   const firstPreview = page.getByTestId("import-preview-row").first();
   await expect(firstPreview).toContainText("lead0@import.example");
   await expect(firstPreview).toContainText("won");
-  await page.getByLabel("Status").selectOption("");
+  await page.getByLabel("Status", { exact: true }).selectOption("");
   await expect(firstPreview).not.toContainText("won");
-  await page.getByLabel("Status").selectOption("3");
+  await page.getByLabel("Status", { exact: true }).selectOption("3");
   await page.getByLabel("Skip the row").check();
   await page.getByRole("button", { name: "Import" }).click();
 

@@ -6,7 +6,8 @@
 //!   stays on the import (`file_size`), for the per-user quota and the import history.
 //! - `separator`: the column separator the file was read with (`comma`, `semicolon` or `tab`).
 //! - `replace_existing`: whether a duplicate row replaces an existing client's values, or (the
-//!   default) only fills its empty fields.
+//!   default) only fills its empty fields; `replace_fields` names fields replaced one by one
+//!   (comma-separated keys) when not all are.
 //! - `client_imports_status_created_idx` serves the sweep of expired drafts.
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -20,6 +21,7 @@ enum ClientImports {
     Content,
     Separator,
     ReplaceExisting,
+    ReplaceFields,
     FileSize,
     Status,
     CreatedAt,
@@ -74,6 +76,7 @@ impl MigrationTrait for Migration {
         for column in [
             ColumnDef::new(ClientImports::Separator).string_len(16).not_null().default("comma").to_owned(),
             ColumnDef::new(ClientImports::ReplaceExisting).boolean().not_null().default(false).to_owned(),
+            ColumnDef::new(ClientImports::ReplaceFields).string_len(128).not_null().default("").to_owned(),
             ColumnDef::new(ClientImports::FileSize).big_integer().not_null().default(0).to_owned(),
         ] {
             manager.alter_table(Table::alter().table(ClientImports::Table).add_column(column).to_owned()).await?;
@@ -133,7 +136,12 @@ impl MigrationTrait for Migration {
             }
         };
         db.execute_unprepared(gather).await?;
-        for column in [ClientImports::FileSize, ClientImports::ReplaceExisting, ClientImports::Separator] {
+        for column in [
+            ClientImports::FileSize,
+            ClientImports::ReplaceFields,
+            ClientImports::ReplaceExisting,
+            ClientImports::Separator,
+        ] {
             manager.alter_table(Table::alter().table(ClientImports::Table).drop_column(column).to_owned()).await?;
         }
         manager.drop_table(Table::drop().table(ClientImportChunks::Table).to_owned()).await?;

@@ -24,6 +24,8 @@ pub mod import {
         pub on_duplicate: String,
         /// A duplicate replaces the client's values instead of only filling its empty fields.
         pub replace_existing: bool,
+        /// Comma-separated keys of fields a duplicate replaces one by one (see `model::REPLACEABLE`).
+        pub replace_fields: String,
         pub status: String,
         pub processed: i64,
         pub created: i64,

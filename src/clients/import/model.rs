@@ -27,6 +27,9 @@ pub const DUPLICATE_KEYS: [(&str, &str); 4] = [
 
 pub const ON_DUPLICATE: [(&str, &str); 2] = [("skip", "Skip the row"), ("update", "Update the existing client")];
 
+/// The fields a duplicate can replace one by one; notes are always added to, never replaced.
+pub const REPLACEABLE: [&str; 7] = ["name", "email", "phone", "company", "position", "external_id", "status"];
+
 /// Column separators a file may use: (value, byte, label). Excel writes semicolons where the
 /// decimal separator is a comma (much of Europe), and "Unicode text" with tabs.
 pub const SEPARATORS: [(&str, u8, &str); 3] =
@@ -181,12 +184,45 @@ pub struct ImportSettings {
     /// a duplicate only fills the client's empty fields (and adds to its notes).
     #[serde(default)]
     pub replace_existing: String,
+    /// Checkboxes per field of [`REPLACEABLE`]: replace this field's existing values.
+    #[serde(default)]
+    pub replace_name: String,
+    #[serde(default)]
+    pub replace_email: String,
+    #[serde(default)]
+    pub replace_phone: String,
+    #[serde(default)]
+    pub replace_company: String,
+    #[serde(default)]
+    pub replace_position: String,
+    #[serde(default)]
+    pub replace_external_id: String,
+    #[serde(default)]
+    pub replace_status: String,
+}
+
+fn checked(value: &str) -> bool {
+    matches!(value.trim(), "on" | "true" | "1" | "yes")
 }
 
 impl ImportSettings {
     /// The posted column of each field of [`IMPORT_FIELDS`], in order.
     pub fn replaces_existing(&self) -> bool {
-        matches!(self.replace_existing.trim(), "on" | "true" | "1" | "yes")
+        checked(&self.replace_existing)
+    }
+
+    /// The fields of [`REPLACEABLE`] whose box is checked, in that order.
+    pub fn replaced_fields(&self) -> Vec<&'static str> {
+        let boxes = [
+            &self.replace_name,
+            &self.replace_email,
+            &self.replace_phone,
+            &self.replace_company,
+            &self.replace_position,
+            &self.replace_external_id,
+            &self.replace_status,
+        ];
+        REPLACEABLE.iter().zip(boxes).filter(|(_, value)| checked(value)).map(|(field, _)| *field).collect()
     }
 
     pub fn columns(&self) -> [&str; 8] {
@@ -237,6 +273,8 @@ pub struct ImportView {
     pub duplicate_key: String,
     pub on_duplicate: String,
     pub replace_existing: bool,
+    /// Fields of [`REPLACEABLE`] replaced one by one.
+    pub replace_fields: Vec<String>,
     /// `comma`, `semicolon` or `tab` (see [`SEPARATORS`]).
     pub separator: String,
     pub strategies: Vec<crate::clients::model::StrategyChoice>,

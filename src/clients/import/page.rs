@@ -14,7 +14,7 @@ use super::{
     },
     model::{
         DUPLICATE_KEYS, IMPORT_FIELDS, ImportProgress, ImportSummary, ImportView, MAX_UPLOAD_BYTES, ON_DUPLICATE,
-        SEPARATORS, STATUS_DONE, STATUS_DRAFT, STATUS_FAILED, row_form, row_problem,
+        REPLACEABLE, SEPARATORS, STATUS_DONE, STATUS_DRAFT, STATUS_FAILED, field_label, row_form, row_problem,
     },
 };
 use crate::{
@@ -317,6 +317,18 @@ fn MappingForm(import: ImportView, start: ServerAction<StartClientImport>) -> im
                         " Replace the client's existing values (otherwise only empty fields are filled; \
                          notes are always added below the client's own)"
                     </label>
+                </fieldset>
+                <fieldset class="field" data-testid="import-replace-fields">
+                    <legend>"Or replace only these fields"</legend>
+                    {REPLACEABLE.iter().map(|field| {
+                        let checked = import.replace_fields.iter().any(|chosen| chosen == field);
+                        view! {
+                            <label class="checkbox">
+                                <input type="checkbox" name=format!("replace_{field}") value="on" checked=checked />
+                                " Replace " {field_label(field)}
+                            </label>
+                        }
+                    }).collect_view()}
                 </fieldset>
             </div>
             <Preview rows=import.preview mapping />

@@ -169,6 +169,7 @@ pub async fn create_draft(
         duplicate_key: Set(if mapping[1].is_some() { "email" } else { "none" }.to_owned()),
         on_duplicate: Set("skip".to_owned()),
         replace_existing: Set(false),
+        replace_fields: Set(String::new()),
         status: Set(STATUS_DRAFT.to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -225,6 +226,10 @@ async fn drop_file<C: ConnectionTrait>(db: &C, ids: Vec<i64>) -> Result<(), AppE
         chunk::Entity::delete_many().filter(chunk::Column::ImportId.is_in(ids)).exec(db).await?;
     }
     Ok(())
+}
+
+fn replace_fields_of(model: &import::Model) -> Vec<String> {
+    model.replace_fields.split(',').filter(|field| !field.is_empty()).map(str::to_owned).collect()
 }
 
 fn header_of(model: &import::Model) -> Vec<String> {
@@ -284,6 +289,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, id: i64) -> Result<Impor
         duplicate_key: model.duplicate_key.clone(),
         on_duplicate: model.on_duplicate.clone(),
         replace_existing: model.replace_existing,
+        replace_fields: replace_fields_of(&model),
         separator: model.separator.clone(),
         strategies: crate::clients::service::strategy_choices(state, user.id).await?,
         progress: progress_of(&model),
@@ -524,6 +530,7 @@ pub async fn start(state: &AppState, user: &CurrentUser, id: i64, settings: &Imp
     active.duplicate_key = Set(settings.duplicate_key.clone());
     active.on_duplicate = Set(settings.on_duplicate.clone());
     active.replace_existing = Set(settings.replaces_existing());
+    active.replace_fields = Set(settings.replaced_fields().join(","));
     active.status = Set(STATUS_QUEUED.to_owned());
     active.updated_at = Set(Utc::now());
     active.update(&txn).await?;
@@ -647,7 +654,8 @@ pub async fn run_batches(
         mapping: mapping_of(&model),
         duplicate_key: model.duplicate_key.clone(),
         update: model.on_duplicate == "update",
-        replace: model.replace_existing,
+        replace_all: model.replace_existing,
+        replace_fields: replace_fields_of(&model),
         notes_heading: format!("--- Imported from {} on {} ---", model.file_name, model.created_at.format("%Y-%m-%d")),
     };
     import::Entity::update_many()
@@ -731,8 +739,10 @@ struct Plan {
     mapping: Vec<Option<usize>>,
     duplicate_key: String,
     update: bool,
-    /// Whether a duplicate replaces values rather than only filling empty fields.
-    replace: bool,
+    /// Whether a duplicate replaces every field's values rather than only filling empty fields.
+    replace_all: bool,
+    /// Fields a duplicate replaces when not all are.
+    replace_fields: Vec<String>,
     /// The line put between a client's notes and notes added by this import.
     notes_heading: String,
 }
@@ -754,6 +764,10 @@ impl Plan {
             "external_id" => model.external_id.clone(),
             _ => None,
         }
+    }
+
+    fn replaces(&self, field: &str) -> bool {
+        self.replace_all || self.replace_fields.iter().any(|replaced| replaced == field)
     }
 
     fn mapped(&self, field: &str) -> bool {
@@ -780,10 +794,11 @@ fn append_notes(existing: Option<&str>, added: &str, heading: &str) -> String {
 }
 
 /// The fields a duplicate row writes to a stored client: mapped fields with a value (a blank cell
-/// erases nothing); unless the import replaces values, only fields that are empty. Notes are
+/// erases nothing); unless the import replaces that field's values (all fields, or the fields
+/// chosen one by one), only fields that are empty. Notes are
 /// added below the client's own, never replaced.
 fn merge_into_model(plan: &Plan, model: &mut clients::Model, fields: &ClientFields, status_given: bool) {
-    if plan.replace {
+    if plan.replaces("name") {
         model.name = fields.name.clone();
     }
     for (field, target, value) in [
@@ -793,7 +808,7 @@ fn merge_into_model(plan: &Plan, model: &mut clients::Model, fields: &ClientFiel
         ("position", &mut model.position, &fields.position),
         ("external_id", &mut model.external_id, &fields.external_id),
     ] {
-        if plan.mapped(field) && value.is_some() && (plan.replace || target.is_none()) {
+        if plan.mapped(field) && value.is_some() && (plan.replaces(field) || target.is_none()) {
             *target = value.clone();
         }
     }
@@ -802,7 +817,7 @@ fn merge_into_model(plan: &Plan, model: &mut clients::Model, fields: &ClientFiel
     {
         model.notes = Some(append_notes(model.notes.as_deref(), added, &plan.notes_heading));
     }
-    if status_given && plan.replace {
+    if status_given && plan.replaces("status") {
         model.status = fields.status.clone();
     }
 }
@@ -810,17 +825,17 @@ fn merge_into_model(plan: &Plan, model: &mut clients::Model, fields: &ClientFiel
 /// A later row of the file for a client an earlier row adds: the same rules as for a stored
 /// client, without a heading between the rows' notes.
 fn merge_into_new(plan: &Plan, new: &mut ClientFields, fields: &ClientFields, status_given: bool) {
-    if plan.replace {
+    if plan.replaces("name") {
         new.name = fields.name.clone();
     }
-    for (target, value) in [
-        (&mut new.email, &fields.email),
-        (&mut new.phone, &fields.phone),
-        (&mut new.company, &fields.company),
-        (&mut new.position, &fields.position),
-        (&mut new.external_id, &fields.external_id),
+    for (field, target, value) in [
+        ("email", &mut new.email, &fields.email),
+        ("phone", &mut new.phone, &fields.phone),
+        ("company", &mut new.company, &fields.company),
+        ("position", &mut new.position, &fields.position),
+        ("external_id", &mut new.external_id, &fields.external_id),
     ] {
-        if value.is_some() && (plan.replace || target.is_none()) {
+        if value.is_some() && (plan.replaces(field) || target.is_none()) {
             *target = value.clone();
         }
     }
@@ -832,7 +847,7 @@ fn merge_into_new(plan: &Plan, new: &mut ClientFields, fields: &ClientFields, st
         };
         new.notes = Some(joined);
     }
-    if status_given && plan.replace {
+    if status_given && plan.replaces("status") {
         new.status = fields.status.clone();
     }
 }
