@@ -914,9 +914,28 @@ async fn the_sweep_deletes_drafts_older_than_a_day_and_is_idempotent() {
         assert_eq!(left, vec![fresh, old_done], "{backend:?}: a finished import stays in the history");
         let pieces = import_chunk::Entity::find().filter(import_chunk::Column::ImportId.eq(old)).count(&app.db.conn);
         assert_eq!(pieces.await.unwrap(), 0, "{backend:?}: with its file");
-        // The worker runs the sweep registered by the import domain.
+        // The worker runs the sweep registered by the import domain, at once when it starts.
         let tasks = worker::periodic_tasks();
         assert!(tasks.iter().any(|task| task.name == "expired import drafts"));
+        imports::Entity::update_many()
+            .col_expr(imports::Column::CreatedAt, day_ago.into())
+            .filter(imports::Column::Id.eq(fresh))
+            .exec(&app.db.conn)
+            .await
+            .unwrap();
+        let stop = Shutdown::manual();
+        let running = tokio::spawn(worker::run(app.state.clone(), Vec::new(), tasks, stop.clone()));
+        let mut swept = false;
+        for _ in 0..100 {
+            if imports::Entity::find_by_id(fresh).one(&app.db.conn).await.unwrap().is_none() {
+                swept = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        stop.request();
+        running.await.unwrap();
+        assert!(swept, "{backend:?}: the worker swept the expired draft");
         app.cleanup().await;
     }
 }
