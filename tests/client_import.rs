@@ -1004,3 +1004,40 @@ async fn a_started_import_cannot_be_discarded_and_the_history_shows_the_latest_i
         app.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn a_file_larger_than_a_piece_is_stored_in_pieces_and_imports_whole() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        // Two-byte characters throughout, so that a piece boundary may fall inside one.
+        let notes = "é".repeat(200);
+        let rows = 3_000;
+        let mut file = String::from("Name,Email,Phone,Company,Notes\n");
+        for n in 0..rows {
+            file.push_str(&format!("Clïent {n},c{n}@example.com,,,{notes}\n"));
+        }
+        assert!(file.len() > service::CHUNK_BYTES);
+        let id = service::create_draft(&app.state, &ana, "big.csv", file.into_bytes()).await.unwrap();
+        let pieces = import_chunk::Entity::find().filter(import_chunk::Column::ImportId.eq(id)).count(&app.db.conn);
+        assert_eq!(pieces.await.unwrap(), 2, "{backend:?}");
+        let view = service::view(&app.state, &ana, id).await.unwrap();
+        assert_eq!(view.preview.len(), 5, "{backend:?}: the preview reads the first piece");
+        assert_eq!(view.preview[0][0], "Clïent 0");
+        let settings = ImportSettings { on_duplicate: "skip".into(), ..notes_settings(friendly, false) };
+        service::start(&app.state, &ana, id, &settings).await.unwrap();
+        assert!(worker::run_once(&app.state, &worker::handlers(), &Shutdown::manual()).await);
+        let done = import_row(&app, id).await;
+        assert_eq!((done.status.as_str(), done.created, done.failed), ("done", rows, 0), "{backend:?}");
+        let last = crm::clients::entity::Entity::find()
+            .filter(crm::clients::entity::Column::Name.eq(format!("Clïent {}", rows - 1)))
+            .one(&app.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(last.notes.as_deref(), Some(notes.as_str()), "{backend:?}: the text is whole across pieces");
+        app.cleanup().await;
+    }
+}
