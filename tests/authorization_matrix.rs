@@ -93,6 +93,10 @@ const MATRIX: &[(&str, Access, Args)] = &[
             ("on_duplicate", "skip"),
         ],
     ),
+    ("/api/set_client_import_separator", Access::User, &[("id", "{import}"), ("separator", "semicolon")]),
+    ("/api/client_import_history", Access::User, &[]),
+    // After the other import rows: the user's call deletes the import if it is still a draft.
+    ("/api/discard_client_import", Access::User, &[("id", "{import}")]),
     // Last of the strategy rows: the user's call deletes the strategy the others use.
     ("/api/delete_strategy", Access::User, &[("id", "{strategy}")]),
 ];

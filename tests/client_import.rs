@@ -20,7 +20,7 @@ use crm::{
     clients::{
         export,
         import::{
-            entity::{import as imports, row_error},
+            entity::{chunk as import_chunk, import as imports, row_error},
             model::ImportSettings,
             service,
         },
@@ -135,8 +135,9 @@ async fn imports_good_rows_reports_bad_ones_and_skips_or_updates_duplicates() {
         assert!(errors[3].message.contains("external id"), "{}", errors[3].message);
         assert_eq!(errors[1].row_values, r#"["Bad Mail","not-an-email","","",""]"#);
 
-        // The same file again, updating duplicates: blank cells erase nothing.
-        let second = import_file(&app, &ana, MIXED, settings(friendly, "email", "update")).await;
+        // The same file again, updating duplicates and replacing values: blank cells erase nothing.
+        let replace = ImportSettings { replace_existing: "on".into(), ..settings(friendly, "email", "update") };
+        let second = import_file(&app, &ana, MIXED, replace).await;
         let done = import_row(&app, second).await;
         assert_eq!(
             (done.created, done.updated, done.skipped, done.failed),
@@ -218,7 +219,12 @@ async fn an_interrupted_import_resumes_without_adding_a_row_twice() {
         assert!(worker::run_once(&app.state, &worker::handlers(), &Shutdown::manual()).await);
         let done = import_row(&app, id).await;
         assert_eq!((done.status.as_str(), done.processed, done.created), ("done", rows as i64, rows as i64));
-        assert_eq!(done.content, "", "the file is dropped once imported");
+        let pieces = import_chunk::Entity::find()
+            .filter(import_chunk::Column::ImportId.eq(id))
+            .count(&app.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(pieces, 0, "{backend:?}: the file is dropped once imported");
         let stored = crm::clients::entity::Entity::find()
             .filter(crm::clients::entity::Column::OwnerId.eq(ana.id))
             .count(&app.db.conn)
@@ -509,6 +515,532 @@ async fn the_upload_report_and_export_routes_check_the_session_and_the_file() {
         }
         let anonymous = app.get("/clients/export.csv", None).await;
         assert_eq!(anonymous.status, StatusCode::SEE_OTHER, "anonymous visitors are sent to sign in");
+        app.cleanup().await;
+    }
+}
+
+// ---- Issue 16: data safety ----
+
+/// Mapping of the notes test files: Name, Email, Phone, Company, Notes.
+fn notes_settings(strategy: i64, replace: bool) -> ImportSettings {
+    ImportSettings {
+        col_name: "0".into(),
+        col_email: "1".into(),
+        col_phone: "2".into(),
+        col_company: "3".into(),
+        col_notes: "4".into(),
+        strategy_id: strategy.to_string(),
+        duplicate_key: "email".into(),
+        on_duplicate: "update".into(),
+        replace_existing: if replace { "on".into() } else { String::new() },
+        ..Default::default()
+    }
+}
+
+async fn client_by_id(app: &TestApp, id: i64) -> crm::clients::entity::Model {
+    crm::clients::entity::Entity::find_by_id(id).one(&app.db.conn).await.unwrap().unwrap()
+}
+
+/// The changes of the latest audit record of client `id`.
+async fn latest_changes(app: &TestApp, id: i64) -> serde_json::Value {
+    audit_log::Entity::find()
+        .filter(audit_log::Column::Entity.eq("client"))
+        .filter(audit_log::Column::EntityId.eq(id))
+        .order_by_desc(audit_log::Column::Id)
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .changes
+        .unwrap_or_default()
+}
+
+async fn make_client(app: &TestApp, user: &CurrentUser, strategy: i64, form: ClientForm) -> i64 {
+    clients::create(&app.state, user, &ClientForm { strategy_id: strategy.to_string(), ..form }).await.unwrap()
+}
+
+#[tokio::test]
+async fn an_update_adds_notes_below_and_fills_only_empty_fields_unless_asked_to_replace() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let id = make_client(
+            &app,
+            &ana,
+            friendly,
+            ClientForm {
+                name: "Bea Hand".into(),
+                email: "bea@example.com".into(),
+                company: "Acme".into(),
+                notes: "Hand-written: prefers calls after 6 pm.".into(),
+                ..Default::default()
+            },
+        )
+        .await;
+        let file =
+            "Name,Email,Phone,Company,Notes\nBea From File,bea@example.com,+1 415 555 0100,Other Co,Met at the fair\n";
+
+        // Filling empty fields: the phone is new, the name and company stay, the notes grow.
+        let first = import_file(&app, &ana, file, notes_settings(friendly, false)).await;
+        assert_eq!(import_row(&app, first).await.updated, 1, "{backend:?}");
+        let client = client_by_id(&app, id).await;
+        assert_eq!(client.name, "Bea Hand", "{backend:?}: a name is not replaced by default");
+        assert_eq!(client.company.as_deref(), Some("Acme"), "{backend:?}");
+        assert_eq!(client.phone.as_deref(), Some("+1 415 555 0100"), "{backend:?}: an empty field is filled");
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        assert_eq!(
+            client.notes.as_deref(),
+            Some(
+                format!(
+                    "Hand-written: prefers calls after 6 pm.\n\n--- Imported from leads.csv on {today} ---\nMet at the fair"
+                )
+                .as_str()
+            ),
+            "{backend:?}: the hand-written notes are kept, the imported ones added below"
+        );
+        let changes = latest_changes(&app, id).await;
+        assert_eq!(changes["notes"]["from"], "Hand-written: prefers calls after 6 pm.", "{backend:?}: {changes}");
+        assert_eq!(changes["phone"]["from"], serde_json::Value::Null, "{backend:?}");
+        assert!(changes.get("company").is_none() && changes.get("name").is_none(), "{backend:?}: {changes}");
+        // The timeline says what happened to the notes.
+        let activity = crm::clients::detail_service::activity(&app.state, &ana, id, &Default::default()).await.unwrap();
+        assert!(
+            activity.items[0].changes.iter().any(|line| line == "Notes: text added below the previous notes"),
+            "{backend:?}: {:?}",
+            activity.items[0].changes
+        );
+
+        // Replacing: name and company take the file's values, the old ones stay in the audit log;
+        // notes already imported are not added twice.
+        let second = import_file(&app, &ana, file, notes_settings(friendly, true)).await;
+        assert_eq!(import_row(&app, second).await.updated, 1, "{backend:?}");
+        let replaced = client_by_id(&app, id).await;
+        assert_eq!((replaced.name.as_str(), replaced.company.as_deref()), ("Bea From File", Some("Other Co")));
+        assert_eq!(replaced.notes, client.notes, "{backend:?}: the same notes are not added twice");
+        let changes = latest_changes(&app, id).await;
+        assert_eq!(changes["name"]["from"], "Bea Hand", "{backend:?}: {changes}");
+        assert_eq!(changes["company"]["from"], "Acme", "{backend:?}: {changes}");
+        assert_eq!(changes["company"]["to"], "Other Co", "{backend:?}: {changes}");
+
+        // One field replaced by choice: the phone takes the file's value, the name stays.
+        let phone_only = ImportSettings { replace_phone: "on".into(), ..notes_settings(friendly, false) };
+        let other_phone = "Name,Email,Phone,Company,Notes\nAnyone,bea@example.com,+1 415 555 0199,Third Co,\n";
+        import_file(&app, &ana, other_phone, phone_only).await;
+        let chosen = client_by_id(&app, id).await;
+        assert_eq!(
+            (chosen.name.as_str(), chosen.phone.as_deref(), chosen.company.as_deref()),
+            ("Bea From File", Some("+1 415 555 0199"), Some("Other Co")),
+            "{backend:?}: only the chosen field is replaced"
+        );
+
+        // Notes that would grow past what the field holds refuse the row rather than cut anything.
+        let long_notes = "n".repeat(crm::clients::model::MAX_NOTES_CHARS - 10);
+        let full = make_client(
+            &app,
+            &ana,
+            friendly,
+            ClientForm {
+                name: "Full".into(),
+                email: "full@example.com".into(),
+                notes: long_notes.clone(),
+                ..Default::default()
+            },
+        )
+        .await;
+        let third = import_file(
+            &app,
+            &ana,
+            "Name,Email,Phone,Company,Notes\nFull,full@example.com,,,More notes\n",
+            notes_settings(friendly, false),
+        )
+        .await;
+        assert_eq!(
+            (import_row(&app, third).await.updated, import_row(&app, third).await.failed),
+            (0, 1),
+            "{backend:?}"
+        );
+        assert_eq!(client_by_id(&app, full).await.notes, Some(long_notes), "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_row_whose_email_two_clients_share_is_refused_as_ambiguous() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let twin =
+            |name: &str| ClientForm { name: name.into(), email: "twin@example.com".into(), ..Default::default() };
+        let first = make_client(&app, &ana, friendly, twin("Twin One")).await;
+        let second = make_client(&app, &ana, friendly, twin("Twin Two")).await;
+        let file = "Name,Email,Phone,Company,Notes\nTwin,twin@example.com,+1 415 555 0101,,Overwrite?\nSolo,solo@example.com,,,\n";
+        for on_duplicate in ["update", "skip"] {
+            let settings = ImportSettings { on_duplicate: on_duplicate.into(), ..notes_settings(friendly, true) };
+            let id = import_file(&app, &ana, file, settings).await;
+            let done = import_row(&app, id).await;
+            assert_eq!((done.updated, done.failed), (0, 1), "{backend:?} {on_duplicate}");
+            let errors = service::error_rows(&app.db.conn, id, 0, 10).await.unwrap();
+            assert_eq!(errors[0].row_number, 2);
+            let message = &errors[0].message;
+            assert!(message.starts_with("Email: 2 clients have this email"), "{message}");
+            assert!(message.contains(&format!("Twin One (#{first})")), "{message}");
+            assert!(message.contains(&format!("Twin Two (#{second})")), "{message}");
+        }
+        for id in [first, second] {
+            let client = client_by_id(&app, id).await;
+            assert_eq!((client.phone, client.notes), (None, None), "{backend:?}: neither twin changed");
+        }
+        app.cleanup().await;
+    }
+}
+
+// ---- Issue 15: parsing ----
+
+#[tokio::test]
+async fn an_unclosed_quote_is_refused_with_its_line() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let file =
+            "Name,Email\nAna,ana@example.com\n\"Bea,bea@example.com\nCaio,caio@example.com\nDani,dani@example.com\n";
+        let error = service::create_draft(&app.state, &ana, "broken.csv", file.as_bytes().to_vec()).await.unwrap_err();
+        assert_eq!(error.status_code(), 422, "{backend:?}");
+        let message = error.field_message("file").unwrap_or_default();
+        assert!(message.contains("line 3") && message.contains("never closed"), "{backend:?}: {message}");
+        assert_eq!(imports::Entity::find().count(&app.db.conn).await.unwrap(), 0, "{backend:?}: nothing stored");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn semicolon_and_tab_files_are_read_with_their_separator_which_the_user_can_change() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let semicolons =
+            "Name;Email;Phone;Company;Notes\nAna;ana@example.com;;\"Lda, Porto\";\"1,5 kg\"\nBea;bea@example.com;;;\n";
+        let tabs = "Name\tEmail\tPhone\tCompany\tNotes\nCaio, Jr\tcaio@example.com\t\t\t\n";
+        for (file, separator, rows) in [(semicolons, "semicolon", 2), (tabs, "tab", 1)] {
+            let id = service::create_draft(&app.state, &ana, "europe.csv", file.as_bytes().to_vec()).await.unwrap();
+            let view = service::view(&app.state, &ana, id).await.unwrap();
+            assert_eq!(view.separator, separator, "{backend:?}");
+            assert_eq!(view.header, vec!["Name", "Email", "Phone", "Company", "Notes"], "{backend:?} {separator}");
+            assert_eq!(view.preview.len(), rows);
+            // Read with a comma, the file has one column; read again with its own separator, five.
+            service::set_separator(&app.state, &ana, id, "comma").await.unwrap();
+            assert_eq!(service::view(&app.state, &ana, id).await.unwrap().header.len(), 1, "{backend:?}");
+            service::set_separator(&app.state, &ana, id, separator).await.unwrap();
+            let settings = ImportSettings { on_duplicate: "skip".into(), ..notes_settings(friendly, false) };
+            service::start(&app.state, &ana, id, &settings).await.unwrap();
+            assert!(worker::run_once(&app.state, &worker::handlers(), &Shutdown::manual()).await);
+            assert_eq!(import_row(&app, id).await.created, rows as i64, "{backend:?} {separator}");
+        }
+        let names = names_by_email(&app, ana.id).await;
+        assert_eq!(names.iter().map(|(name, _, _)| name.as_str()).collect::<Vec<_>>(), vec!["Ana", "Bea", "Caio, Jr"]);
+        let ana_client = crm::clients::entity::Entity::find()
+            .filter(crm::clients::entity::Column::Name.eq("Ana"))
+            .one(&app.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((ana_client.company.as_deref(), ana_client.notes.as_deref()), (Some("Lda, Porto"), Some("1,5 kg")));
+        assert!(
+            service::set_separator(&app.state, &ana, 1, "pipe").await.unwrap_err().field_message("separator").is_some()
+        );
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn error_report_lines_are_the_files_own_lines() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        // Line 1 header; 2 a good row whose notes span lines 2-4; 5 blank; 6 a bad email; 7 good;
+        // 8 no name (CRLF line ends throughout the second half).
+        let file = "Name,Email,Phone,Company,Notes\n\
+                    Ana,ana@example.com,,,\"first line\nsecond line\nthird line\"\n\
+                    \n\
+                    Bad,not-an-email,,,\r\n\
+                    Bea,bea@example.com,,,\r\n\
+                    ,nameless@example.com,,,\r\n";
+        let settings = ImportSettings { on_duplicate: "skip".into(), ..notes_settings(friendly, false) };
+        let id = import_file(&app, &ana, file, settings).await;
+        let done = import_row(&app, id).await;
+        assert_eq!((done.created, done.failed), (2, 2), "{backend:?}");
+        let lines: Vec<i64> =
+            service::error_rows(&app.db.conn, id, 0, 10).await.unwrap().iter().map(|row| row.row_number).collect();
+        assert_eq!(lines, vec![6, 8], "{backend:?}: the lines a text editor shows");
+        app.cleanup().await;
+    }
+}
+
+// ---- Issue 15: abuse ----
+
+#[tokio::test]
+async fn progress_polls_and_the_history_never_read_the_file() {
+    for backend in BACKENDS {
+        let mut app = common::app::start(backend).await;
+        account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let mut file = String::from("Full Name,E-mail,Phone,Stage,External ID\n");
+        for n in 0..2_000 {
+            file.push_str(&format!("Client {n},c{n}@example.com,,,\n"));
+        }
+        let id = service::create_draft(&app.state, &ana, "big.csv", file.into_bytes()).await.unwrap();
+        let statements = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let seen = statements.clone();
+        app.state.db.set_metric_callback(move |info| seen.lock().unwrap().push(info.statement.to_string()));
+        for _ in 0..3 {
+            let progress = service::progress(&app.state, &ana, id).await.unwrap();
+            assert_eq!((progress.status.as_str(), progress.row_count), ("draft", 2_000));
+        }
+        let history = service::history(&app.state, &ana).await.unwrap();
+        assert_eq!(history.len(), 1);
+        let statements = statements.lock().unwrap().clone();
+        assert_eq!(statements.len(), 3 + 2, "{backend:?}: one query a poll, two for the history: {statements:#?}");
+        for statement in &statements {
+            let lower = statement.to_lowercase();
+            assert!(
+                !lower.contains("content") && !lower.contains("client_import_chunks") && !lower.contains("mapping"),
+                "{backend:?}: a poll reads only the status and counters: {statement}"
+            );
+        }
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn drafts_and_stored_bytes_have_a_quota_answered_with_409() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let bea = account(&app, "Bea", "bea@example.com").await;
+        let mut drafts = Vec::new();
+        for _ in 0..crm::clients::import::model::MAX_DRAFTS_PER_USER {
+            drafts.push(service::create_draft(&app.state, &ana, "a.csv", MIXED.as_bytes().to_vec()).await.unwrap());
+        }
+        let refused = service::create_draft(&app.state, &ana, "a.csv", MIXED.as_bytes().to_vec()).await.unwrap_err();
+        assert_eq!(refused.status_code(), 409, "{backend:?}");
+        assert!(refused.to_string().contains("start or discard one of them first"), "{refused}");
+        // Someone else's drafts do not count.
+        service::create_draft(&app.state, &bea, "b.csv", MIXED.as_bytes().to_vec()).await.unwrap();
+        // Discarding one makes room again.
+        service::discard(&app.state, &ana, drafts.pop().unwrap()).await.unwrap();
+        let id = service::create_draft(&app.state, &ana, "a.csv", MIXED.as_bytes().to_vec()).await.unwrap();
+        // Stored bytes: pretend one waiting file is nearly 100 MB.
+        service::discard(&app.state, &ana, id).await.unwrap();
+        imports::Entity::update_many()
+            .col_expr(imports::Column::FileSize, (99i64 * 1024 * 1024 + 1024 * 1024 - 100).into())
+            .filter(imports::Column::Id.eq(drafts[0]))
+            .exec(&app.db.conn)
+            .await
+            .unwrap();
+        let refused = service::create_draft(&app.state, &ana, "a.csv", MIXED.as_bytes().to_vec()).await.unwrap_err();
+        assert_eq!(refused.status_code(), 409, "{backend:?}");
+        assert!(refused.to_string().contains("at most 100 MB"), "{refused}");
+        assert_eq!(
+            imports::Entity::find().filter(imports::Column::OwnerId.eq(ana.id)).count(&app.db.conn).await.unwrap(),
+            2,
+            "{backend:?}: nothing stored for a refused file"
+        );
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_upload_route_answers_409_over_the_quota() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let signup = |name: &'static str, email: &'static str| {
+            let app = &app;
+            async move {
+                app.post_form("/api/signup", &[("name", name), ("email", email), ("password", PASSWORD)], None)
+                    .await
+                    .session_cookie()
+                    .unwrap()
+            }
+        };
+        signup("Admin", "admin@example.com").await;
+        let ana = signup("Ana", "ana@example.com").await;
+        for _ in 0..crm::clients::import::model::MAX_DRAFTS_PER_USER {
+            assert_eq!(upload(&app, Some(&ana), MIXED.as_bytes(), "*/*").await.status, StatusCode::SEE_OTHER);
+        }
+        let over = upload(&app, Some(&ana), MIXED.as_bytes(), "*/*").await;
+        assert_eq!(over.status, StatusCode::CONFLICT, "{backend:?}: {}", over.body);
+        assert!(over.body.contains("imports waiting to be started"), "{}", over.body);
+        let browser = upload(&app, Some(&ana), MIXED.as_bytes(), "text/html").await;
+        assert_eq!(browser.status, StatusCode::SEE_OTHER);
+        assert!(browser.location().unwrap().starts_with("/clients/import?error=You+already+have+3"));
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_deletes_drafts_older_than_a_day_and_is_idempotent() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let old = service::create_draft(&app.state, &ana, "old.csv", MIXED.as_bytes().to_vec()).await.unwrap();
+        let fresh = service::create_draft(&app.state, &ana, "fresh.csv", MIXED.as_bytes().to_vec()).await.unwrap();
+        let old_done = import_file(&app, &ana, MIXED, settings(friendly, "email", "skip")).await;
+        let day_ago = chrono::Utc::now() - chrono::Duration::hours(25);
+        imports::Entity::update_many()
+            .col_expr(imports::Column::CreatedAt, day_ago.into())
+            .filter(imports::Column::Id.is_in([old, old_done]))
+            .exec(&app.db.conn)
+            .await
+            .unwrap();
+        let now = chrono::Utc::now();
+        assert_eq!(service::sweep_expired_drafts(&app.db.conn, now).await.unwrap(), 1, "{backend:?}");
+        assert_eq!(service::sweep_expired_drafts(&app.db.conn, now).await.unwrap(), 0, "{backend:?}: idempotent");
+        let left: Vec<i64> = imports::Entity::find()
+            .order_by_asc(imports::Column::Id)
+            .all(&app.db.conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|import| import.id)
+            .collect();
+        assert_eq!(left, vec![fresh, old_done], "{backend:?}: a finished import stays in the history");
+        let pieces = import_chunk::Entity::find().filter(import_chunk::Column::ImportId.eq(old)).count(&app.db.conn);
+        assert_eq!(pieces.await.unwrap(), 0, "{backend:?}: with its file");
+        // The worker runs the sweep registered by the import domain, at once when it starts.
+        let tasks = worker::periodic_tasks();
+        assert!(tasks.iter().any(|task| task.name == "expired import drafts"));
+        imports::Entity::update_many()
+            .col_expr(imports::Column::CreatedAt, day_ago.into())
+            .filter(imports::Column::Id.eq(fresh))
+            .exec(&app.db.conn)
+            .await
+            .unwrap();
+        let stop = Shutdown::manual();
+        let running = tokio::spawn(worker::run(app.state.clone(), Vec::new(), tasks, stop.clone()));
+        let mut swept = false;
+        for _ in 0..100 {
+            if imports::Entity::find_by_id(fresh).one(&app.db.conn).await.unwrap().is_none() {
+                swept = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        stop.request();
+        running.await.unwrap();
+        assert!(swept, "{backend:?}: the worker swept the expired draft");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_draft_can_be_discarded_and_missing_or_foreign_imports_are_404() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let signup = |name: &'static str, email: &'static str| {
+            let app = &app;
+            async move {
+                app.post_form("/api/signup", &[("name", name), ("email", email), ("password", PASSWORD)], None)
+                    .await
+                    .session_cookie()
+                    .unwrap()
+            }
+        };
+        signup("Admin", "admin@example.com").await;
+        let ana = signup("Ana", "ana@example.com").await;
+        let bea = signup("Bea", "bea@example.com").await;
+        let good = upload(&app, Some(&ana), MIXED.as_bytes(), "text/html").await;
+        let id = good.location().unwrap().strip_prefix("/clients/imports/").unwrap().to_owned();
+        assert_eq!(app.get(&format!("/clients/imports/{id}"), Some(&ana)).await.status, StatusCode::OK);
+        let foreign = app.get(&format!("/clients/imports/{id}"), Some(&bea)).await;
+        assert_eq!(foreign.status, StatusCode::NOT_FOUND, "{backend:?}");
+        assert!(foreign.body.contains("data-testid=\"error-page\""), "{backend:?}");
+        assert_eq!(app.get("/clients/imports/999999", Some(&ana)).await.status, StatusCode::NOT_FOUND);
+        let upload_page = app.get("/clients/import", Some(&ana)).await;
+        assert!(upload_page.body.contains("leads.csv"), "{backend:?}: the history lists the draft");
+
+        let others = app.post_form("/api/discard_client_import", &[("id", id.as_str())], Some(&bea)).await;
+        assert_eq!(others.status, StatusCode::NOT_FOUND, "{backend:?}");
+        let discarded = app.post_form("/api/discard_client_import", &[("id", id.as_str())], Some(&ana)).await;
+        assert!(discarded.status.is_success() || discarded.status.is_redirection(), "{}", discarded.body);
+        assert_eq!(imports::Entity::find().count(&app.db.conn).await.unwrap(), 0, "{backend:?}");
+        assert_eq!(import_chunk::Entity::find().count(&app.db.conn).await.unwrap(), 0, "{backend:?}: with its file");
+        assert_eq!(app.get(&format!("/clients/imports/{id}"), Some(&ana)).await.status, StatusCode::NOT_FOUND);
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_started_import_cannot_be_discarded_and_the_history_shows_the_latest_imports() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let bea = account(&app, "Bea", "bea@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let first = import_file(&app, &ana, MIXED, settings(friendly, "email", "skip")).await;
+        let error = service::discard(&app.state, &ana, first).await.unwrap_err();
+        assert_eq!(error.status_code(), 409, "{backend:?}");
+        assert!(matches!(service::discard(&app.state, &bea, first).await, Err(AppError::NotFound(_))));
+        let second = import_file(&app, &ana, MIXED, settings(friendly, "email", "skip")).await;
+        let history = service::history(&app.state, &ana).await.unwrap();
+        assert_eq!(history.iter().map(|import| import.id).collect::<Vec<_>>(), vec![second, first], "{backend:?}");
+        let latest = &history[0];
+        assert_eq!(latest.file_name, "leads.csv");
+        assert!(!latest.at.is_empty());
+        assert_eq!(
+            (latest.progress.created, latest.progress.updated, latest.progress.skipped, latest.progress.failed),
+            (0, 0, 4, 3),
+            "{backend:?}: every row was added or failed the first time"
+        );
+        assert!(service::history(&app.state, &bea).await.unwrap().is_empty(), "{backend:?}: only one's own");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_file_larger_than_a_piece_is_stored_in_pieces_and_imports_whole() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        // Two-byte characters throughout, so that a piece boundary may fall inside one.
+        let notes = "é".repeat(200);
+        let rows = 3_000;
+        let mut file = String::from("Name,Email,Phone,Company,Notes\n");
+        for n in 0..rows {
+            file.push_str(&format!("Clïent {n},c{n}@example.com,,,{notes}\n"));
+        }
+        assert!(file.len() > service::CHUNK_BYTES);
+        let id = service::create_draft(&app.state, &ana, "big.csv", file.into_bytes()).await.unwrap();
+        let pieces = import_chunk::Entity::find().filter(import_chunk::Column::ImportId.eq(id)).count(&app.db.conn);
+        assert_eq!(pieces.await.unwrap(), 2, "{backend:?}");
+        let view = service::view(&app.state, &ana, id).await.unwrap();
+        assert_eq!(view.preview.len(), 5, "{backend:?}: the preview reads the first piece");
+        assert_eq!(view.preview[0][0], "Clïent 0");
+        let settings = ImportSettings { on_duplicate: "skip".into(), ..notes_settings(friendly, false) };
+        service::start(&app.state, &ana, id, &settings).await.unwrap();
+        assert!(worker::run_once(&app.state, &worker::handlers(), &Shutdown::manual()).await);
+        let done = import_row(&app, id).await;
+        assert_eq!((done.status.as_str(), done.created, done.failed), ("done", rows, 0), "{backend:?}");
+        let last = crm::clients::entity::Entity::find()
+            .filter(crm::clients::entity::Column::Name.eq(format!("Clïent {}", rows - 1)))
+            .one(&app.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(last.notes.as_deref(), Some(notes.as_str()), "{backend:?}: the text is whole across pieces");
         app.cleanup().await;
     }
 }

@@ -22,6 +22,7 @@ const TABLES: &[&str] = &[
     "sessions",
     "client_imports",
     "client_import_errors",
+    "client_import_chunks",
     "client_counts",
 ];
 
@@ -292,4 +293,60 @@ async fn client_search_uses_the_trigram_index_on_postgres() {
     let definition = definition.first().expect("the index exists");
     assert!(definition.contains("USING gin (owner_id, lower("), "{definition}");
     test_db.cleanup().await;
+}
+
+/// The import storage migration moves a stored file into `client_import_chunks` with its size in
+/// bytes, and its down migration puts it back.
+#[tokio::test]
+async fn import_files_move_to_their_own_table_and_back() {
+    for backend in BACKENDS {
+        let test_db = TestDb::empty(backend).await;
+        let db = &test_db.conn;
+        let before = Migrator::migrations().len() as u32 - 1;
+        Migrator::up(db, Some(before)).await.unwrap();
+        exec(
+            db,
+            "INSERT INTO users (id, email, name, password_hash, role) VALUES (1, 'a@example.com', 'A', 'x', 'admin')",
+        )
+        .await
+        .unwrap();
+        exec(
+            db,
+            "INSERT INTO client_imports (id, owner_id, file_name, content, header, row_count) \
+             VALUES (1, 1, 'a.csv', 'Name\nJoão\n', '[\"Name\"]', 1), (2, 1, 'b.csv', '', '[\"Name\"]', 1)",
+        )
+        .await
+        .unwrap();
+        Migrator::up(db, None).await.unwrap();
+        assert_eq!(count(db, "SELECT COUNT(*) FROM client_import_chunks").await, 1, "{backend:?}: one file to move");
+        assert_eq!(
+            count(db, "SELECT file_size FROM client_imports WHERE id = 1").await,
+            "Name\nJoão\n".len() as i64,
+            "{backend:?}: the size in bytes"
+        );
+        let moved = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT content FROM client_import_chunks WHERE import_id = 1 AND seq = 0",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<String>(0)
+            .unwrap();
+        assert_eq!(moved, "Name\nJoão\n");
+        Migrator::down(db, Some(1)).await.unwrap();
+        let back = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT content FROM client_imports WHERE id = 1",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<String>(0)
+            .unwrap();
+        assert_eq!(back, "Name\nJoão\n", "{backend:?}: down puts the file back");
+        test_db.cleanup().await;
+    }
 }

@@ -57,6 +57,8 @@ async fn missing_and_foreign_pages_answer_404_and_admin_pages_403_every_time() {
             "/strategies/987654".to_owned(),
             format!("/strategies/{strategy_id}"),
             "/no/such/page".to_owned(),
+            "/clients/imports/987654".to_owned(),
+            "/clients/imports/not-a-number".to_owned(),
         ];
         // Many times: the status must not depend on how fast the data arrives.
         for round in 0..5 {

@@ -39,16 +39,19 @@ test("a CSV import maps columns, shows progress and an error report, and the lis
   await expect(page).toHaveURL(/\/clients\/imports\/\d+$/);
   await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
 
-  // Columns are guessed from the header; the preview follows the mapping.
+  // The separator is detected; columns are guessed from the header; the preview follows the mapping.
+  await expect(page.getByLabel("Columns are separated by")).toHaveValue("comma");
+  await expect(page.getByTestId("import-replace-existing")).not.toBeChecked();
   await expect(page.getByLabel("Name (required)")).toHaveValue("0");
-  await expect(page.getByLabel("Email")).toHaveValue("1");
-  await expect(page.getByLabel("Status")).toHaveValue("3");
+  // Exact labels: the per-field "Replace Email" and "Replace Status" boxes contain these words.
+  await expect(page.getByLabel("Email", { exact: true })).toHaveValue("1");
+  await expect(page.getByLabel("Status", { exact: true })).toHaveValue("3");
   const firstPreview = page.getByTestId("import-preview-row").first();
   await expect(firstPreview).toContainText("lead0@import.example");
   await expect(firstPreview).toContainText("won");
-  await page.getByLabel("Status").selectOption("");
+  await page.getByLabel("Status", { exact: true }).selectOption("");
   await expect(firstPreview).not.toContainText("won");
-  await page.getByLabel("Status").selectOption("3");
+  await page.getByLabel("Status", { exact: true }).selectOption("3");
   await page.getByLabel("Skip the row").check();
   await page.getByRole("button", { name: "Import" }).click();
 
@@ -84,5 +87,50 @@ test("a CSV import maps columns, shows progress and an error report, and the lis
   );
   expect(rows).toHaveLength(601);
   expect(rows.slice(1).every((row) => row.includes(",Won,Importer persona,"))).toBe(true);
+  // The upload page lists the import with its counts.
+  await openHydrated(page, "/clients/import");
+  const latest = page.getByTestId("import-history-row").first();
+  await expect(latest).toContainText("leads.csv");
+  await expect(latest.getByTestId("history-created")).toHaveText("1200");
+  await expect(latest.getByTestId("history-failed")).toHaveText("2");
   expectRefusal(problems, 422);
+});
+
+test("a semicolon file is read with its separator, the separator can be changed, and a draft discarded", async ({
+  page,
+  problems,
+}) => {
+  await signUp(page.request, "Sara Semicolon");
+  await createStrategy(page.request, "Semicolon persona");
+  await openHydrated(page, "/clients/import");
+  await page.getByLabel("CSV file").setInputFiles({
+    name: "europe.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from('Name;Email;Notes\nAna;ana@europe.example;"1,5 kg"\n'),
+  });
+  await page.getByRole("button", { name: "Upload and map columns" }).click();
+  await expect(page).toHaveURL(/\/clients\/imports\/\d+$/);
+  await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
+  await expect(page.getByLabel("Columns are separated by")).toHaveValue("semicolon");
+  await expect(page.getByTestId("import-preview-row").first()).toContainText("ana@europe.example");
+
+  // Read with commas, no row has a name column: the page says so and Import is disabled.
+  await page.getByLabel("Columns are separated by").selectOption("comma");
+  await page.getByRole("button", { name: "Read the file again" }).click();
+  await expect(page.getByTestId("import-nothing")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Import", exact: true })).toBeDisabled();
+  await page.getByLabel("Columns are separated by").selectOption("semicolon");
+  await page.getByRole("button", { name: "Read the file again" }).click();
+  await expect(page.getByTestId("import-nothing")).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Import", exact: true })).toBeEnabled();
+
+  // Discarding the draft goes back to the upload page; the draft is gone.
+  const draftUrl = page.url();
+  await page.getByRole("button", { name: "Discard" }).click();
+  await expect(page).toHaveURL("/clients/import");
+  const gone = await page.goto(draftUrl);
+  expect(gone?.status()).toBe(404);
+  await expect(page.getByTestId("error-page")).toBeVisible();
+  // Chromium reports the page's own 404 on the console: expected.
+  expectRefusal(problems, 404);
 });

@@ -40,7 +40,7 @@ async fn people<C: ConnectionTrait>(db: &C, ids: Vec<i64>) -> Result<HashMap<i64
     Ok(rows.into_iter().map(|(id, name, zone)| (id, (name, zone))).collect())
 }
 
-async fn viewer_zone<C: ConnectionTrait>(db: &C, user: &CurrentUser) -> Result<Tz, AppError> {
+pub(crate) async fn viewer_zone<C: ConnectionTrait>(db: &C, user: &CurrentUser) -> Result<Tz, AppError> {
     let zone: Option<String> =
         users::Entity::find_by_id(user.id).select_only().column(users::Column::Timezone).into_tuple().one(db).await?;
     Ok(local_time::zone(zone.as_deref().unwrap_or("UTC")))
@@ -157,7 +157,26 @@ fn shown_value(field: &str, value: &Value, strategies: &HashMap<i64, String>) ->
     }
 }
 
-/// One line per field of an audit record's changes. Notes are too long to quote.
+/// The start of a long text, for a timeline line.
+fn excerpt(text: &str) -> String {
+    const CHARS: usize = 80;
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() > CHARS { format!("{}…", text.chars().take(CHARS).collect::<String>()) } else { text }
+}
+
+/// The timeline line of a notes change: notes are too long to quote whole, so it says whether
+/// text was added below them (as an import does) and quotes the start of what they were before.
+fn describe_notes(label: &str, change: &Value) -> String {
+    let from = change.get("from").and_then(Value::as_str).filter(|from| !from.trim().is_empty());
+    let to = change.get("to").and_then(Value::as_str).unwrap_or_default();
+    match from {
+        None => format!("{label} edited"),
+        Some(from) if to.starts_with(from) => format!("{label}: text added below the previous notes"),
+        Some(from) => format!("{label} edited (before: “{}”)", excerpt(from)),
+    }
+}
+
+/// One line per field of an audit record's changes.
 fn describe(changes: &Value, strategies: &HashMap<i64, String>) -> Vec<String> {
     let Some(fields) = changes.as_object() else { return Vec::new() };
     fields
@@ -165,7 +184,7 @@ fn describe(changes: &Value, strategies: &HashMap<i64, String>) -> Vec<String> {
         .map(|(field, change)| {
             let label = field_label(field);
             if field == "notes" {
-                return format!("{label} edited");
+                return describe_notes(&label, change);
             }
             match (change.get("from"), change.get("to")) {
                 (Some(from), Some(to)) => {
@@ -274,12 +293,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn notes_changes_say_what_happened_to_the_previous_text() {
+        let line = |from: Value, to: &str| describe_notes("Notes", &serde_json::json!({"from": from, "to": to}));
+        assert_eq!(line(Value::Null, "new"), "Notes edited");
+        assert_eq!(line("Mine".into(), "Mine\n\n--- Imported ---\nmore"), "Notes: text added below the previous notes");
+        let long = "x".repeat(100);
+        assert_eq!(line(long.as_str().into(), "other"), format!("Notes edited (before: “{}…”)", "x".repeat(80)));
+    }
+
+    #[test]
     fn describes_changes_in_words() {
         let strategies = HashMap::from([(7, "Closer".to_owned())]);
         let changes = serde_json::json!({
             "status": {"from": "lead", "to": "won"},
             "strategy_id": {"from": 7, "to": 9},
-            "notes": {"from": null, "to": "long text"},
+            "notes": {"from": "Called   twice,\nno answer", "to": "long text"},
             "external_id": {"to": "ghl-1"},
             "phone": {"from": "+1 555", "to": null},
         });
@@ -289,7 +317,7 @@ mod tests {
             lines,
             vec![
                 "External id: ghl-1",
-                "Notes edited",
+                "Notes edited (before: “Called twice, no answer”)",
                 "Phone: +1 555 → (empty)",
                 "Status: Lead → Won",
                 "Strategy: Closer → a deleted strategy",

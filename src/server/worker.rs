@@ -3,7 +3,10 @@
 //! sleep when every queue is empty and stops at shutdown, between jobs, or inside a long job that
 //! checks [`Shutdown::is_requested`] (the job is then handed back and resumes on the next start).
 //!
-//! Another kind of job is one more [`QueueHandler`] in [`handlers`].
+//! Another kind of job is one more [`QueueHandler`] in [`handlers`]. Housekeeping that runs on a
+//! clock (deleting what has expired) is a [`PeriodicTask`], registered by its domain in
+//! [`periodic_tasks`]; the worker runs each one at start-up and then every period, between jobs.
+//! Periodic tasks must be idempotent: every server's worker runs them.
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use tokio::{sync::watch, task::JoinHandle};
@@ -77,6 +80,36 @@ pub struct QueueHandler {
     pub handler: Handler,
 }
 
+pub type PeriodicFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+/// Housekeeping run every `every`; an error is logged and the task runs again at the next period.
+#[derive(Clone)]
+pub struct PeriodicTask {
+    pub name: &'static str,
+    pub every: Duration,
+    pub task: Arc<dyn Fn(AppState) -> PeriodicFuture + Send + Sync>,
+}
+
+/// Every periodic task of the app.
+pub fn periodic_tasks() -> Vec<PeriodicTask> {
+    vec![crate::clients::import::service::draft_sweep()]
+}
+
+/// Runs the periodic tasks that are due (`due[i]` is when `tasks[i]` runs next) and moves their
+/// next run a period on.
+async fn run_due(state: &AppState, tasks: &[PeriodicTask], due: &mut [tokio::time::Instant]) {
+    let now = tokio::time::Instant::now();
+    for (task, due) in tasks.iter().zip(due.iter_mut()) {
+        if *due > now {
+            continue;
+        }
+        *due = now + task.every;
+        if let Err(error) = (task.task)(state.clone()).await {
+            tracing::warn!(%error, task = task.name, "periodic task failed");
+        }
+    }
+}
+
 /// Every queue the worker serves.
 pub fn handlers() -> Vec<QueueHandler> {
     vec![crate::clients::import::service::queue_handler()]
@@ -117,9 +150,11 @@ pub async fn run_once(state: &AppState, handlers: &[QueueHandler], shutdown: &Sh
     false
 }
 
-/// Serves the queues until shutdown is requested.
-pub async fn run(state: AppState, handlers: Vec<QueueHandler>, mut shutdown: Shutdown) {
+/// Serves the queues, and runs the periodic tasks, until shutdown is requested.
+pub async fn run(state: AppState, handlers: Vec<QueueHandler>, periodic: Vec<PeriodicTask>, mut shutdown: Shutdown) {
+    let mut due = vec![tokio::time::Instant::now(); periodic.len()];
     while !shutdown.is_requested() {
+        run_due(&state, &periodic, &mut due).await;
         if run_once(&state, &handlers, &shutdown).await {
             continue;
         }
@@ -133,6 +168,6 @@ pub async fn run(state: AppState, handlers: Vec<QueueHandler>, mut shutdown: Shu
 /// Starts the worker task; send `true` to stop it, then await the handle.
 pub fn spawn(state: AppState) -> (watch::Sender<bool>, JoinHandle<()>) {
     let (stop, receiver) = watch::channel(false);
-    let task = tokio::spawn(run(state, handlers(), Shutdown { receiver, sender: None }));
+    let task = tokio::spawn(run(state, handlers(), periodic_tasks(), Shutdown { receiver, sender: None }));
     (stop, task)
 }

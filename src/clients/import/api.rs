@@ -1,9 +1,10 @@
-//! Import server functions: the mapping page's data, starting an import, and its progress.
+//! Import server functions: the mapping page's data, the separator, starting or discarding an
+//! import, its progress, and the user's import history.
 //! Uploads and the error report are plain axum routes (see `http`): files are not server-function
 //! arguments.
 use leptos::prelude::*;
 
-use super::model::{ImportProgress, ImportSettings, ImportView};
+use super::model::{ImportProgress, ImportSettings, ImportSummary, ImportView};
 use crate::shared::AppError;
 
 #[cfg(feature = "ssr")]
@@ -42,6 +43,47 @@ pub async fn client_import_progress(id: i64) -> Result<ImportProgress, AppError>
         async {
             let (state, user) = signed_in().await?;
             super::service::progress(&state, &user, id).await
+        }
+        .await,
+    )
+}
+
+/// Reads the draft's file again with another column separator (the mapping page then shows the
+/// new columns).
+#[server(prefix = "/api", endpoint = "set_client_import_separator")]
+pub async fn set_client_import_separator(id: i64, separator: String) -> Result<(), AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::service::set_separator(&state, &user, id, &separator).await?;
+            crate::server::request::redirect_plain_form(&format!("/clients/imports/{id}"));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Deletes a draft and its file.
+#[server(prefix = "/api", endpoint = "discard_client_import")]
+pub async fn discard_client_import(id: i64) -> Result<(), AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::service::discard(&state, &user, id).await?;
+            crate::server::request::redirect_plain_form("/clients/import");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The user's latest imports, newest first.
+#[server(prefix = "/api", endpoint = "client_import_history")]
+pub async fn client_import_history() -> Result<Vec<ImportSummary>, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::service::history(&state, &user).await
         }
         .await,
     )

@@ -1,4 +1,5 @@
-//! SeaORM entities of `client_imports` and `client_import_errors` (see the client imports migration).
+//! SeaORM entities of `client_imports`, `client_import_chunks` and `client_import_errors` (see the
+//! client imports and import storage migrations).
 pub mod import {
     use sea_orm::entity::prelude::*;
 
@@ -9,7 +10,10 @@ pub mod import {
         pub id: i64,
         pub owner_id: i64,
         pub file_name: String,
-        pub content: String,
+        /// The stored file's size in bytes (its text is in `client_import_chunks` until it is imported).
+        pub file_size: i64,
+        /// `comma`, `semicolon` or `tab`: see `model::SEPARATORS`.
+        pub separator: String,
         /// JSON array of the column names.
         pub header: String,
         pub row_count: i64,
@@ -18,6 +22,10 @@ pub mod import {
         pub strategy_id: Option<i64>,
         pub duplicate_key: String,
         pub on_duplicate: String,
+        /// A duplicate replaces the client's values instead of only filling its empty fields.
+        pub replace_existing: bool,
+        /// Comma-separated keys of fields a duplicate replaces one by one (see `model::REPLACEABLE`).
+        pub replace_fields: String,
         pub status: String,
         pub processed: i64,
         pub created: i64,
@@ -28,6 +36,26 @@ pub mod import {
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
         pub finished_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The text of a stored file, in pieces of about [`super::service::CHUNK_BYTES`], in `seq` order.
+pub mod chunk {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "client_import_chunks")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub import_id: i64,
+        pub seq: i32,
+        pub content: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,7 +3,7 @@
 //! import. Both authenticate through the session; the upload, being a POST, also passes the
 //! router's cross-site check.
 use axum::{
-    body::{Body, Bytes},
+    body::Body,
     extract::{Multipart, Path, State, multipart::MultipartRejection},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
@@ -39,8 +39,14 @@ fn refuse(headers: &HeaderMap, status: StatusCode, message: &str) -> Response {
     }
 }
 
-/// Reads the `file` field; `Err` is the status and message to refuse the upload with.
-async fn read_file(multipart: Result<Multipart, MultipartRejection>) -> Result<(String, Bytes), (StatusCode, String)> {
+/// Reads the `file` field into one buffer, a network chunk at a time, refusing it as soon as it
+/// passes [`MAX_UPLOAD_BYTES`]: the file is held once, not as the request body and then again as
+/// the field's bytes. `Err` is the status and message to refuse the upload with.
+/// `size_hint` (the request's length) sizes the buffer once, so that it does not grow by copying.
+async fn read_file(
+    multipart: Result<Multipart, MultipartRejection>,
+    size_hint: usize,
+) -> Result<(String, Vec<u8>), (StatusCode, String)> {
     let mut multipart =
         multipart.map_err(|_| (StatusCode::BAD_REQUEST, "Send the file as a multipart form upload.".to_owned()))?;
     loop {
@@ -54,13 +60,20 @@ async fn read_file(multipart: Result<Multipart, MultipartRejection>) -> Result<(
             continue;
         }
         let name = field.file_name().unwrap_or_default().to_owned();
-        let bytes = match field.bytes().await {
-            Ok(bytes) => bytes,
-            Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_big()),
-            Err(_) => return Err((StatusCode::BAD_REQUEST, "The upload was interrupted; try again.".to_owned())),
-        };
-        if bytes.len() > MAX_UPLOAD_BYTES {
-            return Err(too_big());
+        let mut field = field;
+        let mut bytes: Vec<u8> = Vec::with_capacity(size_hint.min(MAX_UPLOAD_BYTES));
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
+                        return Err(too_big());
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_big()),
+                Err(_) => return Err((StatusCode::BAD_REQUEST, "The upload was interrupted; try again.".to_owned())),
+            }
         }
         if name.is_empty() && bytes.is_empty() {
             return Err((StatusCode::UNPROCESSABLE_ENTITY, "Choose a CSV file to upload.".to_owned()));
@@ -81,7 +94,17 @@ pub async fn upload(
         Ok(user) => user,
         Err(error) => return error_response(error),
     };
-    let (name, bytes) = match read_file(multipart).await {
+    // A user over the quota is refused before the file is read at all.
+    if let Err(error) = service::check_quota(&state.db, user.id, 0).await {
+        let status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return refuse(&headers, status, &error.to_string());
+    }
+    let size_hint = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok())
+        .unwrap_or(0);
+    let (name, bytes) = match read_file(multipart, size_hint).await {
         Ok(file) => file,
         Err((status, message)) => return refuse(&headers, status, &message),
     };

@@ -27,6 +27,33 @@ pub const DUPLICATE_KEYS: [(&str, &str); 4] = [
 
 pub const ON_DUPLICATE: [(&str, &str); 2] = [("skip", "Skip the row"), ("update", "Update the existing client")];
 
+/// The fields a duplicate can replace one by one; notes are always added to, never replaced.
+pub const REPLACEABLE: [&str; 7] = ["name", "email", "phone", "company", "position", "external_id", "status"];
+
+/// Column separators a file may use: (value, byte, label). Excel writes semicolons where the
+/// decimal separator is a comma (much of Europe), and "Unicode text" with tabs.
+pub const SEPARATORS: [(&str, u8, &str); 3] =
+    [("comma", b',', "Comma (,)"), ("semicolon", b';', "Semicolon (;)"), ("tab", b'\t', "Tab")];
+
+/// The byte of a stored separator value; a comma for anything unknown.
+pub fn separator_byte(value: &str) -> u8 {
+    SEPARATORS.iter().find(|(key, _, _)| *key == value).map_or(b',', |(_, byte, _)| *byte)
+}
+
+/// The stored value of a separator byte.
+pub fn separator_value(byte: u8) -> &'static str {
+    SEPARATORS.iter().find(|(_, b, _)| *b == byte).map_or("comma", |(key, _, _)| *key)
+}
+
+/// Imports a user may keep waiting to be started: more is refused until one is started or discarded.
+pub const MAX_DRAFTS_PER_USER: u64 = 3;
+/// The bytes of files a user may keep stored at once (files of finished imports are dropped).
+pub const MAX_STORED_BYTES_PER_USER: u64 = 100 * 1024 * 1024;
+/// A draft not started within this many hours is deleted.
+pub const DRAFT_HOURS: i64 = 24;
+/// Imports listed in the history of the upload page.
+pub const HISTORY_LENGTH: u64 = 10;
+
 /// Import states, in order: mapped and started by the user, then run by the worker.
 pub const STATUS_DRAFT: &str = "draft";
 pub const STATUS_QUEUED: &str = "queued";
@@ -153,10 +180,51 @@ pub struct ImportSettings {
     pub duplicate_key: String,
     #[serde(default)]
     pub on_duplicate: String,
+    /// A checkbox: present ("on", "true") when a duplicate replaces the client's values; absent,
+    /// a duplicate only fills the client's empty fields (and adds to its notes).
+    #[serde(default)]
+    pub replace_existing: String,
+    /// Checkboxes per field of [`REPLACEABLE`]: replace this field's existing values.
+    #[serde(default)]
+    pub replace_name: String,
+    #[serde(default)]
+    pub replace_email: String,
+    #[serde(default)]
+    pub replace_phone: String,
+    #[serde(default)]
+    pub replace_company: String,
+    #[serde(default)]
+    pub replace_position: String,
+    #[serde(default)]
+    pub replace_external_id: String,
+    #[serde(default)]
+    pub replace_status: String,
+}
+
+fn checked(value: &str) -> bool {
+    matches!(value.trim(), "on" | "true" | "1" | "yes")
 }
 
 impl ImportSettings {
     /// The posted column of each field of [`IMPORT_FIELDS`], in order.
+    pub fn replaces_existing(&self) -> bool {
+        checked(&self.replace_existing)
+    }
+
+    /// The fields of [`REPLACEABLE`] whose box is checked, in that order.
+    pub fn replaced_fields(&self) -> Vec<&'static str> {
+        let boxes = [
+            &self.replace_name,
+            &self.replace_email,
+            &self.replace_phone,
+            &self.replace_company,
+            &self.replace_position,
+            &self.replace_external_id,
+            &self.replace_status,
+        ];
+        REPLACEABLE.iter().zip(boxes).filter(|(_, value)| checked(value)).map(|(field, _)| *field).collect()
+    }
+
     pub fn columns(&self) -> [&str; 8] {
         [
             &self.col_name,
@@ -204,7 +272,22 @@ pub struct ImportView {
     pub strategy_id: Option<i64>,
     pub duplicate_key: String,
     pub on_duplicate: String,
+    pub replace_existing: bool,
+    /// Fields of [`REPLACEABLE`] replaced one by one.
+    pub replace_fields: Vec<String>,
+    /// `comma`, `semicolon` or `tab` (see [`SEPARATORS`]).
+    pub separator: String,
     pub strategies: Vec<crate::clients::model::StrategyChoice>,
+    pub progress: ImportProgress,
+}
+
+/// One line of the import history: an import's file, when, and what it did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    pub id: i64,
+    pub file_name: String,
+    /// When it was uploaded, in the user's time zone.
+    pub at: String,
     pub progress: ImportProgress,
 }
 

@@ -2,14 +2,19 @@
 //! then follow the progress). Both work without JavaScript: the upload is a plain multipart form,
 //! the mapping a server-function form, and the progress page refreshes itself while the import
 //! runs. With JavaScript the preview follows the mapping as it changes and the progress is polled.
+//! The upload page lists the user's latest imports; a draft can be read with another separator or
+//! discarded. A missing or foreign import answers 404 before the page streams.
 use leptos::{form::ActionForm, prelude::*};
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    api::{StartClientImport, client_import, client_import_progress},
+    api::{
+        DiscardClientImport, SetClientImportSeparator, StartClientImport, client_import, client_import_history,
+        client_import_progress,
+    },
     model::{
-        DUPLICATE_KEYS, IMPORT_FIELDS, ImportProgress, ImportView, MAX_UPLOAD_BYTES, ON_DUPLICATE, STATUS_DONE,
-        STATUS_DRAFT, STATUS_FAILED, row_form, row_problem,
+        DUPLICATE_KEYS, IMPORT_FIELDS, ImportProgress, ImportSummary, ImportView, MAX_UPLOAD_BYTES, ON_DUPLICATE,
+        REPLACEABLE, SEPARATORS, STATUS_DONE, STATUS_DRAFT, STATUS_FAILED, field_label, row_form, row_problem,
     },
 };
 use crate::{
@@ -49,6 +54,77 @@ pub fn ImportUploadPage() -> impl IntoView {
                 <button type="submit" class="button">"Upload and map columns"</button>
             </div>
         </form>
+        <ImportHistory />
+    }
+}
+
+/// The user's latest imports with what each did.
+#[component]
+fn ImportHistory() -> impl IntoView {
+    let history = Resource::new(|| (), |_| client_import_history());
+    view! {
+        <section class="card" aria-labelledby="import-history-heading">
+            <h2 id="import-history-heading">"Recent imports"</h2>
+            <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading…" lines=3 /> }>
+                {move || Suspend::new(async move {
+                    match history.await {
+                        Ok(imports) if imports.is_empty() => {
+                            view! { <p class="muted" data-testid="import-history-empty">"No imports yet."</p> }
+                                .into_any()
+                        }
+                        Ok(imports) => view! { <HistoryTable imports /> }.into_any(),
+                        Err(error) => view! { <p class="error-panel" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn history_status(progress: &ImportProgress) -> &'static str {
+    match progress.status.as_str() {
+        STATUS_DRAFT => "Not started",
+        STATUS_DONE => "Finished",
+        STATUS_FAILED => "Failed",
+        "running" => "Importing",
+        _ => "Waiting",
+    }
+}
+
+#[component]
+fn HistoryTable(imports: Vec<ImportSummary>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="data-table" data-testid="import-history">
+                <thead>
+                    <tr>
+                        <th scope="col">"File"</th>
+                        <th scope="col">"Uploaded"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Added"</th>
+                        <th scope="col">"Updated"</th>
+                        <th scope="col">"Skipped"</th>
+                        <th scope="col">"Errors"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {imports.into_iter().map(|import| {
+                        let p = &import.progress;
+                        view! {
+                            <tr data-testid="import-history-row">
+                                <td><a href=format!("/clients/imports/{}", import.id)>{import.file_name.clone()}</a></td>
+                                <td>{import.at.clone()}</td>
+                                <td>{history_status(p)}</td>
+                                <td data-testid="history-created">{p.created}</td>
+                                <td data-testid="history-updated">{p.updated}</td>
+                                <td data-testid="history-skipped">{p.skipped}</td>
+                                <td data-testid="history-failed">{p.failed}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 
@@ -57,13 +133,24 @@ pub fn ImportPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
     let start = ServerAction::<StartClientImport>::new();
-    let import = Resource::new(
-        move || (id(), start.version().get()),
-        |(id, _)| async move {
-            match id {
-                Some(id) => client_import(id).await,
-                None => Err(AppError::NotFound("This import".to_owned())),
-            }
+    let separator = ServerAction::<SetClientImportSeparator>::new();
+    let discard = ServerAction::<DiscardClientImport>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if matches!(discard.value().get(), Some(Ok(()))) {
+            navigate("/clients/import", Default::default());
+        }
+    });
+    // Blocking: a missing or foreign import answers 404 before the page streams.
+    let import = Resource::new_blocking(
+        move || (id(), start.version().get(), separator.version().get()),
+        |(id, _, _)| {
+            crate::ui::page::page_data(async move {
+                match id {
+                    Some(id) => client_import(id).await,
+                    None => Err(AppError::NotFound("This import".to_owned())),
+                }
+            })
         },
     );
     view! {
@@ -74,14 +161,62 @@ pub fn ImportPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match import.await {
                     Ok(import) if import.progress.status == STATUS_DRAFT => {
-                        view! { <MappingForm import start /> }.into_any()
+                        let id = import.id;
+                        view! {
+                            <SeparatorForm id current=import.separator.clone() action=separator />
+                            <MappingForm import start />
+                            <DiscardForm id action=discard />
+                        }
+                        .into_any()
                     }
                     Ok(import) => view! { <Progress id=import.id file_name=import.file_name initial=import.progress /> }
                         .into_any(),
-                    Err(error) => view! { <p class="card error-panel" role="alert">{error.to_string()}</p> }.into_any(),
+                    Err(error) => view! {
+                        <crate::ui::page::ErrorPage error back_href="/clients/import" back_label="Back to imports" />
+                    }
+                    .into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+/// Reads the file again with another column separator.
+#[component]
+fn SeparatorForm(id: i64, current: String, action: ServerAction<SetClientImportSeparator>) -> impl IntoView {
+    let error = action_error(action);
+    view! {
+        <ActionForm action attr:class="card form-inline" attr:data-testid="import-separator">
+            <input type="hidden" name="id" value=id />
+            <div class="field">
+                <label for="import-separator">"Columns are separated by"</label>
+                <select id="import-separator" name="separator">
+                    {SEPARATORS.iter().map(|(value, _, label)| view! {
+                        <option value=*value selected=current == *value>{*label}</option>
+                    }).collect_view()}
+                </select>
+                <FieldError error field="separator" />
+            </div>
+            <FormError error />
+            <button type="submit" class="button button-quiet" disabled=move || action.pending().get()>
+                "Read the file again"
+            </button>
+        </ActionForm>
+    }
+}
+
+/// Deletes the draft and its file.
+#[component]
+fn DiscardForm(id: i64, action: ServerAction<DiscardClientImport>) -> impl IntoView {
+    let error = action_error(action);
+    view! {
+        <ActionForm action attr:class="form-actions" attr:data-testid="import-discard">
+            <input type="hidden" name="id" value=id />
+            <FormError error />
+            <button type="submit" class="button button-quiet" disabled=move || action.pending().get()>
+                "Discard"
+            </button>
+        </ActionForm>
     }
 }
 
@@ -121,6 +256,17 @@ fn MappingForm(import: ImportView, start: ServerAction<StartClientImport>) -> im
         })
         .collect_view();
     let strategy = import.strategy_id;
+    let preview_rows = import.preview.clone();
+    // With the current mapping, would any of the previewed rows import?
+    let nothing_imports = move || {
+        let mapping = mapping.get();
+        preview_rows.iter().all(|row| row_problem(&row_form(row, &mapping, "1")).is_some())
+    };
+    let nothing_imports = Memo::new(move |_| nothing_imports());
+    // Without JavaScript the columns cannot follow the selects, so the button stays usable (the
+    // message still shows); once hydrated, it is disabled while nothing would import.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     view! {
         <ActionForm action=start attr:class="card form-stack" attr:data-testid="import-mapping">
             <input type="hidden" name="id" value=import.id />
@@ -165,11 +311,34 @@ fn MappingForm(import: ImportView, start: ServerAction<StartClientImport>) -> im
                         </label>
                     }).collect_view()}
                     <FieldError error field="on_duplicate" />
+                    <label class="checkbox">
+                        <input type="checkbox" name="replace_existing" value="on" checked=import.replace_existing
+                            data-testid="import-replace-existing" />
+                        " Replace the client's existing values (otherwise only empty fields are filled; \
+                         notes are always added below the client's own)"
+                    </label>
+                </fieldset>
+                <fieldset class="field" data-testid="import-replace-fields">
+                    <legend>"Or replace only these fields"</legend>
+                    {REPLACEABLE.iter().map(|field| {
+                        let checked = import.replace_fields.iter().any(|chosen| chosen == field);
+                        view! {
+                            <label class="checkbox">
+                                <input type="checkbox" name=format!("replace_{field}") value="on" checked=checked />
+                                " Replace " {field_label(field)}
+                            </label>
+                        }
+                    }).collect_view()}
                 </fieldset>
             </div>
             <Preview rows=import.preview mapping />
+            {move || nothing_imports.get().then(|| view! {
+                <p class="form-error" role="alert" data-testid="import-nothing">
+                    "None of these rows would be imported: check the separator and which column holds the names."
+                </p>
+            })}
             <div class="form-actions">
-                <button type="submit" class="button" disabled=move || start.pending().get()>
+                <button type="submit" class="button" disabled=move || start.pending().get() || (hydrated.get() && nothing_imports.get())>
                     {move || if start.pending().get() { "Starting…" } else { "Import" }}
                 </button>
                 <a class="button button-quiet" href="/clients/import">"Choose another file"</a>

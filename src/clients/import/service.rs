@@ -2,6 +2,16 @@
 //! background in batches. A user reaches only their own imports (anyone else's is "not found")
 //! and imports into their own clients.
 //!
+//! The file is stored apart from the import (`client_import_chunks`, about a megabyte a row), so
+//! that the progress polls and the history read counters only; it is deleted once the import
+//! ends, and a draft nobody starts is deleted after [`DRAFT_HOURS`] by a periodic sweep. A user
+//! keeps at most [`MAX_DRAFTS_PER_USER`] drafts and [`MAX_STORED_BYTES_PER_USER`] of stored files.
+//!
+//! A duplicate row never destroys what a person wrote: by default it only fills the client's
+//! empty fields, and its notes are added below the client's own under a line that names the file
+//! and the day. Replacing values is an explicit choice of the import. A row whose key matches
+//! several clients is refused as ambiguous. Every change is audited with its previous value.
+//!
 //! Each batch is one write transaction that validates its rows with the client form's rules,
 //! finds duplicates with one query, inserts new clients with a multi-row insert, updates
 //! duplicates when asked, records row errors, audits, and moves the progress counters. Because
@@ -9,18 +19,20 @@
 //! last committed batch and never adds a row twice.
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::{
+    entity::chunk,
     entity::{import, row_error},
     model::{
-        DUPLICATE_KEYS, IMPORT_FIELDS, ImportProgress, ImportSettings, ImportView, ON_DUPLICATE, PREVIEW_ROWS,
-        STATUS_DONE, STATUS_DRAFT, STATUS_FAILED, STATUS_QUEUED, STATUS_RUNNING, field_label, guess_mapping, row_form,
-        row_problem,
+        DRAFT_HOURS, DUPLICATE_KEYS, HISTORY_LENGTH, IMPORT_FIELDS, ImportProgress, ImportSettings, ImportSummary,
+        ImportView, MAX_DRAFTS_PER_USER, MAX_STORED_BYTES_PER_USER, ON_DUPLICATE, SEPARATORS, STATUS_DONE,
+        STATUS_DRAFT, STATUS_FAILED, STATUS_QUEUED, STATUS_RUNNING, field_label, guess_mapping, row_form, row_problem,
+        separator_byte, separator_value,
     },
     parse,
 };
@@ -28,17 +40,17 @@ use crate::{
     audit::{self, Action, Changes},
     clients::{
         entity as clients,
-        model::ClientFields,
+        model::{ClientFields, MAX_NOTES_CHARS},
         service::{CLIENT_ENTITY, creation_changes, new_client, strategy_owner},
     },
     server::{
         infra::Job,
         state::AppState,
-        worker::{JobOutcome, QueueHandler, Shutdown, is_last_attempt},
+        worker::{JobOutcome, PeriodicTask, QueueHandler, Shutdown, is_last_attempt},
     },
     shared::AppError,
     strategies::entity as strategies,
-    users::model::CurrentUser,
+    users::{entity as users, model::CurrentUser},
 };
 
 /// The job queue of imports; a job's payload is the import id.
@@ -48,6 +60,12 @@ pub const BATCH_ROWS: usize = 500;
 /// An import that runs longer than this is handed to another worker, which resumes it.
 const LEASE: Duration = Duration::from_secs(15 * 60);
 const MAX_FILE_NAME_CHARS: usize = 255;
+/// The stored file's pieces: a row of `client_import_chunks` holds about this many bytes.
+pub const CHUNK_BYTES: usize = 1024 * 1024;
+/// How often the sweep of expired drafts runs.
+const SWEEP_EVERY: Duration = Duration::from_secs(15 * 60);
+/// Statuses whose file is still stored.
+const STORED: [&str; 3] = [STATUS_DRAFT, STATUS_QUEUED, STATUS_RUNNING];
 
 fn not_found() -> AppError {
     AppError::NotFound("This import".to_owned())
@@ -64,16 +82,68 @@ fn file_name(name: &str) -> String {
     if name.is_empty() { "clients.csv".to_owned() } else { name }
 }
 
+/// Refuses (409) a new file of `incoming` bytes when the user already keeps
+/// [`MAX_DRAFTS_PER_USER`] drafts or it would take their stored files over
+/// [`MAX_STORED_BYTES_PER_USER`].
+pub async fn check_quota<C: ConnectionTrait>(db: &C, owner_id: i64, incoming: u64) -> Result<(), AppError> {
+    let stored: Vec<(String, i64)> = import::Entity::find()
+        .filter(import::Column::OwnerId.eq(owner_id))
+        .filter(import::Column::Status.is_in(STORED))
+        .select_only()
+        .columns([import::Column::Status, import::Column::FileSize])
+        .into_tuple()
+        .all(db)
+        .await?;
+    let drafts = stored.iter().filter(|(status, _)| status == STATUS_DRAFT).count() as u64;
+    if drafts >= MAX_DRAFTS_PER_USER {
+        return Err(AppError::Conflict(format!(
+            "You already have {drafts} imports waiting to be started: start or discard one of them first \
+             (see \"Recent imports\")."
+        )));
+    }
+    let bytes: u64 = stored.iter().map(|(_, size)| count(*size)).sum();
+    if bytes.saturating_add(incoming) > MAX_STORED_BYTES_PER_USER {
+        return Err(AppError::Conflict(format!(
+            "Your imports waiting or running already keep {} MB of files, and at most {} MB are kept: \
+             start or discard a waiting import, or wait for a running one to finish.",
+            bytes.div_ceil(1024 * 1024),
+            MAX_STORED_BYTES_PER_USER / (1024 * 1024)
+        )));
+    }
+    Ok(())
+}
+
+/// `text` in pieces of at most [`CHUNK_BYTES`] (less where a character would be cut).
+fn pieces(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut end = rest.len().min(CHUNK_BYTES);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (piece, tail) = rest.split_at(end);
+        rest = tail;
+        Some(piece)
+    })
+}
+
 /// Checks an uploaded file and stores it as a draft with a guessed mapping; returns its id.
 /// A refused file writes nothing. Checking 50 MB of CSV takes a while, so it runs on the blocking
-/// pool rather than on the async runtime's threads.
+/// pool rather than on the async runtime's threads. The buffer becomes the checked text without a
+/// copy, and is written a piece at a time.
 pub async fn create_draft(
     state: &AppState,
     user: &CurrentUser,
     name: &str,
-    bytes: axum::body::Bytes,
+    bytes: impl Into<Vec<u8>>,
 ) -> Result<i64, AppError> {
-    let file = tokio::task::spawn_blocking(move || parse::check(&bytes))
+    let bytes: Vec<u8> = bytes.into();
+    let size = bytes.len() as u64;
+    check_quota(&state.db, user.id, size).await?;
+    let file = tokio::task::spawn_blocking(move || parse::check(bytes, None))
         .await
         .map_err(|_| AppError::Internal)?
         .map_err(|problem| AppError::field("file", problem.to_string()))?;
@@ -90,22 +160,76 @@ pub async fn create_draft(
     let model = import::ActiveModel {
         owner_id: Set(user.id),
         file_name: Set(file_name(name)),
-        content: Set(file.text),
+        file_size: Set(i64::try_from(file.text.len()).unwrap_or(i64::MAX)),
+        separator: Set(separator_value(file.separator).to_owned()),
         header: Set(serde_json::to_string(&file.header).map_err(|_| AppError::Internal)?),
         row_count: Set(i64::try_from(file.row_count).unwrap_or(i64::MAX)),
         mapping: Set(Some(serde_json::to_string(&mapping).map_err(|_| AppError::Internal)?)),
         strategy_id: Set(first_strategy),
         duplicate_key: Set(if mapping[1].is_some() { "email" } else { "none" }.to_owned()),
         on_duplicate: Set("skip".to_owned()),
+        replace_existing: Set(false),
+        replace_fields: Set(String::new()),
         status: Set(STATUS_DRAFT.to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     };
     let txn = crate::server::db::begin_write(&state.db).await?;
+    // Two uploads at once take turns here (the user's row is locked on PostgreSQL; SQLite's
+    // write transaction is exclusive), so that both cannot pass the quota.
+    users::Entity::find_by_id(user.id)
+        .select_only()
+        .column(users::Column::Id)
+        .lock_exclusive()
+        .into_tuple::<i64>()
+        .one(&txn)
+        .await?;
+    check_quota(&txn, user.id, size).await?;
     let id = import::Entity::insert(model).exec(&txn).await?.last_insert_id;
+    for (seq, piece) in pieces(&file.text).enumerate() {
+        let piece = chunk::ActiveModel {
+            import_id: Set(id),
+            seq: Set(i32::try_from(seq).unwrap_or(i32::MAX)),
+            content: Set(piece.to_owned()),
+            ..Default::default()
+        };
+        chunk::Entity::insert(piece).exec_without_returning(&txn).await?;
+    }
     txn.commit().await?;
     Ok(id)
+}
+
+/// The stored file of import `id`, read a piece at a time into one string.
+async fn load_text<C: ConnectionTrait>(db: &C, id: i64, size: i64) -> Result<String, AppError> {
+    let mut text = String::with_capacity(usize::try_from(size).unwrap_or(0));
+    for seq in 0.. {
+        let piece: Option<String> = chunk::Entity::find()
+            .filter(chunk::Column::ImportId.eq(id))
+            .filter(chunk::Column::Seq.eq(seq))
+            .select_only()
+            .column(chunk::Column::Content)
+            .into_tuple()
+            .one(db)
+            .await?;
+        match piece {
+            Some(piece) => text.push_str(&piece),
+            None => break,
+        }
+    }
+    Ok(text)
+}
+
+/// Deletes the stored file of the imports `ids`.
+async fn drop_file<C: ConnectionTrait>(db: &C, ids: Vec<i64>) -> Result<(), AppError> {
+    if !ids.is_empty() {
+        chunk::Entity::delete_many().filter(chunk::Column::ImportId.is_in(ids)).exec(db).await?;
+    }
+    Ok(())
+}
+
+fn replace_fields_of(model: &import::Model) -> Vec<String> {
+    model.replace_fields.split(',').filter(|field| !field.is_empty()).map(str::to_owned).collect()
 }
 
 fn header_of(model: &import::Model) -> Vec<String> {
@@ -137,16 +261,21 @@ fn progress_of(model: &import::Model) -> ImportProgress {
 }
 
 /// The mapping page: header, the first rows, the settings and the strategies to choose from.
+/// Reads the first piece of the file only.
 pub async fn view(state: &AppState, user: &CurrentUser, id: i64) -> Result<ImportView, AppError> {
     let model = find(&state.db, user, id).await?;
     let preview = if model.status == STATUS_DRAFT {
-        parse::reader(&model.content)
-            .into_records()
-            .filter_map(Result::ok)
-            .filter(|record| !parse::is_blank(record))
-            .take(PREVIEW_ROWS)
-            .map(|record| record.iter().map(str::to_owned).collect())
-            .collect()
+        let start: Option<String> = chunk::Entity::find()
+            .filter(chunk::Column::ImportId.eq(id))
+            .filter(chunk::Column::Seq.eq(0))
+            .select_only()
+            .column(chunk::Column::Content)
+            .into_tuple()
+            .one(&state.db)
+            .await?;
+        let start = start.unwrap_or_default();
+        let whole = i64::try_from(start.len()).unwrap_or(i64::MAX) >= model.file_size;
+        parse::preview_rows(&start, separator_byte(&model.separator), whole)
     } else {
         Vec::new()
     };
@@ -159,13 +288,175 @@ pub async fn view(state: &AppState, user: &CurrentUser, id: i64) -> Result<Impor
         strategy_id: model.strategy_id,
         duplicate_key: model.duplicate_key.clone(),
         on_duplicate: model.on_duplicate.clone(),
+        replace_existing: model.replace_existing,
+        replace_fields: replace_fields_of(&model),
+        separator: model.separator.clone(),
         strategies: crate::clients::service::strategy_choices(state, user.id).await?,
         progress: progress_of(&model),
     })
 }
 
+/// The columns a progress poll reads: status and counters, never the file or the mapping.
+type ProgressRow = (String, i64, i64, i64, i64, i64, i64, Option<String>);
+
+fn progress_columns() -> [import::Column; 8] {
+    [
+        import::Column::Status,
+        import::Column::RowCount,
+        import::Column::Processed,
+        import::Column::Created,
+        import::Column::Updated,
+        import::Column::Skipped,
+        import::Column::Failed,
+        import::Column::Error,
+    ]
+}
+
+fn progress_from_row(
+    (status, row_count, processed, created, updated, skipped, failed, error): ProgressRow,
+) -> ImportProgress {
+    ImportProgress {
+        status,
+        row_count: count(row_count),
+        processed: count(processed),
+        created: count(created),
+        updated: count(updated),
+        skipped: count(skipped),
+        failed: count(failed),
+        error,
+    }
+}
+
+/// What the progress page polls: one query of the status and counters.
 pub async fn progress(state: &AppState, user: &CurrentUser, id: i64) -> Result<ImportProgress, AppError> {
-    Ok(progress_of(&find(&state.db, user, id).await?))
+    let row: Option<ProgressRow> = import::Entity::find_by_id(id)
+        .filter(import::Column::OwnerId.eq(user.id))
+        .select_only()
+        .columns(progress_columns())
+        .into_tuple()
+        .one(&state.db)
+        .await?;
+    row.map(progress_from_row).ok_or_else(not_found)
+}
+
+/// A history line as read: id, file name, upload time, then a [`ProgressRow`].
+type HistoryRow = (i64, String, DateTime<Utc>, String, i64, i64, i64, i64, i64, i64, Option<String>);
+
+/// The user's latest imports, newest first, with what each did (the files are not read).
+pub async fn history(state: &AppState, user: &CurrentUser) -> Result<Vec<ImportSummary>, AppError> {
+    let zone = crate::clients::detail_service::viewer_zone(&state.db, user).await?;
+    let rows: Vec<HistoryRow> = import::Entity::find()
+        .filter(import::Column::OwnerId.eq(user.id))
+        .select_only()
+        .columns([import::Column::Id, import::Column::FileName, import::Column::CreatedAt])
+        .columns(progress_columns())
+        .order_by_desc(import::Column::Id)
+        .limit(HISTORY_LENGTH)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, file_name, created_at, status, row_count, processed, created, updated, skipped, failed, error)| {
+            ImportSummary {
+                id,
+                file_name,
+                at: crate::server::local_time::format(created_at, zone),
+                progress: progress_from_row((status, row_count, processed, created, updated, skipped, failed, error)),
+            }
+        })
+        .collect())
+}
+
+/// Reads a draft's file again with another column separator: new header, row count and guessed
+/// mapping. A separator the file cannot be read with is refused and changes nothing.
+pub async fn set_separator(state: &AppState, user: &CurrentUser, id: i64, separator: &str) -> Result<(), AppError> {
+    let Some((value, byte, _)) = SEPARATORS.iter().find(|(value, _, _)| *value == separator.trim()) else {
+        return Err(AppError::field("separator", "Choose comma, semicolon or tab."));
+    };
+    let model = find(&state.db, user, id).await?;
+    if model.status != STATUS_DRAFT {
+        return Err(AppError::Conflict("This import has already started.".to_owned()));
+    }
+    let text = load_text(&state.db, id, model.file_size).await?;
+    let byte = *byte;
+    let file = tokio::task::spawn_blocking(move || parse::check_text(text, Some(byte)))
+        .await
+        .map_err(|_| AppError::Internal)?
+        .map_err(|problem| AppError::field("separator", problem.to_string()))?;
+    let mapping = guess_mapping(&file.header);
+    let header = serde_json::to_string(&file.header).map_err(|_| AppError::Internal)?;
+    let mapping_text = serde_json::to_string(&mapping).map_err(|_| AppError::Internal)?;
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    let updated = import::Entity::update_many()
+        .col_expr(import::Column::Separator, (*value).into())
+        .col_expr(import::Column::Header, header.into())
+        .col_expr(import::Column::RowCount, i64::try_from(file.row_count).unwrap_or(i64::MAX).into())
+        .col_expr(import::Column::Mapping, Some(mapping_text).into())
+        .col_expr(import::Column::DuplicateKey, if mapping[1].is_some() { "email" } else { "none" }.into())
+        .col_expr(import::Column::UpdatedAt, Utc::now().into())
+        .filter(import::Column::Id.eq(id))
+        .filter(import::Column::OwnerId.eq(user.id))
+        .filter(import::Column::Status.eq(STATUS_DRAFT))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(AppError::Conflict("This import has already started.".to_owned()));
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes a draft and its file; an import that has started cannot be discarded.
+pub async fn discard(state: &AppState, user: &CurrentUser, id: i64) -> Result<(), AppError> {
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    let model = find(&txn, user, id).await?;
+    if model.status != STATUS_DRAFT {
+        return Err(AppError::Conflict("This import has already started; only a draft can be discarded.".to_owned()));
+    }
+    drop_file(&txn, vec![id]).await?;
+    import::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes the drafts created before `now` minus [`DRAFT_HOURS`], with their files; returns how
+/// many. Running it again (or on two servers at once) deletes nothing more.
+pub async fn sweep_expired_drafts(db: &sea_orm::DatabaseConnection, now: DateTime<Utc>) -> Result<u64, AppError> {
+    let cutoff = now - chrono::Duration::hours(DRAFT_HOURS);
+    let txn = crate::server::db::begin_write(db).await?;
+    let ids: Vec<i64> = import::Entity::find()
+        .filter(import::Column::Status.eq(STATUS_DRAFT))
+        .filter(import::Column::CreatedAt.lt(cutoff))
+        .select_only()
+        .column(import::Column::Id)
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    drop_file(&txn, ids.clone()).await?;
+    let deleted = import::Entity::delete_many().filter(import::Column::Id.is_in(ids)).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(deleted.rows_affected)
+}
+
+/// The periodic sweep of expired drafts, run by the worker.
+pub fn draft_sweep() -> PeriodicTask {
+    PeriodicTask {
+        name: "expired import drafts",
+        every: SWEEP_EVERY,
+        task: Arc::new(|state: AppState| {
+            Box::pin(async move {
+                let deleted = sweep_expired_drafts(&state.db, Utc::now()).await.map_err(|error| error.to_string())?;
+                if deleted > 0 {
+                    tracing::info!(deleted, "deleted expired import drafts");
+                }
+                Ok(())
+            })
+        }),
+    }
 }
 
 /// Field key of the posted column of `IMPORT_FIELDS[index]`.
@@ -238,6 +529,8 @@ pub async fn start(state: &AppState, user: &CurrentUser, id: i64, settings: &Imp
     active.strategy_id = Set(strategy_id);
     active.duplicate_key = Set(settings.duplicate_key.clone());
     active.on_duplicate = Set(settings.on_duplicate.clone());
+    active.replace_existing = Set(settings.replaces_existing());
+    active.replace_fields = Set(settings.replaced_fields().join(","));
     active.status = Set(STATUS_QUEUED.to_owned());
     active.updated_at = Set(Utc::now());
     active.update(&txn).await?;
@@ -270,17 +563,20 @@ pub async fn error_rows<C: ConnectionTrait>(
         .await?)
 }
 
-/// Records why an import stopped for good.
+/// Records why an import stopped for good, and deletes its file.
 async fn mark_failed(state: &AppState, id: i64, message: &str) -> Result<(), AppError> {
     let now = Utc::now();
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    drop_file(&txn, vec![id]).await?;
     import::Entity::update_many()
         .col_expr(import::Column::Status, STATUS_FAILED.into())
         .col_expr(import::Column::Error, message.into())
         .col_expr(import::Column::UpdatedAt, now.into())
         .col_expr(import::Column::FinishedAt, Some(now).into())
         .filter(import::Column::Id.eq(id))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -358,6 +654,9 @@ pub async fn run_batches(
         mapping: mapping_of(&model),
         duplicate_key: model.duplicate_key.clone(),
         update: model.on_duplicate == "update",
+        replace_all: model.replace_existing,
+        replace_fields: replace_fields_of(&model),
+        notes_heading: format!("--- Imported from {} on {} ---", model.file_name, model.created_at.format("%Y-%m-%d")),
     };
     import::Entity::update_many()
         .col_expr(import::Column::Status, STATUS_RUNNING.into())
@@ -366,7 +665,9 @@ pub async fn run_batches(
         .filter(import::Column::Status.eq(STATUS_QUEUED))
         .exec(&state.db)
         .await?;
-    let mut records = parse::reader(&model.content).into_records();
+    let text = load_text(&state.db, id, model.file_size).await?;
+    let mut records = parse::reader(&text, separator_byte(&model.separator)).into_records();
+    let mut lines = parse::LineCounter::new();
     let mut consumed: i64 = 0;
     for _ in 0..max_batches {
         if shutdown.is_requested() {
@@ -400,7 +701,7 @@ pub async fn run_batches(
             if consumed <= current.processed {
                 continue;
             }
-            let line = record.position().map(|position| position.line()).unwrap_or_default();
+            let line = parse::record_line(&mut lines, &text, &record);
             batch.push(Row {
                 line: i64::try_from(line).unwrap_or(i64::MAX),
                 cells: record.iter().map(str::to_owned).collect(),
@@ -413,8 +714,8 @@ pub async fn run_batches(
             active.status = Set(STATUS_DONE.to_owned());
             active.finished_at = Set(Some(now));
             // The file is not needed any more: the error report keeps the rows it lists.
-            active.content = Set(String::new());
             active.update(&txn).await?;
+            drop_file(&txn, vec![id]).await?;
             txn.commit().await?;
             return Ok(JobOutcome::Done);
         }
@@ -438,6 +739,12 @@ struct Plan {
     mapping: Vec<Option<usize>>,
     duplicate_key: String,
     update: bool,
+    /// Whether a duplicate replaces every field's values rather than only filling empty fields.
+    replace_all: bool,
+    /// Fields a duplicate replaces when not all are.
+    replace_fields: Vec<String>,
+    /// The line put between a client's notes and notes added by this import.
+    notes_heading: String,
 }
 
 impl Plan {
@@ -459,6 +766,10 @@ impl Plan {
         }
     }
 
+    fn replaces(&self, field: &str) -> bool {
+        self.replace_all || self.replace_fields.iter().any(|replaced| replaced == field)
+    }
+
     fn mapped(&self, field: &str) -> bool {
         IMPORT_FIELDS.iter().position(|(key, _)| *key == field).and_then(|index| self.mapping[index]).is_some()
     }
@@ -472,41 +783,71 @@ enum Target {
     New(usize),
 }
 
-/// The fields an update writes: mapped fields with a value (a blank cell erases nothing).
+/// `added` below `existing` notes, under `heading`; nothing is added twice (a file imported
+/// again leaves the notes as they are).
+fn append_notes(existing: Option<&str>, added: &str, heading: &str) -> String {
+    match existing.map(str::trim_end) {
+        None | Some("") => added.to_owned(),
+        Some(existing) if existing.contains(added) => existing.to_owned(),
+        Some(existing) => format!("{existing}\n\n{heading}\n{added}"),
+    }
+}
+
+/// The fields a duplicate row writes to a stored client: mapped fields with a value (a blank cell
+/// erases nothing); unless the import replaces that field's values (all fields, or the fields
+/// chosen one by one), only fields that are empty. Notes are
+/// added below the client's own, never replaced.
 fn merge_into_model(plan: &Plan, model: &mut clients::Model, fields: &ClientFields, status_given: bool) {
-    model.name = fields.name.clone();
+    if plan.replaces("name") {
+        model.name = fields.name.clone();
+    }
     for (field, target, value) in [
         ("email", &mut model.email, &fields.email),
         ("phone", &mut model.phone, &fields.phone),
         ("company", &mut model.company, &fields.company),
         ("position", &mut model.position, &fields.position),
         ("external_id", &mut model.external_id, &fields.external_id),
-        ("notes", &mut model.notes, &fields.notes),
     ] {
-        if plan.mapped(field) && value.is_some() {
+        if plan.mapped(field) && value.is_some() && (plan.replaces(field) || target.is_none()) {
             *target = value.clone();
         }
     }
-    if status_given {
+    if plan.mapped("notes")
+        && let Some(added) = &fields.notes
+    {
+        model.notes = Some(append_notes(model.notes.as_deref(), added, &plan.notes_heading));
+    }
+    if status_given && plan.replaces("status") {
         model.status = fields.status.clone();
     }
 }
 
-fn merge_into_new(new: &mut ClientFields, fields: &ClientFields, status_given: bool) {
-    new.name = fields.name.clone();
-    for (target, value) in [
-        (&mut new.email, &fields.email),
-        (&mut new.phone, &fields.phone),
-        (&mut new.company, &fields.company),
-        (&mut new.position, &fields.position),
-        (&mut new.external_id, &fields.external_id),
-        (&mut new.notes, &fields.notes),
+/// A later row of the file for a client an earlier row adds: the same rules as for a stored
+/// client, without a heading between the rows' notes.
+fn merge_into_new(plan: &Plan, new: &mut ClientFields, fields: &ClientFields, status_given: bool) {
+    if plan.replaces("name") {
+        new.name = fields.name.clone();
+    }
+    for (field, target, value) in [
+        ("email", &mut new.email, &fields.email),
+        ("phone", &mut new.phone, &fields.phone),
+        ("company", &mut new.company, &fields.company),
+        ("position", &mut new.position, &fields.position),
+        ("external_id", &mut new.external_id, &fields.external_id),
     ] {
-        if value.is_some() {
+        if value.is_some() && (plan.replaces(field) || target.is_none()) {
             *target = value.clone();
         }
     }
-    if status_given {
+    if let Some(added) = &fields.notes {
+        let joined = match new.notes.as_deref() {
+            Some(existing) if !existing.contains(added.as_str()) => format!("{existing}\n\n{added}"),
+            Some(existing) => existing.to_owned(),
+            None => added.clone(),
+        };
+        new.notes = Some(joined);
+    }
+    if status_given && plan.replaces("status") {
         new.status = fields.status.clone();
     }
 }
@@ -522,6 +863,44 @@ fn update_changes(from: &clients::Model, to: &clients::Model) -> Changes {
         .diff("status", from.status.clone(), to.status.clone())
         .diff("notes", from.notes.clone(), to.notes.clone())
 }
+
+/// Why a row whose key several stored clients share is refused: "Email: 2 clients have this
+/// email: Ana (#3), Ana B (#7). …".
+fn ambiguous(plan: &Plan, existing: &[clients::Model], matches: &[usize]) -> String {
+    let label = field_label(&plan.duplicate_key);
+    let shown = 5;
+    let mut names: Vec<String> = matches
+        .iter()
+        .take(shown)
+        .map(|index| format!("{} (#{})", existing[*index].name, existing[*index].id))
+        .collect();
+    if matches.len() > shown {
+        names.push(format!("and {} more", matches.len() - shown));
+    }
+    format!(
+        "{label}: {} clients have this {}: {}. Nothing was changed; merge them, or find duplicates by another column.",
+        matches.len(),
+        label.to_lowercase(),
+        names.join(", ")
+    )
+}
+
+/// Whether adding the row's notes would take the client's notes past what the notes field holds.
+fn notes_overflow(plan: &Plan, current: Option<&str>, fields: &ClientFields) -> bool {
+    match &fields.notes {
+        Some(added) if plan.mapped("notes") => {
+            append_notes(current, added, &plan.notes_heading).chars().count() > MAX_NOTES_CHARS
+        }
+        _ => false,
+    }
+}
+
+static NOTES_TOO_LONG: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "Notes: with this row's notes added, the client's notes would pass {} characters; nothing was changed.",
+        crate::clients::model::group_thousands(MAX_NOTES_CHARS as u64)
+    )
+});
 
 const EXTERNAL_ID_TAKEN: &str = "External id: Another client already has this external id.";
 
@@ -563,12 +942,13 @@ async fn apply_batch(txn: &DatabaseTransaction, plan: &Plan, rows: &[Row]) -> Re
             .await?
     };
     let originals = existing.clone();
-    let mut by_key: HashMap<String, Target> = HashMap::new();
+    // Every stored client with each key, oldest first: a key of several clients is ambiguous.
+    let mut existing_by_key: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut new_by_key: HashMap<String, usize> = HashMap::new();
     let mut by_external_id: HashMap<String, Target> = HashMap::new();
     for (index, model) in existing.iter().enumerate() {
         if let Some(key) = plan.key_of_model(model) {
-            // The oldest client with the key is the one a duplicate updates.
-            by_key.entry(key).or_insert(Target::Existing(index));
+            existing_by_key.entry(key).or_default().push(index);
         }
         if let Some(external_id) = &model.external_id {
             by_external_id.insert(external_id.clone(), Target::Existing(index));
@@ -577,7 +957,16 @@ async fn apply_batch(txn: &DatabaseTransaction, plan: &Plan, rows: &[Row]) -> Re
 
     let mut new: Vec<ClientFields> = Vec::new();
     for (row, fields, status_given) in valid {
-        let target = plan.key_of(&fields).and_then(|key| by_key.get(&key).copied());
+        let key = plan.key_of(&fields);
+        let matches = key.as_ref().and_then(|key| existing_by_key.get(key)).map_or(&[][..], Vec::as_slice);
+        if matches.len() > 1 {
+            errors.push((row.line, ambiguous(plan, &existing, matches), row));
+            continue;
+        }
+        let target = match matches.first() {
+            Some(index) => Some(Target::Existing(*index)),
+            None => key.as_ref().and_then(|key| new_by_key.get(key)).map(|index| Target::New(*index)),
+        };
         let external_owner = fields.external_id.as_ref().and_then(|id| by_external_id.get(id).copied());
         match target {
             Some(_) if !plan.update => counts.skipped += 1,
@@ -586,9 +975,17 @@ async fn apply_batch(txn: &DatabaseTransaction, plan: &Plan, rows: &[Row]) -> Re
                     errors.push((row.line, EXTERNAL_ID_TAKEN.to_owned(), row));
                     continue;
                 }
+                let current_notes = match target {
+                    Target::Existing(index) => existing[index].notes.as_deref(),
+                    Target::New(index) => new[index].notes.as_deref(),
+                };
+                if notes_overflow(plan, current_notes, &fields) {
+                    errors.push((row.line, NOTES_TOO_LONG.clone(), row));
+                    continue;
+                }
                 match target {
                     Target::Existing(index) => merge_into_model(plan, &mut existing[index], &fields, status_given),
-                    Target::New(index) => merge_into_new(&mut new[index], &fields, status_given),
+                    Target::New(index) => merge_into_new(plan, &mut new[index], &fields, status_given),
                 }
                 if let Some(external_id) = &fields.external_id {
                     by_external_id.insert(external_id.clone(), target);
@@ -601,8 +998,8 @@ async fn apply_batch(txn: &DatabaseTransaction, plan: &Plan, rows: &[Row]) -> Re
                     continue;
                 }
                 let target = Target::New(new.len());
-                if let Some(key) = plan.key_of(&fields) {
-                    by_key.insert(key, target);
+                if let Some(key) = key {
+                    new_by_key.insert(key, new.len());
                 }
                 if let Some(external_id) = &fields.external_id {
                     by_external_id.insert(external_id.clone(), target);
