@@ -33,7 +33,7 @@ use sea_orm::{
 const PASSWORD: &str = "violet staircase at noon";
 
 fn input(name: &str, email: &str, password: &str) -> SignupInput {
-    SignupInput { name: name.into(), email: email.into(), password: password.into() }
+    SignupInput { name: name.into(), email: email.into(), password: password.into(), timezone: None }
 }
 
 fn ip(raw: &str) -> Option<IpAddr> {
@@ -462,7 +462,7 @@ async fn concurrent_first_account_inserts_make_exactly_one_admin() {
                         tokio::spawn(async move {
                             barrier.wait().await;
                             let email = format!("visitor{n}@example.com");
-                            auth::insert_new_account(&state, &email, "Visitor", &hash).await
+                            auth::insert_new_account(&state, &email, "Visitor", &hash, None).await
                         })
                     })
                     .collect();

@@ -10,9 +10,10 @@ use crm::{
     shared::AppError,
     users::auth::{self, BAD_CREDENTIALS, FORM_FIELD, SignupInput},
 };
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 fn input(name: &str, email: &str, password: &str) -> SignupInput {
-    SignupInput { name: name.into(), email: email.into(), password: password.into() }
+    SignupInput { name: name.into(), email: email.into(), password: password.into(), timezone: None }
 }
 
 const GOOD_PASSWORD: &str = "violet staircase at noon";
@@ -306,6 +307,35 @@ async fn logging_out_elsewhere_ends_every_other_session_of_the_user_only() {
             StatusCode::OK,
             "{backend:?}: other users keep theirs"
         );
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_new_account_starts_in_the_browsers_time_zone_when_it_is_a_real_one() {
+    for backend in BACKENDS {
+        let app = app::start(backend).await;
+        for (email, zone, expected) in [
+            ("tokyo@example.com", "Asia/Tokyo", "Asia/Tokyo"),
+            ("mars@example.com", "Mars/Olympus_Mons", "UTC"),
+            ("none@example.com", "", "UTC"),
+        ] {
+            let answer = app
+                .post_form(
+                    "/api/signup",
+                    &[("name", "Someone"), ("email", email), ("password", GOOD_PASSWORD), ("timezone", zone)],
+                    None,
+                )
+                .await;
+            assert!(answer.session_cookie().is_some(), "{backend:?} {zone}: {}", answer.body);
+            let user = crm::users::entity::Entity::find()
+                .filter(crm::users::entity::Column::Email.eq(email))
+                .one(&app.state.db)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(user.timezone, expected, "{backend:?} {zone}");
+        }
         app.cleanup().await;
     }
 }

@@ -23,6 +23,7 @@ macro_rules! lazy_page {
     };
 }
 
+lazy_page!(DashboardRoute => crate::app::pages::Dashboard);
 lazy_page!(ClientRoute => crate::clients::detail_page::ClientPage);
 lazy_page!(NewClientRoute => crate::clients::form_page::NewClientPage);
 lazy_page!(EditClientRoute => crate::clients::form_page::EditClientPage);

@@ -59,7 +59,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=crate::users::pages::LoginPage />
                 <Route path=path!("/signup") view=crate::users::pages::SignupPage />
                 <ParentRoute path=path!("") view=Layout>
-                    <Route path=path!("") view=pages::Dashboard />
+                    <Route path=path!("") view={Lazy::<lazy_pages::DashboardRoute>::new()} />
                     <Route path=path!("clients") view=crate::clients::list_page::ClientsPage />
                     <Route path=path!("clients/new") view={Lazy::<lazy_pages::NewClientRoute>::new()} />
                     <Route path=path!("clients/import") view={Lazy::<lazy_pages::ImportUploadRoute>::new()} />

@@ -8,12 +8,18 @@ use crate::shared::AppError;
 use crate::server::request::{client_ip, respond, session};
 
 #[server(prefix = "/api", endpoint = "signup")]
-pub async fn signup(name: String, email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn signup(
+    name: String,
+    email: String,
+    password: String,
+    next: Option<String>,
+    #[server(default)] timezone: Option<String>,
+) -> Result<(), AppError> {
     respond(
         async {
             let state = crate::server::state::current()?;
             let session = session().await?;
-            let input = super::auth::SignupInput { name, email, password };
+            let input = super::auth::SignupInput { name, email, password, timezone };
             let user = super::auth::signup_from(&state, input, client_ip().await).await?;
             super::auth::start_session(&session, &user, false).await?;
             crate::server::redirect::redirect(&super::model::safe_next_path(next.as_deref()));

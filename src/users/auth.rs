@@ -191,6 +191,8 @@ pub struct SignupInput {
     pub name: String,
     pub email: String,
     pub password: String,
+    /// The browser's IANA time zone, when the sign-up page could tell it; otherwise UTC.
+    pub timezone: Option<String>,
 }
 
 /// Whether visitors may create an account now, and whether it would be the first (the admin).
@@ -250,7 +252,8 @@ async fn create_account(
     }
     validate_new_account(&input.name, &input.email, &input.password)?;
     let password_hash = password::hash(input.password).await.map_err(password_error)?;
-    insert_new_account(state, &email, input.name.trim(), &password_hash).await
+    let zone = input.timezone.as_deref().filter(|zone| zone.len() <= 64 && zone.parse::<chrono_tz::Tz>().is_ok());
+    insert_new_account(state, &email, input.name.trim(), &password_hash, zone).await
 }
 
 /// The last step of sign-up, once every check passed and the password is hashed: inserts the
@@ -262,12 +265,13 @@ pub async fn insert_new_account(
     email: &str,
     name: &str,
     password_hash: &str,
+    timezone: Option<&str>,
 ) -> Result<entity::Model, AppError> {
     // A concurrent first sign-up that lost the race for the first-account mark (see
     // `insert_account`) is tried once more, now as a later account.
-    match insert_account(state, email, name, password_hash).await? {
+    match insert_account(state, email, name, password_hash, timezone).await? {
         Some(user) => Ok(user),
-        None => insert_account(state, email, name, password_hash).await?.ok_or(AppError::Internal),
+        None => insert_account(state, email, name, password_hash, timezone).await?.ok_or(AppError::Internal),
     }
 }
 
@@ -284,6 +288,7 @@ async fn insert_account(
     email: &str,
     name: &str,
     password_hash: &str,
+    timezone: Option<&str>,
 ) -> Result<Option<entity::Model>, AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
     let first_account = !account_exists(&txn).await?;
@@ -291,10 +296,12 @@ async fn insert_account(
         return Err(AppError::Refused(SIGNUP_CLOSED.to_owned()));
     }
     let role = if first_account { ROLE_ADMIN } else { ROLE_USER };
-    let user = entity::ActiveModel::new_account(email.to_owned(), name.to_owned(), password_hash.to_owned(), role)
-        .insert(&txn)
-        .await
-        .map_err(email_conflict)?;
+    let mut account =
+        entity::ActiveModel::new_account(email.to_owned(), name.to_owned(), password_hash.to_owned(), role);
+    if let Some(zone) = timezone {
+        account.timezone = sea_orm::Set(zone.to_owned());
+    }
+    let user = account.insert(&txn).await.map_err(email_conflict)?;
     if first_account && !mark_first_account(&txn, user.id).await? {
         txn.rollback().await?;
         return Ok(None);

@@ -10,7 +10,7 @@ pub const PASSWORD: &str = "violet staircase at noon";
 pub async fn account(app: &TestApp, name: &str, email: &str) -> CurrentUser {
     let user = auth::signup(
         &app.state,
-        auth::SignupInput { name: name.into(), email: email.into(), password: PASSWORD.into() },
+        auth::SignupInput { name: name.into(), email: email.into(), password: PASSWORD.into(), timezone: None },
     )
     .await
     .unwrap();
