@@ -88,7 +88,11 @@ pub fn ClientPage() -> impl IntoView {
             </div>
         }
     };
+    // The title is read when the document's head is written, which waits for this blocking
+    // resource: set inside the streamed part, it could miss the head.
+    let title = move || detail.get().and_then(Result::ok).map(|client| client.name).unwrap_or_default();
     view! {
+        <Title text=title />
         <Transition fallback=|| loading("Loading the client…")>
             {move || Suspend::new(async move {
                 match detail.await {
@@ -138,7 +142,6 @@ fn ClientSummary(
     let id = client.id;
     let bookings = client.clone();
     view! {
-        <Title text=client.name.clone() />
         <header class="page-header">
             <div>
                 <p class="breadcrumb"><a href="/clients">"Clients"</a></p>
