@@ -356,3 +356,29 @@ mod slow_clients {
         app.cleanup().await;
     }
 }
+
+/// Static files come from their own service: the file's bytes with 200, whatever page another
+/// request is rendering (leptos' fallback could give a file another request's page status).
+#[tokio::test]
+async fn static_files_are_served_apart_from_the_pages() {
+    let site = std::env::temp_dir().join(common::unique_name("site"));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/crm.js"), "export default 1;").unwrap();
+    std::fs::write(site.join("favicon.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap();
+    let app = app::start_with(Backend::Sqlite, &[("LEPTOS_SITE_ROOT", site.to_str().unwrap())]).await;
+    let cookie = sign_up(&app, "Ana", "ana@example.com").await;
+    for round in 0..20 {
+        // Pages that answer 404 and 403 between the files.
+        assert_eq!(app.get("/clients/987654", Some(&cookie)).await.status, StatusCode::NOT_FOUND);
+        for (path, body) in
+            [("/pkg/crm.js", "export default 1;"), ("/favicon.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>")]
+        {
+            let answer = app.get(path, None).await;
+            assert_eq!(answer.status, StatusCode::OK, "round {round}: {path}");
+            assert_eq!(answer.body, body, "round {round}: {path}");
+        }
+    }
+    assert_eq!(app.get("/pkg/no-such-file.js", None).await.status, StatusCode::NOT_FOUND);
+    app.cleanup().await;
+    let _ = std::fs::remove_dir_all(site);
+}

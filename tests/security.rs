@@ -212,8 +212,22 @@ async fn every_kind_of_response_carries_the_security_headers() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert_security_headers(&page.headers, "a rendered page");
 
+    // A missing static file: a plain 404 from the file service.
+    let file = app.send(get("/pkg/missing.js", &[])).await;
+    assert_eq!(file.status, StatusCode::NOT_FOUND, "{}", file.body);
+    assert_security_headers(&file.headers, "a missing file");
+
     // The fallback's not-found page (rendered by Leptos through the file-and-error handler).
-    let missing = app.send(get("/pkg/missing.js", &[])).await;
+    let cookie = app
+        .post_form(
+            "/api/signup",
+            &[("name", "Ana"), ("email", "ana@example.com"), ("password", "violet staircase at noon")],
+            None,
+        )
+        .await
+        .session_cookie()
+        .expect("the first account signs up");
+    let missing = app.send(get("/no/such/page.js", &[("cookie", cookie.as_str())])).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
     let nonce = assert_security_headers(&missing.headers, "404");
     let attributes = nonce_attributes(&missing.body);

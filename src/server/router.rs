@@ -12,6 +12,11 @@ use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite, cookie::time
 use super::{health, state::AppState};
 use crate::app::{App, shell};
 
+/// A folder of the built site (the request's path is looked up in it), sent precompressed (brotli or gzip) when the browser takes it.
+fn static_files(state: &AppState, name: &str) -> tower_http::services::ServeDir {
+    tower_http::services::ServeDir::new(state.config.site_root.join(name)).precompressed_br().precompressed_gzip()
+}
+
 pub fn build(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let policy = std::sync::Arc::new(super::security::SecurityPolicy::from_config(&state.config));
@@ -36,6 +41,12 @@ pub fn build(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(crate::clients::import::http::UPLOAD_BODY_LIMIT)),
         )
         .route("/clients/imports/{id}/errors.csv", get(crate::clients::import::http::error_report))
+        // Static files are served here, never by leptos' fallback: that handler builds its owner
+        // under whatever reactive owner the worker thread last had current, and so could answer a
+        // file with another request's page status (a 403 or 404 seen in the browser tests).
+        .nest_service("/pkg", static_files(&state, "pkg"))
+        .route_service("/favicon.svg", static_files(&state, ""))
+        .route_service("/favicon.ico", static_files(&state, ""))
         .leptos_routes_with_context(
             &state,
             routes,
