@@ -24,6 +24,9 @@ const TABLES: &[&str] = &[
     "client_import_errors",
     "client_import_chunks",
     "client_counts",
+    "availability_windows",
+    "availability_overrides",
+    "booking_types",
 ];
 
 async fn table_names(db: &DatabaseConnection) -> BTreeSet<String> {
@@ -106,6 +109,8 @@ async fn both_databases_have_the_same_indexes() {
     let sqlite_indexes = index_names(&sqlite.conn).await;
     let mut postgres_indexes = index_names(&postgres.conn).await;
     assert!(postgres_indexes.remove("clients_owner_search_trgm_idx"), "PostgreSQL has the trigram search index");
+    // SQLite keeps bookings apart with a trigger instead of this exclusion constraint's index.
+    assert!(postgres_indexes.remove("bookings_no_overlap"), "PostgreSQL has the bookings exclusion constraint");
     assert_eq!(sqlite_indexes, postgres_indexes);
     for required in [
         "users_email_key",
@@ -114,6 +119,9 @@ async fn both_databases_have_the_same_indexes() {
         "clients_created_idx",
         "messages_client_created_idx",
         "bookings_owner_starts_idx",
+        "bookings_active_interval_idx",
+        "booking_types_owner_slug_key",
+        "users_booking_slug_key",
         "webhook_events_source_external_key",
     ] {
         assert!(sqlite_indexes.contains(required), "missing index {required}");
@@ -128,7 +136,7 @@ async fn seed_minimal(db: &DatabaseConnection) {
     exec(db, "INSERT INTO strategies (id, owner_id, name) VALUES (1, 1, 'Friendly'), (2, 2, 'Direct')").await.unwrap();
     exec(db, "INSERT INTO clients (id, owner_id, strategy_id, name, external_id) VALUES (1, 1, 1, 'Lead', 'ghl-1'), (2, 2, 2, 'Other', 'ghl-1')").await.unwrap();
     exec(db, "INSERT INTO messages (client_id, role, body) VALUES (1, 'client', 'hello')").await.unwrap();
-    exec(db, "INSERT INTO bookings (owner_id, client_id, starts_at, ends_at) VALUES (1, 1, '2026-01-01 10:00:00+00', '2026-01-01 10:30:00+00')").await.unwrap();
+    exec(db, "INSERT INTO bookings (owner_id, client_id, starts_at, ends_at, blocked_from, blocked_until) VALUES (1, 1, '2026-01-01 10:00:00+00', '2026-01-01 10:30:00+00', '2026-01-01 10:00:00+00', '2026-01-01 10:30:00+00')").await.unwrap();
 }
 
 #[tokio::test]
@@ -295,6 +303,12 @@ async fn client_search_uses_the_trigram_index_on_postgres() {
     test_db.cleanup().await;
 }
 
+/// How many migrations up to and including the import storage migration.
+fn import_storage_position() -> u32 {
+    let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+    names.iter().position(|name| name.contains("import_storage")).expect("the import storage migration") as u32 + 1
+}
+
 /// The import storage migration moves a stored file into `client_import_chunks` with its size in
 /// bytes, and its down migration puts it back.
 #[tokio::test]
@@ -302,7 +316,7 @@ async fn import_files_move_to_their_own_table_and_back() {
     for backend in BACKENDS {
         let test_db = TestDb::empty(backend).await;
         let db = &test_db.conn;
-        let before = Migrator::migrations().len() as u32 - 1;
+        let before = import_storage_position() - 1;
         Migrator::up(db, Some(before)).await.unwrap();
         exec(
             db,
@@ -317,7 +331,7 @@ async fn import_files_move_to_their_own_table_and_back() {
         )
         .await
         .unwrap();
-        Migrator::up(db, None).await.unwrap();
+        Migrator::up(db, Some(1)).await.unwrap();
         assert_eq!(count(db, "SELECT COUNT(*) FROM client_import_chunks").await, 1, "{backend:?}: one file to move");
         assert_eq!(
             count(db, "SELECT file_size FROM client_imports WHERE id = 1").await,
@@ -347,6 +361,92 @@ async fn import_files_move_to_their_own_table_and_back() {
             .try_get_by_index::<String>(0)
             .unwrap();
         assert_eq!(back, "Name\nJoão\n", "{backend:?}: down puts the file back");
+        test_db.cleanup().await;
+    }
+}
+
+async fn strings(db: &DatabaseConnection, sql: &str) -> Vec<String> {
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.try_get_by_index::<String>(0).unwrap())
+        .collect()
+}
+
+/// The booking migration turns saved working hours into weekly windows, gives every account a
+/// unique slug and the default type, cancels bookings that already overlapped, and from then on
+/// the database refuses overlapping active bookings; its down migration leaves the hours as they were.
+#[tokio::test]
+async fn booking_foundation_converts_existing_data_and_refuses_overlaps() {
+    for backend in BACKENDS {
+        let test_db = TestDb::empty(backend).await;
+        let db = &test_db.conn;
+        let position = import_storage_position();
+        Migrator::up(db, Some(position)).await.unwrap();
+        let hours = r#"{"days":[{"day":"mon","enabled":true,"start":"08:30","end":"12:00"},{"day":"tue","enabled":false,"start":"09:00","end":"17:00"},{"day":"wed","enabled":true,"start":"13:00","end":"18:00"},{"day":"thu","enabled":false,"start":"09:00","end":"17:00"},{"day":"fri","enabled":false,"start":"09:00","end":"17:00"},{"day":"sat","enabled":false,"start":"09:00","end":"17:00"},{"day":"sun","enabled":false,"start":"09:00","end":"17:00"}]}"#;
+        exec(db, &format!("INSERT INTO users (id, email, name, password_hash, role, working_hours) VALUES (1, 'a@example.com', 'Ana Díaz', 'x', 'admin', '{hours}'), (2, 'b@example.com', 'Ana  Diaz', 'x', 'user', NULL)")).await.unwrap();
+        exec(db, "INSERT INTO bookings (owner_id, starts_at, ends_at, status) VALUES (1, '2026-01-01 10:00:00+00', '2026-01-01 10:30:00+00', 'confirmed'), (1, '2026-01-01 10:15:00+00', '2026-01-01 10:45:00+00', 'confirmed'), (1, '2026-01-01 10:30:00+00', '2026-01-01 11:00:00+00', 'cancelled')").await.unwrap();
+        Migrator::up(db, None).await.unwrap();
+
+        assert_eq!(
+            strings(db, "SELECT CAST(weekday AS TEXT) || ' ' || CAST(start_minute AS TEXT) || '-' || CAST(end_minute AS TEXT) FROM availability_windows WHERE user_id = 1 ORDER BY weekday").await,
+            ["0 510-720", "2 780-1080"],
+            "{backend:?}: enabled days become windows"
+        );
+        assert_eq!(
+            count(db, "SELECT COUNT(*) FROM availability_windows WHERE user_id = 2").await,
+            5,
+            "{backend:?}: default hours"
+        );
+        assert_eq!(strings(db, "SELECT booking_slug FROM users ORDER BY id").await, ["ana-diaz", "ana-diaz-2"]);
+        assert_eq!(count(db, "SELECT COUNT(DISTINCT calendar_feed_token) FROM users").await, 2);
+        assert_eq!(
+            strings(db, "SELECT name FROM booking_types ORDER BY owner_id").await,
+            ["30-minute call", "30-minute call"]
+        );
+        assert_eq!(
+            strings(db, "SELECT status FROM bookings ORDER BY id").await,
+            ["confirmed", "cancelled", "cancelled"],
+            "{backend:?}: the later of two overlapping bookings is cancelled"
+        );
+        assert_eq!(count(db, "SELECT COUNT(DISTINCT manage_token) FROM bookings").await, 3);
+
+        // Overlaps are refused by the database, equal or partial; cancelled ones free the time.
+        let insert = |from: &str, until: &str, status: &str| {
+            format!(
+                "INSERT INTO bookings (owner_id, starts_at, ends_at, blocked_from, blocked_until, status) VALUES (2, '{from}', '{until}', '{from}', '{until}', '{status}')"
+            )
+        };
+        exec(db, &insert("2026-02-01 10:00:00+00", "2026-02-01 10:30:00+00", "confirmed")).await.unwrap();
+        assert!(
+            exec(db, &insert("2026-02-01 10:00:00+00", "2026-02-01 10:30:00+00", "pending")).await.is_err(),
+            "{backend:?}: same interval"
+        );
+        assert!(
+            exec(db, &insert("2026-02-01 10:15:00+00", "2026-02-01 10:45:00+00", "confirmed")).await.is_err(),
+            "{backend:?}: overlapping"
+        );
+        exec(db, &insert("2026-02-01 10:15:00+00", "2026-02-01 10:45:00+00", "cancelled")).await.unwrap();
+        exec(db, &insert("2026-02-01 10:30:00+00", "2026-02-01 11:00:00+00", "confirmed")).await.unwrap();
+        assert!(
+            exec(db, "UPDATE bookings SET status = 'confirmed' WHERE owner_id = 2 AND status = 'cancelled'")
+                .await
+                .is_err(),
+            "{backend:?}: reviving a cancelled booking into taken time"
+        );
+        assert!(
+            exec(db, "INSERT INTO bookings (owner_id, starts_at, ends_at) VALUES (2, '2026-03-01 10:00:00+00', '2026-03-01 10:30:00+00')").await.is_err(),
+            "{backend:?}: a booking without its blocked interval"
+        );
+
+        Migrator::down(db, Some(1)).await.unwrap();
+        assert_eq!(
+            count(db, "SELECT COUNT(*) FROM users WHERE working_hours IS NOT NULL").await,
+            1,
+            "{backend:?}: hours kept"
+        );
+        Migrator::up(db, None).await.unwrap();
         test_db.cleanup().await;
     }
 }

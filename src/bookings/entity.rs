@@ -8,15 +8,26 @@ pub struct Model {
     pub id: i64,
     pub owner_id: i64,
     pub client_id: Option<i64>,
+    /// The type's name when it was booked (older rows: a free word such as "call").
     pub booking_type: String,
+    pub booking_type_id: Option<i64>,
     pub starts_at: DateTimeUtc,
     pub ends_at: DateTimeUtc,
+    /// The meeting with the type's buffers before and after: what no other active booking of the
+    /// owner may overlap (enforced by the database).
+    pub blocked_from: DateTimeUtc,
+    pub blocked_until: DateTimeUtc,
+    /// The zone of whoever booked it, in which its times are told to them.
     pub timezone: String,
     pub location: Option<String>,
     pub subject: Option<String>,
     pub notes: Option<String>,
     /// `pending`, `confirmed`, `cancelled`, `completed` or `no_show`.
     pub status: String,
+    pub cancel_reason: Option<String>,
+    pub manage_token: Option<String>,
+    pub ical_uid: Option<String>,
+    pub sequence: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -19,6 +19,10 @@ pub struct Model {
     pub ghl_location_id: Option<String>,
     pub ghl_assigned_user_id: Option<String>,
     pub is_active: bool,
+    /// The account's public booking page is `/book/{booking_slug}`.
+    pub booking_slug: Option<String>,
+    /// The secret of the account's calendar feed URL.
+    pub calendar_feed_token: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
