@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use crm::server::{config::DatabaseUrl, db};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, TransactionTrait,
     sea_query::{Alias, Expr, Func, InsertStatement, Query, SimpleExpr},
 };
 
@@ -197,7 +197,18 @@ async fn insert_users(
         ];
         insert.values_panic(values);
     }
-    insert_returning_ids(db, insert).await
+    let ids = insert_returning_ids(db, insert).await?;
+    // What every account gets for bookings (slug, feed token, default type, hours), as sign-up does.
+    for id in &ids {
+        let txn = db.begin().await?;
+        if let Some(user) = crm::users::entity::Entity::find_by_id(*id).one(&txn).await? {
+            crm::bookings::account::set_up(&txn, None, &user)
+                .await
+                .map_err(|error| DbErr::Custom(format!("booking set-up of user {id}: {error}")))?;
+        }
+        txn.commit().await?;
+    }
+    Ok(ids)
 }
 
 async fn insert_strategies(
@@ -257,6 +268,7 @@ async fn insert_client_batch(
     first_index: usize,
     size: usize,
     now: DateTime<Utc>,
+    booked_hours: &mut std::collections::HashSet<(i64, i64)>,
 ) -> Result<(usize, usize), DbErr> {
     let txn = db.begin().await?;
     let two_years = Duration::days(730).num_seconds();
@@ -331,8 +343,19 @@ async fn insert_client_batch(
         .columns(["client_id", "role", "body", "channel", "created_at"].map(Alias::new));
     let mut bookings = Query::insert();
     bookings.into_table(Alias::new("bookings")).columns(
-        ["owner_id", "client_id", "starts_at", "ends_at", "subject", "status", "created_at", "updated_at"]
-            .map(Alias::new),
+        [
+            "owner_id",
+            "client_id",
+            "starts_at",
+            "ends_at",
+            "blocked_from",
+            "blocked_until",
+            "subject",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        .map(Alias::new),
     );
     let mut booking_count = 0;
     for (id, (owner_id, times, booked)) in ids.iter().zip(plans) {
@@ -344,14 +367,26 @@ async fn insert_client_batch(
             message_count += 1;
         }
         if booked {
-            let starts_at = now + Duration::hours(rng.random_range(-24 * 60..24 * 30));
-            let values: [SimpleExpr; 8] = [
+            let hour = rng.random_range(-24 * 60..24 * 30);
+            let starts_at = now + Duration::hours(hour);
+            // Active bookings of one owner never overlap (the database refuses it): a second
+            // booking in an hour already taken is a cancelled one.
+            let status = if starts_at < now {
+                "completed"
+            } else if booked_hours.insert((owner_id, hour)) {
+                "confirmed"
+            } else {
+                "cancelled"
+            };
+            let values: [SimpleExpr; 10] = [
                 owner_id.into(),
                 (*id).into(),
                 starts_at.into(),
                 (starts_at + Duration::minutes(30)).into(),
+                starts_at.into(),
+                (starts_at + Duration::minutes(30)).into(),
                 "Discovery call".into(),
-                (if starts_at < now { "completed" } else { "confirmed" }).into(),
+                status.into(),
                 now.into(),
                 now.into(),
             ];
@@ -397,6 +432,7 @@ async fn run(url: &str, options: Options) -> Result<(), String> {
     let now = Utc::now();
     let hash = crm::users::password::hash(PASSWORD.to_owned()).await.map_err(|error| error.to_string())?;
     let mut rng = StdRng::seed_from_u64(options.seed);
+    let mut booked_hours = std::collections::HashSet::new();
 
     let users = insert_users(&db, options.users, &hash, now).await.map_err(|error| error.to_string())?;
     let strategies = insert_strategies(&db, &users, now).await.map_err(|error| error.to_string())?;
@@ -406,7 +442,7 @@ async fn run(url: &str, options: Options) -> Result<(), String> {
         // At most 10 messages of 5 values per client: 500 clients stay under SQLite's limit of
         // 32,766 bound parameters per statement (PostgreSQL allows 65,535).
         let size = (options.clients - done).min(BATCH);
-        let (m, b) = insert_client_batch(&db, &mut rng, &strategies, done, size, now)
+        let (m, b) = insert_client_batch(&db, &mut rng, &strategies, done, size, now, &mut booked_hours)
             .await
             .map_err(|error| error.to_string())?;
         messages += m;

@@ -1,3 +1,14 @@
-//! Appointments booked with leads. So far: the booking store the client page reads.
+//! Appointments booked with leads: availability, booking types, free slots and the one booking
+//! service through which every part of the product touches a calendar.
+pub mod model;
+
+#[cfg(feature = "ssr")]
+pub mod account;
+#[cfg(feature = "ssr")]
+pub mod availability;
 #[cfg(feature = "ssr")]
 pub mod entity;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod types;

@@ -139,6 +139,11 @@ pub async fn update_profile(state: &AppState, user: &CurrentUser, update: Profil
     active.ghl_assigned_user_id = Set(optional(&update.ghl_assigned_user_id));
     active.updated_at = Set(chrono::Utc::now());
     active.update(&txn).await?;
+    if before.working_hours != hours {
+        // Settings' working hours are the weekly availability's editor until bookings have their own.
+        use crate::bookings::availability::service::{replace_weekly, windows_from_working_hours};
+        replace_weekly(&txn, user.id, &windows_from_working_hours(&hours)).await?;
+    }
     audit::record(&txn, Some(user.id), "user", user.id, Action::Update, changes).await?;
     txn.commit().await?;
     Ok(())

@@ -1,0 +1,195 @@
+//! Availability from the database, and THE free-slot function: the calendar, the public page and
+//! the AI persona all ask [`free_slots`], and booking an offered slot checks against it.
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+
+use super::{
+    override_entity as overrides,
+    slots::{self, Availability, Busy, Interval, SlotRules, Window},
+    window_entity as windows,
+};
+use crate::{
+    bookings::{
+        entity as bookings,
+        model::{BookingStatus, MAX_SLOT_RANGE_DAYS, Slot},
+        types::entity as booking_types,
+    },
+    server::local_time,
+    shared::AppError,
+    users::{entity as users, profile::WorkingHours},
+};
+
+fn window_of(start: i32, end: i32) -> Option<Window> {
+    Window::new(u16::try_from(start).ok()?, u16::try_from(end).ok()?)
+}
+
+/// The owner's weekly windows and the overrides of the dates from `first` to `last`.
+pub async fn load<C: ConnectionTrait>(
+    db: &C,
+    owner: &users::Model,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<Availability, AppError> {
+    let mut weekly: [Vec<Window>; 7] = Default::default();
+    for row in windows::Entity::find()
+        .filter(windows::Column::UserId.eq(owner.id))
+        .order_by_asc(windows::Column::Weekday)
+        .order_by_asc(windows::Column::StartMinute)
+        .all(db)
+        .await?
+    {
+        if let (Some(day), Some(window)) =
+            (weekly.get_mut(usize::try_from(row.weekday).unwrap_or(7)), window_of(row.start_minute, row.end_minute))
+        {
+            day.push(window);
+        }
+    }
+    let mut dated: BTreeMap<NaiveDate, Vec<Window>> = BTreeMap::new();
+    for row in overrides::Entity::find()
+        .filter(overrides::Column::UserId.eq(owner.id))
+        .filter(overrides::Column::Date.between(first, last))
+        .all(db)
+        .await?
+    {
+        let day = dated.entry(row.date).or_default();
+        if let (Some(start), Some(end)) = (row.start_minute, row.end_minute)
+            && let Some(window) = window_of(start, end)
+        {
+            day.push(window);
+        }
+    }
+    Ok(Availability { zone: local_time::zone(&owner.timezone), weekly, overrides: dated })
+}
+
+pub fn rules_of(booking_type: &booking_types::Model) -> SlotRules {
+    let minutes = |value: i32| u32::try_from(value).unwrap_or(0);
+    SlotRules {
+        duration: minutes(booking_type.duration_min),
+        interval: minutes(booking_type.slot_interval_min),
+        buffer_before: minutes(booking_type.buffer_before_min),
+        buffer_after: minutes(booking_type.buffer_after_min),
+        min_notice: minutes(booking_type.min_notice_min),
+        rolling_days: minutes(booking_type.rolling_days),
+        max_per_day: booking_type.max_per_day.and_then(|cap| u32::try_from(cap).ok()),
+    }
+}
+
+/// Blocked from, blocked until, start, type.
+type BusyRow = (DateTime<Utc>, DateTime<Utc>, DateTime<Utc>, Option<i64>);
+
+/// The owner's active bookings whose blocked interval meets `[from, to)`: one query on
+/// `bookings_active_interval_idx`. `per_day` counts those of `booking_type_id` per local date.
+pub async fn busy<C: ConnectionTrait>(
+    db: &C,
+    owner_id: i64,
+    booking_type_id: i64,
+    zone: Tz,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Busy, AppError> {
+    let rows: Vec<BusyRow> = bookings::Entity::find()
+        .select_only()
+        .columns([
+            bookings::Column::BlockedFrom,
+            bookings::Column::BlockedUntil,
+            bookings::Column::StartsAt,
+            bookings::Column::BookingTypeId,
+        ])
+        .filter(bookings::Column::OwnerId.eq(owner_id))
+        .filter(bookings::Column::Status.is_in(BookingStatus::ACTIVE))
+        .filter(bookings::Column::BlockedUntil.gt(from))
+        .filter(bookings::Column::BlockedFrom.lt(to))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut busy = Busy { blocked: Vec::with_capacity(rows.len()), per_day: HashMap::new() };
+    for (blocked_from, blocked_until, starts_at, type_id) in rows {
+        busy.blocked.push(Interval { from: blocked_from, until: blocked_until });
+        if type_id == Some(booking_type_id) {
+            *busy.per_day.entry(starts_at.with_timezone(&zone).date_naive()).or_default() += 1;
+        }
+    }
+    Ok(busy)
+}
+
+/// The free slots of `owner`'s `booking_type` that start in `range` (at most
+/// [`MAX_SLOT_RANGE_DAYS`]), labelled in `viewer_zone`. An inactive type has none. Five indexed
+/// queries; the computation is a sweep over the days and the range's bookings.
+pub async fn free_slots<C: ConnectionTrait>(
+    db: &C,
+    owner: &users::Model,
+    booking_type: &booking_types::Model,
+    range: (DateTime<Utc>, DateTime<Utc>),
+    viewer_zone: Tz,
+    now: DateTime<Utc>,
+) -> Result<Vec<Slot>, AppError> {
+    let (from, to) = range;
+    if to <= from {
+        return Ok(Vec::new());
+    }
+    if to - from > Duration::days(MAX_SLOT_RANGE_DAYS) {
+        return Err(AppError::field("range", format!("Ask for at most {MAX_SLOT_RANGE_DAYS} days of slots at once.")));
+    }
+    if !booking_type.active || booking_type.owner_id != owner.id {
+        return Ok(Vec::new());
+    }
+    let zone = local_time::zone(&owner.timezone);
+    let first = from.with_timezone(&zone).date_naive() - Duration::days(1);
+    let last = to.with_timezone(&zone).date_naive() + Duration::days(1);
+    let availability = load(db, owner, first, last).await?;
+    let rules = rules_of(booking_type);
+    // Whole local days on both sides, so that the per-day cap counts every booking of a day the
+    // range cuts, and buffers reaching into the range are seen (buffers are at most a day).
+    let busy = busy(db, owner.id, booking_type.id, zone, from - Duration::days(2), to + Duration::days(2)).await?;
+    Ok(slots::compute(&availability, &rules, &busy, from, to, now)
+        .into_iter()
+        .map(|slot| {
+            let local = slot.from.with_timezone(&viewer_zone);
+            Slot {
+                starts_at: slot.from,
+                ends_at: slot.until,
+                date: local.date_naive(),
+                time: local.format("%H:%M").to_string(),
+            }
+        })
+        .collect())
+}
+
+/// The weekly windows of settings' working hours: one per enabled day.
+pub fn windows_from_working_hours(hours: &WorkingHours) -> Vec<(i16, Window)> {
+    let parse = crate::users::profile::parse_time;
+    hours
+        .days
+        .iter()
+        .filter(|day| day.enabled)
+        .filter_map(|day| {
+            let weekday = crate::users::profile::WEEKDAYS.iter().position(|(key, _)| *key == day.day)?;
+            let window = Window::new(parse(&day.start)?, parse(&day.end)?)?;
+            Some((i16::try_from(weekday).ok()?, window))
+        })
+        .collect()
+}
+
+/// Replaces the user's weekly windows, in the caller's transaction.
+pub async fn replace_weekly<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    weekly: &[(i16, Window)],
+) -> Result<(), AppError> {
+    windows::Entity::delete_many().filter(windows::Column::UserId.eq(user_id)).exec(db).await?;
+    if weekly.is_empty() {
+        return Ok(());
+    }
+    let rows = weekly.iter().map(|(weekday, window)| windows::ActiveModel {
+        user_id: Set(user_id),
+        weekday: Set(*weekday),
+        start_minute: Set(i32::from(window.start)),
+        end_minute: Set(i32::from(window.end)),
+        ..Default::default()
+    });
+    windows::Entity::insert_many(rows).exec_without_returning(db).await?;
+    Ok(())
+}

@@ -1,0 +1,312 @@
+//! Booking types that cross the wire, shared by the server and the browser.
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const MAX_SUBJECT_CHARS: usize = 300;
+pub const MAX_LOCATION_CHARS: usize = 300;
+pub const MAX_NOTES_CHARS: usize = 5_000;
+pub const MAX_CANCEL_REASON_CHARS: usize = 500;
+pub const MAX_TYPE_NAME_CHARS: usize = 100;
+pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
+/// The longest range free slots are computed for at once.
+pub const MAX_SLOT_RANGE_DAYS: i64 = 62;
+/// The name and slug of the type every account starts with.
+pub const DEFAULT_TYPE_NAME: &str = "30-minute call";
+pub const DEFAULT_TYPE_SLUG: &str = "30-minute-call";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingStatus {
+    Pending,
+    Confirmed,
+    Cancelled,
+    Completed,
+    NoShow,
+}
+
+impl BookingStatus {
+    pub const ACTIVE: [&'static str; 2] = ["pending", "confirmed"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingStatus::Pending => "pending",
+            BookingStatus::Confirmed => "confirmed",
+            BookingStatus::Cancelled => "cancelled",
+            BookingStatus::Completed => "completed",
+            BookingStatus::NoShow => "no_show",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<BookingStatus> {
+        Some(match text {
+            "pending" => BookingStatus::Pending,
+            "confirmed" => BookingStatus::Confirmed,
+            "cancelled" => BookingStatus::Cancelled,
+            "completed" => BookingStatus::Completed,
+            "no_show" => BookingStatus::NoShow,
+            _ => return None,
+        })
+    }
+
+    /// Active bookings hold their time; the others do not.
+    pub fn is_active(self) -> bool {
+        matches!(self, BookingStatus::Pending | BookingStatus::Confirmed)
+    }
+}
+
+/// How a meeting of a booking type takes place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocationKind {
+    Phone,
+    Video,
+    Address,
+    Text,
+}
+
+impl LocationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocationKind::Phone => "phone",
+            LocationKind::Video => "video",
+            LocationKind::Address => "address",
+            LocationKind::Text => "text",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<LocationKind> {
+        Some(match text {
+            "phone" => LocationKind::Phone,
+            "video" => LocationKind::Video,
+            "address" => LocationKind::Address,
+            "text" => LocationKind::Text,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Booking {
+    pub id: i64,
+    pub owner_id: i64,
+    pub client_id: Option<i64>,
+    pub booking_type_id: Option<i64>,
+    /// The type's name when it was booked.
+    pub booking_type: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// Including the type's buffers.
+    pub blocked_from: DateTime<Utc>,
+    pub blocked_until: DateTime<Utc>,
+    /// The booker's zone.
+    pub timezone: String,
+    pub location: String,
+    pub subject: String,
+    pub notes: String,
+    pub status: BookingStatus,
+    pub cancel_reason: String,
+    pub sequence: i32,
+}
+
+/// A booking type (Cal.com's event type). Minutes unless named otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingType {
+    pub id: i64,
+    pub owner_id: i64,
+    pub name: String,
+    pub slug: String,
+    pub duration_min: u32,
+    pub slot_interval_min: u32,
+    pub buffer_before_min: u32,
+    pub buffer_after_min: u32,
+    pub min_notice_min: u32,
+    pub rolling_days: u32,
+    pub max_per_day: Option<u32>,
+    pub location_kind: LocationKind,
+    pub location_value: String,
+    pub description: String,
+    pub active: bool,
+}
+
+/// The editable fields of a booking type, validated by [`BookingTypeFields::validate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingTypeFields {
+    pub name: String,
+    pub slug: String,
+    pub duration_min: u32,
+    pub slot_interval_min: u32,
+    pub buffer_before_min: u32,
+    pub buffer_after_min: u32,
+    pub min_notice_min: u32,
+    pub rolling_days: u32,
+    pub max_per_day: Option<u32>,
+    pub location_kind: LocationKind,
+    pub location_value: String,
+    pub description: String,
+    pub active: bool,
+}
+
+impl BookingTypeFields {
+    /// The type every account starts with.
+    pub fn default_call() -> BookingTypeFields {
+        BookingTypeFields {
+            name: DEFAULT_TYPE_NAME.to_owned(),
+            slug: DEFAULT_TYPE_SLUG.to_owned(),
+            duration_min: 30,
+            slot_interval_min: 30,
+            buffer_before_min: 0,
+            buffer_after_min: 0,
+            min_notice_min: 120,
+            rolling_days: 60,
+            max_per_day: None,
+            location_kind: LocationKind::Video,
+            location_value: String::new(),
+            description: String::new(),
+            active: true,
+        }
+    }
+
+    /// Field name -> message; the same bounds as the table's CHECK constraints.
+    pub fn validate(&self) -> Result<(), std::collections::BTreeMap<String, String>> {
+        let mut errors = std::collections::BTreeMap::new();
+        let mut check = |ok: bool, field: &str, message: &str| {
+            if !ok {
+                errors.insert(field.to_owned(), message.to_owned());
+            }
+        };
+        let name = self.name.trim();
+        check(!name.is_empty(), "name", "Enter a name.");
+        check(name.chars().count() <= MAX_TYPE_NAME_CHARS, "name", "Use at most 100 characters.");
+        check(is_valid_slug(&self.slug), "slug", "Use 1 to 48 lower-case letters, digits and single hyphens.");
+        check((5..=1440).contains(&self.duration_min), "duration_min", "Choose 5 minutes to 24 hours.");
+        check((5..=1440).contains(&self.slot_interval_min), "slot_interval_min", "Choose 5 minutes to 24 hours.");
+        check(self.buffer_before_min <= 1440, "buffer_before_min", "Use at most 24 hours.");
+        check(self.buffer_after_min <= 1440, "buffer_after_min", "Use at most 24 hours.");
+        check(self.min_notice_min <= 525_600, "min_notice_min", "Use at most a year.");
+        check((1..=730).contains(&self.rolling_days), "rolling_days", "Choose 1 to 730 days.");
+        check(
+            self.max_per_day.is_none_or(|cap| (1..=1_000).contains(&cap)),
+            "max_per_day",
+            "Choose 1 to 1,000, or no cap.",
+        );
+        check(
+            self.location_value.trim().chars().count() <= MAX_LOCATION_CHARS,
+            "location_value",
+            "Use at most 300 characters.",
+        );
+        check(
+            self.description.trim().chars().count() <= MAX_DESCRIPTION_CHARS,
+            "description",
+            "Use at most 2,000 characters.",
+        );
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+/// Lower-case ASCII letters and digits in groups joined by single hyphens, 1 to 48 characters.
+pub fn is_valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= 48
+        && slug
+            .split('-')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+}
+
+/// A URL slug made from a name: ASCII letters and digits, common Latin accents folded,
+/// other characters as single hyphens; "user" when nothing is left.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        let folded: &str = match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
+            'ç' | 'ć' | 'č' => "c",
+            'ď' | 'đ' => "d",
+            'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' => "e",
+            'ì' | 'í' | 'î' | 'ï' | 'ī' | 'į' => "i",
+            'ł' => "l",
+            'ñ' | 'ń' | 'ň' => "n",
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => "o",
+            'ř' => "r",
+            'ś' | 'š' | 'ş' => "s",
+            'ß' => "ss",
+            'ť' | 'ţ' => "t",
+            'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => "u",
+            'ý' | 'ÿ' => "y",
+            'ź' | 'ż' | 'ž' => "z",
+            'æ' => "ae",
+            'œ' => "oe",
+            c if c.is_ascii_alphanumeric() => {
+                slug.push(c);
+                continue;
+            }
+            _ => "-",
+        };
+        slug.push_str(folded);
+    }
+    let mut joined = slug.split('-').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("-");
+    joined.truncate(40);
+    let joined = joined.trim_end_matches('-');
+    if joined.is_empty() { "user".to_owned() } else { joined.to_owned() }
+}
+
+/// A free slot. `date` and `time` are the start in the viewer's zone, for grouping and labels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slot {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub date: NaiveDate,
+    /// "09:30".
+    pub time: String,
+}
+
+/// A booking to create. Without a type, `ends_at` gives the length (no buffers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct NewBooking {
+    pub owner_id: i64,
+    pub booking_type_id: Option<i64>,
+    pub client_id: Option<i64>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: Option<DateTime<Utc>>,
+    /// The booker's IANA zone.
+    pub timezone: String,
+    pub subject: String,
+    pub location: String,
+    pub notes: String,
+}
+
+/// What may be edited on a booking without moving it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct BookingDetails {
+    pub subject: String,
+    pub location: String,
+    pub notes: String,
+}
+
+/// How a booking that took place went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Completed,
+    NoShow,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_readable_and_valid() {
+        assert_eq!(slugify("João  Silva"), "joao-silva");
+        assert_eq!(slugify("Ana-María O'Neil!"), "ana-maria-o-neil");
+        assert_eq!(slugify("李小龙"), "user");
+        for name in ["João  Silva", "--", &"ab ".repeat(40)] {
+            assert!(is_valid_slug(&slugify(name)), "{name}");
+        }
+        assert!(!is_valid_slug("a--b") && !is_valid_slug("-a") && !is_valid_slug("A"));
+    }
+
+    #[test]
+    fn the_default_type_is_valid() {
+        assert_eq!(BookingTypeFields::default_call().validate(), Ok(()));
+    }
+}
