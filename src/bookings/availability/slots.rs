@@ -5,11 +5,12 @@
 //! Working hours are wall-clock times in the owner's zone, resolved to instants with the time-zone
 //! database: a slot whose local start falls in a skipped hour (spring forward) is not offered, and
 //! a repeated local time (fall back) is read as its first occurrence only, so no instant is offered
-//! twice. A slot must lie inside its window as instants, so a window that a change shortens
-//! offers less.
+//! twice, and a meeting during which the clocks go back is not offered. A window's edges are instants too (an edge in a repeated hour is its first occurrence,
+//! one in a skipped hour the gap's end), and a slot must lie between them, so a window that a
+//! change shortens offers less.
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 pub const MINUTES_PER_DAY: u16 = 1440;
@@ -104,21 +105,24 @@ pub struct Busy {
 }
 
 /// The instant of `minute` minutes after local midnight of `date`. A repeated time is its first
-/// occurrence (`latest`: its second); a skipped one is `None`.
-fn local_instant(zone: Tz, date: NaiveDate, minute: u16, latest: bool) -> Option<DateTime<Utc>> {
+/// occurrence; a skipped one is `None`.
+fn local_instant(zone: Tz, date: NaiveDate, minute: u16) -> Option<DateTime<Utc>> {
     let local: NaiveDateTime = date.and_hms_opt(0, 0, 0)? + Duration::minutes(i64::from(minute));
     match zone.from_local_datetime(&local) {
-        LocalResult::Single(at) => Some(at.with_timezone(&Utc)),
-        LocalResult::Ambiguous(first, second) => Some(if latest { second } else { first }.with_timezone(&Utc)),
+        LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => Some(at.with_timezone(&Utc)),
         LocalResult::None => None,
     }
 }
 
 /// The instant of a window's edge; an edge in a skipped hour moves to the first valid minute
 /// after it (the gap's end).
-fn edge_instant(zone: Tz, date: NaiveDate, minute: u16, latest: bool) -> Option<DateTime<Utc>> {
+fn edge_instant(zone: Tz, date: NaiveDate, minute: u16) -> Option<DateTime<Utc>> {
     // Gaps are at most a few hours (the largest in the database is 24 h, Samoa 2011).
-    (0..=1440u16).find_map(|shift| local_instant(zone, date, minute.checked_add(shift)?, latest))
+    (0..=1440u16).find_map(|shift| local_instant(zone, date, minute.checked_add(shift)?))
+}
+
+fn offset_at(zone: Tz, at: DateTime<Utc>) -> i32 {
+    zone.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc()
 }
 
 /// Free slots starting in `[from, to)`, in time order: inside the owner's windows, not before
@@ -164,17 +168,22 @@ pub fn compute(
         if !full {
             for window in normalized(availability.windows_on(date).to_vec()) {
                 let (Some(opens), Some(closes)) =
-                    (edge_instant(zone, date, window.start, false), edge_instant(zone, date, window.end, true))
+                    (edge_instant(zone, date, window.start), edge_instant(zone, date, window.end))
                 else {
                     continue;
                 };
                 let mut minute = u32::from(window.start);
                 while minute < u32::from(window.end) {
-                    let start = u16::try_from(minute).ok().and_then(|m| local_instant(zone, date, m, false));
+                    let start = u16::try_from(minute).ok().and_then(|m| local_instant(zone, date, m));
                     minute += rules.interval;
                     let Some(start) = start else { continue };
                     let end = start + duration;
                     if start < opens || end > closes || start < earliest || start >= to {
+                        continue;
+                    }
+                    // Clocks going back during the meeting would take its wall-clock time out of
+                    // the window and back in: such a slot is not offered.
+                    if offset_at(zone, end - Duration::seconds(1)) < offset_at(zone, start) {
                         continue;
                     }
                     if last_start.is_some_and(|last| start <= last) {
@@ -354,5 +363,128 @@ mod tests {
         );
         let shown = local(&slots, "Europe/Berlin");
         assert_eq!(shown, ["01:30+01:00", "03:00+02:00"]);
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use chrono::Timelike;
+
+        use super::super::*;
+
+        const ZONES: [&str; 6] =
+            ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Auckland", "UTC"];
+        /// Days just before a change in one of the zones, in both directions.
+        const STARTS: [&str; 8] = [
+            "2026-03-06T00:00:00Z",
+            "2026-03-27T00:00:00Z",
+            "2026-04-03T00:00:00Z",
+            "2026-09-25T00:00:00Z",
+            "2026-10-02T00:00:00Z",
+            "2026-10-23T00:00:00Z",
+            "2026-10-30T00:00:00Z",
+            "2026-06-15T00:00:00Z",
+        ];
+
+        fn window() -> impl Strategy<Value = Window> {
+            (0u16..96, 1u16..48).prop_map(|(start, length)| {
+                let start = start * 15;
+                Window::new(start, (start + length * 15).min(MINUTES_PER_DAY)).unwrap()
+            })
+        }
+
+        fn rules() -> impl Strategy<Value = SlotRules> {
+            (
+                prop::sample::select(vec![15u32, 20, 30, 45, 60, 90]),
+                prop::sample::select(vec![10u32, 15, 30, 60]),
+                0u32..=12,
+                0u32..=12,
+                0u32..=600,
+                1u32..=30,
+                prop::option::of(1u32..=4),
+            )
+                .prop_map(|(duration, interval, before, after, min_notice, rolling_days, max_per_day)| {
+                    SlotRules {
+                        duration,
+                        interval,
+                        buffer_before: before * 5,
+                        buffer_after: after * 5,
+                        min_notice,
+                        rolling_days,
+                        max_per_day,
+                    }
+                })
+        }
+
+        prop_compose! {
+            fn case()(
+                zone in prop::sample::select(ZONES.to_vec()),
+                weekly in prop::collection::vec(prop::collection::vec(window(), 0..3), 7),
+                override_days in prop::collection::vec((0i64..9, prop::collection::vec(window(), 0..2)), 0..3),
+                rules in rules(),
+                start in prop::sample::select(STARTS.to_vec()),
+                offset_hours in 0i64..48,
+                days in 1i64..8,
+                now_before_hours in 0i64..72,
+                busy in prop::collection::vec((0i64..(9 * 24 * 12), 2i64..36), 0..12),
+                counts in prop::collection::vec((0i64..9, 0u32..4), 0..4),
+            ) -> (Availability, SlotRules, Busy, DateTime<Utc>, DateTime<Utc>, DateTime<Utc>) {
+                let zone: Tz = zone.parse().unwrap();
+                let from = DateTime::parse_from_rfc3339(start).unwrap().with_timezone(&Utc) + Duration::hours(offset_hours);
+                let to = from + Duration::days(days);
+                let now = from - Duration::hours(now_before_hours);
+                let first_date = from.with_timezone(&zone).date_naive() - Duration::days(1);
+                let weekly: [Vec<Window>; 7] = std::array::from_fn(|day| weekly[day].clone());
+                let overrides = override_days.into_iter().map(|(day, windows)| (first_date + Duration::days(day), windows)).collect();
+                let blocked = busy
+                    .into_iter()
+                    .map(|(at, length)| {
+                        let from = from - Duration::days(1) + Duration::minutes(at * 5);
+                        Interval { from, until: from + Duration::minutes(length * 5) }
+                    })
+                    .collect();
+                let per_day = counts.into_iter().map(|(day, count)| (first_date + Duration::days(day), count)).collect();
+                (Availability { zone, weekly, overrides }, rules, Busy { blocked, per_day }, from, to, now)
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+            #[test]
+            fn every_slot_keeps_every_rule((availability, rules, busy, from, to, now) in case()) {
+                let slots = compute(&availability, &rules, &busy, from, to, now);
+                let zone = availability.zone;
+                let today = now.with_timezone(&zone).date_naive();
+                for pair in slots.windows(2) {
+                    prop_assert!(pair[0].from < pair[1].from, "starts repeat or go back");
+                }
+                for slot in &slots {
+                    prop_assert_eq!(slot.until - slot.from, Duration::minutes(i64::from(rules.duration)));
+                    prop_assert!(slot.from >= from && slot.from < to);
+                    prop_assert!(slot.from >= now + Duration::minutes(i64::from(rules.min_notice)));
+                    let date = slot.from.with_timezone(&zone).date_naive();
+                    prop_assert!(date < today + Duration::days(i64::from(rules.rolling_days)));
+                    if let Some(cap) = rules.max_per_day {
+                        prop_assert!(busy.per_day.get(&date).copied().unwrap_or(0) < cap);
+                    }
+                    let blocked = rules.blocked(slot.from, slot.until);
+                    for taken in &busy.blocked {
+                        prop_assert!(!blocked.overlaps(taken), "{:?} overlaps {:?}", blocked, taken);
+                    }
+                    // Every minute of the meeting is working time on its own local date.
+                    let mut minute = slot.from;
+                    while minute < slot.until {
+                        let local = minute.with_timezone(&zone);
+                        let of_day = u16::try_from(local.time().num_seconds_from_midnight() / 60).unwrap();
+                        prop_assert!(
+                            availability.windows_on(local.date_naive()).iter().any(|w| w.start <= of_day && of_day < w.end),
+                            "{} is outside the hours of {}", local, local.date_naive()
+                        );
+                        minute += Duration::minutes(1);
+                    }
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,450 @@
+//! The booking service on SQLite and on PostgreSQL + Redis: simultaneous requests for one slot (one
+//! wins, the others get the conflict and nothing is written), equal and overlapping intervals,
+//! buffers, rescheduling into taken time, cancelling frees time, outcomes, who reaches what, the
+//! audit log, and a property test that a booking on any offered slot succeeds.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::{DateTime, Duration, Utc};
+use common::{BACKENDS, accounts::account, app::TestApp};
+use crm::{
+    audit::entity as audit_log,
+    bookings::{
+        availability::service::free_slots,
+        entity as bookings,
+        model::{BookingDetails, BookingStatus, NewBooking, Outcome},
+        service,
+        types::entity as booking_types,
+    },
+    shared::AppError,
+    users::{entity as users, model::CurrentUser},
+};
+use proptest::prelude::*;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+}
+
+/// The admin first (the first account of a database), then Ana, an ordinary user.
+async fn people(app: &TestApp) -> (CurrentUser, CurrentUser) {
+    let admin = account(app, "Admin", "admin@example.com").await;
+    let ana = account(app, "Ana", "ana@example.com").await;
+    (admin, ana)
+}
+
+async fn default_type(app: &TestApp, owner: i64) -> booking_types::Model {
+    booking_types::Entity::find()
+        .filter(booking_types::Column::OwnerId.eq(owner))
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn set_buffers(app: &TestApp, type_id: i64, before: i32, after: i32) {
+    booking_types::Entity::update_many()
+        .col_expr(booking_types::Column::BufferBeforeMin, Expr::value(before))
+        .col_expr(booking_types::Column::BufferAfterMin, Expr::value(after))
+        .filter(booking_types::Column::Id.eq(type_id))
+        .exec(&app.db.conn)
+        .await
+        .unwrap();
+}
+
+async fn open_bookings(app: &TestApp, owner: i64, zone: &str) {
+    users::Entity::update_many()
+        .col_expr(users::Column::BookingEnabled, Expr::value(true))
+        .col_expr(users::Column::Timezone, Expr::value(zone))
+        .filter(users::Column::Id.eq(owner))
+        .exec(&app.db.conn)
+        .await
+        .unwrap();
+}
+
+fn by_hand(owner: i64, type_id: Option<i64>, starts_at: DateTime<Utc>, minutes: i64) -> NewBooking {
+    NewBooking {
+        owner_id: owner,
+        booking_type_id: type_id,
+        starts_at,
+        ends_at: Some(starts_at + Duration::minutes(minutes)),
+        timezone: "Europe/Berlin".into(),
+        subject: "Discovery call".into(),
+        ..Default::default()
+    }
+}
+
+async fn active_count(app: &TestApp, owner: i64) -> u64 {
+    bookings::Entity::find()
+        .filter(bookings::Column::OwnerId.eq(owner))
+        .filter(bookings::Column::Status.is_in(BookingStatus::ACTIVE))
+        .count(&app.db.conn)
+        .await
+        .unwrap()
+}
+
+async fn booking_audits(app: &TestApp, action: &str) -> u64 {
+    audit_log::Entity::find()
+        .filter(audit_log::Column::Entity.eq("booking"))
+        .filter(audit_log::Column::Action.eq(action))
+        .count(&app.db.conn)
+        .await
+        .unwrap()
+}
+
+/// Sends every input at once; returns the successes and the errors.
+async fn race(app: &TestApp, user: &CurrentUser, inputs: Vec<NewBooking>) -> (usize, Vec<AppError>) {
+    let tasks = inputs.into_iter().map(|input| {
+        let (state, user) = (app.state.clone(), user.clone());
+        tokio::spawn(async move { service::create(&state, &user, input).await })
+    });
+    let mut wins = 0;
+    let mut errors = Vec::new();
+    for result in futures::future::join_all(tasks).await {
+        match result.unwrap() {
+            Ok(_) => wins += 1,
+            Err(error) => errors.push(error),
+        }
+    }
+    (wins, errors)
+}
+
+fn assert_all_conflicts(errors: &[AppError], backend: common::Backend) {
+    for error in errors {
+        match error {
+            AppError::Conflict(message) => {
+                assert!(message.contains("overlaps the booking of"), "{backend:?}: {message}")
+            }
+            other => panic!("{backend:?}: expected a conflict, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_requests_for_one_slot_one_wins_and_nineteen_conflict() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (_, ana) = people(&app).await;
+        let call = default_type(&app, ana.id).await;
+        let start = at("2027-03-01T10:00:00Z");
+
+        // The same interval twenty times.
+        let inputs = (0..20).map(|_| by_hand(ana.id, Some(call.id), start, 30)).collect();
+        let (wins, errors) = race(&app, &ana, inputs).await;
+        assert_eq!((wins, errors.len()), (1, 19), "{backend:?}: equal intervals");
+        assert_all_conflicts(&errors, backend);
+        assert_eq!(active_count(&app, ana.id).await, 1);
+        assert_eq!(booking_audits(&app, "create").await, 1, "{backend:?}: losers write no audit record");
+
+        // 10:00-10:30 against 10:15-10:45, ten each, on another day.
+        let day = start + Duration::days(1);
+        let inputs =
+            (0..20).map(|n| by_hand(ana.id, Some(call.id), day + Duration::minutes(15 * (n % 2)), 30)).collect();
+        let (wins, errors) = race(&app, &ana, inputs).await;
+        assert_eq!((wins, errors.len()), (1, 19), "{backend:?}: overlapping intervals");
+        assert_all_conflicts(&errors, backend);
+
+        // Only the buffers overlap: 30-minute meetings two minutes apart up to 38 minutes apart
+        // with 15 minutes after each.
+        set_buffers(&app, call.id, 0, 15).await;
+        let day = start + Duration::days(2);
+        let inputs = (0..20).map(|n| by_hand(ana.id, Some(call.id), day + Duration::minutes(2 * n), 30)).collect();
+        let (wins, errors) = race(&app, &ana, inputs).await;
+        assert_eq!((wins, errors.len()), (1, 19), "{backend:?}: buffers");
+        assert_all_conflicts(&errors, backend);
+        assert_eq!(active_count(&app, ana.id).await, 3);
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn rescheduling_into_taken_time_is_refused_and_cancelling_frees_it() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (_, ana) = people(&app).await;
+        let call = default_type(&app, ana.id).await;
+        set_buffers(&app, call.id, 10, 10).await;
+        let first = service::create(&app.state, &ana, by_hand(ana.id, Some(call.id), at("2027-03-01T10:00:00Z"), 30))
+            .await
+            .unwrap();
+        assert_eq!(first.blocked_from, at("2027-03-01T09:50:00Z"));
+        assert_eq!(first.blocked_until, at("2027-03-01T10:40:00Z"));
+        let second = service::create(&app.state, &ana, by_hand(ana.id, Some(call.id), at("2027-03-01T11:00:00Z"), 30))
+            .await
+            .unwrap();
+
+        // 10:35 is free of the meeting but not of its buffer.
+        let refused = service::reschedule(&app.state, &ana, second.id, at("2027-03-01T10:35:00Z")).await;
+        match refused {
+            Err(AppError::Conflict(message)) => {
+                assert!(message.contains("Mon 1 Mar 2027, 11:00–11:30 (Europe/Berlin)"), "{backend:?}: {message}")
+            }
+            other => panic!("{backend:?}: {other:?}"),
+        }
+        let unchanged = service::get(&app.state, &ana, second.id).await.unwrap();
+        assert_eq!((unchanged.starts_at, unchanged.sequence), (second.starts_at, 0));
+
+        let cancelled = service::cancel(&app.state, &ana, first.id, "The lead asked to move it.").await.unwrap();
+        assert_eq!(cancelled.status, BookingStatus::Cancelled);
+        assert_eq!(cancelled.cancel_reason, "The lead asked to move it.");
+        assert_eq!(cancelled.sequence, 1);
+        let moved = service::reschedule(&app.state, &ana, second.id, at("2027-03-01T10:00:00Z")).await.unwrap();
+        assert_eq!(
+            (moved.starts_at, moved.ends_at, moved.sequence),
+            (at("2027-03-01T10:00:00Z"), at("2027-03-01T10:30:00Z"), 1)
+        );
+        assert_eq!(moved.blocked_from, at("2027-03-01T09:50:00Z"), "{backend:?}: buffers move along");
+
+        // A cancelled booking stays cancelled.
+        assert!(matches!(service::cancel(&app.state, &ana, first.id, "").await, Err(AppError::Conflict(_))));
+        assert!(matches!(
+            service::reschedule(&app.state, &ana, first.id, at("2027-03-02T10:00:00Z")).await,
+            Err(AppError::Conflict(_))
+        ));
+        assert_eq!(booking_audits(&app, "create").await, 2);
+        assert_eq!(booking_audits(&app, "update").await, 2, "{backend:?}: one cancel, one move");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn outcomes_details_and_who_reaches_a_booking() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (admin, ana) = people(&app).await;
+        let bo = account(&app, "Bo", "bo@example.com").await;
+        let past = Utc::now() - Duration::days(1);
+        let past = past
+            - Duration::seconds(past.timestamp() % 60)
+            - Duration::nanoseconds(past.timestamp_subsec_nanos() as i64);
+        let done = service::create(&app.state, &ana, by_hand(ana.id, None, past, 45)).await.unwrap();
+        let later =
+            service::create(&app.state, &ana, by_hand(ana.id, None, at("2030-01-07T09:00:00Z"), 30)).await.unwrap();
+
+        // Another user's booking does not exist for them; an admin reaches it.
+        assert!(matches!(service::get(&app.state, &bo, done.id).await, Err(AppError::NotFound(_))));
+        assert!(matches!(service::cancel(&app.state, &bo, done.id, "").await, Err(AppError::NotFound(_))));
+        assert!(matches!(
+            service::create(&app.state, &bo, by_hand(ana.id, None, at("2030-01-08T09:00:00Z"), 30)).await,
+            Err(AppError::NotFound(_))
+        ));
+        assert!(matches!(
+            service::list(&app.state, &bo, ana.id, past, past + Duration::days(30)).await,
+            Err(AppError::NotFound(_))
+        ));
+        assert_eq!(service::get(&app.state, &admin, done.id).await.unwrap().id, done.id);
+
+        let now = Utc::now();
+        assert!(matches!(
+            service::record_outcome(&app.state, &ana, later.id, Outcome::Completed, now).await,
+            Err(AppError::Conflict(_))
+        ));
+        let completed = service::record_outcome(&app.state, &ana, done.id, Outcome::NoShow, now).await.unwrap();
+        assert_eq!(completed.status, BookingStatus::NoShow);
+        let details =
+            BookingDetails { subject: "Demo".into(), location: "Zoom".into(), notes: "Bring the numbers.".into() };
+        let edited = service::edit_details(&app.state, &admin, later.id, &details).await.unwrap();
+        assert_eq!((edited.subject.as_str(), edited.location.as_str()), ("Demo", "Zoom"));
+        let too_long = BookingDetails { notes: "x".repeat(5_001), ..details.clone() };
+        assert_eq!(
+            service::edit_details(&app.state, &ana, later.id, &too_long).await.unwrap_err().field_message("notes"),
+            Some("Use at most 5000 characters.")
+        );
+        let listed = service::list(&app.state, &ana, ana.id, past - Duration::hours(1), past + Duration::days(40))
+            .await
+            .unwrap();
+        assert_eq!(listed.iter().map(|b| b.id).collect::<Vec<_>>(), [done.id]);
+
+        // By hand, times must be whole minutes and end after the start.
+        let odd = NewBooking {
+            starts_at: at("2030-01-09T09:00:30Z"),
+            ..by_hand(ana.id, None, at("2030-01-09T09:00:00Z"), 30)
+        };
+        assert!(service::create(&app.state, &ana, odd).await.unwrap_err().field_message("starts_at").is_some());
+        let unknown_zone =
+            NewBooking { timezone: "Mars/Olympus".into(), ..by_hand(ana.id, None, at("2030-01-09T09:00:00Z"), 30) };
+        assert!(service::create(&app.state, &ana, unknown_zone).await.unwrap_err().field_message("timezone").is_some());
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn offered_slots_are_the_only_ones_the_public_way_can_book() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (_, ana) = people(&app).await;
+        let call = default_type(&app, ana.id).await;
+        let now = at("2027-03-01T06:00:00Z");
+        let offered = NewBooking {
+            owner_id: ana.id,
+            booking_type_id: Some(call.id),
+            starts_at: at("2027-03-01T13:00:00Z"),
+            timezone: "America/New_York".into(),
+            ..Default::default()
+        };
+        // Bookings are off until the owner switches them on.
+        assert!(matches!(
+            service::book_offered_slot(&app.state, None, offered.clone(), now).await,
+            Err(AppError::Refused(_))
+        ));
+        open_bookings(&app, ana.id, "Europe/Berlin").await;
+        let owner = users::Entity::find_by_id(ana.id).one(&app.db.conn).await.unwrap().unwrap();
+        let range = (at("2027-03-01T00:00:00Z"), at("2027-03-02T00:00:00Z"));
+        let zone: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        let slots = free_slots(&app.db.conn, &owner, &call, range, zone, now).await.unwrap();
+        // Monday 1 March 2027, 09:00-17:00 in Berlin (08:00-16:00 UTC), two hours' notice from 06:00 UTC.
+        assert_eq!(slots.first().map(|s| s.starts_at), Some(at("2027-03-01T08:00:00Z")));
+        assert_eq!(slots.first().map(|s| s.time.as_str()), Some("03:00"), "labelled in the viewer's zone");
+        assert_eq!(slots.len(), 16);
+
+        let booked = service::book_offered_slot(&app.state, None, offered.clone(), now).await.unwrap();
+        assert_eq!(booked.ends_at, at("2027-03-01T13:30:00Z"));
+        let after = free_slots(&app.db.conn, &owner, &call, range, zone, now).await.unwrap();
+        assert_eq!(after.len(), 15);
+        assert!(!after.iter().any(|s| s.starts_at == booked.starts_at));
+        assert!(matches!(
+            service::book_offered_slot(&app.state, None, offered.clone(), now).await,
+            Err(AppError::Conflict(_))
+        ));
+        // Outside the hours, or a Saturday: not offered, nothing written.
+        for starts_at in [at("2027-03-01T18:00:00Z"), at("2027-03-06T10:00:00Z"), at("2027-03-01T14:10:00Z")] {
+            let error = service::book_offered_slot(&app.state, None, NewBooking { starts_at, ..offered.clone() }, now)
+                .await
+                .unwrap_err();
+            assert!(error.field_message("starts_at").is_some(), "{backend:?}: {starts_at}: {error:?}");
+        }
+        assert_eq!(active_count(&app, ana.id).await, 1);
+        app.cleanup().await;
+    }
+}
+
+fn zone_names() -> Vec<&'static str> {
+    vec!["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Auckland"]
+}
+
+/// Days around a change in one of the zones.
+fn days() -> Vec<&'static str> {
+    vec![
+        "2027-03-13T00:00:00Z",
+        "2027-03-27T00:00:00Z",
+        "2027-04-03T00:00:00Z",
+        "2027-09-25T00:00:00Z",
+        "2027-10-02T00:00:00Z",
+        "2027-10-30T00:00:00Z",
+        "2027-11-06T00:00:00Z",
+    ]
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    zone: &'static str,
+    day: &'static str,
+    windows: Vec<(i16, i32, i32)>,
+    buffers: (i32, i32),
+    notice: i32,
+    existing: Vec<(i64, i64)>,
+    pick: usize,
+}
+
+fn cases() -> impl Strategy<Value = Case> {
+    (
+        prop::sample::select(zone_names()),
+        prop::sample::select(days()),
+        prop::collection::vec((0i16..7, 0i32..80, 2i32..40), 1..8),
+        (0i32..4, 0i32..4),
+        0i32..600,
+        prop::collection::vec((0i64..(4 * 24 * 4), 1i64..8), 0..8),
+        0usize..1000,
+    )
+        .prop_map(|(zone, day, windows, buffers, notice, existing, pick)| Case {
+            zone,
+            day,
+            windows: windows.into_iter().map(|(d, s, l)| (d, s * 15, (s * 15 + l * 15).min(1440))).collect(),
+            buffers: (buffers.0 * 10, buffers.1 * 10),
+            notice,
+            existing,
+            pick,
+        })
+}
+
+static PEOPLE: AtomicU32 = AtomicU32::new(0);
+
+/// One random owner: weekly windows, a type with buffers and notice, some bookings made by hand;
+/// then a booking on an offered slot must succeed, and the slot is no longer offered.
+async fn book_any_offered_slot(app: &TestApp, case: &Case) -> Result<(), TestCaseError> {
+    let n = PEOPLE.fetch_add(1, Ordering::Relaxed);
+    let user = account(app, &format!("Owner {n}"), &format!("owner{n}@example.com")).await;
+    open_bookings(app, user.id, case.zone).await;
+    let weekly: Vec<_> = case
+        .windows
+        .iter()
+        .filter_map(|(day, start, end)| {
+            let window = crm::bookings::availability::slots::Window::new(
+                u16::try_from(*start).ok()?,
+                u16::try_from(*end).ok()?,
+            )?;
+            Some((*day, window))
+        })
+        .collect();
+    crm::bookings::availability::service::replace_weekly(&app.db.conn, user.id, &weekly).await.unwrap();
+    let call = default_type(app, user.id).await;
+    set_buffers(app, call.id, case.buffers.0, case.buffers.1).await;
+    booking_types::Entity::update_many()
+        .col_expr(booking_types::Column::MinNoticeMin, Expr::value(case.notice))
+        .filter(booking_types::Column::Id.eq(call.id))
+        .exec(&app.db.conn)
+        .await
+        .unwrap();
+    let from = at(case.day);
+    for (quarter, length) in &case.existing {
+        // By hand, overlapping ones are refused: that is fine, the rest stand.
+        let _ = service::create(
+            &app.state,
+            &user,
+            by_hand(user.id, None, from + Duration::minutes(quarter * 15), length * 15),
+        )
+        .await;
+    }
+    let owner = users::Entity::find_by_id(user.id).one(&app.db.conn).await.unwrap().unwrap();
+    let call = default_type(app, user.id).await;
+    let now = from - Duration::hours(3);
+    let range = (from, from + Duration::days(4));
+    let viewer: chrono_tz::Tz = "UTC".parse().unwrap();
+    let slots = free_slots(&app.db.conn, &owner, &call, range, viewer, now).await.unwrap();
+    if slots.is_empty() {
+        return Ok(());
+    }
+    let slot = &slots[case.pick % slots.len()];
+    let input = NewBooking {
+        owner_id: user.id,
+        booking_type_id: Some(call.id),
+        starts_at: slot.starts_at,
+        timezone: case.zone.into(),
+        ..Default::default()
+    };
+    let booked = service::book_offered_slot(&app.state, None, input, now).await;
+    prop_assert!(booked.is_ok(), "{:?}: booking the offered {:?} failed: {:?}", case, slot, booked);
+    let again = free_slots(&app.db.conn, &owner, &call, range, viewer, now).await.unwrap();
+    prop_assert!(!again.iter().any(|s| s.starts_at == slot.starts_at));
+    Ok(())
+}
+
+#[test]
+fn a_booking_on_any_offered_slot_succeeds() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    for backend in BACKENDS {
+        let app = runtime.block_on(async {
+            let app = common::app::start(backend).await;
+            account(&app, "Admin", "admin@example.com").await;
+            app
+        });
+        let config = ProptestConfig { cases: 12, failure_persistence: None, ..ProptestConfig::default() };
+        proptest::test_runner::TestRunner::new(config)
+            .run(&cases(), |case| runtime.block_on(book_any_offered_slot(&app, &case)))
+            .unwrap();
+        runtime.block_on(app.cleanup());
+    }
+}
