@@ -97,8 +97,59 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/client_import_history", Access::User, &[]),
     // After the other import rows: the user's call deletes the import if it is still a draft.
     ("/api/discard_client_import", Access::User, &[("id", "{import}")]),
+    ("/api/list_bookings", Access::User, &[("from", "2027-03-01T00:00:00Z"), ("to", "2027-03-08T00:00:00Z")]),
+    (
+        "/api/create_booking",
+        Access::User,
+        &[("booking_type_id", "{booking_type}"), ("starts_at", "2027-03-02T10:00:00Z"), ("subject", "Matrix call")],
+    ),
+    ("/api/reschedule_booking", Access::User, &[("id", "{booking}"), ("starts_at", "2027-03-03T11:00:00Z")]),
+    ("/api/edit_booking", Access::User, &[("id", "{booking}"), ("subject", "Edited"), ("notes", "Bring numbers.")]),
+    ("/api/record_booking_outcome", Access::User, &[("id", "{booking}"), ("outcome", "completed")]),
+    ("/api/list_booking_types", Access::User, &[]),
+    ("/api/create_booking_type", Access::User, BOOKING_TYPE_FORM),
+    (
+        "/api/update_booking_type",
+        Access::User,
+        &[
+            ("id", "{booking_type}"),
+            ("name", "Intro call"),
+            ("slug", "intro-call"),
+            ("duration_min", "30"),
+            ("slot_interval_min", "30"),
+            ("buffer_before_min", "0"),
+            ("buffer_after_min", "10"),
+            ("min_notice_min", "60"),
+            ("rolling_days", "30"),
+            ("location_kind", "phone"),
+            ("active", "true"),
+        ],
+    ),
+    (
+        "/api/booking_free_slots",
+        Access::User,
+        &[("booking_type_id", "{booking_type}"), ("from", "2027-03-01T00:00:00Z"), ("to", "2027-03-08T00:00:00Z")],
+    ),
+    ("/api/cancel_booking", Access::User, &[("id", "{booking}"), ("reason", "Matrix")]),
     // Last of the strategy rows: the user's call deletes the strategy the others use.
     ("/api/delete_strategy", Access::User, &[("id", "{strategy}")]),
+];
+
+/// A booking type of the caller's (each call needs its own slug: the second caller is an admin
+/// creating one for themselves).
+const BOOKING_TYPE_FORM: Args = &[
+    ("name", "Demo"),
+    ("slug", "demo"),
+    ("duration_min", "45"),
+    ("slot_interval_min", "15"),
+    ("buffer_before_min", "5"),
+    ("buffer_after_min", "5"),
+    ("min_notice_min", "120"),
+    ("rolling_days", "60"),
+    ("max_per_day", "4"),
+    ("location_kind", "video"),
+    ("location_value", "https://meet.example.com/demo"),
+    ("active", "true"),
 ];
 
 const STRATEGY_FORM: Args =
@@ -114,6 +165,8 @@ struct Fixture {
     strategy_id: String,
     client_id: String,
     import_id: String,
+    booking_type_id: String,
+    booking_id: String,
 }
 
 async fn fixture(app: &app::TestApp) -> Fixture {
@@ -164,7 +217,29 @@ async fn fixture(app: &app::TestApp) -> Fixture {
         .await;
     assert_eq!(upload.status, StatusCode::SEE_OTHER, "{}", upload.body);
     let import_id = upload.location().unwrap().rsplit('/').next().unwrap().to_owned();
-    Fixture { admin, user, target_id, strategy_id, client_id, import_id }
+    let owner = crm::users::entity::Entity::find()
+        .filter(crm::users::entity::Column::Email.eq("user@example.com"))
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let booking_type = crm::bookings::types::entity::Entity::find()
+        .filter(crm::bookings::types::entity::Column::OwnerId.eq(owner.id))
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .expect("every account has a default booking type");
+    let booked = app
+        .post_form(
+            "/api/create_booking",
+            &[("booking_type_id", booking_type.id.to_string().as_str()), ("starts_at", "2027-03-01T10:00:00Z")],
+            Some(&user),
+        )
+        .await;
+    assert!(booked.status.is_success(), "{}", booked.body);
+    let booking_id = serde_json::from_str::<crm::bookings::model::Booking>(&booked.body).unwrap().id.to_string();
+    let booking_type_id = booking_type.id.to_string();
+    Fixture { admin, user, target_id, strategy_id, client_id, import_id, booking_type_id, booking_id }
 }
 
 impl Fixture {
@@ -177,6 +252,8 @@ impl Fixture {
                     "{strategy}" => self.strategy_id.as_str(),
                     "{client}" => self.client_id.as_str(),
                     "{import}" => self.import_id.as_str(),
+                    "{booking}" => self.booking_id.as_str(),
+                    "{booking_type}" => self.booking_type_id.as_str(),
                     other => other,
                 };
                 (*key, value)

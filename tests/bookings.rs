@@ -448,3 +448,89 @@ fn a_booking_on_any_offered_slot_succeeds() {
         runtime.block_on(app.cleanup());
     }
 }
+
+/// The server functions on both databases: the owner books, moves and cancels through HTTP; another
+/// user gets 404 for the booking and the owner's calendar; a clash answers 409 with the message.
+#[tokio::test]
+async fn server_functions_book_for_the_owner_and_hide_bookings_from_others() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let sign_up = |name: &'static str, email: &'static str| {
+            let app = &app;
+            async move {
+                app.post_form(
+                    "/api/signup",
+                    &[("name", name), ("email", email), ("password", common::accounts::PASSWORD)],
+                    None,
+                )
+                .await
+                .session_cookie()
+                .unwrap()
+            }
+        };
+        sign_up("Admin", "admin@example.com").await;
+        let ana = sign_up("Ana", "ana@example.com").await;
+        let bo = sign_up("Bo", "bo@example.com").await;
+        let types = app.post_form("/api/list_booking_types", &[], Some(&ana)).await;
+        let types: Vec<crm::bookings::model::BookingType> = serde_json::from_str(&types.body).unwrap();
+        assert_eq!(types.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["30-minute call"], "{backend:?}");
+        let type_id = types[0].id.to_string();
+
+        let create =
+            [("booking_type_id", type_id.as_str()), ("starts_at", "2027-03-01T10:00:00Z"), ("subject", "Intro")];
+        let created = app.post_form("/api/create_booking", &create, Some(&ana)).await;
+        assert_eq!(created.status, axum::http::StatusCode::OK, "{backend:?}: {}", created.body);
+        let booking: crm::bookings::model::Booking = serde_json::from_str(&created.body).unwrap();
+        assert_eq!((booking.ends_at, booking.subject.as_str()), (at("2027-03-01T10:30:00Z"), "Intro"));
+        let again = app.post_form("/api/create_booking", &create, Some(&ana)).await;
+        assert_eq!(again.status, axum::http::StatusCode::CONFLICT, "{backend:?}: {}", again.body);
+        assert!(again.body.contains("overlaps the booking of"), "{}", again.body);
+
+        let id = booking.id.to_string();
+        let range = [("from", "2027-03-01T00:00:00Z"), ("to", "2027-03-02T00:00:00Z")];
+        let listed = app.post_form("/api/list_bookings", &range, Some(&ana)).await;
+        assert!(listed.body.contains("\"Intro\""), "{}", listed.body);
+        let ana_id = booking.owner_id.to_string();
+        let mut theirs = range.to_vec();
+        theirs.push(("owner_id", ana_id.as_str()));
+        assert_eq!(
+            app.post_form("/api/list_bookings", &theirs, Some(&bo)).await.status,
+            axum::http::StatusCode::NOT_FOUND
+        );
+        for (path, args) in [
+            ("/api/cancel_booking", vec![("id", id.as_str())]),
+            ("/api/reschedule_booking", vec![("id", id.as_str()), ("starts_at", "2027-03-01T12:00:00Z")]),
+            ("/api/edit_booking", vec![("id", id.as_str()), ("subject", "Mine now")]),
+        ] {
+            let refused = app.post_form(path, &args, Some(&bo)).await;
+            assert_eq!(refused.status, axum::http::StatusCode::NOT_FOUND, "{backend:?} {path}: {}", refused.body);
+        }
+        let slots = app
+            .post_form(
+                "/api/booking_free_slots",
+                &[
+                    ("booking_type_id", type_id.as_str()),
+                    ("from", "2027-03-01T00:00:00Z"),
+                    ("to", "2027-03-02T00:00:00Z"),
+                ],
+                Some(&bo),
+            )
+            .await;
+        assert_eq!(slots.status, axum::http::StatusCode::NOT_FOUND, "{backend:?}: another user's type");
+
+        let moved = app
+            .post_form(
+                "/api/reschedule_booking",
+                &[("id", id.as_str()), ("starts_at", "2027-03-01T12:00:00Z")],
+                Some(&ana),
+            )
+            .await;
+        assert_eq!(moved.status, axum::http::StatusCode::OK, "{}", moved.body);
+        let cancelled = app
+            .post_form("/api/cancel_booking", &[("id", id.as_str()), ("reason", "No longer needed")], Some(&ana))
+            .await;
+        let cancelled: crm::bookings::model::Booking = serde_json::from_str(&cancelled.body).unwrap();
+        assert_eq!((cancelled.status, cancelled.sequence), (BookingStatus::Cancelled, 2));
+        app.cleanup().await;
+    }
+}

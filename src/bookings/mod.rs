@@ -1,5 +1,6 @@
 //! Appointments booked with leads: availability, booking types, free slots and the one booking
 //! service through which every part of the product touches a calendar.
+pub mod api;
 pub mod model;
 
 #[cfg(feature = "ssr")]

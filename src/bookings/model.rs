@@ -141,7 +141,9 @@ pub struct BookingTypeFields {
     pub rolling_days: u32,
     pub max_per_day: Option<u32>,
     pub location_kind: LocationKind,
+    #[serde(default)]
     pub location_value: String,
+    #[serde(default)]
     pub description: String,
     pub active: bool,
 }
@@ -200,6 +202,69 @@ impl BookingTypeFields {
             "Use at most 2,000 characters.",
         );
         if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+/// The booking type form as submitted (every field text, as forms send it; a checkbox is present
+/// when ticked). [`BookingTypeForm::parse`] turns it into fields or names what is wrong.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BookingTypeForm {
+    pub name: String,
+    pub slug: String,
+    pub duration_min: String,
+    pub slot_interval_min: String,
+    pub buffer_before_min: String,
+    pub buffer_after_min: String,
+    pub min_notice_min: String,
+    pub rolling_days: String,
+    /// Empty: no cap.
+    pub max_per_day: String,
+    pub location_kind: String,
+    pub location_value: String,
+    pub description: String,
+    pub active: Option<String>,
+}
+
+impl BookingTypeForm {
+    pub fn parse(&self) -> Result<BookingTypeFields, std::collections::BTreeMap<String, String>> {
+        let mut errors = std::collections::BTreeMap::new();
+        let mut number = |field: &str, text: &str, fallback: u32| -> u32 {
+            let text = text.trim();
+            if text.is_empty() {
+                return fallback;
+            }
+            text.parse().unwrap_or_else(|_| {
+                errors.insert(field.to_owned(), "Enter a whole number.".to_owned());
+                fallback
+            })
+        };
+        let defaults = BookingTypeFields::default_call();
+        let duration_min = number("duration_min", &self.duration_min, defaults.duration_min);
+        let fields = BookingTypeFields {
+            name: self.name.trim().to_owned(),
+            slug: self.slug.trim().to_owned(),
+            duration_min,
+            slot_interval_min: number("slot_interval_min", &self.slot_interval_min, duration_min),
+            buffer_before_min: number("buffer_before_min", &self.buffer_before_min, 0),
+            buffer_after_min: number("buffer_after_min", &self.buffer_after_min, 0),
+            min_notice_min: number("min_notice_min", &self.min_notice_min, defaults.min_notice_min),
+            rolling_days: number("rolling_days", &self.rolling_days, defaults.rolling_days),
+            max_per_day: (!self.max_per_day.trim().is_empty()).then(|| number("max_per_day", &self.max_per_day, 1)),
+            location_kind: LocationKind::parse(self.location_kind.trim()).unwrap_or_else(|| {
+                errors.insert("location_kind".to_owned(), "Choose phone, video, address or text.".to_owned());
+                LocationKind::Text
+            }),
+            location_value: self.location_value.trim().to_owned(),
+            description: self.description.trim().to_owned(),
+            active: self.active.as_deref().is_some_and(|value| !value.is_empty() && value != "false"),
+        };
+        if let Err(more) = fields.validate() {
+            for (field, message) in more {
+                errors.entry(field).or_insert(message);
+            }
+        }
+        if errors.is_empty() { Ok(fields) } else { Err(errors) }
     }
 }
 
@@ -276,6 +341,7 @@ pub struct NewBooking {
 
 /// What may be edited on a booking without moving it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
 pub struct BookingDetails {
     pub subject: String,
     pub location: String,
@@ -303,6 +369,32 @@ mod tests {
             assert!(is_valid_slug(&slugify(name)), "{name}");
         }
         assert!(!is_valid_slug("a--b") && !is_valid_slug("-a") && !is_valid_slug("A"));
+    }
+
+    #[test]
+    fn booking_type_forms_parse_or_name_each_field() {
+        let form = BookingTypeForm {
+            name: "Demo".into(),
+            slug: "demo".into(),
+            duration_min: "45".into(),
+            max_per_day: "3".into(),
+            location_kind: "video".into(),
+            active: Some("on".into()),
+            ..Default::default()
+        };
+        let fields = form.parse().unwrap();
+        assert_eq!(
+            (fields.duration_min, fields.slot_interval_min, fields.max_per_day, fields.active),
+            (45, 45, Some(3), true)
+        );
+        let bad = BookingTypeForm {
+            duration_min: "soon".into(),
+            slug: "Demo!".into(),
+            location_kind: "pigeon".into(),
+            ..form
+        };
+        let errors = bad.parse().unwrap_err();
+        assert_eq!(errors.keys().map(String::as_str).collect::<Vec<_>>(), ["duration_min", "location_kind", "slug"]);
     }
 
     #[test]

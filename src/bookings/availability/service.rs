@@ -193,3 +193,25 @@ pub async fn replace_weekly<C: ConnectionTrait>(
     windows::Entity::insert_many(rows).exec_without_returning(db).await?;
     Ok(())
 }
+
+/// [`free_slots`] for a signed-in `user`: their own types (anyone's for an admin), labelled in
+/// `viewer_zone` (empty: the user's own zone). Another user's type is "not found".
+pub async fn slots_for(
+    state: &crate::server::state::AppState,
+    user: &crate::users::model::CurrentUser,
+    booking_type_id: i64,
+    range: (DateTime<Utc>, DateTime<Utc>),
+    viewer_zone: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Slot>, AppError> {
+    let booking_type = crate::bookings::types::service::find_reachable(&state.db, user, booking_type_id).await?;
+    let owner = users::Entity::find_by_id(booking_type.owner_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("This user".to_owned()))?;
+    let zone_name = if viewer_zone.trim().is_empty() { user.timezone.as_str() } else { viewer_zone.trim() };
+    if !crate::users::settings_service::is_known_timezone(zone_name) {
+        return Err(AppError::field("timezone", "Choose a time zone from the list."));
+    }
+    free_slots(&state.db, &owner, &booking_type, range, local_time::zone(zone_name), now).await
+}

@@ -1,0 +1,162 @@
+//! Booking server functions: thin wrappers that hand the signed-in user to the services, which
+//! decide what that user reaches (their own bookings and types; everyone's for an admin).
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+use super::model::{Booking, BookingDetails, BookingType, BookingTypeForm, Outcome, Slot};
+use crate::shared::AppError;
+
+#[cfg(feature = "ssr")]
+use crate::server::request::respond;
+#[cfg(feature = "ssr")]
+use crate::users::auth::signed_in;
+
+/// The bookings of `owner_id` (default: the caller) that start in `[from, to)`.
+#[server(prefix = "/api", endpoint = "list_bookings")]
+pub async fn list_bookings(
+    owner_id: Option<i64>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Booking>, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::service::list(&state, &user, owner_id.unwrap_or(user.id), from, to).await
+        }
+        .await,
+    )
+}
+
+/// A booking made by hand from the calendar (the owner's hours do not apply; overlaps are refused).
+#[server(prefix = "/api", endpoint = "create_booking")]
+pub async fn create_booking(
+    owner_id: Option<i64>,
+    booking_type_id: Option<i64>,
+    client_id: Option<i64>,
+    starts_at: DateTime<Utc>,
+    ends_at: Option<DateTime<Utc>>,
+    #[server(default)] timezone: String,
+    #[server(flatten)] details: BookingDetails,
+) -> Result<Booking, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            let input = super::model::NewBooking {
+                owner_id: owner_id.unwrap_or(user.id),
+                booking_type_id,
+                client_id,
+                starts_at,
+                ends_at,
+                timezone,
+                subject: details.subject,
+                location: details.location,
+                notes: details.notes,
+            };
+            super::service::create(&state, &user, input).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "reschedule_booking")]
+pub async fn reschedule_booking(id: i64, starts_at: DateTime<Utc>) -> Result<Booking, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::service::reschedule(&state, &user, id, starts_at).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "cancel_booking")]
+pub async fn cancel_booking(id: i64, #[server(default)] reason: String) -> Result<Booking, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::service::cancel(&state, &user, id, &reason).await
+        }
+        .await,
+    )
+}
+
+/// Marks a booking that has started as completed or a no-show.
+#[server(prefix = "/api", endpoint = "record_booking_outcome")]
+pub async fn record_booking_outcome(id: i64, outcome: Outcome) -> Result<Booking, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::service::record_outcome(&state, &user, id, outcome, super::service::now()).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "edit_booking")]
+pub async fn edit_booking(id: i64, #[server(flatten)] details: BookingDetails) -> Result<Booking, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::service::edit_details(&state, &user, id, &details).await
+        }
+        .await,
+    )
+}
+
+/// The booking types of `owner_id` (default: the caller).
+#[server(prefix = "/api", endpoint = "list_booking_types")]
+pub async fn list_booking_types(owner_id: Option<i64>) -> Result<Vec<BookingType>, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::types::service::list(&state, &user, owner_id.unwrap_or(user.id)).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "create_booking_type")]
+pub async fn create_booking_type(
+    owner_id: Option<i64>,
+    #[server(flatten)] form: BookingTypeForm,
+) -> Result<BookingType, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            let fields = form.parse().map_err(AppError::Validation)?;
+            super::types::service::create(&state, &user, owner_id.unwrap_or(user.id), &fields).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "update_booking_type")]
+pub async fn update_booking_type(id: i64, #[server(flatten)] form: BookingTypeForm) -> Result<BookingType, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            let fields = form.parse().map_err(AppError::Validation)?;
+            super::types::service::update(&state, &user, id, &fields).await
+        }
+        .await,
+    )
+}
+
+/// The free slots of a booking type starting in `[from, to)`, labelled in `timezone` (default:
+/// the caller's zone).
+#[server(prefix = "/api", endpoint = "booking_free_slots")]
+pub async fn booking_free_slots(
+    booking_type_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    #[server(default)] timezone: String,
+) -> Result<Vec<Slot>, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            let now = super::service::now();
+            super::availability::service::slots_for(&state, &user, booking_type_id, (from, to), &timezone, now).await
+        }
+        .await,
+    )
+}
