@@ -68,6 +68,8 @@ async fn the_client_page_pages_its_conversation_and_activity_latest_first() {
             booking_type: Set("call".into()),
             starts_at: Set(starts),
             ends_at: Set(starts + Duration::minutes(30)),
+            blocked_from: Set(starts),
+            blocked_until: Set(starts + Duration::minutes(30)),
             timezone: Set("UTC".into()),
             subject: Set(Some("Discovery call".into())),
             status: Set("confirmed".into()),

@@ -105,12 +105,17 @@ async fn converse_and_book(app: &TestApp, owner: &CurrentUser, client: i64, mess
         ..Default::default()
     });
     messages::Entity::insert_many(rows).exec_without_returning(&app.db.conn).await.unwrap();
+    // Each call's bookings in an hour of their own (3 and 60 messages: 03:00 and 12:00 after now),
+    // so that the owner's active bookings never overlap.
+    let at = |n: usize| now + Duration::days(n as i64) + Duration::hours(messages_count as i64 % 24);
     let bookings = (0..messages_count / 3).map(|n| bookings::ActiveModel {
         owner_id: Set(owner.id),
         client_id: Set(Some(client)),
         booking_type: Set("call".into()),
-        starts_at: Set(now + Duration::days(n as i64)),
-        ends_at: Set(now + Duration::days(n as i64) + Duration::minutes(30)),
+        starts_at: Set(at(n)),
+        ends_at: Set(at(n) + Duration::minutes(30)),
+        blocked_from: Set(at(n)),
+        blocked_until: Set(at(n) + Duration::minutes(30)),
         timezone: Set("UTC".into()),
         status: Set("confirmed".into()),
         created_at: Set(now),
