@@ -534,3 +534,56 @@ async fn server_functions_book_for_the_owner_and_hide_bookings_from_others() {
         app.cleanup().await;
     }
 }
+
+/// A month of slots for an owner with 2,000 bookings in it: correct (no slot meets a booking) and
+/// printed with its time (a debug build's; the benchmark belongs to the load test).
+#[tokio::test]
+async fn a_month_of_slots_among_two_thousand_bookings() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (_, ana) = people(&app).await;
+        open_bookings(&app, ana.id, "Europe/Berlin").await;
+        let every_day: Vec<_> =
+            (0..7).map(|day| (day, crm::bookings::availability::slots::Window::new(0, 1440).unwrap())).collect();
+        crm::bookings::availability::service::replace_weekly(&app.db.conn, ana.id, &every_day).await.unwrap();
+        let call = default_type(&app, ana.id).await;
+        let from = at("2027-03-01T00:00:00Z");
+        // 2,000 twenty-minute bookings, one every 22 minutes from the start of the month.
+        let rows: Vec<bookings::ActiveModel> = (0..2000)
+            .map(|n| {
+                let start = from + Duration::minutes(22 * n);
+                bookings::ActiveModel {
+                    owner_id: sea_orm::Set(ana.id),
+                    booking_type: sea_orm::Set("call".into()),
+                    starts_at: sea_orm::Set(start),
+                    ends_at: sea_orm::Set(start + Duration::minutes(20)),
+                    blocked_from: sea_orm::Set(start),
+                    blocked_until: sea_orm::Set(start + Duration::minutes(20)),
+                    timezone: sea_orm::Set("UTC".into()),
+                    status: sea_orm::Set("confirmed".into()),
+                    sequence: sea_orm::Set(0),
+                    created_at: sea_orm::Set(from),
+                    updated_at: sea_orm::Set(from),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        for chunk in rows.chunks(500) {
+            bookings::Entity::insert_many(chunk.to_vec()).exec_without_returning(&app.db.conn).await.unwrap();
+        }
+        let owner = users::Entity::find_by_id(ana.id).one(&app.db.conn).await.unwrap().unwrap();
+        let range = (from, from + Duration::days(31));
+        let started = std::time::Instant::now();
+        let slots =
+            free_slots(&app.db.conn, &owner, &call, range, chrono_tz::UTC, from - Duration::days(1)).await.unwrap();
+        let elapsed = started.elapsed();
+        println!("{backend:?}: {} slots among 2,000 bookings in {elapsed:?}", slots.len());
+        let taken: Vec<(DateTime<Utc>, DateTime<Utc>)> =
+            (0..2000).map(|n| (from + Duration::minutes(22 * n), from + Duration::minutes(22 * n + 20))).collect();
+        assert!(!slots.is_empty(), "{backend:?}: the time after the bookings is free");
+        for slot in &slots {
+            assert!(!taken.iter().any(|(s, e)| slot.starts_at < *e && *s < slot.ends_at), "{backend:?}: {slot:?}");
+        }
+        app.cleanup().await;
+    }
+}
