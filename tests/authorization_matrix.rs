@@ -130,6 +130,9 @@ const MATRIX: &[(&str, Access, Args)] = &[
         Access::User,
         &[("booking_type_id", "{booking_type}"), ("from", "2027-03-01T00:00:00Z"), ("to", "2027-03-08T00:00:00Z")],
     ),
+    ("/api/booking_availability", Access::User, &[]),
+    ("/api/set_weekly_hours", Access::User, &[("mon", "09:00-12:00, 13:00-17:00"), ("tue", "09:00-17:00")]),
+    ("/api/set_date_override", Access::User, &[("date", "2027-03-05"), ("hours", "10:00-12:00")]),
     ("/api/cancel_booking", Access::User, &[("id", "{booking}"), ("reason", "Matrix")]),
     // Last of the strategy rows: the user's call deletes the strategy the others use.
     ("/api/delete_strategy", Access::User, &[("id", "{strategy}")]),

@@ -587,3 +587,64 @@ async fn a_month_of_slots_among_two_thousand_bookings() {
         app.cleanup().await;
     }
 }
+
+/// Weekly hours and date overrides, set through the service, are what free slots offer; another
+/// user cannot read or change them.
+#[tokio::test]
+async fn weekly_hours_and_date_overrides_shape_the_slots() {
+    use crm::bookings::{
+        availability::service as availability,
+        model::{WeeklyHoursForm, format_hours},
+    };
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (_, ana) = people(&app).await;
+        let bo = account(&app, "Bo", "bo@example.com").await;
+        open_bookings(&app, ana.id, "UTC").await;
+        let form = WeeklyHoursForm { mon: "13:00-14:00, 09:00-10:00".into(), ..Default::default() };
+        availability::set_weekly_hours(&app.state, &ana, ana.id, &form).await.unwrap();
+        let view = availability::view(&app.state, &ana, ana.id).await.unwrap();
+        assert_eq!(view.weekly[0], "09:00-10:00, 13:00-14:00", "{backend:?}");
+        assert_eq!(view.weekly[1], "");
+        let bad = WeeklyHoursForm { tue: "17:00-09:00".into(), ..form.clone() };
+        let error = availability::set_weekly_hours(&app.state, &ana, ana.id, &bad).await.unwrap_err();
+        assert!(error.field_message("tue").is_some(), "{error:?}");
+        assert!(matches!(availability::view(&app.state, &bo, ana.id).await, Err(AppError::NotFound(_))));
+        assert!(matches!(
+            availability::set_weekly_hours(&app.state, &bo, ana.id, &form).await,
+            Err(AppError::NotFound(_))
+        ));
+
+        let owner = users::Entity::find_by_id(ana.id).one(&app.db.conn).await.unwrap().unwrap();
+        let call = default_type(&app, ana.id).await;
+        let monday = at("2027-03-01T00:00:00Z");
+        let now = monday - Duration::days(1);
+        let slots_on = |day: DateTime<Utc>| {
+            let (owner, call) = (owner.clone(), call.clone());
+            let db = app.db.conn.clone();
+            async move {
+                free_slots(&db, &owner, &call, (day, day + Duration::days(1)), chrono_tz::UTC, now)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|slot| slot.time.clone())
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(slots_on(monday).await, ["09:00", "09:30", "13:00", "13:30"], "{backend:?}");
+        let date = monday.date_naive();
+        availability::set_date_override(&app.state, &ana, ana.id, date, Some("")).await.unwrap();
+        assert!(slots_on(monday).await.is_empty(), "{backend:?}: a day off");
+        availability::set_date_override(&app.state, &ana, ana.id, date, Some("15:00-16:00")).await.unwrap();
+        assert_eq!(slots_on(monday).await, ["15:00", "15:30"], "{backend:?}: its own hours");
+        let saturday = monday + Duration::days(5);
+        availability::set_date_override(&app.state, &ana, ana.id, saturday.date_naive(), Some("10:00-11:00"))
+            .await
+            .unwrap();
+        assert_eq!(slots_on(saturday).await, ["10:00", "10:30"], "{backend:?}: a working Saturday");
+        availability::set_date_override(&app.state, &ana, ana.id, date, None).await.unwrap();
+        assert_eq!(slots_on(monday).await, ["09:00", "09:30", "13:00", "13:30"], "{backend:?}: back to the week");
+        assert_eq!(format_hours(&[(600, 660)]), "10:00-11:00");
+        app.cleanup().await;
+    }
+}

@@ -1,9 +1,11 @@
 //! Booking server functions: thin wrappers that hand the signed-in user to the services, which
 //! decide what that user reaches (their own bookings and types; everyone's for an admin).
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
 
-use super::model::{Booking, BookingDetails, BookingType, BookingTypeForm, Outcome, Slot};
+use super::model::{
+    AvailabilityView, Booking, BookingDetails, BookingType, BookingTypeForm, Outcome, Slot, WeeklyHoursForm,
+};
 use crate::shared::AppError;
 
 #[cfg(feature = "ssr")]
@@ -156,6 +158,54 @@ pub async fn booking_free_slots(
             let (state, user) = signed_in().await?;
             let now = super::service::now();
             super::availability::service::slots_for(&state, &user, booking_type_id, (from, to), &timezone, now).await
+        }
+        .await,
+    )
+}
+
+/// The weekly hours and upcoming date overrides of `owner_id` (default: the caller).
+#[server(prefix = "/api", endpoint = "booking_availability")]
+pub async fn booking_availability(owner_id: Option<i64>) -> Result<AvailabilityView, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::availability::service::view(&state, &user, owner_id.unwrap_or(user.id)).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "set_weekly_hours")]
+pub async fn set_weekly_hours(
+    owner_id: Option<i64>,
+    #[server(flatten)] form: WeeklyHoursForm,
+) -> Result<AvailabilityView, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            let owner_id = owner_id.unwrap_or(user.id);
+            super::availability::service::set_weekly_hours(&state, &user, owner_id, &form).await?;
+            super::availability::service::view(&state, &user, owner_id).await
+        }
+        .await,
+    )
+}
+
+/// Gives `date` its own `hours` (empty: a day off); `clear` gives it back to its weekday.
+#[server(prefix = "/api", endpoint = "set_date_override")]
+pub async fn set_date_override(
+    owner_id: Option<i64>,
+    date: NaiveDate,
+    #[server(default)] hours: String,
+    #[server(default)] clear: bool,
+) -> Result<AvailabilityView, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            let owner_id = owner_id.unwrap_or(user.id);
+            let hours = (!clear).then_some(hours.as_str());
+            super::availability::service::set_date_override(&state, &user, owner_id, date, hours).await?;
+            super::availability::service::view(&state, &user, owner_id).await
         }
         .await,
     )

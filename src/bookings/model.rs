@@ -314,6 +314,87 @@ pub fn slugify(name: &str) -> String {
     if joined.is_empty() { "user".to_owned() } else { joined.to_owned() }
 }
 
+/// A user's weekly hours and date overrides as the forms show them: each day's windows as text,
+/// "09:00-12:00, 13:00-17:00" (empty: not working).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvailabilityView {
+    pub owner_id: i64,
+    pub timezone: String,
+    /// Monday first.
+    pub weekly: Vec<String>,
+    /// From today on, by date.
+    pub overrides: Vec<DateOverride>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DateOverride {
+    pub date: NaiveDate,
+    /// Empty: a day off.
+    pub hours: String,
+}
+
+/// The weekly hours form: one text field per day (see [`parse_hours`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WeeklyHoursForm {
+    pub mon: String,
+    pub tue: String,
+    pub wed: String,
+    pub thu: String,
+    pub fri: String,
+    pub sat: String,
+    pub sun: String,
+}
+
+impl WeeklyHoursForm {
+    /// Monday first, with the field names.
+    pub fn days(&self) -> [(&'static str, &str); 7] {
+        [
+            ("mon", &self.mon),
+            ("tue", &self.tue),
+            ("wed", &self.wed),
+            ("thu", &self.thu),
+            ("fri", &self.fri),
+            ("sat", &self.sat),
+            ("sun", &self.sun),
+        ]
+    }
+}
+
+pub const MAX_WINDOWS_PER_DAY: usize = 6;
+
+fn minutes_of(text: &str) -> Option<u16> {
+    if text == "24:00" { Some(1440) } else { crate::users::profile::parse_time(text) }
+}
+
+/// "09:00-12:00, 13:00-17:00" as minutes from midnight, in order; "" is no window. Windows may
+/// not overlap; "24:00" ends a day.
+pub fn parse_hours(text: &str) -> Result<Vec<(u16, u16)>, String> {
+    let mut windows = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+        let parsed =
+            part.split_once('-').and_then(|(start, end)| Some((minutes_of(start.trim())?, minutes_of(end.trim())?)));
+        match parsed {
+            Some((start, end)) if start < end => windows.push((start, end)),
+            Some(_) => return Err(format!("{part}: the end must be after the start.")),
+            None => return Err(format!("{part}: write hours like 09:00-12:00, 13:00-17:00.")),
+        }
+    }
+    if windows.len() > MAX_WINDOWS_PER_DAY {
+        return Err(format!("Use at most {MAX_WINDOWS_PER_DAY} windows a day."));
+    }
+    windows.sort_unstable();
+    if windows.windows(2).any(|pair| pair[1].0 < pair[0].1) {
+        return Err("The windows overlap.".to_owned());
+    }
+    Ok(windows)
+}
+
+pub fn format_hours(windows: &[(u16, u16)]) -> String {
+    let time = |minutes: u16| format!("{:02}:{:02}", minutes / 60, minutes % 60);
+    windows.iter().map(|(start, end)| format!("{}-{}", time(*start), time(*end))).collect::<Vec<_>>().join(", ")
+}
+
 /// A free slot. `date` and `time` are the start in the viewer's zone, for grouping and labels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Slot {
@@ -395,6 +476,16 @@ mod tests {
         };
         let errors = bad.parse().unwrap_err();
         assert_eq!(errors.keys().map(String::as_str).collect::<Vec<_>>(), ["duration_min", "location_kind", "slug"]);
+    }
+
+    #[test]
+    fn hours_parse_and_format_back() {
+        assert_eq!(parse_hours("13:00-17:00, 09:00-12:00"), Ok(vec![(540, 720), (780, 1020)]));
+        assert_eq!(format_hours(&[(540, 720), (780, 1440)]), "09:00-12:00, 13:00-24:00");
+        assert_eq!(parse_hours(" "), Ok(vec![]));
+        assert!(parse_hours("09:00-12:00, 11:00-13:00").is_err());
+        assert!(parse_hours("12:00-09:00").is_err());
+        assert!(parse_hours("nine to five").is_err());
     }
 
     #[test]

@@ -215,3 +215,130 @@ pub async fn slots_for(
     }
     free_slots(&state.db, &owner, &booking_type, range, local_time::zone(zone_name), now).await
 }
+
+fn reachable_owner(user: &crate::users::model::CurrentUser, owner_id: i64) -> Result<(), AppError> {
+    if owner_id == user.id || user.is_admin() { Ok(()) } else { Err(AppError::NotFound("This user".to_owned())) }
+}
+
+async fn owner_of<C: ConnectionTrait>(db: &C, owner_id: i64) -> Result<users::Model, AppError> {
+    users::Entity::find_by_id(owner_id).one(db).await?.ok_or_else(|| AppError::NotFound("This user".to_owned()))
+}
+
+/// The weekly hours and the overrides from today on (at most 200) of `owner_id`.
+pub async fn view(
+    state: &crate::server::state::AppState,
+    user: &crate::users::model::CurrentUser,
+    owner_id: i64,
+) -> Result<crate::bookings::model::AvailabilityView, AppError> {
+    use crate::bookings::model::{AvailabilityView, DateOverride, format_hours};
+    reachable_owner(user, owner_id)?;
+    let owner = owner_of(&state.db, owner_id).await?;
+    let today = Utc::now().with_timezone(&local_time::zone(&owner.timezone)).date_naive();
+    let availability = load(&state.db, &owner, today, today).await?;
+    let pairs = |windows: &[Window]| windows.iter().map(|w| (w.start, w.end)).collect::<Vec<_>>();
+    let weekly = availability.weekly.iter().map(|day| format_hours(&pairs(day))).collect();
+    let mut dated: BTreeMap<NaiveDate, Vec<(u16, u16)>> = BTreeMap::new();
+    for row in overrides::Entity::find()
+        .filter(overrides::Column::UserId.eq(owner_id))
+        .filter(overrides::Column::Date.gte(today))
+        .order_by_asc(overrides::Column::Date)
+        .limit(200)
+        .all(&state.db)
+        .await?
+    {
+        let day = dated.entry(row.date).or_default();
+        if let (Some(start), Some(end)) = (row.start_minute, row.end_minute)
+            && let Some(window) = window_of(start, end)
+        {
+            day.push((window.start, window.end));
+        }
+    }
+    let overrides = dated
+        .into_iter()
+        .map(|(date, mut windows)| {
+            windows.sort_unstable();
+            DateOverride { date, hours: format_hours(&windows) }
+        })
+        .collect();
+    Ok(AvailabilityView { owner_id, timezone: owner.timezone, weekly, overrides })
+}
+
+/// Replaces the weekly hours of `owner_id`; errors are keyed by day (`mon`...).
+pub async fn set_weekly_hours(
+    state: &crate::server::state::AppState,
+    user: &crate::users::model::CurrentUser,
+    owner_id: i64,
+    form: &crate::bookings::model::WeeklyHoursForm,
+) -> Result<(), AppError> {
+    reachable_owner(user, owner_id)?;
+    let mut errors = std::collections::BTreeMap::new();
+    let mut weekly = Vec::new();
+    for (weekday, (field, text)) in form.days().into_iter().enumerate() {
+        match crate::bookings::model::parse_hours(text) {
+            Ok(windows) => weekly.extend(
+                windows.into_iter().filter_map(|(start, end)| Some((weekday as i16, Window::new(start, end)?))),
+            ),
+            Err(message) => {
+                errors.insert(field.to_owned(), message);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    owner_of(&txn, owner_id).await?;
+    replace_weekly(&txn, owner_id, &weekly).await?;
+    let text: Vec<String> = form.days().iter().map(|(_, hours)| hours.trim().to_owned()).collect();
+    let changes = crate::audit::Changes::new().set("weekly_hours", text);
+    crate::audit::record(&txn, Some(user.id), "availability", owner_id, crate::audit::Action::Update, changes).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Gives `date` its own hours (`hours` empty: a day off), or with `hours: None` gives it back to
+/// its weekday.
+pub async fn set_date_override(
+    state: &crate::server::state::AppState,
+    user: &crate::users::model::CurrentUser,
+    owner_id: i64,
+    date: NaiveDate,
+    hours: Option<&str>,
+) -> Result<(), AppError> {
+    reachable_owner(user, owner_id)?;
+    let windows = match hours {
+        Some(text) => {
+            Some(crate::bookings::model::parse_hours(text).map_err(|message| AppError::field("hours", message))?)
+        }
+        None => None,
+    };
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    owner_of(&txn, owner_id).await?;
+    overrides::Entity::delete_many()
+        .filter(overrides::Column::UserId.eq(owner_id))
+        .filter(overrides::Column::Date.eq(date))
+        .exec(&txn)
+        .await?;
+    let row = |window: Option<(u16, u16)>| overrides::ActiveModel {
+        user_id: Set(owner_id),
+        date: Set(date),
+        start_minute: Set(window.map(|w| i32::from(w.0))),
+        end_minute: Set(window.map(|w| i32::from(w.1))),
+        ..Default::default()
+    };
+    let changes = match &windows {
+        Some(windows) if windows.is_empty() => {
+            overrides::Entity::insert(row(None)).exec_without_returning(&txn).await?;
+            crate::audit::Changes::new().set("date", date.to_string()).set("hours", "day off")
+        }
+        Some(windows) => {
+            overrides::Entity::insert_many(windows.iter().map(|w| row(Some(*w)))).exec_without_returning(&txn).await?;
+            let text = crate::bookings::model::format_hours(windows);
+            crate::audit::Changes::new().set("date", date.to_string()).set("hours", text)
+        }
+        None => crate::audit::Changes::new().set("date", date.to_string()).set("hours", "weekly"),
+    };
+    crate::audit::record(&txn, Some(user.id), "availability", owner_id, crate::audit::Action::Update, changes).await?;
+    txn.commit().await?;
+    Ok(())
+}
