@@ -648,3 +648,25 @@ async fn weekly_hours_and_date_overrides_shape_the_slots() {
         app.cleanup().await;
     }
 }
+
+/// Settings' working hours write the weekly windows when they change (and only then).
+#[tokio::test]
+async fn saving_working_hours_in_settings_rewrites_the_weekly_windows() {
+    use crm::users::{profile::ProfileForm, settings_service};
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (_, ana) = people(&app).await;
+        let view = crm::bookings::availability::service::view(&app.state, &ana, ana.id).await.unwrap();
+        assert_eq!(view.weekly[..6], ["09:00-17:00", "09:00-17:00", "09:00-17:00", "09:00-17:00", "09:00-17:00", ""]);
+        let hours = [("tue_on", "on"), ("tue_start", "08:00"), ("tue_end", "12:30")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let form = ProfileForm { name: "Ana".into(), timezone: "Europe/Lisbon".into(), hours, ..Default::default() };
+        settings_service::update_profile(&app.state, &ana, form).await.unwrap();
+        let view = crm::bookings::availability::service::view(&app.state, &ana, ana.id).await.unwrap();
+        assert_eq!(view.weekly, ["", "08:00-12:30", "", "", "", "", ""], "{backend:?}");
+        assert_eq!(view.timezone, "Europe/Lisbon");
+        app.cleanup().await;
+    }
+}
