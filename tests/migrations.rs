@@ -24,6 +24,7 @@ const TABLES: &[&str] = &[
     "client_import_errors",
     "client_import_chunks",
     "client_counts",
+    "client_notes",
 ];
 
 async fn table_names(db: &DatabaseConnection) -> BTreeSet<String> {
@@ -302,7 +303,10 @@ async fn import_files_move_to_their_own_table_and_back() {
     for backend in BACKENDS {
         let test_db = TestDb::empty(backend).await;
         let db = &test_db.conn;
-        let before = Migrator::migrations().len() as u32 - 1;
+        let before = Migrator::migrations()
+            .iter()
+            .position(|migration| migration.name() == "m20261130_000002_import_storage")
+            .expect("the import storage migration") as u32;
         Migrator::up(db, Some(before)).await.unwrap();
         exec(
             db,
@@ -335,7 +339,8 @@ async fn import_files_move_to_their_own_table_and_back() {
             .try_get_by_index::<String>(0)
             .unwrap();
         assert_eq!(moved, "Name\nJoão\n");
-        Migrator::down(db, Some(1)).await.unwrap();
+        let after = Migrator::migrations().len() as u32 - before;
+        Migrator::down(db, Some(after)).await.unwrap();
         let back = db
             .query_one_raw(Statement::from_string(
                 db.get_database_backend(),
