@@ -49,6 +49,11 @@ const MATRIX: &[(&str, Access, Args)] = &[
         &[("name", "New"), ("email", "new@example.com"), ("role", "user"), ("password", PASSWORD)],
     ),
     ("/api/set_user_role", Access::Admin, &[("user_id", "{target}"), ("role", "user")]),
+    (
+        "/api/rename_user",
+        Access::Admin,
+        &[("user_id", "{target}"), ("name", "Target Renamed"), ("email", "target@example.com")],
+    ),
     ("/api/set_user_active", Access::Admin, &[("user_id", "{target}"), ("active", "true")]),
     ("/api/reset_user_password", Access::Admin, &[("user_id", "{target}"), ("password", PASSWORD)]),
     ("/api/list_strategies", Access::User, &[("q", ""), ("sort", "name"), ("page", "1")]),
@@ -66,6 +71,7 @@ const MATRIX: &[(&str, Access, Args)] = &[
         ],
     ),
     ("/api/duplicate_strategy", Access::User, &[("id", "{strategy}")]),
+    ("/api/make_default_strategy", Access::User, &[("id", "{strategy}")]),
     ("/api/strategy_options", Access::User, &[]),
     ("/api/list_clients", Access::User, &[]),
     ("/api/find_clients", Access::User, &[("q", "matrix")]),
@@ -77,7 +83,8 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/client_profile", Access::User, &[("id", "{client}")]),
     ("/api/client_messages", Access::User, &[("id", "{client}")]),
     ("/api/client_activity", Access::User, &[("id", "{client}")]),
-    ("/api/save_client_notes", Access::User, &[("id", "{client}"), ("notes", "Call back on Monday.")]),
+    ("/api/client_notes", Access::User, &[("id", "{client}")]),
+    ("/api/add_client_note", Access::User, &[("id", "{client}"), ("body", "Call back on Monday.")]),
     ("/api/move_client", Access::User, &[("id", "{client}"), ("status", "contacted")]),
     ("/api/load_pipeline", Access::User, &[]),
     ("/api/client_import", Access::User, &[("id", "{import}")]),
@@ -134,6 +141,7 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/set_weekly_hours", Access::User, &[("mon", "09:00-12:00, 13:00-17:00"), ("tue", "09:00-17:00")]),
     ("/api/set_date_override", Access::User, &[("date", "2027-03-05"), ("hours", "10:00-12:00")]),
     ("/api/cancel_booking", Access::User, &[("id", "{booking}"), ("reason", "Matrix")]),
+    ("/api/delete_client", Access::User, &[("id", "{client}"), ("confirm", "on")]),
     // Last of the strategy rows: the user's call deletes the strategy the others use.
     ("/api/delete_strategy", Access::User, &[("id", "{strategy}")]),
 ];

@@ -101,6 +101,7 @@ async fn imports_good_rows_reports_bad_ones_and_skips_or_updates_duplicates() {
                 strategy_id: friendly.to_string(),
                 ..Default::default()
             },
+            clients::Duplicates::Allow,
         )
         .await
         .unwrap();
@@ -556,7 +557,8 @@ async fn latest_changes(app: &TestApp, id: i64) -> serde_json::Value {
 }
 
 async fn make_client(app: &TestApp, user: &CurrentUser, strategy: i64, form: ClientForm) -> i64 {
-    clients::create(&app.state, user, &ClientForm { strategy_id: strategy.to_string(), ..form }).await.unwrap()
+    let form = ClientForm { strategy_id: strategy.to_string(), ..form };
+    clients::create(&app.state, user, &form, clients::Duplicates::Allow).await.unwrap()
 }
 
 #[tokio::test]
@@ -1041,6 +1043,34 @@ async fn a_file_larger_than_a_piece_is_stored_in_pieces_and_imports_whole() {
             .unwrap()
             .unwrap();
         assert_eq!(last.notes.as_deref(), Some(notes.as_str()), "{backend:?}: the text is whole across pieces");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_export_holds_the_notes_given_at_creation_then_the_notes_log() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let noted = ClientForm { name: "Noted".into(), notes: "Met at the fair.".into(), ..Default::default() };
+        let id = make_client(&app, &ana, friendly, noted).await;
+        crm::clients::notes::service::add(&app.state, &ana, id, "Called back.").await.unwrap();
+        crm::clients::notes::service::add(&app.state, &ana, id, "Sent =the quote.").await.unwrap();
+        make_client(&app, &ana, friendly, ClientForm { name: "Quiet".into(), ..Default::default() }).await;
+
+        let text = exported(&app, &ana, ClientQuery::default()).await;
+        let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let notes_column = reader.headers().unwrap().iter().position(|name| name == "Notes").unwrap();
+        let cells: Vec<(String, String)> =
+            reader.records().map(|r| r.unwrap()).map(|r| (r[0].to_owned(), r[notes_column].to_owned())).collect();
+        let noted = &cells.iter().find(|(name, _)| name == "Noted").unwrap().1;
+        assert!(noted.starts_with("Met at the fair.\n\n["), "{backend:?}: {noted:?}");
+        let called = noted.find("· Ana]\nCalled back.").expect("the first note, with its author");
+        let quoted = noted.find("· Ana]\nSent =the quote.").expect("the second note");
+        assert!(called < quoted, "{backend:?}: oldest first: {noted:?}");
+        assert_eq!(cells.iter().find(|(name, _)| name == "Quiet").unwrap().1, "", "{backend:?}");
         app.cleanup().await;
     }
 }

@@ -18,6 +18,7 @@ use crm::{
         detail::{TIMELINE_PAGE_SIZE, TimelineQuery},
         detail_service,
         model::{ClientForm, ClientQuery, STATUSES, Total},
+        notes::service as notes,
         pipeline::CARDS_PER_STAGE,
         pipeline_service, service,
     },
@@ -34,7 +35,7 @@ async fn add(app: &TestApp, user: &CurrentUser, name: &str, strategy: i64, statu
         company: format!("{name} Ltd"),
         ..Default::default()
     };
-    service::create(&app.state, user, &form).await.unwrap()
+    service::create(&app.state, user, &form, service::Duplicates::Allow).await.unwrap()
 }
 
 /// `count` messages one minute apart, every third pair sharing a time (the id breaks the tie).
@@ -122,7 +123,7 @@ async fn the_client_page_pages_its_conversation_and_activity_latest_first() {
         assert!(back.newer.is_none());
 
         // Notes and stage changes are audited, and the activity reads them back in words.
-        detail_service::set_notes(&app.state, &owner, client, "  Wants a demo on Friday.  ").await.unwrap();
+        notes::add(&app.state, &owner, client, "  Wants a demo on Friday.  ").await.unwrap();
         service::set_status(&app.state, &admin, &[client], "qualified").await.unwrap();
         service::set_strategy(&app.state, &owner, &[client], nurture).await.unwrap();
         let activity = detail_service::activity(&app.state, &owner, client, &TimelineQuery::default()).await.unwrap();
@@ -134,18 +135,35 @@ async fn the_client_page_pages_its_conversation_and_activity_latest_first() {
         assert_eq!(lines.len(), 4, "{backend:?}: {lines:?}");
         assert_eq!(lines[0], ("Olga Owner".into(), "changed".into(), vec!["Strategy: Closer → Nurture".to_owned()]));
         assert_eq!(lines[1], ("Ada Admin".into(), "changed".into(), vec!["Status: Lead → Qualified".to_owned()]));
-        assert_eq!(lines[2], ("Olga Owner".into(), "changed".into(), vec!["Notes edited".to_owned()]));
+        assert_eq!(
+            lines[2],
+            ("Olga Owner".into(), "added a note".into(), vec!["“Wants a demo on Friday.”".to_owned()])
+        );
         assert_eq!(lines[3].1, "created the client");
         assert!(lines[3].2.contains(&"Name: Ana Lima".to_owned()), "{:?}", lines[3]);
-        assert_eq!(detail_service::detail(&app.state, &owner, client).await.unwrap().notes, "Wants a demo on Friday.");
 
-        // Unchanged notes write nothing; oversized notes are refused and change nothing.
-        detail_service::set_notes(&app.state, &owner, client, "Wants a demo on Friday.").await.unwrap();
+        // Notes are a log: each one is kept, newest first, with its author; none is written over.
+        notes::add(&app.state, &admin, client, "Demo booked by phone.").await.unwrap();
+        let log = notes::page(&app.state, &owner, client, &TimelineQuery::default()).await.unwrap();
+        let entries: Vec<(&str, &str)> = log.items.iter().map(|n| (n.author.as_str(), n.body.as_str())).collect();
+        assert_eq!(entries, [("Ada Admin", "Demo booked by phone."), ("Olga Owner", "Wants a demo on Friday.")]);
+        // Empty and oversized notes are refused and change nothing.
         let too_long = "x".repeat(20_001);
-        let error = detail_service::set_notes(&app.state, &owner, client, &too_long).await.unwrap_err();
-        assert!(error.field_message("notes").is_some(), "{error:?}");
+        assert!(notes::add(&app.state, &owner, client, &too_long).await.unwrap_err().field_message("body").is_some());
+        assert!(notes::add(&app.state, &owner, client, "  ").await.unwrap_err().field_message("body").is_some());
         let activity = detail_service::activity(&app.state, &owner, client, &TimelineQuery::default()).await.unwrap();
-        assert_eq!(activity.items.len(), 4, "{backend:?}: no audit for unchanged or refused notes");
+        assert_eq!(activity.items.len(), 5, "{backend:?}: no audit for refused notes");
+        // Pages of the log neither skip nor repeat notes.
+        for n in 0..12 {
+            notes::add(&app.state, &owner, client, &format!("Note {n}")).await.unwrap();
+        }
+        let first = notes::page(&app.state, &owner, client, &TimelineQuery::default()).await.unwrap();
+        let older = TimelineQuery { older: first.older.clone().expect("a second page"), newer: String::new() };
+        let second = notes::page(&app.state, &owner, client, &older).await.unwrap();
+        let bodies: Vec<String> = first.items.iter().chain(&second.items).map(|n| n.body.clone()).collect();
+        assert_eq!(bodies.len(), 14, "{backend:?}");
+        assert_eq!(bodies[0], "Note 11");
+        assert_eq!(bodies[13], "Wants a demo on Friday.");
 
         // Someone else's client does not exist for them, whatever they ask.
         let stranger = account(&app, "Sam Stranger", "sam@example.com").await;
@@ -154,7 +172,8 @@ async fn the_client_page_pages_its_conversation_and_activity_latest_first() {
         not_found(detail_service::detail(&app.state, &stranger, client).await.map(drop));
         not_found(detail_service::messages(&app.state, &stranger, client, &TimelineQuery::default()).await.map(drop));
         not_found(detail_service::activity(&app.state, &stranger, client, &TimelineQuery::default()).await.map(drop));
-        not_found(detail_service::set_notes(&app.state, &stranger, client, "mine now").await);
+        not_found(notes::add(&app.state, &stranger, client, "mine now").await.map(drop));
+        not_found(notes::page(&app.state, &stranger, client, &TimelineQuery::default()).await.map(drop));
         not_found(service::set_status(&app.state, &stranger, &[client], "lost").await.map(drop));
         assert_eq!(detail_service::detail(&app.state, &admin, client).await.unwrap().status, "qualified");
         app.cleanup().await;

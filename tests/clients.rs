@@ -17,7 +17,7 @@ use crm::{
     clients::{
         entity as clients,
         list_query::SEARCH_WINDOW,
-        model::{ClientForm, ClientQuery, PAGE_SIZE, Total},
+        model::{ClientForm, ClientQuery, DUPLICATE_FIELD, DUPLICATE_ID_FIELD, PAGE_SIZE, Total},
         service,
     },
     users::model::CurrentUser,
@@ -34,7 +34,7 @@ fn form(name: &str, strategy: i64) -> ClientForm {
 }
 
 async fn add(app: &TestApp, user: &CurrentUser, form: ClientForm) -> i64 {
-    service::create(&app.state, user, &form).await.unwrap()
+    service::create(&app.state, user, &form, service::Duplicates::Allow).await.unwrap()
 }
 
 /// The total the list shows `user` for `query`.
@@ -322,7 +322,9 @@ async fn users_reach_only_their_own_clients_and_admins_reach_all() {
         assert_eq!(update.status_code(), 404);
         assert_eq!(service::delete(&app.state, &ana, &[bos]).await.unwrap_err().status_code(), 404);
         // Someone else's strategy cannot be given to one's client.
-        let stolen = service::create(&app.state, &ana, &form("Lead", bos_strategy)).await.unwrap_err();
+        let stolen = service::create(&app.state, &ana, &form("Lead", bos_strategy), service::Duplicates::Warn)
+            .await
+            .unwrap_err();
         assert!(stolen.field_message("strategy_id").is_some(), "{backend:?}: {stolen:?}");
         // Admins reach everyone's clients.
         service::update(&app.state, &admin, bos, &form("Renamed by admin", bos_strategy)).await.unwrap();
@@ -348,16 +350,21 @@ async fn invalid_clients_name_each_field_and_duplicate_external_ids_are_refused(
             strategy_id: "".into(),
             ..Default::default()
         };
-        let error = service::create(&app.state, &ana, &bad).await.unwrap_err();
+        let error = service::create(&app.state, &ana, &bad, service::Duplicates::Warn).await.unwrap_err();
         assert_eq!(error.status_code(), 422);
         for field in ["name", "email", "phone", "status", "strategy_id"] {
             assert!(error.field_message(field).is_some(), "{backend:?}: {field}");
         }
         let with_id = ClientForm { external_id: "ghl-7".into(), ..form("First", friendly) };
         let first = add(&app, &ana, with_id.clone()).await;
-        let duplicate = service::create(&app.state, &ana, &ClientForm { name: "Second".into(), ..with_id.clone() })
-            .await
-            .unwrap_err();
+        let duplicate = service::create(
+            &app.state,
+            &ana,
+            &ClientForm { name: "Second".into(), ..with_id.clone() },
+            service::Duplicates::Allow,
+        )
+        .await
+        .unwrap_err();
         assert!(duplicate.field_message("external_id").is_some(), "{backend:?}");
         // Unique per owner: another owner may use the same id.
         add(&app, &bo, ClientForm { external_id: "ghl-7".into(), ..form("Bo's", bos_strategy) }).await;
@@ -456,11 +463,85 @@ async fn concurrent_writes_queue_instead_of_failing_on_sqlite() {
     let creations = (0..16).map(|n| {
         let state = app.state.clone();
         let ana = ana.clone();
-        tokio::spawn(async move { service::create(&state, &ana, &form(&format!("Parallel {n}"), friendly)).await })
+        tokio::spawn(async move {
+            service::create(&state, &ana, &form(&format!("Parallel {n}"), friendly), service::Duplicates::Warn).await
+        })
     });
     for result in futures::future::join_all(creations).await {
         result.unwrap().expect("every concurrent creation succeeds");
     }
     assert_eq!(walk(&app, &ana, &ClientQuery::default()).await.len(), 16);
     app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_new_client_with_a_known_email_or_phone_is_a_warning_that_names_the_existing_one() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        admin_first(&app).await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let bo = account(&app, "Bo", "bo@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let bos_strategy = strategy(&app, bo.id, "Bo's").await;
+        let known =
+            ClientForm { email: "lima@example.com".into(), phone: "+1 415 555 0100".into(), ..form("Lima", friendly) };
+        let lima = add(&app, &ana, known).await;
+
+        let same_email = ClientForm { email: "LIMA@example.com".into(), ..form("Lima again", friendly) };
+        let warning = service::create(&app.state, &ana, &same_email, service::Duplicates::Warn).await.unwrap_err();
+        assert_eq!(warning.status_code(), 422, "{backend:?}");
+        assert_eq!(warning.field_message(DUPLICATE_FIELD), Some("Lima already has this email."), "{backend:?}");
+        assert_eq!(warning.field_message(DUPLICATE_ID_FIELD), Some(lima.to_string().as_str()), "{backend:?}");
+        let same_phone = ClientForm { phone: "+1 415 555 0100".into(), ..form("Lima's desk", friendly) };
+        let warning = service::create(&app.state, &ana, &same_phone, service::Duplicates::Warn).await.unwrap_err();
+        assert_eq!(warning.field_message(DUPLICATE_FIELD), Some("Lima already has this phone number."), "{backend:?}");
+        assert_eq!(walk(&app, &ana, &ClientQuery::default()).await, [lima], "{backend:?}: a warning writes nothing");
+
+        // Seen and confirmed: added all the same. Another owner's clients are not a duplicate.
+        let again = service::create(&app.state, &ana, &same_email, service::Duplicates::Allow).await.unwrap();
+        assert_ne!(again, lima);
+        let bos = ClientForm { email: "lima@example.com".into(), ..form("Bo's Lima", bos_strategy) };
+        service::create(&app.state, &bo, &bos, service::Duplicates::Warn).await.expect("another owner's client");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn working_a_lead_moves_its_last_activity_and_a_deleted_client_stays_readable_in_the_audit_log() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        admin_first(&app).await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let older = add(&app, &ana, ClientForm { company: "Olive Oil".into(), ..form("Olive", friendly) }).await;
+        let newer = add(&app, &ana, form("Nora", friendly)).await;
+        let by_activity = ClientQuery::default();
+        assert_eq!(walk(&app, &ana, &by_activity).await, [newer, older], "{backend:?}: newest first");
+
+        service::set_status(&app.state, &ana, &[older], "contacted").await.unwrap();
+        assert_eq!(walk(&app, &ana, &by_activity).await, [older, newer], "{backend:?}: a stage change");
+        crm::clients::notes::service::add(&app.state, &ana, newer, "Called twice.").await.unwrap();
+        assert_eq!(walk(&app, &ana, &by_activity).await, [newer, older], "{backend:?}: a note");
+        let edited =
+            ClientForm { company: "Olive Oil Ltd".into(), status: "contacted".into(), ..form("Olive", friendly) };
+        service::update(&app.state, &ana, older, &edited).await.unwrap();
+        assert_eq!(walk(&app, &ana, &by_activity).await, [older, newer], "{backend:?}: a profile edit");
+        let stored = clients::Entity::find_by_id(older).one(&app.db.conn).await.unwrap().unwrap();
+        assert!(stored.worked_at.is_some_and(|at| at == stored.last_activity_at), "{backend:?}: {stored:?}");
+
+        service::delete(&app.state, &ana, &[older]).await.unwrap();
+        let entry = audit_log::Entity::find()
+            .filter(audit_log::Column::Entity.eq("client"))
+            .filter(audit_log::Column::EntityId.eq(older))
+            .filter(audit_log::Column::Action.eq("delete"))
+            .one(&app.db.conn)
+            .await
+            .unwrap()
+            .expect("the deletion is audited");
+        let changes = entry.changes.unwrap();
+        assert_eq!(changes["name"]["from"], "Olive", "{backend:?}");
+        assert_eq!(changes["company"]["from"], "Olive Oil Ltd", "{backend:?}");
+        assert_eq!(changes["status"]["from"], "contacted", "{backend:?}");
+        app.cleanup().await;
+    }
 }

@@ -257,7 +257,7 @@ async fn malformed_server_function_input_gets_a_4xx_with_words() {
         ("/api/client_profile", b"id=abc".to_vec(), StatusCode::BAD_REQUEST),
         ("/api/client_profile", b"id=1&id=2".to_vec(), StatusCode::BAD_REQUEST),
         ("/api/client_profile", b"".to_vec(), StatusCode::BAD_REQUEST),
-        ("/api/save_client_notes", b"id=1&notes=a%00b".to_vec(), StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/add_client_note", b"id=1&body=a%00b".to_vec(), StatusCode::UNPROCESSABLE_ENTITY),
         ("/api/update_profile", b"name=A%1B%5B31m&timezone=UTC".to_vec(), StatusCode::UNPROCESSABLE_ENTITY),
         ("/api/find_clients", format!("q={}", "a".repeat(20_001)).into_bytes(), StatusCode::UNPROCESSABLE_ENTITY),
         ("/api/find_clients", vec![b'a'; 3 * 1024 * 1024], StatusCode::PAYLOAD_TOO_LARGE),
@@ -365,14 +365,17 @@ async fn static_files_are_served_apart_from_the_pages() {
     std::fs::create_dir_all(site.join("pkg")).unwrap();
     std::fs::write(site.join("pkg/crm.js"), "export default 1;").unwrap();
     std::fs::write(site.join("favicon.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap();
+    std::fs::write(site.join("icons.svg"), "<svg><symbol id=\"check\"/></svg>").unwrap();
     let app = app::start_with(Backend::Sqlite, &[("LEPTOS_SITE_ROOT", site.to_str().unwrap())]).await;
     let cookie = sign_up(&app, "Ana", "ana@example.com").await;
     for round in 0..20 {
         // Pages that answer 404 and 403 between the files.
         assert_eq!(app.get("/clients/987654", Some(&cookie)).await.status, StatusCode::NOT_FOUND);
-        for (path, body) in
-            [("/pkg/crm.js", "export default 1;"), ("/favicon.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>")]
-        {
+        for (path, body) in [
+            ("/pkg/crm.js", "export default 1;"),
+            ("/favicon.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>"),
+            ("/icons.svg", "<svg><symbol id=\"check\"/></svg>"),
+        ] {
             let answer = app.get(path, None).await;
             assert_eq!(answer.status, StatusCode::OK, "round {round}: {path}");
             assert_eq!(answer.body, body, "round {round}: {path}");

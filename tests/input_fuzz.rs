@@ -22,7 +22,7 @@ const TARGETS: &[&str] = &[
     "/api/list_clients",
     "/api/load_pipeline",
     "/api/update_profile",
-    "/api/save_client_notes",
+    "/api/add_client_note",
     "/api/bulk_clients",
     "/api/update_strategy",
 ];
@@ -39,6 +39,7 @@ fn form_body() -> impl Strategy<Value = Vec<u8>> {
         Just("hours[mon]".to_owned()),
         Just("strategy".to_owned()),
         Just("notes".to_owned()),
+        Just("body".to_owned()),
         "[a-z\\[\\]%0-9]{0,8}",
     ];
     let value = prop_oneof!["\\PC{0,40}", "[%0-9a-fA-F+&=]{0,40}", "-?[0-9]{1,25}", any::<String>()];

@@ -27,6 +27,7 @@ const TABLES: &[&str] = &[
     "availability_windows",
     "availability_overrides",
     "booking_types",
+    "client_notes",
 ];
 
 async fn table_names(db: &DatabaseConnection) -> BTreeSet<String> {

@@ -48,7 +48,7 @@ const REQUESTS: &[Probe<'static>] = &[
     // statement finds, counts and pages it (SQLite pages, then counts).
     probe("clients search", "GET /clients?q=client1%40", &[], 5),
     probe("clients by name", "GET /clients?sort=name&dir=asc", &[], 5),
-    probe("client page", "GET /clients/{client}", &[], 12),
+    probe("client page", "GET /clients/{client}", &[], 16),
     probe("client editor", "GET /clients/{client}/edit", &[], 3),
     probe("pipeline", "GET /pipeline", &[], 10),
     probe("strategies", "GET /strategies", &[], 4),
@@ -58,6 +58,7 @@ const REQUESTS: &[Probe<'static>] = &[
     probe("client_profile", "POST /api/client_profile", &[("id", "{client}")], 5),
     probe("client_messages", "POST /api/client_messages", &[("id", "{client}")], 4),
     probe("client_activity", "POST /api/client_activity", &[("id", "{client}")], 5),
+    probe("client_notes", "POST /api/client_notes", &[("id", "{client}")], 5),
     probe("load_pipeline", "POST /api/load_pipeline", &[], 9),
 ];
 
@@ -89,7 +90,7 @@ async fn grow(app: &TestApp, owner: &CurrentUser, strategies: &[i64], from: usiz
             strategy_id: strategies[n % strategies.len()].to_string(),
             ..Default::default()
         };
-        ids.push(service::create(&app.state, owner, &form).await.unwrap());
+        ids.push(service::create(&app.state, owner, &form, service::Duplicates::Allow).await.unwrap());
     }
     ids
 }
@@ -123,6 +124,14 @@ async fn converse_and_book(app: &TestApp, owner: &CurrentUser, client: i64, mess
         ..Default::default()
     });
     bookings::Entity::insert_many(bookings).exec_without_returning(&app.db.conn).await.unwrap();
+    let notes = (0..messages_count / 3).map(|n| crm::clients::notes::entity::ActiveModel {
+        client_id: Set(client),
+        author_id: Set(Some(owner.id)),
+        body: Set(format!("note {n}")),
+        created_at: Set(now - Duration::minutes(n as i64)),
+        ..Default::default()
+    });
+    crm::clients::notes::entity::Entity::insert_many(notes).exec_without_returning(&app.db.conn).await.unwrap();
 }
 
 /// Each request's statement count, checked against its bound.

@@ -507,3 +507,47 @@ async fn plain_form_posts_redirect_to_the_next_page() {
     assert!(page.body.contains("The strategy is deleted."), "{}", page.body);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn the_first_strategy_is_the_default_for_new_clients_until_another_is_made_default() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let people = people(&app).await;
+        let first = create(&app, &people.ana, &[("name", "First")]).await;
+        let second = create(&app, &people.ana, &[("name", "Second")]).await;
+        let bos = create(&app, &people.bo, &[("name", "Bo's")]).await;
+        let is_default = |details: StrategyDetails| details.is_default;
+        assert!(is_default(details(&app, &people.ana, first.id).await.unwrap()), "{backend:?}");
+        assert!(!is_default(details(&app, &people.ana, second.id).await.unwrap()), "{backend:?}");
+        assert!(is_default(details(&app, &people.bo, bos.id).await.unwrap()), "{backend:?}: per owner");
+        let editor = app.post_form("/api/client_editor", &[], Some(&people.ana)).await;
+        let editor: crm::clients::api::EditorData = serde_json::from_str(&editor.body).unwrap();
+        assert_eq!(editor.form.strategy_id, first.id.to_string(), "{backend:?}: the new client form selects it");
+
+        // Another user cannot make Ana's strategy their default; Ana can.
+        let second_id = second.id.to_string();
+        let make = [("id", second_id.as_str())];
+        let refused = app.post_form("/api/make_default_strategy", &make, Some(&people.bo)).await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND, "{backend:?}");
+        let made = app.post_form("/api/make_default_strategy", &make, Some(&people.ana)).await;
+        assert_eq!(made.status, StatusCode::OK, "{backend:?}");
+        assert!(!is_default(details(&app, &people.ana, first.id).await.unwrap()), "{backend:?}");
+        assert!(is_default(details(&app, &people.ana, second.id).await.unwrap()), "{backend:?}");
+        assert!(is_default(details(&app, &people.bo, bos.id).await.unwrap()), "{backend:?}: Bo's is untouched");
+
+        // The database holds one default per owner, whatever writes to it.
+        let second_default = app
+            .db
+            .conn
+            .execute_unprepared(&format!("UPDATE strategies SET is_default = TRUE WHERE id = {}", first.id))
+            .await;
+        assert!(second_default.is_err(), "{backend:?}: two defaults for one owner");
+
+        // Without a default, the new client form selects nothing.
+        delete(&app, &people.ana, second.id, "").await;
+        let editor = app.post_form("/api/client_editor", &[], Some(&people.ana)).await;
+        let editor: crm::clients::api::EditorData = serde_json::from_str(&editor.body).unwrap();
+        assert_eq!(editor.form.strategy_id, "", "{backend:?}");
+        app.cleanup().await;
+    }
+}

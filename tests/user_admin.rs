@@ -185,3 +185,51 @@ async fn a_password_reset_signs_the_user_out_and_the_new_password_works() {
         app.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn admins_change_a_users_name_and_email_which_stays_unique_and_is_audited() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let admin = sign_up(&app, "Admin", "admin@example.com").await;
+        let zoe = create(&app, &admin, "Zoë Quinn", "zoe@example.com", "user").await;
+        create(&app, &admin, "Max Taken", "max@example.com", "user").await;
+        let rename = |user_id: i64, name: &'static str, email: &'static str, cookie: String| {
+            let app = &app;
+            async move {
+                let id = user_id.to_string();
+                app.post_form("/api/rename_user", &[("user_id", &id), ("name", name), ("email", email)], Some(&cookie))
+                    .await
+            }
+        };
+
+        let renamed = rename(zoe.id, "Zoë Quinn-Lee", "ZOE.LEE@example.com", admin.clone()).await;
+        assert_eq!(renamed.status, StatusCode::OK, "{backend:?}: {}", renamed.body);
+        let row: UserRow = serde_json::from_str(&renamed.body).unwrap();
+        assert_eq!((row.name.as_str(), row.email.as_str()), ("Zoë Quinn-Lee", "zoe.lee@example.com"));
+        assert!(login(&app, "zoe.lee@example.com", PASSWORD).await.is_some(), "{backend:?}: the new email signs in");
+        assert!(login(&app, "zoe@example.com", PASSWORD).await.is_none(), "{backend:?}: the old one no more");
+
+        let taken = rename(zoe.id, "Zoë", "max@example.com", admin.clone()).await;
+        assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend:?}");
+        assert!(taken.body.contains("already exists"), "{}", taken.body);
+        let bad = rename(zoe.id, "", "not-an-email", admin.clone()).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend:?}");
+        assert_eq!(list(&app, &admin, "zoe", "1").await.rows[0].name, "Zoë Quinn-Lee", "{backend:?}: unchanged");
+
+        let zoes = login(&app, "zoe.lee@example.com", PASSWORD).await.unwrap();
+        assert_eq!(rename(zoe.id, "Me", "me@example.com", zoes).await.status, StatusCode::FORBIDDEN);
+
+        let entry = audit_log::Entity::find()
+            .filter(audit_log::Column::Entity.eq("user"))
+            .filter(audit_log::Column::EntityId.eq(zoe.id))
+            .filter(audit_log::Column::Action.eq("update"))
+            .one(&app.db.conn)
+            .await
+            .unwrap()
+            .expect("the change is audited");
+        let changes = entry.changes.unwrap();
+        assert_eq!(changes["email"]["from"], "zoe@example.com", "{backend:?}");
+        assert_eq!(changes["name"]["to"], "Zoë Quinn-Lee", "{backend:?}");
+        app.cleanup().await;
+    }
+}

@@ -7,15 +7,15 @@ test("an admin adds and disables a user without JavaScript", async ({ page, brow
   await page.goto("/users");
   const email = uniqueEmail("nojs-member");
   await page.getByText("Add a user").click();
-  await page.getByLabel("Name").fill("Nadia NoScript");
-  await page.getByLabel("Email").fill("nadia@localhost");
+  await page.getByLabel("Name", { exact: true }).fill("Nadia NoScript");
+  await page.getByLabel("Email", { exact: true }).fill("nadia@localhost");
   await page.getByLabel("Initial password").fill(PASSWORD);
   await page.getByRole("button", { name: "Add user" }).click();
   await expect(page.locator("#new-email-error")).toContainText("name@example.com");
 
   // A plain form post comes back empty: fill it in again.
-  await page.getByLabel("Name").fill("Nadia NoScript");
-  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Name", { exact: true }).fill("Nadia NoScript");
+  await page.getByLabel("Email", { exact: true }).fill(email);
   await page.getByLabel("Initial password").fill(PASSWORD);
   await page.getByRole("button", { name: "Add user" }).click();
   await page.goto(`/users?q=${encodeURIComponent(email)}`);

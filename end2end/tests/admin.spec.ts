@@ -1,4 +1,4 @@
-import { test, expect, openHydrated, signIn, signInAsAdmin, uniqueEmail, expectRefusal, PASSWORD } from "./fixtures";
+import { test, expect, openHydrated, signIn, signInAsAdmin, uniqueEmail, expectRefusal, PASSWORD, ADMIN_EMAIL } from "./fixtures";
 
 test.beforeEach(async ({ page }) => {
   await signInAsAdmin(page.request);
@@ -8,13 +8,13 @@ test("an admin adds a user, disables them (signing them out) and enables them ag
   await openHydrated(page, "/users");
   const email = uniqueEmail("member");
   await page.getByText("Add a user").click();
-  await page.getByLabel("Name").fill("Morgan Member");
-  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Name", { exact: true }).fill("Morgan Member");
+  await page.getByLabel("Email", { exact: true }).fill(email);
   await page.getByLabel("Role").selectOption("user");
   await page.getByLabel("Initial password").fill(PASSWORD);
   await page.getByRole("button", { name: "Add user" }).click();
   await expect(page.getByRole("status").filter({ hasText: "can now sign in" })).toContainText(email);
-  await expect(page.getByLabel("Name")).toHaveValue("");
+  await expect(page.getByLabel("Name", { exact: true })).toHaveValue("");
 
   // The new user signs in elsewhere.
   const member = await browser.newContext();
@@ -76,4 +76,26 @@ test("a user's own row offers no way to lock themselves out", async ({ page }) =
   const own = page.getByTestId("user-row").filter({ hasText: "(you)" });
   await expect(own).toHaveCount(1);
   await expect(own.getByRole("button")).toHaveCount(0);
+});
+
+test("an admin corrects a user's name and email", async ({ page, problems }) => {
+  const email = uniqueEmail("typo");
+  const created = await page.request.post("/api/create_user", {
+    form: { name: "Jon Smiht", email, role: "user", password: PASSWORD },
+  });
+  expect(created.status()).toBe(200);
+  await openHydrated(page, `/users?q=${encodeURIComponent(email)}`);
+  const row = page.locator(`[data-testid=user-row][data-email="${email}"]`);
+  await row.getByText("Edit").click();
+  await row.getByLabel("Name of Jon Smiht").fill("Jon Smith");
+  await row.getByLabel("Email of Jon Smiht").fill(ADMIN_EMAIL);
+  await row.getByRole("button", { name: "Save" }).first().click();
+  await expect(row.locator(".field-error")).toContainText("already exists");
+  expectRefusal(problems, 422);
+  const fixed = uniqueEmail("fixed");
+  await row.getByLabel("Email of Jon Smiht").fill(fixed);
+  await row.getByRole("button", { name: "Save" }).first().click();
+  const renamed = page.locator(`[data-testid=user-row][data-email="${fixed}"]`);
+  await expect(renamed.locator("th")).toContainText("Jon Smith");
+  await signIn(page.request, fixed);
 });

@@ -23,21 +23,31 @@ test("the client page changes the stage and notes and shows them in the activity
   await expect(page.getByTestId("client-status")).toHaveText("Qualified");
   await expect(page.getByTestId("client-activity").locator("li").first()).toContainText("Status: Lead → Qualified");
 
-  await page.getByLabel("Notes", { exact: true }).fill("Asked for a quote.");
-  await page.getByRole("button", { name: "Save notes" }).click();
-  await expect(page.getByText("Notes saved.")).toBeVisible();
-  await expect(page.getByTestId("client-activity").locator("li").first()).toContainText("Notes edited");
+  // Notes are a log: each one is added with its author and time, and none is written over.
+  await page.getByLabel("New note").fill("Asked for a quote.");
+  await page.getByRole("button", { name: "Add note" }).click();
+  await expect(page.getByTestId("client-notes").locator("li")).toHaveCount(1);
+  await expect(page.getByLabel("New note")).toHaveValue("");
+  await page.getByLabel("New note").fill("Quote sent,\nwaiting.");
+  await page.getByRole("button", { name: "Add note" }).click();
+  const notes = page.getByTestId("client-notes").locator("li");
+  await expect(notes).toHaveCount(2);
+  await expect(notes.first()).toContainText("Paula Profile");
+  await expect(notes.first().locator(".note-body")).toHaveText("Quote sent,\nwaiting.");
+  await expect(notes.nth(1).locator(".note-body")).toHaveText("Asked for a quote.");
+  await expect(page.getByTestId("client-activity").locator("li").first()).toContainText("added a note");
 
-  // Too long notes are refused next to the field, and nothing changes.
-  await page.getByLabel("Notes", { exact: true }).evaluate((area: HTMLTextAreaElement) => {
+  // A too long note is refused next to the field, keeps what was typed, and adds nothing.
+  await page.getByLabel("New note").evaluate((area: HTMLTextAreaElement) => {
     area.removeAttribute("maxlength");
     area.value = "x".repeat(20_001);
   });
-  await page.getByRole("button", { name: "Save notes" }).click();
-  await expect(page.locator("#notes-error")).toContainText("20000 characters");
+  await page.getByRole("button", { name: "Add note" }).click();
+  await expect(page.locator("#body-error")).toContainText("20000 characters");
   expectRefusal(problems, 422);
+  await expect(page.getByLabel("New note")).toHaveValue("x".repeat(20_001));
   await page.reload();
-  await expect(page.getByLabel("Notes", { exact: true })).toHaveValue("Asked for a quote.");
+  await expect(page.getByTestId("client-notes").locator("li")).toHaveCount(2);
 
   // Another user's client is not found.
   const stranger = await page.context().browser()!.newContext({ baseURL: new URL(page.url()).origin });

@@ -36,9 +36,9 @@ test("clients are created, searched and edited without JavaScript", async ({ pag
   await page.getByLabel("Stage", { exact: true }).selectOption("contacted");
   await page.getByRole("button", { name: "Move" }).click();
   await expect(page.getByTestId("client-status")).toHaveText("Contacted");
-  await page.getByLabel("Notes", { exact: true }).fill("Prefers email.");
-  await page.getByRole("button", { name: "Save notes" }).click();
-  await expect(page.getByLabel("Notes", { exact: true })).toHaveValue("Prefers email.");
+  await page.getByLabel("New note").fill("Prefers email.");
+  await page.getByRole("button", { name: "Add note" }).click();
+  await expect(page.getByTestId("client-notes").locator(".note-body")).toHaveText("Prefers email.");
   await expect(page.getByTestId("client-activity")).toContainText("Status: Lead → Contacted");
 
   // So does a move on the pipeline board.

@@ -9,6 +9,8 @@ test("without JavaScript, text a person wrote is shown as text", async ({ page }
   const strategyId = await createStrategy(page.request, "Plain persona");
   const name = HOSTILE.slice(0, 190);
   const clientId = await createClient(page.request, { name, strategy_id: String(strategyId), notes: HOSTILE });
+  const note = await page.request.post("/api/add_client_note", { form: { id: String(clientId), body: HOSTILE } });
+  expect(note.status()).toBe(200);
 
   for (const path of [`/clients/${clientId}`, `/clients/${clientId}/edit`, "/clients", "/pipeline"]) {
     await page.goto(path);
@@ -17,6 +19,7 @@ test("without JavaScript, text a person wrote is shown as text", async ({ page }
     await expect(page.locator('meta[http-equiv="refresh"]'), path).toHaveCount(0);
   }
   await page.goto(`/clients/${clientId}`);
-  await expect(page.locator("#client-notes")).toHaveValue(HOSTILE);
+  await expect(page.getByTestId("initial-notes").locator(".note-body")).toHaveText(HOSTILE);
+  await expect(page.getByTestId("client-notes").locator(".note-body")).toHaveText(HOSTILE);
   await expect(page).toHaveTitle(`${name} · CRM`);
 });

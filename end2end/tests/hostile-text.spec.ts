@@ -45,18 +45,21 @@ test("text a person wrote shows as text in every page and field, never as markup
     position: HOSTILE.slice(0, 190),
     notes: HOSTILE,
   });
+  const note = await page.request.post("/api/add_client_note", { form: { id: String(clientId), body: HOSTILE } });
+  expect(note.status()).toBe(200);
 
-  // Loaded cold (the server's HTML, then hydration): the title, the notes box, every field.
+  // Loaded cold (the server's HTML, then hydration): the title, the notes, every field.
   await openHydrated(page, `/clients/${clientId}`);
   await expectInert(page, "client page");
   await expect(page).toHaveTitle(`${name} · CRM`);
-  await expect(page.locator("#client-notes")).toHaveValue(HOSTILE);
+  await expect(page.getByTestId("initial-notes").locator(".note-body")).toHaveText(HOSTILE);
+  await expect(page.getByTestId("client-notes").locator(".note-body")).toHaveText(HOSTILE);
   await expect(page.getByRole("heading", { level: 1 })).toContainText("</textarea>");
 
   await openHydrated(page, `/clients/${clientId}/edit`);
   await expectInert(page, "client form");
   await expect(page.getByLabel("Name")).toHaveValue(name);
-  await expect(page.getByLabel("Notes")).toHaveValue(HOSTILE);
+  await expect(page.getByLabel("Company")).toHaveValue(HOSTILE.slice(0, 190));
 
   await openHydrated(page, `/strategies/${strategyId}`);
   await expectInert(page, "strategy editor");
@@ -71,7 +74,7 @@ test("text a person wrote shows as text in every page and field, never as markup
   // Reached by the client-side router (rendered in the browser, not by the server).
   await page.getByTestId("pipeline-card").first().getByRole("link").first().click();
   await expect(page).toHaveURL(new RegExp(`/clients/${clientId}$`));
-  await expect(page.locator("#client-notes")).toHaveValue(HOSTILE);
+  await expect(page.getByTestId("client-notes").locator(".note-body")).toHaveText(HOSTILE);
   await expect(page).toHaveTitle(`${name} · CRM`);
   await expectInert(page, "client page after navigation");
 });

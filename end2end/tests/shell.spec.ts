@@ -26,6 +26,17 @@ test("the shell renders on the server and hydrates", async ({ page }) => {
   await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
 });
 
+test("every preload link asks for the file without credentials, never with the nonce", async ({ page }) => {
+  // `/` is a lazy route, so its head also lists the chunks the dashboard needs.
+  const html = await (await page.request.get("/")).text();
+  const links = [...html.matchAll(/<link\b[^>]*rel="(?:modulepreload|preload)"[^>]*>/g)].map((m) => m[0]);
+  expect(links.filter((link) => link.includes(".wasm")).length).toBeGreaterThan(1);
+  for (const link of links) expect(link).toContain('crossorigin="anonymous"');
+  const nonce = /<script[^>]*nonce="([^"]+)"/.exec(html)?.[1];
+  expect(nonce).toBeTruthy();
+  expect(html.split(`crossorigin="${nonce}"`).length).toBe(1);
+});
+
 test("the sidebar navigates client-side to every section", async ({ page }) => {
   await openHydrated(page, "/");
   // A client-side navigation keeps this marker; a full page load would lose it.

@@ -10,6 +10,9 @@ mod m20261126_000002_owner_search_index;
 mod m20261130_000001_first_account;
 mod m20261130_000002_import_storage;
 mod m20261130_000003_booking_foundation;
+mod m20261130_000005_client_worked_at;
+mod m20261130_000006_client_notes;
+mod m20261130_000007_default_strategy;
 
 pub use m20261123_000001_initial_schema::{BOOKING_STATUSES, CLIENT_SEARCH_EXPRESSION, CLIENT_STATUSES, MESSAGE_ROLES};
 
@@ -28,6 +31,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_first_account::Migration),
             Box::new(m20261130_000002_import_storage::Migration),
             Box::new(m20261130_000003_booking_foundation::Migration),
+            Box::new(m20261130_000005_client_worked_at::Migration),
+            Box::new(m20261130_000006_client_notes::Migration),
+            Box::new(m20261130_000007_default_strategy::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ use crate::{
     shared::AppError,
     ui::{
         command_palette::CommandPalette,
+        icon::Icon,
         theme::ThemeSwitch,
         toast::{ToastRegion, Toasts},
     },
@@ -19,19 +20,19 @@ use crate::{
     },
 };
 
-/// Sidebar entries: (path, label, icon glyph).
+/// Sidebar entries: (path, label, icon name in `public/icons.svg`).
 pub const NAVIGATION: &[(&str, &str, &str)] = &[
-    ("/", "Dashboard", "◧"),
-    ("/clients", "Clients", "☺"),
-    ("/pipeline", "Pipeline", "▥"),
-    ("/strategies", "Strategies", "✦"),
-    ("/bookings", "Bookings", "◷"),
-    ("/chat", "Chat", "✉"),
-    ("/settings", "Settings", "⚙"),
+    ("/", "Dashboard", "dashboard"),
+    ("/clients", "Clients", "clients"),
+    ("/pipeline", "Pipeline", "pipeline"),
+    ("/strategies", "Strategies", "strategies"),
+    ("/bookings", "Bookings", "bookings"),
+    ("/chat", "Chat", "chat"),
+    ("/settings", "Settings", "settings"),
 ];
 
 /// Entries only admins see.
-pub const ADMIN_NAVIGATION: &[(&str, &str, &str)] = &[("/users", "Users", "⚇"), ("/status", "Status", "◉")];
+pub const ADMIN_NAVIGATION: &[(&str, &str, &str)] = &[("/users", "Users", "users"), ("/status", "Status", "status")];
 
 type UserResource = Resource<Result<Option<CurrentUser>, AppError>>;
 
@@ -40,7 +41,7 @@ fn NavLink(href: &'static str, label: &'static str, icon: &'static str) -> impl 
     view! {
         <li>
             <A href=href exact=true attr:class="nav-link">
-                <span class="nav-icon" aria-hidden="true">{icon}</span>
+                <span class="nav-icon"><Icon name=icon /></span>
                 <span class="nav-label">{label}</span>
             </A>
         </li>
@@ -122,7 +123,7 @@ fn PaletteButton(open: RwSignal<bool>) -> impl IntoView {
     view! {
         <button type="button" class="palette-button" aria-keyshortcuts="Control+K Meta+K"
             on:click=move |_| open.set(true)>
-            <span aria-hidden="true">"⌕"</span>
+            <Icon name="search" />
             <span class="palette-button-label">"Jump to…"</span>
             <kbd class="palette-button-keys">"Ctrl K"</kbd>
         </button>
@@ -161,7 +162,7 @@ pub fn Frame(children: Children) -> impl IntoView {
             <aside class="sidebar">
                 <div class="sidebar-top">
                     <a class="brand" href="/">
-                        <span class="brand-mark" aria-hidden="true">"◆"</span>
+                        <span class="brand-mark"><Icon name="brand" /></span>
                         <span class="brand-name">"CRM"</span>
                     </a>
                     <PaletteButton open=palette_open />
@@ -179,7 +180,7 @@ pub fn Frame(children: Children) -> impl IntoView {
                                 menu_open.update(|open| *open = !*open);
                             }
                         }>
-                        <span aria-hidden="true">"☰"</span>
+                        <Icon name="menu" />
                         " Menu"
                     </a>
                 </div>

@@ -7,6 +7,7 @@ use leptos_router::{
     path,
 };
 
+mod hydration_scripts;
 mod layout;
 mod lazy_pages;
 mod pages;
@@ -23,7 +24,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <hydration_scripts::HydrationScripts options />
                 <MetaTags />
                 {crate::ui::form_flash::current().map(|flash| {
                     view! {
@@ -75,6 +76,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("users") view={Lazy::<lazy_pages::UsersRoute>::new()} />
                     <Route path=path!("settings") view={Lazy::<lazy_pages::SettingsRoute>::new()} />
                     <Route path=path!("status") view={Lazy::<lazy_pages::StatusRoute>::new()} />
+                    // Any other path: the 404 page in the layout, rendered like every page (leptos'
+                    // fallback handler renders it in order and could wait forever).
+                    <Route path=path!("*any") view=NotFound />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -46,6 +46,12 @@ impl Changes {
         self
     }
 
+    /// Records the value a deleted record's field had, so that it can be read back.
+    pub fn removed<T: Into<Value>>(mut self, field: &str, value: T) -> Self {
+        self.0.insert(field.to_owned(), serde_json::json!({ "from": value.into() }));
+        self
+    }
+
     /// Records that a secret (a password) changed, without any value.
     pub fn secret(mut self, field: &str) -> Self {
         self.0.insert(field.to_owned(), serde_json::json!({ "changed": true }));

@@ -53,9 +53,10 @@ pub async fn client_editor(#[server(default)] id: Option<i64>) -> Result<EditorD
                 }
                 None => {
                     let strategies = super::service::strategy_choices(&state, user.id).await?;
+                    let default = crate::strategies::service::default_for(&state.db, user.id).await?;
                     let form = ClientForm {
                         status: "lead".to_owned(),
-                        strategy_id: strategies.first().map(|(id, _)| id.to_string()).unwrap_or_default(),
+                        strategy_id: default.map(|id| id.to_string()).unwrap_or_default(),
                         ..Default::default()
                     };
                     Ok(EditorData { id: None, form, strategies })
@@ -66,13 +67,19 @@ pub async fn client_editor(#[server(default)] id: Option<i64>) -> Result<EditorD
     )
 }
 
-/// Creates a client and goes to the list, where it shows first (newest activity).
+/// Creates a client and goes to the list, where it shows first (newest activity). `add_anyway` is
+/// set when the person saw that the email or phone is already a client's and adds it all the same.
 #[server(prefix = "/api", endpoint = "create_client")]
-pub async fn create_client(#[server(flatten)] form: ClientForm) -> Result<i64, AppError> {
+pub async fn create_client(
+    #[server(flatten)] form: ClientForm,
+    #[server(default)] add_anyway: Option<String>,
+) -> Result<i64, AppError> {
     respond(
         async {
             let (state, user) = signed_in().await?;
-            let id = super::service::create(&state, &user, &form).await?;
+            use super::service::Duplicates;
+            let duplicates = if add_anyway.is_some() { Duplicates::Allow } else { Duplicates::Warn };
+            let id = super::service::create(&state, &user, &form, duplicates).await?;
             leptos_axum::redirect("/clients");
             Ok(id)
         }

@@ -17,7 +17,9 @@ pub struct ClientDetail {
     pub position: Option<String>,
     pub external_id: Option<String>,
     pub status: String,
-    pub notes: String,
+    /// The notes given when the client was added (by hand or by an import, which appends to
+    /// them); later notes are entries of the notes log.
+    pub initial_notes: String,
     pub strategy_id: i64,
     pub strategy_name: String,
     pub owner_name: String,
@@ -39,6 +41,15 @@ pub struct BookingRow {
     pub ends_at: String,
     pub location: Option<String>,
     pub status: String,
+}
+
+/// One entry of a client's notes log.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteEntry {
+    pub id: i64,
+    pub author: String,
+    pub at: String,
+    pub body: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

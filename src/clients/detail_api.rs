@@ -4,7 +4,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use super::detail::TimelineQuery;
 use super::{
-    detail::{ActivityEntry, ClientDetail, MessageRow, TimelinePage},
+    detail::{ActivityEntry, ClientDetail, MessageRow, NoteEntry, TimelinePage},
     model::ClientQuery,
     pipeline::PipelineBoard,
 };
@@ -56,13 +56,47 @@ pub async fn client_activity(
     )
 }
 
-#[server(prefix = "/api", endpoint = "save_client_notes")]
-pub async fn save_client_notes(id: i64, #[server(default)] notes: String) -> Result<(), AppError> {
+/// A page of the client's notes, newest first.
+#[server(prefix = "/api", endpoint = "client_notes")]
+pub async fn client_notes(
+    id: i64,
+    #[server(default)] older: String,
+    #[server(default)] newer: String,
+) -> Result<TimelinePage<NoteEntry>, AppError> {
     respond(
         async {
             let (state, user) = signed_in().await?;
-            super::detail_service::set_notes(&state, &user, id, &notes).await?;
+            super::notes::service::page(&state, &user, id, &TimelineQuery { older, newer }).await
+        }
+        .await,
+    )
+}
+
+/// Adds a note to the client's log; a plain form goes back to the client page.
+#[server(prefix = "/api", endpoint = "add_client_note")]
+pub async fn add_client_note(id: i64, #[server(default)] body: String) -> Result<i64, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            let note = super::notes::service::add(&state, &user, id, &body).await?;
             redirect_plain_form(&format!("/clients/{id}"));
+            Ok(note)
+        }
+        .await,
+    )
+}
+
+/// Deletes one client, once the person ticked the confirmation, and goes to the list.
+#[server(prefix = "/api", endpoint = "delete_client")]
+pub async fn delete_client(id: i64, #[server(default)] confirm: Option<String>) -> Result<(), AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            if confirm.is_none() {
+                return Err(AppError::field("confirm", "Tick the box to confirm that this client is deleted."));
+            }
+            super::service::delete(&state, &user, &[id]).await?;
+            leptos_axum::redirect("/clients");
             Ok(())
         }
         .await,

@@ -6,8 +6,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    detail::{ActivityEntry, ClientDetail, MessageRow, TimelinePage, role_label},
-    detail_api::{MoveClient, SaveClientNotes, client_activity, client_messages, client_profile},
+    detail::{ActivityEntry, ClientDetail, MessageRow, NoteEntry, TimelinePage, role_label},
+    detail_api::{
+        AddClientNote, DeleteClient, MoveClient, client_activity, client_messages, client_notes, client_profile,
+    },
     model::{STATUSES, status_label},
 };
 use crate::{
@@ -36,7 +38,8 @@ pub fn ClientPage() -> impl IntoView {
     let param = move |key: &'static str| move || query.read().get(key).unwrap_or_default();
     let status_change = ServerAction::<MoveClient>::new();
     crate::ui::toast::announce(status_change.value(), "Stage changed.");
-    let notes_change = ServerAction::<SaveClientNotes>::new();
+    let note_added = ServerAction::<AddClientNote>::new();
+    crate::ui::toast::announce(note_added.value(), "Note added.");
     let detail = Resource::new_blocking(
         move || (id.get(), status_change.version().get()),
         |(id, _)| {
@@ -53,10 +56,15 @@ pub fn ClientPage() -> impl IntoView {
         move || (id.get(), messages_older(), messages_newer()),
         |(id, older, newer)| client_messages(id.unwrap_or_default(), older, newer),
     );
+    let (notes_older, notes_newer) = (param("notes_older"), param("notes_newer"));
+    let notes = Resource::new(
+        move || (id.get(), notes_older(), notes_newer(), note_added.version().get()),
+        |(id, older, newer, _)| client_notes(id.unwrap_or_default(), older, newer),
+    );
     let (activity_older, activity_newer) = (param("activity_older"), param("activity_newer"));
     let activity = Resource::new(
         move || {
-            (id.get(), activity_older(), activity_newer(), status_change.version().get(), notes_change.version().get())
+            (id.get(), activity_older(), activity_newer(), status_change.version().get(), note_added.version().get())
         },
         |(id, older, newer, _, _)| client_activity(id.unwrap_or_default(), older, newer),
     );
@@ -96,7 +104,7 @@ pub fn ClientPage() -> impl IntoView {
         <Transition fallback=|| loading("Loading the client…")>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(client) => view! { <ClientSummary client status_change notes_change /> }.into_any(),
+                    Ok(client) => view! { <ClientSummary client status_change note_added notes /> }.into_any(),
                     Err(error) => {
                         view! { <crate::ui::page::ErrorPage error back_href="/clients" back_label="Back to the clients" /> }
                             .into_any()
@@ -107,6 +115,10 @@ pub fn ClientPage() -> impl IntoView {
         {timelines()}
     }
 }
+
+/// The notes log's page, made by the page (not inside the streamed summary, where it would be made
+/// again each time the summary renders).
+type NotesResource = Resource<Result<TimelinePage<NoteEntry>, AppError>>;
 
 /// `?{key}_older=…` links of a timeline, keeping the other timeline's position.
 fn timeline_links<T>(page: &TimelinePage<T>, key: &str) -> (Option<String>, Option<String>) {
@@ -128,11 +140,10 @@ fn timeline_links<T>(page: &TimelinePage<T>, key: &str) -> (Option<String>, Opti
 fn ClientSummary(
     client: ClientDetail,
     status_change: ServerAction<MoveClient>,
-    notes_change: ServerAction<SaveClientNotes>,
+    note_added: ServerAction<AddClientNote>,
+    notes: NotesResource,
 ) -> impl IntoView {
     let status_error = action_error(status_change);
-    let notes_error = action_error(notes_change);
-    let notes_saved = move || matches!(notes_change.value().get(), Some(Ok(()))).then_some("Notes saved.");
     let subtitle =
         [client.position.clone(), client.company.clone()].into_iter().flatten().collect::<Vec<_>>().join(", ");
     let status_class = format!("badge status-{}", client.status);
@@ -188,24 +199,115 @@ fn ClientSummary(
                 </ActionForm>
                 <FormError error=status_error />
                 <FieldError error=status_error field="status" />
-                <h2 id="notes-heading">"Notes"</h2>
-                <ActionForm action=notes_change attr:class="form-stack">
-                    <input type="hidden" name="id" value=id />
-                    <label class="visually-hidden" for="client-notes">"Notes"</label>
-                    <textarea id="client-notes" name="notes" rows="5" maxlength="20000"
-                        aria-describedby="notes-error" inner_html=crate::ui::forms::textarea_html(&client.notes)></textarea>
-                    <FormError error=notes_error />
-                    <FieldError error=notes_error field="notes" />
-                    <div class="form-actions">
-                        <button type="submit" class="button" disabled=move || notes_change.pending().get()>
-                            {move || if notes_change.pending().get() { "Saving…" } else { "Save notes" }}
-                        </button>
-                        <p class="outcome" role="status">{notes_saved}</p>
-                    </div>
-                </ActionForm>
             </section>
+            <Notes id initial=client.initial_notes.clone() added=client.created_at.clone() note_added log=notes />
             <Bookings client=bookings />
         </div>
+        <DeleteClientForm id name=client.name.clone() />
+    }
+}
+
+/// Deleting asks for a ticked box first; without JavaScript the disclosure and the form still work.
+#[component]
+fn DeleteClientForm(id: i64, name: String) -> impl IntoView {
+    let delete = ServerAction::<DeleteClient>::new();
+    crate::ui::toast::announce(delete.value(), "Client deleted.");
+    let error = action_error(delete);
+    view! {
+        <details class="card disclosure delete-client" open=move || error.get().is_some()>
+            <summary>"Delete this client…"</summary>
+            <ActionForm action=delete attr:class="form-stack">
+                <FormError error />
+                <input type="hidden" name="id" value=id />
+                <p>
+                    "Deletes " <strong>{name.clone()}</strong> ", the conversation and the notes. Bookings stay in the "
+                    "calendar without the client. The activity log keeps what the client held."
+                </p>
+                <label class="checkbox">
+                    <input type="checkbox" name="confirm" value="on" aria-describedby="confirm-error" />
+                    " Yes, delete " {name}
+                </label>
+                <FieldError error field="confirm" />
+                <div class="form-actions">
+                    <button type="submit" class="button button-danger" disabled=move || delete.pending().get()>
+                        "Delete permanently"
+                    </button>
+                </div>
+            </ActionForm>
+        </details>
+    }
+}
+
+/// The notes log: a box to add one, then the notes newest first (paged through the URL), and the
+/// notes given when the client was added, last.
+#[component]
+fn Notes(
+    id: i64,
+    initial: String,
+    added: String,
+    note_added: ServerAction<AddClientNote>,
+    log: NotesResource,
+) -> impl IntoView {
+    let error = action_error(note_added);
+    let typed = crate::ui::form_flash::kept(<AddClientNote as leptos::server_fn::ServerFn>::PATH, "body");
+    let note_box = NodeRef::<leptos::html::Textarea>::new();
+    Effect::new(move |_| {
+        if matches!(note_added.value().get(), Some(Ok(_)))
+            && let Some(area) = note_box.get_untracked()
+        {
+            area.set_value("");
+        }
+    });
+    let initial = (!initial.trim().is_empty()).then_some(initial);
+    view! {
+        <section class="card notes" aria-labelledby="notes-heading">
+            <h2 id="notes-heading">"Notes"</h2>
+            <ActionForm action=note_added attr:class="form-stack">
+                <input type="hidden" name="id" value=id />
+                <label class="visually-hidden" for="client-note">"New note"</label>
+                <textarea id="client-note" name="body" rows="3" maxlength="20000" node_ref=note_box
+                    placeholder="Add a note: a call, what they asked, what comes next…"
+                    aria-describedby="body-error" inner_html=crate::ui::forms::textarea_html(&typed.unwrap_or_default())>
+                </textarea>
+                <FormError error />
+                <FieldError error field="body" />
+                <div class="form-actions">
+                    <button type="submit" class="button" disabled=move || note_added.pending().get()>
+                        {move || if note_added.pending().get() { "Adding…" } else { "Add note" }}
+                    </button>
+                </div>
+            </ActionForm>
+            <Transition fallback=|| loading("Loading notes…")>
+                {move || Suspend::new(async move {
+                    match log.await {
+                        Ok(page) => view! { <NoteLog page /> }.into_any(),
+                        Err(error) => failure(error),
+                    }
+                })}
+            </Transition>
+            {initial.map(|text| view! {
+                <div class="note note-initial" data-testid="initial-notes">
+                    <p class="note-meta">"Given when the client was added · " {added}</p>
+                    <p class="note-body">{text}</p>
+                </div>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn NoteLog(page: TimelinePage<NoteEntry>) -> impl IntoView {
+    let (newer, older) = timeline_links(&page, "notes");
+    view! {
+        <ol class="notes-log" data-testid="client-notes">
+            {page.items.into_iter().map(|note| view! {
+                <li class="note">
+                    <p class="note-meta"><strong>{note.author}</strong> " · " {note.at}</p>
+                    <p class="note-body">{note.body}</p>
+                </li>
+            }).collect_view()}
+        </ol>
+        <TimelinePager newer older label="Note pages" />
     }
 }
 

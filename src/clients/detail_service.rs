@@ -1,13 +1,9 @@
-//! The client page's reads (profile with bookings, conversation, activity) and its two small
-//! writes (notes, status). Each read checks that the viewer may reach the client first.
+//! The client page's reads (profile with bookings, conversation, activity). Each read checks that
+//! the viewer may reach the client first. Notes are in `notes/`; the stage is set by `service`.
 use std::collections::{HashMap, HashSet};
 
-use chrono::Utc;
 use chrono_tz::Tz;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-    Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::Value;
 
 use super::{
@@ -15,12 +11,12 @@ use super::{
         ActivityEntry, BookingRow, CLIENT_BOOKINGS_SHOWN, ClientDetail, MessageRow, TIMELINE_PAGE_SIZE, TimelinePage,
         TimelineQuery,
     },
-    model::{MAX_NOTES_CHARS, status_label},
+    model::status_label,
     service::{CLIENT_ENTITY, find, strategy_names},
     timeline,
 };
 use crate::{
-    audit::{self, Action, Changes, entity as audit_log},
+    audit::entity as audit_log,
     bookings::entity as bookings,
     chat::entity as messages,
     server::{local_time, state::AppState},
@@ -71,7 +67,7 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Cli
         position: client.position,
         external_id: client.external_id,
         status: client.status,
-        notes: client.notes.unwrap_or_default(),
+        initial_notes: client.notes.unwrap_or_default(),
         strategy_id: client.strategy_id,
         strategy_name: strategy_name.unwrap_or_default(),
         owner_name: people.get(&client.owner_id).map(|(name, _)| name.clone()).unwrap_or_default(),
@@ -186,6 +182,10 @@ fn describe(changes: &Value, strategies: &HashMap<i64, String>) -> Vec<String> {
             if field == "notes" {
                 return describe_notes(&label, change);
             }
+            if field == "note" {
+                let text = change.get("to").and_then(Value::as_str).unwrap_or_default();
+                return format!("“{}”", excerpt(text));
+            }
             match (change.get("from"), change.get("to")) {
                 (Some(from), Some(to)) => {
                     format!(
@@ -257,6 +257,7 @@ pub async fn activity(
             verb: match entry.action.as_str() {
                 "create" => "created the client",
                 "delete" => "deleted the client",
+                _ if entry.changes.as_ref().is_some_and(|changes| changes.get("note").is_some()) => "added a note",
                 _ => "changed",
             }
             .to_owned(),
@@ -264,28 +265,6 @@ pub async fn activity(
         })
         .collect();
     Ok(TimelinePage { items, newer: page.newer, older: page.older })
-}
-
-/// Replaces the client's notes; an unchanged text writes nothing.
-pub async fn set_notes(state: &AppState, user: &CurrentUser, id: i64, notes: &str) -> Result<(), AppError> {
-    let notes = notes.trim();
-    if notes.chars().count() > MAX_NOTES_CHARS {
-        return Err(AppError::field("notes", format!("Keep the notes under {MAX_NOTES_CHARS} characters.")));
-    }
-    let notes = (!notes.is_empty()).then(|| notes.to_owned());
-    let txn = crate::server::db::begin_write(&state.db).await?;
-    let client = find(&txn, user, id).await?;
-    let changes = Changes::new().diff("notes", client.notes.clone(), notes.clone());
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let mut model = client.into_active_model();
-    model.notes = Set(notes);
-    model.updated_at = Set(Utc::now());
-    model.update(&txn).await?;
-    audit::record(&txn, Some(user.id), CLIENT_ENTITY, id, Action::Update, changes).await?;
-    txn.commit().await?;
-    Ok(())
 }
 
 #[cfg(test)]

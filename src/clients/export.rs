@@ -159,7 +159,14 @@ async fn next_chunk(cursor: &mut Cursor) -> Result<Option<Bytes>, AppError> {
     } else {
         HashMap::new()
     };
+    let mut logged =
+        super::notes::service::texts_of(&cursor.state.db, window.rows.iter().map(|row| row.id).collect(), zone).await?;
     let rows = window.rows.into_iter().map(|row| {
+        // The notes given when the client was added, then the log, oldest first.
+        let notes = match (row.notes, logged.remove(&row.id)) {
+            (Some(initial), Some(log)) if !initial.trim().is_empty() => format!("{initial}\n\n{log}"),
+            (initial, log) => log.or(initial).unwrap_or_default(),
+        };
         let mut cells = vec![
             row.name,
             row.email.unwrap_or_default(),
@@ -169,7 +176,7 @@ async fn next_chunk(cursor: &mut Cursor) -> Result<Option<Bytes>, AppError> {
             row.external_id.unwrap_or_default(),
             status_label(&row.status).to_owned(),
             strategy_names.get(&row.strategy_id).cloned().unwrap_or_default(),
-            row.notes.unwrap_or_default(),
+            notes,
         ];
         if admin {
             cells.push(owner_names.get(&row.owner_id).cloned().unwrap_or_default());

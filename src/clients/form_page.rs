@@ -5,7 +5,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::{
     api::{CreateClient, EditorData, UpdateClient, client_editor},
-    model::{STATUSES, validate_client_email, validate_phone},
+    model::{DUPLICATE_FIELD, DUPLICATE_ID_FIELD, STATUSES, validate_client_email, validate_phone},
 };
 use crate::{
     shared::AppError,
@@ -92,7 +92,8 @@ fn CreateForm(editor: EditorData) -> impl IntoView {
     let error = action_error(action);
     view! {
         <ActionForm action attr:class="card form-stack" attr:novalidate="">
-            <ClientFields editor error />
+            <ClientFields editor error with_notes=true />
+            <DuplicateWarning error />
             <div class="form-actions">
                 <button type="submit" class="button" disabled=move || action.pending().get()>
                     {move || if action.pending().get() { "Saving…" } else { "Add client" }}
@@ -113,7 +114,7 @@ fn EditForm(editor: EditorData) -> impl IntoView {
     view! {
         <ActionForm action attr:class="card form-stack" attr:novalidate="">
             <input type="hidden" name="id" value=id />
-            <ClientFields editor error />
+            <ClientFields editor error with_notes=false />
             <div class="form-actions">
                 <button type="submit" class="button" disabled=move || action.pending().get()>
                     {move || if action.pending().get() { "Saving…" } else { "Save client" }}
@@ -124,9 +125,34 @@ fn EditForm(editor: EditorData) -> impl IntoView {
     }
 }
 
+/// The server found the email or phone on one of the owner's clients: a link to it, and a box to
+/// tick to add this one all the same (unticked after every refusal).
+#[component]
+fn DuplicateWarning(error: Signal<Option<AppError>>) -> impl IntoView {
+    let duplicate = move || {
+        let error = error.get()?;
+        let message = error.field_message(DUPLICATE_FIELD)?.to_owned();
+        let id = error.field_message(DUPLICATE_ID_FIELD)?.parse::<i64>().ok()?;
+        Some((message, id))
+    };
+    move || {
+        duplicate().map(|(message, id)| {
+            view! {
+                <div class="notice notice-warning" role="alert" data-testid="duplicate-warning">
+                    <p>{message} " " <a href=format!("/clients/{id}")>"Open that client"</a> " or add this one as well."</p>
+                    <label class="checkbox">
+                        <input type="checkbox" name="add_anyway" value="on" />
+                        " Add this client anyway"
+                    </label>
+                </div>
+            }
+        })
+    }
+}
+
 /// The fields, with the server's errors and the browser's instant checks merged per field.
 #[component]
-fn ClientFields(editor: EditorData, error: Signal<Option<AppError>>) -> impl IntoView {
+fn ClientFields(editor: EditorData, error: Signal<Option<AppError>>, with_notes: bool) -> impl IntoView {
     let form = editor.form;
     // Messages found in the browser when a field is left; cleared as soon as it is valid again.
     let local = RwSignal::new(std::collections::BTreeMap::<String, String>::new());
@@ -228,6 +254,8 @@ fn ClientFields(editor: EditorData, error: Signal<Option<AppError>>) -> impl Int
                 <label for="strategy_id">"Strategy"</label>
                 <select id="strategy_id" name="strategy_id" aria-invalid=invalid("strategy_id")
                     aria-describedby="strategy_id-error">
+                    // Nothing is chosen silently: without a default strategy, the person picks one.
+                    {strategy.is_empty().then(|| view! { <option value="" selected=true>"Choose a strategy…"</option> })}
                     {editor.strategies.into_iter().map(|(id, name)| {
                         let selected = strategy == id.to_string();
                         view! { <option value=id selected=selected>{name}</option> }
@@ -236,11 +264,14 @@ fn ClientFields(editor: EditorData, error: Signal<Option<AppError>>) -> impl Int
                 <FieldError error=merged field="strategy_id" />
             </div>
         </div>
-        <div class="field">
-            <label for="notes">"Notes"</label>
-            <textarea id="notes" name="notes" rows="4" maxlength="20000" aria-invalid=invalid("notes")
-                aria-describedby="notes-error" inner_html=crate::ui::forms::textarea_html(&form.notes)></textarea>
-            <FieldError error=merged field="notes" />
-        </div>
+        // A client's later notes go to the log on its page, where none is written over.
+        {with_notes.then(|| view! {
+            <div class="field">
+                <label for="notes">"Notes"</label>
+                <textarea id="notes" name="notes" rows="4" maxlength="20000" aria-invalid=invalid("notes")
+                    aria-describedby="notes-error" inner_html=crate::ui::forms::textarea_html(&form.notes)></textarea>
+                <FieldError error=merged field="notes" />
+            </div>
+        })}
     }
 }

@@ -459,6 +459,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             status_rank: 4,
+            worked_at: None,
             last_activity_at: now,
         };
         for key in SortKey::ALL {

@@ -8,6 +8,7 @@ pub mod form_page;
 pub mod import;
 pub mod list_page;
 pub mod model;
+pub mod notes;
 pub mod pipeline;
 pub mod pipeline_page;
 

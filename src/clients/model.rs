@@ -51,6 +51,11 @@ pub struct ClientForm {
     pub notes: String,
 }
 
+/// The validation field of the "already a client" warning on a new client, and the field that
+/// holds that client's id.
+pub const DUPLICATE_FIELD: &str = "duplicate";
+pub const DUPLICATE_ID_FIELD: &str = "duplicate_id";
+
 /// A checked form: trimmed, empty optional fields as `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientFields {

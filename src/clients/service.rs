@@ -13,8 +13,8 @@ use super::{
     entity::{self, Column},
     list_query,
     model::{
-        ClientFields, ClientForm, ClientHit, ClientPage, ClientQuery, ClientRow, QUICK_FIND_LIMIT,
-        QUICK_FIND_MIN_CHARS, StrategyChoice, is_status,
+        ClientFields, ClientForm, ClientHit, ClientPage, ClientQuery, ClientRow, DUPLICATE_FIELD, DUPLICATE_ID_FIELD,
+        QUICK_FIND_LIMIT, QUICK_FIND_MIN_CHARS, StrategyChoice, is_status,
     },
 };
 use crate::{
@@ -264,11 +264,61 @@ pub(crate) fn new_client(owner_id: i64, fields: &ClientFields, now: chrono::Date
     }
 }
 
+/// What `create` does when the new client's email or phone is already one of the owner's clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duplicates {
+    /// Refuse with a [`DUPLICATE_FIELD`] message naming the existing client ([`DUPLICATE_ID_FIELD`]).
+    Warn,
+    /// The person saw the warning and adds the client all the same.
+    Allow,
+}
+
+/// The owner's oldest client with the same email or phone as `fields`, as a warning.
+async fn duplicate_warning<C: ConnectionTrait>(
+    db: &C,
+    owner_id: i64,
+    fields: &ClientFields,
+) -> Result<Option<AppError>, AppError> {
+    let mut same = sea_orm::Condition::any();
+    if let Some(email) = &fields.email {
+        same = same.add(Column::Email.eq(email.clone()));
+    }
+    if let Some(phone) = &fields.phone {
+        same = same.add(Column::Phone.eq(phone.clone()));
+    }
+    if same.is_empty() {
+        return Ok(None);
+    }
+    let existing = entity::Entity::find()
+        .filter(Column::OwnerId.eq(owner_id))
+        .filter(same)
+        .order_by_asc(Column::Id)
+        .one(db)
+        .await?;
+    Ok(existing.map(|client| {
+        let what = if fields.email.is_some() && client.email == fields.email { "email" } else { "phone number" };
+        AppError::Validation(BTreeMap::from([
+            (DUPLICATE_FIELD.to_owned(), format!("{} already has this {what}.", client.name)),
+            (DUPLICATE_ID_FIELD.to_owned(), client.id.to_string()),
+        ]))
+    }))
+}
+
 /// Creates a client owned by `user`; returns its id.
-pub async fn create(state: &AppState, user: &CurrentUser, form: &ClientForm) -> Result<i64, AppError> {
+pub async fn create(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &ClientForm,
+    duplicates: Duplicates,
+) -> Result<i64, AppError> {
     let fields = form.validate().map_err(validation)?;
     let txn = crate::server::db::begin_write(&state.db).await?;
     check_strategy(&txn, fields.strategy_id, user.id).await?;
+    if duplicates == Duplicates::Warn
+        && let Some(warning) = duplicate_warning(&txn, user.id, &fields).await?
+    {
+        return Err(warning);
+    }
     check_external_id_free(&txn, user.id, fields.external_id.as_deref(), None).await?;
     let id = entity::Entity::insert(new_client(user.id, &fields, Utc::now()))
         .exec(&txn)
@@ -280,7 +330,8 @@ pub async fn create(state: &AppState, user: &CurrentUser, form: &ClientForm) -> 
     Ok(id)
 }
 
-/// Saves the form over the client; only changed fields are written and audited.
+/// Saves the form over the client; only changed fields are written and audited. The notes given
+/// when the client was added are not part of it: later notes go to the notes log.
 pub async fn update(state: &AppState, user: &CurrentUser, id: i64, form: &ClientForm) -> Result<(), AppError> {
     let fields = form.validate().map_err(validation)?;
     let txn = crate::server::db::begin_write(&state.db).await?;
@@ -297,8 +348,7 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, form: &Client
         .diff("position", client.position.clone(), fields.position.clone())
         .diff("external_id", client.external_id.clone(), fields.external_id.clone())
         .diff("status", client.status.clone(), fields.status.clone())
-        .diff("strategy_id", client.strategy_id, fields.strategy_id)
-        .diff("notes", client.notes.clone(), fields.notes.clone());
+        .diff("strategy_id", client.strategy_id, fields.strategy_id);
     if changes.is_empty() {
         return Ok(());
     }
@@ -311,8 +361,9 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, form: &Client
     model.external_id = Set(fields.external_id);
     model.status = Set(fields.status);
     model.strategy_id = Set(fields.strategy_id);
-    model.notes = Set(fields.notes);
-    model.updated_at = Set(Utc::now());
+    let now = Utc::now();
+    model.updated_at = Set(now);
+    model.worked_at = Set(Some(now));
     model.update(&txn).await.map_err(external_id_conflict)?;
     audit::record(&txn, Some(user.id), CLIENT_ENTITY, id, Action::Update, changes).await?;
     txn.commit().await?;
@@ -356,6 +407,7 @@ pub async fn set_status(state: &AppState, user: &CurrentUser, ids: &[i64], statu
     let result = entity::Entity::update_many()
         .col_expr(Column::Status, status.into())
         .col_expr(Column::UpdatedAt, now.into())
+        .col_expr(Column::WorkedAt, now.into())
         .filter(Column::Id.is_in(ids))
         .exec(&txn)
         .await?;
@@ -391,11 +443,33 @@ pub async fn set_strategy(
     Ok(result.rows_affected)
 }
 
+/// Everything a deleted client held, for the audit log.
+fn deletion_changes(client: &entity::Model) -> Changes {
+    let mut changes = Changes::new()
+        .removed("name", client.name.clone())
+        .removed("status", client.status.clone())
+        .removed("strategy_id", client.strategy_id)
+        .removed("owner_id", client.owner_id);
+    for (field, value) in [
+        ("email", &client.email),
+        ("phone", &client.phone),
+        ("company", &client.company),
+        ("position", &client.position),
+        ("external_id", &client.external_id),
+        ("notes", &client.notes),
+    ] {
+        if let Some(value) = value {
+            changes = changes.removed(field, value.clone());
+        }
+    }
+    changes
+}
+
 /// Deletes clients (their messages go with them; bookings stay, detached); returns how many.
 pub async fn delete(state: &AppState, user: &CurrentUser, ids: &[i64]) -> Result<u64, AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
     let clients = selection(&txn, user, ids).await?;
-    let entries = clients.iter().map(|client| (client.id, Changes::new().set("name", client.name.clone())));
+    let entries = clients.iter().map(|client| (client.id, deletion_changes(client)));
     audit::record_many(&txn, Some(user.id), CLIENT_ENTITY, Action::Delete, entries).await?;
     let ids: Vec<i64> = clients.iter().map(|client| client.id).collect();
     let result = entity::Entity::delete_many().filter(Column::Id.is_in(ids)).exec(&txn).await?;

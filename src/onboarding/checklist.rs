@@ -56,7 +56,7 @@ pub fn FirstRunChecklist() -> impl IntoView {
                                     view! {
                                         <li class="checklist-step" data-done=step.done.to_string()>
                                             <span class="checklist-mark" aria-hidden="true">
-                                                {if step.done { "✓" } else { "" }}
+                                                {step.done.then(|| view! { <crate::ui::icon::Icon name="check" /> })}
                                             </span>
                                             <div>
                                                 <p class="checklist-title">

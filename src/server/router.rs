@@ -47,6 +47,7 @@ pub fn build(state: AppState) -> Router {
         .nest_service("/pkg", static_files(&state, "pkg"))
         .route_service("/favicon.svg", static_files(&state, ""))
         .route_service("/favicon.ico", static_files(&state, ""))
+        .route_service("/icons.svg", static_files(&state, ""))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -167,7 +167,7 @@ pub async fn refuse_cross_site(State(policy): State<Arc<SecurityPolicy>>, reques
 
 /// Static files: the built site under `/pkg` and the files of `public/` at the root.
 pub fn is_static_file(path: &str) -> bool {
-    path.starts_with("/pkg/") || matches!(path, "/favicon.ico" | "/favicon.svg")
+    path.starts_with("/pkg/") || matches!(path, "/favicon.ico" | "/favicon.svg" | "/icons.svg")
 }
 
 /// Whether a path segment is `.` or `..`, written plainly or percent-encoded (`%2e`, `.%2E`...).

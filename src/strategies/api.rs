@@ -79,6 +79,20 @@ pub async fn duplicate_strategy(id: i64) -> Result<Strategy, AppError> {
     )
 }
 
+/// Makes a strategy its owner's default for new clients.
+#[server(prefix = "/api", endpoint = "make_default_strategy")]
+pub async fn make_default_strategy(id: i64) -> Result<(), AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::service::make_default(&state, &user, id).await?;
+            redirect_plain_form(&format!("/strategies/{id}"));
+            Ok(())
+        }
+        .await,
+    )
+}
+
 /// Deletes a strategy; clients using it move to `move_clients_to` (a strategy id, or empty).
 #[server(prefix = "/api", endpoint = "delete_strategy")]
 pub async fn delete_strategy(id: i64, #[server(default)] move_clients_to: String) -> Result<(), AppError> {

@@ -6,7 +6,7 @@ use leptos::{form::ActionForm, prelude::*, server_fn::ServerFn as _};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    api::{CreateStrategy, DeleteStrategy, DuplicateStrategy, UpdateStrategy, get_strategy},
+    api::{CreateStrategy, DeleteStrategy, DuplicateStrategy, MakeDefaultStrategy, UpdateStrategy, get_strategy},
     model::{
         MAX_CREATIVITY, MAX_NAME_CHARS, MAX_REPLY_DELAY_SECS, MAX_TAG_CHARS, MAX_TEXT_CHARS, MAX_TONE_CHARS,
         StrategyDetails, StrategyForm, StrategyOption, draft_fields,
@@ -137,7 +137,8 @@ fn StrategyEditor(details: StrategyDetails) -> impl IntoView {
             <PromptPreview draft />
         </div>
         <section class="card strategy-actions" aria-labelledby="actions-title">
-            <h2 id="actions-title">"Copy or delete"</h2>
+            <h2 id="actions-title">"Default, copy or delete"</h2>
+            <DefaultStrategyForm id is_default=details.is_default />
             <DuplicateStrategyForm id />
             <DeleteStrategyForm id clients_using=details.clients_using move_targets=details.move_targets />
         </section>
@@ -302,6 +303,35 @@ fn PromptPreview(draft: RwSignal<StrategyForm>) -> impl IntoView {
             // Focusable, so that keyboard users can scroll a long prompt.
             <pre data-testid="prompt-preview" tabindex="0">{move || prompt.get()}</pre>
         </aside>
+    }
+}
+
+/// Whether new clients get this strategy unless another is chosen, and the button to make it so.
+#[component]
+fn DefaultStrategyForm(id: i64, is_default: bool) -> impl IntoView {
+    let make_default = ServerAction::<MakeDefaultStrategy>::new();
+    crate::ui::toast::announce(make_default.value(), "New clients now get this strategy.");
+    let error = action_error(make_default);
+    let is_default = move || is_default || matches!(make_default.value().get(), Some(Ok(())));
+    view! {
+        <ActionForm action=make_default attr:class="form-stack">
+            <FormError error />
+            <input type="hidden" name="id" value=id />
+            <Show
+                when=is_default
+                fallback=move || view! {
+                    <p class="muted">"New clients get the owner's default strategy unless another is chosen."</p>
+                    <div class="form-actions">
+                        <button type="submit" class="button button-quiet" disabled=move || make_default.pending().get()>
+                            "Make default for new clients"
+                        </button>
+                    </div>
+                }
+            >
+                <p data-testid="default-strategy"><span class="badge badge-ok">"Default"</span>
+                    " New clients get this strategy unless another is chosen."</p>
+            </Show>
+        </ActionForm>
     }
 }
 

@@ -158,7 +158,10 @@ fn StrategyRowView(row: StrategyRow, shows_owners: bool) -> impl IntoView {
     let name = row.name.clone();
     view! {
         <tr data-testid="strategy-row" data-name=name>
-            <th scope="row"><a href=format!("/strategies/{}", row.id)>{row.name}</a></th>
+            <th scope="row">
+                <a href=format!("/strategies/{}", row.id)>{row.name}</a>
+                {row.is_default.then(|| view! { " " <span class="badge badge-ok" title="New clients get this strategy">"Default"</span> })}
+            </th>
             <td>{(!row.tag.is_empty()).then(|| view! { <span class="badge badge-neutral">{row.tag}</span> })}</td>
             <td class="strategy-tone">{row.tone}</td>
             <td>{format!("{}/10", row.creativity)}</td>

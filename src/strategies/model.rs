@@ -184,6 +184,8 @@ pub struct StrategyDetails {
     pub owner_name: String,
     /// False when an admin looks at someone else's strategy.
     pub owned_by_viewer: bool,
+    /// The owner's default strategy for new clients.
+    pub is_default: bool,
     /// Clients whose conversations this strategy leads.
     pub clients_using: u64,
     /// The owner's other strategies, where those clients can move before a delete.
@@ -241,6 +243,8 @@ pub struct StrategyRow {
     pub tone: String,
     pub creativity: u8,
     pub clients: u64,
+    /// The owner's default strategy for new clients.
+    pub is_default: bool,
     /// Only in an admin's list, which shows everyone's strategies.
     pub owner_name: Option<String>,
     /// "2026-11-24", for display.

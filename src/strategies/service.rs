@@ -215,6 +215,7 @@ pub async fn list(
         .map(|model| StrategyRow {
             id: model.id,
             clients: clients.get(&model.id).copied().unwrap_or(0),
+            is_default: model.is_default,
             owner_name: user.is_admin().then(|| owners.get(&model.owner_id).cloned().unwrap_or_default()),
             updated_on: model.updated_at.format("%Y-%m-%d").to_string(),
             creativity: u8::try_from(model.creativity).unwrap_or_default(),
@@ -253,18 +254,47 @@ pub async fn details(state: &AppState, user: &CurrentUser, id: i64) -> Result<St
         move_targets: others_of_owner(db, model.owner_id, model.id).await?,
         owner_name: owner_name.unwrap_or_default(),
         owned_by_viewer: model.owner_id == user.id,
+        is_default: model.is_default,
         strategy: strategy_of(&model),
     })
 }
 
+/// Locks the owner's row until the transaction ends, so that two changes of their default strategy
+/// take turns (SQLite's write transactions already do) instead of both claiming it.
+async fn lock_owner<C: ConnectionTrait>(db: &C, owner_id: i64) -> Result<(), DbErr> {
+    users::Entity::find_by_id(owner_id)
+        .select_only()
+        .column(users::Column::Id)
+        .lock_exclusive()
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    Ok(())
+}
+
+/// The owner's default strategy for new clients, if they chose one.
+pub async fn default_for<C: ConnectionTrait>(db: &C, owner_id: i64) -> Result<Option<i64>, DbErr> {
+    entity::Entity::find()
+        .filter(entity::Column::OwnerId.eq(owner_id))
+        .filter(entity::Column::IsDefault.eq(true))
+        .select_only()
+        .column(entity::Column::Id)
+        .into_tuple()
+        .one(db)
+        .await
+}
+
+/// A new strategy of `user`; their first becomes their default for new clients.
 async fn insert<C: ConnectionTrait>(
     db: &C,
     user: &CurrentUser,
     fields: &StrategyFields,
 ) -> Result<entity::Model, AppError> {
     let now = now();
+    lock_owner(db, user.id).await?;
     let mut active = entity::ActiveModel {
         owner_id: Set(user.id),
+        is_default: Set(default_for(db, user.id).await?.is_none()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -313,6 +343,32 @@ pub async fn duplicate(state: &AppState, user: &CurrentUser, id: i64) -> Result<
     let copy = insert(&txn, user, &fields).await?;
     txn.commit().await?;
     Ok(strategy_of(&copy))
+}
+
+/// Makes a strategy its owner's default for new clients (the owner's previous default stops being
+/// one), in one transaction.
+pub async fn make_default(state: &AppState, user: &CurrentUser, id: i64) -> Result<(), AppError> {
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    let strategy = find_reachable(&txn, user, id).await?;
+    if strategy.is_default {
+        return Ok(());
+    }
+    lock_owner(&txn, strategy.owner_id).await?;
+    entity::Entity::update_many()
+        .col_expr(entity::Column::IsDefault, false.into())
+        .filter(entity::Column::OwnerId.eq(strategy.owner_id))
+        .filter(entity::Column::IsDefault.eq(true))
+        .exec(&txn)
+        .await?;
+    entity::Entity::update_many()
+        .col_expr(entity::Column::IsDefault, true.into())
+        .filter(entity::Column::Id.eq(strategy.id))
+        .exec(&txn)
+        .await?;
+    let changes = Changes::new().diff("is_default", false, true);
+    audit::record(&txn, Some(user.id), STRATEGY_ENTITY, strategy.id, Action::Update, changes).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 fn clients_phrase(count: u64) -> String {

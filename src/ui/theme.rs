@@ -46,9 +46,9 @@ impl Theme {
 
     fn icon(self) -> &'static str {
         match self {
-            Theme::System => "◐",
-            Theme::Light => "☀",
-            Theme::Dark => "☾",
+            Theme::System => "theme-system",
+            Theme::Light => "theme-light",
+            Theme::Dark => "theme-dark",
         }
     }
 
@@ -159,7 +159,7 @@ pub fn ThemeSwitch() -> impl IntoView {
                                     ev.prevent_default();
                                     setting.choose(theme);
                                 }>
-                                <span aria-hidden="true">{theme.icon()}</span>
+                                <crate::ui::icon::Icon name=theme.icon() />
                                 <span class="segment-label">{theme.label()}</span>
                             </button>
                         }

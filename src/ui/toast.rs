@@ -70,12 +70,12 @@ pub fn ToastRegion(toasts: Toasts) -> impl IntoView {
                     ToastKind::Success => "success",
                     ToastKind::Failure => "failure",
                 }>
-                    <span class="toast-icon" aria-hidden="true">
-                        {if toast.kind == ToastKind::Success { "✓" } else { "!" }}
+                    <span class="toast-icon">
+                        <crate::ui::icon::Icon name=if toast.kind == ToastKind::Success { "check" } else { "alert" } />
                     </span>
                     <span class="toast-text">{toast.text.clone()}</span>
                     <button type="button" class="toast-close" aria-label="Dismiss"
-                        on:click=move |_| toasts.dismiss(toast.id)>"×"</button>
+                        on:click=move |_| toasts.dismiss(toast.id)><crate::ui::icon::Icon name="close" /></button>
                 </div>
             </For>
         </div>

@@ -4,7 +4,7 @@ use leptos::{form::ActionForm, prelude::*, server_fn::ServerFn as _};
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use super::{
-    api::{CreateUser, ResetUserPassword, SetUserActive, SetUserRole, list_users},
+    api::{CreateUser, RenameUser, ResetUserPassword, SetUserActive, SetUserRole, list_users},
     model::Role,
     roster::{UserList, UserRow},
 };
@@ -220,6 +220,14 @@ fn UserRowView(row: UserRow, viewer_id: i64) -> impl IntoView {
     let set_active = ServerAction::<SetUserActive>::new();
     crate::ui::toast::announce(set_active.value(), "Access changed.");
     let reset = ServerAction::<ResetUserPassword>::new();
+    let rename = ServerAction::<RenameUser>::new();
+    crate::ui::toast::announce(rename.value(), "Name and email saved.");
+    Effect::new(move || {
+        if let Some(Ok(updated)) = rename.value().get() {
+            row.set(updated);
+        }
+    });
+    let rename_error = row_error(rename, id);
     // The row shows what the server answered, without reloading the list.
     Effect::new(move || {
         if let Some(Ok(updated)) = set_role.value().get() {
@@ -256,6 +264,23 @@ fn UserRowView(row: UserRow, viewer_id: i64) -> impl IntoView {
             </td>
             <td>{move || row.read().created_on.clone()}</td>
             <td class="row-actions">
+                <details class="inline-disclosure" open=move || rename_error.get().is_some()>
+                    <summary class="button button-quiet">"Edit"</summary>
+                    <ActionForm action=rename attr:class="inline-form">
+                        <input type="hidden" name="user_id" value=id />
+                        <label class="visually-hidden" for=format!("rename-{id}-name")>{move || format!("Name of {}", name())}</label>
+                        <input id=format!("rename-{id}-name") name="name" required maxlength="200" autocomplete="off"
+                            value=move || row.read_untracked().name.clone() aria-invalid=invalid(rename_error, "name")
+                            aria-describedby=format!("rename-{id}-name-error") />
+                        <label class="visually-hidden" for=format!("rename-{id}-email")>{move || format!("Email of {}", name())}</label>
+                        <input id=format!("rename-{id}-email") name="email" type="email" required maxlength="254"
+                            autocomplete="off" value=move || row.read_untracked().email.clone()
+                            aria-invalid=invalid(rename_error, "email") aria-describedby=format!("rename-{id}-email-error") />
+                        <button type="submit" class="button">"Save"</button>
+                        <FieldError error=rename_error field="name" prefix=format!("rename-{id}-") />
+                        <FieldError error=rename_error field="email" prefix=format!("rename-{id}-") />
+                    </ActionForm>
+                </details>
                 {(!is_me).then(|| view! {
                     <ActionForm action=set_role>
                         <input type="hidden" name="user_id" value=id />

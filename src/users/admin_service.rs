@@ -137,6 +137,62 @@ pub async fn set_role(state: &AppState, admin: &CurrentUser, user_id: i64, role:
     Ok(row_of(user, admin))
 }
 
+/// Changes a user's name and sign-in email (an admin's own too); the email stays unique.
+pub async fn rename(
+    state: &AppState,
+    admin: &CurrentUser,
+    user_id: i64,
+    name: &str,
+    email: &str,
+) -> Result<UserRow, AppError> {
+    let mut errors = std::collections::BTreeMap::new();
+    if let Err(message) = super::model::validate_name(name) {
+        errors.insert("name".to_owned(), message);
+    }
+    if let Err(message) = super::model::validate_email(email.trim()) {
+        errors.insert("email".to_owned(), message.to_owned());
+    }
+    if !errors.is_empty() {
+        errors.insert("user_id".to_owned(), user_id.to_string());
+        return Err(AppError::Validation(errors));
+    }
+    let (name, email) = (name.trim().to_owned(), normalize_email(email));
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    let user = entity::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("This user".to_owned()))?;
+    let changes =
+        Changes::new().diff("name", user.name.clone(), name.clone()).diff("email", user.email.clone(), email.clone());
+    if changes.is_empty() {
+        return Ok(row_of(user, admin));
+    }
+    let taken = entity::Entity::find()
+        .filter(entity::Column::Email.eq(&email))
+        .filter(entity::Column::Id.ne(user_id))
+        .count(&txn)
+        .await?;
+    let taken_error = || {
+        AppError::Validation(
+            [("email".to_owned(), EMAIL_TAKEN.to_owned()), ("user_id".to_owned(), user_id.to_string())].into(),
+        )
+    };
+    if taken > 0 {
+        return Err(taken_error());
+    }
+    let mut model = user.into_active_model();
+    model.name = Set(name);
+    model.email = Set(email);
+    model.updated_at = Set(chrono::Utc::now());
+    let user = model.update(&txn).await.map_err(|error| match email_conflict(error) {
+        AppError::Validation(_) => taken_error(),
+        other => other,
+    })?;
+    audit::record(&txn, Some(admin.id), USER_ENTITY, user.id, Action::Update, changes).await?;
+    txn.commit().await?;
+    Ok(row_of(user, admin))
+}
+
 async fn end_sessions_of(state: &AppState, user_id: i64) -> Result<(), AppError> {
     state.sessions.delete_user_sessions(user_id, None).await.map(|_| ()).map_err(|error| {
         tracing::error!(%error, "could not end the user's sessions");

@@ -196,6 +196,19 @@ pub async fn set_user_role(user_id: i64, role: String) -> Result<super::roster::
     )
 }
 
+/// Changes a user's name and sign-in email.
+#[server(prefix = "/api", endpoint = "rename_user")]
+pub async fn rename_user(user_id: i64, name: String, email: String) -> Result<super::roster::UserRow, AppError> {
+    respond(
+        async {
+            let state = crate::server::state::current()?;
+            let admin = super::auth::require_admin(&state, &session().await?).await?;
+            super::admin_service::rename(&state, &admin, user_id, &name, &email).await
+        }
+        .await,
+    )
+}
+
 /// Disables (signing the user out everywhere) or re-enables an account.
 #[server(prefix = "/api", endpoint = "set_user_active")]
 pub async fn set_user_active(user_id: i64, active: bool) -> Result<super::roster::UserRow, AppError> {

@@ -12,7 +12,8 @@ use super::auth;
 use crate::server::state::AppState;
 
 /// Reachable without signing in. Static files live under /pkg and at the root (favicons).
-const PUBLIC_PATHS: &[&str] = &["/login", "/signup", "/healthz", "/readyz", "/favicon.ico", "/favicon.svg"];
+const PUBLIC_PATHS: &[&str] =
+    &["/login", "/signup", "/healthz", "/readyz", "/favicon.ico", "/favicon.svg", "/icons.svg"];
 const PUBLIC_PREFIXES: &[&str] = &["/api/", "/pkg/"];
 
 fn is_protected_page(request: &Request) -> bool {

@@ -21,7 +21,7 @@ fn AuthFrame(title: &'static str, children: Children) -> impl IntoView {
         <Title text=title />
         <main class="auth-page" id="main">
             <section class="card auth-card">
-                <p class="brand auth-brand"><span class="brand-mark" aria-hidden="true">"◆"</span>" CRM"</p>
+                <p class="brand auth-brand"><span class="brand-mark"><crate::ui::icon::Icon name="brand" /></span>" CRM"</p>
                 <h1>{title}</h1>
                 {children()}
             </section>

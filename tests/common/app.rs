@@ -99,12 +99,21 @@ impl TestApp {
         counter
     }
 
+    /// Sends a request and reads the whole answer. One that does not end within a minute fails the
+    /// test with its method and path, rather than leaving the test running.
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = to_bytes(response.into_body(), 8 * 1024 * 1024).await.unwrap();
-        TestResponse { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+        let what = format!("{} {}", request.method(), request.uri());
+        let exchange = async {
+            let response = self.router.clone().oneshot(request).await.unwrap();
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = to_bytes(response.into_body(), 8 * 1024 * 1024).await.unwrap();
+            TestResponse { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+        };
+        match tokio::time::timeout(std::time::Duration::from_secs(60), exchange).await {
+            Ok(response) => response,
+            Err(_) => panic!("{what}: no complete answer within 60 s"),
+        }
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> TestResponse {

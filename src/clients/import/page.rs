@@ -286,6 +286,7 @@ fn MappingForm(import: ImportView, start: ServerAction<StartClientImport>) -> im
                 <div class="field">
                     <label for="import-strategy">"Strategy for new clients"</label>
                     <select id="import-strategy" name="strategy_id">
+                        {strategy.is_none().then(|| view! { <option value="" selected=true>"Choose a strategy…"</option> })}
                         {import.strategies.iter().map(|(id, name)| view! {
                             <option value=*id selected=strategy == Some(*id)>{name.clone()}</option>
                         }).collect_view()}

@@ -49,7 +49,6 @@ use crate::{
         worker::{JobOutcome, PeriodicTask, QueueHandler, Shutdown, is_last_attempt},
     },
     shared::AppError,
-    strategies::entity as strategies,
     users::{entity as users, model::CurrentUser},
 };
 
@@ -148,14 +147,7 @@ pub async fn create_draft(
         .map_err(|_| AppError::Internal)?
         .map_err(|problem| AppError::field("file", problem.to_string()))?;
     let mapping = guess_mapping(&file.header);
-    let first_strategy: Option<i64> = strategies::Entity::find()
-        .filter(strategies::Column::OwnerId.eq(user.id))
-        .select_only()
-        .column(strategies::Column::Id)
-        .order_by_asc(strategies::Column::Name)
-        .into_tuple()
-        .one(&state.db)
-        .await?;
+    let default_strategy = crate::strategies::service::default_for(&state.db, user.id).await?;
     let now = Utc::now();
     let model = import::ActiveModel {
         owner_id: Set(user.id),
@@ -165,7 +157,7 @@ pub async fn create_draft(
         header: Set(serde_json::to_string(&file.header).map_err(|_| AppError::Internal)?),
         row_count: Set(i64::try_from(file.row_count).unwrap_or(i64::MAX)),
         mapping: Set(Some(serde_json::to_string(&mapping).map_err(|_| AppError::Internal)?)),
-        strategy_id: Set(first_strategy),
+        strategy_id: Set(default_strategy),
         duplicate_key: Set(if mapping[1].is_some() { "email" } else { "none" }.to_owned()),
         on_duplicate: Set("skip".to_owned()),
         replace_existing: Set(false),
