@@ -80,6 +80,7 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/save_client_notes", Access::User, &[("id", "{client}"), ("notes", "Call back on Monday.")]),
     ("/api/move_client", Access::User, &[("id", "{client}"), ("status", "contacted")]),
     ("/api/load_pipeline", Access::User, &[]),
+    ("/api/load_pipeline_cards", Access::User, &[("status", "lead"), ("after", "1.1")]),
     ("/api/client_import", Access::User, &[("id", "{import}")]),
     ("/api/client_import_progress", Access::User, &[("id", "{import}")]),
     (

@@ -466,6 +466,45 @@ async fn bulk_changes_to_all_matching_clients_follow_the_filters_and_are_audited
     }
 }
 
+#[tokio::test]
+async fn a_pipeline_column_shows_more_cards_a_page_at_a_time() {
+    use crm::clients::{pipeline::CARDS_PER_STAGE, pipeline_service};
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let _admin = admin_first(&app).await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let bo = account(&app, "Bo", "bo@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let bos_strategy = strategy(&app, bo.id, "Bo's").await;
+        let count = 2 * CARDS_PER_STAGE as usize + 3;
+        let mut ids = Vec::new();
+        for n in 0..count {
+            ids.push(add(&app, &ana, form(&format!("Lead {n:02}"), friendly)).await);
+        }
+        add(&app, &bo, form("Bo's lead", bos_strategy)).await;
+
+        let board = pipeline_service::board(&app.state, &ana, &ClientQuery::default()).await.unwrap();
+        let mut shown: Vec<i64> = board.columns[0].cards.iter().map(|card| card.id).collect();
+        let mut next = board.columns[0].next.clone();
+        assert!(board.columns[1].next.is_none(), "{backend:?}: an empty column has no more");
+        let mut pages = 1;
+        while let Some(after) = next {
+            let query = ClientQuery { status: "lead".into(), after, ..Default::default() };
+            let more = pipeline_service::more_cards(&app.state, &ana, &query).await.unwrap();
+            assert!(more.cards.len() as u64 <= CARDS_PER_STAGE);
+            assert_eq!(more.cards[0].strategy_name, "Friendly");
+            shown.extend(more.cards.iter().map(|card| card.id));
+            next = more.next;
+            pages += 1;
+        }
+        let newest_first: Vec<i64> = ids.iter().rev().copied().collect();
+        assert_eq!((shown, pages), (newest_first, 3), "{backend:?}: every card once, latest activity first");
+        let no_stage = ClientQuery { after: "1.1".into(), ..Default::default() };
+        assert!(pipeline_service::more_cards(&app.state, &ana, &no_stage).await.is_err());
+        app.cleanup().await;
+    }
+}
+
 #[test]
 fn the_bulk_form_reads_the_lists_filters_from_its_query_string() {
     let query = crm::clients::api::filter_query("?q=ana%20lima&status=won&strategy=3&sort=name&after=9.x");
