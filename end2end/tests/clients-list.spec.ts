@@ -132,7 +132,7 @@ test("the columns fit their card at 1280 px: one line a row, long values cut wit
   await expect(row.getByRole("link", { name })).toHaveAttribute("title", name);
   await expect(row.locator(".c-phone")).toHaveAttribute("title", "+1 (415) 555-0100");
   // Sortable headers say how the list is sorted.
-  await expect(page.getByRole("columnheader", { name: "Last activity" })).toHaveAttribute("aria-sort", "descending");
+  await expect(page.getByRole("columnheader", { name: "Activity" })).toHaveAttribute("aria-sort", "descending");
   await expect(page.getByRole("columnheader", { name: "Name" })).toHaveAttribute("aria-sort", "none");
   // Each stage has its own colours.
   const badge = row.locator(".badge");

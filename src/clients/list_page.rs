@@ -213,12 +213,14 @@ fn SortHeader(label: &'static str, key: SortKey, query: ClientQuery, class: &'st
         (true, Direction::Desc) => ("descending", "sort-link sort-desc"),
     };
     let order = match (key, direction) {
-        (SortKey::Name, Direction::Asc) => "A to Z",
-        (SortKey::Name, Direction::Desc) => "Z to A",
-        (SortKey::Status, Direction::Asc) => "pipeline order",
-        (SortKey::Status, Direction::Desc) => "reverse pipeline order",
-        (_, Direction::Desc) => "newest first",
-        (_, Direction::Asc) => "oldest first",
+        (SortKey::Name, Direction::Asc) => "by name, A to Z",
+        (SortKey::Name, Direction::Desc) => "by name, Z to A",
+        (SortKey::Status, Direction::Asc) => "by stage, in pipeline order",
+        (SortKey::Status, Direction::Desc) => "by stage, in reverse pipeline order",
+        (SortKey::Activity, Direction::Desc) => "by last activity, latest first",
+        (SortKey::Activity, Direction::Asc) => "by last activity, earliest first",
+        (SortKey::Created, Direction::Desc) => "by date added, newest first",
+        (SortKey::Created, Direction::Asc) => "by date added, oldest first",
     };
     view! {
         <th scope="col" class=class aria-sort=aria_sort>
@@ -356,7 +358,7 @@ fn ClientTable(page: ClientPage, query: ClientQuery, bulk: ServerAction<BulkClie
                             <SortHeader label="Stage" key=SortKey::Status query=query.clone() class="c-status" />
                             <th scope="col" class="c-strategy">"Strategy"</th>
                             {admin.then(|| view! { <th scope="col" class="c-owner">"Owner"</th> })}
-                            <SortHeader label="Last activity" key=SortKey::Activity query=query.clone() class="c-activity" />
+                            <SortHeader label="Activity" key=SortKey::Activity query=query.clone() class="c-activity" />
                             <SortHeader label="Added" key=SortKey::Created query=query.clone() class="c-added" />
                         </tr>
                     </thead>
