@@ -87,6 +87,7 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/add_client_note", Access::User, &[("id", "{client}"), ("body", "Call back on Monday.")]),
     ("/api/move_client", Access::User, &[("id", "{client}"), ("status", "contacted")]),
     ("/api/load_pipeline", Access::User, &[]),
+    ("/api/load_pipeline_cards", Access::User, &[("status", "lead"), ("after", "1.1")]),
     ("/api/client_import", Access::User, &[("id", "{import}")]),
     ("/api/client_import_progress", Access::User, &[("id", "{import}")]),
     (

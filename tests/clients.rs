@@ -430,6 +430,103 @@ async fn bulk_changes_apply_to_the_users_own_selection_and_are_audited() {
 }
 
 #[tokio::test]
+async fn bulk_changes_to_all_matching_clients_follow_the_filters_and_are_audited() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let _admin = admin_first(&app).await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let bo = account(&app, "Bo", "bo@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let direct = strategy(&app, ana.id, "Direct").await;
+        let bos_strategy = strategy(&app, bo.id, "Bo's").await;
+        for n in 0..7 {
+            add(&app, &ana, form(&format!("Silva {n}"), friendly)).await;
+        }
+        let costa = add(&app, &ana, form("Costa", friendly)).await;
+        let bos_silva = add(&app, &bo, form("Silva of Bo", bos_strategy)).await;
+        let silva = ClientQuery { q: "silva".into(), after: "ignored.1".into(), ..Default::default() };
+
+        // The filter, not a page of ids, says which clients change; Bo's match is not Ana's.
+        let target = service::Target::Matching(&silva);
+        assert_eq!(service::set_status_of(&app.state, &ana, target, "won").await.unwrap(), 7, "{backend:?}");
+        assert_eq!(service::find(&app.state.db, &ana, costa).await.unwrap().status, "lead");
+        assert_eq!(service::find(&app.state.db, &bo, bos_silva).await.unwrap().status, "lead");
+        let won = ClientQuery { status: "won".into(), ..Default::default() };
+        assert_eq!(total(&app, &ana, won.clone()).await, Total::exact(7), "{backend:?}");
+
+        let target = service::Target::Matching(&won);
+        assert_eq!(service::set_strategy_of(&app.state, &ana, target, direct).await.unwrap(), 7);
+        let refused = service::set_strategy_of(&app.state, &ana, target, bos_strategy).await.unwrap_err();
+        assert!(refused.field_message("strategy_id").is_some(), "{backend:?}");
+        let nobody = ClientQuery { q: "nobody at all".into(), ..Default::default() };
+        let empty = service::delete_of(&app.state, &ana, service::Target::Matching(&nobody)).await.unwrap_err();
+        assert!(empty.field_message("ids").is_some(), "{backend:?}");
+        assert_eq!(service::delete_of(&app.state, &ana, target).await.unwrap(), 7);
+        assert_eq!(walk(&app, &ana, &ClientQuery::default()).await, vec![costa], "{backend:?}");
+
+        // Each client changed is audited, as for ticked ones: 9 created, 7 + 7 updated, 7 deleted.
+        let entries =
+            audit_log::Entity::find().filter(audit_log::Column::Entity.eq("client")).all(&app.db.conn).await.unwrap();
+        let count = |action: &str| entries.iter().filter(|entry| entry.action == action).count();
+        assert_eq!((count("create"), count("update"), count("delete")), (9, 14, 7), "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_pipeline_column_shows_more_cards_a_page_at_a_time() {
+    use crm::clients::{pipeline::CARDS_PER_STAGE, pipeline_service};
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let _admin = admin_first(&app).await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let bo = account(&app, "Bo", "bo@example.com").await;
+        let friendly = strategy(&app, ana.id, "Friendly").await;
+        let bos_strategy = strategy(&app, bo.id, "Bo's").await;
+        let count = 2 * CARDS_PER_STAGE as usize + 3;
+        let mut ids = Vec::new();
+        for n in 0..count {
+            ids.push(add(&app, &ana, form(&format!("Lead {n:02}"), friendly)).await);
+        }
+        add(&app, &bo, form("Bo's lead", bos_strategy)).await;
+
+        let board = pipeline_service::board(&app.state, &ana, &ClientQuery::default()).await.unwrap();
+        let mut shown: Vec<i64> = board.columns[0].cards.iter().map(|card| card.id).collect();
+        let mut next = board.columns[0].next.clone();
+        assert!(board.columns[1].next.is_none(), "{backend:?}: an empty column has no more");
+        let mut pages = 1;
+        while let Some(after) = next {
+            let query = ClientQuery { status: "lead".into(), after, ..Default::default() };
+            let more = pipeline_service::more_cards(&app.state, &ana, &query).await.unwrap();
+            assert!(more.cards.len() as u64 <= CARDS_PER_STAGE);
+            assert_eq!(more.cards[0].strategy_name, "Friendly");
+            shown.extend(more.cards.iter().map(|card| card.id));
+            next = more.next;
+            pages += 1;
+        }
+        let newest_first: Vec<i64> = ids.iter().rev().copied().collect();
+        assert_eq!((shown, pages), (newest_first, 3), "{backend:?}: every card once, latest activity first");
+        let no_stage = ClientQuery { after: "1.1".into(), ..Default::default() };
+        assert!(pipeline_service::more_cards(&app.state, &ana, &no_stage).await.is_err());
+        app.cleanup().await;
+    }
+}
+
+#[test]
+fn the_bulk_form_reads_the_lists_filters_from_its_query_string() {
+    let query = crm::clients::api::filter_query("?q=ana%20lima&status=won&strategy=3&sort=name&after=9.x");
+    let expected = ClientQuery {
+        q: "ana lima".into(),
+        status: "won".into(),
+        strategy: Some(3),
+        sort: "name".into(),
+        ..Default::default()
+    };
+    assert_eq!(query, expected);
+    assert_eq!(crm::clients::api::filter_query(""), ClientQuery::default());
+}
+
+#[tokio::test]
 async fn sqlite_search_index_follows_every_change() {
     let app = common::app::start(common::Backend::Sqlite).await;
     admin_first(&app).await;

@@ -79,16 +79,19 @@ test("pipeline cards move by drag and drop and by keyboard, and the moves persis
   await expect(stage("lead").getByTestId("stage-total")).toHaveText("1");
   expect((await dragSaved).status()).toBe(200);
 
-  // Keyboard: the card's Move menu, then Enter on its button; focus follows the card.
-  const select = page.getByLabel("Move Keyboard Kim to");
-  await select.focus();
-  await select.selectOption("won");
-  await page.keyboard.press("Tab");
+  // Keyboard: the card's Move menu, then Enter on a stage; focus follows the card.
+  await page.getByRole("button", { name: "Move Keyboard Kim" }).focus();
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("menuitem", { name: "Contacted" })).toBeFocused();
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowDown");
+  await expect(page.getByRole("menuitem", { name: "Won" })).toBeFocused();
   const keyboardSaved = saved();
   await page.keyboard.press("Enter");
   expect((await keyboardSaved).status()).toBe(200);
   await expect(stage("won").getByTestId("pipeline-card")).toContainText("Keyboard Kim");
-  await expect(stage("won").getByRole("button", { name: "Move" })).toBeFocused();
+  await expect(stage("won").getByRole("button", { name: "Move Keyboard Kim" })).toBeFocused();
 
   // Both moves were saved and audited.
   await page.reload();

@@ -100,7 +100,9 @@ pub async fn update_client(id: i64, #[server(flatten)] form: ClientForm) -> Resu
     )
 }
 
-/// Bulk actions on selected clients: `action` is "status", "strategy" or "delete".
+/// Bulk actions on selected clients: `action` is "status", "strategy" or "delete". With `scope`
+/// "matching" they apply to every client matching `filter` (the list's query string) instead of
+/// the ticked `ids`, in one transaction.
 #[server(prefix = "/api", endpoint = "bulk_clients")]
 pub async fn bulk_clients(
     action: String,
@@ -108,27 +110,44 @@ pub async fn bulk_clients(
     #[server(default)] status: String,
     #[server(default)] strategy_id: Option<i64>,
     #[server(default)] confirm: Option<String>,
+    #[server(default)] scope: String,
+    #[server(default)] filter: String,
 ) -> Result<u64, AppError> {
     respond(
         async {
+            use super::service::Target;
             let (state, user) = signed_in().await?;
+            let matching = (scope == "matching").then(|| filter_query(&filter));
+            let target = match &matching {
+                Some(query) => Target::Matching(query),
+                None => Target::Ids(&ids),
+            };
             let changed = match action.as_str() {
-                "status" => super::service::set_status(&state, &user, &ids, &status).await?,
+                "status" => super::service::set_status_of(&state, &user, target, &status).await?,
                 "strategy" => {
                     let strategy_id =
                         strategy_id.ok_or_else(|| AppError::field("strategy_id", "Choose a strategy."))?;
-                    super::service::set_strategy(&state, &user, &ids, strategy_id).await?
+                    super::service::set_strategy_of(&state, &user, target, strategy_id).await?
                 }
                 "delete" if confirm.is_none() => {
                     return Err(AppError::field("confirm", "Tick the box to confirm that the clients are deleted."));
                 }
-                "delete" => super::service::delete(&state, &user, &ids).await?,
+                "delete" => super::service::delete_of(&state, &user, target).await?,
                 _ => return Err(AppError::field("action", "Choose what to do with the selected clients.")),
             };
             Ok(changed)
         }
         .await,
     )
+}
+
+/// The list's filters from its query string (`?q=…&status=…`), as the bulk form sends them.
+#[cfg(feature = "ssr")]
+pub fn filter_query(text: &str) -> ClientQuery {
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(text.trim_start_matches('?').as_bytes()).into_owned().collect();
+    ClientQuery::from_pairs(|key| pairs.iter().find(|(name, _)| name == key).map(|(_, value)| value.clone()))
+        .first_page()
 }
 
 /// What the list's filters offer: the caller's strategies (admins: everyone's) and, for admins,

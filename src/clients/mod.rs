@@ -13,6 +13,8 @@ pub mod pipeline;
 pub mod pipeline_page;
 
 #[cfg(feature = "ssr")]
+pub mod clean_query;
+#[cfg(feature = "ssr")]
 pub mod counts;
 #[cfg(feature = "ssr")]
 pub mod detail_service;

@@ -1,10 +1,11 @@
-//! The pipeline board: one column per stage with its most recently active clients. Moving a
-//! card is applied to the board in the browser at once and undone if the server refuses it.
+//! The pipeline board: one column per stage with its most recently active clients, and more of
+//! them a page at a time (keyset cursors, as the list). Moving a card is applied to the board in
+//! the browser at once and undone if the server refuses it.
 use serde::{Deserialize, Serialize};
 
 use super::model::Total;
 
-/// Cards per column; the column links to the full, filtered list for the rest.
+/// Cards per column at first and per "Show more".
 pub const CARDS_PER_STAGE: u64 = 25;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +23,15 @@ pub struct PipelineColumn {
     pub status: String,
     pub total: Total,
     pub cards: Vec<PipelineCard>,
+    /// The cursor of the column's next cards (the list's `after`), if there are more.
+    pub next: Option<String>,
+}
+
+/// More cards of one column: the next page after a cursor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PipelineCards {
+    pub cards: Vec<PipelineCard>,
+    pub next: Option<String>,
 }
 
 impl PipelineColumn {
@@ -56,6 +66,16 @@ impl PipelineBoard {
         target.total.add(1);
         true
     }
+
+    /// Adds a page of `status`'s cards under those shown, leaving out any already on the board
+    /// (a card moved there meanwhile), and keeps the column's cursor.
+    pub fn append(&mut self, status: &str, page: PipelineCards) {
+        let shown: Vec<i64> = self.columns.iter().flat_map(|column| column.cards.iter().map(|card| card.id)).collect();
+        if let Some(column) = self.columns.iter_mut().find(|column| column.status == status) {
+            column.cards.extend(page.cards.into_iter().filter(|card| !shown.contains(&card.id)));
+            column.next = page.next;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -66,8 +86,13 @@ mod tests {
         let card = |id: i64| PipelineCard { id, name: format!("Client {id}"), ..Default::default() };
         PipelineBoard {
             columns: vec![
-                PipelineColumn { status: "lead".into(), total: Total::exact(2), cards: vec![card(1), card(2)] },
-                PipelineColumn { status: "won".into(), total: Total::exact(1), cards: vec![card(3)] },
+                PipelineColumn {
+                    status: "lead".into(),
+                    total: Total::exact(2),
+                    cards: vec![card(1), card(2)],
+                    next: None,
+                },
+                PipelineColumn { status: "won".into(), total: Total::exact(1), cards: vec![card(3)], next: None },
             ],
         }
     }
@@ -89,6 +114,15 @@ mod tests {
         assert!(!board.move_card(1, "lead"));
         assert!(!board.move_card(1, "archived"));
         assert_eq!(board, before);
+    }
+
+    #[test]
+    fn more_cards_go_under_the_shown_ones_without_repeating_a_card() {
+        let mut board = board();
+        let card = |id: i64| PipelineCard { id, ..Default::default() };
+        board.append("lead", PipelineCards { cards: vec![card(3), card(4)], next: Some("4.1".into()) });
+        let ids: Vec<i64> = board.columns[0].cards.iter().map(|card| card.id).collect();
+        assert_eq!((ids, board.columns[0].next.as_deref()), (vec![1, 2, 4], Some("4.1")));
     }
 
     #[test]

@@ -370,9 +370,28 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, form: &Client
     Ok(())
 }
 
-/// The clients among `ids` that `user` may change, locked in `txn`'s snapshot; refuses an empty
+/// The clients a bulk action changes: those ticked on the page, or every client that matches the
+/// list's filters ("all N matching"), read in the action's own transaction.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    Ids(&'a [i64]),
+    Matching(&'a ClientQuery),
+}
+
+/// The most clients "all matching" may change at once (a change is audited row by row).
+pub const MAX_BULK_MATCHING: u64 = super::model::COUNT_LIMIT;
+
+/// The clients of `target` that `user` may change, locked in `txn`'s snapshot; refuses an empty
 /// or oversized selection.
-async fn selection(txn: &DatabaseTransaction, user: &CurrentUser, ids: &[i64]) -> Result<Vec<entity::Model>, AppError> {
+async fn selection(
+    txn: &DatabaseTransaction,
+    user: &CurrentUser,
+    target: Target<'_>,
+) -> Result<Vec<entity::Model>, AppError> {
+    let ids = match target {
+        Target::Ids(ids) => ids,
+        Target::Matching(query) => return matching(txn, user, query).await,
+    };
     if ids.is_empty() {
         return Err(AppError::field("ids", "Select at least one client."));
     }
@@ -390,13 +409,45 @@ async fn selection(txn: &DatabaseTransaction, user: &CurrentUser, ids: &[i64]) -
     Ok(clients)
 }
 
+/// Every client `user` may change that matches `query`'s search and filters (its page ignored).
+async fn matching(
+    txn: &DatabaseTransaction,
+    user: &CurrentUser,
+    query: &ClientQuery,
+) -> Result<Vec<entity::Model>, AppError> {
+    crate::shared::search::check_search(&query.q)?;
+    let clients = list_query::filtered(txn.get_database_backend(), user, &query.first_page())
+        .order_by_asc(Column::Id)
+        .limit(MAX_BULK_MATCHING + 1)
+        .all(txn)
+        .await?;
+    if clients.is_empty() {
+        return Err(AppError::field("ids", "No client matches these filters any more."));
+    }
+    if clients.len() as u64 > MAX_BULK_MATCHING {
+        let limit = super::model::group_thousands(MAX_BULK_MATCHING);
+        return Err(AppError::field("ids", format!("More than {limit} clients match: narrow the filters first.")));
+    }
+    Ok(clients)
+}
+
 /// Moves clients to a pipeline stage; returns how many changed.
 pub async fn set_status(state: &AppState, user: &CurrentUser, ids: &[i64], status: &str) -> Result<u64, AppError> {
+    set_status_of(state, user, Target::Ids(ids), status).await
+}
+
+/// [`set_status`] for the ticked clients or all that match the filters, in one transaction.
+pub async fn set_status_of(
+    state: &AppState,
+    user: &CurrentUser,
+    target: Target<'_>,
+    status: &str,
+) -> Result<u64, AppError> {
     if !is_status(status) {
         return Err(AppError::field("status", "Choose a status from the list."));
     }
     let txn = crate::server::db::begin_write(&state.db).await?;
-    let clients = selection(&txn, user, ids).await?;
+    let clients = selection(&txn, user, target).await?;
     let changing: Vec<entity::Model> = clients.into_iter().filter(|client| client.status != status).collect();
     let now = Utc::now();
     let entries = changing
@@ -422,8 +473,18 @@ pub async fn set_strategy(
     ids: &[i64],
     strategy_id: i64,
 ) -> Result<u64, AppError> {
+    set_strategy_of(state, user, Target::Ids(ids), strategy_id).await
+}
+
+/// [`set_strategy`] for the ticked clients or all that match the filters, in one transaction.
+pub async fn set_strategy_of(
+    state: &AppState,
+    user: &CurrentUser,
+    target: Target<'_>,
+    strategy_id: i64,
+) -> Result<u64, AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
-    let clients = selection(&txn, user, ids).await?;
+    let clients = selection(&txn, user, target).await?;
     let owner = strategy_owner(&txn, strategy_id).await?;
     if owner.is_none() || clients.iter().any(|client| Some(client.owner_id) != owner) {
         return Err(AppError::field("strategy_id", "Choose a strategy of the selected clients' owner."));
@@ -467,8 +528,13 @@ fn deletion_changes(client: &entity::Model) -> Changes {
 
 /// Deletes clients (their messages go with them; bookings stay, detached); returns how many.
 pub async fn delete(state: &AppState, user: &CurrentUser, ids: &[i64]) -> Result<u64, AppError> {
+    delete_of(state, user, Target::Ids(ids)).await
+}
+
+/// [`delete`] for the ticked clients or all that match the filters, in one transaction.
+pub async fn delete_of(state: &AppState, user: &CurrentUser, target: Target<'_>) -> Result<u64, AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
-    let clients = selection(&txn, user, ids).await?;
+    let clients = selection(&txn, user, target).await?;
     let entries = clients.iter().map(|client| (client.id, deletion_changes(client)));
     audit::record_many(&txn, Some(user.id), CLIENT_ENTITY, Action::Delete, entries).await?;
     let ids: Vec<i64> = clients.iter().map(|client| client.id).collect();

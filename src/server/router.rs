@@ -69,6 +69,7 @@ pub fn build(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(super::api_input::check_server_fn_request))
         .layer(axum::middleware::from_fn(super::form_flash::take_for_page))
+        .layer(axum::middleware::from_fn(crate::clients::clean_query::drop_empty_parameters))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::users::guard::require_login_for_pages))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(policy.clone(), super::security::refuse_cross_site))
