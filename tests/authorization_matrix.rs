@@ -72,6 +72,7 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ),
     ("/api/duplicate_strategy", Access::User, &[("id", "{strategy}")]),
     ("/api/make_default_strategy", Access::User, &[("id", "{strategy}")]),
+    ("/api/share_strategy", Access::Admin, &[("id", "{strategy}"), ("shared", "false")]),
     ("/api/strategy_options", Access::User, &[]),
     ("/api/list_clients", Access::User, &[]),
     ("/api/find_clients", Access::User, &[("q", "matrix")]),

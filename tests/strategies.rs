@@ -535,19 +535,76 @@ async fn the_first_strategy_is_the_default_for_new_clients_until_another_is_made
         assert!(is_default(details(&app, &people.ana, second.id).await.unwrap()), "{backend:?}");
         assert!(is_default(details(&app, &people.bo, bos.id).await.unwrap()), "{backend:?}: Bo's is untouched");
 
-        // The database holds one default per owner, whatever writes to it.
-        let second_default = app
-            .db
-            .conn
-            .execute_unprepared(&format!("UPDATE strategies SET is_default = TRUE WHERE id = {}", first.id))
-            .await;
-        assert!(second_default.is_err(), "{backend:?}: two defaults for one owner");
+        // An admin cannot make a user's strategy the admin's own default.
+        let admins = app.post_form("/api/make_default_strategy", &make, Some(&people.admin)).await;
+        assert_eq!(admins.status, StatusCode::FORBIDDEN, "{backend:?}");
 
         // Without a default, the new client form selects nothing.
         delete(&app, &people.ana, second.id, "").await;
         let editor = app.post_form("/api/client_editor", &[], Some(&people.ana)).await;
         let editor: crm::clients::api::EditorData = serde_json::from_str(&editor.body).unwrap();
         assert_eq!(editor.form.strategy_id, "", "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_strategy_an_admin_shares_is_usable_by_everyone_and_changed_only_by_its_owner_or_an_admin() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let people = people(&app).await;
+        let anas = create(&app, &people.ana, &[("name", "Team closer")]).await;
+        let bos_own = create(&app, &people.bo, &[("name", "Bo's own")]).await;
+        let id = anas.id.to_string();
+        let share = |cookie: String, shared: &'static str| {
+            let app = &app;
+            let id = id.clone();
+            async move {
+                app.post_form("/api/share_strategy", &[("id", id.as_str()), ("shared", shared)], Some(&cookie)).await
+            }
+        };
+        // Before it is shared, Bo neither sees nor uses it.
+        assert_eq!(details(&app, &people.bo, anas.id).await.unwrap_err(), StatusCode::NOT_FOUND, "{backend:?}");
+        let client = [("name", "Bo's lead"), ("strategy_id", id.as_str())];
+        let refused = app.post_form("/api/create_client", &client, Some(&people.bo)).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend:?}: {}", refused.body);
+
+        assert_eq!(
+            share(people.ana.clone(), "true").await.status,
+            StatusCode::FORBIDDEN,
+            "{backend:?}: users don't share"
+        );
+        assert_eq!(share(people.admin.clone(), "true").await.status, StatusCode::OK, "{backend:?}");
+        let seen = details(&app, &people.bo, anas.id).await.unwrap();
+        assert!(seen.shared && !seen.can_change && !seen.owned_by_viewer, "{backend:?}: {seen:?}");
+        assert!(names(&list(&app, &people.bo, "", "name", "1").await).contains(&"Team closer".to_owned()));
+        let change = update(&app, &people.bo, anas.id, &[("name", "Mine now")]).await;
+        assert_eq!(change.status, StatusCode::FORBIDDEN, "{backend:?}: read-only for Bo");
+        assert_eq!(delete(&app, &people.bo, anas.id, "").await.status, StatusCode::FORBIDDEN, "{backend:?}");
+        let added = app.post_form("/api/create_client", &client, Some(&people.bo)).await;
+        assert_eq!(added.status, StatusCode::OK, "{backend:?}: {}", added.body);
+        let bos_client: i64 = serde_json::from_str(&added.body).unwrap();
+        let made = app.post_form("/api/make_default_strategy", &[("id", id.as_str())], Some(&people.bo)).await;
+        assert_eq!(made.status, StatusCode::OK, "{backend:?}: a shared strategy can be Bo's default");
+
+        // While Bo's client uses it, neither sharing stops nor the strategy goes.
+        assert_eq!(share(people.admin.clone(), "false").await.status, StatusCode::CONFLICT, "{backend:?}");
+        assert_eq!(delete(&app, &people.ana, anas.id, "").await.status, StatusCode::CONFLICT, "{backend:?}");
+        let bos_own_id = bos_own.id.to_string();
+        let client_id = bos_client.to_string();
+        let moved = app
+            .post_form(
+                "/api/bulk_clients",
+                &[("action", "strategy"), ("ids[0]", client_id.as_str()), ("strategy_id", bos_own_id.as_str())],
+                Some(&people.bo),
+            )
+            .await;
+        assert_eq!(moved.status, StatusCode::OK, "{backend:?}: {}", moved.body);
+        assert_eq!(share(people.admin.clone(), "false").await.status, StatusCode::OK, "{backend:?}");
+        assert_eq!(details(&app, &people.bo, anas.id).await.unwrap_err(), StatusCode::NOT_FOUND, "{backend:?}");
+        let editor = app.post_form("/api/client_editor", &[], Some(&people.bo)).await;
+        let editor: crm::clients::api::EditorData = serde_json::from_str(&editor.body).unwrap();
+        assert_eq!(editor.form.strategy_id, "", "{backend:?}: Bo's default went with the sharing");
         app.cleanup().await;
     }
 }

@@ -12,7 +12,7 @@ mod m20261130_000002_import_storage;
 mod m20261130_000003_booking_foundation;
 mod m20261130_000005_client_worked_at;
 mod m20261130_000006_client_notes;
-mod m20261130_000007_default_strategy;
+mod m20261130_000007_default_and_shared_strategies;
 
 pub use m20261123_000001_initial_schema::{BOOKING_STATUSES, CLIENT_SEARCH_EXPRESSION, CLIENT_STATUSES, MESSAGE_ROLES};
 
@@ -33,7 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_booking_foundation::Migration),
             Box::new(m20261130_000005_client_worked_at::Migration),
             Box::new(m20261130_000006_client_notes::Migration),
-            Box::new(m20261130_000007_default_strategy::Migration),
+            Box::new(m20261130_000007_default_and_shared_strategies::Migration),
         ]
     }
 }

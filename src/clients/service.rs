@@ -48,19 +48,24 @@ async fn id_and_name<C: ConnectionTrait>(
         .await?)
 }
 
-/// The owner of a strategy, if it exists.
-pub(crate) async fn strategy_owner<C: ConnectionTrait>(db: &C, strategy_id: i64) -> Result<Option<i64>, AppError> {
-    Ok(strategies::Entity::find_by_id(strategy_id)
-        .select_only()
-        .column(strategies::Column::OwnerId)
-        .into_tuple()
-        .one(db)
-        .await?)
+/// The strategies a client of `owner_id` may be given: the owner's own and the shared ones, by name.
+pub async fn strategy_choices(state: &AppState, owner_id: i64) -> Result<Vec<StrategyChoice>, AppError> {
+    id_and_name(&state.db, strategies::Entity::find().filter(usable_by(owner_id))).await
 }
 
-/// The strategies a client of `owner_id` may be given: the owner's own, by name.
-pub async fn strategy_choices(state: &AppState, owner_id: i64) -> Result<Vec<StrategyChoice>, AppError> {
-    id_and_name(&state.db, strategies::Entity::find().filter(strategies::Column::OwnerId.eq(owner_id))).await
+/// Strategies a client of `owner_id` may have: the owner's own, and those shared with the team.
+fn usable_by(owner_id: i64) -> sea_orm::Condition {
+    sea_orm::Condition::any().add(strategies::Column::OwnerId.eq(owner_id)).add(strategies::Column::Shared.eq(true))
+}
+
+/// Whether a client of `owner_id` may have strategy `strategy_id`.
+pub(crate) async fn strategy_usable_by<C: ConnectionTrait>(
+    db: &C,
+    strategy_id: i64,
+    owner_id: i64,
+) -> Result<bool, AppError> {
+    let found = strategies::Entity::find_by_id(strategy_id).filter(usable_by(owner_id)).count(db).await?;
+    Ok(found > 0)
 }
 
 /// The list's filter choices: strategies the user can filter by and, for admins, the owners.
@@ -194,11 +199,12 @@ fn validation(errors: BTreeMap<String, String>) -> AppError {
     AppError::Validation(errors)
 }
 
-/// The strategy must belong to the client's owner.
+/// The strategy must be the client's owner's, or shared with the team.
 async fn check_strategy<C: ConnectionTrait>(db: &C, strategy_id: i64, owner_id: i64) -> Result<(), AppError> {
-    match strategy_owner(db, strategy_id).await? {
-        Some(owner) if owner == owner_id => Ok(()),
-        _ => Err(AppError::field("strategy_id", "Choose one of the client owner's strategies.")),
+    if strategy_usable_by(db, strategy_id, owner_id).await? {
+        Ok(())
+    } else {
+        Err(AppError::field("strategy_id", "Choose one of the client owner's strategies or a shared one."))
     }
 }
 
@@ -485,9 +491,13 @@ pub async fn set_strategy_of(
 ) -> Result<u64, AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
     let clients = selection(&txn, user, target).await?;
-    let owner = strategy_owner(&txn, strategy_id).await?;
-    if owner.is_none() || clients.iter().any(|client| Some(client.owner_id) != owner) {
-        return Err(AppError::field("strategy_id", "Choose a strategy of the selected clients' owner."));
+    for owner_id in distinct(clients.iter().map(|client| client.owner_id)) {
+        if !strategy_usable_by(&txn, strategy_id, owner_id).await? {
+            return Err(AppError::field(
+                "strategy_id",
+                "Choose a strategy of the selected clients' owner or a shared one.",
+            ));
+        }
     }
     let changing: Vec<entity::Model> = clients.into_iter().filter(|client| client.strategy_id != strategy_id).collect();
     let entries =

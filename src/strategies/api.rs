@@ -93,6 +93,21 @@ pub async fn make_default_strategy(id: i64) -> Result<(), AppError> {
     )
 }
 
+/// Shares a strategy with the team or stops sharing it (admins only); returns whether it is shared.
+#[server(prefix = "/api", endpoint = "share_strategy")]
+pub async fn share_strategy(id: i64, shared: bool) -> Result<bool, AppError> {
+    respond(
+        async {
+            let state = crate::server::state::current()?;
+            let admin = crate::users::auth::require_admin(&state, &crate::server::request::session().await?).await?;
+            super::service::set_shared(&state, &admin, id, shared).await?;
+            redirect_plain_form(&format!("/strategies/{id}"));
+            Ok(shared)
+        }
+        .await,
+    )
+}
+
 /// Deletes a strategy; clients using it move to `move_clients_to` (a strategy id, or empty).
 #[server(prefix = "/api", endpoint = "delete_strategy")]
 pub async fn delete_strategy(id: i64, #[server(default)] move_clients_to: String) -> Result<(), AppError> {

@@ -6,7 +6,10 @@ use leptos::{form::ActionForm, prelude::*, server_fn::ServerFn as _};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    api::{CreateStrategy, DeleteStrategy, DuplicateStrategy, MakeDefaultStrategy, UpdateStrategy, get_strategy},
+    api::{
+        CreateStrategy, DeleteStrategy, DuplicateStrategy, MakeDefaultStrategy, ShareStrategy, UpdateStrategy,
+        get_strategy,
+    },
     model::{
         MAX_CREATIVITY, MAX_NAME_CHARS, MAX_REPLY_DELAY_SECS, MAX_TAG_CHARS, MAX_TEXT_CHARS, MAX_TONE_CHARS,
         StrategyDetails, StrategyForm, StrategyOption, draft_fields,
@@ -116,32 +119,83 @@ fn StrategyEditor(details: StrategyDetails) -> impl IntoView {
         }
     };
     let saved = move || matches!(update.value().get(), Some(Ok(_)));
-    let owner = (!details.owned_by_viewer).then(|| format!("Belongs to {}.", details.owner_name));
+    let owner = match (details.owned_by_viewer, details.can_change) {
+        (true, _) => None,
+        (false, true) => Some(format!("Belongs to {}.", details.owner_name)),
+        (false, false) => Some(format!(
+            "Shared with the team by {}: you can give it to your clients and copy it, and only they or an admin change it.",
+            details.owner_name
+        )),
+    };
+    let can_change = details.can_change;
+    let may_be_default = details.owned_by_viewer || details.shared;
     view! {
         <div class="strategy-editor">
             <ActionForm action=update attr:class="card form-stack strategy-form" attr:aria-labelledby="strategy-title">
                 <div>
-                    <h2 id="strategy-title">{saved_name}</h2>
-                    {owner.map(|text| view! { <p class="muted">{text}</p> })}
+                    <h2 id="strategy-title">
+                        {saved_name}
+                        {details.shared.then(|| view! { " " <span class="badge badge-accent">"Shared"</span> })}
+                    </h2>
+                    {owner.map(|text| view! { <p class="muted" data-testid="strategy-owner">{text}</p> })}
                 </div>
                 <FormError error />
                 <input type="hidden" name="id" value=id />
-                <StrategyFieldset draft error />
-                <div class="form-actions">
-                    <button type="submit" class="button" disabled=move || update.pending().get()>
-                        {move || if update.pending().get() { "Saving…" } else { "Save strategy" }}
-                    </button>
-                    <p role="status" class="outcome" data-testid="strategy-outcome">{move || saved().then_some("Saved.")}</p>
-                </div>
+                // Read-only for a shared strategy of someone else: the fields show, nothing posts.
+                <fieldset class="plain-fieldset" disabled=!can_change>
+                    <StrategyFieldset draft error />
+                </fieldset>
+                {can_change.then(|| view! {
+                    <div class="form-actions">
+                        <button type="submit" class="button" disabled=move || update.pending().get()>
+                            {move || if update.pending().get() { "Saving…" } else { "Save strategy" }}
+                        </button>
+                        <p role="status" class="outcome" data-testid="strategy-outcome">{move || saved().then_some("Saved.")}</p>
+                    </div>
+                })}
             </ActionForm>
             <PromptPreview draft />
         </div>
         <section class="card strategy-actions" aria-labelledby="actions-title">
-            <h2 id="actions-title">"Default, copy or delete"</h2>
-            <DefaultStrategyForm id is_default=details.is_default />
+            <h2 id="actions-title">{if can_change { "Default, sharing, copy or delete" } else { "Default or copy" }}</h2>
+            {may_be_default.then(|| view! { <DefaultStrategyForm id is_default=details.is_default /> })}
+            {details.can_share.then(|| view! { <ShareStrategyForm id shared=details.shared /> })}
             <DuplicateStrategyForm id />
-            <DeleteStrategyForm id clients_using=details.clients_using move_targets=details.move_targets />
+            {can_change.then(|| view! {
+                <DeleteStrategyForm id clients_using=details.clients_using move_targets=details.move_targets />
+            })}
         </section>
+    }
+}
+
+/// Admins share a strategy with the team (every user may give it to their clients) or stop.
+#[component]
+fn ShareStrategyForm(id: i64, shared: bool) -> impl IntoView {
+    let share = ServerAction::<ShareStrategy>::new();
+    let error = action_error(share);
+    let shared = move || match share.value().get() {
+        Some(Ok(now)) => now,
+        _ => shared,
+    };
+    crate::ui::toast::announce(share.value(), "Sharing changed.");
+    view! {
+        <ActionForm action=share attr:class="form-stack">
+            <FormError error />
+            <input type="hidden" name="id" value=id />
+            <input type="hidden" name="shared" value=move || (!shared()).to_string() />
+            <p class="muted" data-testid="strategy-sharing">
+                {move || if shared() {
+                    "Shared: every user can give it to their clients and make it their default."
+                } else {
+                    "Only its owner uses it. Share it so that the whole team can."
+                }}
+            </p>
+            <div class="form-actions">
+                <button type="submit" class="button button-quiet" disabled=move || share.pending().get()>
+                    {move || if shared() { "Stop sharing" } else { "Share with the team" }}
+                </button>
+            </div>
+        </ActionForm>
     }
 }
 
@@ -320,7 +374,7 @@ fn DefaultStrategyForm(id: i64, is_default: bool) -> impl IntoView {
             <Show
                 when=is_default
                 fallback=move || view! {
-                    <p class="muted">"New clients get the owner's default strategy unless another is chosen."</p>
+                    <p class="muted">"Your new clients get your default strategy unless you choose another."</p>
                     <div class="form-actions">
                         <button type="submit" class="button button-quiet" disabled=move || make_default.pending().get()>
                             "Make default for new clients"
@@ -329,7 +383,7 @@ fn DefaultStrategyForm(id: i64, is_default: bool) -> impl IntoView {
                 }
             >
                 <p data-testid="default-strategy"><span class="badge badge-ok">"Default"</span>
-                    " New clients get this strategy unless another is chosen."</p>
+                    " Your new clients get this strategy unless you choose another."</p>
             </Show>
         </ActionForm>
     }

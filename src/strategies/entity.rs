@@ -20,8 +20,8 @@ pub struct Model {
     pub example_conversation: Option<Json>,
     pub reply_delay_min: i32,
     pub reply_delay_max: i32,
-    /// The owner's default for new clients; the database holds at most one per owner.
-    pub is_default: bool,
+    /// Shared by an admin with the team: every user may read it and give it to their clients.
+    pub shared: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

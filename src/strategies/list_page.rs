@@ -160,7 +160,8 @@ fn StrategyRowView(row: StrategyRow, shows_owners: bool) -> impl IntoView {
         <tr data-testid="strategy-row" data-name=name>
             <th scope="row">
                 <a href=format!("/strategies/{}", row.id)>{row.name}</a>
-                {row.is_default.then(|| view! { " " <span class="badge badge-ok" title="New clients get this strategy">"Default"</span> })}
+                {row.is_default.then(|| view! { " " <span class="badge badge-ok" title="Your new clients get this strategy">"Default"</span> })}
+                {row.shared.then(|| view! { " " <span class="badge badge-accent" title="Shared with the team">"Shared"</span> })}
             </th>
             <td>{(!row.tag.is_empty()).then(|| view! { <span class="badge badge-neutral">{row.tag}</span> })}</td>
             <td class="strategy-tone">{row.tone}</td>

@@ -182,10 +182,16 @@ pub struct Strategy {
 pub struct StrategyDetails {
     pub strategy: Strategy,
     pub owner_name: String,
-    /// False when an admin looks at someone else's strategy.
+    /// False when an admin looks at someone else's strategy, or a user at a shared one.
     pub owned_by_viewer: bool,
-    /// The owner's default strategy for new clients.
+    /// The viewer's default strategy for new clients.
     pub is_default: bool,
+    /// The viewer may change and delete it (its owner, or an admin).
+    pub can_change: bool,
+    /// The viewer may share it with the team or stop sharing it (admins).
+    pub can_share: bool,
+    /// Shared with the team by an admin.
+    pub shared: bool,
     /// Clients whose conversations this strategy leads.
     pub clients_using: u64,
     /// The owner's other strategies, where those clients can move before a delete.
@@ -243,8 +249,10 @@ pub struct StrategyRow {
     pub tone: String,
     pub creativity: u8,
     pub clients: u64,
-    /// The owner's default strategy for new clients.
+    /// The viewer's default strategy for new clients.
     pub is_default: bool,
+    /// Shared with the team by an admin.
+    pub shared: bool,
     /// Only in an admin's list, which shows everyone's strategies.
     pub owner_name: Option<String>,
     /// "2026-11-24", for display.

@@ -37,14 +37,34 @@ fn not_found() -> AppError {
     AppError::NotFound("This strategy".to_owned())
 }
 
-/// The strategies `user` may see.
+/// The strategies `user` may see: their own and the shared ones (an admin: all).
 fn scoped(user: &CurrentUser) -> Select<entity::Entity> {
     let select = entity::Entity::find();
-    if user.is_admin() { select } else { select.filter(entity::Column::OwnerId.eq(user.id)) }
+    if user.is_admin() {
+        select
+    } else {
+        select.filter(Condition::any().add(entity::Column::OwnerId.eq(user.id)).add(entity::Column::Shared.eq(true)))
+    }
 }
 
 async fn find_reachable<C: ConnectionTrait>(db: &C, user: &CurrentUser, id: i64) -> Result<entity::Model, AppError> {
     scoped(user).filter(entity::Column::Id.eq(id)).one(db).await?.ok_or_else(not_found)
+}
+
+fn may_change(user: &CurrentUser, strategy: &entity::Model) -> bool {
+    user.is_admin() || strategy.owner_id == user.id
+}
+
+/// A strategy `user` may change: their own (an admin: any). A shared strategy of someone else is
+/// read-only for them.
+async fn find_changeable<C: ConnectionTrait>(db: &C, user: &CurrentUser, id: i64) -> Result<entity::Model, AppError> {
+    let strategy = find_reachable(db, user, id).await?;
+    if !may_change(user, &strategy) {
+        return Err(AppError::Refused(
+            "Only its owner or an admin changes a shared strategy; duplicate it to make your own.".to_owned(),
+        ));
+    }
+    Ok(strategy)
 }
 
 /// Whether `user` may use `strategy_id` (for example as a client's strategy).
@@ -205,6 +225,7 @@ pub async fn list(
         ordered(select, sort).offset((page - 1) * STRATEGIES_PER_PAGE).limit(STRATEGIES_PER_PAGE).all(db).await?;
     let ids: Vec<i64> = models.iter().map(|model| model.id).collect();
     let clients = usage::counts(db, &ids).await?;
+    let default = default_for(db, user.id).await?;
     let owners = if user.is_admin() {
         owner_names(db, models.iter().map(|model| model.owner_id).collect()).await?
     } else {
@@ -215,7 +236,8 @@ pub async fn list(
         .map(|model| StrategyRow {
             id: model.id,
             clients: clients.get(&model.id).copied().unwrap_or(0),
-            is_default: model.is_default,
+            is_default: default == Some(model.id),
+            shared: model.shared,
             owner_name: user.is_admin().then(|| owners.get(&model.owner_id).cloned().unwrap_or_default()),
             updated_on: model.updated_at.format("%Y-%m-%d").to_string(),
             creativity: u8::try_from(model.creativity).unwrap_or_default(),
@@ -254,34 +276,23 @@ pub async fn details(state: &AppState, user: &CurrentUser, id: i64) -> Result<St
         move_targets: others_of_owner(db, model.owner_id, model.id).await?,
         owner_name: owner_name.unwrap_or_default(),
         owned_by_viewer: model.owner_id == user.id,
-        is_default: model.is_default,
+        can_change: may_change(user, &model),
+        can_share: user.is_admin(),
+        shared: model.shared,
+        is_default: default_for(db, user.id).await? == Some(model.id),
         strategy: strategy_of(&model),
     })
 }
 
-/// Locks the owner's row until the transaction ends, so that two changes of their default strategy
-/// take turns (SQLite's write transactions already do) instead of both claiming it.
-async fn lock_owner<C: ConnectionTrait>(db: &C, owner_id: i64) -> Result<(), DbErr> {
-    users::Entity::find_by_id(owner_id)
+/// The strategy new clients of `user_id` get unless another is chosen, if they have one.
+pub async fn default_for<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<Option<i64>, DbErr> {
+    Ok(users::Entity::find_by_id(user_id)
         .select_only()
-        .column(users::Column::Id)
-        .lock_exclusive()
-        .into_tuple::<i64>()
+        .column(users::Column::DefaultStrategyId)
+        .into_tuple::<Option<i64>>()
         .one(db)
-        .await?;
-    Ok(())
-}
-
-/// The owner's default strategy for new clients, if they chose one.
-pub async fn default_for<C: ConnectionTrait>(db: &C, owner_id: i64) -> Result<Option<i64>, DbErr> {
-    entity::Entity::find()
-        .filter(entity::Column::OwnerId.eq(owner_id))
-        .filter(entity::Column::IsDefault.eq(true))
-        .select_only()
-        .column(entity::Column::Id)
-        .into_tuple()
-        .one(db)
-        .await
+        .await?
+        .flatten())
 }
 
 /// A new strategy of `user`; their first becomes their default for new clients.
@@ -291,16 +302,21 @@ async fn insert<C: ConnectionTrait>(
     fields: &StrategyFields,
 ) -> Result<entity::Model, AppError> {
     let now = now();
-    lock_owner(db, user.id).await?;
     let mut active = entity::ActiveModel {
         owner_id: Set(user.id),
-        is_default: Set(default_for(db, user.id).await?.is_none()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     };
     assign(&mut active, fields);
     let model = active.insert(db).await?;
+    // One statement, so that two first strategies made at once cannot both claim it.
+    users::Entity::update_many()
+        .col_expr(users::Column::DefaultStrategyId, model.id.into())
+        .filter(users::Column::Id.eq(user.id))
+        .filter(users::Column::DefaultStrategyId.is_null())
+        .exec(db)
+        .await?;
     audit::record(db, Some(user.id), STRATEGY_ENTITY, model.id, Action::Create, created(fields)).await?;
     Ok(model)
 }
@@ -319,7 +335,7 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, form: &Strate
     let db = &state.db;
     let fields = validated(form)?;
     let txn = crate::server::db::begin_write(db).await?;
-    let model = find_reachable(&txn, user, id).await?;
+    let model = find_changeable(&txn, user, id).await?;
     let changes = changed(&fields_of(&model), &fields);
     if changes.is_empty() {
         return Ok(strategy_of(&model));
@@ -345,28 +361,69 @@ pub async fn duplicate(state: &AppState, user: &CurrentUser, id: i64) -> Result<
     Ok(strategy_of(&copy))
 }
 
-/// Makes a strategy its owner's default for new clients (the owner's previous default stops being
-/// one), in one transaction.
+/// Makes a strategy of `user`'s the one their new clients get unless another is chosen.
 pub async fn make_default(state: &AppState, user: &CurrentUser, id: i64) -> Result<(), AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
     let strategy = find_reachable(&txn, user, id).await?;
-    if strategy.is_default {
+    if strategy.owner_id != user.id && !strategy.shared {
+        return Err(AppError::Refused("Only the owner's new clients can get this strategy by default.".to_owned()));
+    }
+    let before = default_for(&txn, user.id).await?;
+    if before == Some(strategy.id) {
         return Ok(());
     }
-    lock_owner(&txn, strategy.owner_id).await?;
-    entity::Entity::update_many()
-        .col_expr(entity::Column::IsDefault, false.into())
-        .filter(entity::Column::OwnerId.eq(strategy.owner_id))
-        .filter(entity::Column::IsDefault.eq(true))
+    users::Entity::update_many()
+        .col_expr(users::Column::DefaultStrategyId, strategy.id.into())
+        .filter(users::Column::Id.eq(user.id))
         .exec(&txn)
         .await?;
+    let changes = Changes::new().diff("default_strategy_id", before, Some(strategy.id));
+    audit::record(&txn, Some(user.id), "user", user.id, Action::Update, changes).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Refuses to stop sharing or delete a strategy that other users' clients use: those clients would
+/// be left with a strategy their owner cannot reach.
+async fn refuse_if_others_use<C: ConnectionTrait>(
+    db: &C,
+    strategy: &entity::Model,
+    doing: &str,
+) -> Result<(), AppError> {
+    let others = usage::count_of_other_owners(db, strategy.id, strategy.owner_id).await?;
+    if others > 0 {
+        let clients = if others == 1 { "1 client".to_owned() } else { format!("{others} clients") };
+        return Err(AppError::Conflict(format!(
+            "{clients} of other users use this shared strategy; they must move to another strategy before {doing}."
+        )));
+    }
+    Ok(())
+}
+
+/// Shares a strategy with the team, or stops sharing it (admins only; the caller checks). When
+/// sharing stops, other users' default for new clients stops being this strategy.
+pub async fn set_shared(state: &AppState, admin: &CurrentUser, id: i64, shared: bool) -> Result<(), AppError> {
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    let strategy = find_reachable(&txn, admin, id).await?;
+    if strategy.shared == shared {
+        return Ok(());
+    }
+    if !shared {
+        refuse_if_others_use(&txn, &strategy, "sharing stops").await?;
+        users::Entity::update_many()
+            .col_expr(users::Column::DefaultStrategyId, Expr::value(Option::<i64>::None))
+            .filter(users::Column::DefaultStrategyId.eq(strategy.id))
+            .filter(users::Column::Id.ne(strategy.owner_id))
+            .exec(&txn)
+            .await?;
+    }
     entity::Entity::update_many()
-        .col_expr(entity::Column::IsDefault, true.into())
+        .col_expr(entity::Column::Shared, shared.into())
         .filter(entity::Column::Id.eq(strategy.id))
         .exec(&txn)
         .await?;
-    let changes = Changes::new().diff("is_default", false, true);
-    audit::record(&txn, Some(user.id), STRATEGY_ENTITY, strategy.id, Action::Update, changes).await?;
+    let changes = Changes::new().diff("shared", strategy.shared, shared);
+    audit::record(&txn, Some(admin.id), STRATEGY_ENTITY, strategy.id, Action::Update, changes).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -430,7 +487,8 @@ pub async fn delete(
 ) -> Result<(), AppError> {
     let db = &state.db;
     let txn = crate::server::db::begin_write(db).await?;
-    let strategy = find_reachable(&txn, user, id).await?;
+    let strategy = find_changeable(&txn, user, id).await?;
+    refuse_if_others_use(&txn, &strategy, "deleting it").await?;
     let clients = usage::count(&txn, strategy.id).await?;
     let mut changes = Changes::new().set("name", strategy.name.clone());
     if clients > 0 {

@@ -38,6 +38,18 @@ pub async fn count<C: ConnectionTrait>(db: &C, strategy_id: i64) -> Result<u64, 
     Ok(counts(db, &[strategy_id]).await?.get(&strategy_id).copied().unwrap_or(0))
 }
 
+/// How many clients of owners other than `owner_id` use `strategy_id` (a shared strategy's).
+pub async fn count_of_other_owners<C: ConnectionTrait>(db: &C, strategy_id: i64, owner_id: i64) -> Result<u64, DbErr> {
+    let query = Query::select()
+        .expr_as(Func::count(Expr::col(Asterisk)), column("clients"))
+        .from(clients())
+        .and_where(Expr::col(column("strategy_id")).eq(strategy_id))
+        .and_where(Expr::col(column("owner_id")).ne(owner_id))
+        .to_owned();
+    let row = db.query_one(&query).await?;
+    Ok(row.map(|row| row.try_get::<i64>("", "clients")).transpose()?.unwrap_or(0).unsigned_abs())
+}
+
 /// The ids of the clients that use `strategy_id`.
 pub async fn client_ids<C: ConnectionTrait>(db: &C, strategy_id: i64) -> Result<Vec<i64>, DbErr> {
     let query = Query::select()

@@ -23,6 +23,8 @@ pub struct Model {
     pub booking_slug: Option<String>,
     /// The secret of the account's calendar feed URL.
     pub calendar_feed_token: Option<String>,
+    /// The strategy new clients of this user get unless another is chosen.
+    pub default_strategy_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

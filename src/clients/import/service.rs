@@ -41,7 +41,7 @@ use crate::{
     clients::{
         entity as clients,
         model::{ClientFields, MAX_NOTES_CHARS},
-        service::{CLIENT_ENTITY, creation_changes, new_client, strategy_owner},
+        service::{CLIENT_ENTITY, creation_changes, new_client, strategy_usable_by},
     },
     server::{
         infra::Job,
@@ -509,12 +509,15 @@ pub async fn start(state: &AppState, user: &CurrentUser, id: i64, settings: &Imp
     }
     let mapping = checked_mapping(settings, header_of(&model).len())?;
     let strategy_id = settings.strategy_id.trim().parse::<i64>().ok();
-    let owned = match strategy_id {
-        Some(id) => strategy_owner(&txn, id).await? == Some(user.id),
+    let usable = match strategy_id {
+        Some(id) => strategy_usable_by(&txn, id, user.id).await?,
         None => false,
     };
-    if !owned {
-        return Err(AppError::field("strategy_id", "Choose one of your strategies for the new clients."));
+    if !usable {
+        return Err(AppError::field(
+            "strategy_id",
+            "Choose one of your strategies or a shared one for the new clients.",
+        ));
     }
     let mut active = model.into_active_model();
     active.mapping = Set(Some(serde_json::to_string(&mapping).map_err(|_| AppError::Internal)?));
@@ -632,7 +635,7 @@ pub async fn run_batches(
         return Ok(JobOutcome::Done);
     }
     let strategy_ok = match model.strategy_id {
-        Some(strategy_id) => strategy_owner(&state.db, strategy_id).await? == Some(model.owner_id),
+        Some(strategy_id) => strategy_usable_by(&state.db, strategy_id, model.owner_id).await?,
         None => false,
     };
     if !strategy_ok {
