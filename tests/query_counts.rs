@@ -51,7 +51,7 @@ const REQUESTS: &[Probe<'static>] = &[
     probe("client page", "GET /clients/{client}", &[], 16),
     probe("client editor", "GET /clients/{client}/edit", &[], 3),
     probe("pipeline", "GET /pipeline", &[], 10),
-    probe("strategies", "GET /strategies", &[], 4),
+    probe("strategies", "GET /strategies", &[], 5),
     probe("settings", "GET /settings", &[], 2),
     probe("list_clients", "POST /api/list_clients", &[], 4),
     probe("find_clients", "POST /api/find_clients", &[("q", "client1@")], 2),

@@ -535,9 +535,14 @@ async fn the_first_strategy_is_the_default_for_new_clients_until_another_is_made
         assert!(is_default(details(&app, &people.ana, second.id).await.unwrap()), "{backend:?}");
         assert!(is_default(details(&app, &people.bo, bos.id).await.unwrap()), "{backend:?}: Bo's is untouched");
 
-        // An admin cannot make a user's strategy the admin's own default.
-        let admins = app.post_form("/api/make_default_strategy", &make, Some(&people.admin)).await;
-        assert_eq!(admins.status, StatusCode::FORBIDDEN, "{backend:?}");
+        // An admin making a user's strategy the default does it for that user.
+        let first_id = first.id.to_string();
+        let admins =
+            app.post_form("/api/make_default_strategy", &[("id", first_id.as_str())], Some(&people.admin)).await;
+        assert_eq!(admins.status, StatusCode::OK, "{backend:?}");
+        assert!(is_default(details(&app, &people.ana, first.id).await.unwrap()), "{backend:?}: Ana's default again");
+        let back = app.post_form("/api/make_default_strategy", &make, Some(&people.ana)).await;
+        assert_eq!(back.status, StatusCode::OK, "{backend:?}");
 
         // Without a default, the new client form selects nothing.
         delete(&app, &people.ana, second.id, "").await;

@@ -57,7 +57,9 @@ pub fn ClientPage() -> impl IntoView {
         |(id, older, newer)| client_messages(id.unwrap_or_default(), older, newer),
     );
     let (notes_older, notes_newer) = (param("notes_older"), param("notes_newer"));
-    let notes = Resource::new(
+    // Blocking, like the profile: the log is part of the page without JavaScript too (a streamed
+    // part nested in the profile would arrive in a template only a script moves into place).
+    let notes = Resource::new_blocking(
         move || (id.get(), notes_older(), notes_newer(), note_added.version().get()),
         |(id, older, newer, _)| client_notes(id.unwrap_or_default(), older, newer),
     );

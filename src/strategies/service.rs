@@ -361,24 +361,24 @@ pub async fn duplicate(state: &AppState, user: &CurrentUser, id: i64) -> Result<
     Ok(strategy_of(&copy))
 }
 
-/// Makes a strategy of `user`'s the one their new clients get unless another is chosen.
+/// Makes a strategy the one new clients get unless another is chosen: `user`'s own default for
+/// their strategy or a shared one; an admin making another user's strategy the default does it for
+/// that user, its owner.
 pub async fn make_default(state: &AppState, user: &CurrentUser, id: i64) -> Result<(), AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
     let strategy = find_reachable(&txn, user, id).await?;
-    if strategy.owner_id != user.id && !strategy.shared {
-        return Err(AppError::Refused("Only the owner's new clients can get this strategy by default.".to_owned()));
-    }
-    let before = default_for(&txn, user.id).await?;
+    let for_user = if strategy.owner_id == user.id || strategy.shared { user.id } else { strategy.owner_id };
+    let before = default_for(&txn, for_user).await?;
     if before == Some(strategy.id) {
         return Ok(());
     }
     users::Entity::update_many()
         .col_expr(users::Column::DefaultStrategyId, strategy.id.into())
-        .filter(users::Column::Id.eq(user.id))
+        .filter(users::Column::Id.eq(for_user))
         .exec(&txn)
         .await?;
     let changes = Changes::new().diff("default_strategy_id", before, Some(strategy.id));
-    audit::record(&txn, Some(user.id), "user", user.id, Action::Update, changes).await?;
+    audit::record(&txn, Some(user.id), "user", for_user, Action::Update, changes).await?;
     txn.commit().await?;
     Ok(())
 }
