@@ -1,6 +1,8 @@
 //! Pages whose code the browser loads only when they are visited: a release build with
 //! `cargo leptos build --split` cuts each into its own WASM chunk, so the first download holds the
-//! shell and the rest follows per page (the server's page lists the chunks it needs as preloads).
+//! shell, sign-in and the clients list, and the rest follows per page (the server's page lists the
+//! chunks it needs as preloads). Making the list and sign-in lazy too makes every page's download
+//! larger (docs/performance.md, "Where the bytes are").
 //! On the server, and in a build without `--split`, they are ordinary routes.
 use leptos::prelude::*;
 use leptos_router::{LazyRoute, lazy_route};
@@ -24,9 +26,6 @@ macro_rules! lazy_page {
 }
 
 lazy_page!(DashboardRoute => crate::app::pages::Dashboard);
-lazy_page!(ClientsRoute => crate::clients::list_page::ClientsPage);
-lazy_page!(LoginRoute => crate::users::pages::LoginPage);
-lazy_page!(SignupRoute => crate::users::pages::SignupPage);
 lazy_page!(ClientRoute => crate::clients::detail_page::ClientPage);
 lazy_page!(NewClientRoute => crate::clients::form_page::NewClientPage);
 lazy_page!(EditClientRoute => crate::clients::form_page::EditClientPage);

@@ -57,11 +57,11 @@ pub fn App() -> impl IntoView {
         <Router set_is_routing>
             <crate::ui::form_flash::ForgetOnNavigation />
             <Routes fallback=|| view! { <layout::Frame><NotFound /></layout::Frame> }>
-                <Route path=path!("/login") view={Lazy::<lazy_pages::LoginRoute>::new()} />
-                <Route path=path!("/signup") view={Lazy::<lazy_pages::SignupRoute>::new()} />
+                <Route path=path!("/login") view=crate::users::pages::LoginPage />
+                <Route path=path!("/signup") view=crate::users::pages::SignupPage />
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view={Lazy::<lazy_pages::DashboardRoute>::new()} />
-                    <Route path=path!("clients") view={Lazy::<lazy_pages::ClientsRoute>::new()} />
+                    <Route path=path!("clients") view=crate::clients::list_page::ClientsPage />
                     <Route path=path!("clients/new") view={Lazy::<lazy_pages::NewClientRoute>::new()} />
                     <Route path=path!("clients/import") view={Lazy::<lazy_pages::ImportUploadRoute>::new()} />
                     <Route path=path!("clients/imports/:id") view={Lazy::<lazy_pages::ImportRoute>::new()} />

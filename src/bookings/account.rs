@@ -56,17 +56,23 @@ async fn set_slug(txn: &DatabaseTransaction, user_id: i64, slug: &str) -> Result
 
 pub async fn set_up(txn: &DatabaseTransaction, actor_id: Option<i64>, user: &users::Model) -> Result<(), AppError> {
     let base = slugify(&user.name);
-    let slug = free_slug(txn, &base).await?;
-    // Another account with the same name may take the slug between the look-up and the update:
-    // try it inside a savepoint, and fall back to one made unique by the account's id.
-    let savepoint = txn.begin().await?;
-    match set_slug(&savepoint, user.id, &slug).await {
-        Ok(()) => savepoint.commit().await?,
-        Err(error) if crate::server::sql::is_unique_violation(&error) => {
-            savepoint.rollback().await?;
-            set_slug(txn, user.id, &format!("{base}-{}", user.id)).await?;
+    // Another account with the same name may take the slug between the look-up and the update
+    // (several sign-ups at once): each try runs in a savepoint, and after the first the slug gets
+    // a random suffix (a clash with a numbered slug such as `base-2` is tried again).
+    let mut slug = free_slug(txn, &base).await?;
+    for attempt in 0.. {
+        let savepoint = txn.begin().await?;
+        match set_slug(&savepoint, user.id, &slug).await {
+            Ok(()) => {
+                savepoint.commit().await?;
+                break;
+            }
+            Err(error) if crate::server::sql::is_unique_violation(&error) && attempt < 5 => {
+                savepoint.rollback().await?;
+                slug = format!("{base}-{}", &random_token()[..6]);
+            }
+            Err(error) => return Err(error.into()),
         }
-        Err(error) => return Err(error.into()),
     }
     types::insert(txn, actor_id, user.id, &BookingTypeFields::default_call()).await?;
     replace_weekly(txn, user.id, &windows_from_working_hours(&WorkingHours::default())).await?;

@@ -57,10 +57,20 @@ pub fn ClientPage() -> impl IntoView {
         |(id, older, newer)| client_messages(id.unwrap_or_default(), older, newer),
     );
     let (notes_older, notes_newer) = (param("notes_older"), param("notes_newer"));
-    // Blocking, like the profile: the log is part of the page without JavaScript too (a streamed
-    // part nested in the profile would arrive in a template only a script moves into place).
+    // Reloaded after a note is added, not after a refused one (which keeps what was typed).
+    let notes_added = Memo::new(move |previous: Option<&usize>| {
+        let version = note_added.version().get();
+        if note_added.value().with(|outcome| matches!(outcome, Some(Ok(_)))) {
+            version
+        } else {
+            previous.copied().unwrap_or_default()
+        }
+    });
+    // Awaited with the profile, in its part of the page: a part of its own nested in the profile
+    // would be streamed in a template that only a script moves into place (no notes without
+    // JavaScript).
     let notes = Resource::new_blocking(
-        move || (id.get(), notes_older(), notes_newer(), note_added.version().get()),
+        move || (id.get(), notes_older(), notes_newer(), notes_added.get()),
         |(id, older, newer, _)| client_notes(id.unwrap_or_default(), older, newer),
     );
     let (activity_older, activity_newer) = (param("activity_older"), param("activity_newer"));
@@ -106,7 +116,10 @@ pub fn ClientPage() -> impl IntoView {
         <Transition fallback=|| loading("Loading the client…")>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(client) => view! { <ClientSummary client status_change note_added notes /> }.into_any(),
+                    Ok(client) => {
+                        let notes = notes.await;
+                        view! { <ClientSummary client status_change note_added notes /> }.into_any()
+                    }
                     Err(error) => {
                         view! { <crate::ui::page::ErrorPage error back_href="/clients" back_label="Back to the clients" /> }
                             .into_any()
@@ -118,9 +131,9 @@ pub fn ClientPage() -> impl IntoView {
     }
 }
 
-/// The notes log's page, made by the page (not inside the streamed summary, where it would be made
-/// again each time the summary renders).
-type NotesResource = Resource<Result<TimelinePage<NoteEntry>, AppError>>;
+/// The notes log's page, loaded by the page (a resource made inside the streamed summary would be
+/// made again each time the summary renders) with the profile.
+type NotesPage = Result<TimelinePage<NoteEntry>, AppError>;
 
 /// `?{key}_older=…` links of a timeline, keeping the other timeline's position.
 fn timeline_links<T>(page: &TimelinePage<T>, key: &str) -> (Option<String>, Option<String>) {
@@ -143,7 +156,7 @@ fn ClientSummary(
     client: ClientDetail,
     status_change: ServerAction<MoveClient>,
     note_added: ServerAction<AddClientNote>,
-    notes: NotesResource,
+    notes: NotesPage,
 ) -> impl IntoView {
     let status_error = action_error(status_change);
     let subtitle =
@@ -248,7 +261,7 @@ fn Notes(
     initial: String,
     added: String,
     note_added: ServerAction<AddClientNote>,
-    log: NotesResource,
+    log: NotesPage,
 ) -> impl IntoView {
     let error = action_error(note_added);
     let typed = crate::ui::form_flash::kept(<AddClientNote as leptos::server_fn::ServerFn>::PATH, "body");
@@ -279,14 +292,10 @@ fn Notes(
                     </button>
                 </div>
             </ActionForm>
-            <Transition fallback=|| loading("Loading notes…")>
-                {move || Suspend::new(async move {
-                    match log.await {
-                        Ok(page) => view! { <NoteLog page /> }.into_any(),
-                        Err(error) => failure(error),
-                    }
-                })}
-            </Transition>
+            {match log {
+                Ok(page) => view! { <NoteLog page /> }.into_any(),
+                Err(error) => failure(error),
+            }}
             {initial.map(|text| view! {
                 <div class="note note-initial" data-testid="initial-notes">
                     <p class="note-meta">"Given when the client was added · " {added}</p>
