@@ -16,6 +16,7 @@ test("the client page changes the stage and notes and shows them in the activity
   await expect(page.getByRole("link", { name: "Profile persona" })).toBeVisible();
   await expect(page.getByTestId("messages-empty")).toBeVisible();
   await expect(page.getByTestId("bookings-empty")).toBeVisible();
+  await expect(page.getByTestId("notes-empty")).toHaveText("No notes yet.");
   await expect(page.getByTestId("client-activity")).toContainText("created the client");
 
   await page.getByLabel("Stage", { exact: true }).selectOption("qualified");
@@ -27,6 +28,7 @@ test("the client page changes the stage and notes and shows them in the activity
   await page.getByLabel("New note").fill("Asked for a quote.");
   await page.getByRole("button", { name: "Add note" }).click();
   await expect(page.getByTestId("client-notes").locator("li")).toHaveCount(1);
+  await expect(page.getByTestId("notes-empty")).toHaveCount(0);
   await expect(page.getByLabel("New note")).toHaveValue("");
   await page.getByLabel("New note").fill("Quote sent,\nwaiting.");
   await page.getByRole("button", { name: "Add note" }).click();

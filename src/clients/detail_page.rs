@@ -293,6 +293,9 @@ fn Notes(
                 </div>
             </ActionForm>
             {match log {
+                Ok(page) if page.items.is_empty() && page.newer.is_none() && initial.is_none() => {
+                    view! { <p class="muted" data-testid="notes-empty">"No notes yet."</p> }.into_any()
+                }
                 Ok(page) => view! { <NoteLog page /> }.into_any(),
                 Err(error) => failure(error),
             }}
