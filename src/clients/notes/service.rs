@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::entity::{self, Column};
 use crate::{
@@ -13,12 +13,12 @@ use crate::{
         detail_service::viewer_zone,
         entity as clients,
         model::MAX_NOTES_CHARS,
-        service::{CLIENT_ENTITY, find},
+        service::{CLIENT_ENTITY, find, user_names},
         timeline,
     },
     server::{local_time, state::AppState},
     shared::AppError,
-    users::{entity as users, model::CurrentUser},
+    users::model::CurrentUser,
 };
 
 /// Notes per page of the client page.
@@ -58,21 +58,6 @@ pub async fn add(state: &AppState, user: &CurrentUser, client_id: i64, body: &st
     Ok(id)
 }
 
-async fn author_names<C: ConnectionTrait>(db: &C, ids: Vec<i64>) -> Result<HashMap<i64, String>, AppError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(users::Entity::find()
-        .filter(users::Column::Id.is_in(ids))
-        .select_only()
-        .columns([users::Column::Id, users::Column::Name])
-        .into_tuple::<(i64, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
-}
-
 /// A page of a client's notes, newest first: four queries.
 pub async fn page(
     state: &AppState,
@@ -92,10 +77,7 @@ pub async fn page(
         |note| (note.created_at, note.id),
     )
     .await?;
-    let mut author_ids: Vec<i64> = page.items.iter().filter_map(|note| note.author_id).collect();
-    author_ids.sort_unstable();
-    author_ids.dedup();
-    let authors = author_names(db, author_ids).await?;
+    let authors = user_names(db, page.items.iter().filter_map(|note| note.author_id)).await?;
     let items = page
         .items
         .into_iter()
@@ -128,10 +110,7 @@ pub async fn texts_of<C: ConnectionTrait>(
         .order_by_asc(Column::Id)
         .all(db)
         .await?;
-    let mut author_ids: Vec<i64> = notes.iter().filter_map(|note| note.author_id).collect();
-    author_ids.sort_unstable();
-    author_ids.dedup();
-    let authors = author_names(db, author_ids).await?;
+    let authors = user_names(db, notes.iter().filter_map(|note| note.author_id)).await?;
     let mut texts: HashMap<i64, String> = HashMap::new();
     for note in notes {
         let author = note.author_id.and_then(|id| authors.get(&id).map(String::as_str)).unwrap_or("A former user");
