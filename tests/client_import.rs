@@ -64,7 +64,7 @@ async fn import_file(app: &TestApp, user: &CurrentUser, text: &str, settings: Im
         service::create_draft(&app.state, user, "leads.csv", Bytes::copy_from_slice(text.as_bytes())).await.unwrap();
     service::start(&app.state, user, id, &settings).await.unwrap();
     // The worker takes the job from the queue (database or Redis) and runs it to the end.
-    assert!(worker::run_once(&app.state, &worker::handlers(), &Shutdown::manual()).await);
+    assert!(worker::run_once(&app.state, &crm::domains::queue_handlers(), &Shutdown::manual()).await);
     id
 }
 
@@ -217,7 +217,7 @@ async fn an_interrupted_import_resumes_without_adding_a_row_twice() {
         stop.request();
         assert_eq!(service::run(&app.state, id, &stop).await.unwrap(), JobOutcome::Interrupted);
         // Delivered again, it resumes after the committed batch.
-        assert!(worker::run_once(&app.state, &worker::handlers(), &Shutdown::manual()).await);
+        assert!(worker::run_once(&app.state, &crm::domains::queue_handlers(), &Shutdown::manual()).await);
         let done = import_row(&app, id).await;
         assert_eq!((done.status.as_str(), done.processed, done.created), ("done", rows as i64, rows as i64));
         let pieces = import_chunk::Entity::find()
@@ -463,7 +463,7 @@ async fn the_upload_report_and_export_routes_check_the_session_and_the_file() {
         let started = app.post_form("/api/start_client_import", &form, Some(&ana)).await;
         assert!(started.status.is_success(), "{}", started.body);
         form.clear();
-        assert!(worker::run_once(&app.state, &worker::handlers(), &Shutdown::manual()).await);
+        assert!(worker::run_once(&app.state, &crm::domains::queue_handlers(), &Shutdown::manual()).await);
         let progress = app.post_form("/api/client_import_progress", &[("id", id_text.as_str())], Some(&ana)).await;
         assert!(progress.body.contains("\"status\":\"done\""), "{}", progress.body);
 
@@ -741,7 +741,7 @@ async fn semicolon_and_tab_files_are_read_with_their_separator_which_the_user_ca
             service::set_separator(&app.state, &ana, id, separator).await.unwrap();
             let settings = ImportSettings { on_duplicate: "skip".into(), ..notes_settings(friendly, false) };
             service::start(&app.state, &ana, id, &settings).await.unwrap();
-            assert!(worker::run_once(&app.state, &worker::handlers(), &Shutdown::manual()).await);
+            assert!(worker::run_once(&app.state, &crm::domains::queue_handlers(), &Shutdown::manual()).await);
             assert_eq!(import_row(&app, id).await.created, rows as i64, "{backend:?} {separator}");
         }
         let names = names_by_email(&app, ana.id).await;
@@ -920,7 +920,7 @@ async fn the_sweep_deletes_drafts_older_than_a_day_and_is_idempotent() {
         let pieces = import_chunk::Entity::find().filter(import_chunk::Column::ImportId.eq(old)).count(&app.db.conn);
         assert_eq!(pieces.await.unwrap(), 0, "{backend:?}: with its file");
         // The worker runs the sweep registered by the import domain, at once when it starts.
-        let tasks = worker::periodic_tasks();
+        let tasks = crm::domains::periodic_tasks();
         assert!(tasks.iter().any(|task| task.name == "expired import drafts"));
         imports::Entity::update_many()
             .col_expr(imports::Column::CreatedAt, day_ago.into())
@@ -1033,7 +1033,7 @@ async fn a_file_larger_than_a_piece_is_stored_in_pieces_and_imports_whole() {
         assert_eq!(view.preview[0][0], "Clïent 0");
         let settings = ImportSettings { on_duplicate: "skip".into(), ..notes_settings(friendly, false) };
         service::start(&app.state, &ana, id, &settings).await.unwrap();
-        assert!(worker::run_once(&app.state, &worker::handlers(), &Shutdown::manual()).await);
+        assert!(worker::run_once(&app.state, &crm::domains::queue_handlers(), &Shutdown::manual()).await);
         let done = import_row(&app, id).await;
         assert_eq!((done.status.as_str(), done.created, done.failed), ("done", rows, 0), "{backend:?}");
         let last = crm::clients::entity::Entity::find()

@@ -202,7 +202,7 @@ async fn insert_users(
     for id in &ids {
         let txn = db.begin().await?;
         if let Some(user) = crm::users::entity::Entity::find_by_id(*id).one(&txn).await? {
-            crm::bookings::account::set_up(&txn, None, &user)
+            crm::domains::set_up_account(&txn, None, &user)
                 .await
                 .map_err(|error| DbErr::Custom(format!("booking set-up of user {id}: {error}")))?;
         }

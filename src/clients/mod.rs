@@ -30,3 +30,19 @@ pub mod pipeline_service;
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod timeline;
+
+/// The clients' HTTP routes: the CSV export, the import upload and its error report.
+#[cfg(feature = "ssr")]
+pub fn routes() -> axum::Router<crate::server::state::AppState> {
+    use axum::{
+        extract::DefaultBodyLimit,
+        routing::{get, post},
+    };
+    axum::Router::new()
+        .route("/clients/export.csv", get(export::export_clients))
+        .route(
+            "/clients/imports",
+            post(import::http::upload).layer(DefaultBodyLimit::max(import::http::UPLOAD_BODY_LIMIT)),
+        )
+        .route("/clients/imports/{id}/errors.csv", get(import::http::error_report))
+}

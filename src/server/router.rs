@@ -1,7 +1,6 @@
 //! Assembles the axum router: health probes, server functions, pages and static files.
 use axum::{
     Router,
-    extract::DefaultBodyLimit,
     routing::{get, post},
 };
 use leptos::prelude::*;
@@ -34,13 +33,7 @@ pub fn build(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route(crate::ui::theme::ROUTE, post(super::preferences::choose_theme))
-        .route("/clients/export.csv", get(crate::clients::export::export_clients))
-        .route(
-            "/clients/imports",
-            post(crate::clients::import::http::upload)
-                .layer(DefaultBodyLimit::max(crate::clients::import::http::UPLOAD_BODY_LIMIT)),
-        )
-        .route("/clients/imports/{id}/errors.csv", get(crate::clients::import::http::error_report))
+        .merge(crate::domains::routes())
         // Static files are served here, never by leptos' fallback: that handler builds its owner
         // under whatever reactive owner the worker thread last had current, and so could answer a
         // file with another request's page status (a 403 or 404 seen in the browser tests).

@@ -94,7 +94,8 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let state = build_state(config, leptos_options).await?;
     let app = router::build(state.clone());
     let session_sweeper = tokio::spawn(sweep_expired_sessions(state.sessions.clone()));
-    let (stop_worker, worker) = super::worker::spawn(state.clone());
+    let (stop_worker, worker) =
+        super::worker::spawn(state.clone(), crate::domains::queue_handlers(), crate::domains::periodic_tasks());
 
     let listener = TcpListener::bind(addr)
         .await

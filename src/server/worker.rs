@@ -3,9 +3,10 @@
 //! sleep when every queue is empty and stops at shutdown, between jobs, or inside a long job that
 //! checks [`Shutdown::is_requested`] (the job is then handed back and resumes on the next start).
 //!
-//! Another kind of job is one more [`QueueHandler`] in [`handlers`]. Housekeeping that runs on a
-//! clock (deleting what has expired) is a [`PeriodicTask`], registered by its domain in
-//! [`periodic_tasks`]; the worker runs each one at start-up and then every period, between jobs.
+//! Another kind of job is one more [`QueueHandler`] in `crate::domains::queue_handlers`.
+//! Housekeeping that runs on a clock (deleting what has expired) is a [`PeriodicTask`] in
+//! `crate::domains::periodic_tasks`; the worker runs each one at start-up and then every period,
+//! between jobs.
 //! Periodic tasks must be idempotent: every server's worker runs them.
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
@@ -90,11 +91,6 @@ pub struct PeriodicTask {
     pub task: Arc<dyn Fn(AppState) -> PeriodicFuture + Send + Sync>,
 }
 
-/// Every periodic task of the app.
-pub fn periodic_tasks() -> Vec<PeriodicTask> {
-    vec![crate::clients::import::service::draft_sweep()]
-}
-
 /// Runs the periodic tasks that are due (`due[i]` is when `tasks[i]` runs next) and moves their
 /// next run a period on.
 async fn run_due(state: &AppState, tasks: &[PeriodicTask], due: &mut [tokio::time::Instant]) {
@@ -108,11 +104,6 @@ async fn run_due(state: &AppState, tasks: &[PeriodicTask], due: &mut [tokio::tim
             tracing::warn!(%error, task = task.name, "periodic task failed");
         }
     }
-}
-
-/// Every queue the worker serves.
-pub fn handlers() -> Vec<QueueHandler> {
-    vec![crate::clients::import::service::queue_handler()]
 }
 
 /// Whether this delivery is the job's last chance.
@@ -166,8 +157,12 @@ pub async fn run(state: AppState, handlers: Vec<QueueHandler>, periodic: Vec<Per
 }
 
 /// Starts the worker task; send `true` to stop it, then await the handle.
-pub fn spawn(state: AppState) -> (watch::Sender<bool>, JoinHandle<()>) {
+pub fn spawn(
+    state: AppState,
+    handlers: Vec<QueueHandler>,
+    periodic: Vec<PeriodicTask>,
+) -> (watch::Sender<bool>, JoinHandle<()>) {
     let (stop, receiver) = watch::channel(false);
-    let task = tokio::spawn(run(state, handlers(), periodic_tasks(), Shutdown { receiver, sender: None }));
+    let task = tokio::spawn(run(state, handlers, periodic, Shutdown { receiver, sender: None }));
     (stop, task)
 }

@@ -98,7 +98,7 @@ pub async fn create(state: &AppState, admin: &CurrentUser, input: NewUser) -> Re
         .insert(&txn)
         .await
         .map_err(email_conflict)?;
-    crate::bookings::account::set_up(&txn, Some(admin.id), &user).await?;
+    crate::domains::set_up_account(&txn, Some(admin.id), &user).await?;
     let changes =
         Changes::new().set("name", user.name.clone()).set("email", user.email.clone()).set("role", role.as_str());
     audit::record(&txn, Some(admin.id), USER_ENTITY, user.id, Action::Create, changes).await?;

@@ -306,7 +306,7 @@ async fn insert_account(
         txn.rollback().await?;
         return Ok(None);
     }
-    crate::bookings::account::set_up(&txn, Some(user.id), &user).await?;
+    crate::domains::set_up_account(&txn, Some(user.id), &user).await?;
     crate::audit::record(
         &txn,
         Some(user.id),

@@ -44,7 +44,7 @@ pub async fn ensure_admin(db: &DatabaseConnection, admin: &AdminBootstrap) -> Re
     let name = email.split('@').next().unwrap_or("Admin").to_owned();
     let txn = crate::server::db::begin_write(db).await?;
     let user = entity::ActiveModel::new_account(email, name, password_hash, ROLE_ADMIN).insert(&txn).await?;
-    crate::bookings::account::set_up(&txn, None, &user)
+    crate::domains::set_up_account(&txn, None, &user)
         .await
         .map_err(|error| sea_orm::DbErr::Custom(format!("setting up bookings of the admin: {error}")))?;
     txn.commit().await?;

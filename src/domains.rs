@@ -1,0 +1,38 @@
+//! The domains' server-side parts, listed in this one place above them: HTTP routes that are
+//! neither pages nor server functions, job queues, periodic tasks, and what every new account
+//! gets. The server and the users domain call these lists and never name another domain.
+use axum::Router;
+use sea_orm::DatabaseTransaction;
+
+use crate::{
+    server::{
+        state::AppState,
+        worker::{PeriodicTask, QueueHandler},
+    },
+    shared::AppError,
+};
+
+/// Every domain's own HTTP routes (downloads, uploads, feeds), merged into the app's router.
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(crate::clients::routes())
+}
+
+/// Every queue the worker serves.
+pub fn queue_handlers() -> Vec<QueueHandler> {
+    vec![crate::clients::import::service::queue_handler()]
+}
+
+/// Every periodic task of the app.
+pub fn periodic_tasks() -> Vec<PeriodicTask> {
+    vec![crate::clients::import::service::draft_sweep()]
+}
+
+/// What each domain gives a new account, in the transaction that inserts it. Every place that
+/// inserts a user calls this, so no account is ever without it.
+pub async fn set_up_account(
+    txn: &DatabaseTransaction,
+    actor_id: Option<i64>,
+    user: &crate::users::entity::Model,
+) -> Result<(), AppError> {
+    crate::bookings::account::set_up(txn, actor_id, user).await
+}
