@@ -438,6 +438,7 @@ async fn the_upload_report_and_export_routes_check_the_session_and_the_file() {
         assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE, "{backend:?}");
         assert_eq!(too_big.body, "The file is larger than 50 MB.");
         assert_eq!(imports::Entity::find().count(&app.db.conn).await.unwrap(), 0, "{backend:?}: nothing stored");
+        assert_eq!(import_chunk::Entity::find().count(&app.db.conn).await.unwrap(), 0, "{backend:?}: no piece left");
 
         let good = upload(&app, Some(&ana), MIXED.as_bytes(), "text/html").await;
         assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.body);
@@ -1024,7 +1025,7 @@ async fn a_file_larger_than_a_piece_is_stored_in_pieces_and_imports_whole() {
         for n in 0..rows {
             file.push_str(&format!("Clïent {n},c{n}@example.com,,,{notes}\n"));
         }
-        assert!(file.len() > service::CHUNK_BYTES);
+        assert!(file.len() > crm::clients::import::storage::CHUNK_BYTES);
         let id = service::create_draft(&app.state, &ana, "big.csv", file.into_bytes()).await.unwrap();
         let pieces = import_chunk::Entity::find().filter(import_chunk::Column::ImportId.eq(id)).count(&app.db.conn);
         assert_eq!(pieces.await.unwrap(), 2, "{backend:?}");
@@ -1071,6 +1072,60 @@ async fn the_export_holds_the_notes_given_at_creation_then_the_notes_log() {
         let quoted = noted.find("· Ana]\nSent =the quote.").expect("the second note");
         assert!(called < quoted, "{backend:?}: oldest first: {noted:?}");
         assert_eq!(cells.iter().find(|(name, _)| name == "Quiet").unwrap().1, "", "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn an_upload_is_stored_as_it_arrives_hidden_until_complete_and_deleted_when_refused() {
+    use crm::clients::import::storage::CHUNK_BYTES;
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let mut rows = String::new();
+        let mut n: u64 = 0;
+        while rows.len() < 3 * CHUNK_BYTES {
+            rows.push_str(&format!("Client {n},c{n}@example.com,,,\n"));
+            n += 1;
+        }
+        let pieces_of =
+            |id: i64| import_chunk::Entity::find().filter(import_chunk::Column::ImportId.eq(id)).count(&app.db.conn);
+
+        let mut upload = service::begin_upload(&app.state, &ana, "arriving.csv").await.unwrap();
+        upload.write(&app.db.conn, b"Full Name,E-mail,Phone,Stage,External ID\n").await.unwrap();
+        for piece in rows.as_bytes().chunks(64 * 1024) {
+            upload.write(&app.db.conn, piece).await.unwrap();
+        }
+        assert!(pieces_of(upload.id).await.unwrap() >= 2, "{backend:?}: stored while it arrives");
+        assert!(matches!(service::view(&app.state, &ana, upload.id).await, Err(AppError::NotFound(_))), "{backend:?}");
+        assert!(service::history(&app.state, &ana).await.unwrap().is_empty(), "{backend:?}: not listed yet");
+        let id = service::complete_upload(&app.state, &ana, &mut upload).await.unwrap();
+        let draft = service::view(&app.state, &ana, id).await.unwrap();
+        assert_eq!((draft.progress.row_count, draft.header.len()), (n, 5), "{backend:?}");
+        assert_eq!(service::history(&app.state, &ana).await.unwrap().len(), 1, "{backend:?}");
+
+        // Binary data after megabytes of good rows: everything stored of it is deleted.
+        let mut refused = service::begin_upload(&app.state, &ana, "broken.csv").await.unwrap();
+        refused.write(&app.db.conn, b"Name\n").await.unwrap();
+        for piece in rows.as_bytes().chunks(64 * 1024) {
+            refused.write(&app.db.conn, piece).await.unwrap();
+        }
+        assert!(pieces_of(refused.id).await.unwrap() >= 2);
+        let error = refused.write(&app.db.conn, b"Bad\x00row\n").await.unwrap_err();
+        assert!(error.field_message("file").unwrap_or_default().contains("binary data"), "{backend:?}: {error}");
+        refused.abandon(&app.db.conn).await.unwrap();
+        assert_eq!(pieces_of(refused.id).await.unwrap(), 0, "{backend:?}");
+        assert!(imports::Entity::find_by_id(refused.id).one(&app.db.conn).await.unwrap().is_none());
+
+        // An upload cut off by a crash counts as a draft, and is swept after an hour.
+        let cut_off = service::begin_upload(&app.state, &ana, "cut.csv").await.unwrap();
+        let now = chrono::Utc::now();
+        assert_eq!(service::sweep_expired_drafts(&app.db.conn, now).await.unwrap(), 0, "{backend:?}");
+        let later = now + chrono::Duration::minutes(61);
+        assert_eq!(service::sweep_expired_drafts(&app.db.conn, later).await.unwrap(), 1, "{backend:?}");
+        assert!(imports::Entity::find_by_id(cut_off.id).one(&app.db.conn).await.unwrap().is_none());
+        assert!(imports::Entity::find_by_id(id).one(&app.db.conn).await.unwrap().is_some(), "the complete draft stays");
         app.cleanup().await;
     }
 }

@@ -42,7 +42,9 @@ pub fn routes() -> axum::Router<crate::server::state::AppState> {
         .route("/clients/export.csv", get(export::export_clients))
         .route(
             "/clients/imports",
-            post(import::http::upload).layer(DefaultBodyLimit::max(import::http::UPLOAD_BODY_LIMIT)),
+            post(import::http::upload)
+                .layer(DefaultBodyLimit::max(import::http::UPLOAD_BODY_LIMIT))
+                .layer(axum::middleware::from_fn(import::http::one_chunk_per_poll)),
         )
         .route("/clients/imports/{id}/errors.csv", get(import::http::error_report))
 }

@@ -27,6 +27,8 @@ pub mod import {
         /// Comma-separated keys of fields a duplicate replaces one by one (see `model::REPLACEABLE`).
         pub replace_fields: String,
         pub status: String,
+        /// A draft whose file is still being received: hidden until the upload completes.
+        pub uploading: bool,
         pub processed: i64,
         pub created: i64,
         pub updated: i64,

@@ -15,6 +15,8 @@ use super::{model::MAX_UPLOAD_BYTES, service};
 use crate::{
     clients::export::{attachment, csv_lines, error_response},
     server::state::AppState,
+    shared::AppError,
+    users::model::CurrentUser,
 };
 
 /// The request body may exceed the file by the multipart framing.
@@ -39,51 +41,71 @@ fn refuse(headers: &HeaderMap, status: StatusCode, message: &str) -> Response {
     }
 }
 
-/// Reads the `file` field into one buffer, a network chunk at a time, refusing it as soon as it
-/// passes [`MAX_UPLOAD_BYTES`]: the file is held once, not as the request body and then again as
-/// the field's bytes. `Err` is the status and message to refuse the upload with.
-/// `size_hint` (the request's length) sizes the buffer once, so that it does not grow by copying.
-async fn read_file(
+fn interrupted() -> (StatusCode, String) {
+    (StatusCode::BAD_REQUEST, "The upload was interrupted; try again.".to_owned())
+}
+
+fn no_file() -> (StatusCode, String) {
+    (StatusCode::UNPROCESSABLE_ENTITY, "Choose a CSV file to upload.".to_owned())
+}
+
+fn refusal(error: &AppError) -> (StatusCode, String) {
+    let status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, error.field_message("file").map(str::to_owned).unwrap_or_else(|| error.to_string()))
+}
+
+/// Stores the `file` field as it arrives, a network chunk at a time (see `storage::Upload`):
+/// the server never holds more than about a stored piece of it. Refuses it as soon as it passes
+/// [`MAX_UPLOAD_BYTES`] or fails a check, deleting what was stored. Returns the draft's id.
+async fn receive(
+    state: &AppState,
+    user: &CurrentUser,
     multipart: Result<Multipart, MultipartRejection>,
-    size_hint: usize,
-) -> Result<(String, Vec<u8>), (StatusCode, String)> {
+) -> Result<i64, (StatusCode, String)> {
     let mut multipart =
         multipart.map_err(|_| (StatusCode::BAD_REQUEST, "Send the file as a multipart form upload.".to_owned()))?;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => return Err((StatusCode::UNPROCESSABLE_ENTITY, "Choose a CSV file to upload.".to_owned())),
+    let mut field = loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("file") => break field,
+            Ok(Some(_)) => continue,
+            Ok(None) => return Err(no_file()),
             Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_big()),
-            Err(_) => return Err((StatusCode::BAD_REQUEST, "The upload was interrupted; try again.".to_owned())),
+            Err(_) => return Err(interrupted()),
+        }
+    };
+    let name = field.file_name().unwrap_or_default().to_owned();
+    let mut upload = service::begin_upload(state, user, &name).await.map_err(|error| refusal(&error))?;
+    let mut received = 0usize;
+    let outcome = loop {
+        let chunk = match field.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break Ok(()),
+            Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => break Err(too_big()),
+            Err(_) => break Err(interrupted()),
         };
-        if field.name() != Some("file") {
-            continue;
+        received += chunk.len();
+        if received > MAX_UPLOAD_BYTES {
+            break Err(too_big());
         }
-        let name = field.file_name().unwrap_or_default().to_owned();
-        let mut field = field;
-        let mut bytes: Vec<u8> = Vec::with_capacity(size_hint.min(MAX_UPLOAD_BYTES));
-        loop {
-            match field.chunk().await {
-                Ok(Some(chunk)) => {
-                    if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
-                        return Err(too_big());
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_big()),
-                Err(_) => return Err((StatusCode::BAD_REQUEST, "The upload was interrupted; try again.".to_owned())),
-            }
+        if let Err(error) = upload.write(&state.db, &chunk).await {
+            break Err(refusal(&error));
         }
-        if name.is_empty() && bytes.is_empty() {
-            return Err((StatusCode::UNPROCESSABLE_ENTITY, "Choose a CSV file to upload.".to_owned()));
+    };
+    let outcome = match outcome {
+        Ok(()) if received == 0 && name.is_empty() => Err(no_file()),
+        other => other,
+    };
+    if let Err(refused) = outcome {
+        if let Err(error) = upload.abandon(&state.db).await {
+            tracing::warn!(%error, "could not delete a refused upload");
         }
-        return Ok((name, bytes));
+        return Err(refused);
     }
+    service::complete_upload(state, user, &mut upload).await.map_err(|error| refusal(&error))
 }
 
 /// `POST /clients/imports`: checks the file and stores it as a draft, then sends the browser to
-/// its mapping page (303). A refused file stores nothing.
+/// its mapping page (303). A refused file leaves nothing stored.
 pub async fn upload(
     State(state): State<AppState>,
     session: Session,
@@ -95,27 +117,46 @@ pub async fn upload(
         Err(error) => return error_response(error),
     };
     // A user over the quota is refused before the file is read at all.
-    if let Err(error) = service::check_quota(&state.db, user.id, 0).await {
-        let status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return refuse(&headers, status, &error.to_string());
+    if let Err(error) = service::check_quota(&state.db, user.id, 0, None).await {
+        let (status, message) = refusal(&error);
+        return refuse(&headers, status, &message);
     }
-    let size_hint = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<usize>().ok())
-        .unwrap_or(0);
-    let (name, bytes) = match read_file(multipart, size_hint).await {
-        Ok(file) => file,
-        Err((status, message)) => return refuse(&headers, status, &message),
-    };
-    match service::create_draft(&state, &user, &name, bytes).await {
+    match receive(&state, &user, multipart).await {
         Ok(id) => (StatusCode::SEE_OTHER, [(header::LOCATION, format!("/clients/imports/{id}"))]).into_response(),
-        Err(error) => {
-            let status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let message = error.field_message("file").map(str::to_owned).unwrap_or_else(|| error.to_string());
-            refuse(&headers, status, &message)
-        }
+        Err((status, message)) => refuse(&headers, status, &message),
     }
+}
+
+/// A request body that hands on one network chunk per poll. The multipart parser reads every
+/// chunk that is ready before it yields any of the file, so a fast client would otherwise have
+/// the whole upload buffered; this way it holds one chunk, which is stored before the next is read.
+struct OneChunkPerPoll<S> {
+    inner: S,
+    handed_one: bool,
+}
+
+impl<S: futures::Stream + Unpin> futures::Stream for OneChunkPerPoll<S> {
+    type Item = S::Item;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        if std::mem::take(&mut self.handed_one) {
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        let item = std::pin::Pin::new(&mut self.inner).poll_next(cx);
+        self.handed_one = matches!(item, std::task::Poll::Ready(Some(_)));
+        item
+    }
+}
+
+/// The upload route's body, read as [`OneChunkPerPoll`].
+pub async fn one_chunk_per_poll(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let request =
+        request.map(|body| Body::from_stream(OneChunkPerPoll { inner: body.into_data_stream(), handed_one: false }));
+    next.run(request).await
 }
 
 /// Error rows read per query.

@@ -12,3 +12,7 @@ pub mod http;
 pub mod parse;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod storage;
+#[cfg(feature = "ssr")]
+pub mod stream;

@@ -26,7 +26,6 @@ use sea_orm::{
 };
 
 use super::{
-    entity::chunk,
     entity::{import, row_error},
     model::{
         DRAFT_HOURS, DUPLICATE_KEYS, HISTORY_LENGTH, IMPORT_FIELDS, ImportProgress, ImportSettings, ImportSummary,
@@ -35,6 +34,7 @@ use super::{
         separator_byte, separator_value,
     },
     parse,
+    storage::{self, StoredRecords, Upload},
 };
 use crate::{
     audit::{self, Action, Changes},
@@ -59,8 +59,8 @@ pub const BATCH_ROWS: usize = 500;
 /// An import that runs longer than this is handed to another worker, which resumes it.
 const LEASE: Duration = Duration::from_secs(15 * 60);
 const MAX_FILE_NAME_CHARS: usize = 255;
-/// The stored file's pieces: a row of `client_import_chunks` holds about this many bytes.
-pub const CHUNK_BYTES: usize = 1024 * 1024;
+/// An upload not complete after this long was cut off (the server's body timeout is far shorter).
+const UPLOAD_HOURS: i64 = 1;
 /// How often the sweep of expired drafts runs.
 const SWEEP_EVERY: Duration = Duration::from_secs(15 * 60);
 /// Statuses whose file is still stored.
@@ -72,7 +72,12 @@ fn not_found() -> AppError {
 
 /// The import if it is `user`'s own.
 pub async fn find<C: ConnectionTrait>(db: &C, user: &CurrentUser, id: i64) -> Result<import::Model, AppError> {
-    import::Entity::find_by_id(id).filter(import::Column::OwnerId.eq(user.id)).one(db).await?.ok_or_else(not_found)
+    import::Entity::find_by_id(id)
+        .filter(import::Column::OwnerId.eq(user.id))
+        .filter(import::Column::Uploading.eq(false))
+        .one(db)
+        .await?
+        .ok_or_else(not_found)
 }
 
 fn file_name(name: &str) -> String {
@@ -82,12 +87,18 @@ fn file_name(name: &str) -> String {
 }
 
 /// Refuses (409) a new file of `incoming` bytes when the user already keeps
-/// [`MAX_DRAFTS_PER_USER`] drafts or it would take their stored files over
-/// [`MAX_STORED_BYTES_PER_USER`].
-pub async fn check_quota<C: ConnectionTrait>(db: &C, owner_id: i64, incoming: u64) -> Result<(), AppError> {
+/// [`MAX_DRAFTS_PER_USER`] drafts (uploads being received count as drafts) or it would take their
+/// stored files over [`MAX_STORED_BYTES_PER_USER`]. `except` is the upload being checked itself.
+pub async fn check_quota<C: ConnectionTrait>(
+    db: &C,
+    owner_id: i64,
+    incoming: u64,
+    except: Option<i64>,
+) -> Result<(), AppError> {
     let stored: Vec<(String, i64)> = import::Entity::find()
         .filter(import::Column::OwnerId.eq(owner_id))
         .filter(import::Column::Status.is_in(STORED))
+        .filter(import::Column::Id.ne(except.unwrap_or(0)))
         .select_only()
         .columns([import::Column::Status, import::Column::FileSize])
         .into_tuple()
@@ -112,61 +123,26 @@ pub async fn check_quota<C: ConnectionTrait>(db: &C, owner_id: i64, incoming: u6
     Ok(())
 }
 
-/// `text` in pieces of at most [`CHUNK_BYTES`] (less where a character would be cut).
-fn pieces(text: &str) -> impl Iterator<Item = &str> {
-    let mut rest = text;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let mut end = rest.len().min(CHUNK_BYTES);
-        while !rest.is_char_boundary(end) {
-            end -= 1;
-        }
-        let (piece, tail) = rest.split_at(end);
-        rest = tail;
-        Some(piece)
-    })
+/// Starts receiving a file for `user`: refused at once when they are over the quota.
+pub async fn begin_upload(state: &AppState, user: &CurrentUser, name: &str) -> Result<Upload, AppError> {
+    check_quota(&state.db, user.id, 0, None).await?;
+    Upload::begin(&state.db, user.id, file_name(name)).await
 }
 
-/// Checks an uploaded file and stores it as a draft with a guessed mapping; returns its id.
-/// A refused file writes nothing. Checking 50 MB of CSV takes a while, so it runs on the blocking
-/// pool rather than on the async runtime's threads. The buffer becomes the checked text without a
-/// copy, and is written a piece at a time.
-pub async fn create_draft(
-    state: &AppState,
-    user: &CurrentUser,
-    name: &str,
-    bytes: impl Into<Vec<u8>>,
-) -> Result<i64, AppError> {
-    let bytes: Vec<u8> = bytes.into();
-    let size = bytes.len() as u64;
-    check_quota(&state.db, user.id, size).await?;
-    let file = tokio::task::spawn_blocking(move || parse::check(bytes, None))
-        .await
-        .map_err(|_| AppError::Internal)?
-        .map_err(|problem| AppError::field("file", problem.to_string()))?;
+/// Ends a received file: its last checks, then the draft is shown with a guessed mapping. A
+/// refused file is deleted with what was stored of it.
+pub async fn complete_upload(state: &AppState, user: &CurrentUser, upload: &mut Upload) -> Result<i64, AppError> {
+    let outcome = finish_upload(state, user, upload).await;
+    if outcome.is_err() {
+        upload.abandon(&state.db).await?;
+    }
+    outcome
+}
+
+async fn finish_upload(state: &AppState, user: &CurrentUser, upload: &mut Upload) -> Result<i64, AppError> {
+    let (file, size) = upload.finish(&state.db).await?;
     let mapping = guess_mapping(&file.header);
     let default_strategy = crate::strategies::service::default_for(&state.db, user.id).await?;
-    let now = Utc::now();
-    let model = import::ActiveModel {
-        owner_id: Set(user.id),
-        file_name: Set(file_name(name)),
-        file_size: Set(i64::try_from(file.text.len()).unwrap_or(i64::MAX)),
-        separator: Set(separator_value(file.separator).to_owned()),
-        header: Set(serde_json::to_string(&file.header).map_err(|_| AppError::Internal)?),
-        row_count: Set(i64::try_from(file.row_count).unwrap_or(i64::MAX)),
-        mapping: Set(Some(serde_json::to_string(&mapping).map_err(|_| AppError::Internal)?)),
-        strategy_id: Set(default_strategy),
-        duplicate_key: Set(if mapping[1].is_some() { "email" } else { "none" }.to_owned()),
-        on_duplicate: Set("skip".to_owned()),
-        replace_existing: Set(false),
-        replace_fields: Set(String::new()),
-        status: Set(STATUS_DRAFT.to_owned()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
     let txn = crate::server::db::begin_write(&state.db).await?;
     // Two uploads at once take turns here (the user's row is locked on PostgreSQL; SQLite's
     // write transaction is exclusive), so that both cannot pass the quota.
@@ -177,47 +153,43 @@ pub async fn create_draft(
         .into_tuple::<i64>()
         .one(&txn)
         .await?;
-    check_quota(&txn, user.id, size).await?;
-    let id = import::Entity::insert(model).exec(&txn).await?.last_insert_id;
-    for (seq, piece) in pieces(&file.text).enumerate() {
-        let piece = chunk::ActiveModel {
-            import_id: Set(id),
-            seq: Set(i32::try_from(seq).unwrap_or(i32::MAX)),
-            content: Set(piece.to_owned()),
-            ..Default::default()
-        };
-        chunk::Entity::insert(piece).exec_without_returning(&txn).await?;
-    }
+    check_quota(&txn, user.id, size, Some(upload.id)).await?;
+    import::Entity::update_many()
+        .col_expr(import::Column::Uploading, false.into())
+        .col_expr(import::Column::FileSize, i64::try_from(size).unwrap_or(i64::MAX).into())
+        .col_expr(import::Column::Separator, separator_value(file.separator).into())
+        .col_expr(import::Column::Header, serde_json::to_string(&file.header).map_err(|_| AppError::Internal)?.into())
+        .col_expr(import::Column::RowCount, i64::try_from(file.row_count).unwrap_or(i64::MAX).into())
+        .col_expr(
+            import::Column::Mapping,
+            Some(serde_json::to_string(&mapping).map_err(|_| AppError::Internal)?).into(),
+        )
+        .col_expr(import::Column::StrategyId, default_strategy.into())
+        .col_expr(import::Column::DuplicateKey, if mapping[1].is_some() { "email" } else { "none" }.into())
+        .col_expr(import::Column::UpdatedAt, Utc::now().into())
+        .filter(import::Column::Id.eq(upload.id))
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
-    Ok(id)
+    Ok(upload.id)
 }
 
-/// The stored file of import `id`, read a piece at a time into one string.
-async fn load_text<C: ConnectionTrait>(db: &C, id: i64, size: i64) -> Result<String, AppError> {
-    let mut text = String::with_capacity(usize::try_from(size).unwrap_or(0));
-    for seq in 0.. {
-        let piece: Option<String> = chunk::Entity::find()
-            .filter(chunk::Column::ImportId.eq(id))
-            .filter(chunk::Column::Seq.eq(seq))
-            .select_only()
-            .column(chunk::Column::Content)
-            .into_tuple()
-            .one(db)
-            .await?;
-        match piece {
-            Some(piece) => text.push_str(&piece),
-            None => break,
+/// Checks a file held in memory and stores it as a draft, as an upload is, a piece at a time;
+/// returns its id. A refused file leaves nothing stored.
+pub async fn create_draft(
+    state: &AppState,
+    user: &CurrentUser,
+    name: &str,
+    bytes: impl AsRef<[u8]>,
+) -> Result<i64, AppError> {
+    let mut upload = begin_upload(state, user, name).await?;
+    for piece in bytes.as_ref().chunks(64 * 1024) {
+        if let Err(error) = upload.write(&state.db, piece).await {
+            upload.abandon(&state.db).await?;
+            return Err(error);
         }
     }
-    Ok(text)
-}
-
-/// Deletes the stored file of the imports `ids`.
-async fn drop_file<C: ConnectionTrait>(db: &C, ids: Vec<i64>) -> Result<(), AppError> {
-    if !ids.is_empty() {
-        chunk::Entity::delete_many().filter(chunk::Column::ImportId.is_in(ids)).exec(db).await?;
-    }
-    Ok(())
+    complete_upload(state, user, &mut upload).await
 }
 
 fn replace_fields_of(model: &import::Model) -> Vec<String> {
@@ -257,15 +229,7 @@ fn progress_of(model: &import::Model) -> ImportProgress {
 pub async fn view(state: &AppState, user: &CurrentUser, id: i64) -> Result<ImportView, AppError> {
     let model = find(&state.db, user, id).await?;
     let preview = if model.status == STATUS_DRAFT {
-        let start: Option<String> = chunk::Entity::find()
-            .filter(chunk::Column::ImportId.eq(id))
-            .filter(chunk::Column::Seq.eq(0))
-            .select_only()
-            .column(chunk::Column::Content)
-            .into_tuple()
-            .one(&state.db)
-            .await?;
-        let start = start.unwrap_or_default();
+        let start = storage::first_piece(&state.db, id).await?;
         let whole = i64::try_from(start.len()).unwrap_or(i64::MAX) >= model.file_size;
         parse::preview_rows(&start, separator_byte(&model.separator), whole)
     } else {
@@ -323,6 +287,7 @@ fn progress_from_row(
 pub async fn progress(state: &AppState, user: &CurrentUser, id: i64) -> Result<ImportProgress, AppError> {
     let row: Option<ProgressRow> = import::Entity::find_by_id(id)
         .filter(import::Column::OwnerId.eq(user.id))
+        .filter(import::Column::Uploading.eq(false))
         .select_only()
         .columns(progress_columns())
         .into_tuple()
@@ -339,6 +304,7 @@ pub async fn history(state: &AppState, user: &CurrentUser) -> Result<Vec<ImportS
     let zone = crate::clients::detail_service::viewer_zone(&state.db, user).await?;
     let rows: Vec<HistoryRow> = import::Entity::find()
         .filter(import::Column::OwnerId.eq(user.id))
+        .filter(import::Column::Uploading.eq(false))
         .select_only()
         .columns([import::Column::Id, import::Column::FileName, import::Column::CreatedAt])
         .columns(progress_columns())
@@ -370,12 +336,7 @@ pub async fn set_separator(state: &AppState, user: &CurrentUser, id: i64, separa
     if model.status != STATUS_DRAFT {
         return Err(AppError::Conflict("This import has already started.".to_owned()));
     }
-    let text = load_text(&state.db, id, model.file_size).await?;
-    let byte = *byte;
-    let file = tokio::task::spawn_blocking(move || parse::check_text(text, Some(byte)))
-        .await
-        .map_err(|_| AppError::Internal)?
-        .map_err(|problem| AppError::field("separator", problem.to_string()))?;
+    let file = storage::check_stored(&state.db, id, *byte).await?;
     let mapping = guess_mapping(&file.header);
     let header = serde_json::to_string(&file.header).map_err(|_| AppError::Internal)?;
     let mapping_text = serde_json::to_string(&mapping).map_err(|_| AppError::Internal)?;
@@ -406,20 +367,24 @@ pub async fn discard(state: &AppState, user: &CurrentUser, id: i64) -> Result<()
     if model.status != STATUS_DRAFT {
         return Err(AppError::Conflict("This import has already started; only a draft can be discarded.".to_owned()));
     }
-    drop_file(&txn, vec![id]).await?;
+    storage::drop_files(&txn, vec![id]).await?;
     import::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())
 }
 
-/// Deletes the drafts created before `now` minus [`DRAFT_HOURS`], with their files; returns how
-/// many. Running it again (or on two servers at once) deletes nothing more.
+/// Deletes the drafts created before `now` minus [`DRAFT_HOURS`], and uploads still being
+/// received after [`UPLOAD_HOURS`] (their connection died with a server), with their files;
+/// returns how many. Running it again (or on two servers at once) deletes nothing more.
 pub async fn sweep_expired_drafts(db: &sea_orm::DatabaseConnection, now: DateTime<Utc>) -> Result<u64, AppError> {
     let cutoff = now - chrono::Duration::hours(DRAFT_HOURS);
+    let upload_cutoff = now - chrono::Duration::hours(UPLOAD_HOURS);
     let txn = crate::server::db::begin_write(db).await?;
     let ids: Vec<i64> = import::Entity::find()
         .filter(import::Column::Status.eq(STATUS_DRAFT))
-        .filter(import::Column::CreatedAt.lt(cutoff))
+        .filter(Condition::any().add(import::Column::CreatedAt.lt(cutoff)).add(
+            Condition::all().add(import::Column::Uploading.eq(true)).add(import::Column::CreatedAt.lt(upload_cutoff)),
+        ))
         .select_only()
         .column(import::Column::Id)
         .into_tuple()
@@ -428,7 +393,7 @@ pub async fn sweep_expired_drafts(db: &sea_orm::DatabaseConnection, now: DateTim
     if ids.is_empty() {
         return Ok(0);
     }
-    drop_file(&txn, ids.clone()).await?;
+    storage::drop_files(&txn, ids.clone()).await?;
     let deleted = import::Entity::delete_many().filter(import::Column::Id.is_in(ids)).exec(&txn).await?;
     txn.commit().await?;
     Ok(deleted.rows_affected)
@@ -562,7 +527,7 @@ pub async fn error_rows<C: ConnectionTrait>(
 async fn mark_failed(state: &AppState, id: i64, message: &str) -> Result<(), AppError> {
     let now = Utc::now();
     let txn = crate::server::db::begin_write(&state.db).await?;
-    drop_file(&txn, vec![id]).await?;
+    storage::drop_files(&txn, vec![id]).await?;
     import::Entity::update_many()
         .col_expr(import::Column::Status, STATUS_FAILED.into())
         .col_expr(import::Column::Error, message.into())
@@ -660,9 +625,7 @@ pub async fn run_batches(
         .filter(import::Column::Status.eq(STATUS_QUEUED))
         .exec(&state.db)
         .await?;
-    let text = load_text(&state.db, id, model.file_size).await?;
-    let mut records = parse::reader(&text, separator_byte(&model.separator)).into_records();
-    let mut lines = parse::LineCounter::new();
+    let mut records = StoredRecords::new(id, separator_byte(&model.separator));
     let mut consumed: i64 = 0;
     for _ in 0..max_batches {
         if shutdown.is_requested() {
@@ -679,28 +642,15 @@ pub async fn run_batches(
         }
         let mut batch = Vec::with_capacity(BATCH_ROWS);
         while batch.len() < BATCH_ROWS {
-            let Some(record) = records.next() else { break };
-            let record = match record {
-                Ok(record) => record,
-                Err(error) => {
-                    drop(txn);
-                    let message = format!("The file could not be read: {error}");
-                    mark_failed(state, id, &message).await?;
-                    return Ok(JobOutcome::Done);
-                }
-            };
-            if parse::is_blank(&record) {
+            let Some(record) = records.next(&txn).await? else { break };
+            if record.is_blank() {
                 continue;
             }
             consumed += 1;
             if consumed <= current.processed {
                 continue;
             }
-            let line = parse::record_line(&mut lines, &text, &record);
-            batch.push(Row {
-                line: i64::try_from(line).unwrap_or(i64::MAX),
-                cells: record.iter().map(str::to_owned).collect(),
-            });
+            batch.push(Row { line: i64::try_from(record.line).unwrap_or(i64::MAX), cells: record.cells });
         }
         let now = Utc::now();
         let mut active = current.clone().into_active_model();
@@ -710,7 +660,7 @@ pub async fn run_batches(
             active.finished_at = Set(Some(now));
             // The file is not needed any more: the error report keeps the rows it lists.
             active.update(&txn).await?;
-            drop_file(&txn, vec![id]).await?;
+            storage::drop_files(&txn, vec![id]).await?;
             txn.commit().await?;
             return Ok(JobOutcome::Done);
         }
