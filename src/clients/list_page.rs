@@ -12,7 +12,7 @@ use leptos_router::{
 
 use super::{
     api::{BulkClients, FilterChoices, client_filters, list_clients},
-    model::{ClientPage, ClientQuery, Direction, STATUSES, SortKey, status_label},
+    model::{ClientPage, ClientQuery, Direction, STATUSES, SortKey, StrategyChoice, status_label},
 };
 use crate::ui::{
     forms::{FieldError, FormError, action_error},
@@ -52,8 +52,10 @@ pub fn ClientsPage() -> impl IntoView {
             </Transition>
             <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading clients…" lines=8 /> }>
                 {move || Suspend::new(async move {
+                    // Every strategy the user may give, not only those of the clients on this page.
+                    let strategies = filters.await.map(|filters| filters.strategies).unwrap_or_default();
                     match page.await {
-                        Ok(page) => view! { <ClientTable page query=query.get() bulk /> }.into_any(),
+                        Ok(page) => view! { <ClientTable page query=query.get() bulk strategies /> }.into_any(),
                         Err(error) => view! { <p class="error-panel" role="alert">{error.to_string()}</p> }.into_any(),
                     }
                 })}
@@ -256,7 +258,12 @@ fn tick_rows(tick: Option<bool>) -> usize {
 }
 
 #[component]
-fn ClientTable(page: ClientPage, query: ClientQuery, bulk: ServerAction<BulkClients>) -> impl IntoView {
+fn ClientTable(
+    page: ClientPage,
+    query: ClientQuery,
+    bulk: ServerAction<BulkClients>,
+    strategies: Vec<StrategyChoice>,
+) -> impl IntoView {
     if page.rows.is_empty() {
         let filtered = query.first_page() != ClientQuery::default();
         return view! {
@@ -297,13 +304,6 @@ fn ClientTable(page: ClientPage, query: ClientQuery, bulk: ServerAction<BulkClie
     let next = link(page.next.clone(), true);
     let prev = link(page.prev.clone(), false);
     let total = page.total_label();
-    let strategies: Vec<(i64, String)> = {
-        let mut seen: Vec<(i64, String)> =
-            page.rows.iter().map(|row| (row.strategy_id, row.strategy_name.clone())).collect();
-        seen.sort();
-        seen.dedup();
-        seen
-    };
     // The selection: how many rows are ticked, and whether it is every client matching the
     // filters; "all N matching" is offered when they fill more than this page.
     let on_page = page.rows.len();

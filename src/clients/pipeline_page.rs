@@ -156,11 +156,34 @@ fn Board(board: PipelineBoard, query: ClientQuery) -> impl IntoView {
     };
     let back = format!("/pipeline{}", query.to_query_string());
     let message_class = move || if state.message.get().0 { "form-error" } else { "outcome" };
+    // Whether columns lie beyond the board's left and right edges: the edge then fades out.
+    let board_ref = NodeRef::<leptos::html::Div>::new();
+    let beyond = RwSignal::new((false, false));
+    let measure = move || {
+        if let Some(board) = board_ref.get_untracked() {
+            let left = f64::from(board.scroll_left());
+            let end = f64::from(board.scroll_width() - board.client_width());
+            let edges = (left > 1.0, left < end - 1.0);
+            if beyond.get_untracked() != edges {
+                beyond.set(edges);
+            }
+        }
+    };
+    Effect::new(move |_| {
+        board_ref.track();
+        measure();
+    });
+    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || resize.remove());
+    let board_class = move || {
+        let (left, right) = beyond.get();
+        format!("board{}{}", if left { " beyond-left" } else { "" }, if right { " beyond-right" } else { "" })
+    };
     view! {
         <p class=message_class role="status" aria-live="polite" data-testid="pipeline-message">
             {move || state.message.get().1}
         </p>
-        <div class="board" data-testid="pipeline-board"
+        <div class=board_class data-testid="pipeline-board" node_ref=board_ref on:scroll=move |_| measure()
             on:dragover=move |event| {
                 if state.dragged.get_untracked().is_some() {
                     scroll_near_edge(&event);
