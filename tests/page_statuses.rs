@@ -165,3 +165,39 @@ async fn the_dashboard_lists_the_first_steps_until_they_are_done() {
         app.cleanup().await;
     }
 }
+
+/// Pages keep rendering while routers are built on another thread. Building a router lists the
+/// app's routes, and leptos suppresses the loading of every resource in the process while it
+/// lists them: a page rendered meanwhile waited for its data forever (about one run in forty of
+/// these tests hung, with every thread idle). The routes are now listed once per process.
+#[tokio::test]
+async fn pages_render_while_routers_are_built_on_another_thread() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    };
+    let app = app::start_with(common::Backend::Sqlite, &[("CRM_ALLOW_SIGNUP", "true")]).await;
+    let cookie = sign_up(&app, "Ada", "ada@example.com").await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let builder = {
+        let (state, stop, runtime) = (app.state.clone(), stop.clone(), tokio::runtime::Handle::current());
+        std::thread::spawn(move || {
+            let _runtime = runtime.enter();
+            let mut built = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                drop(crm::server::router::build(state.clone()));
+                built += 1;
+            }
+            built
+        })
+    };
+    for round in 0..40 {
+        let page = tokio::time::timeout(std::time::Duration::from_secs(30), app.get("/clients/987654", Some(&cookie)))
+            .await
+            .unwrap_or_else(|_| panic!("round {round}: the page was never answered while routers were built"));
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "round {round}");
+    }
+    stop.store(true, Ordering::Relaxed);
+    assert!(builder.join().unwrap() > 0, "routers were built meanwhile");
+    app.cleanup().await;
+}

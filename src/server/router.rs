@@ -16,8 +16,18 @@ fn static_files(state: &AppState, name: &str) -> tower_http::services::ServeDir 
     tower_http::services::ServeDir::new(state.config.site_root.join(name)).precompressed_br().precompressed_gzip()
 }
 
+/// The app's routes, listed once per process. Listing them renders the app with the loading of
+/// every resource suppressed through a process-wide flag (leptos_router's `generate_route_list`),
+/// so a page rendered on another thread meanwhile would wait for its data forever: once anything
+/// may be answering requests, they are never listed again. (Tests build a router per test, in
+/// parallel; about one run in forty of a page test hung on exactly that.)
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn build(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let policy = std::sync::Arc::new(super::security::SecurityPolicy::from_config(&state.config));
     // Over HTTPS the `__Host-` prefix makes browsers insist on Secure, Path=/ and no Domain.
     let session_cookie = if state.config.secure { "__Host-crm_session" } else { "crm_session" };

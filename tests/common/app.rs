@@ -101,9 +101,8 @@ impl TestApp {
 
     /// Sends a request and reads the whole answer. One that does not end within 5 minutes fails
     /// the test with its method and path, rather than leaving the test running; every minute
-    /// before that, stderr names the request still waiting. (About once in forty runs of the page
-    /// status tests a request has never been answered, with every thread idle; the cause is not
-    /// found yet, and these lines are there to tell which request it is.)
+    /// before that, stderr names the request still waiting. (These lines found the hang of about
+    /// one run in forty: see `router::route_list`.)
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
         let what = format!("{} {}", request.method(), request.uri());
         let exchange = async {
