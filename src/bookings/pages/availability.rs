@@ -15,7 +15,7 @@ use crate::{
     shared::AppError,
     ui::{
         form_flash::{kept, kept_form},
-        forms::{FieldError, FormError, action_error, textarea_html},
+        forms::{FieldError, FormError, action_error, successes, textarea_html},
         page::PageHeader,
     },
 };
@@ -42,12 +42,14 @@ pub fn AvailabilityPage() -> impl IntoView {
     crate::ui::toast::announce(created.value(), "Booking type added.");
     let updated = ServerAction::<UpdateBookingType>::new();
     crate::ui::toast::announce(updated.value(), "Booking type saved.");
+    let (weekly_saved, dated_saved) = (successes(weekly), successes(dated));
+    let (created_saved, updated_saved) = (successes(created), successes(updated));
     let availability = Resource::new_blocking(
-        move || (owner.get(), weekly.version().get(), dated.version().get()),
+        move || (owner.get(), weekly_saved.get(), dated_saved.get()),
         |(owner, ..)| crate::ui::page::page_data(booking_availability(owner)),
     );
     let types = Resource::new_blocking(
-        move || (owner.get(), created.version().get(), updated.version().get()),
+        move || (owner.get(), created_saved.get(), updated_saved.get()),
         |(owner, ..)| list_booking_types(owner),
     );
     view! {

@@ -15,7 +15,7 @@ use crate::{
     shared::AppError,
     ui::{
         form_flash::kept,
-        forms::{FieldError, FormError, action_error, textarea_html},
+        forms::{FieldError, FormError, action_error, successes, textarea_html},
     },
 };
 
@@ -32,16 +32,9 @@ pub fn BookingDetailPage() -> impl IntoView {
     let outcome = ServerAction::<RecordBookingOutcome>::new();
     crate::ui::toast::announce(outcome.value(), "Outcome recorded.");
     let actions = Actions { edit, reschedule, cancel, outcome };
+    let saved = [successes(edit), successes(reschedule), successes(cancel), successes(outcome)];
     let page = Resource::new_blocking(
-        move || {
-            (
-                id.get(),
-                edit.version().get(),
-                reschedule.version().get(),
-                cancel.version().get(),
-                outcome.version().get(),
-            )
-        },
+        move || (id.get(), saved.map(|memo| memo.get())),
         |(id, ..)| {
             crate::ui::page::page_data(async move {
                 match id {
