@@ -71,8 +71,8 @@ fn Calendar(data: CalendarData, query: CalendarQuery) -> impl IntoView {
             let selected = view_kind == Some(*kind);
             // Without a chosen view the screen decides: week on a desk, agenda on a phone.
             let class = match (view_kind, kind) {
-                (None, CalendarView::Week) => "segment default-wide",
-                (None, CalendarView::Agenda) => "segment default-narrow",
+                (None, CalendarView::Week) => "segment is-default-wide",
+                (None, CalendarView::Agenda) => "segment is-default-narrow",
                 _ => "segment",
             };
             view! {

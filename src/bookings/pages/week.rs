@@ -10,6 +10,10 @@ use crate::bookings::calendar::{CalendarData, CalendarQuery, CalendarView};
 pub fn TimeGrid(data: CalendarData, query: CalendarQuery) -> impl IntoView {
     let columns = if data.days.len() == 1 { "cal-grid cal-days-1" } else { "cal-grid cal-days-7" };
     let rows = data.rows;
+    let empty = data.days.iter().all(|day| day.entries.is_empty()).then(|| {
+        let what = if data.days.len() == 1 { "this day" } else { "this week" };
+        view! { <p class="muted cal-empty" data-testid="calendar-empty">"No bookings " {what} "."</p> }
+    });
     let now_row = data.now_row;
     let heads = data
         .days
@@ -28,6 +32,7 @@ pub fn TimeGrid(data: CalendarData, query: CalendarQuery) -> impl IntoView {
         })
         .collect_view();
     view! {
+        {empty}
         <div class="cal-scroll card">
             <div class=columns data-testid="time-grid">
                 <div class="cal-head">
