@@ -20,16 +20,6 @@ use crate::{
     },
 };
 
-const DAYS: [(&str, &str); 7] = [
-    ("mon", "Monday"),
-    ("tue", "Tuesday"),
-    ("wed", "Wednesday"),
-    ("thu", "Thursday"),
-    ("fri", "Friday"),
-    ("sat", "Saturday"),
-    ("sun", "Sunday"),
-];
-
 #[component]
 pub fn AvailabilityPage() -> impl IntoView {
     let query = use_query_map();
@@ -85,7 +75,7 @@ fn WeeklyHours(view: AvailabilityView, action: ServerAction<SetWeeklyHours>) -> 
             <ActionForm action attr:class="form-stack weekly-hours" attr:data-testid="weekly-hours">
                 <input type="hidden" name="owner_id" value=view.owner_id />
                 <FormError error />
-                {DAYS.iter().zip(view.weekly.iter()).map(|((key, label), hours)| {
+                {crate::users::profile::WEEKDAYS.iter().zip(view.weekly.iter()).map(|((key, label), hours)| {
                     let value = kept(SetWeeklyHours::PATH, key).unwrap_or_else(|| hours.clone());
                     let id = format!("weekly-{key}");
                     view! {
@@ -190,7 +180,7 @@ fn BookingTypes(
                                 <ActionForm action=updated attr:class="form-stack" attr:novalidate="">
                                     <input type="hidden" name="id" value=id />
                                     <FormError error=update_error />
-                                    <TypeFields prefix=format!("type-{id}-") values=fields_of(&t)
+                                    <TypeFields prefix=format!("type-{id}-") values=t.fields()
                                         kept=if open { kept_form(UpdateBookingType::PATH) } else { None }
                                         error=update_error />
                                     <div class="form-actions">
@@ -215,24 +205,6 @@ fn BookingTypes(
                 </ActionForm>
             </details>
         </section>
-    }
-}
-
-fn fields_of(t: &BookingType) -> BookingTypeFields {
-    BookingTypeFields {
-        name: t.name.clone(),
-        slug: t.slug.clone(),
-        duration_min: t.duration_min,
-        slot_interval_min: t.slot_interval_min,
-        buffer_before_min: t.buffer_before_min,
-        buffer_after_min: t.buffer_after_min,
-        min_notice_min: t.min_notice_min,
-        rolling_days: t.rolling_days,
-        max_per_day: t.max_per_day,
-        location_kind: t.location_kind,
-        location_value: t.location_value.clone(),
-        description: t.description.clone(),
-        active: t.active,
     }
 }
 
