@@ -18,7 +18,7 @@ test("booking, rescheduling, cancelling and completing work without JavaScript",
   await form.getByLabel("Start").fill("10:00");
   await form.getByLabel("Minutes").fill("45");
   await form.getByLabel("Subject").fill("Plain kick-off");
-  await form.getByRole("button", { name: "Book" }).click();
+  await form.getByRole("button", { name: "Book", exact: true }).click();
   await expect(page).toHaveURL(/\/bookings\/\d+$/);
   const first = page.url();
   await expect(page.getByTestId("booking-when")).toContainText("Mon 4 Feb 2030, 10:00–10:45");
@@ -30,7 +30,7 @@ test("booking, rescheduling, cancelling and completing work without JavaScript",
   await form.getByLabel("Date").fill("2030-02-04");
   await form.getByLabel("Start").fill("10:30");
   await form.getByLabel("Subject").fill("Clashing call");
-  await form.getByRole("button", { name: "Book" }).click();
+  await form.getByRole("button", { name: "Book", exact: true }).click();
   await expect(page).toHaveURL(`/bookings/new?client=${client}`);
   await expect(form.getByRole("alert").first()).toContainText("overlaps the booking of Mon 4 Feb 2030, 10:00–10:45");
   await expect(form.getByLabel("Subject")).toHaveValue("Clashing call");
@@ -38,7 +38,7 @@ test("booking, rescheduling, cancelling and completing work without JavaScript",
 
   // A free slot of the booking type.
   await form.locator(".slot-grid label.slot").first().click();
-  await form.getByRole("button", { name: "Book" }).click();
+  await form.getByRole("button", { name: "Book", exact: true }).click();
   await expect(page).toHaveURL(/\/bookings\/\d+$/);
   await expect(page.getByTestId("booking-heading")).toContainText("Clashing call");
 
@@ -73,7 +73,7 @@ test("booking, rescheduling, cancelling and completing work without JavaScript",
   await form.getByLabel("Date").fill(yesterday);
   await form.getByLabel("Start").fill("08:00");
   await form.getByLabel("Subject").fill("Yesterday's demo");
-  await form.getByRole("button", { name: "Book" }).click();
+  await form.getByRole("button", { name: "Book", exact: true }).click();
   await expect(page).toHaveURL(/\/bookings\/\d+$/);
   await page.getByRole("button", { name: "Mark completed" }).click();
   await expect(page.getByTestId("booking-heading").getByTestId("booking-status")).toHaveText("Completed");

@@ -48,7 +48,7 @@ test("a booking is made from a client page, rescheduled, refused on a clash and 
   await expect(form.getByRole("link", { name: "Cleo Calendar" })).toBeVisible();
   await form.locator(".slot-grid label.slot").first().click();
   await form.getByLabel("Subject").fill("Kick-off");
-  await form.getByRole("button", { name: "Book" }).click();
+  await form.getByRole("button", { name: "Book", exact: true }).click();
   await expect(page).toHaveURL(/\/bookings\/\d+$/);
   const id = Number(page.url().split("/").pop());
   await expect(page.getByTestId("booking-heading")).toContainText("Kick-off");

@@ -99,7 +99,7 @@ fn Calendar(data: CalendarData, query: CalendarQuery) -> impl IntoView {
                         <option value=*id selected=*id == owner_id>{name.clone()}</option>
                     }).collect_view()}
                 </select>
-                <noscript><button type="submit" class="button button-quiet button-small">"Show"</button></noscript>
+                <button type="submit" class="button button-quiet button-small">"Show"</button>
             </form>
         }
     });
