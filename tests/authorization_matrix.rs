@@ -142,6 +142,15 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/booking_availability", Access::User, &[]),
     ("/api/set_weekly_hours", Access::User, &[("mon", "09:00-12:00, 13:00-17:00"), ("tue", "09:00-17:00")]),
     ("/api/set_date_override", Access::User, &[("date", "2027-03-05"), ("hours", "10:00-12:00")]),
+    ("/api/load_calendar", Access::User, &[("view", "week"), ("date", "2027-03-01")]),
+    ("/api/load_booking", Access::User, &[("id", "{booking}")]),
+    ("/api/load_booking_form", Access::User, &[("client", "{client}"), ("date", "2027-03-01")]),
+    (
+        "/api/book_from_form",
+        Access::User,
+        &[("booking_type_id", "{booking_type}"), ("date", "2027-03-04"), ("time", "10:00"), ("subject", "Matrix form")],
+    ),
+    ("/api/reschedule_from_form", Access::User, &[("id", "{booking}"), ("date", "2027-03-05"), ("time", "09:00")]),
     ("/api/cancel_booking", Access::User, &[("id", "{booking}"), ("reason", "Matrix")]),
     ("/api/delete_client", Access::User, &[("id", "{client}"), ("confirm", "on")]),
     // Last of the strategy rows: the user's call deletes the strategy the others use.

@@ -47,8 +47,25 @@ async fn missing_and_foreign_pages_answer_404_and_admin_pages_403_every_time() {
             )
             .await;
         let client_id: i64 = serde_json::from_str(&client.body).unwrap();
+        let types = app.post_form("/api/list_booking_types", &[], Some(&other)).await;
+        let type_id = serde_json::from_str::<Vec<crm::bookings::model::BookingType>>(&types.body).unwrap()[0].id;
+        let booked = app
+            .post_form(
+                "/api/create_booking",
+                &[("booking_type_id", &type_id.to_string()), ("starts_at", "2027-03-01T10:00:00Z")],
+                Some(&other),
+            )
+            .await;
+        let booking_id = serde_json::from_str::<crm::bookings::model::Booking>(&booked.body).unwrap().id;
+        let other_id = serde_json::from_str::<crm::bookings::model::Booking>(&booked.body).unwrap().owner_id;
 
         let not_found = [
+            "/bookings/987654".to_owned(),
+            format!("/bookings/{booking_id}"),
+            "/bookings/not-a-number".to_owned(),
+            format!("/bookings?owner={other_id}"),
+            format!("/bookings/new?client={client_id}"),
+            format!("/bookings/settings?owner={other_id}"),
             "/clients/987654".to_owned(),
             format!("/clients/{client_id}"),
             format!("/clients/{client_id}/edit"),
@@ -75,7 +92,15 @@ async fn missing_and_foreign_pages_answer_404_and_admin_pages_403_every_time() {
             }
         }
         // The owner and an admin see them.
-        for (cookie, path) in [(&other, format!("/clients/{client_id}")), (&admin, format!("/clients/{client_id}"))] {
+        for (cookie, path) in [
+            (&other, format!("/clients/{client_id}")),
+            (&admin, format!("/clients/{client_id}")),
+            (&other, format!("/bookings/{booking_id}")),
+            (&admin, format!("/bookings/{booking_id}")),
+            (&admin, format!("/bookings?owner={other_id}&view=agenda")),
+            (&other, format!("/bookings/new?client={client_id}")),
+            (&other, "/bookings/settings".to_owned()),
+        ] {
             assert_eq!(app.get(&path, Some(cookie)).await.status, StatusCode::OK, "{path}");
         }
         for path in ["/users", "/status"] {

@@ -38,3 +38,7 @@ lazy_page!(EditStrategyRoute => crate::strategies::editor_page::EditStrategyPage
 lazy_page!(UsersRoute => crate::users::admin_page::UsersPage);
 lazy_page!(SettingsRoute => crate::users::settings_page::SettingsPage);
 lazy_page!(StatusRoute => crate::status::page::StatusPage);
+lazy_page!(CalendarRoute => crate::bookings::pages::calendar::CalendarPage);
+lazy_page!(NewBookingRoute => crate::bookings::pages::form::NewBookingPage);
+lazy_page!(AvailabilityRoute => crate::bookings::pages::availability::AvailabilityPage);
+lazy_page!(BookingRoute => crate::bookings::pages::detail::BookingDetailPage);

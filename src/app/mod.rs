@@ -71,7 +71,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("strategies") view={Lazy::<lazy_pages::StrategiesRoute>::new()} />
                     <Route path=path!("strategies/new") view={Lazy::<lazy_pages::NewStrategyRoute>::new()} />
                     <Route path=path!("strategies/:id") view={Lazy::<lazy_pages::EditStrategyRoute>::new()} />
-                    <Route path=path!("bookings") view=pages::Bookings />
+                    <Route path=path!("bookings") view={Lazy::<lazy_pages::CalendarRoute>::new()} />
+                    <Route path=path!("bookings/new") view={Lazy::<lazy_pages::NewBookingRoute>::new()} />
+                    <Route path=path!("bookings/settings") view={Lazy::<lazy_pages::AvailabilityRoute>::new()} />
+                    <Route path=path!("bookings/:id") view={Lazy::<lazy_pages::BookingRoute>::new()} />
                     <Route path=path!("chat") view=pages::Chat />
                     <Route path=path!("users") view={Lazy::<lazy_pages::UsersRoute>::new()} />
                     <Route path=path!("settings") view={Lazy::<lazy_pages::SettingsRoute>::new()} />

@@ -24,14 +24,6 @@ pub fn Dashboard() -> impl IntoView {
 }
 
 #[component]
-pub fn Bookings() -> impl IntoView {
-    view! {
-        <PageHeader title="Bookings" subtitle="Appointments booked with your leads." />
-        <NotBuiltYet what="Your bookings will be listed here." />
-    }
-}
-
-#[component]
 pub fn Chat() -> impl IntoView {
     view! {
         <PageHeader title="Chat" subtitle="Conversations between your leads and their AI persona." />

@@ -210,3 +210,78 @@ pub async fn set_date_override(
         .await,
     )
 }
+
+/// A calendar page: `query` is the page's address (view, date, owner, agenda cursor).
+#[server(prefix = "/api", endpoint = "load_calendar")]
+pub async fn load_calendar(
+    #[server(flatten)] query: super::calendar::CalendarQuery,
+) -> Result<super::calendar::CalendarData, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::calendar_service::calendar(&state, &user, &query, super::service::now()).await
+        }
+        .await,
+    )
+}
+
+/// `/bookings/{id}`'s data; another user's booking is "not found".
+#[server(prefix = "/api", endpoint = "load_booking")]
+pub async fn load_booking(id: i64) -> Result<super::calendar::BookingPage, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::calendar_service::page(&state, &user, id, super::service::now()).await
+        }
+        .await,
+    )
+}
+
+/// `/bookings/new`'s data: types, the chosen type's free slots from `date` on, the client.
+#[server(prefix = "/api", endpoint = "load_booking_form")]
+pub async fn load_booking_form(
+    #[server(default)] owner: Option<i64>,
+    #[server(default)] client: Option<i64>,
+    #[server(default)] booking_type: Option<i64>,
+    #[server(default)] date: String,
+    #[server(default)] start: String,
+) -> Result<super::calendar::BookingFormData, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            let request = super::calendar_service::FormRequest { owner, client, booking_type, date, start };
+            super::calendar_service::form_data(&state, &user, &request, super::service::now()).await
+        }
+        .await,
+    )
+}
+
+/// Books from the new-booking form (a free slot or a time of one's own) and opens the booking.
+#[server(prefix = "/api", endpoint = "book_from_form")]
+pub async fn book_from_form(#[server(flatten)] form: super::calendar::BookingForm) -> Result<i64, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            let booking = super::calendar_service::book(&state, &user, &form).await?;
+            crate::server::redirect::redirect(&format!("/bookings/{}", booking.id));
+            Ok(booking.id)
+        }
+        .await,
+    )
+}
+
+/// Moves a booking to `date` at `time` in its owner's zone.
+#[server(prefix = "/api", endpoint = "reschedule_from_form")]
+pub async fn reschedule_from_form(
+    id: i64,
+    #[server(default)] date: String,
+    #[server(default)] time: String,
+) -> Result<Booking, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::calendar_service::reschedule_local(&state, &user, id, &date, &time).await
+        }
+        .await,
+    )
+}

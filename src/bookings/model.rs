@@ -128,6 +128,28 @@ pub struct BookingType {
     pub active: bool,
 }
 
+impl BookingType {
+    /// Its editable fields, as the form shows them.
+    pub fn fields(&self) -> BookingTypeFields {
+        let t = self.clone();
+        BookingTypeFields {
+            name: t.name,
+            slug: t.slug,
+            duration_min: t.duration_min,
+            slot_interval_min: t.slot_interval_min,
+            buffer_before_min: t.buffer_before_min,
+            buffer_after_min: t.buffer_after_min,
+            min_notice_min: t.min_notice_min,
+            rolling_days: t.rolling_days,
+            max_per_day: t.max_per_day,
+            location_kind: t.location_kind,
+            location_value: t.location_value,
+            description: t.description,
+            active: t.active,
+        }
+    }
+}
+
 /// The editable fields of a booking type, validated by [`BookingTypeFields::validate`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookingTypeFields {

@@ -175,6 +175,7 @@ fn ClientSummary(
                 <p class="muted">{subtitle}</p>
             </div>
             <div class="page-actions">
+                <a class="button button-quiet" href=format!("/bookings/new?client={id}") data-testid="book-a-time">"Book a time"</a>
                 <a class="button" href=format!("/clients/{id}/edit")>"Edit"</a>
             </div>
         </header>
@@ -337,7 +338,7 @@ fn Bookings(client: ClientDetail) -> impl IntoView {
                     <ul class="booking-list" data-testid="client-bookings">
                         {client.bookings.into_iter().map(|booking| view! {
                             <li>
-                                <strong>{booking.subject}</strong>
+                                <a href=format!("/bookings/{}", booking.id)><strong>{booking.subject}</strong></a>
                                 " " <span class="badge badge-neutral">{booking.status.replace('_', " ")}</span>
                                 <br />
                                 <span class="muted">{booking.starts_at} " – " {booking.ends_at}</span>

@@ -90,7 +90,7 @@ fn client_command(hit: ClientHit) -> Command {
 }
 
 /// Whether a key press is meant for a text field rather than for a shortcut.
-fn typing_in_field(event: &web_sys::KeyboardEvent) -> bool {
+pub fn typing_in_field(event: &web_sys::KeyboardEvent) -> bool {
     use leptos::wasm_bindgen::JsCast;
     event.target().and_then(|target| target.dyn_into::<web_sys::HtmlElement>().ok()).is_some_and(|element| {
         element.is_content_editable() || matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")

@@ -82,3 +82,20 @@ where
 {
     Signal::derive(move || action.value().get().and_then(Result::err))
 }
+
+/// How many submissions of an action succeeded so far: what a page's data reloads on, so that a
+/// refused submission leaves the form as it was typed (a reload would render it afresh).
+pub fn successes<I, T>(action: ServerAction<I>) -> Memo<usize>
+where
+    I: leptos::server_fn::ServerFn<Output = T, Error = AppError> + Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    Memo::new(move |previous: Option<&usize>| {
+        let version = action.version().get();
+        if action.value().with(|outcome| matches!(outcome, Some(Ok(_)))) {
+            version
+        } else {
+            previous.copied().unwrap_or_default()
+        }
+    })
+}

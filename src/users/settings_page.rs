@@ -129,6 +129,11 @@ fn ProfileForm(data: SettingsData, action: ServerAction<UpdateProfile>) -> impl 
                 " Let the AI persona book appointments during my working hours"
             </label>
             <FieldError error field="booking_enabled" />
+            <p class="hint">
+                "Several windows a day, days off and booking types: "
+                <a href="/bookings/settings" data-testid="availability-link">"Availability"</a>
+                ". A day with several windows there keeps them when these hours are saved."
+            </p>
             <fieldset class="working-hours">
                 <legend>"Working hours"</legend>
                 {profile

@@ -140,9 +140,9 @@ pub async fn update_profile(state: &AppState, user: &CurrentUser, update: Profil
     active.updated_at = Set(chrono::Utc::now());
     active.update(&txn).await?;
     if before.working_hours != hours {
-        // Settings' working hours are the weekly availability's editor until bookings have their own.
-        use crate::bookings::availability::service::{replace_weekly, windows_from_working_hours};
-        replace_weekly(&txn, user.id, &windows_from_working_hours(&hours)).await?;
+        // Only the days changed here, and never a day the availability editor gave several windows.
+        crate::bookings::availability::service::apply_working_hours(&txn, user.id, &before.working_hours, &hours)
+            .await?;
     }
     audit::record(&txn, Some(user.id), "user", user.id, Action::Update, changes).await?;
     txn.commit().await?;

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::{
     override_entity as overrides,
@@ -171,6 +171,54 @@ pub fn windows_from_working_hours(hours: &WorkingHours) -> Vec<(i16, Window)> {
             Some((i16::try_from(weekday).ok()?, window))
         })
         .collect()
+}
+
+/// Settings' single "working hours" per weekday, saved: each weekday whose hours changed there gets
+/// them as its one window (none when switched off), unless the availability editor gave that day
+/// several windows, which are kept as they are. Saving settings never destroys windows a person
+/// set. In the caller's transaction.
+pub async fn apply_working_hours<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    before: &WorkingHours,
+    after: &WorkingHours,
+) -> Result<(), AppError> {
+    let new_windows = windows_from_working_hours(after);
+    for (weekday, (key, _)) in crate::users::profile::WEEKDAYS.iter().enumerate() {
+        let day = |hours: &WorkingHours| hours.days.iter().find(|day| day.day == *key).cloned();
+        if day(before) == day(after) {
+            continue;
+        }
+        let weekday = i16::try_from(weekday).unwrap_or_default();
+        let on_day = windows::Entity::find()
+            .filter(windows::Column::UserId.eq(user_id))
+            .filter(windows::Column::Weekday.eq(weekday))
+            .count(db)
+            .await?;
+        if on_day > 1 {
+            continue;
+        }
+        windows::Entity::delete_many()
+            .filter(windows::Column::UserId.eq(user_id))
+            .filter(windows::Column::Weekday.eq(weekday))
+            .exec(db)
+            .await?;
+        let rows: Vec<_> = new_windows
+            .iter()
+            .filter(|(day, _)| *day == weekday)
+            .map(|(_, window)| windows::ActiveModel {
+                user_id: Set(user_id),
+                weekday: Set(weekday),
+                start_minute: Set(i32::from(window.start)),
+                end_minute: Set(i32::from(window.end)),
+                ..Default::default()
+            })
+            .collect();
+        if !rows.is_empty() {
+            windows::Entity::insert_many(rows).exec_without_returning(db).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Replaces the user's weekly windows, in the caller's transaction.

@@ -46,22 +46,7 @@ pub fn type_of(model: &entity::Model) -> BookingType {
 }
 
 fn fields_of(model: &entity::Model) -> BookingTypeFields {
-    let t = type_of(model);
-    BookingTypeFields {
-        name: t.name,
-        slug: t.slug,
-        duration_min: t.duration_min,
-        slot_interval_min: t.slot_interval_min,
-        buffer_before_min: t.buffer_before_min,
-        buffer_after_min: t.buffer_after_min,
-        min_notice_min: t.min_notice_min,
-        rolling_days: t.rolling_days,
-        max_per_day: t.max_per_day,
-        location_kind: t.location_kind,
-        location_value: t.location_value,
-        description: t.description,
-        active: t.active,
-    }
+    type_of(model).fields()
 }
 
 fn audited(fields: &BookingTypeFields) -> [(&'static str, Value); 13] {
