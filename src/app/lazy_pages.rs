@@ -38,3 +38,5 @@ lazy_page!(EditStrategyRoute => crate::strategies::editor_page::EditStrategyPage
 lazy_page!(UsersRoute => crate::users::admin_page::UsersPage);
 lazy_page!(SettingsRoute => crate::users::settings_page::SettingsPage);
 lazy_page!(StatusRoute => crate::status::page::StatusPage);
+lazy_page!(BookRoute => crate::bookings::public::page::BookPage);
+lazy_page!(ManageBookingRoute => crate::bookings::public::page::ManagePage);

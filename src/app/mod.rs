@@ -59,6 +59,9 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <layout::Frame><NotFound /></layout::Frame> }>
                 <Route path=path!("/login") view=crate::users::pages::LoginPage />
                 <Route path=path!("/signup") view=crate::users::pages::SignupPage />
+                <Route path=path!("/book/:slug") view={Lazy::<lazy_pages::BookRoute>::new()} />
+                <Route path=path!("/book/:slug/:type") view={Lazy::<lazy_pages::BookRoute>::new()} />
+                <Route path=path!("/booking/:token") view={Lazy::<lazy_pages::ManageBookingRoute>::new()} />
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view={Lazy::<lazy_pages::DashboardRoute>::new()} />
                     <Route path=path!("clients") view=crate::clients::list_page::ClientsPage />

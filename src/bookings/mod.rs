@@ -1,7 +1,10 @@
 //! Appointments booked with leads: availability, booking types, free slots and the one booking
 //! service through which every part of the product touches a calendar.
 pub mod api;
+pub mod email;
+pub mod feed;
 pub mod model;
+pub mod public;
 
 #[cfg(feature = "ssr")]
 pub mod account;
