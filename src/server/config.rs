@@ -513,6 +513,25 @@ mod tests {
     }
 
     #[test]
+    fn smtp_is_optional_checked_and_its_password_never_logged() {
+        assert_eq!(config(&[]).unwrap().smtp, None);
+        let set = config(&[("SMTP_URL", "smtps://mailer:hunter2@smtp.example.com:465")]).unwrap();
+        let smtp = set.smtp.clone().unwrap();
+        assert_eq!(smtp.from, "CRM <bookings@smtp.example.com>");
+        assert!(!format!("{set:?}").contains("hunter2"), "{set:?}");
+        for (vars, variable) in [
+            (vec![("SMTP_URL", "http://smtp.example.com")], "SMTP_URL"),
+            (vec![("SMTP_URL", "smtp://")], "SMTP_URL"),
+            (vec![("SMTP_FROM", "a@b.c")], "SMTP_FROM"),
+            (vec![("SMTP_URL", "smtp://h:25"), ("SMTP_FROM", "nobody")], "SMTP_FROM"),
+        ] {
+            let error = config(&vars).unwrap_err().to_string();
+            assert!(error.contains(variable) && !error.contains("hunter2"), "{error}");
+        }
+        assert_eq!(config(&[]).unwrap().booking_attempts_per_ip, 30);
+    }
+
+    #[test]
     fn session_and_sign_in_settings_have_safe_defaults_and_name_bad_values() {
         let defaults = config(&[]).unwrap();
         assert!(!defaults.allow_signup, "sign-up is closed once the first account exists");
