@@ -100,16 +100,17 @@ pub fn BookPage() -> impl IntoView {
     view! {
         <main class="booking-page" id="main">
             <Suspense fallback=|| view! { <div class="card booking-card skeleton" aria-busy="true"></div> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(page) => {
-                            let choice = choice.get();
-                            let form_for = choice.slot.clone().filter(|slot| Some(slot) != refused.get().as_ref());
-                            view! { <BookView page choice form_for book error /> }.into_any()
+                {move || {
+                    // Read here, outside the future, so that a new choice renders again.
+                    let choice = choice.get();
+                    let form_for = choice.slot.clone().filter(|slot| Some(slot) != refused.get().as_ref());
+                    Suspend::new(async move {
+                        match data.await {
+                            Ok(page) => view! { <BookView page choice form_for book error /> }.into_any(),
+                            Err(error) => view! { <PublicError error /> }.into_any(),
                         }
-                        Err(error) => view! { <PublicError error /> }.into_any(),
-                    }
-                })}
+                    })
+                }}
             </Suspense>
             <p class="booking-footer muted">"Scheduling by CRM"</p>
         </main>
@@ -316,12 +317,15 @@ pub fn ManagePage() -> impl IntoView {
     view! {
         <main class="booking-page" id="main">
             <Suspense fallback=|| view! { <div class="card booking-card skeleton" aria-busy="true"></div> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(view) => view! { <ManageView view choice=choice.get() done=done.get() reschedule cancel /> }.into_any(),
-                        Err(error) => view! { <PublicError error /> }.into_any(),
-                    }
-                })}
+                {move || {
+                    let (choice, done) = (choice.get(), done.get());
+                    Suspend::new(async move {
+                        match data.await {
+                            Ok(view) => view! { <ManageView view choice done reschedule cancel /> }.into_any(),
+                            Err(error) => view! { <PublicError error /> }.into_any(),
+                        }
+                    })
+                }}
             </Suspense>
             <p class="booking-footer muted">"Scheduling by CRM"</p>
         </main>
