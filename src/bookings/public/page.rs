@@ -92,11 +92,11 @@ pub fn BookPage() -> impl IntoView {
         Some(type_slug) => format!("/book/{}/{type_slug}", slug.get()),
         None => format!("/book/{}", slug.get()),
     });
-    detect_time_zone(choice, path);
     let data = Resource::new_blocking(
         move || (slug.get(), type_slug.get(), choice.with(|choice| choice.tz.clone()), taken_count.get()),
         |(slug, type_slug, tz, _)| page_data(public_booking_page(slug, type_slug, tz)),
     );
+    detect_time_zone(choice, path, Signal::derive(move || matches!(data.get(), Some(Ok(_)))));
     view! {
         <main class="booking-page" id="main">
             <Suspense fallback=|| view! { <div class="card booking-card skeleton" aria-busy="true"></div> }>

@@ -195,14 +195,15 @@ pub fn ZoneSelect(
     }
 }
 
-/// With JavaScript, a first visit without `tz` in the address moves to the browser's own zone.
-pub fn detect_time_zone(choice: Memo<Choice>, path: Memo<String>) {
+/// With JavaScript, a first visit without `tz` in the address moves to the browser's own zone
+/// (once the page has loaded: a refusal page stays as it is).
+pub fn detect_time_zone(choice: Memo<Choice>, path: Memo<String>, loaded: Signal<bool>) {
     #[cfg(feature = "hydrate")]
     {
         let navigate = use_navigate();
         Effect::new(move |_| {
             let current = choice.get();
-            if !current.tz.is_empty() {
+            if !current.tz.is_empty() || !loaded.get() {
                 return;
             }
             let options =
@@ -216,7 +217,7 @@ pub fn detect_time_zone(choice: Memo<Choice>, path: Memo<String>) {
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (choice, path);
+    let _ = (choice, path, loaded);
 }
 
 /// The choice in the address of the current page.
