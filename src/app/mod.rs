@@ -59,11 +59,11 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <layout::Frame><NotFound /></layout::Frame> }>
                 <Route path=path!("/login") view=crate::users::pages::LoginPage />
                 <Route path=path!("/signup") view=crate::users::pages::SignupPage />
-                // The public pages are rendered in place on the server (a visitor without
-                // JavaScript sees them whether or not their data came before the first poll).
-                <Route path=path!("/book/:slug") view={Lazy::<lazy_pages::BookRoute>::new()} ssr=SsrMode::PartiallyBlocked />
-                <Route path=path!("/book/:slug/:type") view={Lazy::<lazy_pages::BookRoute>::new()} ssr=SsrMode::PartiallyBlocked />
-                <Route path=path!("/booking/:token") view={Lazy::<lazy_pages::ManageBookingRoute>::new()} ssr=SsrMode::PartiallyBlocked />
+                // The public pages are streamed in order (a visitor without
+                // JavaScript must get their content in place, not in a template a script moves).
+                <Route path=path!("/book/:slug") view={Lazy::<lazy_pages::BookRoute>::new()} ssr=SsrMode::InOrder />
+                <Route path=path!("/book/:slug/:type") view={Lazy::<lazy_pages::BookRoute>::new()} ssr=SsrMode::InOrder />
+                <Route path=path!("/booking/:token") view={Lazy::<lazy_pages::ManageBookingRoute>::new()} ssr=SsrMode::InOrder />
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view={Lazy::<lazy_pages::DashboardRoute>::new()} />
                     <Route path=path!("clients") view=crate::clients::list_page::ClientsPage />
