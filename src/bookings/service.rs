@@ -482,7 +482,14 @@ async fn insert_offered(
     if let Some(other) = clash(txn, owner.id, plan.blocked, None).await? {
         return Err(conflict_with(&other, plan.zone()).into());
     }
-    check_offered(txn, &owner, &booking_type, plan.starts_at, plan.zone(), now).await?;
+    if let Err(refusal) = check_offered(txn, &owner, &booking_type, plan.starts_at, plan.zone(), now).await {
+        // On PostgreSQL another booking may have committed between the two reads: then the time
+        // is not offered because it was just taken, and the refusal says so.
+        if let Some(other) = clash(txn, owner.id, plan.blocked, None).await? {
+            return Err(conflict_with(&other, plan.zone()).into());
+        }
+        return Err(refusal.into());
+    }
     if let Some(guest) = &plan.guest {
         plan.client_id = super::public::clients::match_or_create(txn, &owner, guest).await?;
     }
