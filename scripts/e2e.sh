@@ -26,7 +26,7 @@ trap cleanup EXIT
 export E2E_ADMIN_EMAIL="admin@e2e.example.com" E2E_ADMIN_PASSWORD="e2e admin lantern harbour"
 server_env=(LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" RUST_LOG="warn"
   CRM_ADMIN_EMAIL="$E2E_ADMIN_EMAIL" CRM_ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD"
-  CRM_ALLOW_SIGNUP="true" CRM_SIGNUP_ATTEMPTS_PER_IP="100000")
+  CRM_ALLOW_SIGNUP="true" CRM_SIGNUP_ATTEMPTS_PER_IP="100000" CRM_BOOKING_ATTEMPTS_PER_IP="100000")
 case "$mode" in
   sqlite)
     server_env+=(DATABASE_URL="sqlite://$work/crm.db")

@@ -14,12 +14,18 @@ use crate::{
 
 /// Every domain's own HTTP routes (downloads, uploads, feeds), merged into the app's router.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(crate::clients::routes())
+    Router::new().merge(crate::clients::routes()).merge(crate::bookings::feed::route::routes())
+}
+
+/// Address prefixes that are public on purpose (no sign-in): the booking page, the manage link
+/// and calendar files. Each page there reaches only what its slug or secret token grants.
+pub fn public_prefixes() -> &'static [&'static str] {
+    &["/book/", "/booking/", "/calendar/"]
 }
 
 /// Every queue the worker serves.
 pub fn queue_handlers() -> Vec<QueueHandler> {
-    vec![crate::clients::import::service::queue_handler()]
+    vec![crate::clients::import::service::queue_handler(), crate::bookings::email::service::queue_handler()]
 }
 
 /// Every periodic task of the app.

@@ -26,6 +26,7 @@ const TABLES: &[&str] = &[
     "client_counts",
     "availability_windows",
     "availability_overrides",
+    "booking_emails",
     "booking_types",
     "client_notes",
 ];

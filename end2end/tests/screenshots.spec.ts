@@ -60,3 +60,23 @@ test("screenshots of the main pages in both themes", async ({ page }, testInfo) 
   }
   await signedOut.close();
 });
+
+test("screenshots of the public booking page at 1280 px and on a phone, in both themes", async ({ page, request }, testInfo) => {
+  test.setTimeout(120_000);
+  const { bookingOwner } = await import("./booking-helpers");
+  const owner = await bookingOwner(request);
+  const folder = target ?? testInfo.outputPath("screenshots");
+  mkdirSync(folder, { recursive: true });
+  for (const [device, width, height] of [["desktop", 1280, 800], ["phone", 390, 844]] as const) {
+    await page.setViewportSize({ width, height });
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme, reducedMotion: "reduce" });
+      await openHydrated(page, `${owner.pagePath}?tz=Europe/Lisbon`);
+      await expect(page.locator("a.slot").first()).toBeVisible();
+      await page.screenshot({ path: join(folder, `booking-${device}-${scheme}.png`), fullPage: device === "phone" });
+      await page.locator("a.slot").first().click();
+      await expect(page.getByRole("button", { name: "Confirm booking" })).toBeVisible();
+      await page.screenshot({ path: join(folder, `booking-form-${device}-${scheme}.png`), fullPage: device === "phone" });
+    }
+  }
+});

@@ -13,6 +13,7 @@ mod m20261130_000003_booking_foundation;
 mod m20261130_000005_client_worked_at;
 mod m20261130_000006_client_notes;
 mod m20261130_000007_default_and_shared_strategies;
+mod m20261130_000008_public_booking;
 mod m20261130_000020_import_uploads;
 
 pub use m20261123_000001_initial_schema::{BOOKING_STATUSES, CLIENT_SEARCH_EXPRESSION, CLIENT_STATUSES, MESSAGE_ROLES};
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_client_worked_at::Migration),
             Box::new(m20261130_000006_client_notes::Migration),
             Box::new(m20261130_000007_default_and_shared_strategies::Migration),
+            Box::new(m20261130_000008_public_booking::Migration),
             Box::new(m20261130_000020_import_uploads::Migration),
         ]
     }

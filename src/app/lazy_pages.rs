@@ -42,3 +42,5 @@ lazy_page!(CalendarRoute => crate::bookings::pages::calendar::CalendarPage);
 lazy_page!(NewBookingRoute => crate::bookings::pages::form::NewBookingPage);
 lazy_page!(AvailabilityRoute => crate::bookings::pages::availability::AvailabilityPage);
 lazy_page!(BookingRoute => crate::bookings::pages::detail::BookingDetailPage);
+lazy_page!(BookRoute => crate::bookings::public::page::BookPage);
+lazy_page!(ManageBookingRoute => crate::bookings::public::page::ManagePage);

@@ -2,7 +2,7 @@
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    Lazy,
+    Lazy, SsrMode,
     components::{ParentRoute, Route, Router, Routes},
     path,
 };
@@ -59,6 +59,11 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <layout::Frame><NotFound /></layout::Frame> }>
                 <Route path=path!("/login") view=crate::users::pages::LoginPage />
                 <Route path=path!("/signup") view=crate::users::pages::SignupPage />
+                // The public pages are streamed in order (a visitor without
+                // JavaScript must get their content in place, not in a template a script moves).
+                <Route path=path!("/book/:slug") view={Lazy::<lazy_pages::BookRoute>::new()} ssr=SsrMode::InOrder />
+                <Route path=path!("/book/:slug/:type") view={Lazy::<lazy_pages::BookRoute>::new()} ssr=SsrMode::InOrder />
+                <Route path=path!("/booking/:token") view={Lazy::<lazy_pages::ManageBookingRoute>::new()} ssr=SsrMode::InOrder />
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view={Lazy::<lazy_pages::DashboardRoute>::new()} />
                     <Route path=path!("clients") view=crate::clients::list_page::ClientsPage />

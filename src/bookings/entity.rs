@@ -28,6 +28,10 @@ pub struct Model {
     pub manage_token: Option<String>,
     pub ical_uid: Option<String>,
     pub sequence: i32,
+    /// Who booked on the public page, as they typed it (the matched client may change later).
+    pub guest_name: Option<String>,
+    pub guest_email: Option<String>,
+    pub guest_phone: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -2,8 +2,11 @@
 //! service through which every part of the product touches a calendar.
 pub mod api;
 pub mod calendar;
+pub mod email;
+pub mod feed;
 pub mod model;
 pub mod pages;
+pub mod public;
 
 #[cfg(feature = "ssr")]
 pub mod account;

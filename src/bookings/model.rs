@@ -442,6 +442,15 @@ pub struct NewBooking {
     pub notes: String,
 }
 
+/// Who books on the public page: their name, email and (optional) phone, checked by
+/// [`crate::bookings::public::model::GuestForm::validate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Guest {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+}
+
 /// What may be edited on a booking without moving it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]

@@ -29,7 +29,7 @@ use super::{
     },
     entity,
     model::{
-        Booking, BookingDetails, BookingStatus, MAX_CANCEL_REASON_CHARS, MAX_LOCATION_CHARS, MAX_NOTES_CHARS,
+        Booking, BookingDetails, BookingStatus, Guest, MAX_CANCEL_REASON_CHARS, MAX_LOCATION_CHARS, MAX_NOTES_CHARS,
         MAX_SLOT_RANGE_DAYS, MAX_SUBJECT_CHARS, NewBooking, Outcome,
     },
     types::entity as booking_types,
@@ -80,6 +80,24 @@ pub fn booking_of(model: &entity::Model) -> Booking {
     }
 }
 
+/// Who changes a booking: a signed-in user (their own bookings; everyone's for an admin), or the
+/// person who booked it, through the private manage link's token.
+#[derive(Debug, Clone, Copy)]
+pub enum Reach<'a> {
+    User(&'a CurrentUser),
+    Guest(&'a str),
+}
+
+impl Reach<'_> {
+    /// The audit log's "who": nobody signed in for a guest.
+    fn actor(self) -> Option<i64> {
+        match self {
+            Reach::User(user) => Some(user.id),
+            Reach::Guest(_) => None,
+        }
+    }
+}
+
 /// The bookings `user` may see: their own, or everyone's for an admin.
 fn scoped(user: &CurrentUser) -> Select<entity::Entity> {
     let select = entity::Entity::find();
@@ -87,7 +105,20 @@ fn scoped(user: &CurrentUser) -> Select<entity::Entity> {
 }
 
 async fn find_reachable<C: ConnectionTrait>(db: &C, user: &CurrentUser, id: i64) -> Result<entity::Model, AppError> {
-    scoped(user).filter(entity::Column::Id.eq(id)).one(db).await?.ok_or_else(not_found)
+    find_reached(db, Reach::User(user), id).await
+}
+
+async fn find_reached<C: ConnectionTrait>(db: &C, reach: Reach<'_>, id: i64) -> Result<entity::Model, AppError> {
+    let select = match reach {
+        Reach::User(user) => scoped(user),
+        Reach::Guest(token) => entity::Entity::find().filter(entity::Column::ManageToken.eq(token)),
+    };
+    select.filter(entity::Column::Id.eq(id)).one(db).await?.ok_or_else(not_found)
+}
+
+/// The booking whose manage link carries `token`.
+pub async fn find_by_token<C: ConnectionTrait>(db: &C, token: &str) -> Result<entity::Model, AppError> {
+    entity::Entity::find().filter(entity::Column::ManageToken.eq(token)).one(db).await?.ok_or_else(not_found)
 }
 
 fn optional(value: &str) -> Option<String> {
@@ -254,6 +285,8 @@ struct Insert {
     blocked: Interval,
     timezone: String,
     details: BookingDetails,
+    /// Who booked on the public page (matched to a client inside the writing transaction).
+    guest: Option<Guest>,
 }
 
 impl Insert {
@@ -288,6 +321,9 @@ async fn insert<C: ConnectionTrait>(db: &C, actor_id: Option<i64>, plan: &Insert
         manage_token: Set(Some(random_token())),
         ical_uid: Set(Some(format!("{}@crm", random_token()))),
         sequence: Set(0),
+        guest_name: Set(plan.guest.as_ref().map(|guest| guest.name.clone())),
+        guest_email: Set(plan.guest.as_ref().map(|guest| guest.email.clone())),
+        guest_phone: Set(plan.guest.as_ref().and_then(|guest| optional(&guest.phone))),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -363,6 +399,7 @@ async fn plan<C: ConnectionTrait>(db: &C, input: &NewBooking) -> Result<Insert, 
         blocked,
         timezone,
         details,
+        guest: None,
     })
 }
 
@@ -388,39 +425,93 @@ pub async fn book_offered_slot(
     input: NewBooking,
     now: DateTime<Utc>,
 ) -> Result<Booking, AppError> {
+    Ok(booking_of(&book_offered(state, actor_id, input, None, now).await?))
+}
+
+/// [`book_offered_slot`] for a visitor of the public page: in the same transaction as the booking,
+/// the visitor becomes a client of the owner (an existing one with their email, else their phone,
+/// else a new one with the owner's default strategy), and the booking keeps what they typed.
+pub async fn book_offered_slot_for_guest(
+    state: &AppState,
+    input: NewBooking,
+    guest: Guest,
+    now: DateTime<Utc>,
+) -> Result<entity::Model, AppError> {
+    book_offered(state, None, input, Some(guest), now).await
+}
+
+/// Whether the owner takes bookings from the public page and the AI persona.
+pub fn check_open(owner: &users::Model) -> Result<(), AppError> {
+    if owner.is_active && owner.booking_enabled {
+        Ok(())
+    } else {
+        Err(AppError::Refused(format!("{} is not taking bookings at the moment.", owner.name)))
+    }
+}
+
+async fn book_offered(
+    state: &AppState,
+    actor_id: Option<i64>,
+    input: NewBooking,
+    guest: Option<Guest>,
+    now: DateTime<Utc>,
+) -> Result<entity::Model, AppError> {
     if input.booking_type_id.is_none() {
         return Err(AppError::field("booking_type_id", "Choose a booking type."));
     }
     let input = NewBooking { ends_at: None, ..input };
-    let plan = plan(&state.db, &input).await?;
-    if !plan.owner.is_active || !plan.owner.booking_enabled {
-        return Err(AppError::Refused(format!("{} is not taking bookings at the moment.", plan.owner.name)));
-    }
+    let mut plan = plan(&state.db, &input).await?;
+    check_open(&plan.owner)?;
+    plan.guest = guest;
     let txn = crate::server::db::begin_write(&state.db).await?;
-    let written = insert_offered(&txn, actor_id, &plan, now).await;
-    let model = finish(state, txn, written, (plan.owner.id, plan.blocked, None), plan.zone()).await?;
-    Ok(booking_of(&model))
+    let written = insert_offered(&txn, actor_id, &mut plan, now).await;
+    finish(state, txn, written, (plan.owner.id, plan.blocked, None), plan.zone()).await
 }
 
 /// Inside the writing transaction: on SQLite no other writer can change what it reads.
 async fn insert_offered(
     txn: &DatabaseTransaction,
     actor_id: Option<i64>,
-    plan: &Insert,
+    plan: &mut Insert,
     now: DateTime<Utc>,
 ) -> Result<entity::Model, WriteError> {
     let owner = load_owner(txn, plan.owner.id).await?;
+    check_open(&owner)?;
     let type_id = plan.booking_type.as_ref().map(|t| t.id);
     let booking_type = load_type(txn, owner.id, type_id).await?.ok_or_else(not_found)?;
     if let Some(other) = clash(txn, owner.id, plan.blocked, None).await? {
         return Err(conflict_with(&other, plan.zone()).into());
     }
-    let window = (plan.starts_at, plan.starts_at + Duration::minutes(1));
-    let offered = free_slots(txn, &owner, &booking_type, window, plan.zone(), now).await?;
-    if !offered.iter().any(|slot| slot.starts_at == plan.starts_at) {
-        return Err(AppError::field("starts_at", "This time is not offered. Choose one of the free times.").into());
+    if let Err(refusal) = check_offered(txn, &owner, &booking_type, plan.starts_at, plan.zone(), now).await {
+        // On PostgreSQL another booking may have committed between the two reads: then the time
+        // is not offered because it was just taken, and the refusal says so.
+        if let Some(other) = clash(txn, owner.id, plan.blocked, None).await? {
+            return Err(conflict_with(&other, plan.zone()).into());
+        }
+        return Err(refusal.into());
+    }
+    if let Some(guest) = &plan.guest {
+        plan.client_id = super::public::clients::match_or_create(txn, &owner, guest).await?;
     }
     insert(txn, actor_id, plan).await
+}
+
+/// Refuses a start that [`free_slots`] does not offer (read in the caller's transaction).
+async fn check_offered<C: ConnectionTrait>(
+    db: &C,
+    owner: &users::Model,
+    booking_type: &booking_types::Model,
+    starts_at: DateTime<Utc>,
+    zone: Tz,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let window = (starts_at, starts_at + Duration::minutes(1));
+    let offered = free_slots(db, owner, booking_type, window, zone, now).await?;
+    if offered.iter().any(|slot| slot.starts_at == starts_at) {
+        Ok(())
+    } else {
+        Err(AppError::field("starts_at", "This time is not offered. Choose one of the free times."))
+    }
 }
 
 pub async fn get(state: &AppState, user: &CurrentUser, id: i64) -> Result<Booking, AppError> {
@@ -471,7 +562,19 @@ pub async fn reschedule(
     id: i64,
     starts_at: DateTime<Utc>,
 ) -> Result<Booking, AppError> {
-    let model = find_reachable(&state.db, user, id).await?;
+    Ok(booking_of(&reschedule_as(state, Reach::User(user), id, starts_at, now()).await?))
+}
+
+/// Moves a booking: by hand for a user (see [`reschedule`]); for a guest only to a start that
+/// [`free_slots`] offers for the booking's type (its own time aside), the owner taking bookings.
+pub async fn reschedule_as(
+    state: &AppState,
+    reach: Reach<'_>,
+    id: i64,
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<entity::Model, AppError> {
+    let model = find_reached(&state.db, reach, id).await?;
     must_be_active(&model)?;
     let ends_at = starts_at + (model.ends_at - model.starts_at);
     check_times(starts_at, ends_at)?;
@@ -481,22 +584,32 @@ pub async fn reschedule(
     };
     let zone = local_time::zone(&model.timezone);
     let txn = crate::server::db::begin_write(&state.db).await?;
-    let written = move_booking(&txn, user, id, (starts_at, ends_at), blocked).await;
-    let model = finish(state, txn, written, (model.owner_id, blocked, Some(id)), zone).await?;
-    Ok(booking_of(&model))
+    let written = move_booking(&txn, reach, id, (starts_at, ends_at), blocked, now).await;
+    finish(state, txn, written, (model.owner_id, blocked, Some(id)), zone).await
 }
 
 async fn move_booking(
     txn: &DatabaseTransaction,
-    user: &CurrentUser,
+    reach: Reach<'_>,
     id: i64,
     (starts_at, ends_at): (DateTime<Utc>, DateTime<Utc>),
     blocked: Interval,
+    now: DateTime<Utc>,
 ) -> Result<entity::Model, WriteError> {
-    let model = find_reachable(txn, user, id).await?;
+    let model = find_reached(txn, reach, id).await?;
     must_be_active(&model)?;
     if let Some(other) = clash(txn, model.owner_id, blocked, Some(id)).await? {
         return Err(conflict_with(&other, local_time::zone(&model.timezone)).into());
+    }
+    if let Reach::Guest(_) = reach {
+        let owner = load_owner(txn, model.owner_id).await?;
+        check_open(&owner)?;
+        let booking_type = load_type(txn, owner.id, model.booking_type_id).await?.ok_or_else(not_found)?;
+        // The booking's own time is free for it: offered slots are computed as if it were gone.
+        let mut freed = model.clone().into_active_model();
+        freed.status = Set(BookingStatus::Cancelled.as_str().to_owned());
+        freed.update(txn).await?;
+        check_offered(txn, &owner, &booking_type, starts_at, local_time::zone(&model.timezone), now).await?;
     }
     let changes = Changes::new().diff("starts_at", model.starts_at.to_rfc3339(), starts_at.to_rfc3339()).diff(
         "ends_at",
@@ -509,37 +622,43 @@ async fn move_booking(
     active.blocked_from = Set(blocked.from);
     active.blocked_until = Set(blocked.until);
     active.sequence = Set(model.sequence + 1);
-    active.updated_at = Set(now());
+    active.status = Set(model.status.clone());
+    active.updated_at = Set(self::now());
     let model = active.update(txn).await?;
-    audit::record(txn, Some(user.id), ENTITY, model.id, Action::Update, changes).await?;
+    audit::record(txn, reach.actor(), ENTITY, model.id, Action::Update, changes).await?;
     Ok(model)
 }
 
 /// Writes a change that cannot create an overlap (it frees time or edits text).
-async fn change<F>(state: &AppState, user: &CurrentUser, id: i64, apply: F) -> Result<Booking, AppError>
+async fn change<F>(state: &AppState, reach: Reach<'_>, id: i64, apply: F) -> Result<entity::Model, AppError>
 where
     F: FnOnce(&entity::Model, &mut entity::ActiveModel) -> Result<Changes, AppError>,
 {
     let txn = crate::server::db::begin_write(&state.db).await?;
-    let model = find_reachable(&txn, user, id).await?;
+    let model = find_reached(&txn, reach, id).await?;
     let mut active = model.clone().into_active_model();
     let changes = apply(&model, &mut active)?;
     if changes.is_empty() {
-        return Ok(booking_of(&model));
+        return Ok(model);
     }
     active.updated_at = Set(now());
     let model = active.update(&txn).await?;
-    audit::record(&txn, Some(user.id), ENTITY, model.id, Action::Update, changes).await?;
+    audit::record(&txn, reach.actor(), ENTITY, model.id, Action::Update, changes).await?;
     txn.commit().await?;
-    Ok(booking_of(&model))
+    Ok(model)
 }
 
 /// Cancels an active booking, which frees its time. Raises the SEQUENCE (calendars see the change).
 pub async fn cancel(state: &AppState, user: &CurrentUser, id: i64, reason: &str) -> Result<Booking, AppError> {
+    Ok(booking_of(&cancel_as(state, Reach::User(user), id, reason).await?))
+}
+
+/// [`cancel`] by a user or by the guest who booked it.
+pub async fn cancel_as(state: &AppState, reach: Reach<'_>, id: i64, reason: &str) -> Result<entity::Model, AppError> {
     if reason.trim().chars().count() > MAX_CANCEL_REASON_CHARS {
         return Err(AppError::field("reason", format!("Use at most {MAX_CANCEL_REASON_CHARS} characters.")));
     }
-    change(state, user, id, |model, active| {
+    change(state, reach, id, |model, active| {
         must_be_active(model)?;
         active.status = Set(BookingStatus::Cancelled.as_str().to_owned());
         active.cancel_reason = Set(optional(reason));
@@ -563,7 +682,7 @@ pub async fn record_outcome(
         Outcome::Completed => BookingStatus::Completed,
         Outcome::NoShow => BookingStatus::NoShow,
     };
-    change(state, user, id, |model, active| {
+    let model = change(state, Reach::User(user), id, |model, active| {
         if status_of(model) == BookingStatus::Cancelled {
             return Err(AppError::Conflict("A cancelled booking cannot be completed or missed.".to_owned()));
         }
@@ -573,7 +692,8 @@ pub async fn record_outcome(
         active.status = Set(status.as_str().to_owned());
         Ok(Changes::new().diff("status", model.status.clone(), status.as_str().to_owned()))
     })
-    .await
+    .await?;
+    Ok(booking_of(&model))
 }
 
 /// Changes the subject, location and notes.
@@ -584,7 +704,7 @@ pub async fn edit_details(
     details: &BookingDetails,
 ) -> Result<Booking, AppError> {
     validate_details(details)?;
-    change(state, user, id, |model, active| {
+    let model = change(state, Reach::User(user), id, |model, active| {
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
         active.subject = Set(optional(&details.subject));
         active.location = Set(optional(&details.location));
@@ -594,5 +714,6 @@ pub async fn edit_details(
             .diff("location", text(&model.location), details.location.trim().to_owned())
             .diff("notes", text(&model.notes), details.notes.trim().to_owned()))
     })
-    .await
+    .await?;
+    Ok(booking_of(&model))
 }

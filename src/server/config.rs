@@ -99,6 +99,42 @@ pub fn redact_url(raw: &str) -> String {
     }
 }
 
+/// Where booking confirmations are sent from: `SMTP_URL` (`smtp://user:pass@host:port`,
+/// `smtps://` for TLS from the first byte, `?tls=required` for STARTTLS) and `SMTP_FROM`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    pub url: String,
+    pub from: String,
+}
+
+/// Never the password: the URL is redacted.
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig").field("url", &redact_url(&self.url)).field("from", &self.from).finish()
+    }
+}
+
+fn smtp_config(url: Option<String>, from: Option<String>) -> Result<Option<SmtpConfig>, ConfigError> {
+    let Some(raw) = url else {
+        return match from {
+            Some(_) => Err(bad("SMTP_FROM", "is set but SMTP_URL is not")),
+            None => Ok(None),
+        };
+    };
+    let parsed = url::Url::parse(&raw).map_err(|_| bad("SMTP_URL", "is not a URL like smtp://user:pass@host:587"))?;
+    if !matches!(parsed.scheme(), "smtp" | "smtps") {
+        return Err(bad("SMTP_URL", format!("unknown scheme '{}' (expected smtp:// or smtps://)", parsed.scheme())));
+    }
+    if parsed.host_str().unwrap_or_default().is_empty() {
+        return Err(bad("SMTP_URL", "the URL names no host"));
+    }
+    let from = from.unwrap_or_else(|| format!("CRM <bookings@{}>", parsed.host_str().unwrap_or("localhost")));
+    if !from.contains('@') {
+        return Err(bad("SMTP_FROM", "is not an address like CRM <bookings@example.com>"));
+    }
+    Ok(Some(SmtpConfig { url: raw, from }))
+}
+
 #[derive(Clone, PartialEq, Eq)]
 pub struct AdminBootstrap {
     pub email: String,
@@ -178,6 +214,11 @@ pub struct Config {
     pub allow_signup: bool,
     /// Sign-up attempts allowed per client address in an hour.
     pub signup_attempts_per_ip: u32,
+    /// Bookings, reschedules and cancellations on the public pages allowed per client address in
+    /// 15 minutes.
+    pub booking_attempts_per_ip: u32,
+    /// Booking confirmations by e-mail; `None`: none are sent.
+    pub smtp: Option<SmtpConfig>,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`CRM_TRUSTED_PROXIES`; none by default).
     pub trusted_proxies: Vec<IpNetwork>,
     /// A session ends after this long without a request...
@@ -308,6 +349,11 @@ impl Config {
             secure,
             allow_signup: boolean("CRM_ALLOW_SIGNUP", false)?,
             signup_attempts_per_ip: to_u32("CRM_SIGNUP_ATTEMPTS_PER_IP", positive("CRM_SIGNUP_ATTEMPTS_PER_IP", 20)?)?,
+            booking_attempts_per_ip: to_u32(
+                "CRM_BOOKING_ATTEMPTS_PER_IP",
+                positive("CRM_BOOKING_ATTEMPTS_PER_IP", 30)?,
+            )?,
+            smtp: smtp_config(get("SMTP_URL"), get("SMTP_FROM"))?,
             trusted_proxies,
             session_idle: Duration::from_secs(positive("CRM_SESSION_IDLE_SECS", 30 * 60)?),
             session_absolute: Duration::from_secs(positive("CRM_SESSION_ABSOLUTE_SECS", 12 * 3600)?),
@@ -464,6 +510,25 @@ mod tests {
     fn passwords_in_urls_are_redacted_for_logs() {
         let url = DatabaseUrl::parse("postgres://crm:secret@db/crm").unwrap();
         assert!(!format!("{url:?}").contains("secret"));
+    }
+
+    #[test]
+    fn smtp_is_optional_checked_and_its_password_never_logged() {
+        assert_eq!(config(&[]).unwrap().smtp, None);
+        let set = config(&[("SMTP_URL", "smtps://mailer:hunter2@smtp.example.com:465")]).unwrap();
+        let smtp = set.smtp.clone().unwrap();
+        assert_eq!(smtp.from, "CRM <bookings@smtp.example.com>");
+        assert!(!format!("{set:?}").contains("hunter2"), "{set:?}");
+        for (vars, variable) in [
+            (vec![("SMTP_URL", "http://smtp.example.com")], "SMTP_URL"),
+            (vec![("SMTP_URL", "smtp://")], "SMTP_URL"),
+            (vec![("SMTP_FROM", "a@b.c")], "SMTP_FROM"),
+            (vec![("SMTP_URL", "smtp://h:25"), ("SMTP_FROM", "nobody")], "SMTP_FROM"),
+        ] {
+            let error = config(&vars).unwrap_err().to_string();
+            assert!(error.contains(variable) && !error.contains("hunter2"), "{error}");
+        }
+        assert_eq!(config(&[]).unwrap().booking_attempts_per_ip, 30);
     }
 
     #[test]

@@ -11,7 +11,8 @@ use tower_sessions::Session;
 use super::auth;
 use crate::server::state::AppState;
 
-/// Reachable without signing in. Static files live under /pkg and at the root (favicons).
+/// Reachable without signing in. Static files live under /pkg and at the root (favicons); the
+/// domains' own public pages are in `crate::domains::public_prefixes`.
 const PUBLIC_PATHS: &[&str] =
     &["/login", "/signup", "/healthz", "/readyz", "/favicon.ico", "/favicon.svg", "/icons.svg"];
 const PUBLIC_PREFIXES: &[&str] = &["/api/", "/pkg/"];
@@ -21,6 +22,7 @@ fn is_protected_page(request: &Request) -> bool {
     matches!(*request.method(), Method::GET | Method::HEAD)
         && !PUBLIC_PATHS.contains(&path)
         && !PUBLIC_PREFIXES.iter().any(|prefix| path.starts_with(prefix))
+        && !crate::domains::public_prefixes().iter().any(|prefix| path.starts_with(prefix))
 }
 
 pub async fn require_login_for_pages(

@@ -33,6 +33,7 @@ pub fn SettingsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <crate::bookings::public::settings::BookingLinksSection />
         <PasswordSection />
         <SessionsSection />
     }
@@ -47,6 +48,8 @@ fn SavedAfterPlainPost() -> impl IntoView {
     let message = move || match query.read().get("saved").filter(|_| !failed).as_deref() {
         Some("profile") => Some("Your settings are saved."),
         Some("password") => Some("Your password is changed; your other sessions were signed out."),
+        Some("booking-link") => Some("Your booking link is saved."),
+        Some("feed") => Some("Your calendar feed has a new address; the old one no longer works."),
         _ => None,
     };
     view! {

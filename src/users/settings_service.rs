@@ -32,6 +32,11 @@ static TIMEZONES: LazyLock<Vec<String>> = LazyLock::new(|| {
     zones
 });
 
+/// The zones a person may choose (settings, the public booking page), UTC first.
+pub fn timezone_names() -> &'static [String] {
+    &TIMEZONES
+}
+
 pub fn is_known_timezone(name: &str) -> bool {
     TIMEZONES.binary_search_by(|zone| zone.as_str().cmp(name)).is_ok() || name == "UTC"
 }

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod smtp;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

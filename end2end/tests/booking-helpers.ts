@@ -1,0 +1,33 @@
+import { expect, type APIRequestContext, type Browser } from "@playwright/test";
+import { createStrategy, PASSWORD, signUp } from "./fixtures";
+
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/** An owner who takes bookings every day 08:00-20:00 (so there are free times whenever the test
+ *  runs), with a default strategy for the clients the public page adds. `request` is signed in as
+ *  them. Returns their email and booking page address. */
+export async function bookingOwner(request: APIRequestContext) {
+  const name = `Olga Owner ${Date.now() % 100000}`;
+  const email = await signUp(request, name);
+  await createStrategy(request, "Booked leads");
+  const form: Record<string, string> = { name, timezone: "Europe/Lisbon", booking_enabled: "on" };
+  for (const day of DAYS) {
+    form[`hours[${day}_on]`] = "on";
+    form[`hours[${day}_start]`] = "08:00";
+    form[`hours[${day}_end]`] = "20:00";
+  }
+  const saved = await request.post("/api/update_profile", { form });
+  expect(saved.status(), await saved.text()).toBeLessThan(400);
+  const links = await request.post("/api/load_booking_links");
+  expect(links.status()).toBe(200);
+  const { page_path } = (await links.json()) as { page_path: string };
+  return { email, pagePath: page_path };
+}
+
+/** A browser page of its own, signed in as `email` (the owner looking at their CRM). */
+export async function ownerPage(browser: Browser, email: string, javaScriptEnabled = true) {
+  const context = await browser.newContext({ javaScriptEnabled });
+  const response = await context.request.post("/api/login", { form: { email, password: PASSWORD }, maxRedirects: 0 });
+  expect(response.status()).toBeLessThan(400);
+  return context.newPage();
+}

@@ -1,0 +1,149 @@
+//! Queues and sends the confirmations. A change queues one job (`booking_emails` queue) naming the
+//! booking, what happened and its SEQUENCE; the job sends to the person who booked and to the
+//! owner, and marks each sent message in `booking_emails` so that a retried job sends only what
+//! is missing. Without `SMTP_URL` nothing is queued.
+use std::{sync::Arc, time::Duration};
+
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor, message::Mailbox};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+
+pub use super::message::Event;
+use super::{
+    message::{Recipient, build},
+    sent_entity as sent,
+};
+use crate::{
+    bookings::{entity as bookings, feed::route::manage_url},
+    server::{
+        config::SmtpConfig,
+        infra::Job,
+        state::AppState,
+        worker::{JobOutcome, QueueHandler, Shutdown, is_last_attempt},
+    },
+    users::entity as users,
+};
+
+pub const QUEUE: &str = "booking_emails";
+const LEASE: Duration = Duration::from_secs(120);
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Payload {
+    booking_id: i64,
+    event: Event,
+    sequence: i32,
+}
+
+/// Queues the confirmations of `event`, which just happened to `booking`. Best effort: the change
+/// is already committed, so a queue failure is logged, not shown to the visitor.
+pub async fn queue_confirmations(state: &AppState, booking: &bookings::Model, event: Event) {
+    if state.config.smtp.is_none() {
+        return;
+    }
+    let payload = Payload { booking_id: booking.id, event, sequence: booking.sequence };
+    let Ok(payload) = serde_json::to_string(&payload) else { return };
+    if let Err(error) = state.infra.jobs.enqueue(QUEUE, &payload, Duration::ZERO).await {
+        tracing::warn!(%error, booking = booking.id, "could not queue the booking confirmations");
+    }
+}
+
+pub fn queue_handler() -> QueueHandler {
+    QueueHandler {
+        queue: QUEUE,
+        lease: LEASE,
+        handler: Arc::new(|state: AppState, job: Job, _shutdown: Shutdown| {
+            Box::pin(async move {
+                let Ok(payload) = serde_json::from_str::<Payload>(&job.payload) else {
+                    tracing::warn!("dropping a booking e-mail job that does not parse");
+                    return Ok(JobOutcome::Done);
+                };
+                match send_confirmations(&state, &payload).await {
+                    Ok(()) => Ok(JobOutcome::Done),
+                    Err(error) if is_last_attempt(&job) => {
+                        tracing::warn!(%error, booking = payload.booking_id, "gave up sending booking confirmations");
+                        Ok(JobOutcome::Done)
+                    }
+                    Err(error) => Err(error),
+                }
+            })
+        }),
+    }
+}
+
+fn mailbox(name: Option<&str>, email: &str) -> Option<Mailbox> {
+    let address = email.trim().parse().ok()?;
+    Some(Mailbox::new(name.map(|name| name.replace(['\r', '\n'], " ")), address))
+}
+
+fn transport(smtp: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+    Ok(AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.url)
+        .map_err(|error| format!("SMTP_URL: {error}"))?
+        .timeout(Some(Duration::from_secs(30)))
+        .build())
+}
+
+async fn already_sent(state: &AppState, payload: &Payload, recipient: &str) -> Result<bool, String> {
+    sent::Entity::find()
+        .filter(sent::Column::BookingId.eq(payload.booking_id))
+        .filter(sent::Column::Event.eq(payload.event.as_str()))
+        .filter(sent::Column::Sequence.eq(payload.sequence))
+        .filter(sent::Column::Recipient.eq(recipient))
+        .count(&state.db)
+        .await
+        .map(|count| count > 0)
+        .map_err(|error| error.to_string())
+}
+
+async fn mark_sent(state: &AppState, payload: &Payload, recipient: &str) -> Result<(), String> {
+    let row = sent::ActiveModel {
+        booking_id: Set(payload.booking_id),
+        event: Set(payload.event.as_str().to_owned()),
+        sequence: Set(payload.sequence),
+        recipient: Set(recipient.to_owned()),
+        sent_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    };
+    match row.insert(&state.db).await {
+        Ok(_) => Ok(()),
+        Err(error) if crate::server::sql::is_unique_violation(&error) => Ok(()),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// Sends what `payload` asks for that is not marked sent yet.
+async fn send_confirmations(state: &AppState, payload: &Payload) -> Result<(), String> {
+    let Some(smtp) = &state.config.smtp else { return Ok(()) };
+    let from: Mailbox = smtp.from.parse().map_err(|error| format!("SMTP_FROM: {error}"))?;
+    let Some(booking) =
+        bookings::Entity::find_by_id(payload.booking_id).one(&state.db).await.map_err(|error| error.to_string())?
+    else {
+        return Ok(());
+    };
+    let Some(owner) =
+        users::Entity::find_by_id(booking.owner_id).one(&state.db).await.map_err(|error| error.to_string())?
+    else {
+        return Ok(());
+    };
+    let mut recipients = Vec::new();
+    if let Some(mailbox) =
+        booking.guest_email.as_deref().and_then(|email| mailbox(booking.guest_name.as_deref(), email))
+    {
+        recipients.push(Recipient { mailbox, zone: booking.timezone.clone(), is_guest: true });
+    }
+    if let Some(mailbox) = mailbox(Some(&owner.name), &owner.email) {
+        recipients.push(Recipient { mailbox, zone: owner.timezone.clone(), is_guest: false });
+    }
+    let manage = booking.manage_token.as_deref().and_then(|token| manage_url(state, token));
+    let mailer = transport(smtp)?;
+    for recipient in recipients {
+        let address = recipient.mailbox.email.to_string();
+        if already_sent(state, payload, &address).await? {
+            continue;
+        }
+        let message = build(&from, &recipient, &booking, payload.event, &owner.name, manage.as_deref())
+            .map_err(|error| format!("could not build the message: {error}"))?;
+        mailer.send(message).await.map_err(|error| format!("SMTP: {error}"))?;
+        mark_sent(state, payload, &address).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! The visitor of the public page as a client of the owner, inside the booking's transaction: the
+//! owner's oldest client with the visitor's email, else with their phone, else a new client with
+//! the owner's default strategy (their oldest own strategy when none is set). An owner without any
+//! strategy gets the booking without a client; it keeps the visitor's name, email and phone.
+use chrono::Utc;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait as _, Func},
+};
+
+use crate::{
+    audit::{self, Action},
+    bookings::model::Guest,
+    clients::{
+        entity as clients,
+        model::ClientFields,
+        service::{CLIENT_ENTITY, creation_changes, new_client},
+    },
+    shared::AppError,
+    strategies::entity as strategies,
+    users::entity as users,
+};
+
+/// The status a client made by a booking starts in.
+const NEW_CLIENT_STATUS: &str = "booked";
+
+async fn oldest<C: ConnectionTrait>(
+    db: &C,
+    owner_id: i64,
+    condition: sea_orm::Condition,
+) -> Result<Option<i64>, AppError> {
+    Ok(clients::Entity::find()
+        .select_only()
+        .column(clients::Column::Id)
+        .filter(clients::Column::OwnerId.eq(owner_id))
+        .filter(condition)
+        .order_by_asc(clients::Column::Id)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?)
+}
+
+/// The strategy a new client of `owner` gets, if the owner has any.
+async fn strategy_for<C: ConnectionTrait>(db: &C, owner: &users::Model) -> Result<Option<i64>, AppError> {
+    if let Some(id) = owner.default_strategy_id {
+        return Ok(Some(id));
+    }
+    Ok(strategies::Entity::find()
+        .select_only()
+        .column(strategies::Column::Id)
+        .filter(strategies::Column::OwnerId.eq(owner.id))
+        .order_by_asc(strategies::Column::Id)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?)
+}
+
+/// The client `guest` is, or becomes, for `owner` (written and audited in `db`, the caller's
+/// transaction). `None` when the owner has no strategy to give a new client.
+pub async fn match_or_create<C: ConnectionTrait>(
+    db: &C,
+    owner: &users::Model,
+    guest: &Guest,
+) -> Result<Option<i64>, AppError> {
+    let email = guest.email.trim().to_lowercase();
+    let by_email =
+        sea_orm::Condition::all().add(Expr::expr(Func::lower(Expr::col(clients::Column::Email))).eq(email.clone()));
+    if let Some(id) = oldest(db, owner.id, by_email).await? {
+        return Ok(Some(id));
+    }
+    let phone = guest.phone.trim();
+    if !phone.is_empty()
+        && let Some(id) = oldest(db, owner.id, sea_orm::Condition::all().add(clients::Column::Phone.eq(phone))).await?
+    {
+        return Ok(Some(id));
+    }
+    let Some(strategy_id) = strategy_for(db, owner).await? else { return Ok(None) };
+    let fields = ClientFields {
+        name: guest.name.trim().to_owned(),
+        email: Some(guest.email.trim().to_owned()),
+        phone: (!phone.is_empty()).then(|| phone.to_owned()),
+        company: None,
+        position: None,
+        external_id: None,
+        status: NEW_CLIENT_STATUS.to_owned(),
+        strategy_id,
+        notes: None,
+    };
+    let id = clients::Entity::insert(new_client(owner.id, &fields, Utc::now())).exec(db).await?.last_insert_id;
+    let changes = creation_changes(&fields).set("source", "public booking page");
+    audit::record(db, None, CLIENT_ENTITY, id, Action::Create, changes).await?;
+    Ok(Some(id))
+}
