@@ -107,6 +107,8 @@ async fn visitors_become_the_client_with_their_email_then_their_phone_else_a_new
         // The email wins over a phone that belongs to someone else.
         let booked = book(&app, &slug, free[0].starts_at, &guest("Bea B.", "bea@example.com", "+1 415 555 0100")).await;
         assert_eq!(booked.client_id, Some(by_email), "{backend:?}: matched by email, case aside");
+        let matched = clients::Entity::find_by_id(by_email).one(&app.db.conn).await.unwrap().unwrap();
+        assert!(matched.worked_at.is_some(), "{backend:?}: the booking moves the client's last activity");
         assert_eq!(booked.guest_email.as_deref(), Some("bea@example.com"));
         let booked = book(&app, &slug, free[1].starts_at, &guest("Caio", "caio@example.com", "+1 415 555 0100")).await;
         assert_eq!(booked.client_id, Some(by_phone), "{backend:?}: matched by phone");

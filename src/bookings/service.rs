@@ -338,7 +338,16 @@ async fn insert<C: ConnectionTrait>(db: &C, actor_id: Option<i64>, plan: &Insert
         .set("ends_at", model.ends_at.to_rfc3339())
         .set("status", model.status.clone());
     audit::record(db, actor_id, ENTITY, model.id, Action::Create, changes).await?;
+    worked_client(db, &model).await?;
     Ok(model)
+}
+
+/// A booking made or changed for a client moves the client's last activity.
+async fn worked_client<C: ConnectionTrait>(db: &C, model: &entity::Model) -> Result<(), AppError> {
+    match model.client_id {
+        Some(client_id) => crate::clients::service::mark_worked(db, client_id, model.updated_at).await,
+        None => Ok(()),
+    }
 }
 
 async fn load_owner<C: ConnectionTrait>(db: &C, owner_id: i64) -> Result<users::Model, AppError> {
@@ -626,6 +635,7 @@ async fn move_booking(
     active.updated_at = Set(self::now());
     let model = active.update(txn).await?;
     audit::record(txn, reach.actor(), ENTITY, model.id, Action::Update, changes).await?;
+    worked_client(txn, &model).await?;
     Ok(model)
 }
 
@@ -644,6 +654,7 @@ where
     active.updated_at = Set(now());
     let model = active.update(&txn).await?;
     audit::record(&txn, reach.actor(), ENTITY, model.id, Action::Update, changes).await?;
+    worked_client(&txn, &model).await?;
     txn.commit().await?;
     Ok(model)
 }

@@ -376,6 +376,17 @@ pub async fn update(state: &AppState, user: &CurrentUser, id: i64, form: &Client
     Ok(())
 }
 
+/// Records that someone worked client `id` at `now` (a booking made, moved or settled for it), so
+/// that its last activity moves; in the caller's transaction.
+pub async fn mark_worked<C: ConnectionTrait>(db: &C, id: i64, now: chrono::DateTime<Utc>) -> Result<(), AppError> {
+    entity::Entity::update_many()
+        .col_expr(entity::Column::WorkedAt, now.into())
+        .filter(entity::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// The clients a bulk action changes: those ticked on the page, or every client that matches the
 /// list's filters ("all N matching"), read in the action's own transaction.
 #[derive(Debug, Clone, Copy)]
