@@ -19,6 +19,7 @@ macro_rules! lazy_page {
             }
 
             fn view(_this: Self) -> AnyView {
+                super::hydration_scripts::preload_lazy_page(stringify!($route));
                 $page().into_any()
             }
         }
@@ -44,3 +45,17 @@ lazy_page!(AvailabilityRoute => crate::bookings::pages::availability::Availabili
 lazy_page!(BookingRoute => crate::bookings::pages::detail::BookingDetailPage);
 lazy_page!(BookRoute => crate::bookings::public::page::BookPage);
 lazy_page!(ManageBookingRoute => crate::bookings::public::page::ManagePage);
+
+/// Starts fetching the client page's code, once, when opening a client becomes likely (a pointer
+/// over the list, or focus in it), so the click renders without waiting for its chunks. A no-op on
+/// the server and in a build without `--split`.
+pub fn warm_client_page() {
+    #[cfg(feature = "hydrate")]
+    {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        static STARTED: AtomicBool = AtomicBool::new(false);
+        if !STARTED.swap(true, Ordering::Relaxed) {
+            leptos::task::spawn_local(<ClientRoute as LazyRoute>::preload());
+        }
+    }
+}

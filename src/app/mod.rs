@@ -13,6 +13,7 @@ mod lazy_pages;
 mod pages;
 
 pub use layout::{ADMIN_NAVIGATION, Layout, NAVIGATION};
+pub use lazy_pages::warm_client_page;
 pub use pages::NotFound;
 
 /// The HTML document the server renders around the app.

@@ -56,6 +56,11 @@ pub async fn start_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
 
 /// Starts the app with the app's own defaults, `extra` aside (sign-up closed after the first account).
 pub async fn start_with_defaults(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+    start_with_options(backend, extra, LeptosOptions::builder().output_name("crm").build()).await
+}
+
+/// Starts the app with leptos options of the test's own (a site root holding built files, say).
+pub async fn start_with_options(backend: Backend, extra: &[(&str, &str)], options: LeptosOptions) -> TestApp {
     // Server errors (logged, then shown to users as a generic message) appear in a failing test's output.
     let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
     let db = TestDb::empty(backend).await;
@@ -66,7 +71,6 @@ pub async fn start_with_defaults(backend: Backend, extra: &[(&str, &str)]) -> Te
     }
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap();
-    let options = LeptosOptions::builder().output_name("crm").build();
     let state = build_state(config, options).await.expect("the app starts");
     let router = router::build(state.clone());
     TestApp { state, router, db }
