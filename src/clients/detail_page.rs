@@ -202,6 +202,7 @@ fn ClientSummary(
             </section>
             <section class="card" aria-labelledby="stage-heading">
                 <h2 id="stage-heading">"Pipeline stage"</h2>
+                <StageTrack status=client.status.clone() />
                 <ActionForm action=status_change attr:class="inline-form">
                     <input type="hidden" name="id" value=id />
                     <input type="hidden" name="back" value=format!("/clients/{id}") />
@@ -220,6 +221,34 @@ fn ClientSummary(
             <Bookings client=bookings />
         </div>
         <DeleteClientForm id name=client.name.clone() />
+    }
+}
+
+/// Where the client is on the way from lead to won: the stages passed, the current one, the ones
+/// ahead; a lost client shows the stages greyed, with the loss at the end.
+#[component]
+fn StageTrack(status: String) -> impl IntoView {
+    let path: Vec<_> = STATUSES.iter().filter(|(value, _)| *value != "lost").collect();
+    let lost = status == "lost";
+    let reached = path.iter().position(|(value, _)| *value == status);
+    view! {
+        <ol class="stage-track" aria-label="Pipeline">
+            {path.iter().enumerate().map(|(index, (value, label))| {
+                let state = match reached {
+                    Some(current) if index < current => "passed",
+                    Some(current) if index == current => "current",
+                    _ => "ahead",
+                };
+                let class = format!("stage-step stage-step-{state} status-{value}");
+                let current = (state == "current").then_some("step");
+                view! { <li class=class aria-current=current><span class="stage-step-dot"></span>{*label}</li> }
+            }).collect_view()}
+            {lost.then(|| view! {
+                <li class="stage-step stage-step-current status-lost" aria-current="step">
+                    <span class="stage-step-dot"></span>"Lost"
+                </li>
+            })}
+        </ol>
     }
 }
 

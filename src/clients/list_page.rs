@@ -343,7 +343,9 @@ fn ClientTable(
             <FieldError error field="ids" />
             <div class="table-wrap">
                 <table class=if admin { "data-table clients-table with-owner" } else { "data-table clients-table" }
-                    data-testid="clients-table">
+                    data-testid="clients-table"
+                    on:pointerover=|_| crate::app::warm_client_page()
+                    on:focusin=|_| crate::app::warm_client_page()>
                     <thead>
                         <tr>
                             <th scope="col" class="select-cell">
