@@ -575,7 +575,7 @@ async fn without_javascript_a_time_taken_meanwhile_brings_the_visitor_back_to_th
 
         let first =
             plain_post(&app, "/api/book_public_slot", &page, &form(&slug, &start, "First", "first@example.com")).await;
-        assert_eq!(first.status, StatusCode::SEE_OTHER, "{backend:?}: {}", first.body);
+        assert!(first.status.is_redirection(), "{backend:?}: {} {}", first.status, first.body);
         assert!(first.location().unwrap().starts_with("/booking/"), "{backend:?}");
 
         let second =
