@@ -5,6 +5,5 @@ pub mod availability;
 pub mod calendar;
 pub mod detail;
 pub mod form;
-pub mod owner_picker;
 mod status;
 mod week;
