@@ -240,3 +240,49 @@ async fn the_pipeline_board_shows_each_stage_latest_first_with_filters_and_owner
         app.cleanup().await;
     }
 }
+
+/// The stage card draws the way from lead to won: the stages before the client's are passed, its
+/// own is the current step, a lost client has every stage ahead and "Lost" as the current step.
+#[tokio::test]
+async fn the_stage_card_marks_the_stages_passed_and_the_current_one() {
+    let app = common::app::start(common::Backend::Sqlite).await;
+    let signed_up = app
+        .post_form(
+            "/api/signup",
+            &[("name", "Ada"), ("email", "ada@example.com"), ("password", "violet staircase at noon")],
+            None,
+        )
+        .await;
+    let cookie = signed_up.session_cookie().expect("signed up");
+    let created = app
+        .post_form(
+            "/api/create_strategy",
+            &[("name", "Persona"), ("creativity", "5"), ("reply_delay_min", "0"), ("reply_delay_max", "0")],
+            Some(&cookie),
+        )
+        .await;
+    let strategy_id = serde_json::from_str::<crm::strategies::model::Strategy>(&created.body).unwrap().id.to_string();
+    let client =
+        app.post_form("/api/create_client", &[("name", "Bea"), ("strategy_id", &strategy_id)], Some(&cookie)).await;
+    let id: i64 = serde_json::from_str(&client.body).unwrap();
+    let step = |body: &str, label: &str| {
+        let end = body.find(&format!("</span>{label}</li>")).unwrap_or_else(|| panic!("no {label} step"));
+        let start = body[..end].rfind("<li").unwrap();
+        body[start..end].to_owned()
+    };
+
+    app.post_form("/api/move_client", &[("id", &id.to_string()), ("status", "qualified")], Some(&cookie)).await;
+    let page = app.get(&format!("/clients/{id}"), Some(&cookie)).await.body;
+    for passed in ["Lead", "Contacted"] {
+        assert!(step(&page, passed).contains("stage-step-passed"), "{passed}: {}", step(&page, passed));
+    }
+    let current = step(&page, "Qualified");
+    assert!(current.contains("stage-step-current") && current.contains(r#"aria-current="step""#), "{current}");
+    assert!(step(&page, "Won").contains("stage-step-ahead"));
+
+    app.post_form("/api/move_client", &[("id", &id.to_string()), ("status", "lost")], Some(&cookie)).await;
+    let page = app.get(&format!("/clients/{id}"), Some(&cookie)).await.body;
+    assert!(step(&page, "Lead").contains("stage-step-ahead"));
+    assert!(step(&page, "Lost").contains(r#"aria-current="step""#));
+    app.cleanup().await;
+}

@@ -55,7 +55,7 @@ mod split {
 
     pub struct Manifest {
         pkg: String,
-        /// A lazy function's name (`<snake-case name>_<hash>`) and the chunks it needs.
+        /// A lazy function's name (`__<snake-case name>_<hash>`) and the chunks it needs.
         chunks: HashMap<String, Vec<String>>,
     }
 
