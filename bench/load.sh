@@ -45,8 +45,15 @@ cd "$ROOT"
 HELPER="$ROOT/bench/load_helper.py"
 
 # One line per endpoint: name|method|path|body|flags. Flags: auth (send the session cookie),
-# rate=N (fixed arrival rate instead of a closed loop; `LOGIN_RATE` is --login-rate).
-# Placeholders: {email} {password} {deep} {client} {strategy}. POST bodies are form-encoded.
+# rate=N (fixed arrival rate instead of a closed loop; `LOGIN_RATE` is --login-rate), expect=CODE
+# (an answer with this status is the endpoint's purpose, not an error).
+# Placeholders: {email} {password} {deep} {client} {strategy}, and for the bookings rows {slug}
+# (the signed-in user's booking page, switched on for the run) and {week} (the day of their
+# latest confirmed booking). POST bodies are form-encoded.
+# booking-contended: every connection books the same far-future half hour by hand; the first
+# request wins and every later one is refused (409, the clash named) inside the writing
+# transaction: the path that serialises writers (SQLite's one writer, PostgreSQL's exclusion
+# constraint). The booking it made is deleted before and after the run.
 ENDPOINTS='
 healthz|GET|/healthz||
 login|POST|/api/login|email={email}&password={password}|rate=LOGIN_RATE
@@ -61,8 +68,12 @@ clients-sort-status|GET|/clients?sort=status||auth
 client-page|GET|/clients/{client}||auth
 api-list-clients|POST|/api/list_clients||auth
 api-create-client|POST|/api/create_client|name=Load+test+client&status=lead&strategy_id={strategy}|auth
+booking-page|GET|/book/{slug}/30-minute-call||
+bookings-week|GET|/bookings?view=week&date={week}||auth
+booking-contended|POST|/api/create_booking|starts_at=2031-01-06T10:00:00Z&ends_at=2031-01-06T10:30:00Z&subject=Load+test+booking|auth,expect=409
 '
 CREATED_NAME="Load test client"
+CREATED_BOOKING="Load test booking"
 
 database_url=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/crm_bench}
 redis_url=${REDIS_URL:-redis://127.0.0.1:6379}
@@ -186,9 +197,21 @@ read -r owner email < <(sql "SELECT u.id, u.email FROM users u JOIN clients c ON
   GROUP BY u.id, u.email ORDER BY count(*) DESC, u.id LIMIT 1") || die "no seeded clients in $database_url"
 email=${LOGIN_EMAIL:-$email}
 password=${LOGIN_PASSWORD:-seeded data set password}
-# Clients left by an earlier run's create endpoint are not part of the data set.
-sql "DELETE FROM audit_log WHERE entity = 'client' AND entity_id IN (SELECT id FROM clients WHERE name = '$CREATED_NAME');
-     DELETE FROM clients WHERE name = '$CREATED_NAME'" >/dev/null
+# Clients and bookings left by an earlier run's create endpoints are not part of the data set.
+forget_created() {
+  sql "DELETE FROM audit_log WHERE entity = 'client' AND entity_id IN (SELECT id FROM clients WHERE name = '$CREATED_NAME');
+       DELETE FROM clients WHERE name = '$CREATED_NAME';
+       DELETE FROM audit_log WHERE entity = 'booking' AND entity_id IN (SELECT id FROM bookings WHERE subject = '$CREATED_BOOKING');
+       DELETE FROM bookings WHERE subject = '$CREATED_BOOKING'" >/dev/null
+}
+forget_created
+# The booking rows: the user's public page is switched on, and the week shown is that of their
+# latest confirmed booking.
+sql "UPDATE users SET booking_enabled = TRUE WHERE id = $owner" >/dev/null
+slug=$(sql "SELECT booking_slug FROM users WHERE id = $owner")
+week=$(sql "SELECT starts_at FROM bookings WHERE owner_id = $owner AND status = 'confirmed' ORDER BY starts_at DESC LIMIT 1")
+week=${week:0:10}
+[[ -n $week ]] || week=$(date -u +%Y-%m-%d)
 read -r n_users n_clients n_owned n_messages < <(sql "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM clients),
   (SELECT count(*) FROM clients WHERE owner_id = $owner), (SELECT count(*) FROM messages)")
 dataset="$n_clients clients ($n_owned owned by the signed-in user), $n_messages messages, $n_users users"
@@ -199,7 +222,8 @@ port=$(free_port)
 base="http://127.0.0.1:$port"
 server_env=(DATABASE_URL="$database_url" LEPTOS_SITE_ROOT="$site" LEPTOS_SITE_ADDR="127.0.0.1:$port"
   RUST_LOG="${RUST_LOG:-warn}" REDIS_KEY_PREFIX="crm-load-$port:"
-  CRM_LOGIN_ATTEMPTS_PER_ACCOUNT=4000000000 CRM_LOGIN_ATTEMPTS_PER_IP=4000000000)
+  CRM_LOGIN_ATTEMPTS_PER_ACCOUNT=4000000000 CRM_LOGIN_ATTEMPTS_PER_IP=4000000000
+  CRM_BOOKING_ATTEMPTS_PER_IP=400000000)
 [[ -n $redis_url ]] && server_env+=(REDIS_URL="$redis_url")
 server_pid=""
 stop_server() {
@@ -260,14 +284,18 @@ failed=0
 while IFS='|' read -r name method path body flags; do
   [[ -n $name ]] || continue
   if [[ -n $only && $name != healthz && ",$only," != *",$name,"* ]]; then continue; fi
-  for key in email password deep client strategy; do
-    case $key in email) value=$email_form ;; password) value=$password_form ;; *) value=${found[$key]} ;; esac
+  for key in email password deep client strategy slug week; do
+    case $key in
+      email) value=$email_form ;; password) value=$password_form ;; slug) value=$slug ;; week) value=$week ;;
+      *) value=${found[$key]} ;;
+    esac
     path=${path//\{$key\}/$value}
     body=${body//\{$key\}/$value}
   done
-  auth="" rate=""
+  auth="" rate="" expect=""
   [[ ,$flags, == *,auth,* ]] && auth=1
   [[ $flags =~ rate=([A-Z_0-9]+) ]] && rate=${BASH_REMATCH[1]}
+  [[ $flags =~ expect=([0-9]+) ]] && expect=${BASH_REMATCH[1]}
   [[ $rate == LOGIN_RATE ]] && rate=$login_rate
   mode="$method"
   [[ -n $rate ]] && mode="$method at $rate/s,"
@@ -279,7 +307,7 @@ while IFS='|' read -r name method path body flags; do
   [[ -n $profile ]] && profile_finish "$name"
   kill -0 "$server_pid" 2>/dev/null || { tail -20 "$out_dir/server.log" >&2; die "the server died during $name"; }
   peak=$(rss_kib VmHWM)
-  if ! measured=$(python3 "$HELPER" "parse-$generator" "$out_dir/$name.out"); then
+  if ! measured=$(python3 "$HELPER" "parse-$generator" "$out_dir/$name.out" "$expect"); then
     cat "$out_dir/$name.out.err" >&2
     die "could not read the $generator output for $name"
   fi
@@ -294,8 +322,7 @@ sleep 2
 after_rss=$(rss_kib VmRSS)
 hwm_total=$(awk -F'\t' '{print $11}' "$results" | sort -n | tail -1)
 stop_server
-sql "DELETE FROM audit_log WHERE entity = 'client' AND entity_id IN (SELECT id FROM clients WHERE name = '$CREATED_NAME');
-     DELETE FROM clients WHERE name = '$CREATED_NAME'" >/dev/null || log "could not delete the clients the run created"
+forget_created || log "could not delete the clients and bookings the run created"
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 ram=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)

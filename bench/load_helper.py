@@ -10,8 +10,11 @@
                                       rel="next" link DEEP_PAGES times, and print `deep=PATH`,
                                       `client=ID` (first row of the first page) and `strategy=ID`
                                       (the first strategy the new-client form offers)
-  parse-oha FILE                      one oha JSON result -> `requests rps p50 p90 p99 errors
-  parse-wrk FILE                      statuses` (ms; errors = status >= 400 + transport errors)
+  parse-oha FILE [EXPECTED]           one oha JSON result -> `requests rps p50 p90 p99 errors
+  parse-wrk FILE [EXPECTED]           statuses` (ms; errors = status >= 400 + transport errors,
+                                      except the status EXPECTED, an answer the endpoint is meant
+                                      to give: 409 for the losers of a contended booking; wrk
+                                      reports no codes, so there it counts as an error)
   report RESULTS META OUT             render the Markdown report from the TSV results and the
                                       key=value metadata file; write it to OUT and print it
 """
@@ -94,7 +97,7 @@ def discover(base, cookie, deep_pages):
     return 0
 
 
-def parse_oha(path):
+def parse_oha(path, expected=""):
     data = json.load(open(path))
     summary = data["summary"]
     pct = data.get("latencyPercentiles") or {}
@@ -102,7 +105,8 @@ def parse_oha(path):
     # Requests still in flight at the deadline are cancelled by oha, not failed by the server.
     transport = {msg: n for msg, n in (data.get("errorDistribution") or {}).items() if "deadline" not in msg}
     requests = sum(statuses.values())
-    errors = sum(n for code, n in statuses.items() if code >= 400) + sum(transport.values())
+    errors = sum(n for code, n in statuses.items() if code >= 400 and str(code) != expected)
+    errors += sum(transport.values())
     ms = lambda key: (pct.get(key) or 0) * 1000
     rps = requests / (summary.get("total") or 1)
     status_text = ",".join(f"{code}:{n}" for code, n in sorted(statuses.items()))
@@ -112,7 +116,7 @@ def parse_oha(path):
     return 0
 
 
-def parse_wrk(path):
+def parse_wrk(path, _expected=""):
     line = next(line for line in open(path) if line.startswith("BENCH "))
     requests, duration_us, p50, p90, p99, connect, read, write, status, timeout = line.split()[1:]
     errors = int(connect) + int(read) + int(write) + int(status) + int(timeout)

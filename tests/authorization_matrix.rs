@@ -171,6 +171,8 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/load_booking_links", Access::User, &[]),
     ("/api/regenerate_calendar_feed", Access::User, &[]),
     ("/api/set_booking_slug", Access::User, &[("booking_slug", "matrix-link")]),
+    // After every row that uses the type: the user's call deletes it (the user made a second one).
+    ("/api/delete_booking_type", Access::User, &[("id", "{booking_type}"), ("confirm", "on")]),
     ("/api/delete_client", Access::User, &[("id", "{client}"), ("confirm", "on")]),
     // Last of the strategy rows: the user's call deletes the strategy the others use.
     ("/api/delete_strategy", Access::User, &[("id", "{strategy}")]),

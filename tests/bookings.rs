@@ -160,6 +160,57 @@ async fn twenty_requests_for_one_slot_one_wins_and_nineteen_conflict() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cap_per_day_holds_when_ten_visitors_book_different_times_at_once() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (_, ana) = people(&app).await;
+        let call = default_type(&app, ana.id).await;
+        open_bookings(&app, ana.id, "Europe/Berlin").await;
+        booking_types::Entity::update_many()
+            .col_expr(booking_types::Column::MaxPerDay, Expr::value(3))
+            .filter(booking_types::Column::Id.eq(call.id))
+            .exec(&app.db.conn)
+            .await
+            .unwrap();
+        let now = at("2027-03-01T06:00:00Z");
+        let offered = |starts_at| NewBooking {
+            owner_id: ana.id,
+            booking_type_id: Some(call.id),
+            starts_at,
+            timezone: "Europe/Berlin".into(),
+            ..Default::default()
+        };
+        // Monday 1 March 2027 offers sixteen half hours (09:00-17:00 in Berlin); ten visitors take
+        // ten different ones at once. The day holds three.
+        let tasks = (0..10).map(|n| {
+            let state = app.state.clone();
+            let input = offered(at("2027-03-01T08:00:00Z") + Duration::minutes(30 * n));
+            tokio::spawn(async move { service::book_offered_slot(&state, None, input, now).await })
+        });
+        let results: Vec<_> = futures::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
+        let wins = results.iter().filter(|result| result.is_ok()).count();
+        assert_eq!(wins, 3, "{backend:?}: {results:?}");
+        for error in results.into_iter().filter_map(Result::err) {
+            match error {
+                AppError::Conflict(message) => {
+                    assert!(message.contains("Monday 1 March is now fully booked"), "{backend:?}: {message}")
+                }
+                other => panic!("{backend:?}: expected a conflict, got {other:?}"),
+            }
+        }
+        assert_eq!(active_count(&app, ana.id).await, 3);
+        assert_eq!(booking_audits(&app, "create").await, 3, "{backend:?}: losers write nothing");
+        // The next day is another day; by hand the owner may still book the full one.
+        service::book_offered_slot(&app.state, None, offered(at("2027-03-02T08:00:00Z")), now).await.unwrap();
+        service::create(&app.state, &ana, by_hand(ana.id, Some(call.id), at("2027-03-01T15:30:00Z"), 30))
+            .await
+            .unwrap();
+        assert_eq!(active_count(&app, ana.id).await, 5);
+        app.cleanup().await;
+    }
+}
+
 #[tokio::test]
 async fn rescheduling_into_taken_time_is_refused_and_cancelling_frees_it() {
     for backend in BACKENDS {

@@ -17,6 +17,10 @@ use crm::{
         service,
         types::entity as booking_types,
     },
+    clients::{
+        model::ClientForm,
+        service::{self as client_service, Duplicates},
+    },
     shared::AppError,
     users::{entity as users, model::CurrentUser},
 };
@@ -256,6 +260,67 @@ async fn the_form_books_offered_slots_and_own_times_and_names_a_clash() {
         let outsider = account(&app, "Outsider", "out@example.com").await;
         let foreign = BookingForm { owner_id: ana.id.to_string(), ..own("2027-03-02", "10:00", "30") };
         assert!(matches!(calendar::book(&app.state, &outsider, &foreign).await, Err(AppError::NotFound(_))));
+        app.cleanup().await;
+    }
+}
+
+async fn client(app: &TestApp, owner: &CurrentUser, name: &str, email: &str) -> i64 {
+    let strategy = common::accounts::strategy(app, owner.id, &format!("{name}'s strategy")).await;
+    let form =
+        ClientForm { name: name.into(), email: email.into(), strategy_id: strategy.to_string(), ..Default::default() };
+    client_service::create(&app.state, owner, &form, Duplicates::Allow).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_form_finds_the_owners_clients_by_name_or_email_and_books_for_the_chosen_one() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let admin = account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let bo = account(&app, "Bo", "bo@example.com").await;
+        let nora = client(&app, &ana, "Nora North", "nora@example.com").await;
+        let ned = client(&app, &ana, "Ned Nash", "ned@sample.org").await;
+        client(&app, &ana, "Olga Other", "olga@example.com").await;
+        let bos = client(&app, &bo, "Nora Bo's", "nora.b@example.com").await;
+        let now = at("2027-03-01T06:00:00Z");
+        let form = |user: &CurrentUser, request: FormRequest| {
+            let (state, user) = (app.state.clone(), user.clone());
+            async move { calendar::form_data(&state, &user, &request, now).await.unwrap() }
+        };
+        let ids = |data: &crm::bookings::calendar::BookingFormData| {
+            data.client_choices.iter().map(|(id, _, _)| *id).collect::<Vec<_>>()
+        };
+
+        // No search, no list; a search by name or by email finds only the owner's own clients.
+        assert!(form(&ana, FormRequest::default()).await.client_choices.is_empty());
+        let by_name = form(&ana, FormRequest { client_q: "nora".into(), ..Default::default() }).await;
+        assert_eq!(ids(&by_name), [nora], "{backend:?}");
+        assert_eq!(by_name.client_choices[0].2, "nora@example.com");
+        let by_email = form(&ana, FormRequest { client_q: "SAMPLE.org".into(), ..Default::default() }).await;
+        assert_eq!(ids(&by_email), [ned], "{backend:?}");
+        let both = form(&ana, FormRequest { client_q: "n".into(), ..Default::default() }).await;
+        assert_eq!(ids(&both), [ned, nora], "{backend:?}: by name");
+        // `?client=` comes first and is not repeated by the search.
+        let preselected =
+            form(&ana, FormRequest { client: Some(nora), client_q: "n".into(), ..Default::default() }).await;
+        assert_eq!(ids(&preselected), [nora, ned], "{backend:?}");
+        // An admin searches the chosen owner's clients.
+        let for_bo =
+            form(&admin, FormRequest { owner: Some(bo.id), client_q: "nora".into(), ..Default::default() }).await;
+        assert_eq!(ids(&for_bo), [bos], "{backend:?}");
+
+        // The chosen client is the booking's; another owner's client is refused.
+        let own = |client_id: i64| BookingForm {
+            client_id: client_id.to_string(),
+            date: "2027-03-02".into(),
+            time: "10:00".into(),
+            duration_min: "30".into(),
+            ..Default::default()
+        };
+        let booked = calendar::book(&app.state, &ana, &own(ned)).await.unwrap();
+        assert_eq!(booked.client_id, Some(ned));
+        let refused = calendar::book(&app.state, &ana, &own(bos)).await.unwrap_err();
+        assert!(refused.field_message("client_id").is_some(), "{backend:?}: {refused:?}");
         app.cleanup().await;
     }
 }

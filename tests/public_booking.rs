@@ -19,7 +19,11 @@ use crm::{
         public::{links, model::GuestForm, service as public},
         service,
     },
-    clients::entity as clients,
+    clients::{
+        entity as clients,
+        model::ClientForm,
+        service::{self as client_service, Duplicates},
+    },
     server::worker::{self, Shutdown},
     users::{entity as users, model::CurrentUser},
 };
@@ -460,6 +464,216 @@ async fn confirmations_reach_the_smtp_server_with_the_ics_once_and_none_without_
         assert!(!worker::run_once(&app.state, &handlers, &Shutdown::manual()).await, "{backend:?}: no job");
         let page = app.get(&format!("/booking/{}?done=booked", booked.manage_token.unwrap()), None).await;
         assert!(page.body.contains("No confirmation e-mail is sent"), "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+/// The recipients of the messages the sink received from `from` on, sorted.
+fn recipients_since(sink: &SmtpSink, from: usize) -> Vec<String> {
+    let mut recipients: Vec<String> = sink.messages()[from..].iter().flat_map(|m| m.recipients.clone()).collect();
+    recipients.sort();
+    recipients
+}
+
+#[tokio::test]
+async fn moves_and_cancellations_from_the_calendar_are_mailed_to_the_person_booked() {
+    for backend in BACKENDS {
+        let sink = SmtpSink::start().await;
+        let url = sink.url();
+        let app = common::app::start_with(backend, &[("SMTP_URL", &url), ("SMTP_FROM", "CRM <crm@example.com>")]).await;
+        let (ana, slug) = owner(&app).await;
+        let admin = common::accounts::signed_in_as(&app, "admin@example.com").await;
+        let handlers = crm::domains::queue_handlers();
+        let shutdown = Shutdown::manual();
+        let run = || worker::run_once(&app.state, &handlers, &shutdown);
+        let free = slots(&app, &slug).await;
+        let thirty = chrono::Duration::minutes(30);
+
+        // Booked by hand for a client with an e-mail: nothing on creation (the owner may be
+        // writing down a call), then the client hears of the move and of the cancellation.
+        let strategy = common::accounts::strategy(&app, ana.id, "Default").await;
+        let carl = ClientForm {
+            name: "Carl Client".into(),
+            email: "carl@example.com".into(),
+            strategy_id: strategy.to_string(),
+            ..Default::default()
+        };
+        let client_id = client_service::create(&app.state, &ana, &carl, Duplicates::Allow).await.unwrap();
+        let input = NewBooking {
+            owner_id: ana.id,
+            client_id: Some(client_id),
+            starts_at: free[0].starts_at,
+            ends_at: Some(free[0].starts_at + thirty),
+            ..Default::default()
+        };
+        let by_hand = service::create(&app.state, &ana, input).await.unwrap();
+        assert!(!run().await, "{backend:?}: creating by hand sends nothing");
+        service::reschedule(&app.state, &ana, by_hand.id, free[4].starts_at).await.unwrap();
+        assert!(run().await, "{backend:?}: the move is queued");
+        assert_eq!(recipients_since(&sink, 0), ["carl@example.com"], "{backend:?}: the client, not the owner");
+        let moved = &sink.messages()[0];
+        assert!(moved.data.contains("Rescheduled"), "{backend:?}: {}", moved.data);
+        assert!(calendar_attachment(&moved.data).contains("SEQUENCE:1"), "{backend:?}");
+        service::cancel(&app.state, &ana, by_hand.id, "Ana is ill").await.unwrap();
+        assert!(run().await, "{backend:?}: the cancellation is queued");
+        assert_eq!(recipients_since(&sink, 1), ["carl@example.com"], "{backend:?}");
+        let cancelled = &sink.messages()[1].data;
+        assert!(cancelled.contains("Cancelled") && cancelled.contains("Ana is ill"), "{backend:?}: {cancelled}");
+        assert!(calendar_attachment(cancelled).contains("STATUS:CANCELLED"), "{backend:?}");
+
+        // Booked on the public page: the owner's move from the calendar reaches the visitor; an
+        // admin's cancellation reaches the visitor and the owner.
+        let booked = book(&app, &slug, free[1].starts_at, &guest("Eve", "eve@example.com", "")).await;
+        assert!(run().await);
+        assert_eq!(sink.messages().len(), 4, "{backend:?}: the booking's two confirmations");
+        service::reschedule(&app.state, &ana, booked.id, free[6].starts_at).await.unwrap();
+        assert!(run().await);
+        assert_eq!(recipients_since(&sink, 4), ["eve@example.com"], "{backend:?}");
+        assert!(sink.messages()[4].data.contains("Rescheduled"), "{backend:?}");
+        service::cancel(&app.state, &admin, booked.id, "").await.unwrap();
+        assert!(run().await);
+        assert_eq!(recipients_since(&sink, 5), ["ana@example.com", "eve@example.com"], "{backend:?}");
+
+        // No one to tell: a booking without a client or a guest queues nothing.
+        let input = NewBooking {
+            owner_id: ana.id,
+            starts_at: free[8].starts_at,
+            ends_at: Some(free[8].starts_at + thirty),
+            ..Default::default()
+        };
+        let alone = service::create(&app.state, &ana, input).await.unwrap();
+        service::cancel(&app.state, &ana, alone.id, "").await.unwrap();
+        assert!(!run().await, "{backend:?}: nothing queued");
+        assert_eq!(sink.messages().len(), 7, "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+/// A post as a browser without JavaScript sends it: it asks for HTML and names the page it is on.
+async fn plain_post(app: &TestApp, path: &str, from: &str, form: &[(&str, &str)]) -> common::app::TestResponse {
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+    let request = axum::http::Request::post(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .header("referer", format!("http://localhost{from}"));
+    app.send(request.body(axum::body::Body::from(body)).unwrap()).await
+}
+
+#[tokio::test]
+async fn without_javascript_a_time_taken_meanwhile_brings_the_visitor_back_to_the_times_with_the_message() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (_, slug) = owner(&app).await;
+        let free = slots(&app, &slug).await;
+        let start = rfc3339(free[2].starts_at);
+        let page = format!(
+            "/book/{slug}/{TYPE}?tz=Europe%2FLisbon&slot={}",
+            url::form_urlencoded::byte_serialize(start.as_bytes()).collect::<String>()
+        );
+        let form_page = app.get(&page, None).await;
+        assert!(form_page.body.contains("Confirm booking"), "{backend:?}: the form for the time");
+
+        let first =
+            plain_post(&app, "/api/book_public_slot", &page, &form(&slug, &start, "First", "first@example.com")).await;
+        assert!(first.status.is_redirection(), "{backend:?}: {} {}", first.status, first.body);
+        assert!(first.location().unwrap().starts_with("/booking/"), "{backend:?}");
+
+        let second =
+            plain_post(&app, "/api/book_public_slot", &page, &form(&slug, &start, "Second", "second@example.com"))
+                .await;
+        assert!(second.status.is_redirection(), "{backend:?}: {} {}", second.status, second.body);
+        assert_eq!(second.location(), Some(page.as_str()), "{backend:?}: back to the page it was on");
+        let cookie = second.session_cookie().expect("the refusal lives in the session");
+        let back = app.get(&page, Some(&cookie)).await;
+        assert_eq!(back.status, StatusCode::OK, "{backend:?}");
+        assert!(back.body.contains("data-testid=\"slot-taken\""), "{backend:?}: the message\n{}", back.body);
+        assert!(back.body.contains("was just taken by someone else"), "{backend:?}");
+        assert!(!back.body.contains("Confirm booking"), "{backend:?}: the free times, not the form");
+        assert!(!back.body.contains(&format!("data-start=\"{start}\"")), "{backend:?}: without the taken time");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_type_leaves_the_page_and_the_settings_and_its_bookings_keep_it() {
+    use crm::bookings::{model::BookingTypeFields, types::service as types};
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (ana, slug) = owner(&app).await;
+        let admin = common::accounts::signed_in_as(&app, "admin@example.com").await;
+        let call = types::list(&app.state, &ana, ana.id).await.unwrap().remove(0);
+
+        // The only type stays.
+        match types::delete(&app.state, &ana, call.id).await {
+            Err(crm::shared::AppError::Conflict(message)) => {
+                assert!(message.contains("last booking type"), "{message}")
+            }
+            other => panic!("{backend:?}: {other:?}"),
+        }
+        let deep = BookingTypeFields {
+            name: "Deep dive".into(),
+            slug: "deep-dive".into(),
+            ..BookingTypeFields::default_call()
+        };
+        types::create(&app.state, &ana, ana.id, &deep).await.unwrap();
+        let free = slots(&app, &slug).await;
+        let booked = book(&app, &slug, free[0].starts_at, &guest("Eve", "eve@example.com", "")).await;
+
+        // Nobody else deletes it; Ana does.
+        let bo = account(&app, "Bo", "bo@example.com").await;
+        assert!(matches!(types::delete(&app.state, &bo, call.id).await, Err(crm::shared::AppError::NotFound(_))));
+        types::delete(&app.state, &ana, call.id).await.unwrap();
+        let left: Vec<String> =
+            types::list(&app.state, &ana, ana.id).await.unwrap().into_iter().map(|t| t.slug).collect();
+        assert_eq!(left, ["deep-dive"], "{backend:?}: gone from the settings");
+        assert!(matches!(types::get(&app.state, &admin, call.id).await, Err(crm::shared::AppError::NotFound(_))));
+
+        // Gone from the public page: the other type opens at once, the old address is a 404.
+        let page = public::page(&app.state, &slug, None, "UTC", service::now()).await.unwrap();
+        assert_eq!(page.chosen.map(|t| t.slug).as_deref(), Some("deep-dive"), "{backend:?}");
+        assert_eq!(app.get(&format!("/book/{slug}/{TYPE}"), None).await.status, StatusCode::NOT_FOUND);
+        // It cannot be booked, by hand or on the page, nor edited.
+        let by_hand = NewBooking {
+            owner_id: ana.id,
+            booking_type_id: Some(call.id),
+            starts_at: free[3].starts_at,
+            ..Default::default()
+        };
+        let refused = service::create(&app.state, &ana, by_hand).await.unwrap_err();
+        assert!(refused.field_message("booking_type_id").is_some(), "{backend:?}: {refused:?}");
+        assert!(
+            public::book(
+                &app.state,
+                (&slug, TYPE),
+                "UTC",
+                free[3].starts_at,
+                &guest("Fay", "fay@example.com", ""),
+                service::now()
+            )
+            .await
+            .is_err()
+        );
+        assert!(types::update(&app.state, &ana, call.id, &BookingTypeFields::default_call()).await.is_err());
+
+        // The booking keeps its type; its manage page still opens and can cancel, but offers no
+        // other time of a type that is gone.
+        let kept = service::find_by_token(&app.db.conn, booked.manage_token.as_deref().unwrap()).await.unwrap();
+        assert_eq!((kept.booking_type_id, kept.booking_type.as_str()), (Some(call.id), "30-minute call"));
+        let manage =
+            public::manage(&app.state, booked.manage_token.as_deref().unwrap(), "", service::now()).await.unwrap();
+        assert!(manage.changeable && manage.slots.is_empty(), "{backend:?}");
+        public::cancel(&app.state, booked.manage_token.as_deref().unwrap(), "").await.unwrap();
+
+        // Its slug is free again, and the deletion is in the audit log.
+        let again = BookingTypeFields { name: "Call again".into(), ..BookingTypeFields::default_call() };
+        types::create(&app.state, &ana, ana.id, &again).await.unwrap();
+        let deletions = audit_log::Entity::find()
+            .filter(audit_log::Column::Entity.eq("booking_type"))
+            .filter(audit_log::Column::Action.eq("delete"))
+            .count(&app.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(deletions, 1, "{backend:?}");
         app.cleanup().await;
     }
 }

@@ -15,6 +15,7 @@ mod m20261130_000006_client_notes;
 mod m20261130_000007_default_and_shared_strategies;
 mod m20261130_000008_public_booking;
 mod m20261130_000020_import_uploads;
+mod m20261130_000025_deleted_booking_types;
 
 pub use m20261123_000001_initial_schema::{BOOKING_STATUSES, CLIENT_SEARCH_EXPRESSION, CLIENT_STATUSES, MESSAGE_ROLES};
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_default_and_shared_strategies::Migration),
             Box::new(m20261130_000008_public_booking::Migration),
             Box::new(m20261130_000020_import_uploads::Migration),
+            Box::new(m20261130_000025_deleted_booking_types::Migration),
         ]
     }
 }

@@ -144,6 +144,22 @@ pub async fn update_booking_type(id: i64, #[server(flatten)] form: BookingTypeFo
     )
 }
 
+/// Deletes a booking type (kept for the bookings made with it; see the types service). The form
+/// asks for a ticked `confirm`; the last type of an account is refused.
+#[server(prefix = "/api", endpoint = "delete_booking_type")]
+pub async fn delete_booking_type(id: i64, #[server(default)] confirm: Option<String>) -> Result<(), AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            if confirm.is_none() {
+                return Err(AppError::field("confirm", "Tick the box to confirm that this type is deleted."));
+            }
+            super::types::service::delete(&state, &user, id).await
+        }
+        .await,
+    )
+}
+
 /// The free slots of a booking type starting in `[from, to)`, labelled in `timezone` (default:
 /// the caller's zone).
 #[server(prefix = "/api", endpoint = "booking_free_slots")]
@@ -237,7 +253,8 @@ pub async fn load_booking(id: i64) -> Result<super::calendar::BookingPage, AppEr
     )
 }
 
-/// `/bookings/new`'s data: types, the chosen type's free slots from `date` on, the client.
+/// `/bookings/new`'s data: types, the chosen type's free slots from `date` on, the client, and the
+/// owner's clients matching `client_q`.
 #[server(prefix = "/api", endpoint = "load_booking_form")]
 pub async fn load_booking_form(
     #[server(default)] owner: Option<i64>,
@@ -245,11 +262,12 @@ pub async fn load_booking_form(
     #[server(default)] booking_type: Option<i64>,
     #[server(default)] date: String,
     #[server(default)] start: String,
+    #[server(default)] client_q: String,
 ) -> Result<super::calendar::BookingFormData, AppError> {
     respond(
         async {
             let (state, user) = signed_in().await?;
-            let request = super::calendar_service::FormRequest { owner, client, booking_type, date, start };
+            let request = super::calendar_service::FormRequest { owner, client, booking_type, date, start, client_q };
             super::calendar_service::form_data(&state, &user, &request, super::service::now()).await
         }
         .await,

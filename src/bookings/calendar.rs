@@ -173,6 +173,10 @@ pub struct BookingFormData {
     pub types: Vec<BookingType>,
     pub type_id: Option<i64>,
     pub client: Option<(i64, String)>,
+    /// The client search typed in the picker (`client_q`), and the clients offered in the form's
+    /// client select: the preselected one first, then the search's matches (id, name, email).
+    pub client_q: String,
+    pub client_choices: Vec<(i64, String, String)>,
     /// The first day whose slots are shown.
     pub date: NaiveDate,
     pub slot_days: Vec<(String, Vec<Slot>)>,

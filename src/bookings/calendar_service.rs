@@ -35,8 +35,8 @@ async fn owner_for<C: ConnectionTrait>(
     users::Entity::find_by_id(owner_id).one(db).await?.ok_or_else(|| AppError::NotFound("This user".to_owned()))
 }
 
-/// Everyone, for an admin's owner select.
-async fn owner_choices<C: ConnectionTrait>(db: &C, user: &CurrentUser) -> Result<Vec<(i64, String)>, AppError> {
+/// Everyone, for an admin's owner select (empty for anyone else).
+pub async fn owner_choices<C: ConnectionTrait>(db: &C, user: &CurrentUser) -> Result<Vec<(i64, String)>, AppError> {
     if !user.is_admin() {
         return Ok(Vec::new());
     }
@@ -306,6 +306,33 @@ pub struct FormRequest {
     pub booking_type: Option<i64>,
     pub date: String,
     pub start: String,
+    /// A search of the owner's clients by name or email, for the form's client select.
+    pub client_q: String,
+}
+
+/// How many clients the new-booking form's search offers.
+pub const CLIENT_CHOICES: u64 = 20;
+
+/// The owner's clients matching `q` (every word in the name, email, phone or company: the client
+/// list's own search, on its indexes), by name; none for an empty search.
+async fn client_matches<C: ConnectionTrait>(
+    db: &C,
+    user: &CurrentUser,
+    owner_id: i64,
+    q: &str,
+) -> Result<Vec<(i64, String, String)>, AppError> {
+    if q.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let query = crate::clients::model::ClientQuery { owner: Some(owner_id), q: q.to_owned(), ..Default::default() };
+    let rows = crate::clients::list_query::filtered(db.get_database_backend(), user, &query)
+        .filter(clients::Column::OwnerId.eq(owner_id))
+        .order_by_asc(clients::Column::Name)
+        .order_by_asc(clients::Column::Id)
+        .limit(CLIENT_CHOICES)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|c| (c.id, c.name, c.email.unwrap_or_default())).collect())
 }
 
 /// The new-booking form: the owner's active types, and the free slots of the chosen one for the
@@ -348,6 +375,13 @@ pub async fn form_data(
             }
         }
     }
+    let mut client_choices: Vec<(i64, String, String)> =
+        client.iter().map(|c| (c.id, c.name.clone(), c.email.clone().unwrap_or_default())).collect();
+    for found in client_matches(&state.db, user, owner.id, &request.client_q).await? {
+        if client_choices.iter().all(|(id, _, _)| *id != found.0) {
+            client_choices.push(found);
+        }
+    }
     Ok(BookingFormData {
         owner_id: owner.id,
         owners: owner_choices(&state.db, user).await?,
@@ -355,6 +389,8 @@ pub async fn form_data(
         types,
         type_id,
         client: client.map(|c| (c.id, c.name)),
+        client_q: request.client_q.trim().to_owned(),
+        client_choices,
         date,
         slot_days,
         start_date: start.map_or_else(|| date.to_string(), |s| s.date().to_string()),

@@ -341,6 +341,9 @@ pub fn slugify(name: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AvailabilityView {
     pub owner_id: i64,
+    pub owner_name: String,
+    /// Everyone (id, name), for an admin's owner picker; empty for anyone else.
+    pub owners: Vec<(i64, String)>,
     pub timezone: String,
     /// Monday first.
     pub weekly: Vec<String>,

@@ -17,16 +17,17 @@
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, RuntimeErr, Select, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, RuntimeErr, Select, Set, sea_query::LockType,
 };
 
 use super::{
     account::random_token,
     availability::{
-        service::{free_slots, rules_of},
+        service::{busy, free_slots, rules_of},
         slots::Interval,
     },
+    email::service::{Event, queue_owner_change},
     entity,
     model::{
         Booking, BookingDetails, BookingStatus, Guest, MAX_CANCEL_REASON_CHARS, MAX_LOCATION_CHARS, MAX_NOTES_CHARS,
@@ -362,6 +363,7 @@ async fn load_type<C: ConnectionTrait>(
     let Some(type_id) = type_id else { return Ok(None) };
     booking_types::Entity::find_by_id(type_id)
         .filter(booking_types::Column::OwnerId.eq(owner_id))
+        .filter(booking_types::Column::DeletedAt.is_null())
         .one(db)
         .await?
         .map(Some)
@@ -488,6 +490,7 @@ async fn insert_offered(
     check_open(&owner)?;
     let type_id = plan.booking_type.as_ref().map(|t| t.id);
     let booking_type = load_type(txn, owner.id, type_id).await?.ok_or_else(not_found)?;
+    hold_cap(txn, &booking_type).await?;
     if let Some(other) = clash(txn, owner.id, plan.blocked, None).await? {
         return Err(conflict_with(&other, plan.zone()).into());
     }
@@ -497,12 +500,56 @@ async fn insert_offered(
         if let Some(other) = clash(txn, owner.id, plan.blocked, None).await? {
             return Err(conflict_with(&other, plan.zone()).into());
         }
-        return Err(refusal.into());
+        return Err(day_full(txn, &owner, &booking_type, plan.starts_at, plan.zone()).await?.unwrap_or(refusal).into());
     }
     if let Some(guest) = &plan.guest {
         plan.client_id = super::public::clients::match_or_create(txn, &owner, guest).await?;
     }
     insert(txn, actor_id, plan).await
+}
+
+/// A type's cap per day holds under concurrency: two visitors booking different free times of one
+/// day must not both count the day's bookings before either is written. SQLite has one writer at a
+/// time already (`BEGIN IMMEDIATE`); on PostgreSQL the booking type's row is locked until the
+/// transaction ends, so the bookings of a capped type are written one after the other, and each
+/// one's reads (in READ COMMITTED, a fresh snapshot per statement) see those committed before it.
+/// `FOR NO KEY UPDATE` leaves the foreign-key checks of other bookings of the type unblocked. A type
+/// without a cap takes no lock: the exclusion constraint alone keeps bookings apart.
+async fn hold_cap(txn: &DatabaseTransaction, booking_type: &booking_types::Model) -> Result<(), DbErr> {
+    if booking_type.max_per_day.is_none() || txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    booking_types::Entity::find_by_id(booking_type.id)
+        .select_only()
+        .column(booking_types::Column::Id)
+        .lock(LockType::NoKeyUpdate)
+        .into_tuple::<i64>()
+        .one(txn)
+        .await
+        .map(|_| ())
+}
+
+/// The refusal of a start whose day has reached the type's cap (the last free place of the day was
+/// just taken), in the booker's `zone`; `None` when the day is not full.
+async fn day_full<C: ConnectionTrait>(
+    db: &C,
+    owner: &users::Model,
+    booking_type: &booking_types::Model,
+    starts_at: DateTime<Utc>,
+    zone: Tz,
+) -> Result<Option<AppError>, AppError> {
+    let Some(cap) = booking_type.max_per_day.and_then(|cap| u32::try_from(cap).ok()) else { return Ok(None) };
+    let owner_zone = local_time::zone(&owner.timezone);
+    let around = (starts_at - Duration::days(2), starts_at + Duration::days(2));
+    let busy = busy(db, owner.id, booking_type.id, owner_zone, around.0, around.1).await?;
+    let date = starts_at.with_timezone(&owner_zone).date_naive();
+    if busy.per_day.get(&date).copied().unwrap_or(0) < cap {
+        return Ok(None);
+    }
+    Ok(Some(AppError::Conflict(format!(
+        "{} is now fully booked. Choose another day.",
+        starts_at.with_timezone(&zone).format("%A %-d %B")
+    ))))
 }
 
 /// Refuses a start that [`free_slots`] does not offer (read in the caller's transaction).
@@ -564,14 +611,16 @@ fn must_be_active(model: &entity::Model) -> Result<(), AppError> {
 }
 
 /// Moves a booking to `starts_at`, keeping its length and buffers (by hand: hours do not apply).
-/// Raises the iCalendar SEQUENCE.
+/// Raises the iCalendar SEQUENCE, and the person it is booked with is told by e-mail.
 pub async fn reschedule(
     state: &AppState,
     user: &CurrentUser,
     id: i64,
     starts_at: DateTime<Utc>,
 ) -> Result<Booking, AppError> {
-    Ok(booking_of(&reschedule_as(state, Reach::User(user), id, starts_at, now()).await?))
+    let moved = reschedule_as(state, Reach::User(user), id, starts_at, now()).await?;
+    queue_owner_change(state, &moved, Event::Rescheduled, user.id).await;
+    Ok(booking_of(&moved))
 }
 
 /// Moves a booking: by hand for a user (see [`reschedule`]); for a guest only to a start that
@@ -614,11 +663,15 @@ async fn move_booking(
         let owner = load_owner(txn, model.owner_id).await?;
         check_open(&owner)?;
         let booking_type = load_type(txn, owner.id, model.booking_type_id).await?.ok_or_else(not_found)?;
+        hold_cap(txn, &booking_type).await?;
         // The booking's own time is free for it: offered slots are computed as if it were gone.
         let mut freed = model.clone().into_active_model();
         freed.status = Set(BookingStatus::Cancelled.as_str().to_owned());
         freed.update(txn).await?;
-        check_offered(txn, &owner, &booking_type, starts_at, local_time::zone(&model.timezone), now).await?;
+        let zone = local_time::zone(&model.timezone);
+        if let Err(refusal) = check_offered(txn, &owner, &booking_type, starts_at, zone, now).await {
+            return Err(day_full(txn, &owner, &booking_type, starts_at, zone).await?.unwrap_or(refusal).into());
+        }
     }
     let changes = Changes::new().diff("starts_at", model.starts_at.to_rfc3339(), starts_at.to_rfc3339()).diff(
         "ends_at",
@@ -659,9 +712,12 @@ where
     Ok(model)
 }
 
-/// Cancels an active booking, which frees its time. Raises the SEQUENCE (calendars see the change).
+/// Cancels an active booking, which frees its time. Raises the SEQUENCE (calendars see the change),
+/// and the person it was booked with is told by e-mail.
 pub async fn cancel(state: &AppState, user: &CurrentUser, id: i64, reason: &str) -> Result<Booking, AppError> {
-    Ok(booking_of(&cancel_as(state, Reach::User(user), id, reason).await?))
+    let cancelled = cancel_as(state, Reach::User(user), id, reason).await?;
+    queue_owner_change(state, &cancelled, Event::Cancelled, user.id).await;
+    Ok(booking_of(&cancelled))
 }
 
 /// [`cancel`] by a user or by the guest who booked it.

@@ -14,6 +14,11 @@ pub async fn account(app: &TestApp, name: &str, email: &str) -> CurrentUser {
     )
     .await
     .unwrap();
+    current_user(user)
+}
+
+/// The account as the services see it signed in.
+pub fn current_user(user: crm::users::entity::Model) -> CurrentUser {
     CurrentUser {
         id: user.id,
         email: user.email,
@@ -21,6 +26,18 @@ pub async fn account(app: &TestApp, name: &str, email: &str) -> CurrentUser {
         role: crm::users::model::Role::parse(&user.role).unwrap(),
         timezone: user.timezone,
     }
+}
+
+/// The account with `email`, as the services see it signed in.
+pub async fn signed_in_as(app: &TestApp, email: &str) -> CurrentUser {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let user = crm::users::entity::Entity::find()
+        .filter(crm::users::entity::Column::Email.eq(email))
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    current_user(user)
 }
 
 /// A strategy of `owner` with only a name; returns its id.

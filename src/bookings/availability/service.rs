@@ -133,7 +133,7 @@ pub async fn free_slots<C: ConnectionTrait>(
     if to - from > Duration::days(MAX_SLOT_RANGE_DAYS) {
         return Err(AppError::field("range", format!("Ask for at most {MAX_SLOT_RANGE_DAYS} days of slots at once.")));
     }
-    if !booking_type.active || booking_type.owner_id != owner.id {
+    if !booking_type.active || booking_type.deleted_at.is_some() || booking_type.owner_id != owner.id {
         return Ok(Vec::new());
     }
     let zone = local_time::zone(&owner.timezone);
@@ -272,7 +272,8 @@ async fn owner_of<C: ConnectionTrait>(db: &C, owner_id: i64) -> Result<users::Mo
     users::Entity::find_by_id(owner_id).one(db).await?.ok_or_else(|| AppError::NotFound("This user".to_owned()))
 }
 
-/// The weekly hours and the overrides from today on (at most 200) of `owner_id`.
+/// The weekly hours and the overrides from today on (at most 200) of `owner_id` (the caller, or
+/// anyone for an admin, who also gets everyone's names for the owner picker).
 pub async fn view(
     state: &crate::server::state::AppState,
     user: &crate::users::model::CurrentUser,
@@ -308,7 +309,8 @@ pub async fn view(
             DateOverride { date, hours: format_hours(&windows) }
         })
         .collect();
-    Ok(AvailabilityView { owner_id, timezone: owner.timezone, weekly, overrides })
+    let owners = crate::bookings::calendar_service::owner_choices(&state.db, user).await?;
+    Ok(AvailabilityView { owner_id, owner_name: owner.name, owners, timezone: owner.timezone, weekly, overrides })
 }
 
 /// Replaces the weekly hours of `owner_id`; errors are keyed by day (`mon`...).

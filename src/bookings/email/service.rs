@@ -15,6 +15,7 @@ use super::{
 };
 use crate::{
     bookings::{entity as bookings, feed::route::manage_url},
+    clients::entity as clients,
     server::{
         config::SmtpConfig,
         infra::Job,
@@ -32,18 +33,38 @@ struct Payload {
     booking_id: i64,
     event: Event,
     sequence: i32,
+    /// The owner made the change themselves (from the calendar): only the other side is told.
+    /// Missing in jobs queued before it existed: everyone is told.
+    #[serde(default)]
+    by_owner: bool,
 }
 
 /// Queues the confirmations of `event`, which just happened to `booking`. Best effort: the change
 /// is already committed, so a queue failure is logged, not shown to the visitor.
 pub async fn queue_confirmations(state: &AppState, booking: &bookings::Model, event: Event) {
+    enqueue(state, Payload { booking_id: booking.id, event, sequence: booking.sequence, by_owner: false }).await;
+}
+
+/// Queues the notice of a change that a signed-in user made to `booking` (a move or a
+/// cancellation from the calendar): the person it was booked with hears of it, by the e-mail they
+/// booked with, else their client's. The owner is told too when someone else (an admin) acted.
+/// Nothing is queued for a booking with no one to tell.
+pub async fn queue_owner_change(state: &AppState, booking: &bookings::Model, event: Event, actor_id: i64) {
+    if booking.guest_email.is_none() && booking.client_id.is_none() && actor_id == booking.owner_id {
+        return;
+    }
+    let by_owner = actor_id == booking.owner_id;
+    enqueue(state, Payload { booking_id: booking.id, event, sequence: booking.sequence, by_owner }).await;
+}
+
+async fn enqueue(state: &AppState, payload: Payload) {
     if state.config.smtp.is_none() {
         return;
     }
-    let payload = Payload { booking_id: booking.id, event, sequence: booking.sequence };
+    let booking = payload.booking_id;
     let Ok(payload) = serde_json::to_string(&payload) else { return };
     if let Err(error) = state.infra.jobs.enqueue(QUEUE, &payload, Duration::ZERO).await {
-        tracing::warn!(%error, booking = booking.id, "could not queue the booking confirmations");
+        tracing::warn!(%error, booking, "could not queue the booking confirmations");
     }
 }
 
@@ -110,6 +131,16 @@ async fn mark_sent(state: &AppState, payload: &Payload, recipient: &str) -> Resu
     }
 }
 
+/// Whom the booking is with: the e-mail given on the public page, else its client's e-mail.
+async fn guest_mailbox(state: &AppState, booking: &bookings::Model) -> Result<Option<Mailbox>, String> {
+    if let Some(email) = &booking.guest_email {
+        return Ok(mailbox(booking.guest_name.as_deref(), email));
+    }
+    let Some(client_id) = booking.client_id else { return Ok(None) };
+    let client = clients::Entity::find_by_id(client_id).one(&state.db).await.map_err(|error| error.to_string())?;
+    Ok(client.and_then(|client| client.email.as_deref().and_then(|email| mailbox(Some(&client.name), email))))
+}
+
 /// Sends what `payload` asks for that is not marked sent yet.
 async fn send_confirmations(state: &AppState, payload: &Payload) -> Result<(), String> {
     let Some(smtp) = &state.config.smtp else { return Ok(()) };
@@ -125,12 +156,12 @@ async fn send_confirmations(state: &AppState, payload: &Payload) -> Result<(), S
         return Ok(());
     };
     let mut recipients = Vec::new();
-    if let Some(mailbox) =
-        booking.guest_email.as_deref().and_then(|email| mailbox(booking.guest_name.as_deref(), email))
-    {
+    if let Some(mailbox) = guest_mailbox(state, &booking).await? {
         recipients.push(Recipient { mailbox, zone: booking.timezone.clone(), is_guest: true });
     }
-    if let Some(mailbox) = mailbox(Some(&owner.name), &owner.email) {
+    if !payload.by_owner
+        && let Some(mailbox) = mailbox(Some(&owner.name), &owner.email)
+    {
         recipients.push(Recipient { mailbox, zone: owner.timezone.clone(), is_guest: false });
     }
     let manage = booking.manage_token.as_deref().and_then(|token| manage_url(state, token));

@@ -7,10 +7,11 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     bookings::{
         api::{
-            CreateBookingType, SetDateOverride, SetWeeklyHours, UpdateBookingType, booking_availability,
-            list_booking_types,
+            CreateBookingType, DeleteBookingType, SetDateOverride, SetWeeklyHours, UpdateBookingType,
+            booking_availability, list_booking_types,
         },
         model::{AvailabilityView, BookingType, BookingTypeFields, LocationKind},
+        pages::owner_picker::OwnerPicker,
     },
     shared::AppError,
     ui::{
@@ -32,14 +33,16 @@ pub fn AvailabilityPage() -> impl IntoView {
     crate::ui::toast::announce(created.value(), "Booking type added.");
     let updated = ServerAction::<UpdateBookingType>::new();
     crate::ui::toast::announce(updated.value(), "Booking type saved.");
+    let deleted = ServerAction::<DeleteBookingType>::new();
+    crate::ui::toast::announce(deleted.value(), "Booking type deleted.");
     let (weekly_saved, dated_saved) = (successes(weekly), successes(dated));
-    let (created_saved, updated_saved) = (successes(created), successes(updated));
+    let (created_saved, updated_saved, deleted_saved) = (successes(created), successes(updated), successes(deleted));
     let availability = Resource::new_blocking(
         move || (owner.get(), weekly_saved.get(), dated_saved.get()),
         |(owner, ..)| crate::ui::page::page_data(booking_availability(owner)),
     );
     let types = Resource::new_blocking(
-        move || (owner.get(), created_saved.get(), updated_saved.get()),
+        move || (owner.get(), created_saved.get(), updated_saved.get(), deleted_saved.get()),
         |(owner, ..)| list_booking_types(owner),
     );
     view! {
@@ -50,11 +53,18 @@ pub fn AvailabilityPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match (availability.await, types.await) {
                     (Ok(view), Ok(types)) => view! {
+                        {(!view.owners.is_empty()).then(|| view! {
+                            <div class="availability-owner">
+                                <p class="muted" data-testid="availability-owner">{format!("{}'s availability", view.owner_name)}</p>
+                                <OwnerPicker path="/bookings/settings" label="Whose availability"
+                                    owners=view.owners.clone() owner_id=view.owner_id />
+                            </div>
+                        })}
                         <div class="availability-grid">
                             <WeeklyHours view=view.clone() action=weekly />
                             <Overrides view action=dated />
                         </div>
-                        <BookingTypes types owner=owner.get_untracked() created updated />
+                        <BookingTypes types owner=owner.get_untracked() created updated deleted />
                     }.into_any(),
                     (Err(error), _) | (_, Err(error)) => view! {
                         <crate::ui::page::ErrorPage error back_href="/bookings" back_label="Back to the calendar" />
@@ -157,9 +167,13 @@ fn BookingTypes(
     owner: Option<i64>,
     created: ServerAction<CreateBookingType>,
     updated: ServerAction<UpdateBookingType>,
+    deleted: ServerAction<DeleteBookingType>,
 ) -> impl IntoView {
     let create_error = action_error(created);
     let update_error = action_error(updated);
+    let delete_error = action_error(deleted);
+    let failed_delete = kept_form(DeleteBookingType::PATH).and_then(|form| form.get("id").cloned());
+    let only_one = types.len() == 1;
     let new_values = kept_form(CreateBookingType::PATH);
     let new_open = new_values.is_some();
     let failed_update = kept_form(UpdateBookingType::PATH).and_then(|form| form.get("id").cloned());
@@ -170,9 +184,11 @@ fn BookingTypes(
             <ul class="type-list" data-testid="booking-types">
                 {types.into_iter().map(|t| {
                     let id = t.id;
-                    let open = failed_update.as_deref() == Some(id.to_string().as_str());
+                    let delete_open = failed_delete.as_deref() == Some(id.to_string().as_str());
+                    let open = delete_open || failed_update.as_deref() == Some(id.to_string().as_str());
                     let summary = format!("{} min · /{}{}", t.duration_min, t.slug, if t.active { "" } else { " · off" });
                     let name = t.name.clone();
+                    let delete_name = t.name.clone();
                     view! {
                         <li>
                             <details class="type-item" open=open>
@@ -187,6 +203,7 @@ fn BookingTypes(
                                         <button type="submit" class="button">"Save type"</button>
                                     </div>
                                 </ActionForm>
+                                <DeleteType id name=delete_name only_one open=delete_open action=deleted error=delete_error />
                             </details>
                         </li>
                     }
@@ -206,6 +223,52 @@ fn BookingTypes(
             </details>
         </section>
     }
+}
+
+/// Deleting a type, behind its own disclosure and a ticked box. The last type cannot go: the page
+/// says so instead of offering it.
+#[component]
+fn DeleteType(
+    id: i64,
+    name: String,
+    only_one: bool,
+    open: bool,
+    action: ServerAction<DeleteBookingType>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    if only_one {
+        return view! {
+            <p class="hint" data-testid="last-type">
+                "Your only booking type cannot be deleted: add another first, or switch bookings off in Settings."
+            </p>
+        }
+        .into_any();
+    }
+    let (check, check_label) = (format!("delete-type-{id}"), format!("delete-type-{id}"));
+    let button = format!("Delete {name}");
+    view! {
+        <details class="disclosure delete-type" open=open>
+            <summary>"Delete this type…"</summary>
+            <ActionForm action attr:class="form-stack" attr:data-testid="delete-type-form">
+                <FormError error />
+                <input type="hidden" name="id" value=id />
+                <p class="hint">
+                    "It leaves your booking page and the new-booking form. Bookings already made with it keep it."
+                </p>
+                <label class="checkbox" for=check_label>
+                    <input id=check type="checkbox" name="confirm" value="on" aria-describedby="confirm-error" />
+                    " Yes, delete " {name}
+                </label>
+                <FieldError error field="confirm" />
+                <div class="form-actions">
+                    <button type="submit" class="button button-danger" disabled=move || action.pending().get()>
+                        {button}
+                    </button>
+                </div>
+            </ActionForm>
+        </details>
+    }
+    .into_any()
 }
 
 #[component]

@@ -1,7 +1,7 @@
 //! `/bookings/new?client=…&start=…`: book a free time of a booking type (its slots come from the
-//! one free-slot function) or a time of one's own. Choosing the type and the first day is a plain
-//! GET form, so the slots show without JavaScript too; a clash comes back next to the form with
-//! what was typed.
+//! one free-slot function) or a time of one's own, for a client or none. Choosing the type, the
+//! first day and searching the owner's clients is a plain GET form, so the slots and the client
+//! select fill without JavaScript too; a clash comes back next to the form with what was typed.
 use leptos::{form::ActionForm, prelude::*, server_fn::ServerFn as _};
 use leptos_router::hooks::use_query_map;
 
@@ -9,6 +9,7 @@ use crate::{
     bookings::{
         api::{BookFromForm, load_booking_form},
         calendar::BookingFormData,
+        pages::owner_picker::OwnerPicker,
     },
     ui::{
         form_flash::kept,
@@ -24,12 +25,12 @@ pub fn NewBookingPage() -> impl IntoView {
         let map = query.read();
         let get = |key: &str| map.get(key).unwrap_or_default();
         let id = |key: &str| get(key).trim().parse::<i64>().ok();
-        (id("owner"), id("client"), id("type"), get("date"), get("start"))
+        (id("owner"), id("client"), id("type"), get("date"), get("start"), get("client_q"))
     });
     let data = Resource::new_blocking(
         move || request.get(),
-        |(owner, client, booking_type, date, start)| {
-            crate::ui::page::page_data(load_booking_form(owner, client, booking_type, date, start))
+        |(owner, client, booking_type, date, start, client_q)| {
+            crate::ui::page::page_data(load_booking_form(owner, client, booking_type, date, start, client_q))
         },
     );
     view! {
@@ -60,13 +61,34 @@ fn BookingFormView(data: BookingFormData) -> impl IntoView {
     let next_week = data.date + chrono::Duration::days(7);
     let client_id = data.client.as_ref().map(|(id, _)| id.to_string()).unwrap_or_default();
     let more_href = format!(
-        "/bookings/new?owner={}&type={}&date={next_week}{}",
+        "/bookings/new?owner={}&type={}&date={next_week}{}{}",
         data.owner_id,
         data.type_id.map(|id| id.to_string()).unwrap_or_default(),
         if client_id.is_empty() { String::new() } else { format!("&client={client_id}") },
+        if data.client_q.is_empty() {
+            String::new()
+        } else {
+            format!("&client_q={}", crate::ui::url::encode_component(&data.client_q))
+        },
     );
+    // The client the form books for: what was typed before a refusal, else the one the address
+    // names, else the search's only match.
+    let chosen_client =
+        kept(path, "client_id").unwrap_or_else(|| match (&data.client, data.client_choices.as_slice()) {
+            (Some((id, _)), _) => id.to_string(),
+            (None, [(id, _, _)]) => id.to_string(),
+            _ => String::new(),
+        });
+    let client_hint = match (data.client_q.is_empty(), data.client_choices.len()) {
+        (true, _) => "Find a client above by name or email to attach one.".to_owned(),
+        (false, 0) => format!("No client matches “{}”.", data.client_q),
+        (false, _) => format!("Clients matching “{}”.", data.client_q),
+    };
     let duration = chosen_type.as_ref().map(|t| t.duration_min.to_string()).unwrap_or_else(|| "30".to_owned());
+    // Types and clients are the owner's own: another owner's form keeps only the day.
+    let keep = vec![("date", data.date.to_string())];
     view! {
+        <OwnerPicker path="/bookings/new" label="Whose calendar" owners=data.owners.clone() owner_id=data.owner_id keep />
         <form method="get" action="/bookings/new" class="card slot-picker" data-testid="slot-picker">
             <input type="hidden" name="owner" value=data.owner_id />
             {data.client.as_ref().map(|(id, _)| view! { <input type="hidden" name="client" value=*id /> })}
@@ -84,21 +106,33 @@ fn BookingFormView(data: BookingFormData) -> impl IntoView {
                 <label for="picker-date">"From"</label>
                 <input id="picker-date" type="date" name="date" value=data.date.to_string() />
             </div>
+            <div class="field">
+                <label for="picker-client">"Find a client"</label>
+                <input id="picker-client" type="search" name="client_q" value=data.client_q.clone()
+                    maxlength="200" placeholder="Name or email" />
+            </div>
             <button type="submit" class="button button-quiet">"Show free times"</button>
         </form>
         <ActionForm action attr:class="card form-stack booking-form" attr:novalidate="" attr:data-testid="booking-form">
             <input type="hidden" name="owner_id" value=data.owner_id />
             <input type="hidden" name="booking_type_id" value=data.type_id.map(|id| id.to_string()).unwrap_or_default() />
-            <input type="hidden" name="client_id" value=client_id.clone() />
             <FormError error />
-            {match data.client.clone() {
-                Some((id, name)) => view! {
-                    <p class="booking-for">"For " <a href=format!("/clients/{id}")>{name}</a></p>
-                }.into_any(),
-                None => view! {
-                    <p class="hint">"No client: book from a client's page to attach one."</p>
-                }.into_any(),
-            }}
+            {data.client.clone().map(|(id, name)| view! {
+                <p class="booking-for">"For " <a href=format!("/clients/{id}")>{name}</a></p>
+            })}
+            <div class="field">
+                <label for="booking-client">"Client"</label>
+                <select id="booking-client" name="client_id" aria-describedby="client-hint client_id-error"
+                    data-testid="client-select">
+                    <option value="" selected=chosen_client.is_empty()>"No client"</option>
+                    {data.client_choices.iter().map(|(id, name, email)| {
+                        let label = if email.is_empty() { name.clone() } else { format!("{name} · {email}") };
+                        view! { <option value=*id selected=chosen_client == id.to_string()>{label}</option> }
+                    }).collect_view()}
+                </select>
+                <p class="hint" id="client-hint">{client_hint}</p>
+                <FieldError error field="client_id" />
+            </div>
             <fieldset class="slots" aria-describedby="slot-error">
                 <legend>
                     "Free times"

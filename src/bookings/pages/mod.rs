@@ -5,5 +5,6 @@ pub mod availability;
 pub mod calendar;
 pub mod detail;
 pub mod form;
+pub mod owner_picker;
 mod status;
 mod week;

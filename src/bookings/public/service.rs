@@ -71,6 +71,7 @@ async fn active_types<C: ConnectionTrait>(db: &C, owner_id: i64) -> Result<Vec<b
     Ok(booking_types::Entity::find()
         .filter(booking_types::Column::OwnerId.eq(owner_id))
         .filter(booking_types::Column::Active.eq(true))
+        .filter(booking_types::Column::DeletedAt.is_null())
         .order_by_asc(booking_types::Column::Name)
         .order_by_asc(booking_types::Column::Id)
         .all(db)

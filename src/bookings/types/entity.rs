@@ -21,6 +21,8 @@ pub struct Model {
     pub location_value: Option<String>,
     pub description: Option<String>,
     pub active: bool,
+    /// Set when the owner deleted the type: it is kept (switched off) for the bookings made with it.
+    pub deleted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

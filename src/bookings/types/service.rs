@@ -1,8 +1,10 @@
-//! Booking types of a user: list, read, create and change. A user reaches only their own types and
-//! an admin everyone's; a type out of reach is "not found". Types are switched off, not deleted,
-//! so that bookings keep theirs.
+//! Booking types of a user: list, read, create, change and delete. A user reaches only their own
+//! types and an admin everyone's; a type out of reach, or deleted, is "not found". A deleted type is
+//! switched off and marked, never removed, so that the bookings made with it keep it; the last type
+//! of an account cannot be deleted (switching bookings off closes the public page instead).
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use serde_json::Value;
 
@@ -107,7 +109,11 @@ pub async fn find_reachable<C: ConnectionTrait>(
     user: &CurrentUser,
     id: i64,
 ) -> Result<entity::Model, AppError> {
-    let model = entity::Entity::find_by_id(id).one(db).await?.ok_or_else(not_found)?;
+    let model = entity::Entity::find_by_id(id)
+        .filter(entity::Column::DeletedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
     if model.owner_id != user.id && !user.is_admin() {
         return Err(not_found());
     }
@@ -135,13 +141,14 @@ pub async fn insert<C: ConnectionTrait>(
     Ok(model)
 }
 
-/// The types of `owner_id`, by name.
+/// The types of `owner_id` (not deleted), by name.
 pub async fn list(state: &AppState, user: &CurrentUser, owner_id: i64) -> Result<Vec<BookingType>, AppError> {
     if owner_id != user.id && !user.is_admin() {
         return Err(AppError::NotFound("This user".to_owned()));
     }
     Ok(entity::Entity::find()
         .filter(entity::Column::OwnerId.eq(owner_id))
+        .filter(entity::Column::DeletedAt.is_null())
         .order_by_asc(entity::Column::Name)
         .order_by_asc(entity::Column::Id)
         .all(&state.db)
@@ -198,4 +205,37 @@ pub async fn update(
     audit::record(&txn, Some(user.id), ENTITY, model.id, Action::Update, changes).await?;
     txn.commit().await?;
     Ok(type_of(&model))
+}
+
+/// Deletes the type `id`: it is switched off and marked deleted, so it leaves the settings, the
+/// public page and the new-booking form, while the bookings made with it keep it (their type's
+/// name, buffers and feed entries). Its slug is free again. The owner's last type is refused: the
+/// public page would have nothing to offer, and switching bookings off says so better.
+pub async fn delete(state: &AppState, user: &CurrentUser, id: i64) -> Result<(), AppError> {
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    let model = find_reachable(&txn, user, id).await?;
+    let others = entity::Entity::find()
+        .filter(entity::Column::OwnerId.eq(model.owner_id))
+        .filter(entity::Column::DeletedAt.is_null())
+        .filter(entity::Column::Id.ne(model.id))
+        .count(&txn)
+        .await?;
+    if others == 0 {
+        return Err(AppError::Conflict(
+            "This is the last booking type, so it stays: add another first, or switch bookings off in Settings to \
+             close the booking page."
+                .to_owned(),
+        ));
+    }
+    let now = crate::bookings::service::now();
+    let (name, slug) = (model.name.clone(), model.slug.clone());
+    let mut active = model.into_active_model();
+    active.active = Set(false);
+    active.deleted_at = Set(Some(now));
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    let changes = Changes::new().set("name", name).set("slug", slug);
+    audit::record(&txn, Some(user.id), ENTITY, id, Action::Delete, changes).await?;
+    txn.commit().await?;
+    Ok(())
 }
