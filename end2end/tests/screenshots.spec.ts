@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { test, expect, openHydrated, signInAsAdmin, createStrategy, createClient } from "./fixtures";
+import { bookingOwner } from "./booking-helpers";
 
 // The README's screenshots, taken from the real app in both themes. Every run takes them (into the
 // test's output folder); `scripts/screenshots.sh` runs this file alone on a fresh database with
@@ -63,7 +64,6 @@ test("screenshots of the main pages in both themes", async ({ page }, testInfo) 
 
 test("screenshots of the public booking page at 1280 px and on a phone, in both themes", async ({ page, request }, testInfo) => {
   test.setTimeout(120_000);
-  const { bookingOwner } = await import("./booking-helpers");
   const owner = await bookingOwner(request);
   const folder = target ?? testInfo.outputPath("screenshots");
   mkdirSync(folder, { recursive: true });
