@@ -126,3 +126,15 @@ test("the client's files are sent precompressed, brotli or gzip as the browser a
     }
   }
 });
+
+test("the client's files are kept by the browser but checked for a newer build each time", async ({ request }) => {
+  for (const name of ["crm.wasm", "crm.js", "__wasm_split.______________________.js"]) {
+    const response = await request.get(`/pkg/${name}`);
+    expect(response.status(), name).toBe(200);
+    expect(response.headers()["cache-control"], name).toBe("no-cache");
+    const modified = response.headers()["last-modified"];
+    expect(modified, name).toBeTruthy();
+    const again = await request.get(`/pkg/${name}`, { headers: { "if-modified-since": modified } });
+    expect(again.status(), name).toBe(304);
+  }
+});

@@ -6,7 +6,8 @@
 //! - [`security_headers`]: a Content-Security-Policy with a fresh nonce per request, plus the usual
 //!   hardening headers, on every response (pages, server functions, static files, 404s, probes);
 //!   and `Cache-Control: no-store` on everything but static files, so that no page a user saw while
-//!   signed in is kept by a shared cache or shown again from the back button after sign-out.
+//!   signed in is kept by a shared cache or shown again from the back button after sign-out;
+//!   static files get `no-cache` (kept, but checked against the server before each use).
 //! - [`refuse_odd_paths`]: a path is judged as the browser and the file server would read it.
 //!   Browsers never send `.` or `..` segments (they resolve them first), so a request that has one
 //!   (`/pkg/../clients`, `/api/%2e%2e/status`) is refused with 400 rather than routed by one rule
@@ -213,8 +214,12 @@ pub async fn security_headers(State(policy): State<Arc<SecurityPolicy>>, mut req
     let static_file = is_static_file(request.uri().path());
     let mut response = next.run(request).await;
     policy.apply(response.headers_mut(), &nonce);
-    if !static_file && !response.headers().contains_key(header::CACHE_CONTROL) {
-        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if !response.headers().contains_key(header::CACHE_CONTROL) {
+        // The client's files keep their names from one build to the next, and the lazy pages'
+        // chunks must come from the same build as the main module: a browser may keep them, but
+        // asks each time whether they changed (a 304 when not).
+        let policy = if static_file { "no-cache" } else { "no-store" };
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
     response
 }
