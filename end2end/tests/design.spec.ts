@@ -104,6 +104,16 @@ test.describe("on a 360 px phone", () => {
     await expect(nav).toBeVisible();
   });
 
+  test("the calendar's view switch stays on screen beside an admin's owner picker", async ({ page }) => {
+    await signInAsAdmin(page.request);
+    await openHydrated(page, "/bookings?view=week");
+    await expect(page.getByRole("combobox", { name: "Whose calendar" })).toBeVisible();
+    const agenda = page.getByRole("navigation", { name: "View" }).getByRole("link", { name: "Agenda" });
+    const box = await agenda.boundingBox();
+    expect(box).not.toBeNull();
+    expect(box!.x + box!.width).toBeLessThanOrEqual(360);
+  });
+
   test("the users page fits too", async ({ page }) => {
     await signInAsAdmin(page.request);
     await openHydrated(page, "/users");
