@@ -308,6 +308,10 @@ async fn the_form_finds_the_owners_clients_by_name_or_email_and_books_for_the_ch
         let for_bo =
             form(&admin, FormRequest { owner: Some(bo.id), client_q: "nora".into(), ..Default::default() }).await;
         assert_eq!(ids(&for_bo), [bos], "{backend:?}");
+        // A search longer than any search box allows is refused before the database sees it.
+        let long = FormRequest { client_q: "n".repeat(201), ..Default::default() };
+        let refused = calendar::form_data(&app.state, &ana, &long, now).await.unwrap_err();
+        assert_eq!(refused.status_code(), 422, "{backend:?}: {refused:?}");
 
         // The chosen client is the booking's; another owner's client is refused.
         let own = |client_id: i64| BookingForm {

@@ -324,6 +324,7 @@ async fn client_matches<C: ConnectionTrait>(
     if q.trim().is_empty() {
         return Ok(Vec::new());
     }
+    crate::shared::search::check_search(q)?;
     let query = crate::clients::model::ClientQuery { owner: Some(owner_id), q: q.to_owned(), ..Default::default() };
     let rows = crate::clients::list_query::filtered(db.get_database_backend(), user, &query)
         .filter(clients::Column::OwnerId.eq(owner_id))
