@@ -14,7 +14,10 @@ use crate::{
 
 /// Every domain's own HTTP routes (downloads, uploads, feeds), merged into the app's router.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(crate::clients::routes()).merge(crate::bookings::feed::route::routes())
+    Router::new()
+        .merge(crate::clients::routes())
+        .merge(crate::bookings::feed::route::routes())
+        .merge(crate::chat::events::routes())
 }
 
 /// Address prefixes that are public on purpose (no sign-in): the booking page, the manage link

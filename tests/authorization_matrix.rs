@@ -173,6 +173,12 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/set_booking_slug", Access::User, &[("booking_slug", "matrix-link")]),
     // After every row that uses the type: the user's call deletes it (the user made a second one).
     ("/api/delete_booking_type", Access::User, &[("id", "{booking_type}"), ("confirm", "on")]),
+    ("/api/load_inbox", Access::User, &[("q", ""), ("show", "waiting")]),
+    ("/api/send_chat_message", Access::User, &[("client_id", "{client}"), ("body", "Hello from the matrix")]),
+    ("/api/load_thread", Access::User, &[("client_id", "{client}")]),
+    ("/api/mark_chat_read", Access::User, &[("client_id", "{client}")]),
+    ("/api/set_chat_ai_mode", Access::User, &[("client_id", "{client}"), ("mode", "suggest")]),
+    ("/api/set_chat_state", Access::User, &[("client_id", "{client}"), ("state", "closed")]),
     ("/api/delete_client", Access::User, &[("id", "{client}"), ("confirm", "on")]),
     // Last of the strategy rows: the user's call deletes the strategy the others use.
     ("/api/delete_strategy", Access::User, &[("id", "{strategy}")]),

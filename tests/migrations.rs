@@ -29,6 +29,8 @@ const TABLES: &[&str] = &[
     "booking_emails",
     "booking_types",
     "client_notes",
+    "conversations",
+    "conversation_reads",
 ];
 
 async fn table_names(db: &DatabaseConnection) -> BTreeSet<String> {
@@ -125,6 +127,10 @@ async fn both_databases_have_the_same_indexes() {
         "booking_types_owner_slug_key",
         "users_booking_slug_key",
         "webhook_events_source_external_key",
+        "conversations_client_key",
+        "conversations_owner_activity_idx",
+        "conversations_activity_idx",
+        "messages_conversation_created_idx",
     ] {
         assert!(sqlite_indexes.contains(required), "missing index {required}");
     }
@@ -449,6 +455,53 @@ async fn booking_foundation_converts_existing_data_and_refuses_overlaps() {
             "{backend:?}: hours kept"
         );
         Migrator::up(db, None).await.unwrap();
+        test_db.cleanup().await;
+    }
+}
+
+/// The conversations migration gathers existing messages into one conversation per client (its
+/// activity that of the newest message), and a conversation follows its client's owner.
+#[tokio::test]
+async fn existing_messages_become_conversations_that_follow_their_owner() {
+    for backend in BACKENDS {
+        let test_db = TestDb::empty(backend).await;
+        let db = &test_db.conn;
+        let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+        let before = names.iter().position(|name| name.contains("conversations")).expect("the migration") as u32;
+        Migrator::up(db, Some(before)).await.unwrap();
+        seed_minimal(db).await;
+        exec(db, "INSERT INTO messages (client_id, role, body, created_at) VALUES (1, 'ai', 'later', '2030-02-01 10:00:00+00'), (2, 'client', 'other', '2026-01-15 10:00:00+00')").await.unwrap();
+        Migrator::up(db, Some(1)).await.unwrap();
+        assert_eq!(
+            count(db, "SELECT COUNT(*) FROM conversations").await,
+            2,
+            "{backend:?}: one per client with messages"
+        );
+        assert_eq!(
+            count(db, "SELECT COUNT(*) FROM messages WHERE conversation_id IS NULL").await,
+            0,
+            "{backend:?}: every message has its conversation"
+        );
+        assert_eq!(
+            count(db, "SELECT COUNT(*) FROM conversations v JOIN messages m ON m.id = v.last_message_id WHERE m.body = 'later'").await,
+            1,
+            "{backend:?}: the newest message is the last"
+        );
+        assert_eq!(count(db, "SELECT COUNT(*) FROM messages WHERE private OR delivery <> 'sent'").await, 0);
+        assert!(exec(db, "UPDATE messages SET delivery = 'lost'").await.is_err(), "{backend:?}: delivery check");
+        assert!(exec(db, "UPDATE conversations SET state = 'maybe'").await.is_err(), "{backend:?}: state check");
+        assert!(
+            exec(db, "INSERT INTO conversations (client_id, owner_id, last_activity_at) VALUES (1, 1, '2026-01-01 00:00:00+00')").await.is_err(),
+            "{backend:?}: one conversation per client"
+        );
+        exec(db, "UPDATE clients SET owner_id = 2, strategy_id = 2, external_id = NULL WHERE id = 1").await.unwrap();
+        assert_eq!(
+            count(db, "SELECT owner_id FROM conversations WHERE client_id = 1").await,
+            2,
+            "{backend:?}: follows the owner"
+        );
+        Migrator::down(db, Some(1)).await.unwrap();
+        assert_eq!(count(db, "SELECT COUNT(*) FROM messages").await, 3, "{backend:?}: down keeps the messages");
         test_db.cleanup().await;
     }
 }

@@ -76,6 +76,9 @@ async fn missing_and_foreign_pages_answer_404_and_admin_pages_403_every_time() {
             "/no/such/page".to_owned(),
             "/clients/imports/987654".to_owned(),
             "/clients/imports/not-a-number".to_owned(),
+            "/chat/987654".to_owned(),
+            format!("/chat/{client_id}"),
+            "/chat/not-a-number".to_owned(),
         ];
         // Many times: the status must not depend on how fast the data arrives.
         for round in 0..5 {

@@ -16,8 +16,10 @@ mod m20261130_000007_default_and_shared_strategies;
 mod m20261130_000008_public_booking;
 mod m20261130_000020_import_uploads;
 mod m20261130_000025_deleted_booking_types;
+mod m20261201_000001_conversations;
 
 pub use m20261123_000001_initial_schema::{BOOKING_STATUSES, CLIENT_SEARCH_EXPRESSION, CLIENT_STATUSES, MESSAGE_ROLES};
+pub use m20261201_000001_conversations::{AI_MODES, CONVERSATION_STATES, DELIVERY_STATES};
 
 pub struct Migrator;
 
@@ -40,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_public_booking::Migration),
             Box::new(m20261130_000020_import_uploads::Migration),
             Box::new(m20261130_000025_deleted_booking_types::Migration),
+            Box::new(m20261201_000001_conversations::Migration),
         ]
     }
 }

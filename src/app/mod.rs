@@ -81,7 +81,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("bookings/new") view={Lazy::<lazy_pages::NewBookingRoute>::new()} />
                     <Route path=path!("bookings/settings") view={Lazy::<lazy_pages::AvailabilityRoute>::new()} />
                     <Route path=path!("bookings/:id") view={Lazy::<lazy_pages::BookingRoute>::new()} />
-                    <Route path=path!("chat") view=pages::Chat />
+                    <Route path=path!("chat") view={Lazy::<lazy_pages::InboxRoute>::new()} />
+                    <Route path=path!("chat/:client_id") view={Lazy::<lazy_pages::ThreadRoute>::new()} />
                     <Route path=path!("users") view={Lazy::<lazy_pages::UsersRoute>::new()} />
                     <Route path=path!("settings") view={Lazy::<lazy_pages::SettingsRoute>::new()} />
                     <Route path=path!("status") view={Lazy::<lazy_pages::StatusRoute>::new()} />

@@ -23,14 +23,6 @@ pub fn Dashboard() -> impl IntoView {
     }
 }
 
-#[component]
-pub fn Chat() -> impl IntoView {
-    view! {
-        <PageHeader title="Chat" subtitle="Conversations between your leads and their AI persona." />
-        <NotBuiltYet what="Conversations will appear here." />
-    }
-}
-
 /// A path no route knows: the 404 page, inside the layout.
 #[component]
 pub fn NotFound() -> impl IntoView {

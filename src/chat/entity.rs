@@ -1,4 +1,5 @@
-//! SeaORM entity of the `messages` table: one turn of a client's conversation.
+//! SeaORM entity of the `messages` table: one turn of a client's conversation. Written only by
+//! [`super::service::record`].
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -12,6 +13,15 @@ pub struct Model {
     pub body: String,
     pub channel: String,
     pub created_at: DateTimeUtc,
+    /// Set on every message written since conversations exist (and on older ones by the migration).
+    pub conversation_id: Option<i64>,
+    /// A note for the team: never shown to the lead, never given to the AI.
+    pub private: bool,
+    /// `sent` or `failed`.
+    pub delivery: String,
+    pub failure_reason: Option<String>,
+    /// The user who wrote an agent message (null once their account is gone).
+    pub author_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

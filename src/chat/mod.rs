@@ -1,3 +1,17 @@
-//! Conversations between leads and their AI persona. So far: the message store the client page reads.
+//! Conversations with leads: one per client, written by one service function, read in the inbox
+//! (`/chat`) and the thread (`/chat/{client_id}`), delivered live over a server-sent event stream
+//! fed by the pub/sub bus.
+pub mod api;
+pub mod model;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod conversation_entity;
 #[cfg(feature = "ssr")]
 pub mod entity;
+#[cfg(feature = "ssr")]
+pub mod events;
+#[cfg(feature = "ssr")]
+pub mod read_entity;
+#[cfg(feature = "ssr")]
+pub mod service;

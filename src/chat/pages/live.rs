@@ -1,0 +1,57 @@
+//! The page's end of the live stream: one `EventSource` on [`EVENTS_PATH`] while a chat page is
+//! open. The browser reconnects by itself and sends the last message id it got, from which the
+//! server replays what was missed. Without JavaScript there is no stream: the pages are complete
+//! as served, and a reload shows what is new.
+#[cfg(feature = "hydrate")]
+use leptos::prelude::*;
+
+use super::super::model::ChatEvent;
+#[cfg(feature = "hydrate")]
+use super::super::model::EVENTS_PATH;
+
+/// Calls `on_event` with every event of the stream while the calling component lives. `after`:
+/// the newest message id the page already shows (so nothing between the page's load and the
+/// stream's start is lost).
+pub fn use_chat_stream(after: Option<i64>, on_event: impl Fn(ChatEvent) + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::{
+            __reexports::send_wrapper::SendWrapper,
+            wasm_bindgen::{JsCast, closure::Closure},
+            web_sys::{EventSource, MessageEvent},
+        };
+        let url = match after {
+            Some(id) => format!("{EVENTS_PATH}?after={id}"),
+            None => EVENTS_PATH.to_owned(),
+        };
+        let Ok(source) = EventSource::new(&url) else { return };
+        let on_event = std::rc::Rc::new(on_event);
+        let mut listeners = Vec::new();
+        for name in ["message", "conversation", "read"] {
+            let on_event = on_event.clone();
+            let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+                if let Some(data) = event.data().as_string()
+                    && let Ok(parsed) = serde_json::from_str::<ChatEvent>(&data)
+                {
+                    on_event(parsed);
+                }
+            });
+            let _ = source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+            listeners.push(listener);
+        }
+        // Too far behind to catch up: load the page again.
+        let reset = Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| {
+            if let Some(window) = leptos::web_sys::window() {
+                let _ = window.location().reload();
+            }
+        });
+        let _ = source.add_event_listener_with_callback("reset", reset.as_ref().unchecked_ref());
+        let held = SendWrapper::new((source, listeners, reset));
+        on_cleanup(move || {
+            let (source, _listeners, _reset) = held.take();
+            source.close();
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (after, on_event);
+}

@@ -1,0 +1,705 @@
+//! Conversations: the one function that writes messages, the inbox, the thread, read marks, the AI
+//! mode and the state.
+//!
+//! Every message, whoever writes it (a person on the team, the lead, the AI, the system), goes
+//! through [`record`]: one write transaction that creates the conversation when needed, inserts
+//! the message, moves the conversation (activity, last message, state, version) and the client's
+//! last activity; after the commit, the message is announced on the bus ([`BUS_CHANNEL`]) for the
+//! live streams of every app instance.
+//!
+//! A user reaches only the conversations of their own clients, an admin everyone's; another
+//! user's conversation is "not found", like their client.
+use std::collections::HashMap;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use chrono_tz::Tz;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, Set, Statement, Value,
+};
+
+use super::{
+    conversation_entity as conversations, entity as messages,
+    model::{
+        AiMode, BUS_CHANNEL, ChatEvent, ClientCard, ConversationState, INBOX_PAGE_SIZE, InboxPage, InboxQuery,
+        InboxRow, MAX_MESSAGE_CHARS, THREAD_PAGE_SIZE, Thread, ThreadMessage, UNREAD_CAP,
+    },
+    read_entity as reads,
+};
+use crate::{
+    audit::{self, Action, Changes},
+    clients::{
+        detail::TimelineQuery,
+        detail_service::viewer_zone,
+        entity as clients,
+        model::is_status,
+        service::{find as find_client, strategy_names, user_names},
+        timeline,
+    },
+    server::{local_time, state::AppState},
+    shared::{AppError, search::check_search},
+    users::{entity as users, model::CurrentUser},
+};
+
+const ENTITY: &str = "conversation";
+/// Characters of the newest message shown in the inbox.
+const PREVIEW_CHARS: usize = 120;
+
+/// Now, to the microsecond that PostgreSQL keeps (so cursors compare equal to what is stored).
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Who writes a message.
+#[derive(Debug, Clone, Copy)]
+pub enum Author<'a> {
+    /// A signed-in user answering (or writing a private note): reaches only their own clients,
+    /// an admin everyone's.
+    Agent(&'a CurrentUser),
+    /// The lead, through the public chat or a channel. The caller has established which client.
+    Lead,
+    /// The AI persona.
+    Ai,
+    /// The app itself (a booking made, a channel event).
+    System,
+}
+
+impl Author<'_> {
+    fn role(self) -> &'static str {
+        match self {
+            Author::Agent(_) => "agent",
+            Author::Lead => "client",
+            Author::Ai => "ai",
+            Author::System => "system",
+        }
+    }
+
+    fn user_id(self) -> Option<i64> {
+        match self {
+            Author::Agent(user) => Some(user.id),
+            _ => None,
+        }
+    }
+
+    /// People raise the version: a reply the AI prepared before is then out of date.
+    fn is_human(self) -> bool {
+        matches!(self, Author::Agent(_) | Author::Lead)
+    }
+}
+
+/// A message to write.
+#[derive(Debug, Clone, Copy)]
+pub struct NewMessage<'a> {
+    pub client_id: i64,
+    pub author: Author<'a>,
+    pub body: &'a str,
+    /// A note for the team (agents only).
+    pub private: bool,
+    /// `web`, `email`, `sms`...
+    pub channel: &'a str,
+}
+
+/// What [`record`] wrote.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub message: messages::Model,
+    pub conversation: conversations::Model,
+}
+
+fn not_found() -> AppError {
+    AppError::NotFound("This conversation".to_owned())
+}
+
+fn state_of(model: &conversations::Model) -> ConversationState {
+    ConversationState::parse(&model.state).unwrap_or(ConversationState::Open)
+}
+
+fn mode_of(model: &conversations::Model) -> AiMode {
+    AiMode::parse(&model.ai_mode).unwrap_or(AiMode::Off)
+}
+
+/// A statement written with `?` placeholders, numbered for PostgreSQL.
+fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = if backend == DatabaseBackend::Postgres {
+        let mut numbered = String::with_capacity(sql.len() + 16);
+        let mut n = 0;
+        for c in sql.chars() {
+            if c == '?' {
+                n += 1;
+                numbered.push_str(&format!("${n}"));
+            } else {
+                numbered.push(c);
+            }
+        }
+        numbered
+    } else {
+        sql.to_owned()
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// The conversation of `client`, made now if it has none (in the caller's transaction).
+async fn ensure_conversation<C: ConnectionTrait>(
+    db: &C,
+    client: &clients::Model,
+    at: DateTime<Utc>,
+) -> Result<conversations::Model, AppError> {
+    if let Some(found) = conversation_of(db, client.id).await? {
+        return Ok(found);
+    }
+    // A concurrent first message (PostgreSQL) made it meanwhile: its row stands.
+    db.execute_raw(statement(
+        db.get_database_backend(),
+        "INSERT INTO conversations (client_id, owner_id, state, ai_mode, last_activity_at, version, created_at) \
+         VALUES (?, ?, 'open', 'off', ?, 0, ?) ON CONFLICT (client_id) DO NOTHING",
+        vec![client.id.into(), client.owner_id.into(), at.into(), at.into()],
+    ))
+    .await?;
+    conversation_of(db, client.id).await?.ok_or(AppError::Internal)
+}
+
+async fn conversation_of<C: ConnectionTrait>(db: &C, client_id: i64) -> Result<Option<conversations::Model>, AppError> {
+    Ok(conversations::Entity::find().filter(conversations::Column::ClientId.eq(client_id)).one(db).await?)
+}
+
+fn check_body(body: &str) -> Result<&str, AppError> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(AppError::field("body", "Write a message first."));
+    }
+    if body.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(AppError::field("body", format!("Keep a message under {MAX_MESSAGE_CHARS} characters.")));
+    }
+    Ok(body)
+}
+
+/// Writes one message from anyone, with everything it changes, in one transaction; then announces
+/// it. The only writer of `messages`.
+pub async fn record(state: &AppState, new: NewMessage<'_>) -> Result<Recorded, AppError> {
+    let body = check_body(new.body)?;
+    if new.private && !matches!(new.author, Author::Agent(_)) {
+        return Err(AppError::field("private", "Only the team writes private notes."));
+    }
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    let client = match new.author {
+        Author::Agent(user) => find_client(&txn, user, new.client_id).await?,
+        _ => clients::Entity::find_by_id(new.client_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::NotFound("This client".to_owned()))?,
+    };
+    let at = now();
+    let conversation = ensure_conversation(&txn, &client, at).await?;
+    let message = messages::Entity::insert(messages::ActiveModel {
+        client_id: Set(client.id),
+        role: Set(new.author.role().to_owned()),
+        body: Set(body.to_owned()),
+        channel: Set(new.channel.to_owned()),
+        created_at: Set(at),
+        conversation_id: Set(Some(conversation.id)),
+        private: Set(new.private),
+        delivery: Set("sent".to_owned()),
+        failure_reason: Set(None),
+        author_id: Set(new.author.user_id()),
+        ..Default::default()
+    })
+    .exec_with_returning(&txn)
+    .await?;
+
+    // A lead's message waits for a person; a person's public answer opens it again.
+    let next_state = match new.author {
+        Author::Lead => ConversationState::Waiting,
+        Author::Agent(_) if !new.private => ConversationState::Open,
+        _ => state_of(&conversation),
+    };
+    let version = conversation.version + i64::from(new.author.is_human());
+    conversations::Entity::update_many()
+        .col_expr(conversations::Column::LastActivityAt, at.into())
+        .col_expr(conversations::Column::LastMessageId, message.id.into())
+        .col_expr(conversations::Column::State, next_state.as_str().into())
+        .col_expr(conversations::Column::Version, version.into())
+        .filter(conversations::Column::Id.eq(conversation.id))
+        .exec(&txn)
+        .await?;
+    // The client's last activity: a visible message is its last message; a person's message or
+    // note is working the lead.
+    let mut update = clients::Entity::update_many().filter(clients::Column::Id.eq(client.id));
+    if !new.private {
+        let preview: String = body.chars().take(500).collect();
+        update = update
+            .col_expr(clients::Column::LastMessage, preview.into())
+            .col_expr(clients::Column::LastMessageAt, at.into());
+    }
+    if matches!(new.author, Author::Agent(_)) {
+        update = update.col_expr(clients::Column::WorkedAt, at.into());
+    }
+    update.exec(&txn).await?;
+    // Someone's own message is not news to them.
+    if let Author::Agent(user) = new.author {
+        upsert_read(&txn, user.id, conversation.id, message.id).await?;
+    }
+    txn.commit().await?;
+
+    let conversation = conversations::Model {
+        last_activity_at: at,
+        last_message_id: Some(message.id),
+        state: next_state.as_str().to_owned(),
+        version,
+        ..conversation
+    };
+    let author = match new.author {
+        Author::Agent(user) => Some(user.name.clone()),
+        _ => None,
+    };
+    publish(
+        state,
+        &ChatEvent::Message {
+            conversation_id: conversation.id,
+            client_id: client.id,
+            owner_id: conversation.owner_id,
+            message: thread_message(&message, author, chrono_tz::UTC),
+        },
+    )
+    .await;
+    Ok(Recorded { message, conversation })
+}
+
+/// Announces `event` to the live streams of every instance. A bus that is down loses the live
+/// delivery only: the message is committed, and streams replay it from the table on reconnect.
+pub async fn publish(state: &AppState, event: &ChatEvent) {
+    let payload = match serde_json::to_string(event) {
+        Ok(payload) => payload,
+        Err(error) => {
+            tracing::error!(%error, "could not encode a chat event");
+            return;
+        }
+    };
+    if let Err(error) = state.infra.bus.publish(BUS_CHANNEL, &payload).await {
+        tracing::warn!(%error, "could not announce a chat event");
+    }
+}
+
+async fn upsert_read<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    conversation_id: i64,
+    message_id: i64,
+) -> Result<(), AppError> {
+    db.execute_raw(statement(
+        db.get_database_backend(),
+        "INSERT INTO conversation_reads (user_id, conversation_id, last_seen_message_id) VALUES (?, ?, ?) \
+         ON CONFLICT (user_id, conversation_id) DO UPDATE SET last_seen_message_id = CASE \
+         WHEN excluded.last_seen_message_id > conversation_reads.last_seen_message_id \
+         THEN excluded.last_seen_message_id ELSE conversation_reads.last_seen_message_id END",
+        vec![user_id.into(), conversation_id.into(), message_id.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+pub fn thread_message(message: &messages::Model, author: Option<String>, zone: Tz) -> ThreadMessage {
+    ThreadMessage {
+        id: message.id,
+        role: message.role.clone(),
+        body: message.body.clone(),
+        private: message.private,
+        delivery: message.delivery.clone(),
+        failure_reason: message.failure_reason.clone(),
+        author,
+        sent_at: local_time::format(message.created_at, zone),
+        at: message.created_at,
+    }
+}
+
+/// The conversation of a client `user` may reach (`None` before its first message).
+async fn reachable<C: ConnectionTrait>(
+    db: &C,
+    user: &CurrentUser,
+    client_id: i64,
+) -> Result<(clients::Model, Option<conversations::Model>), AppError> {
+    let client = find_client(db, user, client_id).await.map_err(|_| not_found())?;
+    let conversation = conversation_of(db, client.id).await?;
+    Ok((client, conversation))
+}
+
+/// Records that `user` has seen the conversation of `client_id` up to `message_id` (its newest
+/// message when `None`). Never moves a read mark back.
+pub async fn mark_read(
+    state: &AppState,
+    user: &CurrentUser,
+    client_id: i64,
+    message_id: Option<i64>,
+) -> Result<(), AppError> {
+    let (client, conversation) = reachable(&state.db, user, client_id).await?;
+    let Some(conversation) = conversation else { return Ok(()) };
+    let Some(last) = conversation.last_message_id else { return Ok(()) };
+    let up_to = message_id.map_or(last, |id| id.min(last));
+    upsert_read(&state.db, user.id, conversation.id, up_to).await?;
+    publish(
+        state,
+        &ChatEvent::Read {
+            conversation_id: conversation.id,
+            client_id: client.id,
+            owner_id: conversation.owner_id,
+            user_id: user.id,
+        },
+    )
+    .await;
+    Ok(())
+}
+
+/// A person changes the conversation (AI mode or state): raises the version, audits, announces.
+async fn change(
+    state: &AppState,
+    user: &CurrentUser,
+    client_id: i64,
+    apply: impl FnOnce(&conversations::Model) -> (Option<AiMode>, Option<ConversationState>),
+) -> Result<conversations::Model, AppError> {
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    let client = find_client(&txn, user, client_id).await.map_err(|_| not_found())?;
+    let conversation = ensure_conversation(&txn, &client, now()).await?;
+    let (mode, next_state) = apply(&conversation);
+    let mode = mode.unwrap_or(mode_of(&conversation));
+    let next_state = next_state.unwrap_or(state_of(&conversation));
+    let changes = Changes::new().diff("ai_mode", conversation.ai_mode.as_str(), mode.as_str()).diff(
+        "state",
+        conversation.state.as_str(),
+        next_state.as_str(),
+    );
+    if changes.is_empty() {
+        txn.commit().await?;
+        return Ok(conversation);
+    }
+    let version = conversation.version + 1;
+    conversations::Entity::update_many()
+        .col_expr(conversations::Column::AiMode, mode.as_str().into())
+        .col_expr(conversations::Column::State, next_state.as_str().into())
+        .col_expr(conversations::Column::Version, version.into())
+        .filter(conversations::Column::Id.eq(conversation.id))
+        .exec(&txn)
+        .await?;
+    audit::record(&txn, Some(user.id), ENTITY, conversation.id, Action::Update, changes).await?;
+    txn.commit().await?;
+    let conversation = conversations::Model {
+        ai_mode: mode.as_str().to_owned(),
+        state: next_state.as_str().to_owned(),
+        version,
+        ..conversation
+    };
+    publish(
+        state,
+        &ChatEvent::Conversation {
+            conversation_id: conversation.id,
+            client_id: client.id,
+            owner_id: conversation.owner_id,
+            state: next_state,
+            ai_mode: mode,
+        },
+    )
+    .await;
+    Ok(conversation)
+}
+
+/// Sets the AI mode of a client's conversation.
+pub async fn set_ai_mode(
+    state: &AppState,
+    user: &CurrentUser,
+    client_id: i64,
+    mode: &str,
+) -> Result<conversations::Model, AppError> {
+    let mode = AiMode::parse(mode).ok_or_else(|| AppError::field("mode", "Choose off, suggest or auto."))?;
+    change(state, user, client_id, |_| (Some(mode), None)).await
+}
+
+/// Sets the state of a client's conversation.
+pub async fn set_state(
+    state: &AppState,
+    user: &CurrentUser,
+    client_id: i64,
+    value: &str,
+) -> Result<conversations::Model, AppError> {
+    let next =
+        ConversationState::parse(value).ok_or_else(|| AppError::field("state", "Choose open, waiting or closed."))?;
+    change(state, user, client_id, |_| (None, Some(next))).await
+}
+
+/// The conversation with a client, a page of messages (the newest, or those before `older`),
+/// oldest first, and the client's card. Marks what it shows as read when `mark_as_read`.
+pub async fn thread(
+    state: &AppState,
+    user: &CurrentUser,
+    client_id: i64,
+    older: &str,
+    mark_as_read: bool,
+) -> Result<Thread, AppError> {
+    let db = &state.db;
+    let (client, conversation) = reachable(db, user, client_id).await?;
+    let zone = viewer_zone(db, user).await?;
+    let strategy_name = strategy_names(db, [client.strategy_id]).await?.remove(&client.strategy_id);
+    let (messages, older_cursor) = match &conversation {
+        Some(conversation) => {
+            let page = timeline::latest_first(
+                db,
+                messages::Entity::find().filter(messages::Column::ConversationId.eq(conversation.id)),
+                (messages::Column::CreatedAt, messages::Column::Id),
+                &TimelineQuery { older: older.to_owned(), newer: String::new() },
+                THREAD_PAGE_SIZE,
+                |message| (message.created_at, message.id),
+            )
+            .await?;
+            (page.items, page.older)
+        }
+        None => (Vec::new(), None),
+    };
+    let names = user_names(db, messages.iter().filter_map(|m| m.author_id).chain([client.owner_id])).await?;
+    let mut shown: Vec<ThreadMessage> = messages
+        .iter()
+        .map(|message| {
+            let author = message.author_id.map(|id| names.get(&id).cloned().unwrap_or_else(|| "A former user".into()));
+            thread_message(message, author, zone)
+        })
+        .collect();
+    shown.reverse();
+    if mark_as_read
+        && older.is_empty()
+        && let Some(conversation) = &conversation
+        && conversation.last_message_id.is_some()
+    {
+        let seen = read_mark(db, user.id, conversation.id).await?;
+        if seen < conversation.last_message_id.unwrap_or_default() {
+            mark_read(state, user, client.id, None).await?;
+        }
+    }
+    Ok(Thread {
+        client: ClientCard {
+            id: client.id,
+            owner_name: names.get(&client.owner_id).cloned().unwrap_or_default(),
+            name: client.name,
+            status: client.status,
+            email: client.email,
+            phone: client.phone,
+            company: client.company,
+            strategy_id: client.strategy_id,
+            strategy_name: strategy_name.unwrap_or_default(),
+        },
+        conversation_id: conversation.as_ref().map(|c| c.id),
+        state: conversation.as_ref().map_or(ConversationState::Open, state_of),
+        ai_mode: conversation.as_ref().map_or(AiMode::Off, mode_of),
+        version: conversation.as_ref().map_or(0, |c| c.version),
+        messages: shown,
+        older: older_cursor,
+    })
+}
+
+async fn read_mark<C: ConnectionTrait>(db: &C, user_id: i64, conversation_id: i64) -> Result<i64, AppError> {
+    Ok(reads::Entity::find()
+        .filter(reads::Column::UserId.eq(user_id))
+        .filter(reads::Column::ConversationId.eq(conversation_id))
+        .one(db)
+        .await?
+        .map_or(0, |read| read.last_seen_message_id))
+}
+
+/// `%` and `_` match themselves in a search.
+fn like_pattern(text: &str) -> String {
+    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// One inbox page for `user`: newest activity first, by keyset `(last_activity_at, id)`, with the
+/// viewer's unread counts. Five queries at most.
+pub async fn inbox(state: &AppState, user: &CurrentUser, query: &InboxQuery) -> Result<InboxPage, AppError> {
+    check_search(&query.q)?;
+    let db = &state.db;
+    let backend = db.get_database_backend();
+    let mut sql = String::from("SELECT v.* FROM conversations v JOIN clients c ON c.id = v.client_id WHERE 1 = 1");
+    let mut values: Vec<Value> = Vec::new();
+    let owner = if user.is_admin() { query.owner.trim().parse::<i64>().ok() } else { Some(user.id) };
+    if let Some(owner) = owner {
+        sql.push_str(" AND v.owner_id = ?");
+        values.push(owner.into());
+    }
+    match query.show.as_str() {
+        "waiting" => sql.push_str(" AND v.state = 'waiting'"),
+        "unread" => {
+            sql.push_str(
+                " AND v.last_message_id > COALESCE((SELECT r.last_seen_message_id FROM conversation_reads r \
+                 WHERE r.conversation_id = v.id AND r.user_id = ?), 0)",
+            );
+            values.push(user.id.into());
+        }
+        _ => {}
+    }
+    if let Some(mode) = AiMode::parse(&query.ai) {
+        sql.push_str(" AND v.ai_mode = ?");
+        values.push(mode.as_str().into());
+    }
+    if is_status(&query.stage) {
+        sql.push_str(" AND c.status = ?");
+        values.push(query.stage.clone().into());
+    }
+    let q = query.q.trim();
+    if !q.is_empty() {
+        sql.push_str(" AND LOWER(c.name) LIKE ? ESCAPE '\\'");
+        values.push(like_pattern(q).into());
+    }
+    if let Some((at, id)) = timeline::decode(&query.after) {
+        sql.push_str(" AND (v.last_activity_at < ? OR (v.last_activity_at = ? AND v.id < ?))");
+        values.extend([at.into(), at.into(), id.into()]);
+    }
+    sql.push_str(&format!(" ORDER BY v.last_activity_at DESC, v.id DESC LIMIT {}", INBOX_PAGE_SIZE + 1));
+    let mut rows = conversations::Entity::find().from_raw_sql(statement(backend, &sql, values)).all(db).await?;
+    let more = rows.len() as u64 > INBOX_PAGE_SIZE;
+    rows.truncate(INBOX_PAGE_SIZE as usize);
+    let next = if more { rows.last().map(|row| timeline::encode(row.last_activity_at, row.id)) } else { None };
+
+    let zone = viewer_zone(db, user).await?;
+    let client_rows: HashMap<i64, clients::Model> = if rows.is_empty() {
+        HashMap::new()
+    } else {
+        clients::Entity::find()
+            .filter(clients::Column::Id.is_in(rows.iter().map(|row| row.client_id)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|client| (client.id, client))
+            .collect()
+    };
+    let last_ids: Vec<i64> = rows.iter().filter_map(|row| row.last_message_id).collect();
+    let last_messages: HashMap<i64, messages::Model> = if last_ids.is_empty() {
+        HashMap::new()
+    } else {
+        messages::Entity::find()
+            .filter(messages::Column::Id.is_in(last_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|message| (message.id, message))
+            .collect()
+    };
+    let unread = unread_counts(db, user.id, &rows).await?;
+    let owners: Vec<(i64, String)> = if user.is_admin() {
+        users::Entity::find()
+            .select_only()
+            .columns([users::Column::Id, users::Column::Name])
+            .order_by_name()
+            .into_tuple()
+            .all(db)
+            .await?
+    } else {
+        Vec::new()
+    };
+    let owner_names: HashMap<i64, String> = owners.iter().cloned().collect();
+    let rows = rows
+        .into_iter()
+        .filter_map(|row| {
+            let client = client_rows.get(&row.client_id)?;
+            let last = row.last_message_id.and_then(|id| last_messages.get(&id));
+            Some(InboxRow {
+                conversation_id: row.id,
+                client_id: row.client_id,
+                client_name: client.name.clone(),
+                client_status: client.status.clone(),
+                owner_name: user.is_admin().then(|| owner_names.get(&row.owner_id).cloned().unwrap_or_default()),
+                state: state_of(&row),
+                ai_mode: mode_of(&row),
+                last_activity: local_time::format(row.last_activity_at, zone),
+                preview: last.map(|m| m.body.chars().take(PREVIEW_CHARS).collect()).unwrap_or_default(),
+                preview_role: last.map(|m| m.role.clone()).unwrap_or_default(),
+                preview_private: last.is_some_and(|m| m.private),
+                unread: unread.get(&row.id).copied().unwrap_or(0),
+            })
+        })
+        .collect();
+    Ok(InboxPage { rows, next, owners })
+}
+
+trait OrderByName {
+    fn order_by_name(self) -> Self;
+}
+
+impl OrderByName for sea_orm::Select<users::Entity> {
+    fn order_by_name(self) -> Self {
+        use sea_orm::QueryOrder;
+        self.order_by_asc(users::Column::Name).order_by_asc(users::Column::Id)
+    }
+}
+
+/// Per conversation of the page: messages newer than the viewer's read mark, not their own, up to
+/// [`UNREAD_CAP`]. One query.
+async fn unread_counts<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    rows: &[conversations::Model],
+) -> Result<HashMap<i64, i64>, AppError> {
+    let candidates: Vec<i64> = rows.iter().filter(|row| row.last_message_id.is_some()).map(|row| row.id).collect();
+    if candidates.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let placeholders = vec!["?"; candidates.len()].join(", ");
+    let sql = format!(
+        "SELECT m.conversation_id AS conversation_id, COUNT(*) AS unread FROM messages m \
+         LEFT JOIN conversation_reads r ON r.conversation_id = m.conversation_id AND r.user_id = ? \
+         WHERE m.conversation_id IN ({placeholders}) AND m.id > COALESCE(r.last_seen_message_id, 0) \
+         AND (m.author_id IS NULL OR m.author_id <> ?) GROUP BY m.conversation_id"
+    );
+    let mut values: Vec<Value> = vec![user_id.into()];
+    values.extend(candidates.into_iter().map(Value::from));
+    values.push(user_id.into());
+    let found = db.query_all_raw(statement(db.get_database_backend(), &sql, values)).await?;
+    let mut counts = HashMap::new();
+    for row in found {
+        let id: i64 = row.try_get("", "conversation_id")?;
+        let count: i64 = row.try_get("", "unread")?;
+        counts.insert(id, count.min(UNREAD_CAP));
+    }
+    Ok(counts)
+}
+
+/// Messages after `after_id` that `user` may see, oldest id first, at most `limit`: what a
+/// reconnecting stream missed. With the owner of each.
+pub async fn missed_since(
+    state: &AppState,
+    user: &CurrentUser,
+    after_id: i64,
+    limit: u64,
+) -> Result<Vec<(messages::Model, conversations::Model)>, AppError> {
+    let db = &state.db;
+    let mut select = messages::Entity::find().filter(messages::Column::Id.gt(after_id));
+    if !user.is_admin() {
+        select = select.filter(
+            messages::Column::ConversationId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(conversations::Column::Id)
+                    .from(conversations::Entity)
+                    .and_where(conversations::Column::OwnerId.eq(user.id))
+                    .to_owned(),
+            ),
+        );
+    }
+    use sea_orm::QueryOrder;
+    let found = select.order_by_asc(messages::Column::Id).limit(limit).all(db).await?;
+    let conversation_ids: Vec<i64> = found.iter().filter_map(|m| m.conversation_id).collect();
+    let conversations: HashMap<i64, conversations::Model> = if conversation_ids.is_empty() {
+        HashMap::new()
+    } else {
+        conversations::Entity::find()
+            .filter(conversations::Column::Id.is_in(conversation_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect()
+    };
+    Ok(found
+        .into_iter()
+        .filter_map(|message| {
+            let conversation = conversations.get(&message.conversation_id?)?.clone();
+            Some((message, conversation))
+        })
+        .collect())
+}
+
+/// The names of the authors of `messages`.
+pub async fn author_names(state: &AppState, messages: &[messages::Model]) -> Result<HashMap<i64, String>, AppError> {
+    user_names(&state.db, messages.iter().filter_map(|m| m.author_id)).await
+}

@@ -1,0 +1,516 @@
+//! Conversations on SQLite and on PostgreSQL + Redis: the one writing function, the thread's and
+//! the inbox's keyset pages (equal timestamps, messages arriving meanwhile), unread counts, who
+//! reaches which conversation, and the live stream over HTTP (a message sent through one app
+//! instance reaches a stream on another; a reconnect with `Last-Event-ID` gets exactly what it
+//! missed).
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use std::time::Duration;
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use chrono::{TimeZone, Utc};
+use common::{
+    BACKENDS, Backend,
+    accounts::{account, strategy},
+    app::TestApp,
+};
+use crm::{
+    chat::{
+        conversation_entity as conversations, entity as messages,
+        model::{AiMode, ChatEvent, ConversationState, INBOX_PAGE_SIZE, InboxQuery, THREAD_PAGE_SIZE},
+        service::{self, Author, NewMessage},
+    },
+    shared::AppError,
+    users::model::CurrentUser,
+};
+use futures::StreamExt;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement, sea_query::Expr};
+use tower::ServiceExt;
+
+/// A client of `owner` named `name`; returns its id.
+async fn client(app: &TestApp, owner: &CurrentUser, strategy_id: i64, name: &str) -> i64 {
+    let db = &app.db.conn;
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            "INSERT INTO clients (owner_id, strategy_id, name) VALUES ($1, $2, $3) RETURNING id"
+        }
+        _ => "INSERT INTO clients (owner_id, strategy_id, name) VALUES (?, ?, ?) RETURNING id",
+    };
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, [owner.id.into(), strategy_id.into(), name.into()]))
+        .await
+        .unwrap();
+    row.unwrap().try_get_by_index::<i64>(0).unwrap()
+}
+
+async fn write(app: &TestApp, client_id: i64, author: Author<'_>, body: &str) -> i64 {
+    write_note(app, client_id, author, body, false).await
+}
+
+async fn write_note(app: &TestApp, client_id: i64, author: Author<'_>, body: &str, private: bool) -> i64 {
+    service::record(&app.state, NewMessage { client_id, author, body, private, channel: "web" })
+        .await
+        .unwrap()
+        .message
+        .id
+}
+
+fn inbox_query() -> InboxQuery {
+    InboxQuery::default()
+}
+
+#[tokio::test]
+async fn a_thread_pages_back_by_time_and_id_without_gaps_while_messages_arrive() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let _admin = account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let strategy_id = strategy(&app, ana.id, "Friendly").await;
+        let lead = client(&app, &ana, strategy_id, "Lead").await;
+        let total = THREAD_PAGE_SIZE as i64 + 5;
+        let mut ids = Vec::new();
+        for n in 0..total {
+            let author = if n % 2 == 0 { Author::Lead } else { Author::Agent(&ana) };
+            ids.push(write(&app, lead, author, &format!("message {n}")).await);
+        }
+        // Three messages at a time share one instant: the id orders them.
+        let start = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+        for (n, id) in ids.iter().enumerate() {
+            messages::Entity::update_many()
+                .col_expr(messages::Column::CreatedAt, Expr::value(start + chrono::Duration::minutes((n / 3) as i64)))
+                .filter(messages::Column::Id.eq(*id))
+                .exec(&app.db.conn)
+                .await
+                .unwrap();
+        }
+        let newest = service::thread(&app.state, &ana, lead, "", true).await.unwrap();
+        let newest_ids: Vec<i64> = newest.messages.iter().map(|m| m.id).collect();
+        assert_eq!(
+            newest_ids,
+            ids[ids.len() - THREAD_PAGE_SIZE as usize..],
+            "{backend:?}: the newest page, oldest first"
+        );
+        let cursor = newest.older.clone().expect("an older page");
+        // New messages arrive: the older page is the same.
+        write(&app, lead, Author::Lead, "while paging").await;
+        let older = service::thread(&app.state, &ana, lead, &cursor, false).await.unwrap();
+        let older_ids: Vec<i64> = older.messages.iter().map(|m| m.id).collect();
+        assert_eq!(older_ids, ids[..5], "{backend:?}: the rest, no gap, no repeat");
+        assert!(older.older.is_none(), "{backend:?}: nothing older");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_inbox_pages_newest_first_with_ties_and_arrivals() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let _admin = account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let strategy_id = strategy(&app, ana.id, "Friendly").await;
+        let count = INBOX_PAGE_SIZE as usize + 5;
+        let mut clients = Vec::new();
+        for n in 0..count {
+            let id = client(&app, &ana, strategy_id, &format!("Lead {n:02}")).await;
+            write(&app, id, Author::Lead, "hello").await;
+            clients.push(id);
+        }
+        // Every conversation at the same instant: newest first means highest id first.
+        let instant = Utc.with_ymd_and_hms(2026, 11, 2, 12, 0, 0).unwrap();
+        conversations::Entity::update_many()
+            .col_expr(conversations::Column::LastActivityAt, Expr::value(instant))
+            .exec(&app.db.conn)
+            .await
+            .unwrap();
+        let order: Vec<i64> = conversations::Entity::find()
+            .order_by_desc(conversations::Column::Id)
+            .all(&app.db.conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.client_id)
+            .collect();
+        let first = service::inbox(&app.state, &ana, &inbox_query()).await.unwrap();
+        let first_ids: Vec<i64> = first.rows.iter().map(|row| row.client_id).collect();
+        assert_eq!(first_ids, order[..INBOX_PAGE_SIZE as usize], "{backend:?}: ties broken by id");
+        // While the user reads page one, a conversation of page two moves to the top.
+        let moved = order[INBOX_PAGE_SIZE as usize];
+        write(&app, moved, Author::Lead, "news").await;
+        let next = InboxQuery { after: first.next.clone().expect("a second page"), ..inbox_query() };
+        let second = service::inbox(&app.state, &ana, &next).await.unwrap();
+        let second_ids: Vec<i64> = second.rows.iter().map(|row| row.client_id).collect();
+        assert_eq!(second_ids, order[INBOX_PAGE_SIZE as usize + 1..], "{backend:?}: no repeats, the moved one left");
+        assert!(second.next.is_none());
+        // And it heads the first page now.
+        let again = service::inbox(&app.state, &ana, &inbox_query()).await.unwrap();
+        assert_eq!(again.rows[0].client_id, moved);
+        assert_eq!(again.rows[0].preview, "news");
+
+        // Search by name, stage and AI mode filters.
+        let found =
+            service::inbox(&app.state, &ana, &InboxQuery { q: "lead 0".into(), ..inbox_query() }).await.unwrap();
+        assert_eq!(found.rows.len(), 10, "{backend:?}: Lead 00 to Lead 09");
+        let found = service::inbox(&app.state, &ana, &InboxQuery { q: "50%".into(), ..inbox_query() }).await.unwrap();
+        assert!(found.rows.is_empty(), "{backend:?}: % matches itself");
+        service::set_ai_mode(&app.state, &ana, clients[3], "auto").await.unwrap();
+        let auto = service::inbox(&app.state, &ana, &InboxQuery { ai: "auto".into(), ..inbox_query() }).await.unwrap();
+        assert_eq!(auto.rows.iter().map(|r| r.client_id).collect::<Vec<_>>(), [clients[3]]);
+        assert_eq!(auto.rows[0].ai_mode, AiMode::Auto);
+        let won = service::inbox(&app.state, &ana, &InboxQuery { stage: "won".into(), ..inbox_query() }).await.unwrap();
+        assert!(won.rows.is_empty());
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn unread_counts_follow_reads_and_own_messages_per_viewer() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let admin = account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let strategy_id = strategy(&app, ana.id, "Friendly").await;
+        let lead = client(&app, &ana, strategy_id, "Lead").await;
+        let quiet = client(&app, &ana, strategy_id, "Quiet").await;
+        write(&app, quiet, Author::Agent(&ana), "Anything else?").await;
+        for text in ["one", "two", "three"] {
+            write(&app, lead, Author::Lead, text).await;
+        }
+        let unread =
+            |rows: &[crm::chat::model::InboxRow], id: i64| rows.iter().find(|r| r.client_id == id).unwrap().unread;
+        let page = service::inbox(&app.state, &ana, &inbox_query()).await.unwrap();
+        assert_eq!(unread(&page.rows, lead), 3, "{backend:?}");
+        assert_eq!(unread(&page.rows, quiet), 0, "{backend:?}: one's own message is read");
+        assert_eq!(page.rows.iter().find(|r| r.client_id == lead).unwrap().state, ConversationState::Waiting);
+        let waiting =
+            service::inbox(&app.state, &ana, &InboxQuery { show: "waiting".into(), ..inbox_query() }).await.unwrap();
+        assert_eq!(waiting.rows.iter().map(|r| r.client_id).collect::<Vec<_>>(), [lead]);
+        let unread_only =
+            service::inbox(&app.state, &ana, &InboxQuery { show: "unread".into(), ..inbox_query() }).await.unwrap();
+        assert_eq!(unread_only.rows.iter().map(|r| r.client_id).collect::<Vec<_>>(), [lead]);
+
+        // Opening the thread reads it; a new message is one unread.
+        service::thread(&app.state, &ana, lead, "", true).await.unwrap();
+        let page = service::inbox(&app.state, &ana, &inbox_query()).await.unwrap();
+        assert_eq!(unread(&page.rows, lead), 0, "{backend:?}");
+        write(&app, lead, Author::Lead, "four").await;
+        let page = service::inbox(&app.state, &ana, &inbox_query()).await.unwrap();
+        assert_eq!(unread(&page.rows, lead), 1, "{backend:?}");
+        // Answering reads it and opens the conversation again.
+        write(&app, lead, Author::Agent(&ana), "Happy to help").await;
+        let page = service::inbox(&app.state, &ana, &inbox_query()).await.unwrap();
+        let row = page.rows.iter().find(|r| r.client_id == lead).unwrap();
+        assert_eq!((row.unread, row.state), (0, ConversationState::Open), "{backend:?}");
+        // The admin has read nothing: every message of the lead's, and Ana's answers.
+        let page = service::inbox(&app.state, &admin, &inbox_query()).await.unwrap();
+        assert_eq!(unread(&page.rows, lead), 5, "{backend:?}");
+        assert_eq!(page.rows.iter().find(|r| r.client_id == lead).unwrap().owner_name.as_deref(), Some("Ana"));
+        // A read mark never moves back.
+        service::mark_read(&app.state, &admin, lead, None).await.unwrap();
+        service::mark_read(&app.state, &admin, lead, Some(1)).await.unwrap();
+        let page = service::inbox(&app.state, &admin, &inbox_query()).await.unwrap();
+        assert_eq!(unread(&page.rows, lead), 0, "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_message_moves_the_conversation_and_the_client_in_one_write() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let _admin = account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let strategy_id = strategy(&app, ana.id, "Friendly").await;
+        let lead = client(&app, &ana, strategy_id, "Lead").await;
+        let mut bus = app.state.infra.bus.subscribe(crm::chat::model::BUS_CHANNEL).await.unwrap();
+
+        let first = write(&app, lead, Author::Lead, "  Hi <b>there</b>  ").await;
+        let conversation = conversations::Entity::find()
+            .filter(conversations::Column::ClientId.eq(lead))
+            .one(&app.db.conn)
+            .await
+            .unwrap()
+            .expect("made with the first message");
+        assert_eq!((conversation.last_message_id, conversation.version), (Some(first), 1));
+        assert_eq!(conversation.owner_id, ana.id);
+        let stored = messages::Entity::find_by_id(first).one(&app.db.conn).await.unwrap().unwrap();
+        assert_eq!((stored.body.as_str(), stored.conversation_id), ("Hi <b>there</b>", Some(conversation.id)));
+        let client = crm::clients::entity::Entity::find_by_id(lead).one(&app.db.conn).await.unwrap().unwrap();
+        assert_eq!(client.last_message.as_deref(), Some("Hi <b>there</b>"));
+        assert_eq!(client.last_message_at, Some(stored.created_at));
+        let announced = tokio::time::timeout(Duration::from_secs(5), bus.next()).await.unwrap().unwrap();
+        match serde_json::from_str::<ChatEvent>(&announced).unwrap() {
+            ChatEvent::Message { message, client_id, owner_id, .. } => {
+                assert_eq!((message.id, client_id, owner_id), (first, lead, ana.id));
+            }
+            other => panic!("{backend:?}: {other:?}"),
+        }
+
+        // A private note: the lead's last message stays; the person worked the lead.
+        write_note(&app, lead, Author::Agent(&ana), "Sounds price-sensitive", true).await;
+        let client = crm::clients::entity::Entity::find_by_id(lead).one(&app.db.conn).await.unwrap().unwrap();
+        assert_eq!(client.last_message.as_deref(), Some("Hi <b>there</b>"), "{backend:?}");
+        assert!(client.worked_at.is_some());
+        // The AI does not raise the version; people do.
+        write(&app, lead, Author::Ai, "How can I help?").await;
+        let version = |app: &TestApp| {
+            let db = app.db.conn.clone();
+            async move {
+                conversations::Entity::find()
+                    .filter(conversations::Column::ClientId.eq(lead))
+                    .one(&db)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .version
+            }
+        };
+        assert_eq!(version(&app).await, 2, "{backend:?}: lead and note, not the AI");
+        service::set_ai_mode(&app.state, &ana, lead, "suggest").await.unwrap();
+        assert_eq!(version(&app).await, 3);
+        service::set_ai_mode(&app.state, &ana, lead, "suggest").await.unwrap();
+        assert_eq!(version(&app).await, 3, "{backend:?}: no change, no new version");
+        service::set_state(&app.state, &ana, lead, "closed").await.unwrap();
+        assert_eq!(version(&app).await, 4);
+
+        // Refused: empty, too long, a private note from the lead, a bad mode.
+        let refused = |result: Result<service::Recorded, AppError>| matches!(result, Err(AppError::Validation(_)));
+        let blank =
+            NewMessage { client_id: lead, author: Author::Agent(&ana), body: "   ", private: false, channel: "web" };
+        assert!(refused(service::record(&app.state, blank).await), "{backend:?}: blank");
+        let long = "x".repeat(crm::chat::model::MAX_MESSAGE_CHARS + 1);
+        assert!(refused(service::record(&app.state, NewMessage { body: &long, ..blank }).await), "{backend:?}: long");
+        let lead_note = NewMessage { author: Author::Lead, body: "psst", private: true, ..blank };
+        assert!(refused(service::record(&app.state, lead_note).await), "{backend:?}: a lead's note");
+        assert!(matches!(service::set_ai_mode(&app.state, &ana, lead, "always").await, Err(AppError::Validation(_))));
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn another_users_conversation_is_not_found() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let admin = account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let bob = account(&app, "Bob", "bob@example.com").await;
+        let strategy_id = strategy(&app, ana.id, "Friendly").await;
+        let lead = client(&app, &ana, strategy_id, "Ana's lead").await;
+        write(&app, lead, Author::Lead, "hello").await;
+
+        let not_found = |result: Result<(), AppError>| matches!(result, Err(AppError::NotFound(_)));
+        assert!(not_found(service::thread(&app.state, &bob, lead, "", true).await.map(|_| ())), "{backend:?}");
+        assert!(not_found(
+            service::record(
+                &app.state,
+                NewMessage {
+                    client_id: lead,
+                    author: Author::Agent(&bob),
+                    body: "mine now",
+                    private: false,
+                    channel: "web"
+                }
+            )
+            .await
+            .map(|_| ())
+        ));
+        assert!(not_found(service::mark_read(&app.state, &bob, lead, None).await));
+        assert!(not_found(service::set_ai_mode(&app.state, &bob, lead, "auto").await.map(|_| ())));
+        assert!(not_found(service::set_state(&app.state, &bob, lead, "closed").await.map(|_| ())));
+        assert!(service::inbox(&app.state, &bob, &inbox_query()).await.unwrap().rows.is_empty());
+        // Bob's owner filter is ignored: he sees his own only.
+        let as_bob = InboxQuery { owner: ana.id.to_string(), ..inbox_query() };
+        assert!(service::inbox(&app.state, &bob, &as_bob).await.unwrap().rows.is_empty(), "{backend:?}");
+        // The admin sees everyone's, and filters by owner.
+        assert_eq!(service::inbox(&app.state, &admin, &inbox_query()).await.unwrap().rows.len(), 1);
+        let bobs = InboxQuery { owner: bob.id.to_string(), ..inbox_query() };
+        assert!(service::inbox(&app.state, &admin, &bobs).await.unwrap().rows.is_empty());
+        assert!(service::thread(&app.state, &admin, lead, "", true).await.is_ok());
+        // The stream's filter: Bob receives nothing of Ana's.
+        let event = ChatEvent::Conversation {
+            conversation_id: 1,
+            client_id: lead,
+            owner_id: ana.id,
+            state: ConversationState::Open,
+            ai_mode: AiMode::Off,
+        };
+        assert!(!crm::chat::events::may_receive(&bob, &event));
+        assert!(crm::chat::events::may_receive(&ana, &event) && crm::chat::events::may_receive(&admin, &event));
+        app.cleanup().await;
+    }
+}
+
+/// Reads server-sent events from a streamed response body.
+struct EventReader {
+    body: axum::body::BodyDataStream,
+    buffer: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SseEvent {
+    id: Option<String>,
+    name: String,
+    data: String,
+}
+
+impl EventReader {
+    /// The next event (comments skipped), or `None` if none comes within `wait`.
+    async fn next(&mut self, wait: Duration) -> Option<SseEvent> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut event = SseEvent { id: None, name: "message".into(), data: String::new() };
+                let mut any = false;
+                for line in block.lines() {
+                    if let Some(value) = line.strip_prefix("id:") {
+                        event.id = Some(value.trim().to_owned());
+                        any = true;
+                    } else if let Some(value) = line.strip_prefix("event:") {
+                        event.name = value.trim().to_owned();
+                        any = true;
+                    } else if let Some(value) = line.strip_prefix("data:") {
+                        event.data.push_str(value.trim_start());
+                        any = true;
+                    }
+                }
+                if any {
+                    return Some(event);
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.body.next()).await.ok()??.ok()?;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// The message events of the next `count` events of any kind that arrive within `wait` each,
+    /// as `(id, body)`.
+    async fn messages(&mut self, count: usize, wait: Duration) -> Vec<(i64, String)> {
+        let mut found = Vec::new();
+        while found.len() < count {
+            let Some(event) = self.next(wait).await else { break };
+            if event.name != "message" {
+                continue;
+            }
+            let parsed: ChatEvent = serde_json::from_str(&event.data).unwrap();
+            let ChatEvent::Message { message, .. } = parsed else { panic!("a message event: {event:?}") };
+            assert_eq!(event.id, Some(message.id.to_string()), "the event id is the message id");
+            found.push((message.id, message.body));
+        }
+        found
+    }
+}
+
+async fn open_stream(router: &axum::Router, cookie: &str, last_event_id: Option<i64>) -> EventReader {
+    let mut request = Request::get("/chat/events").header(header::COOKIE, cookie);
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id.to_string());
+    }
+    let response = router.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let kind = response.headers().get(header::CONTENT_TYPE).unwrap().to_str().unwrap().to_owned();
+    assert!(kind.starts_with("text/event-stream"), "{kind}");
+    EventReader { body: response.into_body().into_data_stream(), buffer: String::new() }
+}
+
+async fn sign_up(app: &TestApp, name: &str, email: &str) -> String {
+    app.post_form("/api/signup", &[("name", name), ("email", email), ("password", common::accounts::PASSWORD)], None)
+        .await
+        .session_cookie()
+        .unwrap()
+}
+
+/// A second app instance on the same database (and Redis, with the same key prefix).
+async fn second_instance(app: &TestApp) -> axum::Router {
+    let config = (*app.state.config).clone();
+    let options = leptos::prelude::LeptosOptions::builder().output_name("crm").build();
+    let state = crm::server::startup::build_state(config, options).await.expect("the second instance starts");
+    crm::server::router::build(state)
+}
+
+#[tokio::test]
+async fn the_stream_delivers_across_instances_and_replays_exactly_what_was_missed() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        // On PostgreSQL + Redis, instance B shares only the database and Redis with A.
+        let b = if backend == Backend::Postgres { second_instance(&app).await } else { app.router.clone() };
+        let _admin = sign_up(&app, "Admin", "admin@example.com").await;
+        let ana_cookie = sign_up(&app, "Ana", "ana@example.com").await;
+        let bob_cookie = sign_up(&app, "Bob", "bob@example.com").await;
+        let find = |email: &'static str| {
+            let db = app.db.conn.clone();
+            async move {
+                let user = crm::users::entity::Entity::find()
+                    .filter(crm::users::entity::Column::Email.eq(email))
+                    .one(&db)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                CurrentUser {
+                    id: user.id,
+                    email: user.email,
+                    name: user.name,
+                    role: crm::users::model::Role::User,
+                    timezone: user.timezone,
+                }
+            }
+        };
+        let ana = find("ana@example.com").await;
+        let bob = find("bob@example.com").await;
+        let ana_strategy = strategy(&app, ana.id, "Friendly").await;
+        let bob_strategy = strategy(&app, bob.id, "Direct").await;
+        let lead = client(&app, &ana, ana_strategy, "Lead").await;
+        let bobs_lead = client(&app, &bob, bob_strategy, "Bob's lead").await;
+
+        // Anonymous: no stream.
+        let anonymous = b.clone().oneshot(Request::get("/chat/events").body(Body::empty()).unwrap()).await.unwrap();
+        assert_ne!(anonymous.status(), StatusCode::OK, "{backend:?}");
+
+        let mut ana_stream = open_stream(&b, &ana_cookie, None).await;
+        let mut bob_stream = open_stream(&b, &bob_cookie, None).await;
+        let send = |cookie: String, client_id: i64, body: &'static str| {
+            let app = &app;
+            async move {
+                let sent = app
+                    .post_form(
+                        "/api/send_chat_message",
+                        &[("client_id", client_id.to_string().as_str()), ("body", body)],
+                        Some(&cookie),
+                    )
+                    .await;
+                assert!(sent.status.is_success(), "{}", sent.body);
+                serde_json::from_str::<crm::chat::model::ThreadMessage>(&sent.body).unwrap().id
+            }
+        };
+        let first = send(ana_cookie.clone(), lead, "Hello <script>x</script>").await;
+        let wait = Duration::from_secs(10);
+        assert_eq!(ana_stream.messages(1, wait).await, [(first, "Hello <script>x</script>".to_owned())], "{backend:?}");
+        // Bob's stream has nothing of Ana's: the first message it carries is his own.
+        let bobs = send(bob_cookie.clone(), bobs_lead, "Bob here").await;
+        assert_eq!(bob_stream.messages(1, wait).await, [(bobs, "Bob here".to_owned())], "{backend:?}");
+        // Ana does not get Bob's either.
+        let second = send(ana_cookie.clone(), lead, "Second").await;
+        assert_eq!(ana_stream.messages(1, wait).await, [(second, "Second".to_owned())], "{backend:?}");
+
+        // Ana's tab goes away; two messages (one from the lead) are written meanwhile.
+        drop(ana_stream);
+        let third = send(ana_cookie.clone(), lead, "Third").await;
+        let fourth = write(&app, lead, Author::Lead, "Fourth, from the lead").await;
+        let mut resumed = open_stream(&b, &ana_cookie, Some(second)).await;
+        assert_eq!(
+            resumed.messages(2, wait).await,
+            [(third, "Third".to_owned()), (fourth, "Fourth, from the lead".to_owned())],
+            "{backend:?}: exactly the missed ones"
+        );
+        let fifth = send(ana_cookie.clone(), lead, "Fifth").await;
+        assert_eq!(resumed.messages(1, wait).await, [(fifth, "Fifth".to_owned())], "{backend:?}: then live, once");
+        assert!(resumed.messages(1, Duration::from_millis(500)).await.is_empty(), "{backend:?}: no duplicates");
+        app.cleanup().await;
+    }
+}
