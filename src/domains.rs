@@ -18,12 +18,14 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::clients::routes())
         .merge(crate::bookings::feed::route::routes())
         .merge(crate::chat::events::routes())
+        .merge(crate::chat::public::stream::routes())
 }
 
-/// Address prefixes that are public on purpose (no sign-in): the booking page, the manage link
-/// and calendar files. Each page there reaches only what its slug or secret token grants.
+/// Address prefixes that are public on purpose (no sign-in): the booking page, the manage link,
+/// calendar files and the public chat. Each page there reaches only what its slug or secret token
+/// grants.
 pub fn public_prefixes() -> &'static [&'static str] {
-    &["/book/", "/booking/", "/calendar/"]
+    &["/book/", "/booking/", "/calendar/", "/talk/"]
 }
 
 /// Every queue the worker serves.

@@ -166,6 +166,13 @@ const MATRIX: &[(&str, Access, Args)] = &[
         ],
     ),
     ("/api/public_booking", Access::Public, &[("token", "ab12")]),
+    ("/api/talk_page", Access::Public, &[("slug", "nobody")]),
+    (
+        "/api/start_talk",
+        Access::Public,
+        &[("slug", "nobody"), ("name", "Matrix Lead"), ("email", "lead@example.com"), ("body", "Hello")],
+    ),
+    ("/api/send_talk_message", Access::Public, &[("slug", "nobody"), ("body", "Hello")]),
     ("/api/reschedule_public_booking", Access::Public, &[("token", "ab12"), ("starts_at", "2027-03-01T10:00:00Z")]),
     ("/api/cancel_public_booking", Access::Public, &[("token", "ab12"), ("reason", "Matrix")]),
     ("/api/load_booking_links", Access::User, &[]),

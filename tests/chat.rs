@@ -11,13 +11,14 @@ use std::time::Duration;
 
 use axum::{
     body::Body,
-    http::{Request, StatusCode, header},
+    http::{Request, StatusCode},
 };
 use chrono::{TimeZone, Utc};
 use common::{
     BACKENDS, Backend,
     accounts::{account, strategy},
     app::TestApp,
+    sse::EventReader,
 };
 use crm::{
     chat::{
@@ -345,78 +346,25 @@ async fn another_users_conversation_is_not_found() {
     }
 }
 
-/// Reads server-sent events from a streamed response body.
-struct EventReader {
-    body: axum::body::BodyDataStream,
-    buffer: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct SseEvent {
-    id: Option<String>,
-    name: String,
-    data: String,
-}
-
-impl EventReader {
-    /// The next event (comments skipped), or `None` if none comes within `wait`.
-    async fn next(&mut self, wait: Duration) -> Option<SseEvent> {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let mut event = SseEvent { id: None, name: "message".into(), data: String::new() };
-                let mut any = false;
-                for line in block.lines() {
-                    if let Some(value) = line.strip_prefix("id:") {
-                        event.id = Some(value.trim().to_owned());
-                        any = true;
-                    } else if let Some(value) = line.strip_prefix("event:") {
-                        event.name = value.trim().to_owned();
-                        any = true;
-                    } else if let Some(value) = line.strip_prefix("data:") {
-                        event.data.push_str(value.trim_start());
-                        any = true;
-                    }
-                }
-                if any {
-                    return Some(event);
-                }
-                continue;
-            }
-            let chunk = tokio::time::timeout_at(deadline, self.body.next()).await.ok()??.ok()?;
-            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+/// The message events of the next `count` events of any kind that arrive within `wait` each, as
+/// `(id, body)`.
+async fn messages(reader: &mut EventReader, count: usize, wait: Duration) -> Vec<(i64, String)> {
+    let mut found = Vec::new();
+    while found.len() < count {
+        let Some(event) = reader.next(wait).await else { break };
+        if event.name != "message" {
+            continue;
         }
+        let parsed: ChatEvent = serde_json::from_str(&event.data).unwrap();
+        let ChatEvent::Message { message, .. } = parsed else { panic!("a message event: {event:?}") };
+        assert_eq!(event.id, Some(message.id.to_string()), "the event id is the message id");
+        found.push((message.id, message.body));
     }
-
-    /// The message events of the next `count` events of any kind that arrive within `wait` each,
-    /// as `(id, body)`.
-    async fn messages(&mut self, count: usize, wait: Duration) -> Vec<(i64, String)> {
-        let mut found = Vec::new();
-        while found.len() < count {
-            let Some(event) = self.next(wait).await else { break };
-            if event.name != "message" {
-                continue;
-            }
-            let parsed: ChatEvent = serde_json::from_str(&event.data).unwrap();
-            let ChatEvent::Message { message, .. } = parsed else { panic!("a message event: {event:?}") };
-            assert_eq!(event.id, Some(message.id.to_string()), "the event id is the message id");
-            found.push((message.id, message.body));
-        }
-        found
-    }
+    found
 }
 
 async fn open_stream(router: &axum::Router, cookie: &str, last_event_id: Option<i64>) -> EventReader {
-    let mut request = Request::get("/chat/events").header(header::COOKIE, cookie);
-    if let Some(id) = last_event_id {
-        request = request.header("last-event-id", id.to_string());
-    }
-    let response = router.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let kind = response.headers().get(header::CONTENT_TYPE).unwrap().to_str().unwrap().to_owned();
-    assert!(kind.starts_with("text/event-stream"), "{kind}");
-    EventReader { body: response.into_body().into_data_stream(), buffer: String::new() }
+    EventReader::open(router, "/chat/events", cookie, last_event_id).await
 }
 
 async fn sign_up(app: &TestApp, name: &str, email: &str) -> String {
@@ -490,13 +438,17 @@ async fn the_stream_delivers_across_instances_and_replays_exactly_what_was_misse
         };
         let first = send(ana_cookie.clone(), lead, "Hello <script>x</script>").await;
         let wait = Duration::from_secs(10);
-        assert_eq!(ana_stream.messages(1, wait).await, [(first, "Hello <script>x</script>".to_owned())], "{backend:?}");
+        assert_eq!(
+            messages(&mut ana_stream, 1, wait).await,
+            [(first, "Hello <script>x</script>".to_owned())],
+            "{backend:?}"
+        );
         // Bob's stream has nothing of Ana's: the first message it carries is his own.
         let bobs = send(bob_cookie.clone(), bobs_lead, "Bob here").await;
-        assert_eq!(bob_stream.messages(1, wait).await, [(bobs, "Bob here".to_owned())], "{backend:?}");
+        assert_eq!(messages(&mut bob_stream, 1, wait).await, [(bobs, "Bob here".to_owned())], "{backend:?}");
         // Ana does not get Bob's either.
         let second = send(ana_cookie.clone(), lead, "Second").await;
-        assert_eq!(ana_stream.messages(1, wait).await, [(second, "Second".to_owned())], "{backend:?}");
+        assert_eq!(messages(&mut ana_stream, 1, wait).await, [(second, "Second".to_owned())], "{backend:?}");
 
         // Ana's tab goes away; two messages (one from the lead) are written meanwhile.
         drop(ana_stream);
@@ -504,13 +456,17 @@ async fn the_stream_delivers_across_instances_and_replays_exactly_what_was_misse
         let fourth = write(&app, lead, Author::Lead, "Fourth, from the lead").await;
         let mut resumed = open_stream(&b, &ana_cookie, Some(second)).await;
         assert_eq!(
-            resumed.messages(2, wait).await,
+            messages(&mut resumed, 2, wait).await,
             [(third, "Third".to_owned()), (fourth, "Fourth, from the lead".to_owned())],
             "{backend:?}: exactly the missed ones"
         );
         let fifth = send(ana_cookie.clone(), lead, "Fifth").await;
-        assert_eq!(resumed.messages(1, wait).await, [(fifth, "Fifth".to_owned())], "{backend:?}: then live, once");
-        assert!(resumed.messages(1, Duration::from_millis(500)).await.is_empty(), "{backend:?}: no duplicates");
+        assert_eq!(
+            messages(&mut resumed, 1, wait).await,
+            [(fifth, "Fifth".to_owned())],
+            "{backend:?}: then live, once"
+        );
+        assert!(messages(&mut resumed, 1, Duration::from_millis(500)).await.is_empty(), "{backend:?}: no duplicates");
         app.cleanup().await;
     }
 }

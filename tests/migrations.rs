@@ -31,6 +31,7 @@ const TABLES: &[&str] = &[
     "client_notes",
     "conversations",
     "conversation_reads",
+    "lead_chat_tokens",
 ];
 
 async fn table_names(db: &DatabaseConnection) -> BTreeSet<String> {

@@ -13,15 +13,15 @@ test("the composer, private notes and the AI mode work without JavaScript", asyn
   await expect(page).toHaveURL(`/chat/${client}`);
   await expect(page.locator("#body-error")).toHaveText("Write a message first.");
 
-  await page.getByLabel("Message").fill("First line\nsecond line");
+  await page.getByRole("textbox", { name: "Message" }).fill("First line\nsecond line");
   await page.getByRole("button", { name: "Send" }).click();
   await expect(page).toHaveURL(`/chat/${client}`);
   const messages = page.getByTestId("thread-message");
   await expect(messages).toHaveCount(1);
   await expect(messages.first().locator(".message-body")).toHaveText("First line\nsecond line");
-  await expect(page.getByLabel("Message")).toHaveValue("");
+  await expect(page.getByRole("textbox", { name: "Message" })).toHaveValue("");
 
-  await page.getByLabel("Message").fill("Only for the team");
+  await page.getByRole("textbox", { name: "Message" }).fill("Only for the team");
   await page.getByTestId("private-note").check();
   await page.getByRole("button", { name: "Send" }).click();
   await expect(messages).toHaveCount(2);

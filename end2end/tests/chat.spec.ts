@@ -20,7 +20,7 @@ test("an agent's messages reach the admin's inbox and thread live, unread counts
 
   await openHydrated(page, `/chat/${client}`);
   await expect(page.getByTestId("thread-empty")).toBeVisible();
-  const composer = page.getByLabel("Message");
+  const composer = page.getByRole("textbox", { name: "Message" });
   await composer.fill("Hello Lena, thanks for your interest.");
   await composer.press("Enter");
   const messages = page.getByTestId("thread-message");

@@ -47,6 +47,7 @@ lazy_page!(BookRoute => crate::bookings::public::page::BookPage);
 lazy_page!(ManageBookingRoute => crate::bookings::public::page::ManagePage);
 lazy_page!(InboxRoute => crate::chat::pages::inbox::InboxPage);
 lazy_page!(ThreadRoute => crate::chat::pages::thread::ThreadPage);
+lazy_page!(TalkRoute => crate::chat::public::page::TalkPage);
 
 /// Starts fetching the client page's code, once, when opening a client becomes likely (a pointer
 /// over the list, or focus in it), so the click renders without waiting for its chunks. A no-op on

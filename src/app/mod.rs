@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/book/:slug") view={Lazy::<lazy_pages::BookRoute>::new()} ssr=SsrMode::InOrder />
                 <Route path=path!("/book/:slug/:type") view={Lazy::<lazy_pages::BookRoute>::new()} ssr=SsrMode::InOrder />
                 <Route path=path!("/booking/:token") view={Lazy::<lazy_pages::ManageBookingRoute>::new()} ssr=SsrMode::InOrder />
+                <Route path=path!("/talk/:slug") view={Lazy::<lazy_pages::TalkRoute>::new()} ssr=SsrMode::InOrder />
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view={Lazy::<lazy_pages::DashboardRoute>::new()} />
                     <Route path=path!("clients") view=crate::clients::list_page::ClientsPage />

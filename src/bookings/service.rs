@@ -503,7 +503,8 @@ async fn insert_offered(
         return Err(day_full(txn, &owner, &booking_type, plan.starts_at, plan.zone()).await?.unwrap_or(refusal).into());
     }
     if let Some(guest) = &plan.guest {
-        plan.client_id = super::public::clients::match_or_create(txn, &owner, guest).await?;
+        plan.client_id =
+            super::public::clients::match_or_create(txn, &owner, guest, super::public::clients::BOOKING_PAGE).await?;
     }
     insert(txn, actor_id, plan).await
 }

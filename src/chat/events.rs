@@ -29,7 +29,7 @@ use tower_sessions::Session;
 
 use super::{
     model::{BUS_CHANNEL, ChatEvent, EVENTS_PATH},
-    service,
+    service::{self, Audience},
 };
 use crate::{
     clients::detail_service::viewer_zone,
@@ -53,16 +53,16 @@ pub fn routes() -> Router<AppState> {
 pub struct StreamQuery {
     /// Replay the messages after this id (a page's newest message), as `Last-Event-ID` does.
     #[serde(default)]
-    after: Option<String>,
+    pub after: Option<String>,
 }
 
-fn error_response(error: AppError) -> Response {
+pub fn error_response(error: AppError) -> Response {
     let status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, error.to_string()).into_response()
 }
 
 /// Where the replay starts: `Last-Event-ID` (the browser's own, on a reconnect) or `?after=`.
-fn replay_from(headers: &HeaderMap, query: &StreamQuery) -> Option<i64> {
+pub fn replay_from(headers: &HeaderMap, query: &StreamQuery) -> Option<i64> {
     headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
@@ -86,14 +86,19 @@ async fn stream(
         Ok(zone) => zone,
         Err(error) => return error_response(error),
     };
+    open(state, Audience::Team(user), zone, replay_from(&headers, &query)).await
+}
+
+/// The event stream of `audience`, replaying the messages after `after` first. Message times are
+/// shown in `zone`.
+pub async fn open(state: AppState, audience: Audience, zone: chrono_tz::Tz, after: Option<i64>) -> Response {
     // Subscribed before the replay reads the table: whatever commits meanwhile comes from the bus.
     let subscription = match state.infra.bus.subscribe(BUS_CHANNEL).await {
         Ok(subscription) => subscription,
         Err(error) => return error_response(error.into()),
     };
     let (sender, receiver) = mpsc::channel::<Event>(STREAM_BUFFER);
-    let after = replay_from(&headers, &query);
-    tokio::spawn(feed(state, user, zone, after, subscription, sender));
+    tokio::spawn(feed(state, audience, zone, after, subscription, sender));
     let events = futures::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|event| (Ok::<_, Infallible>(event), receiver))
     });
@@ -110,11 +115,28 @@ pub fn may_receive(user: &CurrentUser, event: &ChatEvent) -> bool {
     }
 }
 
-/// The event as the stream sends it, its time in the viewer's zone.
-fn to_sse(event: ChatEvent, zone: chrono_tz::Tz) -> Option<Event> {
+/// Whether `audience` receives `event`: a lead, only the visible messages of their conversation.
+pub fn reaches(audience: &Audience, event: &ChatEvent) -> bool {
+    match audience {
+        Audience::Team(user) => may_receive(user, event),
+        Audience::Lead { conversation_id, visible_from } => matches!(
+            event,
+            ChatEvent::Message { conversation_id: id, message, .. }
+                if id == conversation_id && !message.private && message.id >= *visible_from
+        ),
+    }
+}
+
+/// The event as the stream sends it, its time in the viewer's zone. A lead gets the message alone
+/// (no ids of the team's).
+fn to_sse(event: ChatEvent, zone: chrono_tz::Tz, audience: &Audience) -> Option<Event> {
     let (id, event) = match event {
         ChatEvent::Message { conversation_id, client_id, owner_id, mut message } => {
             message.sent_at = local_time::format(message.at, zone);
+            if matches!(audience, Audience::Lead { .. }) {
+                let data = serde_json::to_string(&message).ok()?;
+                return Some(Event::default().event("message").id(message.id.to_string()).data(data));
+            }
             (Some(message.id), ChatEvent::Message { conversation_id, client_id, owner_id, message })
         }
         other => (None, other),
@@ -130,7 +152,7 @@ fn to_sse(event: ChatEvent, zone: chrono_tz::Tz) -> Option<Event> {
 /// Replays, then forwards the bus to one stream until the browser goes or falls behind.
 async fn feed(
     state: AppState,
-    user: CurrentUser,
+    audience: Audience,
     zone: chrono_tz::Tz,
     after: Option<i64>,
     mut subscription: crate::server::infra::Subscription,
@@ -140,7 +162,7 @@ async fn feed(
     if let Some(mut after) = after {
         let mut sent = 0;
         loop {
-            let batch = match service::missed_since(&state, &user, after, REPLAY_BATCH).await {
+            let batch = match service::missed_since(&state, &audience, after, REPLAY_BATCH).await {
                 Ok(batch) => batch,
                 Err(error) => {
                     tracing::warn!(%error, "could not replay a chat stream");
@@ -163,7 +185,7 @@ async fn feed(
                     owner_id: conversation.owner_id,
                     message: service::thread_message(&message, author, zone),
                 };
-                let Some(sse) = to_sse(event, zone) else { continue };
+                let Some(sse) = to_sse(event, zone, &audience) else { continue };
                 if sender.send(sse).await.is_err() {
                     return;
                 }
@@ -191,7 +213,7 @@ async fn feed(
             tracing::warn!("ignored a malformed chat event");
             continue;
         };
-        if !may_receive(&user, &event) {
+        if !reaches(&audience, &event) {
             continue;
         }
         if let ChatEvent::Message { message, .. } = &event
@@ -199,11 +221,11 @@ async fn feed(
         {
             continue;
         }
-        let Some(sse) = to_sse(event, zone) else { continue };
+        let Some(sse) = to_sse(event, zone, &audience) else { continue };
         match sender.try_send(sse) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::info!(user = user.id, "dropped a chat stream that fell behind");
+                tracing::info!("dropped a chat stream that fell behind");
                 return;
             }
             Err(mpsc::error::TrySendError::Closed(_)) => return,

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod model;
 pub mod pages;
+pub mod public;
 
 #[cfg(feature = "ssr")]
 pub mod conversation_entity;
@@ -15,3 +16,5 @@ pub mod events;
 pub mod read_entity;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod token_entity;

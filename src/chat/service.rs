@@ -173,22 +173,32 @@ fn check_body(body: &str) -> Result<&str, AppError> {
 }
 
 /// Writes one message from anyone, with everything it changes, in one transaction; then announces
-/// it. The only writer of `messages`.
+/// it. The only writer of `messages` (through [`write`]).
 pub async fn record(state: &AppState, new: NewMessage<'_>) -> Result<Recorded, AppError> {
+    check_body(new.body)?;
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    let recorded = write(&txn, new).await?;
+    txn.commit().await?;
+    announce(state, &recorded, new.author).await;
+    Ok(recorded)
+}
+
+/// Writes one message in the caller's transaction `txn` (with the conversation, made when needed,
+/// and the client's last activity); the caller commits, then calls [`announce`].
+pub async fn write<C: ConnectionTrait>(txn: &C, new: NewMessage<'_>) -> Result<Recorded, AppError> {
     let body = check_body(new.body)?;
     if new.private && !matches!(new.author, Author::Agent(_)) {
         return Err(AppError::field("private", "Only the team writes private notes."));
     }
-    let txn = crate::server::db::begin_write(&state.db).await?;
     let client = match new.author {
-        Author::Agent(user) => find_client(&txn, user, new.client_id).await?,
+        Author::Agent(user) => find_client(txn, user, new.client_id).await?,
         _ => clients::Entity::find_by_id(new.client_id)
-            .one(&txn)
+            .one(txn)
             .await?
             .ok_or_else(|| AppError::NotFound("This client".to_owned()))?,
     };
     let at = now();
-    let conversation = ensure_conversation(&txn, &client, at).await?;
+    let conversation = ensure_conversation(txn, &client, at).await?;
     let message = messages::Entity::insert(messages::ActiveModel {
         client_id: Set(client.id),
         role: Set(new.author.role().to_owned()),
@@ -202,7 +212,7 @@ pub async fn record(state: &AppState, new: NewMessage<'_>) -> Result<Recorded, A
         author_id: Set(new.author.user_id()),
         ..Default::default()
     })
-    .exec_with_returning(&txn)
+    .exec_with_returning(txn)
     .await?;
 
     // A lead's message waits for a person; a person's public answer opens it again.
@@ -218,7 +228,7 @@ pub async fn record(state: &AppState, new: NewMessage<'_>) -> Result<Recorded, A
         .col_expr(conversations::Column::State, next_state.as_str().into())
         .col_expr(conversations::Column::Version, version.into())
         .filter(conversations::Column::Id.eq(conversation.id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     // The client's last activity: a visible message is its last message; a person's message or
     // note is working the lead.
@@ -232,13 +242,11 @@ pub async fn record(state: &AppState, new: NewMessage<'_>) -> Result<Recorded, A
     if matches!(new.author, Author::Agent(_)) {
         update = update.col_expr(clients::Column::WorkedAt, at.into());
     }
-    update.exec(&txn).await?;
+    update.exec(txn).await?;
     // Someone's own message is not news to them.
     if let Author::Agent(user) = new.author {
-        upsert_read(&txn, user.id, conversation.id, message.id).await?;
+        upsert_read(txn, user.id, conversation.id, message.id).await?;
     }
-    txn.commit().await?;
-
     let conversation = conversations::Model {
         last_activity_at: at,
         last_message_id: Some(message.id),
@@ -246,21 +254,25 @@ pub async fn record(state: &AppState, new: NewMessage<'_>) -> Result<Recorded, A
         version,
         ..conversation
     };
-    let author = match new.author {
+    Ok(Recorded { message, conversation })
+}
+
+/// Announces a committed message on the bus, for the live streams of every instance.
+pub async fn announce(state: &AppState, recorded: &Recorded, author: Author<'_>) {
+    let author = match author {
         Author::Agent(user) => Some(user.name.clone()),
         _ => None,
     };
     publish(
         state,
         &ChatEvent::Message {
-            conversation_id: conversation.id,
-            client_id: client.id,
-            owner_id: conversation.owner_id,
-            message: thread_message(&message, author, chrono_tz::UTC),
+            conversation_id: recorded.conversation.id,
+            client_id: recorded.conversation.client_id,
+            owner_id: recorded.conversation.owner_id,
+            message: thread_message(&recorded.message, author, chrono_tz::UTC),
         },
     )
     .await;
-    Ok(Recorded { message, conversation })
 }
 
 /// Announces `event` to the live streams of every instance. A bus that is down loses the live
@@ -655,26 +667,45 @@ async fn unread_counts<C: ConnectionTrait>(
     Ok(counts)
 }
 
-/// Messages after `after_id` that `user` may see, oldest id first, at most `limit`: what a
-/// reconnecting stream missed. With the owner of each.
+/// Who a live stream is for.
+#[derive(Debug, Clone)]
+pub enum Audience {
+    /// A signed-in user: their own clients' conversations, an admin everyone's, notes included.
+    Team(CurrentUser),
+    /// A lead on the public chat: their one conversation from the message their token started
+    /// with, never a private note.
+    Lead { conversation_id: i64, visible_from: i64 },
+}
+
+/// Messages after `after_id` that `audience` may see, oldest id first, at most `limit`: what a
+/// reconnecting stream missed. With the conversation of each.
 pub async fn missed_since(
     state: &AppState,
-    user: &CurrentUser,
+    audience: &Audience,
     after_id: i64,
     limit: u64,
 ) -> Result<Vec<(messages::Model, conversations::Model)>, AppError> {
     let db = &state.db;
     let mut select = messages::Entity::find().filter(messages::Column::Id.gt(after_id));
-    if !user.is_admin() {
-        select = select.filter(
-            messages::Column::ConversationId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(conversations::Column::Id)
-                    .from(conversations::Entity)
-                    .and_where(conversations::Column::OwnerId.eq(user.id))
-                    .to_owned(),
-            ),
-        );
+    match audience {
+        Audience::Team(user) if !user.is_admin() => {
+            select = select.filter(
+                messages::Column::ConversationId.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(conversations::Column::Id)
+                        .from(conversations::Entity)
+                        .and_where(conversations::Column::OwnerId.eq(user.id))
+                        .to_owned(),
+                ),
+            );
+        }
+        Audience::Team(_) => {}
+        Audience::Lead { conversation_id, visible_from } => {
+            select = select
+                .filter(messages::Column::ConversationId.eq(*conversation_id))
+                .filter(messages::Column::Id.gte(*visible_from))
+                .filter(messages::Column::Private.eq(false));
+        }
     }
     use sea_orm::QueryOrder;
     let found = select.order_by_asc(messages::Column::Id).limit(limit).all(db).await?;

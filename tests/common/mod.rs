@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod app;
 pub mod smtp;
+pub mod sse;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

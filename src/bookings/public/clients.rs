@@ -1,7 +1,8 @@
-//! The visitor of the public page as a client of the owner, inside the booking's transaction: the
-//! owner's oldest client with the visitor's email, else with their phone, else a new client with
-//! the owner's default strategy (their oldest own strategy when none is set). An owner without any
-//! strategy gets the booking without a client; it keeps the visitor's name, email and phone.
+//! The visitor of a public page (the booking page, the public chat) as a client of the owner,
+//! inside the caller's transaction: the owner's oldest client with the visitor's email, else with
+//! their phone, else a new client with the owner's default strategy (their oldest own strategy
+//! when none is set). An owner without any strategy gets no client: a booking keeps the visitor's
+//! name, email and phone itself.
 use chrono::Utc;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -21,8 +22,15 @@ use crate::{
     users::entity as users,
 };
 
-/// The status a client made by a booking starts in.
-const NEW_CLIENT_STATUS: &str = "booked";
+/// Where a new client came from: the stage it starts in and what its audit entry says.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin {
+    pub status: &'static str,
+    pub source: &'static str,
+}
+
+/// A visitor who booked a time.
+pub const BOOKING_PAGE: Origin = Origin { status: "booked", source: "public booking page" };
 
 async fn oldest<C: ConnectionTrait>(
     db: &C,
@@ -41,7 +49,7 @@ async fn oldest<C: ConnectionTrait>(
 }
 
 /// The strategy a new client of `owner` gets, if the owner has any.
-async fn strategy_for<C: ConnectionTrait>(db: &C, owner: &users::Model) -> Result<Option<i64>, AppError> {
+pub async fn strategy_for<C: ConnectionTrait>(db: &C, owner: &users::Model) -> Result<Option<i64>, AppError> {
     if let Some(id) = owner.default_strategy_id {
         return Ok(Some(id));
     }
@@ -61,11 +69,14 @@ pub async fn match_or_create<C: ConnectionTrait>(
     db: &C,
     owner: &users::Model,
     guest: &Guest,
+    origin: Origin,
 ) -> Result<Option<i64>, AppError> {
     let email = guest.email.trim().to_lowercase();
     let by_email =
         sea_orm::Condition::all().add(Expr::expr(Func::lower(Expr::col(clients::Column::Email))).eq(email.clone()));
-    if let Some(id) = oldest(db, owner.id, by_email).await? {
+    if !email.is_empty()
+        && let Some(id) = oldest(db, owner.id, by_email).await?
+    {
         return Ok(Some(id));
     }
     let phone = guest.phone.trim();
@@ -77,17 +88,17 @@ pub async fn match_or_create<C: ConnectionTrait>(
     let Some(strategy_id) = strategy_for(db, owner).await? else { return Ok(None) };
     let fields = ClientFields {
         name: guest.name.trim().to_owned(),
-        email: Some(guest.email.trim().to_owned()),
+        email: (!email.is_empty()).then(|| guest.email.trim().to_owned()),
         phone: (!phone.is_empty()).then(|| phone.to_owned()),
         company: None,
         position: None,
         external_id: None,
-        status: NEW_CLIENT_STATUS.to_owned(),
+        status: origin.status.to_owned(),
         strategy_id,
         notes: None,
     };
     let id = clients::Entity::insert(new_client(owner.id, &fields, Utc::now())).exec(db).await?.last_insert_id;
-    let changes = creation_changes(&fields).set("source", "public booking page");
+    let changes = creation_changes(&fields).set("source", origin.source);
     audit::record(db, None, CLIENT_ENTITY, id, Action::Create, changes).await?;
     Ok(Some(id))
 }

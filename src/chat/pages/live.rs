@@ -1,7 +1,7 @@
-//! The page's end of the live stream: one `EventSource` on [`EVENTS_PATH`] while a chat page is
-//! open. The browser reconnects by itself and sends the last message id it got, from which the
-//! server replays what was missed. Without JavaScript there is no stream: the pages are complete
-//! as served, and a reload shows what is new.
+//! A page's end of a live stream: one `EventSource` while the calling component lives. The
+//! browser reconnects by itself and sends the last message id it got, from which the server
+//! replays what was missed. Without JavaScript there is no stream: the pages are complete as
+//! served, and a reload shows what is new.
 #[cfg(feature = "hydrate")]
 use leptos::prelude::*;
 
@@ -9,10 +9,24 @@ use super::super::model::ChatEvent;
 #[cfg(feature = "hydrate")]
 use super::super::model::EVENTS_PATH;
 
-/// Calls `on_event` with every event of the stream while the calling component lives. `after`:
-/// the newest message id the page already shows (so nothing between the page's load and the
-/// stream's start is lost).
+/// Calls `on_event` with every event of the team's stream while the calling component lives.
+/// `after`: the newest message id the page already shows (so nothing between the page's load and
+/// the stream's start is lost).
 pub fn use_chat_stream(after: Option<i64>, on_event: impl Fn(ChatEvent) + 'static) {
+    #[cfg(feature = "hydrate")]
+    use_event_source(EVENTS_PATH, after, &["message", "conversation", "read"], move |data| {
+        if let Ok(parsed) = serde_json::from_str::<ChatEvent>(&data) {
+            on_event(parsed);
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (after, on_event);
+}
+
+/// Calls `on_data` with the data of every event named in `names` of the stream at `path` (from
+/// the message after `after`) while the calling component lives. A `reset` event (too far behind
+/// to catch up) reloads the page.
+pub fn use_event_source(path: &str, after: Option<i64>, names: &[&str], on_data: impl Fn(String) + 'static) {
     #[cfg(feature = "hydrate")]
     {
         use leptos::{
@@ -21,25 +35,22 @@ pub fn use_chat_stream(after: Option<i64>, on_event: impl Fn(ChatEvent) + 'stati
             web_sys::{EventSource, MessageEvent},
         };
         let url = match after {
-            Some(id) => format!("{EVENTS_PATH}?after={id}"),
-            None => EVENTS_PATH.to_owned(),
+            Some(id) => format!("{path}?after={id}"),
+            None => path.to_owned(),
         };
         let Ok(source) = EventSource::new(&url) else { return };
-        let on_event = std::rc::Rc::new(on_event);
+        let on_data = std::rc::Rc::new(on_data);
         let mut listeners = Vec::new();
-        for name in ["message", "conversation", "read"] {
-            let on_event = on_event.clone();
+        for name in names {
+            let on_data = on_data.clone();
             let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                if let Some(data) = event.data().as_string()
-                    && let Ok(parsed) = serde_json::from_str::<ChatEvent>(&data)
-                {
-                    on_event(parsed);
+                if let Some(data) = event.data().as_string() {
+                    on_data(data);
                 }
             });
             let _ = source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
             listeners.push(listener);
         }
-        // Too far behind to catch up: load the page again.
         let reset = Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| {
             if let Some(window) = leptos::web_sys::window() {
                 let _ = window.location().reload();
@@ -53,5 +64,5 @@ pub fn use_chat_stream(after: Option<i64>, on_event: impl Fn(ChatEvent) + 'stati
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (after, on_event);
+    let _ = (path, after, names, on_data);
 }

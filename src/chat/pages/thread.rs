@@ -120,10 +120,13 @@ fn ThreadView(
                     view! { <p class="muted" data-testid="thread-empty">"No messages yet. Write the first one below."</p> }
                         .into_any()
                 } else {
+                    // The wrapper starts scrolled to its end (the newest), without a script.
                     view! {
-                        <ol class="messages chat-messages" data-testid="thread-messages" aria-live="polite">
-                            {thread.messages.into_iter().map(|message| view! { <Message message /> }).collect_view()}
-                        </ol>
+                        <div class="chat-scroll">
+                            <ol class="messages chat-messages" data-testid="thread-messages" aria-live="polite">
+                                {thread.messages.into_iter().map(|message| view! { <Message message /> }).collect_view()}
+                            </ol>
+                        </div>
                     }
                     .into_any()
                 }}
