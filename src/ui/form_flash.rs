@@ -41,8 +41,10 @@ impl FormFlash {
 #[derive(Clone)]
 struct Kept {
     flash: StoredValue<Option<FormFlash>>,
-    /// Where the action error was provided, to take it back.
-    owner: Owner,
+    /// Where the action error was provided, to take it back. Weak: a strong owner kept in one of
+    /// its own contexts is a cycle that kept every request's whole reactive graph alive on the
+    /// server (about 25 KB a page view, docs/performance.md, "Memory").
+    owner: leptos::reactive::owner::WeakOwner,
 }
 
 /// The flash this page was rendered with: on the server from the request, in the browser from the
@@ -69,7 +71,8 @@ pub fn provide() {
     if let Some(flash) = &flash {
         provide_context(ServerActionError::new(&flash.path, &flash.error));
     }
-    provide_context(Kept { flash: StoredValue::new(flash), owner: Owner::current().unwrap_or_default() });
+    let owner = Owner::current().unwrap_or_default().downgrade();
+    provide_context(Kept { flash: StoredValue::new(flash), owner });
 }
 
 /// Whether this page shows a failed form post (so an older success notice in the address is stale).
@@ -105,7 +108,9 @@ pub fn ForgetOnNavigation() -> impl IntoView {
             && let Some(kept) = use_context::<Kept>()
         {
             kept.flash.set_value(None);
-            kept.owner.with(|| provide_context(ServerActionError::new("", "")));
+            if let Some(owner) = kept.owner.upgrade() {
+                owner.with(|| provide_context(ServerActionError::new("", "")));
+            }
         }
         here
     });
@@ -125,5 +130,17 @@ mod tests {
         let json = flash.to_script_json();
         assert!(!json.contains('<') && !json.contains('>') && !json.contains('&'), "{json}");
         assert_eq!(serde_json::from_str::<FormFlash>(&json).unwrap(), flash);
+    }
+
+    /// The server renders every page under a fresh root owner and drops it after the response:
+    /// the flash's context must not keep that owner (and the page's whole reactive graph) alive.
+    #[test]
+    fn the_flash_context_lets_its_owner_go() {
+        let owner = Owner::new();
+        let weak = owner.downgrade();
+        owner.with(provide);
+        assert!(owner.with(use_context::<Kept>).is_some());
+        drop(owner);
+        assert!(weak.upgrade().is_none(), "the owner outlived its last holder");
     }
 }
