@@ -187,9 +187,16 @@ fi
 sql() {
   case $database_url in
     postgres*) psql "$database_url" -v ON_ERROR_STOP=1 -qAt -F ' ' -c "$1" ;;
+    # Several statements (the clean-up) run as a script; a write is committed.
     sqlite*) python3 -c 'import sqlite3, sys
 path = sys.argv[1].split("://", 1)[1].split("?")[0]
-for row in sqlite3.connect(path).execute(sys.argv[2]): print(" ".join(map(str, row)))' "$database_url" "$1" ;;
+db = sqlite3.connect(path)
+text = sys.argv[2].strip().rstrip(";")
+if ";" in text:
+    db.executescript(text + ";")
+else:
+    for row in db.execute(text).fetchall(): print(" ".join(map(str, row)))
+db.commit()' "$database_url" "$1" ;;
     *) die "unsupported DATABASE_URL $database_url" ;;
   esac
 }
