@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { brotliCompressSync, gzipSync, constants } from "node:zlib";
 
 const dir = process.argv[2] ?? "target/site/pkg";
-// 430 KB since the calendar's owner picker (2026-11-30, docs/performance.md, "Budget"); it was 400, 415,
-// then 425 KB.
-const budgetKb = Number(process.argv[3] ?? 430);
+// 440 KB since the chat pages (2026-12-01, docs/performance.md, "Budget"); it was 400, 415, 425, then
+// 430 KB.
+const budgetKb = Number(process.argv[3] ?? 440);
 const files = readdirSync(dir).filter((name) => /\.(wasm|js)$/.test(name));
 if (!files.includes("crm.wasm")) {
   console.error(`no crm.wasm in ${dir}: build the release client first`);

@@ -169,34 +169,44 @@ fn InboxFilters(query: InboxQuery, owners: Vec<(i64, String)>) -> impl IntoView 
     let owner = query.owner.clone();
     view! {
         <form method="get" action="/chat" class="filters inbox-filters" role="search">
-            <label class="visually-hidden" for="inbox-q">"Search by client"</label>
-            <input id="inbox-q" type="search" name="q" class="grow" placeholder="Search by client name…"
-                value=query.q.clone() maxlength="200" />
-            <label class="visually-hidden" for="inbox-show">"Show"</label>
-            <select id="inbox-show" name="show">
-                {option("", "All conversations", &show)}
-                {option("waiting", "Waiting for a reply", &show)}
-                {option("unread", "Unread", &show)}
-            </select>
-            <label class="visually-hidden" for="inbox-ai">"AI mode"</label>
-            <select id="inbox-ai" name="ai">
-                {option("", "Any AI mode", &ai)}
-                {AiMode::ALL.into_iter().map(|mode| option(mode.as_str(), mode.label(), &ai)).collect_view()}
-            </select>
-            <label class="visually-hidden" for="inbox-stage">"Stage"</label>
-            <select id="inbox-stage" name="stage">
-                {option("", "Any stage", &stage)}
-                {STATUSES.iter().map(|(value, label)| option(value, label, &stage)).collect_view()}
-            </select>
-            {(!owners.is_empty()).then(|| view! {
-                <label class="visually-hidden" for="inbox-owner">"Owner"</label>
-                <select id="inbox-owner" name="owner">
-                    <option value="" selected=owner.is_empty()>"Everyone"</option>
-                    {owners.into_iter().map(|(id, name)| {
-                        let selected = owner == id.to_string();
-                        view! { <option value=id.to_string() selected=selected>{name}</option> }
-                    }).collect_view()}
+            <div class="field grow">
+                <label for="inbox-q">"Search"</label>
+                <input id="inbox-q" type="search" name="q" placeholder="Client name" value=query.q.clone()
+                    maxlength="200" autocomplete="off" />
+            </div>
+            <div class="field">
+                <label for="inbox-show">"Show"</label>
+                <select id="inbox-show" name="show">
+                    {option("", "All conversations", &show)}
+                    {option("waiting", "Waiting for a reply", &show)}
+                    {option("unread", "Unread", &show)}
                 </select>
+            </div>
+            <div class="field">
+                <label for="inbox-ai">"AI mode"</label>
+                <select id="inbox-ai" name="ai">
+                    {option("", "Any AI mode", &ai)}
+                    {AiMode::ALL.into_iter().map(|mode| option(mode.as_str(), mode.label(), &ai)).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="inbox-stage">"Stage"</label>
+                <select id="inbox-stage" name="stage">
+                    {option("", "Any stage", &stage)}
+                    {STATUSES.iter().map(|(value, label)| option(value, label, &stage)).collect_view()}
+                </select>
+            </div>
+            {(!owners.is_empty()).then(|| view! {
+                <div class="field">
+                    <label for="inbox-owner">"Owner"</label>
+                    <select id="inbox-owner" name="owner">
+                        <option value="" selected=owner.is_empty()>"Everyone"</option>
+                        {owners.into_iter().map(|(id, name)| {
+                            let selected = owner == id.to_string();
+                            view! { <option value=id.to_string() selected=selected>{name}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
             })}
             <button type="submit" class="button button-quiet">"Filter"</button>
         </form>
