@@ -153,10 +153,20 @@ async fn the_inbox_pages_newest_first_with_ties_and_arrivals() {
         assert_eq!(again.rows[0].client_id, moved);
         assert_eq!(again.rows[0].preview, "news");
 
-        // Search by name, stage and AI mode filters.
+        // The clients list's search: every word in the name, email, phone or company.
         let found =
             service::inbox(&app.state, &ana, &InboxQuery { q: "lead 0".into(), ..inbox_query() }).await.unwrap();
-        assert_eq!(found.rows.len(), 10, "{backend:?}: Lead 00 to Lead 09");
+        let with_zero = (0..count).filter(|n| format!("{n:02}").contains('0')).count();
+        assert_eq!(found.rows.len(), with_zero, "{backend:?}: Lead 00 to 09, 10, 20…");
+        crm::clients::entity::Entity::update_many()
+            .col_expr(crm::clients::entity::Column::Email, Expr::value("zed@acmeworks.test"))
+            .filter(crm::clients::entity::Column::Id.eq(clients[7]))
+            .exec(&app.db.conn)
+            .await
+            .unwrap();
+        let by_email =
+            service::inbox(&app.state, &ana, &InboxQuery { q: "acmeworks".into(), ..inbox_query() }).await.unwrap();
+        assert_eq!(by_email.rows.iter().map(|r| r.client_id).collect::<Vec<_>>(), [clients[7]], "{backend:?}");
         let found = service::inbox(&app.state, &ana, &InboxQuery { q: "50%".into(), ..inbox_query() }).await.unwrap();
         assert!(found.rows.is_empty(), "{backend:?}: % matches itself");
         service::set_ai_mode(&app.state, &ana, clients[3], "auto").await.unwrap();

@@ -7,7 +7,8 @@
 //! It uses `DATABASE_URL` (default: the embedded SQLite file), migrates it, and adds users (the
 //! first one an admin when the database has none), three strategies per user, the clients spread
 //! over the users with plausible names, emails, phones, companies, statuses and dates over two
-//! years, about five messages per client and a booking for about one client in ten. Rows go in as
+//! years, about five messages per client (each client's in one conversation, waiting for a reply
+//! when the lead wrote last) and a booking for about one client in ten. Rows go in as
 //! multi-row INSERTs of 500 clients (with their messages), one transaction per batch, so a million clients take
 //! minutes. Every seeded account signs in with the password printed at the end.
 use std::time::Instant;
@@ -424,6 +425,34 @@ async fn main() {
     }
 }
 
+/// One conversation per seeded client with messages (as the conversations migration makes them
+/// for existing data), and its messages moved into it; clients seeded earlier keep theirs.
+async fn make_conversations(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    let latest = "SELECT m.{} FROM messages m WHERE m.client_id = c.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1";
+    let insert = format!(
+        "INSERT INTO conversations (client_id, owner_id, state, ai_mode, last_activity_at, last_message_id, version, created_at) \
+         SELECT c.id, c.owner_id, CASE WHEN ({}) = 'client' THEN 'waiting' ELSE 'open' END, 'off', \
+         (SELECT MAX(m.created_at) FROM messages m WHERE m.client_id = c.id), ({}), 0, \
+         (SELECT MIN(m.created_at) FROM messages m WHERE m.client_id = c.id) \
+         FROM clients c WHERE EXISTS (SELECT 1 FROM messages m WHERE m.client_id = c.id) \
+         AND NOT EXISTS (SELECT 1 FROM conversations v WHERE v.client_id = c.id)",
+        latest.replace("{}", "role"),
+        latest.replace("{}", "id"),
+    );
+    let txn = db.begin().await?;
+    let made = txn.execute_unprepared(&insert).await?.rows_affected();
+    let assign = if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        "UPDATE messages m SET conversation_id = v.id FROM conversations v \
+         WHERE v.client_id = m.client_id AND m.conversation_id IS NULL"
+    } else {
+        "UPDATE messages SET conversation_id = (SELECT v.id FROM conversations v WHERE v.client_id = messages.client_id) \
+         WHERE conversation_id IS NULL"
+    };
+    txn.execute_unprepared(assign).await?;
+    txn.commit().await?;
+    Ok(made)
+}
+
 async fn run(url: &str, options: Options) -> Result<(), String> {
     let url = DatabaseUrl::parse(url).map_err(|error| format!("DATABASE_URL: {error}"))?;
     let db = db::connect(&url).await.map_err(|error| format!("cannot connect: {error}"))?;
@@ -452,8 +481,9 @@ async fn run(url: &str, options: Options) -> Result<(), String> {
             eprintln!("seed: {done} / {} clients ({:.0} s)", options.clients, started.elapsed().as_secs_f64());
         }
     }
+    let conversations = make_conversations(&db).await.map_err(|error| error.to_string())?;
     println!(
-        "seeded {} users, {} strategies, {} clients, {} messages, {} bookings in {:.1} s",
+        "seeded {} users, {} strategies, {} clients ({conversations} conversations), {} messages, {} bookings in {:.1} s",
         users.len(),
         strategies.len(),
         options.clients,

@@ -511,12 +511,6 @@ async fn read_mark<C: ConnectionTrait>(db: &C, user_id: i64, conversation_id: i6
         .map_or(0, |read| read.last_seen_message_id))
 }
 
-/// `%` and `_` match themselves in a search.
-fn like_pattern(text: &str) -> String {
-    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 /// One inbox page for `user`: newest activity first, by keyset `(last_activity_at, id)`, with the
 /// viewer's unread counts. Five queries at most.
 pub async fn inbox(state: &AppState, user: &CurrentUser, query: &InboxQuery) -> Result<InboxPage, AppError> {
@@ -551,8 +545,9 @@ pub async fn inbox(state: &AppState, user: &CurrentUser, query: &InboxQuery) -> 
     }
     let q = query.q.trim();
     if !q.is_empty() {
-        sql.push_str(" AND LOWER(c.name) LIKE ? ESCAPE '\\'");
-        values.push(like_pattern(q).into());
+        // The clients list's search (name, email, phone, company), on its trigram or FTS index.
+        let ids = crate::clients::list_query::matching_ids_sql(backend, owner, q);
+        sql.push_str(&format!(" AND v.client_id IN ({ids})"));
     }
     if let Some((at, id)) = timeline::decode(&query.after) {
         sql.push_str(" AND (v.last_activity_at < ? OR (v.last_activity_at = ? AND v.id < ?))");

@@ -144,6 +144,24 @@ fn search_condition(backend: DatabaseBackend, q: &str) -> Condition {
     condition
 }
 
+/// The statement of the ids of the clients (of `owner`, when given) that the search `q` finds,
+/// with the clients list's own index-backed condition, written out with its values quoted: for a
+/// page elsewhere (the inbox) that searches clients inside a query of its own.
+pub fn matching_ids_sql(backend: DatabaseBackend, owner: Option<i64>, q: &str) -> String {
+    let mut select = Query::select()
+        .column((entity::Entity, Column::Id))
+        .from(entity::Entity)
+        .cond_where(search_condition(backend, q))
+        .to_owned();
+    if let Some(owner) = owner {
+        select.and_where(Expr::col((entity::Entity, Column::OwnerId)).eq(owner));
+    }
+    match backend {
+        DatabaseBackend::Postgres => select.to_string(PostgresQueryBuilder),
+        _ => select.to_string(sea_orm::sea_query::SqliteQueryBuilder),
+    }
+}
+
 /// Scope and filters, without sort or page.
 pub fn filtered(backend: DatabaseBackend, user: &CurrentUser, query: &ClientQuery) -> Select<entity::Entity> {
     let mut select = entity::Entity::find();

@@ -24,7 +24,7 @@ use crate::{
 
 /// A refusal as a whole page: 404 for an unknown address (its status is set by `page_data`).
 #[component]
-fn PublicError(error: AppError) -> impl IntoView {
+pub fn PublicError(error: AppError) -> impl IntoView {
     let heading = match &error {
         AppError::NotFound(_) => "Page not found",
         AppError::RateLimited { .. } => "Please wait a moment",
@@ -39,7 +39,7 @@ fn PublicError(error: AppError) -> impl IntoView {
     }
 }
 
-fn initials(name: &str) -> String {
+pub fn initials(name: &str) -> String {
     name.split_whitespace().filter_map(|word| word.chars().next()).take(2).flat_map(char::to_uppercase).collect()
 }
 

@@ -171,7 +171,7 @@ fn InboxFilters(query: InboxQuery, owners: Vec<(i64, String)>) -> impl IntoView 
         <form method="get" action="/chat" class="filters inbox-filters" role="search">
             <div class="field grow">
                 <label for="inbox-q">"Search"</label>
-                <input id="inbox-q" type="search" name="q" placeholder="Client name" value=query.q.clone()
+                <input id="inbox-q" type="search" name="q" placeholder="Name, email, phone or company" value=query.q.clone()
                     maxlength="200" autocomplete="off" />
             </div>
             <div class="field">

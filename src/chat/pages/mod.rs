@@ -1,6 +1,7 @@
 //! The chat's pages: the inbox (`/chat`) and the thread with one client (`/chat/{client_id}`).
 //! Both are rendered whole on the server and work without JavaScript (links and plain form
 //! posts); with it, they follow the live stream (see [`live`]).
+pub mod composer;
 pub mod inbox;
 pub mod live;
 pub mod thread;

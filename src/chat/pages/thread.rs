@@ -186,15 +186,7 @@ fn Composer(client_id: i64, send: ServerAction<SendChatMessage>) -> impl IntoVie
             let _ = area.focus();
         }
     });
-    let on_keydown = move |event: leptos::ev::KeyboardEvent| {
-        if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
-            event.prevent_default();
-            #[cfg(feature = "hydrate")]
-            if let Some(form) = area.get_untracked().and_then(|area| area.form()) {
-                let _ = form.request_submit();
-            }
-        }
-    };
+    let on_keydown = crate::chat::pages::composer::enter_sends(area);
     view! {
         <ActionForm action=send attr:class="form-stack chat-composer">
             <input type="hidden" name="client_id" value=client_id />

@@ -12,6 +12,7 @@ use super::{
     model::{LeadThread, PublicChat, events_path},
 };
 use crate::{
+    bookings::public::page::{PublicError, initials},
     chat::{
         model::{MAX_MESSAGE_CHARS, ThreadMessage},
         pages::live::use_event_source,
@@ -45,33 +46,13 @@ pub fn TalkPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(page) => view! { <TalkView page start /> }.into_any(),
-                        Err(error) => view! { <TalkError error /> }.into_any(),
+                        Err(error) => view! { <PublicError error /> }.into_any(),
                     }
                 })}
             </Suspense>
             <p class="booking-footer muted">"Chat by CRM"</p>
         </main>
     }
-}
-
-#[component]
-fn TalkError(error: AppError) -> impl IntoView {
-    let heading = match &error {
-        AppError::NotFound(_) => "Page not found",
-        AppError::RateLimited { .. } => "Please wait a moment",
-        _ => "Something went wrong",
-    };
-    view! {
-        <Title text=heading />
-        <section class="card booking-card booking-message" role="alert" data-testid="public-error">
-            <h1>{heading}</h1>
-            <p class="muted">{error.to_string()}</p>
-        </section>
-    }
-}
-
-fn initials(name: &str) -> String {
-    name.split_whitespace().filter_map(|word| word.chars().next()).take(2).flat_map(char::to_uppercase).collect()
 }
 
 #[component]
@@ -174,15 +155,7 @@ fn Conversation(slug: String, zone: String, lead: LeadThread) -> impl IntoView {
             }
         }
     });
-    let on_keydown = move |event: leptos::ev::KeyboardEvent| {
-        if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
-            event.prevent_default();
-            #[cfg(feature = "hydrate")]
-            if let Some(form) = area.get_untracked().and_then(|area| area.form()) {
-                let _ = form.request_submit();
-            }
-        }
-    };
+    let on_keydown = crate::chat::pages::composer::enter_sends(area);
     let typed = kept(SendTalkMessage::PATH, "body").unwrap_or_default();
     view! {
         <p class="muted talk-who">{format!("You are chatting as {}. Times are in {zone}.", lead.name)}</p>
