@@ -154,6 +154,7 @@ pub fn matching_ids_sql(backend: DatabaseBackend, owner: Option<i64>, q: &str) -
         .cond_where(search_condition(backend, q))
         .to_owned();
     if let Some(owner) = owner {
+        use sea_orm::sea_query::ExprTrait as _;
         select.and_where(Expr::col((entity::Entity, Column::OwnerId)).eq(owner));
     }
     match backend {

@@ -17,7 +17,6 @@ use crate::{
         model::{MAX_MESSAGE_CHARS, ThreadMessage},
         pages::live::use_event_source,
     },
-    shared::AppError,
     ui::{
         form_flash::kept,
         forms::{FieldError, FormError, action_error, invalid, textarea_html},
