@@ -480,3 +480,45 @@ async fn the_stream_delivers_across_instances_and_replays_exactly_what_was_misse
         app.cleanup().await;
     }
 }
+
+/// A message becomes visible only after every message with a smaller id, so a stream that replays
+/// "after the last id it sent" never skips one that committed late. (On PostgreSQL ids come from a
+/// sequence while transactions commit in any order; before the fix the second message below was
+/// visible while the first, with the smaller id, was still uncommitted.)
+#[tokio::test]
+async fn messages_commit_in_id_order_so_a_replay_never_skips_one() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let strategy_id = strategy(&app, ana.id, "Friendly").await;
+        let (early, late) =
+            (client(&app, &ana, strategy_id, "Early").await, client(&app, &ana, strategy_id, "Late").await);
+
+        let first_txn = crm::server::db::begin_write(&app.db.conn).await.unwrap();
+        let new = NewMessage { client_id: early, author: Author::Lead, body: "First", private: false, channel: "web" };
+        let first = service::write(&first_txn, new).await.unwrap().message.id;
+        let state = app.state.clone();
+        let second = tokio::spawn(async move {
+            let new =
+                NewMessage { client_id: late, author: Author::Lead, body: "Second", private: false, channel: "web" };
+            service::record(&state, new).await.map(|recorded| recorded.message.id)
+        });
+        for _ in 0..15 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let visible =
+                messages::Entity::find().filter(messages::Column::Body.eq("Second")).all(&app.db.conn).await.unwrap();
+            assert!(visible.is_empty(), "{backend:?}: a later message committed before an earlier id");
+        }
+        first_txn.commit().await.unwrap();
+        let second = second.await.unwrap().unwrap();
+        assert!(second > first, "{backend:?}");
+        let replayed = service::missed_since(&app.state, &service::Audience::Team(ana.clone()), first - 1, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(message, _)| message.id)
+            .collect::<Vec<_>>();
+        assert_eq!(replayed, [first, second], "{backend:?}");
+        app.cleanup().await;
+    }
+}

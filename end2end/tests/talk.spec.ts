@@ -43,12 +43,24 @@ test("a lead and the owner talk live, and a private note stays with the team", a
   await agent.getByRole("textbox", { name: "Message" }).press("Enter");
   await expect(thread).toHaveCount(3);
 
+  // The owner is typing when the lead writes: the lead's message is added in place, the state
+  // turns to waiting, and the draft, the focus and the messages already shown stay (the thread
+  // used to be drawn again on every event, which threw the draft away).
+  const agentComposer = agent.getByRole("textbox", { name: "Message" });
+  await agentComposer.fill("Half-written answer");
+  await agentComposer.focus();
+  await expect(agent.getByTestId("conversation-state")).toHaveText("Open");
+  const firstShown = await thread.first().elementHandle();
   await page.getByRole("textbox", { name: "Message" }).fill("A shop,\nwith about 200 products.");
   await page.getByRole("textbox", { name: "Message" }).press("Enter");
   await expect(seen).toHaveCount(3);
   await expect(page.getByRole("textbox", { name: "Message" })).toHaveValue("");
   await expect(thread).toHaveCount(4);
   await expect(thread.nth(3).locator(".message-body")).toHaveText("A shop,\nwith about 200 products.");
+  await expect(agent.getByTestId("conversation-state")).toHaveText("Waiting for a reply");
+  await expect(agentComposer).toHaveValue("Half-written answer");
+  await expect(agentComposer).toBeFocused();
+  expect(await firstShown!.evaluate((node) => node.isConnected)).toBe(true);
 
   await page.reload();
   await page.locator("html[data-hydrated]").waitFor({ state: "attached" });

@@ -44,6 +44,16 @@ impl ConversationState {
             Self::Closed => "Closed",
         }
     }
+
+    /// The state after a message by `role`: a lead's message waits for a person, a person's
+    /// public answer opens the conversation again, anything else leaves it.
+    pub fn after_message(self, role: &str, private: bool) -> Self {
+        match role {
+            "client" => Self::Waiting,
+            "agent" if !private => Self::Open,
+            _ => self,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,6 +198,9 @@ pub struct Thread {
     pub messages: Vec<ThreadMessage>,
     /// The cursor of the page of older messages, when there are some.
     pub older: Option<String>,
+    /// The newest message id anywhere when the thread was read: the page's live stream replays
+    /// from there, so nothing written between the load and the stream's start is missed.
+    pub stream_after: Option<i64>,
 }
 
 /// What the live stream says. Message events carry the message's id as the event id, so a

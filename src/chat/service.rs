@@ -183,6 +183,27 @@ pub async fn record(state: &AppState, new: NewMessage<'_>) -> Result<Recorded, A
     Ok(recorded)
 }
 
+/// The advisory lock that orders chat writes on PostgreSQL ([`commit_in_id_order`]).
+const MESSAGE_ORDER_LOCK: i64 = 0x6368_6174_6d73_6773; // "chatmsgs"
+
+/// Makes message ids commit in the order they are given. PostgreSQL hands out ids from a sequence
+/// as rows are inserted, but transactions commit in any order: a stream that had passed on message
+/// 102 could replay "after 102" on a reconnect while 101 was still being committed, and never send
+/// it. Each chat write therefore takes one transaction-scoped lock before it inserts, held until it
+/// commits, so a message becomes visible only after every smaller id has. SQLite has one writer at
+/// a time already. Taken first, before any row is touched, so that it cannot wait inside a row lock.
+async fn commit_in_id_order<C: ConnectionTrait>(txn: &C) -> Result<(), AppError> {
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [MESSAGE_ORDER_LOCK.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// Writes one message in the caller's transaction `txn` (with the conversation, made when needed,
 /// and the client's last activity); the caller commits, then calls [`announce`].
 pub async fn write<C: ConnectionTrait>(txn: &C, new: NewMessage<'_>) -> Result<Recorded, AppError> {
@@ -190,6 +211,7 @@ pub async fn write<C: ConnectionTrait>(txn: &C, new: NewMessage<'_>) -> Result<R
     if new.private && !matches!(new.author, Author::Agent(_)) {
         return Err(AppError::field("private", "Only the team writes private notes."));
     }
+    commit_in_id_order(txn).await?;
     let client = match new.author {
         Author::Agent(user) => find_client(txn, user, new.client_id).await?,
         _ => clients::Entity::find_by_id(new.client_id)
@@ -215,12 +237,7 @@ pub async fn write<C: ConnectionTrait>(txn: &C, new: NewMessage<'_>) -> Result<R
     .exec_with_returning(txn)
     .await?;
 
-    // A lead's message waits for a person; a person's public answer opens it again.
-    let next_state = match new.author {
-        Author::Lead => ConversationState::Waiting,
-        Author::Agent(_) if !new.private => ConversationState::Open,
-        _ => state_of(&conversation),
-    };
+    let next_state = state_of(&conversation).after_message(new.author.role(), new.private);
     let version = conversation.version + i64::from(new.author.is_human());
     conversations::Entity::update_many()
         .col_expr(conversations::Column::LastActivityAt, at.into())
@@ -499,7 +516,20 @@ pub async fn thread(
         version: conversation.as_ref().map_or(0, |c| c.version),
         messages: shown,
         older: older_cursor,
+        stream_after: newest_message_id(db).await?,
     })
+}
+
+async fn newest_message_id<C: ConnectionTrait>(db: &C) -> Result<Option<i64>, AppError> {
+    use sea_orm::QueryOrder;
+    Ok(messages::Entity::find()
+        .select_only()
+        .column(messages::Column::Id)
+        .order_by_desc(messages::Column::Id)
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?)
 }
 
 async fn read_mark<C: ConnectionTrait>(db: &C, user_id: i64, conversation_id: i64) -> Result<i64, AppError> {

@@ -2,7 +2,8 @@
 //! ones a link away, keyed by time and id), the composer (Enter sends, Shift+Enter makes a new
 //! line; a private-note box), the AI mode and the state, and the client's card beside it.
 //! Without JavaScript every form is a plain post that comes back here; with it, the thread
-//! reloads in place after a send and whenever the stream brings news of this client.
+//! reloads in place after this person acts, and what the stream brings (others' messages, state
+//! and mode changes) is added in place, so a draft being typed, the focus and the scroll stay.
 //! Everything a lead wrote is text nodes: escaped, never markup.
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
@@ -14,7 +15,9 @@ use super::{
     query_string,
 };
 use crate::{
-    chat::model::{AiMode, ClientCard, ConversationState, MAX_MESSAGE_CHARS, Thread, ThreadMessage, role_label},
+    chat::model::{
+        AiMode, ChatEvent, ClientCard, ConversationState, MAX_MESSAGE_CHARS, Thread, ThreadMessage, role_label,
+    },
     clients::model::status_label,
     shared::AppError,
     ui::forms::{FieldError, FormError, action_error},
@@ -30,7 +33,6 @@ pub fn ThreadPage() -> impl IntoView {
     let set_mode = ServerAction::<SetChatAiMode>::new();
     crate::ui::toast::announce(set_mode.value(), "AI mode changed.");
     let set_state = ServerAction::<SetChatState>::new();
-    let (refresh, set_refresh) = signal(0u32);
     // Reloaded after a message is sent, not after a refused one (which keeps what was typed).
     let sent = Memo::new(move |previous: Option<&usize>| {
         let version = send.version().get();
@@ -41,16 +43,7 @@ pub fn ThreadPage() -> impl IntoView {
         }
     });
     let thread = Resource::new_blocking(
-        move || {
-            (
-                client_id.get(),
-                older.get(),
-                refresh.get(),
-                sent.get(),
-                set_mode.version().get(),
-                set_state.version().get(),
-            )
-        },
+        move || (client_id.get(), older.get(), sent.get(), set_mode.version().get(), set_state.version().get()),
         |(id, older, ..)| {
             crate::ui::page::page_data(async move {
                 match id {
@@ -60,11 +53,6 @@ pub fn ThreadPage() -> impl IntoView {
             })
         },
     );
-    use_chat_stream(None, move |event| {
-        if Some(event.client_id()) == client_id.get_untracked() {
-            set_refresh.update(|n| *n = n.wrapping_add(1));
-        }
-    });
     let title = move || thread.get().and_then(Result::ok).map(|thread| thread.client.name).unwrap_or_default();
     view! {
         <Title text=title />
@@ -93,18 +81,22 @@ fn ThreadView(
     let id = client.id;
     let older = thread.older.clone().map(|cursor| format!("/chat/{id}{}", query_string(&[("older", &cursor)])));
     let paged = !use_query_map().get_untracked().get("older").unwrap_or_default().is_empty();
-    let state_class = match thread.state {
+    let live = LiveThread::follow(&thread, paged);
+    let state = live.state;
+    let state_class = move || match state.get() {
         ConversationState::Waiting => "badge badge-danger",
         ConversationState::Closed => "badge badge-neutral",
         ConversationState::Open => "badge badge-ok",
     };
+    let arrived = live.messages;
+    let empty = thread.messages.is_empty();
     view! {
         <header class="page-header">
             <div>
                 <p class="breadcrumb"><a href="/chat">"Chat"</a></p>
                 <h1>
                     {client.name.clone()} " "
-                    <span class=state_class data-testid="conversation-state">{thread.state.label()}</span>
+                    <span class=state_class data-testid="conversation-state">{move || state.get().label()}</span>
                 </h1>
             </div>
         </header>
@@ -116,20 +108,18 @@ fn ThreadView(
                         <a class="button button-quiet" href=href data-testid="thread-older">"Older messages"</a>
                     </nav>
                 })}
-                {if thread.messages.is_empty() {
-                    view! { <p class="muted" data-testid="thread-empty">"No messages yet. Write the first one below."</p> }
-                        .into_any()
-                } else {
-                    // The wrapper starts scrolled to its end (the newest), without a script.
-                    view! {
-                        <div class="chat-scroll">
-                            <ol class="messages chat-messages" data-testid="thread-messages" aria-live="polite">
-                                {thread.messages.into_iter().map(|message| view! { <Message message /> }).collect_view()}
-                            </ol>
-                        </div>
-                    }
-                    .into_any()
-                }}
+                {move || (empty && arrived.with(Vec::is_empty)).then(|| view! {
+                    <p class="muted" data-testid="thread-empty">"No messages yet. Write the first one below."</p>
+                })}
+                // The wrapper starts scrolled to its end (the newest), without a script.
+                <div class="chat-scroll">
+                    <ol class="messages chat-messages" data-testid="thread-messages" aria-live="polite">
+                        {thread.messages.into_iter().map(|message| view! { <Message message /> }).collect_view()}
+                        <For each=move || arrived.get() key=|message| message.id let(message)>
+                            <Message message />
+                        </For>
+                    </ol>
+                </div>
                 {paged.then(|| view! {
                     <p class="hint"><a href=format!("/chat/{id}")>"Back to the newest messages"</a></p>
                 })}
@@ -137,10 +127,76 @@ fn ThreadView(
             </section>
             <aside class="chat-side">
                 <ClientPanel client />
-                <ConversationControls client_id=id mode=thread.ai_mode state=thread.state set_mode set_state />
+                <ConversationControls client_id=id mode=live.mode state set_mode set_state />
             </aside>
         </div>
     }
+}
+
+/// What the live stream changes on a shown thread: the messages that arrived after it was read,
+/// its state and its AI mode.
+#[derive(Clone, Copy)]
+struct LiveThread {
+    messages: RwSignal<Vec<ThreadMessage>>,
+    state: RwSignal<ConversationState>,
+    mode: RwSignal<AiMode>,
+}
+
+impl LiveThread {
+    /// Follows the team's stream for `thread`'s client from the moment it was read. A page of
+    /// older messages takes no new ones (they belong at the other end of the conversation).
+    fn follow(thread: &Thread, paged: bool) -> Self {
+        let live = LiveThread {
+            messages: RwSignal::new(Vec::new()),
+            state: RwSignal::new(thread.state),
+            mode: RwSignal::new(thread.ai_mode),
+        };
+        let client_id = thread.client.id;
+        let shown: std::collections::HashSet<i64> = thread.messages.iter().map(|message| message.id).collect();
+        use_chat_stream(thread.stream_after, move |event| {
+            if event.client_id() != client_id {
+                return;
+            }
+            match event {
+                ChatEvent::Message { message, .. } => {
+                    live.state.update(|state| *state = state.after_message(&message.role, message.private));
+                    if !paged && !shown.contains(&message.id) {
+                        mark_seen(client_id, message.id);
+                        live.messages.update(|messages| {
+                            if !messages.iter().any(|known| known.id == message.id) {
+                                let at = messages.partition_point(|known| known.id < message.id);
+                                messages.insert(at, message);
+                            }
+                        });
+                    }
+                }
+                ChatEvent::Conversation { state, ai_mode, .. } => {
+                    live.state.set(state);
+                    live.mode.set(ai_mode);
+                }
+                ChatEvent::Read { .. } => {}
+            }
+        });
+        live
+    }
+}
+
+/// A message that arrived while the thread is in view has been seen: the read mark follows it (as
+/// opening the thread does), so the inbox does not count it as unread.
+fn mark_seen(client_id: i64, message_id: i64) {
+    #[cfg(feature = "hydrate")]
+    {
+        let visible = web_sys::window()
+            .and_then(|window| window.document())
+            .is_some_and(|document| document.visibility_state() == web_sys::VisibilityState::Visible);
+        if visible {
+            leptos::task::spawn_local(async move {
+                let _ = super::super::api::mark_chat_read(client_id, Some(message_id)).await;
+            });
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (client_id, message_id);
 }
 
 #[component]
@@ -246,14 +302,14 @@ fn ClientPanel(client: ClientCard) -> impl IntoView {
 #[component]
 fn ConversationControls(
     client_id: i64,
-    mode: AiMode,
-    state: ConversationState,
+    mode: RwSignal<AiMode>,
+    state: RwSignal<ConversationState>,
     set_mode: ServerAction<SetChatAiMode>,
     set_state: ServerAction<SetChatState>,
 ) -> impl IntoView {
     let mode_error = action_error(set_mode);
     let state_error = action_error(set_state);
-    let (next_state, next_label) = match state {
+    let next = move || match state.get() {
         ConversationState::Closed => (ConversationState::Open, "Reopen the conversation"),
         _ => (ConversationState::Closed, "Close the conversation"),
     };
@@ -265,7 +321,8 @@ fn ConversationControls(
                     <ActionForm action=set_mode attr:class="inline-form">
                         <input type="hidden" name="client_id" value=client_id />
                         <input type="hidden" name="mode" value=choice.as_str() />
-                        <button type="submit" class="segment" aria-pressed=if choice == mode { "true" } else { "false" }
+                        <button type="submit" class="segment"
+                            aria-pressed=move || if choice == mode.get() { "true" } else { "false" }
                             data-mode=choice.as_str()>
                             {choice.label()}
                         </button>
@@ -276,8 +333,10 @@ fn ConversationControls(
             <FormError error=mode_error />
             <ActionForm action=set_state attr:class="inline-form">
                 <input type="hidden" name="client_id" value=client_id />
-                <input type="hidden" name="state" value=next_state.as_str() />
-                <button type="submit" class="button button-quiet" data-testid="conversation-toggle">{next_label}</button>
+                <input type="hidden" name="state" value=move || next().0.as_str() />
+                <button type="submit" class="button button-quiet" data-testid="conversation-toggle">
+                    {move || next().1}
+                </button>
             </ActionForm>
             <FormError error=state_error />
         </section>
