@@ -178,6 +178,8 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/load_booking_links", Access::User, &[]),
     ("/api/regenerate_calendar_feed", Access::User, &[]),
     ("/api/set_booking_slug", Access::User, &[("booking_slug", "matrix-link")]),
+    ("/api/load_embed_settings", Access::User, &[]),
+    ("/api/save_embed_origins", Access::User, &[("embed_origins", "https://matrix.example")]),
     // After every row that uses the type: the user's call deletes it (the user made a second one).
     ("/api/delete_booking_type", Access::User, &[("id", "{booking_type}"), ("confirm", "on")]),
     ("/api/load_inbox", Access::User, &[("q", ""), ("show", "waiting")]),

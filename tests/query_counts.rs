@@ -52,8 +52,9 @@ const REQUESTS: &[Probe<'static>] = &[
     probe("client editor", "GET /clients/{client}/edit", &[], 3),
     probe("pipeline", "GET /pipeline", &[], 10),
     probe("strategies", "GET /strategies", &[], 5),
-    // The session user, the profile, and the booking links section (slug and feed token).
-    probe("settings", "GET /settings", &[], 3),
+    // The session user, the profile, the booking links section (slug and feed token) and the chat
+    // embedding section (its websites).
+    probe("settings", "GET /settings", &[], 4),
     probe("list_clients", "POST /api/list_clients", &[], 4),
     probe("find_clients", "POST /api/find_clients", &[("q", "client1@")], 2),
     probe("client_profile", "POST /api/client_profile", &[("id", "{client}")], 5),

@@ -281,3 +281,96 @@ async fn start_fresh_conversation(app: &TestApp, slug: &str) -> String {
     let token = crm::chat::public::service::start(&app.state, slug, &form).await.unwrap();
     format!("crm_talk_{slug}={token}")
 }
+
+/// The owner lists the websites that may show their chat in a frame. Only `/talk/{slug}` names
+/// them in `frame-ancestors` (the owner's other pages and other owners' chats refuse framing); a
+/// bad entry is refused next to the field and changes nothing; the audit log keeps the old list;
+/// and a lead who starts in a frame gets a cookie a framed page can use (`SameSite=None; Secure;
+/// Partitioned`, over a loopback address here, HTTPS in production).
+#[tokio::test]
+async fn only_the_owners_websites_may_frame_their_chat() {
+    use crm::chat::public::embed::service as embed;
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let ana = account(&app, "Ana Owner", "ana@example.com").await;
+        let bob = account(&app, "Bob Owner", "bob@example.com").await;
+        strategy(&app, ana.id, "Friendly").await;
+        let (slug, bob_slug) = (slug_of(&app, &ana).await, slug_of(&app, &bob).await);
+        let framing = |response: &TestResponse| {
+            let csp = response.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+            let ancestors = csp.split(';').map(str::trim).find(|part| part.starts_with("frame-ancestors")).unwrap();
+            (ancestors.to_owned(), response.headers.get(header::X_FRAME_OPTIONS).cloned())
+        };
+
+        let before = app.get(&format!("/talk/{slug}"), None).await;
+        assert_eq!(before.status, StatusCode::OK, "{backend:?}");
+        assert_eq!(framing(&before), ("frame-ancestors 'none'".to_owned(), Some("DENY".parse().unwrap())));
+
+        let refused =
+            embed::save(&app.state, &ana, "https://shop.example\nhttps://shop.example/contact", "").await.unwrap_err();
+        assert_eq!(refused.field_message("embed_origins").map(|m| m.contains("without a path")), Some(true));
+        assert!(embed::frame_origins(&app.state, &slug).await.unwrap().is_empty(), "{backend:?}: nothing saved");
+
+        let saved =
+            embed::save(&app.state, &ana, " https://Shop.example/ \n http://localhost:8080", "http://127.0.0.1:3000")
+                .await
+                .unwrap();
+        assert_eq!(saved.origins, ["https://shop.example", "http://localhost:8080"]);
+        assert_eq!(saved.talk_url, format!("http://127.0.0.1:3000/talk/{slug}"));
+        assert!(saved.snippet().contains(&format!("src=\"http://127.0.0.1:3000/talk/{slug}\"")));
+
+        let framed = app.get(&format!("/talk/{slug}"), None).await;
+        assert_eq!(framed.status, StatusCode::OK, "{backend:?}");
+        assert_eq!(
+            framing(&framed),
+            ("frame-ancestors 'self' https://shop.example http://localhost:8080".to_owned(), None)
+        );
+        assert!(!framed.headers.contains_key("x-crm-allow-framing-by"));
+        for other in [format!("/talk/{bob_slug}"), format!("/book/{slug}"), "/login".to_owned()] {
+            let response = app.get(&other, None).await;
+            assert_eq!(framing(&response).0, "frame-ancestors 'none'", "{backend:?}: {other}");
+        }
+
+        // Changing the list again keeps the old one in the audit log.
+        embed::save(&app.state, &ana, "https://shop.example", "").await.unwrap();
+        let audited = crm::audit::entity::Entity::find()
+            .filter(crm::audit::entity::Column::Entity.eq("user"))
+            .filter(crm::audit::entity::Column::EntityId.eq(ana.id))
+            .all(&app.db.conn)
+            .await
+            .unwrap();
+        let changes: Vec<String> =
+            audited.iter().filter_map(|entry| entry.changes.as_ref().map(|changes| changes.to_string())).collect();
+        assert!(
+            changes.iter().any(|c| c.contains("https://shop.example\\nhttp://localhost:8080")),
+            "{backend:?}: {changes:?}"
+        );
+
+        // A lead who starts here (a loopback address: browsers take Secure cookies over plain HTTP).
+        let started = app
+            .send(
+                axum::http::Request::post("/api/start_talk")
+                    .header(header::HOST, "127.0.0.1:3000")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(axum::body::Body::from(format!(
+                        "slug={slug}&name=Fay+Frame&email=fay%40example.com&phone=&body=Hello"
+                    )))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(started.status, StatusCode::OK, "{backend:?}: {}", started.body);
+        let cookie = talk_cookie(&started).unwrap();
+        assert!(cookie.contains("SameSite=None; Secure; Partitioned") && cookie.contains("HttpOnly"), "{cookie}");
+        app.cleanup().await;
+    }
+}
+
+#[test]
+fn a_leads_cookie_is_cross_site_only_when_embedded_and_secure() {
+    use crm::chat::public::api::cookie_scope;
+    assert_eq!(cookie_scope(false, false, false), "SameSite=Lax");
+    assert_eq!(cookie_scope(false, true, false), "SameSite=Lax; Secure");
+    assert_eq!(cookie_scope(true, false, false), "SameSite=Lax", "no Secure cookie over plain HTTP");
+    assert_eq!(cookie_scope(true, false, true), "SameSite=None; Secure; Partitioned");
+    assert_eq!(cookie_scope(true, true, false), "SameSite=None; Secure; Partitioned");
+}

@@ -18,6 +18,7 @@ mod m20261130_000020_import_uploads;
 mod m20261130_000025_deleted_booking_types;
 mod m20261201_000001_conversations;
 mod m20261201_000002_lead_chat_tokens;
+mod m20261201_000003_embed_origins;
 
 pub use m20261123_000001_initial_schema::{BOOKING_STATUSES, CLIENT_SEARCH_EXPRESSION, CLIENT_STATUSES, MESSAGE_ROLES};
 pub use m20261201_000001_conversations::{AI_MODES, CONVERSATION_STATES, DELIVERY_STATES};
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000025_deleted_booking_types::Migration),
             Box::new(m20261201_000001_conversations::Migration),
             Box::new(m20261201_000002_lead_chat_tokens::Migration),
+            Box::new(m20261201_000003_embed_origins::Migration),
         ]
     }
 }

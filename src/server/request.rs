@@ -81,6 +81,28 @@ fn is_plain_form_post() -> bool {
         .is_some_and(|accept| accept.contains("text/html"))
 }
 
+/// This app's origin as the browser that sent the request sees it: `CRM_PUBLIC_ORIGIN` when set,
+/// else the scheme the configuration implies and the request's `Host`.
+pub fn site_origin(state: &super::state::AppState) -> String {
+    if let Some(origin) = &state.config.public_origin {
+        return origin.trim_end_matches('/').to_owned();
+    }
+    let host = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.headers.get(axum::http::header::HOST)?.to_str().ok().map(str::to_owned))
+        .unwrap_or_else(|| state.config.site_addr.to_string());
+    format!("{}://{host}", if state.config.secure { "https" } else { "http" })
+}
+
+/// Whether the request came to a loopback address (`localhost`, `127.0.0.1`, `[::1]`), which
+/// browsers treat as secure even over plain HTTP.
+pub fn is_loopback_host() -> bool {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.headers.get(axum::http::header::HOST)?.to_str().ok().map(str::to_owned))
+        .and_then(|host| url::Url::parse(&format!("http://{host}")).ok())
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .is_some_and(|host| matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]"))
+}
+
 /// After a successful plain form post, sends the browser to `path` (for example a page that
 /// says "saved"); with JavaScript the page shows the outcome itself and no redirect is needed.
 pub fn redirect_plain_form(path: &str) {

@@ -70,8 +70,8 @@ impl SecurityPolicy {
     ///   module (`WebAssembly.instantiateStreaming`) needs `'wasm-unsafe-eval'`, which allows WASM
     ///   compilation only, not JavaScript `eval`. No `'unsafe-inline'`: an injected `<script>`
     ///   without the nonce does not run.
-    /// - `style-src 'self'`: the stylesheet `/pkg/crm.css` (leptos_meta's `<Stylesheet/>` renders a
-    ///   `<link>`). Leptos and leptos_meta emit no inline `<style>` or `style="…"` of their own (only
+    /// - `style-src 'self'`: the stylesheet under `/pkg` (a `<link>` in the document's head).
+    ///   Leptos and leptos_meta emit no inline `<style>` or `style="…"` of their own (only
     ///   `<Style/>`, which would carry the nonce, or app code using `style=`, which this app does
     ///   not), so no `'unsafe-inline'` for styles. Styles set from WASM through the CSSOM are not
     ///   affected by CSP.
@@ -81,11 +81,15 @@ impl SecurityPolicy {
     /// - `frame-ancestors 'none'`: no framing (clickjacking); `X-Frame-Options` for old browsers.
     /// - `base-uri 'self'`, `form-action 'self'`, `object-src 'none'`: no `<base>` hijacking, forms
     ///   post only here, no plugins.
-    pub fn content_security_policy(&self, nonce: &str) -> String {
+    ///
+    /// `framers`: the origins a page allowed to frame it ([`allow_framing`]); `frame-ancestors`
+    /// then lists them (with `'self'`) instead of `'none'`.
+    pub fn content_security_policy(&self, nonce: &str, framers: &[String]) -> String {
         let connect = if self.live_reload { "'self' ws: wss:" } else { "'self'" };
+        let ancestors = if framers.is_empty() { "'none'".to_owned() } else { format!("'self' {}", framers.join(" ")) };
         format!(
             "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
-             img-src 'self' data:; connect-src {connect}; frame-ancestors 'none'; base-uri 'self'; \
+             img-src 'self' data:; connect-src {connect}; frame-ancestors {ancestors}; base-uri 'self'; \
              form-action 'self'; object-src 'none'"
         )
     }
@@ -124,16 +128,27 @@ impl SecurityPolicy {
             .is_some_and(|own| own.origin() == origin)
     }
 
-    /// Sets the security headers on a response, with `nonce` in the CSP.
+    /// Sets the security headers on a response, with `nonce` in the CSP. A response that allowed
+    /// framing ([`allow_framing`]) gets `frame-ancestors` with those origins and no
+    /// `X-Frame-Options` (which cannot name origins; browsers that know CSP ignore it anyway).
     fn apply(&self, headers: &mut HeaderMap, nonce: &str) {
-        let csp = self.content_security_policy(nonce);
+        let framers = headers
+            .remove(FRAMERS_HEADER)
+            .and_then(|value| value.to_str().ok().map(str::to_owned))
+            .and_then(|listed| crate::shared::origins::parse_list(&listed).ok())
+            .unwrap_or_default();
+        let csp = self.content_security_policy(nonce, &framers);
         if let Ok(value) = HeaderValue::from_str(&csp) {
             headers.insert(header::CONTENT_SECURITY_POLICY, value);
         }
-        let fixed: [(HeaderName, &'static str); 5] = [
+        if framers.is_empty() {
+            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        } else {
+            headers.remove(header::X_FRAME_OPTIONS);
+        }
+        let fixed: [(HeaderName, &'static str); 4] = [
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
             (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
-            (header::X_FRAME_OPTIONS, "DENY"),
             (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
             (HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=()"),
         ];
@@ -222,6 +237,24 @@ pub async fn security_headers(State(policy): State<Arc<SecurityPolicy>>, mut req
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
     response
+}
+
+/// The response header through which a page asks [`security_headers`] to let some origins frame
+/// it; the middleware takes it out before the response leaves.
+const FRAMERS_HEADER: HeaderName = HeaderName::from_static("x-crm-allow-framing-by");
+
+/// Lets the origins `framers` (normalised, `https://example.com`) show the page being rendered in a
+/// frame; every other page, and this one without a call, refuses framing. For a page that is meant
+/// to be embedded elsewhere (the public chat), never for one a signed-in user acts on.
+pub fn allow_framing(framers: &[String]) {
+    if framers.is_empty() {
+        return;
+    }
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(value) = HeaderValue::from_str(&framers.join(" "))
+    {
+        response.insert_header(FRAMERS_HEADER, value);
+    }
 }
 
 /// For the Leptos additional-context closures: replaces the nonce leptos_axum generated for this
@@ -338,11 +371,32 @@ mod tests {
 
     #[test]
     fn the_csp_carries_the_nonce_and_live_reload_only_when_watching() {
-        let csp = SecurityPolicy::new(false, None, false).content_security_policy("abc");
+        let csp = SecurityPolicy::new(false, None, false).content_security_policy("abc", &[]);
         assert!(csp.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"), "{csp}");
         assert!(csp.contains("connect-src 'self';"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none';"), "{csp}");
         assert!(!csp.contains("unsafe-inline"), "{csp}");
-        let watching = SecurityPolicy::new(false, None, true).content_security_policy("abc");
+        let watching = SecurityPolicy::new(false, None, true).content_security_policy("abc", &[]);
         assert!(watching.contains("connect-src 'self' ws: wss:;"), "{watching}");
+    }
+
+    #[test]
+    fn a_page_that_allows_framing_names_its_framers_and_drops_x_frame_options() {
+        let policy = SecurityPolicy::new(true, None, false);
+        let mut headers = HeaderMap::new();
+        headers.insert(FRAMERS_HEADER, HeaderValue::from_static("https://shop.example http://localhost:8080"));
+        policy.apply(&mut headers, "n");
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'self' https://shop.example http://localhost:8080;"), "{csp}");
+        assert!(!headers.contains_key(header::X_FRAME_OPTIONS));
+        assert!(!headers.contains_key(FRAMERS_HEADER), "the internal header never leaves");
+
+        // Anything that is not a list of origins (a page bug, an injection) frames nothing.
+        let mut headers = HeaderMap::new();
+        headers.insert(FRAMERS_HEADER, HeaderValue::from_static("https://ok.example 'unsafe-inline' *"));
+        policy.apply(&mut headers, "n");
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none';"), "{csp}");
+        assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
     }
 }

@@ -1,5 +1,7 @@
 //! Isomorphic basics shared by the server and the WASM client.
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod origins;
 pub mod search;
 
 pub use error::AppError;

@@ -25,6 +25,8 @@ pub struct Model {
     pub calendar_feed_token: Option<String>,
     /// The strategy new clients of this user get unless another is chosen.
     pub default_strategy_id: Option<i64>,
+    /// The websites that may frame the public chat: normalised origins, one per line.
+    pub embed_origins: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
@@ -45,6 +47,7 @@ impl ActiveModel {
             role: Set(role.to_owned()),
             timezone: Set("UTC".to_owned()),
             booking_enabled: Set(false),
+            embed_origins: Set(String::new()),
             is_active: Set(true),
             created_at: Set(now),
             updated_at: Set(now),

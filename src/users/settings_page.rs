@@ -34,6 +34,7 @@ pub fn SettingsPage() -> impl IntoView {
             })}
         </Transition>
         <crate::bookings::public::settings::BookingLinksSection />
+        <crate::chat::public::embed::section::EmbedSection />
         <PasswordSection />
         <SessionsSection />
     }
@@ -49,6 +50,7 @@ fn SavedAfterPlainPost() -> impl IntoView {
         Some("profile") => Some("Your settings are saved."),
         Some("password") => Some("Your password is changed; your other sessions were signed out."),
         Some("booking-link") => Some("Your booking link is saved."),
+        Some("embed") => Some("The websites that may show your chat are saved."),
         Some("feed") => Some("Your calendar feed has a new address; the old one no longer works."),
         _ => None,
     };

@@ -25,13 +25,28 @@ fn token(slug: &str) -> Option<String> {
     super::stream::cookie(&parts.headers, &super::service::cookie_name(slug)).map(str::to_owned)
 }
 
+/// Where the lead's cookie goes. In a frame on the owner's website the browser sends only a
+/// `SameSite=None` cookie, which must be `Secure` (HTTPS, or a loopback address), and `Partitioned`
+/// keeps it to that website's frame. Otherwise `Lax`, and `Secure` over HTTPS.
+#[cfg(feature = "ssr")]
+pub fn cookie_scope(embedded: bool, https: bool, loopback: bool) -> &'static str {
+    match (embedded && (https || loopback), https) {
+        (true, _) => "SameSite=None; Secure; Partitioned",
+        (false, true) => "SameSite=Lax; Secure",
+        (false, false) => "SameSite=Lax",
+    }
+}
+
 /// `/talk/{slug}`, with the conversation of the lead holding its cookie.
 #[server(prefix = "/api", endpoint = "talk_page")]
 pub async fn talk_page(slug: String) -> Result<PublicChat, AppError> {
     respond(
         async {
             let state = public_call(super::service::Call::Read).await?;
-            super::service::page(&state, &slug, token(&slug).as_deref()).await
+            let page = super::service::page(&state, &slug, token(&slug).as_deref()).await?;
+            // Rendering the page: the owner's websites may show it in a frame.
+            crate::server::security::allow_framing(&super::embed::service::frame_origins(&state, &slug).await?);
+            Ok(page)
         }
         .await,
     )
@@ -46,10 +61,11 @@ pub async fn start_talk(slug: String, #[server(flatten)] form: StartTalkForm) ->
             let state = public_call(super::service::Call::Start).await?;
             let token = super::service::start(&state, &slug, &form).await?;
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                let secure = if state.config.secure { "; Secure" } else { "" };
+                let embedded = !super::embed::service::frame_origins(&state, &slug).await?.is_empty();
                 let cookie = format!(
-                    "{}={token}; Path=/; Max-Age=15552000; HttpOnly; SameSite=Lax{secure}",
-                    super::service::cookie_name(&slug)
+                    "{}={token}; Path=/; Max-Age=15552000; HttpOnly; {}",
+                    super::service::cookie_name(&slug),
+                    cookie_scope(embedded, state.config.secure, crate::server::request::is_loopback_host())
                 );
                 if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
                     response.append_header(axum::http::header::SET_COOKIE, value);

@@ -2,6 +2,7 @@
 //! an email or phone, then talks with the owner's team, live. No sign-in: an HttpOnly cookie per
 //! page holds a random token that reaches that lead's own conversation and nothing else.
 pub mod api;
+pub mod embed;
 pub mod model;
 pub mod page;
 
