@@ -17,6 +17,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
  && useradd --system --home /app crm
 WORKDIR /app
 COPY --from=build /app/target/release/crm /app/crm
+# The client's content-hashed file names, read from beside the binary.
+COPY --from=build /app/target/release/hash.txt /app/hash.txt
 COPY --from=build /app/target/site /app/site
 ENV LEPTOS_SITE_ROOT=/app/site \
     LEPTOS_SITE_ADDR=0.0.0.0:3000 \

@@ -25,7 +25,7 @@
 #   --deep-pages    how many "Next" links the deep-page URL follows (default 100: row 5,000)
 #   --only          run only these endpoints (healthz always runs: it is the ceiling)
 #   --bin, --site   a prebuilt server binary and site directory (containing pkg/); by default the
-#                   script runs `cargo leptos build --release --split` (CARGO_TARGET_DIR defaults
+#                   script runs `cargo leptos build --release --split --precompress` (CARGO_TARGET_DIR defaults
 #                   to ~/.cache/crm/target, as in CI) and uses its output
 #   --commit        what to report as the commit (default: `COMMIT` beside --bin if present, else
 #                   git HEAD, marked -dirty when the work tree has changes)
@@ -167,8 +167,8 @@ profile_finish() {
 if [[ -z $bin ]]; then
   export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/crm/target}
   ensure_build_tools
-  log "building the release server and client (cargo leptos build --release --split)"
-  cargo leptos build --release --split
+  log "building the release server and client (cargo leptos build --release --split --precompress)"
+  build_release
   bin="$CARGO_TARGET_DIR/release/crm"
   site=${site:-$ROOT/target/site}
 fi

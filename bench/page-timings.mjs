@@ -1,6 +1,8 @@
 // What a person waits for in Chromium: for each main page, cold load to hydrated (an empty cache,
-// `html[data-hydrated]` set), and from the clients list, click to the client page rendered (its
-// heading shown), with the pointer resting on the list first, as a hand does, and without.
+// `html[data-hydrated]` set) and a repeat visit (the same page loaded again in the same browser, its
+// files cached), and from the clients list, click to the client page rendered (its heading shown),
+// with the pointer resting on the list first, as a hand does, and without. Each case also counts
+// the client files (`/pkg/`) the browser asked the server for.
 // Optionally over an emulated network latency. Prints a Markdown table of p50 and p90 per case.
 //
 // Usage: node bench/page-timings.mjs BASE_URL [--runs N] [--latency MS]
@@ -61,14 +63,34 @@ async function context(browser, state) {
   return { ctx, page: await ctx.newPage() };
 }
 
-async function coldLoad(browser, state, path) {
-  const { ctx, page } = await context(browser, state);
+/** Counts the client files the server sent (a cached file, from memory or disk, does not count). */
+async function countFiles(page) {
+  const counter = { files: 0 };
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  const cached = new Set();
+  cdp.on("Network.requestServedFromCache", ({ requestId }) => cached.add(requestId));
+  cdp.on("Network.responseReceived", ({ requestId, response }) => {
+    const fromCache = cached.has(requestId) || response.fromDiskCache || response.fromPrefetchCache;
+    if (new URL(response.url).pathname.startsWith("/pkg/") && !fromCache) counter.files += 1;
+  });
+  return counter;
+}
+
+async function load(page, path) {
   const started = Date.now();
   await page.goto(base + path);
   await page.locator("html[data-hydrated]").waitFor({ state: "attached", timeout: 30_000 });
-  const ms = Date.now() - started;
+  return Date.now() - started;
+}
+
+async function coldLoad(browser, state, path, repeat) {
+  const { ctx, page } = await context(browser, state);
+  if (repeat) await load(page, path);
+  const counter = await countFiles(page);
+  const ms = await load(page, path);
   await ctx.close();
-  return ms;
+  return [ms, counter.files];
 }
 
 async function clickToClient(browser, state, warm) {
@@ -81,12 +103,13 @@ async function clickToClient(browser, state, warm) {
     await link.hover();
     await page.waitForTimeout(300);
   }
+  const counter = await countFiles(page);
   const started = Date.now();
   await link.click();
   await page.getByRole("heading", { level: 1, name }).waitFor({ timeout: 30_000 });
   const ms = Date.now() - started;
   await ctx.close();
-  return ms;
+  return [ms, counter.files];
 }
 
 const browser = await chromium.launch({
@@ -97,19 +120,27 @@ const browser = await chromium.launch({
 const { state, clientId } = await seed();
 const pages = ["/", "/clients", `/clients/${clientId}`, "/pipeline", "/strategies", "/bookings", "/settings"];
 const rows = [];
-for (const path of pages) {
-  const times = [];
-  for (let i = 0; i < runs; i++) times.push(await coldLoad(browser, state, path));
-  rows.push([`cold load to hydrated: ${path.replace(String(clientId), "{id}")}`, times]);
+const measure = async (name, once) => {
+  const results = [];
+  for (let i = 0; i < runs; i++) results.push(await once());
+  rows.push([name, results.map(([ms]) => ms), Math.max(...results.map(([, files]) => files))]);
+};
+for (const repeat of [false, true]) {
+  for (const path of pages) {
+    const label = path.replace(String(clientId), "{id}");
+    await measure(`${repeat ? "repeat visit" : "cold load"} to hydrated: ${label}`, () =>
+      coldLoad(browser, state, path, repeat));
+  }
 }
 for (const warm of [false, true]) {
-  const times = [];
-  for (let i = 0; i < runs; i++) times.push(await clickToClient(browser, state, warm));
-  rows.push([`click to client page rendered${warm ? ", pointer on the list first" : ""}`, times]);
+  await measure(`click to client page rendered${warm ? ", pointer on the list first" : ""}`, () =>
+    clickToClient(browser, state, warm));
 }
 await browser.close();
 
 console.log(`\n${runs} runs each, ${latency} ms emulated latency, Chromium at 1280 px\n`);
-console.log("| Case | p50 ms | p90 ms |");
-console.log("|---|---:|---:|");
-for (const [name, times] of rows) console.log(`| ${name} | ${percentile(times, 50)} | ${percentile(times, 90)} |`);
+console.log("| Case | p50 ms | p90 ms | /pkg files from the server |");
+console.log("|---|---:|---:|---:|");
+for (const [name, times, files] of rows) {
+  console.log(`| ${name} | ${percentile(times, 50)} | ${percentile(times, 90)} | ${files} |`);
+}

@@ -33,6 +33,15 @@ ensure_build_tools() {
 }
 
 # end2end's npm packages: Playwright's test runner (no browser download) and binaryen's wasm-opt.
+# The release build of the server and the client. The client's file names carry content hashes
+# (Cargo.toml: hash-files) and cargo-leptos does not empty target/site/pkg first, so it is emptied
+# here: old files would pile up and be hashed again.
+clean_client_files() { rm -rf "$ROOT/target/site/pkg"; }
+build_release() {
+  clean_client_files
+  cargo leptos build --release --split --precompress "$@"
+}
+
 ensure_npm_packages() {
   command -v npm >/dev/null || die "npm is missing: apt-get install nodejs npm"
   if [[ ! -x "$ROOT/end2end/node_modules/.bin/playwright" || ! -x "$ROOT/end2end/node_modules/.bin/wasm-opt" \

@@ -5,4 +5,5 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_build_tools
 log "building and serving the release build (first build takes a while)"
+clean_client_files
 exec cargo leptos serve --release --split --precompress

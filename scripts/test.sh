@@ -32,7 +32,7 @@ step "unit and service tests (SQLite, PostgreSQL at $TEST_POSTGRES_URL, Redis at
 cargo test --workspace --features crm/ssr --locked 2>&1 | tee "$RESULTS/cargo-test.log"
 
 step "release build (server + WASM client)"
-cargo leptos build --release --split --precompress
+build_release
 node scripts/wasm-size.mjs target/site/pkg
 
 step "end-to-end tests in Chromium"

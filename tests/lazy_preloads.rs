@@ -10,14 +10,15 @@ use leptos::prelude::LeptosOptions;
 
 const PASSWORD: &str = "violet staircase at noon";
 
-/// A site root whose split manifest names the dashboard's and the public page's chunks the way
-/// `cargo leptos build --split` does (`__<route in snake case>_view_<hash>`).
+/// A site root whose split manifest names the files of three split modules of `src/app/lazy_pages.rs`
+/// (the dashboard's, the booking page's, the client page's) as `cargo leptos build --split`
+/// does.
 fn split_site() -> std::path::PathBuf {
     let site = std::env::temp_dir().join(common::unique_name("site"));
     std::fs::create_dir_all(site.join("pkg")).unwrap();
     std::fs::write(
         site.join("pkg/__wasm_split_manifest.json"),
-        r#"{"__dashboard_route_view_1280795":["dash_a","shared_b"],"__book_route_view_1280795":["book_c"],"__client_route_view_1280795":["client_d"]}"#,
+        r#"{"dashboard_page":["dash_a","shared_b"],"book_page":["book_c"],"client_page":["client_d"]}"#,
     )
     .unwrap();
     site

@@ -111,30 +111,56 @@ test("only admins see the Users and Status sections", async ({ page, browser, pr
   await admin.close();
 });
 
-test("the client's files are sent precompressed, brotli or gzip as the browser asks", async ({ request }) => {
+/** The client's files the dashboard (a lazy page, signed in) names in its head: the main module, its
+ * glue, the split loader, the stylesheet. */
+async function clientFiles(request: import("@playwright/test").APIRequestContext): Promise<string[]> {
+  const html = await (await request.get("/")).text();
+  const names = [...html.matchAll(/<link\b[^>]*href="\/pkg\/([^"]+)"/g)].map((m) => m[1]);
+  const wanted = [/^crm\.[\w-]+\.wasm$/, /^crm\.[\w-]+\.js$/, /^crm\.[\w-]+\.css$/, /^__wasm_split\.[\w-]+\.js$/];
+  return wanted.map((pattern) => {
+    const name = names.find((candidate) => pattern.test(candidate));
+    expect(name, `a link matching ${pattern} in ${names.join(", ")}`).toBeTruthy();
+    return name!;
+  });
+}
+
+test("the client's files are sent precompressed, brotli or gzip as the browser asks", async ({ page }) => {
+  const request = page.request;
   const pkg = join(__dirname, "..", "..", "target", "site", "pkg");
-  for (const name of ["crm.wasm", "crm.js"]) {
+  for (const name of await clientFiles(request)) {
     for (const [encoding, suffix] of [
       ["br", ".br"],
       ["gzip", ".gz"],
     ]) {
       const response = await request.get(`/pkg/${name}`, { headers: { "accept-encoding": encoding } });
-      expect(response.status()).toBe(200);
-      expect(response.headers()["content-encoding"]).toBe(encoding);
+      expect(response.status(), name).toBe(200);
+      expect(response.headers()["content-encoding"], name).toBe(encoding);
       // Compressing on the fly streams without a length: this one is the file made at build time.
-      expect(response.headers()["content-length"]).toBe(String(statSync(join(pkg, name + suffix)).size));
+      expect(response.headers()["content-length"], name).toBe(String(statSync(join(pkg, name + suffix)).size));
     }
   }
 });
 
-test("the client's files are kept by the browser but checked for a newer build each time", async ({ request }) => {
-  for (const name of ["crm.wasm", "crm.js", "__wasm_split.______________________.js"]) {
+test("the client's files carry content hashes and are cached for a year; pages and public files are not", async ({ page }) => {
+  const request = page.request;
+  const files = await clientFiles(request);
+  const html = await (await request.get("/")).text();
+  const chunks = [...html.matchAll(/<link\b[^>]*href="\/pkg\/([^"]+\.wasm)"/g)].map((m) => m[1]);
+  for (const name of [...files, ...chunks]) {
     const response = await request.get(`/pkg/${name}`);
     expect(response.status(), name).toBe(200);
-    expect(response.headers()["cache-control"], name).toBe("no-cache");
-    const modified = response.headers()["last-modified"];
-    expect(modified, name).toBeTruthy();
-    const again = await request.get(`/pkg/${name}`, { headers: { "if-modified-since": modified } });
-    expect(again.status(), name).toBe(304);
+    expect(response.headers()["cache-control"], name).toBe("public, max-age=31536000, immutable");
   }
+  // A file that is not there is not cached at all, so that a deploy in progress heals on the next load.
+  const missing = await request.get("/pkg/crm.nosuchhash.wasm");
+  expect(missing.status()).toBe(404);
+  expect(missing.headers()["cache-control"]).not.toContain("immutable");
+  for (const path of ["/favicon.svg", "/icons.svg"]) {
+    const response = await request.get(path);
+    expect(response.headers()["cache-control"], path).toBe("no-cache");
+    const modified = response.headers()["last-modified"];
+    expect(modified, path).toBeTruthy();
+    expect((await request.get(path, { headers: { "if-modified-since": modified } })).status(), path).toBe(304);
+  }
+  expect((await request.get("/")).headers()["cache-control"]).toBe("no-store");
 });

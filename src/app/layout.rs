@@ -155,6 +155,8 @@ pub fn Frame(children: Children) -> impl IntoView {
         location.pathname.track();
         menu_open.set(false);
     });
+    // Effects run in the browser only, after hydration.
+    Effect::new(|_| super::warm_sections());
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <NavigationProgress />

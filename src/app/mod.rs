@@ -1,19 +1,20 @@
 //! The application shell: document, router, layout and the pages that do not belong to a domain.
 use leptos::prelude::*;
-use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{Link, Meta, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     Lazy, SsrMode,
     components::{ParentRoute, Route, Router, Routes},
     path,
 };
 
+pub mod assets;
 mod hydration_scripts;
 mod layout;
 mod lazy_pages;
 mod pages;
 
 pub use layout::{ADMIN_NAVIGATION, Layout, NAVIGATION};
-pub use lazy_pages::warm_client_page;
+pub use lazy_pages::{warm_client_page, warm_sections};
 pub use pages::NotFound;
 
 /// The HTML document the server renders around the app.
@@ -50,7 +51,6 @@ pub fn App() -> impl IntoView {
     crate::ui::form_flash::provide();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/crm.css" />
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
         <Meta name="description" content="A CRM for small sales teams, with AI sales personas." />
         <Meta name="color-scheme" content="light dark" />

@@ -16,6 +16,24 @@ fn static_files(state: &AppState, name: &str) -> tower_http::services::ServeDir 
     tower_http::services::ServeDir::new(state.config.site_root.join(name)).precompressed_br().precompressed_gzip()
 }
 
+/// `/pkg`, the built client: in a content-hashed build a file's name changes with its content, so
+/// browsers may keep it for a year without asking again; otherwise the default `no-cache` applies.
+async fn cache_hashed_files(
+    axum::extract::State(hashed): axum::extract::State<bool>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = std::path::Path::new(request.uri().path().trim_start_matches('/')).to_owned();
+    let mut response = next.run(request).await;
+    if response.status().is_success() && crate::app::assets::immutable(hashed, &path) {
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
+    }
+    response
+}
+
 /// The app's routes, listed once per process. Listing them renders the app with the loading of
 /// every resource suppressed through a process-wide flag (leptos_router's `generate_route_list`),
 /// so a page rendered on another thread meanwhile would wait for its data forever: once anything
@@ -28,6 +46,11 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 
 pub fn build(state: AppState) -> Router {
     let routes = route_list();
+    let options = &state.leptos_options;
+    let hashed =
+        crate::app::assets::assets(&options.output_name, &options.hash_file, &state.config.site_root.join("pkg"))
+            .hashed;
+    let cache_client_files = axum::middleware::from_fn_with_state(hashed, cache_hashed_files);
     let policy = std::sync::Arc::new(super::security::SecurityPolicy::from_config(&state.config));
     // Over HTTPS the `__Host-` prefix makes browsers insist on Secure, Path=/ and no Domain.
     let session_cookie = if state.config.secure { "__Host-crm_session" } else { "crm_session" };
@@ -47,7 +70,7 @@ pub fn build(state: AppState) -> Router {
         // Static files are served here, never by leptos' fallback: that handler builds its owner
         // under whatever reactive owner the worker thread last had current, and so could answer a
         // file with another request's page status (a 403 or 404 seen in the browser tests).
-        .nest_service("/pkg", static_files(&state, "pkg"))
+        .nest_service("/pkg", tower::Layer::layer(&cache_client_files, static_files(&state, "pkg")))
         .route_service("/favicon.svg", static_files(&state, ""))
         .route_service("/favicon.ico", static_files(&state, ""))
         .route_service("/icons.svg", static_files(&state, ""))
