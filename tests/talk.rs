@@ -374,3 +374,64 @@ fn a_leads_cookie_is_cross_site_only_when_embedded_and_secure() {
     assert_eq!(cookie_scope(true, false, true), "SameSite=None; Secure; Partitioned");
     assert_eq!(cookie_scope(true, true, false), "SameSite=None; Secure; Partitioned");
 }
+
+/// Leads arriving at once with the same new address become one client, not one each: the public
+/// chat and the booking page match a visitor to a client in one transaction, and there is no
+/// unique rule on a client's email or phone to stop a second insert, so the lookups of one owner's
+/// visitors take turns (on SQLite, write transactions take turns already).
+#[tokio::test]
+async fn leads_arriving_at_once_with_one_new_address_become_one_client() {
+    use crm::bookings::{
+        model::Guest,
+        public::clients::{BOOKING_PAGE, match_or_create},
+    };
+    const AT_ONCE: usize = 8;
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let ana = account(&app, "Ana Owner", "ana@example.com").await;
+        strategy(&app, ana.id, "Friendly").await;
+        let slug = slug_of(&app, &ana).await;
+
+        let starts = (0..AT_ONCE).map(|n| {
+            let form = crm::chat::public::model::StartTalkForm {
+                name: "Zoe Twice".into(),
+                email: "zoe@example.com".into(),
+                phone: String::new(),
+                body: format!("hello {n}"),
+            };
+            let state = &app.state;
+            let slug = &slug;
+            async move { crm::chat::public::service::start(state, slug, &form).await }
+        });
+        for started in futures::future::join_all(starts).await {
+            started.unwrap();
+        }
+        let zoes = client_by_email(&app, "zoe@example.com").await;
+        assert_eq!(zoes.len(), 1, "{backend:?}: {zoes:?}");
+        let messages = crm::chat::entity::Entity::find()
+            .filter(crm::chat::entity::Column::ClientId.eq(zoes[0].id))
+            .count(&app.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(messages, AT_ONCE as u64, "{backend:?}: every first message reaches the one conversation");
+
+        // The booking page's visitors, matched by phone.
+        let owner = users::Entity::find_by_id(ana.id).one(&app.db.conn).await.unwrap().unwrap();
+        let guest = Guest { name: "Yan Phone".into(), email: String::new(), phone: "+15550100".into() };
+        let matches = (0..AT_ONCE).map(|_| {
+            let (app, owner, guest) = (&app, &owner, &guest);
+            async move {
+                let txn = crm::server::db::begin_write(&app.db.conn).await.unwrap();
+                let id = match_or_create(&txn, owner, guest, BOOKING_PAGE).await.unwrap().unwrap();
+                txn.commit().await.unwrap();
+                id
+            }
+        });
+        let ids = futures::future::join_all(matches).await;
+        assert!(ids.iter().all(|id| *id == ids[0]), "{backend:?}: {ids:?}");
+        let yans =
+            clients::Entity::find().filter(clients::Column::Phone.eq("+15550100")).count(&app.db.conn).await.unwrap();
+        assert_eq!(yans, 1, "{backend:?}");
+        app.cleanup().await;
+    }
+}

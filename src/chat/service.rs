@@ -193,15 +193,7 @@ const MESSAGE_ORDER_LOCK: i64 = 0x6368_6174_6d73_6773; // "chatmsgs"
 /// commits, so a message becomes visible only after every smaller id has. SQLite has one writer at
 /// a time already. Taken first, before any row is touched, so that it cannot wait inside a row lock.
 async fn commit_in_id_order<C: ConnectionTrait>(txn: &C) -> Result<(), AppError> {
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        txn.execute_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1)",
-            [MESSAGE_ORDER_LOCK.into()],
-        ))
-        .await?;
-    }
-    Ok(())
+    Ok(crate::server::sql::serialize_on(txn, MESSAGE_ORDER_LOCK).await?)
 }
 
 /// Writes one message in the caller's transaction `txn` (with the conversation, made when needed,

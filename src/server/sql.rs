@@ -20,6 +20,22 @@ pub fn is_unique_violation(error: &sea_orm::DbErr) -> bool {
     error.to_string().to_lowercase().contains("unique")
 }
 
+/// Holds a transaction-scoped lock on `key` until `txn` ends, so that transactions taking the same
+/// key run their critical part one after another. PostgreSQL only (`pg_advisory_xact_lock`):
+/// SQLite's write transactions (`begin_write`, `BEGIN IMMEDIATE`) are one at a time already.
+/// Take it before touching any row, so that it never waits while holding a row lock.
+pub async fn serialize_on<C: sea_orm::ConnectionTrait>(txn: &C, key: i64) -> Result<(), sea_orm::DbErr> {
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [key.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::like_pattern;

@@ -3,6 +3,10 @@
 //! their phone, else a new client with the owner's default strategy (their oldest own strategy
 //! when none is set). An owner without any strategy gets no client: a booking keeps the visitor's
 //! name, email and phone itself.
+//!
+//! There is no unique rule on a client's email or phone (an owner may keep two clients with one
+//! address), so two visitors arriving at once with the same new address are serialised per owner
+//! instead: the second one's lookup runs after the first one's client is committed and finds it.
 use chrono::Utc;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -27,6 +31,12 @@ use crate::{
 pub struct Origin {
     pub status: &'static str,
     pub source: &'static str,
+}
+
+/// The per-owner lock key of [`match_or_create`] ("visi" above the owner's id; two owners sharing
+/// a key would only wait for each other).
+fn visitors_lock(owner_id: i64) -> i64 {
+    0x7669_7369_i64 << 32 | (owner_id & 0xffff_ffff)
 }
 
 /// A visitor who booked a time.
@@ -71,6 +81,7 @@ pub async fn match_or_create<C: ConnectionTrait>(
     guest: &Guest,
     origin: Origin,
 ) -> Result<Option<i64>, AppError> {
+    crate::server::sql::serialize_on(db, visitors_lock(owner.id)).await?;
     let email = guest.email.trim().to_lowercase();
     let by_email =
         sea_orm::Condition::all().add(Expr::expr(Func::lower(Expr::col(clients::Column::Email))).eq(email.clone()));
