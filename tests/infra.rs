@@ -568,10 +568,75 @@ async fn job_queue_suite(queue: Arc<dyn JobQueue>, limited: &dyn JobQueue) {
     }
 }
 
+/// Keyed jobs: one waiting job per queue and key, moved by every new `schedule`; a running one
+/// does not count; a failing one is superseded by a newer waiting copy; a dead one does not block
+/// the key; and schedules racing on one key leave one waiting job.
+async fn keyed_job_suite(queue: Arc<dyn JobQueue>, limited: &dyn JobQueue) {
+    let q = queue.as_ref();
+
+    // Several quick schedules of one key: one job, with the last payload, due after the last delay.
+    let first = q.schedule("reply", "client-1", "m1", Duration::from_millis(300)).await.unwrap();
+    let moved = q.schedule("reply", "client-1", "m2", Duration::from_millis(600)).await.unwrap();
+    assert_eq!(first, moved, "a second schedule moves the waiting job");
+    let other = q.schedule("reply", "client-2", "n1", Duration::ZERO).await.unwrap();
+    assert_ne!(other, first, "another key is another job");
+    let now = reserve(q, "reply").await.expect("the other key's job is due");
+    assert_eq!(now.payload, "n1");
+    q.ack(&now).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(reserve(q, "reply").await, None, "the move also moved the due time");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let job = reserve(q, "reply").await.expect("the moved job is due");
+    assert_eq!((job.id.as_str(), job.payload.as_str()), (first.as_str(), "m2"));
+    assert_eq!(reserve(q, "reply").await, None, "one job for both schedules");
+
+    // While client-1's job runs, a new schedule waits beside it; the running one fails and is
+    // superseded by the waiting one, which alone runs next.
+    let beside = q.schedule("reply", "client-1", "m3", Duration::ZERO).await.unwrap();
+    assert_ne!(beside, first, "a running job does not take new schedules");
+    q.fail(&job, "responder down", Duration::ZERO).await.unwrap();
+    let next = reserve(q, "reply").await.expect("the waiting copy runs");
+    assert_eq!((next.id.as_str(), next.payload.as_str()), (beside.as_str(), "m3"));
+    assert_eq!(reserve(q, "reply").await, None, "the superseded job is gone");
+    assert_lease_lost(q.ack(&job).await, "acking a superseded job");
+    // Failing with no newer copy waiting reschedules as any job, and takes new schedules again.
+    q.fail(&next, "again", Duration::ZERO).await.unwrap();
+    let again = q.schedule("reply", "client-1", "m4", Duration::ZERO).await.unwrap();
+    assert_eq!(again, beside, "the failed job waits again and is moved");
+    let last = reserve(q, "reply").await.unwrap();
+    assert_eq!((last.payload.as_str(), last.attempts), ("m4", 2));
+    q.ack(&last).await.unwrap();
+
+    // A dead keyed job does not hold its key.
+    limited.schedule("doomed-keyed", "k", "d1", Duration::ZERO).await.unwrap();
+    for _ in 0..2 {
+        let job = limited.reserve("doomed-keyed", LEASE).await.unwrap().unwrap();
+        limited.fail(&job, "no", Duration::ZERO).await.unwrap();
+    }
+    assert_eq!(limited.reserve("doomed-keyed", LEASE).await.unwrap(), None);
+    limited.schedule("doomed-keyed", "k", "d2", Duration::ZERO).await.unwrap();
+    let fresh = limited.reserve("doomed-keyed", LEASE).await.unwrap().expect("a new job for the key");
+    assert_eq!((fresh.payload.as_str(), fresh.attempts), ("d2", 1));
+    limited.ack(&fresh).await.unwrap();
+
+    // Racing schedules of one key.
+    let racers = (0..8).map(|n| {
+        let queue = queue.clone();
+        tokio::spawn(async move { queue.schedule("raced", "one", &format!("r{n}"), Duration::ZERO).await.unwrap() })
+    });
+    let ids: HashSet<String> = join_all(racers).await.into_iter().map(|joined| joined.unwrap()).collect();
+    assert_eq!(ids.len(), 1, "every racer moved the same job: {ids:?}");
+    let raced = reserve(q, "raced").await.unwrap();
+    assert_eq!(reserve(q, "raced").await, None);
+    q.ack(&raced).await.unwrap();
+}
+
 async fn db_job_queue(backend: Backend) {
     let test_db = TestDb::migrated(backend).await;
     let db = test_db.conn.clone();
     job_queue_suite(Arc::new(DbJobQueue::new(db.clone())), &DbJobQueue::new(db.clone()).with_max_attempts(2)).await;
+    keyed_job_suite(Arc::new(DbJobQueue::new(db.clone())), &DbJobQueue::new(db.clone()).with_max_attempts(2)).await;
+    assert_eq!(count_rows(&db, "SELECT COUNT(*) FROM jobs WHERE queue IN ('reply', 'raced')").await, 0);
 
     assert_eq!(count_rows(&db, "SELECT COUNT(*) FROM jobs WHERE queue IN ('mail', 'later', 'flaky', 'busy')").await, 0);
     let row = db
@@ -602,6 +667,12 @@ async fn db_job_queue_on_postgres_passes_the_job_queue_suite() {
 async fn redis_job_queue_passes_the_job_queue_suite() {
     let handle = redis_handle().await;
     job_queue_suite(Arc::new(RedisJobQueue::new(&handle)), &RedisJobQueue::new(&handle).with_max_attempts(2)).await;
+    keyed_job_suite(Arc::new(RedisJobQueue::new(&handle)), &RedisJobQueue::new(&handle).with_max_attempts(2)).await;
+    for queue in ["reply", "raced"] {
+        let due: i64 = handle.pool.zcard(format!("{}jobs:{{{queue}}}:due", handle.prefix)).await.unwrap();
+        let keys: i64 = handle.pool.hlen(format!("{}jobs:{{{queue}}}:keys", handle.prefix)).await.unwrap();
+        assert_eq!((due, keys), (0, 0), "queue {queue} keeps nothing once its jobs are acked");
+    }
 
     for queue in ["mail", "later", "flaky", "busy"] {
         let due: i64 = handle.pool.zcard(format!("{}jobs:{{{queue}}}:due", handle.prefix)).await.unwrap();

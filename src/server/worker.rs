@@ -1,7 +1,10 @@
 //! The background worker: one tokio task that takes jobs from the durable queues
-//! (`state.infra.jobs`) and runs the handler registered for each queue. It polls with a short
-//! sleep when every queue is empty and stops at shutdown, between jobs, or inside a long job that
-//! checks [`Shutdown::is_requested`] (the job is then handed back and resumes on the next start).
+//! (`state.infra.jobs`) and runs the handler registered for each queue, each job in its own task,
+//! up to the queue's [`QueueHandler::concurrency`] at once: a slow AI call never holds up an
+//! import, and one long import never holds up replies. It wakes when this instance enqueues a job
+//! (`state.infra.job_wake`), and otherwise polls with a short sleep. At shutdown it takes no more
+//! jobs and waits for the running ones, which end between steps when they check
+//! [`Shutdown::is_requested`] (such a job is handed back and resumes on the next start).
 //!
 //! Another kind of job is one more [`QueueHandler`] in `crate::domains::queue_handlers`.
 //! Housekeeping that runs on a clock (deleting what has expired) is a [`PeriodicTask`] in
@@ -10,7 +13,10 @@
 //! Periodic tasks must be idempotent: every server's worker runs them.
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
-use tokio::{sync::watch, task::JoinHandle};
+use tokio::{
+    sync::{Semaphore, watch},
+    task::{JoinHandle, JoinSet},
+};
 
 use super::{
     infra::{Job, jobs::DEFAULT_MAX_ATTEMPTS},
@@ -78,6 +84,8 @@ pub struct QueueHandler {
     pub queue: &'static str,
     /// How long one delivery may run before the job is handed to another worker.
     pub lease: Duration,
+    /// How many of the queue's jobs one worker runs at once.
+    pub concurrency: usize,
     pub handler: Handler,
 }
 
@@ -111,49 +119,95 @@ pub fn is_last_attempt(job: &Job) -> bool {
     job.attempts >= DEFAULT_MAX_ATTEMPTS
 }
 
+/// Runs one reserved job to its end and settles it with the queue.
+async fn run_job(state: &AppState, handler: &QueueHandler, job: Job, shutdown: &Shutdown) {
+    let outcome = (handler.handler)(state.clone(), job.clone(), shutdown.clone()).await;
+    let settled = match outcome {
+        Ok(JobOutcome::Done) => state.infra.jobs.ack(&job).await,
+        Ok(JobOutcome::Interrupted) => state.infra.jobs.fail(&job, "interrupted by shutdown", Duration::ZERO).await,
+        Err(error) => {
+            tracing::warn!(%error, queue = handler.queue, job = %job.id, attempt = job.attempts, "job failed");
+            state.infra.jobs.fail(&job, &error, RETRY_IN).await
+        }
+    };
+    if let Err(error) = settled {
+        tracing::warn!(%error, queue = handler.queue, job = %job.id, "could not settle a job");
+    }
+}
+
+/// One due job of `handler`'s queue, if any (a queue error is logged and paused on).
+async fn take(state: &AppState, handler: &QueueHandler) -> Option<Job> {
+    match state.infra.jobs.reserve(handler.queue, handler.lease).await {
+        Ok(job) => job,
+        Err(error) => {
+            tracing::warn!(%error, queue = handler.queue, "could not take a job");
+            tokio::time::sleep(QUEUE_ERROR_PAUSE).await;
+            None
+        }
+    }
+}
+
 /// Takes at most one due job from the first queue that has one and runs it; returns whether a
 /// job ran. Tests call it to run the queue without a background task.
 pub async fn run_once(state: &AppState, handlers: &[QueueHandler], shutdown: &Shutdown) -> bool {
     for handler in handlers {
-        let job = match state.infra.jobs.reserve(handler.queue, handler.lease).await {
-            Ok(Some(job)) => job,
-            Ok(None) => continue,
-            Err(error) => {
-                tracing::warn!(%error, queue = handler.queue, "could not take a job");
-                tokio::time::sleep(QUEUE_ERROR_PAUSE).await;
-                continue;
-            }
-        };
-        let outcome = (handler.handler)(state.clone(), job.clone(), shutdown.clone()).await;
-        let settled = match outcome {
-            Ok(JobOutcome::Done) => state.infra.jobs.ack(&job).await,
-            Ok(JobOutcome::Interrupted) => state.infra.jobs.fail(&job, "interrupted by shutdown", Duration::ZERO).await,
-            Err(error) => {
-                tracing::warn!(%error, queue = handler.queue, job = %job.id, attempt = job.attempts, "job failed");
-                state.infra.jobs.fail(&job, &error, RETRY_IN).await
-            }
-        };
-        if let Err(error) = settled {
-            tracing::warn!(%error, queue = handler.queue, job = %job.id, "could not settle a job");
+        if let Some(job) = take(state, handler).await {
+            run_job(state, handler, job, shutdown).await;
+            return true;
         }
-        return true;
     }
     false
 }
 
-/// Serves the queues, and runs the periodic tasks, until shutdown is requested.
+/// Starts every due job the free slots allow, each in its own task; returns whether any started.
+async fn fill(
+    state: &AppState,
+    handlers: &[(QueueHandler, Arc<Semaphore>)],
+    running: &mut JoinSet<()>,
+    shutdown: &Shutdown,
+) -> bool {
+    let mut started = false;
+    for (handler, slots) in handlers {
+        while let Ok(slot) = slots.clone().try_acquire_owned() {
+            let Some(job) = take(state, handler).await else { break };
+            let (state, handler, shutdown) = (state.clone(), handler.clone(), shutdown.clone());
+            running.spawn(async move {
+                run_job(&state, &handler, job, &shutdown).await;
+                drop(slot);
+            });
+            started = true;
+        }
+    }
+    started
+}
+
+/// Serves the queues, and runs the periodic tasks, until shutdown is requested; then waits for
+/// the jobs still running.
 pub async fn run(state: AppState, handlers: Vec<QueueHandler>, periodic: Vec<PeriodicTask>, mut shutdown: Shutdown) {
     let mut due = vec![tokio::time::Instant::now(); periodic.len()];
+    let handlers: Vec<(QueueHandler, Arc<Semaphore>)> = handlers
+        .into_iter()
+        .map(|handler| {
+            let slots = Arc::new(Semaphore::new(handler.concurrency.max(1)));
+            (handler, slots)
+        })
+        .collect();
+    let wake = state.infra.job_wake.clone();
+    let mut running = JoinSet::new();
     while !shutdown.is_requested() {
         run_due(&state, &periodic, &mut due).await;
-        if run_once(&state, &handlers, &shutdown).await {
+        while running.try_join_next().is_some() {}
+        if fill(&state, &handlers, &mut running, &shutdown).await {
             continue;
         }
         tokio::select! {
             () = tokio::time::sleep(IDLE_POLL) => {}
+            () = wake.notified() => {}
+            Some(_) = running.join_next(), if !running.is_empty() => {}
             () = shutdown.requested() => {}
         }
     }
+    while running.join_next().await.is_some() {}
 }
 
 /// Starts the worker task; send `true` to stop it, then await the handle.

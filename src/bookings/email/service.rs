@@ -72,6 +72,7 @@ pub fn queue_handler() -> QueueHandler {
     QueueHandler {
         queue: QUEUE,
         lease: LEASE,
+        concurrency: 4,
         handler: Arc::new(|state: AppState, job: Job, _shutdown: Shutdown| {
             Box::pin(async move {
                 let Ok(payload) = serde_json::from_str::<Payload>(&job.payload) else {

@@ -545,6 +545,7 @@ pub fn queue_handler() -> QueueHandler {
     QueueHandler {
         queue: QUEUE,
         lease: LEASE,
+        concurrency: 1,
         handler: Arc::new(|state: AppState, job: Job, shutdown: Shutdown| {
             Box::pin(async move {
                 let Ok(id) = job.payload.trim().parse::<i64>() else {

@@ -4,6 +4,11 @@
 //! token and makes it due again when the lease ends, so a job whose worker died comes back by itself.
 //! Only the current token can ack (delete) or fail (reschedule) the job. A job that used up its
 //! attempts is never delivered again: it stays behind as a dead letter, with its last error.
+//!
+//! A keyed job ([`JobQueue::schedule`]) has at most one waiting copy per queue and key: scheduling
+//! it again moves that copy (new payload, new due time). Once reserved it stops counting, so a job
+//! scheduled while another with its key runs waits beside it. A keyed job that fails while a newer
+//! copy waits is superseded by it and deleted.
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -79,6 +84,18 @@ fn db_reserve_sql(backend: DatabaseBackend) -> String {
     )
 }
 
+/// Moves the waiting job of `(queue, unique_key)`, or inserts one. The conflict target names the
+/// partial unique index `jobs_waiting_key` by its columns and predicate.
+const DB_SCHEDULE: &str = "INSERT INTO jobs (queue, payload, attempts, max_attempts, run_at_ms, created_at_ms, unique_key) \
+     VALUES ($1, $2, 0, $3, $4, $5, $6) \
+     ON CONFLICT (queue, unique_key) WHERE unique_key IS NOT NULL AND locked_by IS NULL AND attempts < max_attempts \
+     DO UPDATE SET payload = excluded.payload, run_at_ms = excluded.run_at_ms RETURNING id";
+
+/// A failing keyed job that a newer waiting copy supersedes is deleted instead of rescheduled.
+const DB_SUPERSEDED: &str = "DELETE FROM jobs WHERE id = $1 AND locked_by = $2 AND unique_key IS NOT NULL \
+     AND EXISTS (SELECT 1 FROM jobs w WHERE w.queue = jobs.queue AND w.unique_key = jobs.unique_key \
+                 AND w.locked_by IS NULL AND w.attempts < w.max_attempts)";
+
 const DB_ACK: &str = "DELETE FROM jobs WHERE id = $1 AND locked_by = $2";
 
 const DB_FAIL: &str = "UPDATE jobs SET last_error = $1, locked_by = NULL, locked_until_ms = NULL, \
@@ -106,6 +123,30 @@ impl JobQueue for DbJobQueue {
             .await
             .map_err(database_error)?
             .ok_or_else(|| InfraError::Database("the job insert returned no id".into()))?;
+        let id: i64 = row.try_get("", "id").map_err(database_error)?;
+        Ok(id.to_string())
+    }
+
+    async fn schedule(&self, queue: &str, key: &str, payload: &str, delay: Duration) -> Result<String, InfraError> {
+        let now = now_ms();
+        let max_attempts = i32::try_from(self.max_attempts).unwrap_or(i32::MAX);
+        let statement = self.statement(
+            DB_SCHEDULE,
+            vec![
+                queue.into(),
+                payload.into(),
+                max_attempts.into(),
+                now.saturating_add(duration_ms(delay)).into(),
+                now.into(),
+                key.into(),
+            ],
+        );
+        let row = self
+            .db
+            .query_one_raw(statement)
+            .await
+            .map_err(database_error)?
+            .ok_or_else(|| InfraError::Database("the job upsert returned no id".into()))?;
         let id: i64 = row.try_get("", "id").map_err(database_error)?;
         Ok(id.to_string())
     }
@@ -139,6 +180,24 @@ impl JobQueue for DbJobQueue {
     }
 
     async fn fail(&self, job: &Job, error: &str, retry_in: Duration) -> Result<(), InfraError> {
+        // A copy scheduled between the two statements makes the second one break the unique
+        // index: the first then finds it and deletes this one.
+        for _ in 0..3 {
+            match self.fail_once(job, error, retry_in).await {
+                Err(InfraError::Database(message)) if message.to_lowercase().contains("unique") => continue,
+                settled => return settled,
+            }
+        }
+        Err(InfraError::Database(format!("job {} kept meeting a newer copy while failing", job.id)))
+    }
+}
+
+impl DbJobQueue {
+    async fn fail_once(&self, job: &Job, error: &str, retry_in: Duration) -> Result<(), InfraError> {
+        let superseded = self.statement(DB_SUPERSEDED, vec![Self::row_id(job)?.into(), job.lease_token.clone().into()]);
+        if self.db.execute_raw(superseded).await.map_err(database_error)?.rows_affected() == 1 {
+            return Ok(());
+        }
         let statement = self.statement(
             DB_FAIL,
             vec![
@@ -156,17 +215,24 @@ impl JobQueue for DbJobQueue {
 
 /// Redis keys of one queue. The queue name is a hash tag, so a queue's keys share a cluster slot.
 /// `due` is a sorted set of job ids scored by the time (ms) they are due; `dead` holds the ids of
-/// jobs that used up their attempts; each job is a hash (payload, attempts, max_attempts, lease, error).
+/// jobs that used up their attempts; each job is a hash (payload, attempts, max_attempts, lease, error,
+/// and `key` for a keyed job); `keys` maps the key of each waiting keyed job to its id.
 struct QueueKeys {
     due: String,
     dead: String,
+    keys: String,
     job_prefix: String,
 }
 
 impl QueueKeys {
     fn new(prefix: &str, queue: &str) -> Self {
         let base = format!("{prefix}jobs:{{{queue}}}");
-        QueueKeys { due: format!("{base}:due"), dead: format!("{base}:dead"), job_prefix: format!("{base}:job:") }
+        QueueKeys {
+            due: format!("{base}:due"),
+            dead: format!("{base}:dead"),
+            keys: format!("{base}:keys"),
+            job_prefix: format!("{base}:job:"),
+        }
     }
 
     fn job(&self, id: &str) -> String {
@@ -189,7 +255,25 @@ redis.call('ZADD', KEYS[1], now_ms() + tonumber(ARGV[3]), ARGV[1])
 return 1
 ";
 
-/// KEYS: due, dead. ARGV: lease_ms, token, job key prefix. Returns {id, payload, attempts} or nil.
+/// KEYS: due, keys. ARGV: new id, payload, delay_ms, max_attempts, job key prefix, key. Moves the
+/// waiting job of the key, or adds one; returns its id.
+const REDIS_SCHEDULE: &str = r"
+local waiting = redis.call('HGET', KEYS[2], ARGV[6])
+if waiting then
+  local job = ARGV[5] .. waiting
+  if redis.call('HGET', job, 'lease') == '' then
+    redis.call('HSET', job, 'payload', ARGV[2])
+    redis.call('ZADD', KEYS[1], now_ms() + tonumber(ARGV[3]), waiting)
+    return waiting
+  end
+end
+redis.call('HSET', ARGV[5] .. ARGV[1], 'payload', ARGV[2], 'attempts', 0, 'max_attempts', ARGV[4], 'lease', '', 'key', ARGV[6])
+redis.call('ZADD', KEYS[1], now_ms() + tonumber(ARGV[3]), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[6], ARGV[1])
+return ARGV[1]
+";
+
+/// KEYS: due, dead, keys. ARGV: lease_ms, token, job key prefix. Returns {id, payload, attempts} or nil.
 /// Job hashes are found from the ids, so they are not declared in KEYS; they share the queue's slot.
 const REDIS_RESERVE: &str = r"
 local now = now_ms()
@@ -199,6 +283,8 @@ for _ = 1, 100 do
   local id = ids[1]
   local job = ARGV[3] .. id
   local attempts = tonumber(redis.call('HGET', job, 'attempts'))
+  local key = redis.call('HGET', job, 'key')
+  if key and redis.call('HGET', KEYS[3], key) == id then redis.call('HDEL', KEYS[3], key) end
   if not attempts then
     redis.call('ZREM', KEYS[1], id)
   elseif attempts >= tonumber(redis.call('HGET', job, 'max_attempts')) then
@@ -222,9 +308,16 @@ redis.call('ZREM', KEYS[1], ARGV[1])
 return 1
 ";
 
-/// KEYS: due, job, dead. ARGV: id, token, error, retry_ms. Returns 1, or 0 when the token is stale.
+/// KEYS: due, job, dead, keys. ARGV: id, token, error, retry_ms. Returns 1, or 0 when the token is
+/// stale. A keyed job whose key has a newer waiting job is deleted: that one supersedes it.
 const REDIS_FAIL: &str = r"
 if redis.call('HGET', KEYS[2], 'lease') ~= ARGV[2] then return 0 end
+local key = redis.call('HGET', KEYS[2], 'key')
+if key and redis.call('HGET', KEYS[4], key) then
+  redis.call('DEL', KEYS[2])
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 1
+end
 redis.call('HSET', KEYS[2], 'lease', '', 'error', ARGV[3])
 local now = now_ms()
 if tonumber(redis.call('HGET', KEYS[2], 'attempts')) >= tonumber(redis.call('HGET', KEYS[2], 'max_attempts')) then
@@ -232,6 +325,7 @@ if tonumber(redis.call('HGET', KEYS[2], 'attempts')) >= tonumber(redis.call('HGE
   redis.call('ZADD', KEYS[3], now, ARGV[1])
 else
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[1])
+  if key then redis.call('HSET', KEYS[4], key, ARGV[1]) end
 end
 return 1
 ";
@@ -285,6 +379,25 @@ impl JobQueue for RedisJobQueue {
         Ok(id)
     }
 
+    async fn schedule(&self, queue: &str, key: &str, payload: &str, delay: Duration) -> Result<String, InfraError> {
+        let keys = self.keys(queue);
+        self.pool
+            .eval(
+                script(REDIS_SCHEDULE),
+                vec![keys.due, keys.keys],
+                vec![
+                    new_token(),
+                    payload.to_owned(),
+                    duration_ms(delay).to_string(),
+                    self.max_attempts.to_string(),
+                    keys.job_prefix,
+                    key.to_owned(),
+                ],
+            )
+            .await
+            .map_err(redis_error)
+    }
+
     async fn reserve(&self, queue: &str, lease: Duration) -> Result<Option<Job>, InfraError> {
         let keys = self.keys(queue);
         let token = new_token();
@@ -292,7 +405,7 @@ impl JobQueue for RedisJobQueue {
             .pool
             .eval(
                 script(REDIS_RESERVE),
-                vec![keys.due, keys.dead],
+                vec![keys.due, keys.dead, keys.keys],
                 vec![duration_ms(lease).to_string(), token.clone(), keys.job_prefix],
             )
             .await
@@ -328,7 +441,7 @@ impl JobQueue for RedisJobQueue {
             .pool
             .eval(
                 script(REDIS_FAIL),
-                vec![keys.due.clone(), keys.job(&job.id), keys.dead.clone()],
+                vec![keys.due.clone(), keys.job(&job.id), keys.dead.clone(), keys.keys.clone()],
                 vec![
                     job.id.clone(),
                     job.lease_token.clone(),

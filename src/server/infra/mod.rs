@@ -6,6 +6,7 @@ use std::{pin::Pin, sync::Arc, time::Duration};
 use async_trait::async_trait;
 use futures::Stream;
 use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
 
 use super::redis::RedisHandle;
 
@@ -87,6 +88,10 @@ pub struct Job {
 #[async_trait]
 pub trait JobQueue: Send + Sync {
     async fn enqueue(&self, queue: &str, payload: &str, delay: Duration) -> Result<String, InfraError>;
+    /// Enqueues a keyed job, or moves the one of `key` that waits in `queue` (its payload and due
+    /// time become these): at most one job per key waits at a time. A job of the key that is
+    /// running does not count; a new one waits beside it.
+    async fn schedule(&self, queue: &str, key: &str, payload: &str, delay: Duration) -> Result<String, InfraError>;
     async fn reserve(&self, queue: &str, lease: Duration) -> Result<Option<Job>, InfraError>;
     async fn ack(&self, job: &Job) -> Result<(), InfraError>;
     /// Gives the job back to be retried after `retry_in`, recording the error.
@@ -98,29 +103,101 @@ pub struct Infra {
     pub cache: Arc<dyn Cache>,
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub bus: Arc<dyn Bus>,
+    /// The durable queue, behind [`WakingJobQueue`]: what this instance enqueues wakes its worker.
     pub jobs: Arc<dyn JobQueue>,
+    /// Notified when a job this instance enqueued is due; the worker waits on it between polls.
+    pub job_wake: Arc<Notify>,
 }
 
 impl Infra {
+    fn assemble(
+        cache: Arc<dyn Cache>,
+        rate_limiter: Arc<dyn RateLimiter>,
+        bus: Arc<dyn Bus>,
+        jobs: Arc<dyn JobQueue>,
+    ) -> Infra {
+        let job_wake = Arc::new(Notify::new());
+        let jobs = Arc::new(WakingJobQueue { inner: jobs, wake: job_wake.clone() });
+        Infra { cache, rate_limiter, bus, jobs, job_wake }
+    }
+
     /// One app instance without Redis: in-process cache, limits and pub/sub; jobs in the database.
     pub fn embedded(db: DatabaseConnection) -> Infra {
-        Infra {
-            cache: Arc::new(cache::MemoryCache::default()),
-            rate_limiter: Arc::new(rate_limit::MemoryRateLimiter::default()),
-            bus: Arc::new(pubsub::MemoryBus::default()),
-            jobs: Arc::new(jobs::DbJobQueue::new(db)),
-        }
+        Infra::assemble(
+            Arc::new(cache::MemoryCache::default()),
+            Arc::new(rate_limit::MemoryRateLimiter::default()),
+            Arc::new(pubsub::MemoryBus::default()),
+            Arc::new(jobs::DbJobQueue::new(db)),
+        )
     }
 
     /// Everything in Redis, shared by every app instance. Call it once per handle: the bus owns
     /// the handle's subscriber connection.
     pub fn redis(handle: &RedisHandle) -> Infra {
-        Infra {
-            cache: Arc::new(cache::RedisCache::new(handle)),
-            rate_limiter: Arc::new(rate_limit::RedisRateLimiter::new(handle)),
-            bus: Arc::new(pubsub::RedisBus::new(handle)),
-            jobs: Arc::new(jobs::RedisJobQueue::new(handle)),
+        Infra::assemble(
+            Arc::new(cache::RedisCache::new(handle)),
+            Arc::new(rate_limit::RedisRateLimiter::new(handle)),
+            Arc::new(pubsub::RedisBus::new(handle)),
+            Arc::new(jobs::RedisJobQueue::new(handle)),
+        )
+    }
+}
+
+/// A queue that wakes this instance's worker when a job it enqueues falls due: at once, or after
+/// a delay of up to [`WAKE_TIMER_MAX`] (a timer task). Later jobs, and jobs enqueued by other
+/// instances, are found by the worker's poll (or run by their own instance's worker, woken there).
+pub struct WakingJobQueue {
+    inner: Arc<dyn JobQueue>,
+    wake: Arc<Notify>,
+}
+
+/// Longer delays get no timer task, so that reminders due in days do not each hold one.
+pub const WAKE_TIMER_MAX: Duration = Duration::from_secs(600);
+
+impl WakingJobQueue {
+    fn wake_in(&self, delay: Duration) {
+        if delay.is_zero() {
+            self.wake.notify_one();
+            return;
         }
+        if delay > WAKE_TIMER_MAX {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let wake = self.wake.clone();
+        runtime.spawn(async move {
+            tokio::time::sleep(delay).await;
+            wake.notify_one();
+        });
+    }
+}
+
+#[async_trait]
+impl JobQueue for WakingJobQueue {
+    async fn enqueue(&self, queue: &str, payload: &str, delay: Duration) -> Result<String, InfraError> {
+        let id = self.inner.enqueue(queue, payload, delay).await?;
+        self.wake_in(delay);
+        Ok(id)
+    }
+
+    async fn schedule(&self, queue: &str, key: &str, payload: &str, delay: Duration) -> Result<String, InfraError> {
+        let id = self.inner.schedule(queue, key, payload, delay).await?;
+        self.wake_in(delay);
+        Ok(id)
+    }
+
+    async fn reserve(&self, queue: &str, lease: Duration) -> Result<Option<Job>, InfraError> {
+        self.inner.reserve(queue, lease).await
+    }
+
+    async fn ack(&self, job: &Job) -> Result<(), InfraError> {
+        self.inner.ack(job).await
+    }
+
+    async fn fail(&self, job: &Job, error: &str, retry_in: Duration) -> Result<(), InfraError> {
+        self.inner.fail(job, error, retry_in).await?;
+        self.wake_in(retry_in);
+        Ok(())
     }
 }
 
