@@ -22,7 +22,8 @@
 #                   enough to saturate it without queueing dominating the latencies)
 #   --seconds       measured seconds per endpoint (default 10), after --warmup seconds (default 2)
 #   --login-rate    sign-ins per second (default 20)
-#   --deep-pages    how many "Next" links the deep-page URL follows (default 100: row 5,000)
+#   --deep-pages    how many "Next" ("Older" in the inbox) links the deep-page URLs follow
+#                   (default 100: row 5,000 of the clients list, conversation 2,500 of the inbox)
 #   --only          run only these endpoints (healthz always runs: it is the ceiling)
 #   --bin, --site   a prebuilt server binary and site directory (containing pkg/); by default the
 #                   script runs `cargo leptos build --release --split --precompress` (CARGO_TARGET_DIR defaults
@@ -47,7 +48,7 @@ HELPER="$ROOT/bench/load_helper.py"
 # One line per endpoint: name|method|path|body|flags. Flags: auth (send the session cookie),
 # rate=N (fixed arrival rate instead of a closed loop; `LOGIN_RATE` is --login-rate), expect=CODE
 # (an answer with this status is the endpoint's purpose, not an error).
-# Placeholders: {email} {password} {deep} {client} {strategy}, and for the bookings rows {slug}
+# Placeholders: {email} {password} {deep} {inbox_deep} {client} {strategy}, and for the bookings rows {slug}
 # (the signed-in user's booking page, switched on for the run) and {week} (the day of their
 # latest confirmed booking). POST bodies are form-encoded.
 # booking-contended: every connection books the same far-future half hour by hand; the first
@@ -71,6 +72,13 @@ api-create-client|POST|/api/create_client|name=Load+test+client&status=lead&stra
 booking-page|GET|/book/{slug}/30-minute-call||
 bookings-week|GET|/bookings?view=week&date={week}||auth
 booking-contended|POST|/api/create_booking|starts_at=2031-01-06T10:00:00Z&ends_at=2031-01-06T10:30:00Z&subject=Load+test+booking|auth,expect=409
+inbox|GET|/chat||auth
+inbox-deep|GET|{inbox_deep}||auth
+inbox-waiting|GET|/chat?show=waiting||auth
+inbox-unread|GET|/chat?show=unread||auth
+inbox-search|GET|/chat?q=silva||auth
+inbox-stage|GET|/chat?stage=won||auth
+thread|GET|/chat/{client}||auth
 '
 CREATED_NAME="Load test client"
 CREATED_BOOKING="Load test booking"
@@ -260,7 +268,7 @@ declare -A found
 while IFS='=' read -r key value; do found[$key]=$value; done < <(python3 "$HELPER" discover "$base" "$cookie" "$deep_pages") || exit 2
 password_form=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote_plus(sys.argv[1]))' "$password")
 email_form=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote_plus(sys.argv[1]))' "$email")
-log "signed in as $email; deep page ${found[deep]}, client ${found[client]}, strategy ${found[strategy]}"
+log "signed in as $email; deep page ${found[deep]}, inbox ${found[inbox_deep]}, client ${found[client]}, strategy ${found[strategy]}"
 
 # --- one endpoint ------------------------------------------------------------------------------
 # run_load NAME METHOD PATH BODY AUTH RATE SECONDS OUTFILE: one generator run.
@@ -291,7 +299,7 @@ failed=0
 while IFS='|' read -r name method path body flags; do
   [[ -n $name ]] || continue
   if [[ -n $only && $name != healthz && ",$only," != *",$name,"* ]]; then continue; fi
-  for key in email password deep client strategy slug week; do
+  for key in email password deep inbox_deep client strategy slug week; do
     case $key in
       email) value=$email_form ;; password) value=$password_form ;; slug) value=$slug ;; week) value=$week ;;
       *) value=${found[$key]} ;;

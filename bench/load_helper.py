@@ -67,12 +67,24 @@ def login(base, email, password):
     return 0
 
 
-def get_page(base, cookie, path):
+def get_page(base, cookie, path, marker='data-testid="clients-table"', what="the clients list"):
     status, _, body = request(base, "GET", path, headers={"Cookie": cookie})
     text = body.decode("utf-8", "replace")
-    if status != 200 or 'data-testid="clients-table"' not in text:
-        sys.exit(f"GET {path} did not render the clients list (HTTP {status}): signed out or empty data set?")
+    if status != 200 or marker not in text:
+        sys.exit(f"GET {path} did not render {what} (HTTP {status}): signed out or empty data set?")
     return text
+
+
+def follow_next(base, cookie, path, pages, pattern, **expect):
+    """The path reached from `path` by following the link matching `pattern` up to `pages` times."""
+    page = get_page(base, cookie, path, **expect)
+    for _ in range(int(pages)):
+        link = re.search(pattern, page)
+        if not link:
+            break
+        path = html.unescape(link.group(1))
+        page = get_page(base, cookie, path, **expect)
+    return path, page
 
 
 def discover(base, cookie, deep_pages):
@@ -88,12 +100,15 @@ def discover(base, cookie, deep_pages):
             break
         path = html.unescape(link.group(1))
         page = get_page(base, cookie, path)
+    inbox = {"marker": 'class="inbox-link"', "what": "the inbox"}
+    inbox_deep, _ = follow_next(
+        base, cookie, "/chat", deep_pages, r'<a[^>]*href="([^"]+)"[^>]*data-testid="inbox-older"', **inbox)
     status, _, body = request(base, "POST", "/api/client_editor", "", form_headers(base, cookie))
     try:
         strategy = json.loads(body)["strategies"][0][0]
     except (ValueError, KeyError, IndexError):
         sys.exit(f"POST /api/client_editor gave no strategy (HTTP {status}): {body[:300]!r}")
-    print(f"deep={path}\nclient={client.group(1)}\nstrategy={strategy}")
+    print(f"deep={path}\ninbox_deep={inbox_deep}\nclient={client.group(1)}\nstrategy={strategy}")
     return 0
 
 

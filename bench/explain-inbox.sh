@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# EXPLAIN ANALYZE of every inbox and thread query shape on a seeded PostgreSQL database, as
+# src/chat/service.rs sends them: the first page and a deep keyset page (after conversation 2,500),
+# each filter (waiting, unread, AI mode, stage, a search by client), the page's unread counts, the
+# thread's latest messages and an older page, for an ordinary user (their own conversations) and
+# for an admin (everyone's). Prints each plan's index and time; `--plans` prints the plans too.
+# Usage: DATABASE_URL=postgres://... bench/explain-inbox.sh [--plans]   (seed it first: see README)
+set -euo pipefail
+url=${DATABASE_URL:?set DATABASE_URL to a seeded PostgreSQL database}
+plans=${1:-}
+search_expr=$(grep -A1 'pub const CLIENT_SEARCH_EXPRESSION' "$(dirname "$0")/../migration/src/m20261123_000001_initial_schema.rs" | tail -1 | sed -E 's/^ *"(.*)";$/\1/')
+search_expr=${search_expr//\'/\'\'}
+inbox="SELECT v.* FROM conversations v JOIN clients c ON c.id = v.client_id"
+order="ORDER BY v.last_activity_at DESC, v.id DESC LIMIT 26"
+
+psql "$url" -v ON_ERROR_STOP=1 -v plans="$plans" -qAt <<SQL
+SELECT count(*) AS conversations FROM conversations \gset
+SELECT count(*) AS messages FROM messages \gset
+SELECT owner_id AS owner FROM conversations GROUP BY owner_id ORDER BY count(*) DESC LIMIT 1 \gset
+SELECT count(*) AS owned FROM conversations WHERE owner_id = :owner \gset
+SELECT last_activity_at AS deep_at, id AS deep_id FROM conversations WHERE owner_id = :owner
+  ORDER BY last_activity_at DESC, id DESC OFFSET 2500 LIMIT 1 \gset
+SELECT last_activity_at AS admin_deep_at, id AS admin_deep_id FROM conversations
+  ORDER BY last_activity_at DESC, id DESC OFFSET 2500 LIMIT 1 \gset
+SELECT conversation_id AS talker FROM messages WHERE conversation_id IS NOT NULL
+  GROUP BY conversation_id ORDER BY count(*) DESC LIMIT 1 \gset
+SELECT created_at AS older_at, id AS older_id FROM messages WHERE conversation_id = :talker
+  ORDER BY created_at DESC, id DESC OFFSET 3 LIMIT 1 \gset
+SELECT string_agg(id::text, ', ') AS page_ids FROM (SELECT id FROM conversations WHERE owner_id = :owner
+  ORDER BY last_activity_at DESC, id DESC LIMIT 25) page \gset
+\echo conversations: :conversations, messages: :messages; user :owner has :owned
+\echo
+CREATE TEMP TABLE plans (n serial, label text, plan text);
+CREATE OR REPLACE FUNCTION pg_temp.explain(label text, query text) RETURNS void AS \$\$
+DECLARE line text; lines text := '';
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ' || query LOOP
+    lines := lines || line || E'\n';
+  END LOOP;
+  INSERT INTO plans (label, plan) VALUES (label, lines);
+END \$\$ LANGUAGE plpgsql;
+SELECT pg_temp.explain('warm-up', format('$inbox WHERE v.owner_id = %s $order', :owner));
+DELETE FROM plans;
+SELECT pg_temp.explain('user, first page', format('$inbox WHERE v.owner_id = %s $order', :owner));
+SELECT pg_temp.explain('user, deep page (after conversation 2,500)', format('$inbox WHERE v.owner_id = %s AND (v.last_activity_at < %L OR (v.last_activity_at = %L AND v.id < %s)) $order', :owner, :'deep_at', :'deep_at', :deep_id));
+SELECT pg_temp.explain('user, waiting for a human', format('$inbox WHERE v.owner_id = %s AND v.state = ''waiting'' $order', :owner));
+SELECT pg_temp.explain('user, closed', format('$inbox WHERE v.owner_id = %s AND v.state = ''closed'' $order', :owner));
+SELECT pg_temp.explain('user, unread', format('$inbox WHERE v.owner_id = %s AND v.last_message_id > COALESCE((SELECT r.last_seen_message_id FROM conversation_reads r WHERE r.conversation_id = v.id AND r.user_id = %s), 0) $order', :owner, :owner));
+SELECT pg_temp.explain('user, AI mode auto', format('$inbox WHERE v.owner_id = %s AND v.ai_mode = ''auto'' $order', :owner));
+SELECT pg_temp.explain('user, stage won', format('$inbox WHERE v.owner_id = %s AND c.status = ''won'' $order', :owner));
+SELECT pg_temp.explain('user, search "silva"', format('$inbox WHERE v.owner_id = %s AND v.client_id IN (SELECT clients.id FROM clients WHERE $search_expr LIKE ''%%silva%%'' AND clients.owner_id = %s) $order', :owner, :owner));
+SELECT pg_temp.explain('user, search "ana silva"', format('$inbox WHERE v.owner_id = %s AND v.client_id IN (SELECT clients.id FROM clients WHERE $search_expr LIKE ''%%ana%%'' AND $search_expr LIKE ''%%silva%%'' AND clients.owner_id = %s) $order', :owner, :owner));
+SELECT pg_temp.explain('user, page''s unread counts (25 conversations)', format('SELECT m.conversation_id, COUNT(*) FROM messages m LEFT JOIN conversation_reads r ON r.conversation_id = m.conversation_id AND r.user_id = %s WHERE m.conversation_id IN (%s) AND m.id > COALESCE(r.last_seen_message_id, 0) AND (m.author_id IS NULL OR m.author_id <> %s) GROUP BY m.conversation_id', :owner, :'page_ids', :owner));
+SELECT pg_temp.explain('thread, latest 51 messages', format('SELECT * FROM messages WHERE conversation_id = %s ORDER BY created_at DESC, id DESC LIMIT 51', :talker));
+SELECT pg_temp.explain('thread, older page', format('SELECT * FROM messages WHERE conversation_id = %s AND (created_at < %L OR (created_at = %L AND id < %s)) ORDER BY created_at DESC, id DESC LIMIT 51', :talker, :'older_at', :'older_at', :older_id));
+SELECT pg_temp.explain('admin, first page', 'SELECT v.* FROM conversations v JOIN clients c ON c.id = v.client_id $order');
+SELECT pg_temp.explain('admin, deep page (after conversation 2,500)', format('$inbox WHERE (v.last_activity_at < %L OR (v.last_activity_at = %L AND v.id < %s)) $order', :'admin_deep_at', :'admin_deep_at', :admin_deep_id));
+SELECT pg_temp.explain('admin, waiting for a human', 'SELECT v.* FROM conversations v JOIN clients c ON c.id = v.client_id WHERE v.state = ''waiting'' $order');
+SELECT pg_temp.explain('admin, search "acme lab"', '$inbox WHERE v.client_id IN (SELECT clients.id FROM clients WHERE $search_expr LIKE ''%acme%'' AND $search_expr LIKE ''%lab%'') $order');
+SELECT format(E'%s\n  index: %s\n  %s', label,
+  coalesce((regexp_match(plan, 'Index (?:Only )?Scan(?: Backward)? using ([a-z_]+)'))[1], (regexp_match(plan, 'Bitmap Index Scan on ([a-z_]+)'))[1], 'NONE (sequential scan)'),
+  (regexp_match(plan, 'Execution Time: [0-9.]+ ms'))[1])
+  || CASE WHEN :'plans' = '--plans' THEN E'\n' || plan ELSE '' END
+FROM plans ORDER BY n;
+SQL
