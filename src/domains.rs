@@ -30,7 +30,20 @@ pub fn public_prefixes() -> &'static [&'static str] {
 
 /// Every queue the worker serves.
 pub fn queue_handlers() -> Vec<QueueHandler> {
-    vec![crate::clients::import::service::queue_handler(), crate::bookings::email::service::queue_handler()]
+    vec![
+        crate::clients::import::service::queue_handler(),
+        crate::bookings::email::service::queue_handler(),
+        crate::ai::reply::queue_handler(),
+    ]
+}
+
+/// After a conversation message is committed (from anyone): what other domains do about it.
+pub async fn message_committed(
+    state: &AppState,
+    message: &crate::chat::entity::Model,
+    conversation: &crate::chat::conversation_entity::Model,
+) {
+    crate::ai::reply::on_message(state, message, conversation).await;
 }
 
 /// Every periodic task of the app.

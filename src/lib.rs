@@ -13,6 +13,8 @@ pub mod ui;
 pub mod users;
 
 #[cfg(feature = "ssr")]
+pub mod ai;
+#[cfg(feature = "ssr")]
 pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod domains;

@@ -22,6 +22,8 @@ pub struct Model {
     pub failure_reason: Option<String>,
     /// The user who wrote an agent message (null once their account is gone).
     pub author_id: Option<i64>,
+    /// On an AI reply: the lead message it answers (unique: one reply per lead message).
+    pub reply_to_message_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -45,12 +45,13 @@ impl ConversationState {
         }
     }
 
-    /// The state after a message by `role`: a lead's message waits for a person, a person's
-    /// public answer opens the conversation again, anything else leaves it.
+    /// The state after a message by `role`: a lead's message waits for an answer, a person's or
+    /// the AI's public answer opens the conversation again (a hand-off then waits for a person),
+    /// anything else leaves it.
     pub fn after_message(self, role: &str, private: bool) -> Self {
         match role {
             "client" => Self::Waiting,
-            "agent" if !private => Self::Open,
+            "agent" | "ai" if !private => Self::Open,
             _ => self,
         }
     }

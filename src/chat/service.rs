@@ -192,13 +192,24 @@ const MESSAGE_ORDER_LOCK: i64 = 0x6368_6174_6d73_6773; // "chatmsgs"
 /// it. Each chat write therefore takes one transaction-scoped lock before it inserts, held until it
 /// commits, so a message becomes visible only after every smaller id has. SQLite has one writer at
 /// a time already. Taken first, before any row is touched, so that it cannot wait inside a row lock.
-async fn commit_in_id_order<C: ConnectionTrait>(txn: &C) -> Result<(), AppError> {
+pub async fn commit_in_id_order<C: ConnectionTrait>(txn: &C) -> Result<(), AppError> {
     Ok(crate::server::sql::serialize_on(txn, MESSAGE_ORDER_LOCK).await?)
 }
 
 /// Writes one message in the caller's transaction `txn` (with the conversation, made when needed,
 /// and the client's last activity); the caller commits, then calls [`announce`].
 pub async fn write<C: ConnectionTrait>(txn: &C, new: NewMessage<'_>) -> Result<Recorded, AppError> {
+    write_reply(txn, new, None).await
+}
+
+/// [`write`] for an AI reply to the lead message `reply_to` (at most one reply each: a second one
+/// breaks a unique index). The caller has taken [`commit_in_id_order`] already when it read the
+/// conversation first; taking it twice in one transaction is harmless.
+pub async fn write_reply<C: ConnectionTrait>(
+    txn: &C,
+    new: NewMessage<'_>,
+    reply_to: Option<i64>,
+) -> Result<Recorded, AppError> {
     let body = check_body(new.body)?;
     if new.private && !matches!(new.author, Author::Agent(_)) {
         return Err(AppError::field("private", "Only the team writes private notes."));
@@ -224,6 +235,7 @@ pub async fn write<C: ConnectionTrait>(txn: &C, new: NewMessage<'_>) -> Result<R
         delivery: Set("sent".to_owned()),
         failure_reason: Set(None),
         author_id: Set(new.author.user_id()),
+        reply_to_message_id: Set(reply_to),
         ..Default::default()
     })
     .exec_with_returning(txn)
@@ -266,8 +278,10 @@ pub async fn write<C: ConnectionTrait>(txn: &C, new: NewMessage<'_>) -> Result<R
     Ok(Recorded { message, conversation })
 }
 
-/// Announces a committed message on the bus, for the live streams of every instance.
+/// Announces a committed message on the bus, for the live streams of every instance, and tells
+/// the domains that react to messages (the AI persona answers a lead).
 pub async fn announce(state: &AppState, recorded: &Recorded, author: Author<'_>) {
+    crate::domains::message_committed(state, &recorded.message, &recorded.conversation).await;
     let author = match author {
         Author::Agent(user) => Some(user.name.clone()),
         _ => None,

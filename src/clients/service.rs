@@ -483,6 +483,31 @@ pub async fn set_status_of(
     Ok(result.rows_affected)
 }
 
+/// Moves one client to `status` in the caller's transaction, audited as `actor_id` (`None`: the
+/// app itself, such as the AI persona). Nothing changes when it is there already.
+pub async fn set_status_in<C: ConnectionTrait>(
+    txn: &C,
+    actor_id: Option<i64>,
+    client: &entity::Model,
+    status: &str,
+) -> Result<(), AppError> {
+    if !is_status(status) {
+        return Err(AppError::field("status", "Choose a status from the list."));
+    }
+    if client.status == status {
+        return Ok(());
+    }
+    let changes = Changes::new().diff("status", client.status.clone(), status.to_owned());
+    audit::record(txn, actor_id, CLIENT_ENTITY, client.id, Action::Update, changes).await?;
+    entity::Entity::update_many()
+        .col_expr(Column::Status, status.into())
+        .col_expr(Column::UpdatedAt, Utc::now().into())
+        .filter(Column::Id.eq(client.id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 /// Gives clients another strategy, which must belong to every selected client's owner.
 pub async fn set_strategy(
     state: &AppState,

@@ -89,7 +89,7 @@ fn conversation_json(turns: &[ExampleTurn]) -> Value {
     serde_json::to_value(turns).unwrap_or_default()
 }
 
-fn fields_of(model: &entity::Model) -> StrategyFields {
+pub fn fields_of(model: &entity::Model) -> StrategyFields {
     StrategyFields {
         name: model.name.clone(),
         tag: text_of(&model.tag),

@@ -1,0 +1,464 @@
+//! The reply pipeline. A lead's message in a conversation whose AI mode is `auto` schedules one job
+//! on the durable queue, keyed by conversation, after the strategy's random delay (the queue's
+//! delay, not a sleep): several quick messages move the waiting job instead of adding replies.
+//!
+//! The job builds the request (the strategy, the system prompt the editor previews, the last
+//! non-private messages, the owner's real free slots), asks the responder, checks the reply's
+//! action on the server, and stores the reply in one transaction, only if the conversation's
+//! version is still the one the lead's message left (a person's message, a takeover or a mode
+//! change raises it, and the reply is then dropped) and only once per lead message (a unique
+//! index on `reply_to_message_id`, for a job delivered twice).
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rand::Rng as _;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+
+use super::responder::{
+    OfferedSlot, Reply, ReplyAction, ReplyRequest, Responder, ResponderError, Speaker, Turn, offline::OfflineResponder,
+};
+use crate::{
+    audit::{self, Action, Changes},
+    bookings::{
+        availability::service::free_slots,
+        model::NewBooking,
+        service::{book_offered_slot, check_open},
+        types::entity as booking_types,
+    },
+    chat::{
+        conversation_entity as conversations, entity as messages,
+        model::{AiMode, ChatEvent, ConversationState},
+        service::{self as chat, Author, NewMessage},
+    },
+    clients::{entity as clients, model::STATUSES},
+    server::{
+        infra::Job,
+        local_time,
+        state::AppState,
+        worker::{JobOutcome, QueueHandler, Shutdown, is_last_attempt},
+    },
+    shared::AppError,
+    strategies::{
+        entity as strategies,
+        prompt::{LeadContext, system_prompt},
+        service::fields_of,
+    },
+    users::entity as users,
+};
+
+pub const QUEUE: &str = "ai-reply";
+/// A reply's longest run: the responder's timeout and the writes.
+const LEASE: Duration = Duration::from_secs(120);
+/// Replies one worker prepares at once: a slow endpoint holds up only this many.
+const CONCURRENCY: usize = 8;
+/// The messages the persona reads, newest last.
+const HISTORY: u64 = 30;
+/// How far ahead the persona offers times, and how many it is given to choose from.
+const SLOT_DAYS: i64 = 14;
+const MAX_SLOTS: usize = 40;
+
+/// What a reply job carries.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Payload {
+    pub conversation_id: i64,
+    /// The lead message the reply answers (the newest when several came quickly).
+    pub message_id: i64,
+    /// The conversation's version after that message.
+    pub version: i64,
+}
+
+fn queue_key(conversation_id: i64) -> String {
+    format!("conversation:{conversation_id}")
+}
+
+/// Schedules the reply to a lead's message when the conversation's AI answers on its own. A job
+/// already waiting for the conversation is moved to answer this message instead.
+pub async fn on_message(state: &AppState, message: &messages::Model, conversation: &conversations::Model) {
+    if message.role != "client" || message.private || AiMode::parse(&conversation.ai_mode) != Some(AiMode::Auto) {
+        return;
+    }
+    let delay = match reply_delay(state, message.client_id).await {
+        Ok(delay) => delay,
+        Err(error) => {
+            tracing::warn!(%error, client = message.client_id, "could not read the strategy's reply delay");
+            Duration::ZERO
+        }
+    };
+    let payload = Payload { conversation_id: conversation.id, message_id: message.id, version: conversation.version };
+    let Ok(payload) = serde_json::to_string(&payload) else { return };
+    if let Err(error) = state.infra.jobs.schedule(QUEUE, &queue_key(conversation.id), &payload, delay).await {
+        tracing::warn!(%error, conversation = conversation.id, "could not schedule an AI reply");
+    }
+}
+
+/// A random pause within the client's strategy's reply delay.
+async fn reply_delay(state: &AppState, client_id: i64) -> Result<Duration, AppError> {
+    let strategy_id: Option<i64> = clients::Entity::find_by_id(client_id)
+        .select_only()
+        .column(clients::Column::StrategyId)
+        .into_tuple()
+        .one(&state.db)
+        .await?;
+    let Some(strategy_id) = strategy_id else { return Ok(Duration::ZERO) };
+    let delays: Option<(i32, i32)> = strategies::Entity::find_by_id(strategy_id)
+        .select_only()
+        .column(strategies::Column::ReplyDelayMin)
+        .column(strategies::Column::ReplyDelayMax)
+        .into_tuple()
+        .one(&state.db)
+        .await?;
+    let (min, max) = delays.unwrap_or((0, 0));
+    let (min, max) = (min.max(0) as u64, max.max(0) as u64);
+    let secs = if max > min { rand::rng().random_range(min..=max) } else { min };
+    Ok(Duration::from_secs(secs))
+}
+
+pub fn queue_handler() -> QueueHandler {
+    QueueHandler {
+        queue: QUEUE,
+        lease: LEASE,
+        concurrency: CONCURRENCY,
+        handler: std::sync::Arc::new(|state: AppState, job: Job, _shutdown: Shutdown| {
+            Box::pin(async move {
+                let Ok(payload) = serde_json::from_str::<Payload>(&job.payload) else {
+                    tracing::warn!("dropping an AI reply job that does not parse");
+                    return Ok(JobOutcome::Done);
+                };
+                run(&state, &payload, &OfflineResponder, is_last_attempt(&job)).await.map_err(|error| error.to_string())
+            })
+        }),
+    }
+}
+
+/// What became of a reply job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The reply was stored (as this message).
+    Replied(i64),
+    /// A person acted, the lead wrote again or the mode changed: no reply from this job.
+    Superseded,
+    /// The lead message has its reply already (the job ran before).
+    AlreadyAnswered,
+    /// The responder failed for good: the conversation waits for a person.
+    Failed(String),
+}
+
+/// Runs one reply job with `responder`. `Err` asks the queue to try again later.
+async fn run(
+    state: &AppState,
+    payload: &Payload,
+    responder: &dyn Responder,
+    last_attempt: bool,
+) -> Result<JobOutcome, AppError> {
+    reply(state, payload, responder, last_attempt).await.map(|_| JobOutcome::Done)
+}
+
+/// One reply job with `responder`, answering what happened. `Err` asks the queue to try again.
+pub async fn reply(
+    state: &AppState,
+    payload: &Payload,
+    responder: &dyn Responder,
+    last_attempt: bool,
+) -> Result<Outcome, AppError> {
+    let Some(conversation) = conversations::Entity::find_by_id(payload.conversation_id).one(&state.db).await? else {
+        return Ok(Outcome::Superseded);
+    };
+    if !still_current(&conversation, payload) {
+        return Ok(Outcome::Superseded);
+    }
+    if answered(&state.db, payload.message_id).await? {
+        return Ok(Outcome::AlreadyAnswered);
+    }
+    let now = chat::now();
+    let context = load_context(state, &conversation, now).await?;
+    let reply = match responder.reply(&context.request).await {
+        Ok(reply) => checked(reply, &context.request),
+        Err(ResponderError::Transient(reason)) if !last_attempt => {
+            return Err(AppError::Refused(format!("AI reply failed: {reason}")));
+        }
+        Err(ResponderError::Transient(reason) | ResponderError::Permanent(reason)) => {
+            hand_off(state, &conversation, payload, &format!("AI reply failed: {reason}")).await?;
+            return Ok(Outcome::Failed(reason));
+        }
+    };
+    let reply = match &reply.action {
+        ReplyAction::Book { starts_at } => book(state, &context, *starts_at, now, reply.clone()).await?,
+        _ => reply,
+    };
+    store(state, &conversation, payload, &context, reply).await
+}
+
+fn still_current(conversation: &conversations::Model, payload: &Payload) -> bool {
+    conversation.version == payload.version && AiMode::parse(&conversation.ai_mode) == Some(AiMode::Auto)
+}
+
+async fn answered<C: ConnectionTrait>(db: &C, message_id: i64) -> Result<bool, AppError> {
+    Ok(messages::Entity::find().filter(messages::Column::ReplyToMessageId.eq(message_id)).count(db).await? > 0)
+}
+
+/// What the reply is built from.
+struct Context {
+    client: clients::Model,
+    owner: users::Model,
+    booking_type: Option<booking_types::Model>,
+    request: ReplyRequest,
+}
+
+async fn load_context(
+    state: &AppState,
+    conversation: &conversations::Model,
+    now: DateTime<Utc>,
+) -> Result<Context, AppError> {
+    let db = &state.db;
+    let client = clients::Entity::find_by_id(conversation.client_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("This client".to_owned()))?;
+    let owner = users::Entity::find_by_id(client.owner_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("This user".to_owned()))?;
+    let strategy = strategies::Entity::find_by_id(client.strategy_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("This strategy".to_owned()))?;
+    let mut recent = messages::Entity::find()
+        .filter(messages::Column::ConversationId.eq(conversation.id))
+        .filter(messages::Column::Private.eq(false))
+        .order_by_desc(messages::Column::Id)
+        .limit(HISTORY)
+        .all(db)
+        .await?;
+    recent.reverse();
+    let history = recent
+        .into_iter()
+        .map(|message| Turn {
+            speaker: match message.role.as_str() {
+                "client" => Speaker::Lead,
+                "ai" => Speaker::Ai,
+                "agent" => Speaker::Agent,
+                _ => Speaker::System,
+            },
+            text: message.body,
+        })
+        .collect();
+    let zone = local_time::zone(&owner.timezone);
+    let booking_type = if check_open(&owner).is_ok() {
+        booking_types::Entity::find()
+            .filter(booking_types::Column::OwnerId.eq(owner.id))
+            .filter(booking_types::Column::Active.eq(true))
+            .filter(booking_types::Column::DeletedAt.is_null())
+            .order_by_asc(booking_types::Column::Name)
+            .order_by_asc(booking_types::Column::Id)
+            .one(db)
+            .await?
+    } else {
+        None
+    };
+    let slots = match &booking_type {
+        Some(booking_type) => {
+            let range = (now, now + chrono::Duration::days(SLOT_DAYS));
+            free_slots(db, &owner, booking_type, range, zone, now).await?
+        }
+        None => Vec::new(),
+    };
+    let slots: Vec<OfferedSlot> = slots
+        .into_iter()
+        .take(MAX_SLOTS)
+        .map(|slot| {
+            use chrono::{Datelike as _, Timelike as _};
+            let local = slot.starts_at.with_timezone(&zone);
+            OfferedSlot {
+                starts_at: slot.starts_at,
+                label: format!("{}, {}", local.format("%a %-d %b"), local.format("%H:%M")),
+                weekday: local.weekday().num_days_from_monday(),
+                hour: local.hour(),
+                minute: local.minute(),
+            }
+        })
+        .collect();
+    let fields = fields_of(&strategy);
+    let lead = LeadContext {
+        name: client.name.clone(),
+        company: client.company.clone().unwrap_or_default(),
+        position: client.position.clone().unwrap_or_default(),
+        can_book: booking_type.is_some(),
+    };
+    let request = ReplyRequest {
+        system_prompt: system_prompt(&fields, &lead),
+        strategy: fields,
+        lead_name: client.name.clone(),
+        history,
+        slots,
+        zone_label: now.with_timezone(&zone).format("%Z").to_string(),
+        stages: STATUSES.iter().map(|(stage, _)| (*stage).to_owned()).collect(),
+    };
+    Ok(Context { client, owner, booking_type, request })
+}
+
+/// The reply with its action checked: a booking only of a slot offered now, a stage only from the
+/// pipeline. A refused action becomes a hand-off, so a person looks at it.
+fn checked(reply: Reply, request: &ReplyRequest) -> Reply {
+    let refused = match &reply.action {
+        ReplyAction::Book { starts_at } if !request.slots.iter().any(|slot| slot.starts_at == *starts_at) => {
+            Some("The AI chose a time that is not free.")
+        }
+        ReplyAction::SetStage { stage } if !request.stages.contains(stage) => Some("The AI chose an unknown stage."),
+        _ => None,
+    };
+    match refused {
+        Some(reason) => Reply { text: reply.text, action: ReplyAction::HandOff { reason: reason.to_owned() } },
+        None => reply,
+    }
+}
+
+/// Books the chosen slot for the client through the booking service (in its own transaction, with
+/// its overlap rules). A time taken meanwhile turns the reply into an apology and a hand-off. A
+/// booking this client already has at that time (the job ran before) is kept, not repeated.
+async fn book(
+    state: &AppState,
+    context: &Context,
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    reply: Reply,
+) -> Result<Reply, AppError> {
+    use crate::bookings::entity as bookings;
+    let Some(booking_type) = &context.booking_type else { return Ok(reply) };
+    let existing = bookings::Entity::find()
+        .filter(bookings::Column::ClientId.eq(context.client.id))
+        .filter(bookings::Column::StartsAt.eq(starts_at))
+        .filter(bookings::Column::Status.eq("confirmed"))
+        .count(&state.db)
+        .await?;
+    if existing > 0 {
+        return Ok(reply);
+    }
+    let input = NewBooking {
+        owner_id: context.owner.id,
+        booking_type_id: Some(booking_type.id),
+        client_id: Some(context.client.id),
+        starts_at,
+        ends_at: None,
+        timezone: context.owner.timezone.clone(),
+        subject: format!("{} with {}", booking_type.name, context.client.name),
+        location: String::new(),
+        notes: "Booked by the AI persona in the chat.".to_owned(),
+    };
+    match book_offered_slot(state, None, input, now).await {
+        Ok(_) => Ok(reply),
+        Err(AppError::Conflict(_) | AppError::Validation(_) | AppError::Refused(_)) => Ok(Reply {
+            text: "I'm sorry, that time was just taken. A colleague will find another time with you.".to_owned(),
+            action: ReplyAction::HandOff { reason: "The chosen time was taken before it could be booked.".to_owned() },
+        }),
+        Err(error) => Err(error),
+    }
+}
+
+/// Stores the reply and its action in one transaction, if the conversation is still as the lead's
+/// message left it and the message has no reply yet.
+async fn store(
+    state: &AppState,
+    conversation: &conversations::Model,
+    payload: &Payload,
+    context: &Context,
+    reply: Reply,
+) -> Result<Outcome, AppError> {
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    // Every message writer takes this lock first; with the row lock below, a person's message or
+    // takeover either committed before (the version shows it) or waits until this one commits.
+    chat::commit_in_id_order(&txn).await?;
+    let mut current = conversations::Entity::find_by_id(conversation.id);
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        current = current.lock_exclusive();
+    }
+    let Some(current) = current.one(&txn).await? else { return Ok(Outcome::Superseded) };
+    if !still_current(&current, payload) {
+        return Ok(Outcome::Superseded);
+    }
+    if answered(&txn, payload.message_id).await? {
+        return Ok(Outcome::AlreadyAnswered);
+    }
+    let new = NewMessage {
+        client_id: context.client.id,
+        author: Author::Ai,
+        body: &reply.text,
+        private: false,
+        channel: "web",
+    };
+    let recorded = chat::write_reply(&txn, new, Some(payload.message_id)).await?;
+    let mut handed_off = None;
+    match &reply.action {
+        ReplyAction::Continue => {}
+        ReplyAction::SetStage { stage } => {
+            crate::clients::service::set_status_in(&txn, None, &context.client, stage).await?;
+        }
+        ReplyAction::Book { .. } => {
+            if !matches!(context.client.status.as_str(), "booked" | "won") {
+                crate::clients::service::set_status_in(&txn, None, &context.client, "booked").await?;
+            }
+        }
+        ReplyAction::HandOff { reason } => {
+            mark_waiting(&txn, &current, reason).await?;
+            handed_off = Some(reason.clone());
+        }
+    }
+    txn.commit().await?;
+    chat::announce(state, &recorded, Author::Ai).await;
+    if handed_off.is_some() {
+        announce_waiting(state, &current).await;
+    }
+    Ok(Outcome::Replied(recorded.message.id))
+}
+
+/// The conversation waits for a person, with the reason in its audit trail.
+async fn mark_waiting<C: ConnectionTrait>(
+    txn: &C,
+    conversation: &conversations::Model,
+    reason: &str,
+) -> Result<(), AppError> {
+    conversations::Entity::update_many()
+        .col_expr(conversations::Column::State, ConversationState::Waiting.as_str().into())
+        .filter(conversations::Column::Id.eq(conversation.id))
+        .exec(txn)
+        .await?;
+    let changes = Changes::new()
+        .diff("state", conversation.state.as_str(), ConversationState::Waiting.as_str())
+        .set("handed_off", reason);
+    audit::record(txn, None, "conversation", conversation.id, Action::Update, changes).await?;
+    Ok(())
+}
+
+async fn announce_waiting(state: &AppState, conversation: &conversations::Model) {
+    chat::publish(
+        state,
+        &ChatEvent::Conversation {
+            conversation_id: conversation.id,
+            client_id: conversation.client_id,
+            owner_id: conversation.owner_id,
+            state: ConversationState::Waiting,
+            ai_mode: AiMode::parse(&conversation.ai_mode).unwrap_or(AiMode::Off),
+        },
+    )
+    .await;
+}
+
+/// A reply that could not be made: the conversation waits for a person, with the reason.
+async fn hand_off(
+    state: &AppState,
+    conversation: &conversations::Model,
+    payload: &Payload,
+    reason: &str,
+) -> Result<(), AppError> {
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    let Some(current) = conversations::Entity::find_by_id(conversation.id).one(&txn).await? else { return Ok(()) };
+    if !still_current(&current, payload) {
+        return Ok(());
+    }
+    mark_waiting(&txn, &current, reason).await?;
+    txn.commit().await?;
+    announce_waiting(state, &current).await;
+    Ok(())
+}

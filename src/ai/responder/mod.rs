@@ -1,0 +1,96 @@
+//! What the persona is asked and what it answers, behind one trait: the built-in offline agent
+//! ([`offline::OfflineResponder`]) or, later, an OpenAI-compatible endpoint.
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::strategies::model::StrategyFields;
+
+pub mod offline;
+
+/// Who said a turn of the history the persona reads. Private notes are never in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Speaker {
+    Lead,
+    Ai,
+    /// A person on the team.
+    Agent,
+    /// The app (a booking made, a hand-off).
+    System,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Turn {
+    pub speaker: Speaker,
+    pub text: String,
+}
+
+/// A free slot the persona may offer, as the lead reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferedSlot {
+    pub starts_at: DateTime<Utc>,
+    /// "Tue 8 Dec, 10:00", in the lead's time zone.
+    pub label: String,
+    /// The local weekday (0 = Monday), hour and minute, to understand "Tuesday at 10".
+    pub weekday: u32,
+    pub hour: u32,
+    pub minute: u32,
+}
+
+/// Everything a responder gets for one reply.
+#[derive(Debug, Clone)]
+pub struct ReplyRequest {
+    pub strategy: StrategyFields,
+    /// The system prompt, from the same function the strategy editor previews.
+    pub system_prompt: String,
+    pub lead_name: String,
+    /// The conversation so far, oldest first, without private notes.
+    pub history: Vec<Turn>,
+    /// The owner's free slots now (empty when the persona may not book).
+    pub slots: Vec<OfferedSlot>,
+    /// The abbreviation of the time zone the slots are labelled in ("CET").
+    pub zone_label: String,
+    /// The pipeline's stages, in order: the only values of [`ReplyAction::SetStage`].
+    pub stages: Vec<String>,
+}
+
+/// What the reply does besides being sent. Checked on the server before anything is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ReplyAction {
+    Continue,
+    /// A person should take over; the conversation waits for a human with this reason.
+    HandOff {
+        reason: String,
+    },
+    /// Book the slot starting then: only one of the request's slots.
+    Book {
+        starts_at: DateTime<Utc>,
+    },
+    /// Move the client to this pipeline stage.
+    SetStage {
+        stage: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    pub text: String,
+    pub action: ReplyAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResponderError {
+    /// Worth trying again later (a timeout, a 5xx, a 429).
+    #[error("{0}")]
+    Transient(String),
+    /// Trying again would give the same answer.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+#[async_trait]
+pub trait Responder: Send + Sync {
+    async fn reply(&self, request: &ReplyRequest) -> Result<Reply, ResponderError>;
+}
