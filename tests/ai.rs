@@ -1,0 +1,226 @@
+//! The AI persona's reply pipeline on SQLite and on PostgreSQL + Redis, with the offline responder:
+//! a lead in an auto conversation is answered, qualified and booked on a real free slot; several
+//! quick messages get one reply; a person acting while the responder answers discards the reply;
+//! a job that runs twice stores one reply; and a conversation whose AI is off gets no job.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use async_trait::async_trait;
+use common::{
+    BACKENDS,
+    accounts::{account, strategy},
+    app::TestApp,
+};
+use crm::{
+    ai::{
+        reply::{self, Outcome, Payload},
+        responder::{Reply, ReplyRequest, Responder, ResponderError, offline::OfflineResponder},
+    },
+    chat::{
+        entity as messages,
+        service::{self as chat, Author, NewMessage, Recorded},
+    },
+    clients::entity as clients,
+    server::worker::{self, Shutdown},
+    users::{entity as users, model::CurrentUser},
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Statement};
+
+async fn sql(app: &TestApp, statement: &str) {
+    let db = &app.db.conn;
+    db.execute_raw(Statement::from_string(db.get_database_backend(), statement)).await.unwrap();
+}
+
+/// Ana, with bookings open, a strategy that asks for the team size, and a lead whose
+/// conversation's AI answers on its own. Answers Ana and the lead's client id.
+async fn set_up(app: &TestApp) -> (CurrentUser, i64) {
+    let ana = account(app, "Ana Owner", "ana@example.com").await;
+    let strategy_id = strategy(app, ana.id, "Friendly closer").await;
+    sql(app, &format!("UPDATE strategies SET qualification_priority = 'Team size' WHERE id = {strategy_id}")).await;
+    sql(
+        app,
+        &format!("UPDATE users SET booking_enabled = TRUE, default_strategy_id = {strategy_id} WHERE id = {}", ana.id),
+    )
+    .await;
+    let slug = users::Entity::find_by_id(ana.id).one(&app.db.conn).await.unwrap().unwrap().booking_slug.unwrap();
+    let form = crm::chat::public::model::StartTalkForm {
+        name: "Sam Rivera".into(),
+        email: "sam@example.com".into(),
+        phone: String::new(),
+        body: "Hi, I saw your ad".into(),
+    };
+    crm::chat::public::service::start(&app.state, &slug, &form).await.unwrap();
+    let client = clients::Entity::find().filter(clients::Column::Email.eq("sam@example.com")).one(&app.db.conn);
+    let client_id = client.await.unwrap().unwrap().id;
+    chat::set_ai_mode(&app.state, &ana, client_id, "auto").await.unwrap();
+    (ana, client_id)
+}
+
+async fn lead_says(app: &TestApp, client_id: i64, body: &str) -> Recorded {
+    chat::record(&app.state, NewMessage { client_id, author: Author::Lead, body, private: false, channel: "web" })
+        .await
+        .unwrap()
+}
+
+async fn run_jobs(app: &TestApp) -> usize {
+    let handlers = crm::domains::queue_handlers();
+    let mut ran = 0;
+    while worker::run_once(&app.state, &handlers, &Shutdown::manual()).await {
+        ran += 1;
+    }
+    ran
+}
+
+async fn ai_messages(app: &TestApp, client_id: i64) -> Vec<messages::Model> {
+    messages::Entity::find()
+        .filter(messages::Column::ClientId.eq(client_id))
+        .filter(messages::Column::Role.eq("ai"))
+        .order_by_asc(messages::Column::Id)
+        .all(&app.db.conn)
+        .await
+        .unwrap()
+}
+
+fn payload(recorded: &Recorded) -> Payload {
+    Payload {
+        conversation_id: recorded.conversation.id,
+        message_id: recorded.message.id,
+        version: recorded.conversation.version,
+    }
+}
+
+#[tokio::test]
+async fn a_lead_is_answered_qualified_and_booked_on_a_real_free_slot() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (_, client_id) = set_up(&app).await;
+        // The first message came before the AI was switched on: it waits for a person.
+        assert_eq!(run_jobs(&app).await, 0, "{backend:?}");
+
+        let hello = lead_says(&app, client_id, "Hello?").await;
+        assert_eq!(run_jobs(&app).await, 1, "{backend:?}: one reply job");
+        let replies = ai_messages(&app, client_id).await;
+        assert_eq!(replies.len(), 1, "{backend:?}");
+        assert_eq!(replies[0].body, "Hi Sam, thanks for reaching out! Could you tell me your team size?");
+        assert_eq!(replies[0].reply_to_message_id, Some(hello.message.id));
+
+        lead_says(&app, client_id, "We are 12 people").await;
+        run_jobs(&app).await;
+        let offer = ai_messages(&app, client_id).await.pop().unwrap().body;
+        assert!(offer.contains("Would one of these times work for a call? 1) "), "{backend:?}: {offer}");
+
+        lead_says(&app, client_id, "The first one, please").await;
+        run_jobs(&app).await;
+        let confirmation = ai_messages(&app, client_id).await.pop().unwrap().body;
+        assert!(confirmation.starts_with("You're booked for "), "{backend:?}: {confirmation}");
+        let booked = crm::bookings::entity::Entity::find()
+            .filter(crm::bookings::entity::Column::ClientId.eq(client_id))
+            .all(&app.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(booked.len(), 1, "{backend:?}");
+        let label = confirmation.trim_start_matches("You're booked for ").split(" (").next().unwrap().to_owned();
+        assert!(offer.contains(&format!("1) {label}")), "{backend:?}: booked the first offered time, {label}");
+        let client = clients::Entity::find_by_id(client_id).one(&app.db.conn).await.unwrap().unwrap();
+        assert_eq!(client.status, "booked", "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn several_quick_messages_get_one_reply_and_an_ai_that_is_off_gets_no_job() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (ana, client_id) = set_up(&app).await;
+        lead_says(&app, client_id, "Hi").await;
+        lead_says(&app, client_id, "Are you there?").await;
+        let last = lead_says(&app, client_id, "We are a team of 5").await;
+        assert_eq!(run_jobs(&app).await, 1, "{backend:?}: the later messages moved the waiting job");
+        let replies = ai_messages(&app, client_id).await;
+        assert_eq!(replies.len(), 1, "{backend:?}");
+        assert_eq!(replies[0].reply_to_message_id, Some(last.message.id), "{backend:?}: it answers the newest");
+
+        chat::set_ai_mode(&app.state, &ana, client_id, "off").await.unwrap();
+        lead_says(&app, client_id, "Hello again").await;
+        assert_eq!(run_jobs(&app).await, 0, "{backend:?}: no job while the AI is off");
+        app.cleanup().await;
+    }
+}
+
+/// A responder during whose answer a person writes in the conversation.
+struct InterruptedBy<'a> {
+    app: &'a TestApp,
+    agent: &'a CurrentUser,
+    client_id: i64,
+}
+
+#[async_trait]
+impl Responder for InterruptedBy<'_> {
+    async fn reply(&self, request: &ReplyRequest) -> Result<Reply, ResponderError> {
+        let answer = OfflineResponder.reply(request).await;
+        let taking_over = NewMessage {
+            client_id: self.client_id,
+            author: Author::Agent(self.agent),
+            body: "I'll take it from here.",
+            private: false,
+            channel: "web",
+        };
+        chat::record(&self.app.state, taking_over).await.unwrap();
+        answer
+    }
+}
+
+#[tokio::test]
+async fn a_person_acting_while_the_responder_answers_discards_the_reply() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (ana, client_id) = set_up(&app).await;
+        let asked = lead_says(&app, client_id, "How much is it?").await;
+        let responder = InterruptedBy { app: &app, agent: &ana, client_id };
+        let outcome = reply::reply(&app.state, &payload(&asked), &responder, false).await.unwrap();
+        assert_eq!(outcome, Outcome::Superseded, "{backend:?}");
+        assert!(ai_messages(&app, client_id).await.is_empty(), "{backend:?}: the person's message stands alone");
+
+        // A mode change before the job runs makes it stand down too.
+        let again = lead_says(&app, client_id, "Hello?").await;
+        chat::set_ai_mode(&app.state, &ana, client_id, "suggest").await.unwrap();
+        assert_eq!(
+            reply::reply(&app.state, &payload(&again), &OfflineResponder, false).await.unwrap(),
+            Outcome::Superseded
+        );
+        assert!(ai_messages(&app, client_id).await.is_empty(), "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_reply_job_delivered_twice_stores_one_reply() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (_, client_id) = set_up(&app).await;
+        let asked = lead_says(&app, client_id, "Hi").await;
+        let job = payload(&asked);
+        assert!(matches!(reply::reply(&app.state, &job, &OfflineResponder, false).await.unwrap(), Outcome::Replied(_)));
+        assert_eq!(reply::reply(&app.state, &job, &OfflineResponder, false).await.unwrap(), Outcome::AlreadyAnswered);
+
+        // Two deliveries at once (a lease that ran out while the first was still answering).
+        let asked = lead_says(&app, client_id, "We are 8").await;
+        let job = payload(&asked);
+        let (one, two) = tokio::join!(
+            reply::reply(&app.state, &job, &OfflineResponder, false),
+            reply::reply(&app.state, &job, &OfflineResponder, false)
+        );
+        let outcomes = [one.unwrap(), two.unwrap()];
+        let stored = outcomes.iter().filter(|outcome| matches!(outcome, Outcome::Replied(_))).count();
+        assert_eq!(stored, 1, "{backend:?}: {outcomes:?}");
+        let answering = messages::Entity::find()
+            .filter(messages::Column::ReplyToMessageId.eq(asked.message.id))
+            .count(&app.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(answering, 1, "{backend:?}");
+        assert_eq!(ai_messages(&app, client_id).await.len(), 2, "{backend:?}");
+        app.cleanup().await;
+    }
+}
