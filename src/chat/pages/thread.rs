@@ -329,7 +329,10 @@ fn ConversationControls(
                     </ActionForm>
                 }).collect_view()}
             </div>
-            <p class="hint">"Until the AI persona is connected, leads' messages wait for a person."</p>
+            <p class="hint">
+                "With “AI answers”, the persona of the client's strategy answers each message of the lead. "
+                "A message of yours before it answers cancels that answer."
+            </p>
             <FormError error=mode_error />
             <ActionForm action=set_state attr:class="inline-form">
                 <input type="hidden" name="client_id" value=client_id />
