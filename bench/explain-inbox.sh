@@ -42,7 +42,7 @@ END \$\$ LANGUAGE plpgsql;
 SELECT pg_temp.explain('warm-up', format('$inbox WHERE v.owner_id = %s $order', :owner));
 DELETE FROM plans;
 SELECT pg_temp.explain('user, first page', format('$inbox WHERE v.owner_id = %s $order', :owner));
-SELECT pg_temp.explain('user, deep page (after conversation 2,500)', format('$inbox WHERE v.owner_id = %s AND (v.last_activity_at < %L OR (v.last_activity_at = %L AND v.id < %s)) $order', :owner, :'deep_at', :'deep_at', :deep_id));
+SELECT pg_temp.explain('user, deep page (after conversation 2,500)', format('$inbox WHERE v.owner_id = %s AND (v.last_activity_at, v.id) < (%L, %s) $order', :owner, :'deep_at', :deep_id));
 SELECT pg_temp.explain('user, waiting for a human', format('$inbox WHERE v.owner_id = %s AND v.state = ''waiting'' $order', :owner));
 SELECT pg_temp.explain('user, closed', format('$inbox WHERE v.owner_id = %s AND v.state = ''closed'' $order', :owner));
 SELECT pg_temp.explain('user, unread', format('$inbox WHERE v.owner_id = %s AND v.last_message_id > COALESCE((SELECT r.last_seen_message_id FROM conversation_reads r WHERE r.conversation_id = v.id AND r.user_id = %s), 0) $order', :owner, :owner));
@@ -54,7 +54,7 @@ SELECT pg_temp.explain('user, page''s unread counts (25 conversations)', format(
 SELECT pg_temp.explain('thread, latest 51 messages', format('SELECT * FROM messages WHERE conversation_id = %s ORDER BY created_at DESC, id DESC LIMIT 51', :talker));
 SELECT pg_temp.explain('thread, older page', format('SELECT * FROM messages WHERE conversation_id = %s AND (created_at < %L OR (created_at = %L AND id < %s)) ORDER BY created_at DESC, id DESC LIMIT 51', :talker, :'older_at', :'older_at', :older_id));
 SELECT pg_temp.explain('admin, first page', 'SELECT v.* FROM conversations v JOIN clients c ON c.id = v.client_id $order');
-SELECT pg_temp.explain('admin, deep page (after conversation 2,500)', format('$inbox WHERE (v.last_activity_at < %L OR (v.last_activity_at = %L AND v.id < %s)) $order', :'admin_deep_at', :'admin_deep_at', :admin_deep_id));
+SELECT pg_temp.explain('admin, deep page (after conversation 2,500)', format('$inbox WHERE (v.last_activity_at, v.id) < (%L, %s) $order', :'admin_deep_at', :admin_deep_id));
 SELECT pg_temp.explain('admin, waiting for a human', 'SELECT v.* FROM conversations v JOIN clients c ON c.id = v.client_id WHERE v.state = ''waiting'' $order');
 SELECT pg_temp.explain('admin, search "acme lab"', '$inbox WHERE v.client_id IN (SELECT clients.id FROM clients WHERE $search_expr LIKE ''%acme%'' AND $search_expr LIKE ''%lab%'') $order');
 SELECT format(E'%s\n  index: %s\n  %s', label,

@@ -586,8 +586,10 @@ pub async fn inbox(state: &AppState, user: &CurrentUser, query: &InboxQuery) -> 
         sql.push_str(&format!(" AND v.client_id IN ({ids})"));
     }
     if let Some((at, id)) = timeline::decode(&query.after) {
-        sql.push_str(" AND (v.last_activity_at < ? OR (v.last_activity_at = ? AND v.id < ?))");
-        values.extend([at.into(), at.into(), id.into()]);
+        // A row value, which both databases use as a bound of the index's range (an `OR` of the
+        // two cases is only a filter: a deep page would walk every row before it).
+        sql.push_str(" AND (v.last_activity_at, v.id) < (?, ?)");
+        values.extend([at.into(), id.into()]);
     }
     sql.push_str(&format!(" ORDER BY v.last_activity_at DESC, v.id DESC LIMIT {}", INBOX_PAGE_SIZE + 1));
     let mut rows = conversations::Entity::find().from_raw_sql(statement(backend, &sql, values)).all(db).await?;
