@@ -105,50 +105,11 @@ const DB_FAIL: &str = "UPDATE jobs SET last_error = $1, locked_by = NULL, locked
 #[async_trait]
 impl JobQueue for DbJobQueue {
     async fn enqueue(&self, queue: &str, payload: &str, delay: Duration) -> Result<String, InfraError> {
-        let now = now_ms();
-        let max_attempts = i32::try_from(self.max_attempts).unwrap_or(i32::MAX);
-        let statement = self.statement(
-            DB_ENQUEUE,
-            vec![
-                queue.into(),
-                payload.into(),
-                max_attempts.into(),
-                now.saturating_add(duration_ms(delay)).into(),
-                now.into(),
-            ],
-        );
-        let row = self
-            .db
-            .query_one_raw(statement)
-            .await
-            .map_err(database_error)?
-            .ok_or_else(|| InfraError::Database("the job insert returned no id".into()))?;
-        let id: i64 = row.try_get("", "id").map_err(database_error)?;
-        Ok(id.to_string())
+        self.insert(DB_ENQUEUE, queue, payload, delay, None).await
     }
 
     async fn schedule(&self, queue: &str, key: &str, payload: &str, delay: Duration) -> Result<String, InfraError> {
-        let now = now_ms();
-        let max_attempts = i32::try_from(self.max_attempts).unwrap_or(i32::MAX);
-        let statement = self.statement(
-            DB_SCHEDULE,
-            vec![
-                queue.into(),
-                payload.into(),
-                max_attempts.into(),
-                now.saturating_add(duration_ms(delay)).into(),
-                now.into(),
-                key.into(),
-            ],
-        );
-        let row = self
-            .db
-            .query_one_raw(statement)
-            .await
-            .map_err(database_error)?
-            .ok_or_else(|| InfraError::Database("the job upsert returned no id".into()))?;
-        let id: i64 = row.try_get("", "id").map_err(database_error)?;
-        Ok(id.to_string())
+        self.insert(DB_SCHEDULE, queue, payload, delay, Some(key)).await
     }
 
     async fn reserve(&self, queue: &str, lease: Duration) -> Result<Option<Job>, InfraError> {
@@ -193,6 +154,35 @@ impl JobQueue for DbJobQueue {
 }
 
 impl DbJobQueue {
+    /// Runs [`DB_ENQUEUE`] or (with a key) [`DB_SCHEDULE`]; answers the job's id.
+    async fn insert(
+        &self,
+        sql: &str,
+        queue: &str,
+        payload: &str,
+        delay: Duration,
+        key: Option<&str>,
+    ) -> Result<String, InfraError> {
+        let now = now_ms();
+        let max_attempts = i32::try_from(self.max_attempts).unwrap_or(i32::MAX);
+        let mut values = vec![
+            queue.into(),
+            payload.into(),
+            max_attempts.into(),
+            now.saturating_add(duration_ms(delay)).into(),
+            now.into(),
+        ];
+        values.extend(key.map(Value::from));
+        let row = self
+            .db
+            .query_one_raw(self.statement(sql, values))
+            .await
+            .map_err(database_error)?
+            .ok_or_else(|| InfraError::Database("the job insert returned no id".into()))?;
+        let id: i64 = row.try_get("", "id").map_err(database_error)?;
+        Ok(id.to_string())
+    }
+
     async fn fail_once(&self, job: &Job, error: &str, retry_in: Duration) -> Result<(), InfraError> {
         let superseded = self.statement(DB_SUPERSEDED, vec![Self::row_id(job)?.into(), job.lease_token.clone().into()]);
         if self.db.execute_raw(superseded).await.map_err(database_error)?.rows_affected() == 1 {
