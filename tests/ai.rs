@@ -108,7 +108,7 @@ async fn a_lead_is_answered_qualified_and_booked_on_a_real_free_slot() {
         lead_says(&app, client_id, "We are 12 people").await;
         run_jobs(&app).await;
         let offer = ai_messages(&app, client_id).await.pop().unwrap().body;
-        assert!(offer.contains("Would one of these times work for a call? 1) "), "{backend:?}: {offer}");
+        assert!(offer.contains("Would one of these times work for a call?\n1) "), "{backend:?}: {offer}");
 
         lead_says(&app, client_id, "The first one, please").await;
         run_jobs(&app).await;

@@ -169,14 +169,14 @@ fn pick_offer(slots: &[OfferedSlot]) -> Vec<&OfferedSlot> {
     picked
 }
 
-/// "1) Mon 7 Dec, 10:00  2) … (times in UTC)".
+/// "1) Mon 7 Dec, 10:00", one per line, then "(times in UTC)".
 fn times(offer: &[&OfferedSlot], zone: &str) -> String {
     let list: Vec<String> = offer.iter().enumerate().map(|(n, slot)| format!("{}) {}", n + 1, slot.label)).collect();
-    format!("{} {LISTED}{zone})", list.join("  "))
+    format!("{}\n{LISTED}{zone})", list.join("\n"))
 }
 
 fn offer_text(offer: &[&OfferedSlot], zone: &str) -> String {
-    format!("{OFFER} {}", times(offer, zone))
+    format!("{OFFER}\n{}", times(offer, zone))
 }
 
 /// The slots the persona's last offer listed, as far as they are still free.
@@ -350,13 +350,13 @@ pub fn respond(request: &ReplyRequest) -> Reply {
                 action: ReplyAction::Book { starts_at: slot.starts_at },
             },
             Choice::Several(fitting) => {
-                continue_with(format!("Which one do you mean? {}", times(&fitting, &request.zone_label)))
+                continue_with(format!("Which one do you mean?\n{}", times(&fitting, &request.zone_label)))
             }
             Choice::NotFree => wants_another,
             Choice::Unclear if declines(&lead_words) => wants_another,
             Choice::Unclear if offered.is_empty() => next_step(""),
             Choice::Unclear => continue_with(format!(
-                "Which of these suits you best? You can answer with its number. {}",
+                "Which of these suits you best? You can answer with its number.\n{}",
                 times(&offered, &request.zone_label)
             )),
         };
@@ -464,8 +464,8 @@ mod tests {
         assert_eq!(
             chat.lead("Around 500 a month"),
             said(
-                "Thank you, that's everything I needed. Would one of these times work for a call? \
-                 1) Mon 7 Dec, 10:00  2) Tue 8 Dec, 10:00  3) Wed 9 Dec, 09:30 (times in UTC)"
+                "Thank you, that's everything I needed. Would one of these times work for a call?\n\
+                 1) Mon 7 Dec, 10:00\n2) Tue 8 Dec, 10:00\n3) Wed 9 Dec, 09:30\n(times in UTC)"
             )
         );
         assert_eq!(
@@ -492,7 +492,7 @@ mod tests {
             said("Hello Sam, thank you for getting in touch. What is your company's main goal this year?")
         );
         assert_eq!(chat.lead("Grow sales"), said("Thanks! When would you like to start?"));
-        assert!(chat.lead("Next month").text.ends_with("3) Wed 9 Dec, 09:30 (times in UTC)"));
+        assert!(chat.lead("Next month").text.ends_with("3) Wed 9 Dec, 09:30\n(times in UTC)"));
         assert_eq!(chat.lead("Tuesday at 10 works for me").action, at(8, 10, 0));
     }
 
@@ -503,7 +503,7 @@ mod tests {
         assert!(first.text.starts_with("Hi Sam, thanks for reaching out! Would one of these times work"), "{first:?}");
         assert_eq!(
             chat.lead("10am works"),
-            said("Which one do you mean? 1) Mon 7 Dec, 10:00  2) Tue 8 Dec, 10:00 (times in UTC)")
+            said("Which one do you mean?\n1) Mon 7 Dec, 10:00\n2) Tue 8 Dec, 10:00\n(times in UTC)")
         );
         assert_eq!(chat.lead("monday").action, at(7, 10, 0));
 
