@@ -84,7 +84,7 @@ def follow_next(base, cookie, path, pages, pattern, **expect):
             break
         path = html.unescape(link.group(1))
         page = get_page(base, cookie, path, **expect)
-    return path, page
+    return path
 
 
 def discover(base, cookie, deep_pages):
@@ -101,7 +101,7 @@ def discover(base, cookie, deep_pages):
         path = html.unescape(link.group(1))
         page = get_page(base, cookie, path)
     inbox = {"marker": 'class="inbox-link"', "what": "the inbox"}
-    inbox_deep, _ = follow_next(
+    inbox_deep = follow_next(
         base, cookie, "/chat", deep_pages, r'<a[^>]*href="([^"]+)"[^>]*data-testid="inbox-older"', **inbox)
     status, _, body = request(base, "POST", "/api/client_editor", "", form_headers(base, cookie))
     try:

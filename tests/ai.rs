@@ -190,6 +190,23 @@ async fn a_person_acting_while_the_responder_answers_discards_the_reply() {
             Outcome::Superseded
         );
         assert!(ai_messages(&app, client_id).await.is_empty(), "{backend:?}");
+
+        // A booking the persona chose while a person took over is not made.
+        chat::set_ai_mode(&app.state, &ana, client_id, "auto").await.unwrap();
+        lead_says(&app, client_id, "Hi").await;
+        run_jobs(&app).await;
+        lead_says(&app, client_id, "We are 5").await;
+        run_jobs(&app).await;
+        assert!(ai_messages(&app, client_id).await.pop().unwrap().body.contains("1) "), "{backend:?}: an offer");
+        let choice = lead_says(&app, client_id, "The first one").await;
+        let outcome = reply::reply(&app.state, &payload(&choice), &responder, false).await.unwrap();
+        assert_eq!(outcome, Outcome::Superseded, "{backend:?}");
+        let bookings = crm::bookings::entity::Entity::find()
+            .filter(crm::bookings::entity::Column::ClientId.eq(client_id))
+            .count(&app.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(bookings, 0, "{backend:?}: no booking behind the person's back");
         app.cleanup().await;
     }
 }

@@ -281,7 +281,6 @@ pub async fn write_reply<C: ConnectionTrait>(
 /// Announces a committed message on the bus, for the live streams of every instance, and tells
 /// the domains that react to messages (the AI persona answers a lead).
 pub async fn announce(state: &AppState, recorded: &Recorded, author: Author<'_>) {
-    crate::domains::message_committed(state, &recorded.message, &recorded.conversation).await;
     let author = match author {
         Author::Agent(user) => Some(user.name.clone()),
         _ => None,
@@ -296,6 +295,7 @@ pub async fn announce(state: &AppState, recorded: &Recorded, author: Author<'_>)
         },
     )
     .await;
+    crate::domains::message_committed(state, &recorded.message, &recorded.conversation).await;
 }
 
 /// Announces `event` to the live streams of every instance. A bus that is down loses the live

@@ -185,10 +185,21 @@ pub async fn reply(
         }
     };
     let reply = match &reply.action {
-        ReplyAction::Book { starts_at } => book(state, &context, *starts_at, now, reply.clone()).await?,
+        ReplyAction::Book { starts_at } => {
+            // The responder may have taken seconds: a person who acted meanwhile decides, and no
+            // booking is made for a reply that would be dropped.
+            if !still_current(&reload(state, &conversation).await?, payload) {
+                return Ok(Outcome::Superseded);
+            }
+            book(state, &context, *starts_at, now, reply.clone()).await?
+        }
         _ => reply,
     };
     store(state, &conversation, payload, &context, reply).await
+}
+
+async fn reload(state: &AppState, conversation: &conversations::Model) -> Result<conversations::Model, AppError> {
+    conversations::Entity::find_by_id(conversation.id).one(&state.db).await?.ok_or(AppError::Internal)
 }
 
 fn still_current(conversation: &conversations::Model, payload: &Payload) -> bool {
