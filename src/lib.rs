@@ -1,6 +1,7 @@
 //! The CRM: one crate compiled twice, as an axum server (`ssr`) and as a WASM client (`hydrate`).
 #![recursion_limit = "256"]
 
+pub mod ai;
 pub mod app;
 pub mod bookings;
 pub mod chat;
@@ -12,8 +13,6 @@ pub mod strategies;
 pub mod ui;
 pub mod users;
 
-#[cfg(feature = "ssr")]
-pub mod ai;
 #[cfg(feature = "ssr")]
 pub mod audit;
 #[cfg(feature = "ssr")]

@@ -9,86 +9,22 @@ mod common;
 use async_trait::async_trait;
 use common::{
     BACKENDS,
-    accounts::{account, strategy},
     app::TestApp,
+    persona::{ai_messages, lead_says, payload, run_jobs, set_up},
 };
 use crm::{
     ai::{
-        reply::{self, Outcome, Payload},
+        reply::{self, Outcome},
         responder::{Reply, ReplyRequest, Responder, ResponderError, offline::OfflineResponder},
     },
     chat::{
         entity as messages,
-        service::{self as chat, Author, NewMessage, Recorded},
+        service::{self as chat, Author, NewMessage},
     },
     clients::entity as clients,
-    server::worker::{self, Shutdown},
-    users::{entity as users, model::CurrentUser},
+    users::model::CurrentUser,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Statement};
-
-async fn sql(app: &TestApp, statement: &str) {
-    let db = &app.db.conn;
-    db.execute_raw(Statement::from_string(db.get_database_backend(), statement)).await.unwrap();
-}
-
-/// Ana, with bookings open, a strategy that asks for the team size, and a lead whose
-/// conversation's AI answers on its own. Answers Ana and the lead's client id.
-async fn set_up(app: &TestApp) -> (CurrentUser, i64) {
-    let ana = account(app, "Ana Owner", "ana@example.com").await;
-    let strategy_id = strategy(app, ana.id, "Friendly closer").await;
-    sql(app, &format!("UPDATE strategies SET qualification_priority = 'Team size' WHERE id = {strategy_id}")).await;
-    sql(
-        app,
-        &format!("UPDATE users SET booking_enabled = TRUE, default_strategy_id = {strategy_id} WHERE id = {}", ana.id),
-    )
-    .await;
-    let slug = users::Entity::find_by_id(ana.id).one(&app.db.conn).await.unwrap().unwrap().booking_slug.unwrap();
-    let form = crm::chat::public::model::StartTalkForm {
-        name: "Sam Rivera".into(),
-        email: "sam@example.com".into(),
-        phone: String::new(),
-        body: "Hi, I saw your ad".into(),
-    };
-    crm::chat::public::service::start(&app.state, &slug, &form).await.unwrap();
-    let client = clients::Entity::find().filter(clients::Column::Email.eq("sam@example.com")).one(&app.db.conn);
-    let client_id = client.await.unwrap().unwrap().id;
-    chat::set_ai_mode(&app.state, &ana, client_id, "auto").await.unwrap();
-    (ana, client_id)
-}
-
-async fn lead_says(app: &TestApp, client_id: i64, body: &str) -> Recorded {
-    chat::record(&app.state, NewMessage { client_id, author: Author::Lead, body, private: false, channel: "web" })
-        .await
-        .unwrap()
-}
-
-async fn run_jobs(app: &TestApp) -> usize {
-    let handlers = crm::domains::queue_handlers();
-    let mut ran = 0;
-    while worker::run_once(&app.state, &handlers, &Shutdown::manual()).await {
-        ran += 1;
-    }
-    ran
-}
-
-async fn ai_messages(app: &TestApp, client_id: i64) -> Vec<messages::Model> {
-    messages::Entity::find()
-        .filter(messages::Column::ClientId.eq(client_id))
-        .filter(messages::Column::Role.eq("ai"))
-        .order_by_asc(messages::Column::Id)
-        .all(&app.db.conn)
-        .await
-        .unwrap()
-}
-
-fn payload(recorded: &Recorded) -> Payload {
-    Payload {
-        conversation_id: recorded.conversation.id,
-        message_id: recorded.message.id,
-        version: recorded.conversation.version,
-    }
-}
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 #[tokio::test]
 async fn a_lead_is_answered_qualified_and_booked_on_a_real_free_slot() {
@@ -178,17 +114,14 @@ async fn a_person_acting_while_the_responder_answers_discards_the_reply() {
         let (ana, client_id) = set_up(&app).await;
         let asked = lead_says(&app, client_id, "How much is it?").await;
         let responder = InterruptedBy { app: &app, agent: &ana, client_id };
-        let outcome = reply::reply(&app.state, &payload(&asked), &responder, false).await.unwrap();
+        let outcome = reply::reply(&app.state, &payload(&asked), &responder).await.unwrap();
         assert_eq!(outcome, Outcome::Superseded, "{backend:?}");
         assert!(ai_messages(&app, client_id).await.is_empty(), "{backend:?}: the person's message stands alone");
 
         // A mode change before the job runs makes it stand down too.
         let again = lead_says(&app, client_id, "Hello?").await;
         chat::set_ai_mode(&app.state, &ana, client_id, "suggest").await.unwrap();
-        assert_eq!(
-            reply::reply(&app.state, &payload(&again), &OfflineResponder, false).await.unwrap(),
-            Outcome::Superseded
-        );
+        assert_eq!(reply::reply(&app.state, &payload(&again), &OfflineResponder).await.unwrap(), Outcome::Superseded);
         assert!(ai_messages(&app, client_id).await.is_empty(), "{backend:?}");
 
         // A booking the persona chose while a person took over is not made.
@@ -199,7 +132,7 @@ async fn a_person_acting_while_the_responder_answers_discards_the_reply() {
         run_jobs(&app).await;
         assert!(ai_messages(&app, client_id).await.pop().unwrap().body.contains("1) "), "{backend:?}: an offer");
         let choice = lead_says(&app, client_id, "The first one").await;
-        let outcome = reply::reply(&app.state, &payload(&choice), &responder, false).await.unwrap();
+        let outcome = reply::reply(&app.state, &payload(&choice), &responder).await.unwrap();
         assert_eq!(outcome, Outcome::Superseded, "{backend:?}");
         let bookings = crm::bookings::entity::Entity::find()
             .filter(crm::bookings::entity::Column::ClientId.eq(client_id))
@@ -218,15 +151,15 @@ async fn a_reply_job_delivered_twice_stores_one_reply() {
         let (_, client_id) = set_up(&app).await;
         let asked = lead_says(&app, client_id, "Hi").await;
         let job = payload(&asked);
-        assert!(matches!(reply::reply(&app.state, &job, &OfflineResponder, false).await.unwrap(), Outcome::Replied(_)));
-        assert_eq!(reply::reply(&app.state, &job, &OfflineResponder, false).await.unwrap(), Outcome::AlreadyAnswered);
+        assert!(matches!(reply::reply(&app.state, &job, &OfflineResponder).await.unwrap(), Outcome::Replied(_)));
+        assert_eq!(reply::reply(&app.state, &job, &OfflineResponder).await.unwrap(), Outcome::AlreadyAnswered);
 
         // Two deliveries at once (a lease that ran out while the first was still answering).
         let asked = lead_says(&app, client_id, "We are 8").await;
         let job = payload(&asked);
         let (one, two) = tokio::join!(
-            reply::reply(&app.state, &job, &OfflineResponder, false),
-            reply::reply(&app.state, &job, &OfflineResponder, false)
+            reply::reply(&app.state, &job, &OfflineResponder),
+            reply::reply(&app.state, &job, &OfflineResponder)
         );
         let outcomes = [one.unwrap(), two.unwrap()];
         let stored = outcomes.iter().filter(|outcome| matches!(outcome, Outcome::Replied(_))).count();

@@ -211,7 +211,7 @@ pub async fn write_reply<C: ConnectionTrait>(
     reply_to: Option<i64>,
 ) -> Result<Recorded, AppError> {
     let body = check_body(new.body)?;
-    if new.private && !matches!(new.author, Author::Agent(_)) {
+    if new.private && matches!(new.author, Author::Lead | Author::Ai) {
         return Err(AppError::field("private", "Only the team writes private notes."));
     }
     commit_in_id_order(txn).await?;
@@ -276,6 +276,29 @@ pub async fn write_reply<C: ConnectionTrait>(
         ..conversation
     };
     Ok(Recorded { message, conversation })
+}
+
+/// Writes a note for the team, in the caller's transaction, that something failed in the
+/// conversation with `client_id` (an AI reply that could not be made): a private message of the
+/// app, marked failed with `reason`. The lead never sees it and the AI never reads it.
+pub async fn write_failure_note<C: ConnectionTrait>(
+    txn: &C,
+    client_id: i64,
+    body: &str,
+    reason: &str,
+) -> Result<Recorded, AppError> {
+    let new = NewMessage { client_id, author: Author::System, body, private: true, channel: "web" };
+    let mut recorded = write(txn, new).await?;
+    let reason: String = reason.chars().take(500).collect();
+    messages::Entity::update_many()
+        .col_expr(messages::Column::Delivery, "failed".into())
+        .col_expr(messages::Column::FailureReason, reason.clone().into())
+        .filter(messages::Column::Id.eq(recorded.message.id))
+        .exec(txn)
+        .await?;
+    recorded.message.delivery = "failed".to_owned();
+    recorded.message.failure_reason = Some(reason);
+    Ok(recorded)
 }
 
 /// Announces a committed message on the bus, for the live streams of every instance, and tells

@@ -135,6 +135,75 @@ fn smtp_config(url: Option<String>, from: Option<String>) -> Result<Option<SmtpC
     Ok(Some(SmtpConfig { url: raw, from }))
 }
 
+/// The OpenAI-compatible chat-completions endpoint the AI persona asks (`AI_BASE_URL`, like
+/// `https://api.openai.com/v1`, with `AI_API_KEY`, `AI_MODEL` and `AI_TIMEOUT_SECS`). Unset: the
+/// built-in offline persona answers.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AiConfig {
+    /// Without a trailing slash; `/chat/completions` is added.
+    pub base_url: String,
+    pub api_key: Option<String>,
+    pub model: String,
+    /// How long one call may take, answer included.
+    pub timeout: Duration,
+}
+
+/// Never the key.
+impl std::fmt::Debug for AiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AiConfig")
+            .field("base_url", &redact_url(&self.base_url))
+            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
+            .field("model", &self.model)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+pub const DEFAULT_AI_MODEL: &str = "gpt-4o-mini";
+pub const DEFAULT_AI_TIMEOUT_SECS: u64 = 30;
+/// A call that takes longer than a reply job's lease would be made twice.
+pub const MAX_AI_TIMEOUT_SECS: u64 = 90;
+
+fn ai_config(
+    base_url: Option<String>,
+    api_key: Option<String>,
+    model: Option<String>,
+    timeout: Duration,
+) -> Result<Option<AiConfig>, ConfigError> {
+    let Some(raw) = base_url else {
+        return match (api_key, model) {
+            (Some(_), _) => Err(bad("AI_API_KEY", "is set but AI_BASE_URL is not (like https://api.openai.com/v1)")),
+            (_, Some(_)) => Err(bad("AI_MODEL", "is set but AI_BASE_URL is not (like https://api.openai.com/v1)")),
+            _ => Ok(None),
+        };
+    };
+    let parsed =
+        url::Url::parse(raw.trim()).map_err(|_| bad("AI_BASE_URL", "is not a URL like https://api.openai.com/v1"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad("AI_BASE_URL", format!("unknown scheme '{}' (expected https:// or http://)", parsed.scheme())));
+    }
+    if parsed.host_str().unwrap_or_default().is_empty() {
+        return Err(bad("AI_BASE_URL", "the URL names no host"));
+    }
+    if parsed.password().is_some() || !parsed.username().is_empty() {
+        return Err(bad("AI_BASE_URL", "holds a user or password: put the key in AI_API_KEY"));
+    }
+    if timeout > Duration::from_secs(MAX_AI_TIMEOUT_SECS) {
+        return Err(bad("AI_TIMEOUT_SECS", format!("must be at most {MAX_AI_TIMEOUT_SECS} (a reply job's lease)")));
+    }
+    let model = model.unwrap_or_else(|| DEFAULT_AI_MODEL.to_owned());
+    if model.trim().is_empty() {
+        return Err(bad("AI_MODEL", "is empty"));
+    }
+    Ok(Some(AiConfig {
+        base_url: raw.trim().trim_end_matches('/').to_owned(),
+        api_key: api_key.filter(|key| !key.trim().is_empty()).map(|key| key.trim().to_owned()),
+        model: model.trim().to_owned(),
+        timeout,
+    }))
+}
+
 #[derive(Clone, PartialEq, Eq)]
 pub struct AdminBootstrap {
     pub email: String,
@@ -219,6 +288,8 @@ pub struct Config {
     pub booking_attempts_per_ip: u32,
     /// Booking confirmations by e-mail; `None`: none are sent.
     pub smtp: Option<SmtpConfig>,
+    /// The AI persona's endpoint; `None`: the offline persona answers.
+    pub ai: Option<AiConfig>,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`CRM_TRUSTED_PROXIES`; none by default).
     pub trusted_proxies: Vec<IpNetwork>,
     /// A session ends after this long without a request...
@@ -354,6 +425,12 @@ impl Config {
                 positive("CRM_BOOKING_ATTEMPTS_PER_IP", 30)?,
             )?,
             smtp: smtp_config(get("SMTP_URL"), get("SMTP_FROM"))?,
+            ai: ai_config(
+                get("AI_BASE_URL"),
+                get("AI_API_KEY"),
+                get("AI_MODEL"),
+                Duration::from_secs(positive("AI_TIMEOUT_SECS", DEFAULT_AI_TIMEOUT_SECS)?),
+            )?,
             trusted_proxies,
             session_idle: Duration::from_secs(positive("CRM_SESSION_IDLE_SECS", 30 * 60)?),
             session_absolute: Duration::from_secs(positive("CRM_SESSION_ABSOLUTE_SECS", 12 * 3600)?),
@@ -529,6 +606,34 @@ mod tests {
             assert!(error.contains(variable) && !error.contains("hunter2"), "{error}");
         }
         assert_eq!(config(&[]).unwrap().booking_attempts_per_ip, 30);
+    }
+
+    #[test]
+    fn the_ai_endpoint_is_optional_checked_and_its_key_never_logged() {
+        assert_eq!(config(&[]).unwrap().ai, None);
+        let set = config(&[("AI_BASE_URL", "https://api.example.com/v1/"), ("AI_API_KEY", "sk-secret-42")]).unwrap();
+        let ai = set.ai.clone().unwrap();
+        assert_eq!(ai.base_url, "https://api.example.com/v1");
+        assert_eq!(ai.model, DEFAULT_AI_MODEL);
+        assert_eq!(ai.timeout, Duration::from_secs(DEFAULT_AI_TIMEOUT_SECS));
+        assert_eq!(ai.api_key.as_deref(), Some("sk-secret-42"));
+        assert!(!format!("{set:?}").contains("sk-secret-42"), "{set:?}");
+        let local =
+            config(&[("AI_BASE_URL", "http://127.0.0.1:8080"), ("AI_MODEL", "llama3"), ("AI_TIMEOUT_SECS", "5")]);
+        let local = local.unwrap().ai.unwrap();
+        assert_eq!((local.model.as_str(), local.timeout, local.api_key), ("llama3", Duration::from_secs(5), None));
+        for (vars, variable) in [
+            (vec![("AI_BASE_URL", "ftp://api.example.com")], "AI_BASE_URL"),
+            (vec![("AI_BASE_URL", "api.example.com")], "AI_BASE_URL"),
+            (vec![("AI_BASE_URL", "https://user:sk-secret-42@api.example.com")], "AI_BASE_URL"),
+            (vec![("AI_API_KEY", "sk-secret-42")], "AI_API_KEY"),
+            (vec![("AI_MODEL", "gpt")], "AI_MODEL"),
+            (vec![("AI_BASE_URL", "https://api.example.com"), ("AI_TIMEOUT_SECS", "0")], "AI_TIMEOUT_SECS"),
+            (vec![("AI_BASE_URL", "https://api.example.com"), ("AI_TIMEOUT_SECS", "91")], "AI_TIMEOUT_SECS"),
+        ] {
+            let error = config(&vars).unwrap_err().to_string();
+            assert!(error.contains(variable) && !error.contains("sk-secret-42"), "{error}");
+        }
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 pub mod accounts;
 pub mod app;
+pub mod fake_ai;
+pub mod persona;
 pub mod smtp;
 pub mod sse;
 

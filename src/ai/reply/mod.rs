@@ -17,9 +17,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::responder::{
-    OfferedSlot, Reply, ReplyAction, ReplyRequest, Responder, ResponderError, Speaker, Turn, offline::OfflineResponder,
-};
+use super::responder::{self, OfferedSlot, Reply, ReplyAction, ReplyRequest, Responder, Speaker, Turn};
 use crate::{
     audit::{self, Action, Changes},
     bookings::{
@@ -30,7 +28,7 @@ use crate::{
     },
     chat::{
         conversation_entity as conversations, entity as messages,
-        model::{AiMode, ChatEvent, ConversationState},
+        model::{AiMode, ChatEvent, ConversationState, MAX_MESSAGE_CHARS},
         service::{self as chat, Author, NewMessage},
     },
     clients::{entity as clients, model::STATUSES},
@@ -38,7 +36,7 @@ use crate::{
         infra::Job,
         local_time,
         state::AppState,
-        worker::{JobOutcome, QueueHandler, Shutdown, is_last_attempt},
+        worker::{JobOutcome, QueueHandler, Shutdown},
     },
     shared::AppError,
     strategies::{
@@ -46,7 +44,7 @@ use crate::{
         prompt::{LeadContext, system_prompt},
         service::fields_of,
     },
-    users::entity as users,
+    users::{entity as users, model::CurrentUser},
 };
 
 pub const QUEUE: &str = "ai-reply";
@@ -127,7 +125,11 @@ pub fn queue_handler() -> QueueHandler {
                     tracing::warn!("dropping an AI reply job that does not parse");
                     return Ok(JobOutcome::Done);
                 };
-                run(&state, &payload, &OfflineResponder, is_last_attempt(&job)).await.map_err(|error| error.to_string())
+                let responder = responder::configured(&state.config);
+                reply(&state, &payload, responder.as_ref())
+                    .await
+                    .map(|_| JobOutcome::Done)
+                    .map_err(|error| error.to_string())
             })
         }),
     }
@@ -142,27 +144,15 @@ pub enum Outcome {
     Superseded,
     /// The lead message has its reply already (the job ran before).
     AlreadyAnswered,
-    /// The responder failed for good: the conversation waits for a person.
+    /// The responder failed (after its own retries): a note for the team says why, with a retry
+    /// button, and the conversation waits for a person.
     Failed(String),
 }
 
-/// Runs one reply job with `responder`. `Err` asks the queue to try again later.
-async fn run(
-    state: &AppState,
-    payload: &Payload,
-    responder: &dyn Responder,
-    last_attempt: bool,
-) -> Result<JobOutcome, AppError> {
-    reply(state, payload, responder, last_attempt).await.map(|_| JobOutcome::Done)
-}
-
-/// One reply job with `responder`, answering what happened. `Err` asks the queue to try again.
-pub async fn reply(
-    state: &AppState,
-    payload: &Payload,
-    responder: &dyn Responder,
-    last_attempt: bool,
-) -> Result<Outcome, AppError> {
+/// One reply job with `responder`, answering what happened. `Err` (the database failed) asks the
+/// queue to try again; a responder that failed is not retried by the queue: the lead has waited
+/// through the responder's own retries, and a person decides.
+pub async fn reply(state: &AppState, payload: &Payload, responder: &dyn Responder) -> Result<Outcome, AppError> {
     let Some(conversation) = conversations::Entity::find_by_id(payload.conversation_id).one(&state.db).await? else {
         return Ok(Outcome::Superseded);
     };
@@ -176,12 +166,10 @@ pub async fn reply(
     let context = load_context(state, &conversation, now).await?;
     let reply = match responder.reply(&context.request).await {
         Ok(reply) => checked(reply, &context.request),
-        Err(ResponderError::Transient(reason)) if !last_attempt => {
-            return Err(AppError::Refused(format!("AI reply failed: {reason}")));
-        }
-        Err(ResponderError::Transient(reason) | ResponderError::Permanent(reason)) => {
-            hand_off(state, &conversation, payload, &format!("AI reply failed: {reason}")).await?;
-            return Ok(Outcome::Failed(reason));
+        Err(error) => {
+            let reason = error.to_string();
+            tracing::warn!(conversation = conversation.id, %reason, "an AI reply failed");
+            return fail(state, &conversation, payload, &reason).await;
         }
     };
     let reply = match &reply.action {
@@ -311,8 +299,12 @@ async fn load_context(
 }
 
 /// The reply with its action checked: a booking only of a slot offered now, a stage only from the
-/// pipeline. A refused action becomes a hand-off, so a person looks at it.
-fn checked(reply: Reply, request: &ReplyRequest) -> Reply {
+/// pipeline. A refused action becomes a hand-off, so a person looks at it. A text longer than a
+/// message may be is cut.
+fn checked(mut reply: Reply, request: &ReplyRequest) -> Reply {
+    if reply.text.chars().count() > MAX_MESSAGE_CHARS {
+        reply.text = reply.text.chars().take(MAX_MESSAGE_CHARS - 1).collect::<String>() + "…";
+    }
     let refused = match &reply.action {
         ReplyAction::Book { starts_at } if !request.slots.iter().any(|slot| slot.starts_at == *starts_at) => {
             Some("The AI chose a time that is not free.")
@@ -456,20 +448,58 @@ async fn announce_waiting(state: &AppState, conversation: &conversations::Model)
     .await;
 }
 
-/// A reply that could not be made: the conversation waits for a person, with the reason.
-async fn hand_off(
+/// A reply that could not be made: a note for the team with the reason (and, on the thread, a
+/// retry button), and the conversation waits for a person. Nothing when a person acted meanwhile.
+async fn fail(
     state: &AppState,
     conversation: &conversations::Model,
     payload: &Payload,
     reason: &str,
-) -> Result<(), AppError> {
+) -> Result<Outcome, AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
-    let Some(current) = conversations::Entity::find_by_id(conversation.id).one(&txn).await? else { return Ok(()) };
-    if !still_current(&current, payload) {
-        return Ok(());
+    chat::commit_in_id_order(&txn).await?;
+    let mut current = conversations::Entity::find_by_id(conversation.id);
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        current = current.lock_exclusive();
     }
-    mark_waiting(&txn, &current, reason).await?;
+    let Some(current) = current.one(&txn).await? else { return Ok(Outcome::Superseded) };
+    if !still_current(&current, payload) {
+        return Ok(Outcome::Superseded);
+    }
+    let note = format!("AI reply failed: {reason}");
+    let recorded = chat::write_failure_note(&txn, current.client_id, &note, reason).await?;
+    mark_waiting(&txn, &current, &note).await?;
     txn.commit().await?;
+    chat::announce(state, &recorded, Author::System).await;
     announce_waiting(state, &current).await;
+    Ok(Outcome::Failed(reason.to_owned()))
+}
+
+/// Asks the persona again to answer the lead's newest message, after a failed reply: a person
+/// pressed "Retry" on the thread of `client_id`. Refused when the AI does not answer on its own,
+/// when the lead has not written, or when someone has answered since.
+pub async fn retry(state: &AppState, user: &CurrentUser, client_id: i64) -> Result<(), AppError> {
+    let not_found = || AppError::NotFound("This conversation".to_owned());
+    let client = crate::clients::service::find(&state.db, user, client_id).await.map_err(|_| not_found())?;
+    let conversation = conversations::Entity::find()
+        .filter(conversations::Column::ClientId.eq(client.id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(not_found)?;
+    if AiMode::parse(&conversation.ai_mode) != Some(AiMode::Auto) {
+        return Err(AppError::Conflict("Switch the AI to “AI answers” to let it try again.".to_owned()));
+    }
+    let newest = messages::Entity::find()
+        .filter(messages::Column::ConversationId.eq(conversation.id))
+        .filter(messages::Column::Private.eq(false))
+        .order_by_desc(messages::Column::Id)
+        .one(&state.db)
+        .await?;
+    let Some(newest) = newest.filter(|message| message.role == "client") else {
+        return Err(AppError::Conflict("The lead's last message has an answer already.".to_owned()));
+    };
+    let payload = Payload { conversation_id: conversation.id, message_id: newest.id, version: conversation.version };
+    let payload = serde_json::to_string(&payload).map_err(|_| AppError::Internal)?;
+    state.infra.jobs.schedule(QUEUE, &queue_key(conversation.id), &payload, Duration::ZERO).await?;
     Ok(())
 }

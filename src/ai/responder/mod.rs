@@ -1,12 +1,21 @@
 //! What the persona is asked and what it answers, behind one trait: the built-in offline agent
-//! ([`offline::OfflineResponder`]) or, later, an OpenAI-compatible endpoint.
+//! ([`offline::OfflineResponder`]) or an OpenAI-compatible endpoint ([`http::HttpResponder`]).
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::strategies::model::StrategyFields;
 
+pub mod http;
 pub mod offline;
+
+/// The responder the configuration names: the endpoint of `AI_BASE_URL`, or the offline persona.
+pub fn configured(config: &crate::server::config::Config) -> Box<dyn Responder> {
+    match &config.ai {
+        Some(ai) => Box::new(http::HttpResponder::new(ai.clone())),
+        None => Box::new(offline::OfflineResponder),
+    }
+}
 
 /// Who said a turn of the history the persona reads. Private notes are never in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,6 +15,7 @@ use super::{
     query_string,
 };
 use crate::{
+    ai::api::RetryAiReply,
     chat::model::{
         AiMode, ChatEvent, ClientCard, ConversationState, MAX_MESSAGE_CHARS, Thread, ThreadMessage, role_label,
     },
@@ -90,6 +91,12 @@ fn ThreadView(
     };
     let arrived = live.messages;
     let empty = thread.messages.is_empty();
+    // The newest message shown: a failed AI reply offers a retry only while it is the last word.
+    let first_newest = thread.messages.last().map_or(0, |message| message.id);
+    let newest =
+        Memo::new(move |_| arrived.with(|messages| messages.last().map_or(first_newest, |message| message.id)));
+    let retry = ServerAction::<RetryAiReply>::new();
+    crate::ui::toast::announce(retry.value(), "The AI is trying again.");
     view! {
         <header class="page-header">
             <div>
@@ -114,9 +121,9 @@ fn ThreadView(
                 // The wrapper starts scrolled to its end (the newest), without a script.
                 <div class="chat-scroll">
                     <ol class="messages chat-messages" data-testid="thread-messages" aria-live="polite">
-                        {thread.messages.into_iter().map(|message| view! { <Message message /> }).collect_view()}
+                        {thread.messages.into_iter().map(|message| view! { <Message message client_id=id newest retry /> }).collect_view()}
                         <For each=move || arrived.get() key=|message| message.id let(message)>
-                            <Message message />
+                            <Message message client_id=id newest retry />
                         </For>
                     </ol>
                 </div>
@@ -200,7 +207,12 @@ fn mark_seen(client_id: i64, message_id: i64) {
 }
 
 #[component]
-fn Message(message: ThreadMessage) -> impl IntoView {
+fn Message(
+    message: ThreadMessage,
+    client_id: i64,
+    newest: Memo<i64>,
+    retry: ServerAction<RetryAiReply>,
+) -> impl IntoView {
     let mut class = format!("message message-{}", message.role);
     if message.private {
         class.push_str(" message-private");
@@ -221,6 +233,22 @@ fn Message(message: ThreadMessage) -> impl IntoView {
                 })}
             </p>
             <p class="message-body">{message.body.clone()}</p>
+            {(message.role == "system" && message.delivery == "failed").then(|| {
+                let id = message.id;
+                let error = action_error(retry);
+                view! {
+                    <Show when=move || newest.get() == id>
+                        <ActionForm action=retry attr:class="inline-form message-actions">
+                            <input type="hidden" name="client_id" value=client_id />
+                            <button type="submit" class="button button-small" data-testid="retry-ai-reply"
+                                disabled=move || retry.pending().get()>
+                                {move || if retry.pending().get() { "Retrying…" } else { "Retry the AI reply" }}
+                            </button>
+                        </ActionForm>
+                        <FormError error />
+                    </Show>
+                }
+            })}
         </li>
     }
 }

@@ -1,0 +1,24 @@
+//! Server functions of the AI persona: thin, the reply service decides.
+use leptos::prelude::*;
+
+use crate::shared::AppError;
+
+#[cfg(feature = "ssr")]
+use crate::server::request::{redirect_plain_form, respond};
+#[cfg(feature = "ssr")]
+use crate::users::auth::signed_in;
+
+/// Asks the persona to answer the lead's newest message again, after a reply that failed; a plain
+/// form goes back to the thread.
+#[server(prefix = "/api", endpoint = "retry_ai_reply")]
+pub async fn retry_ai_reply(client_id: i64) -> Result<(), AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::reply::retry(&state, &user, client_id).await?;
+            redirect_plain_form(&format!("/chat/{client_id}"));
+            Ok(())
+        }
+        .await,
+    )
+}
