@@ -1,7 +1,9 @@
 //! The AI persona's reply pipeline on SQLite and on PostgreSQL + Redis, with the offline responder:
 //! a lead in an auto conversation is answered, qualified and booked on a real free slot; several
 //! quick messages get one reply; a person acting while the responder answers discards the reply;
-//! a job that runs twice stores one reply; and a conversation whose AI is off gets no job.
+//! a job that runs twice stores one reply; a conversation whose AI is off gets no job; a person's
+//! answer pauses the AI until resumed; the AI hands off at its cap; new conversations take the
+//! strategy's mode.
 #![cfg(feature = "ssr")]
 
 mod common;
@@ -124,8 +126,10 @@ async fn a_person_acting_while_the_responder_answers_discards_the_reply() {
         assert_eq!(reply::reply(&app.state, &payload(&again), &OfflineResponder).await.unwrap(), Outcome::Superseded);
         assert!(ai_messages(&app, client_id).await.is_empty(), "{backend:?}");
 
-        // A booking the persona chose while a person took over is not made.
+        // A booking the persona chose while a person took over is not made. (The person's answer
+        // paused the AI; it is woken first.)
         chat::set_ai_mode(&app.state, &ana, client_id, "auto").await.unwrap();
+        reply::resume(&app.state, &ana, client_id).await.unwrap();
         lead_says(&app, client_id, "Hi").await;
         run_jobs(&app).await;
         lead_says(&app, client_id, "We are 5").await;
@@ -171,6 +175,141 @@ async fn a_reply_job_delivered_twice_stores_one_reply() {
             .unwrap();
         assert_eq!(answering, 1, "{backend:?}");
         assert_eq!(ai_messages(&app, client_id).await.len(), 2, "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+async fn conversation(app: &TestApp, client_id: i64) -> crm::chat::conversation_entity::Model {
+    use crm::chat::conversation_entity as conversations;
+    conversations::Entity::find()
+        .filter(conversations::Column::ClientId.eq(client_id))
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_persons_answer_pauses_the_ai_for_the_takeover_period_until_resumed() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (ana, client_id) = set_up(&app).await;
+        lead_says(&app, client_id, "Hello?").await;
+        run_jobs(&app).await;
+        assert_eq!(ai_messages(&app, client_id).await.len(), 1, "{backend:?}");
+
+        // A private note does not pause the AI; a public answer does, for the strategy's 60 minutes.
+        let note = NewMessage { client_id, author: Author::Agent(&ana), body: "VIP", private: true, channel: "web" };
+        chat::record(&app.state, note).await.unwrap();
+        assert_eq!(conversation(&app, client_id).await.ai_paused_until, None, "{backend:?}");
+        let answer =
+            NewMessage { client_id, author: Author::Agent(&ana), body: "Ana here!", private: false, channel: "web" };
+        let answered = chat::record(&app.state, answer).await.unwrap();
+        let paused = conversation(&app, client_id).await.ai_paused_until.expect("paused");
+        assert_eq!(paused - answered.message.created_at, chrono::Duration::minutes(60), "{backend:?}");
+
+        lead_says(&app, client_id, "Nice to meet you").await;
+        assert_eq!(run_jobs(&app).await, 0, "{backend:?}: the AI sleeps");
+        assert_eq!(ai_messages(&app, client_id).await.len(), 1, "{backend:?}");
+
+        // Resuming wakes it, and it answers the lead's last word at once.
+        reply::resume(&app.state, &ana, client_id).await.unwrap();
+        assert_eq!(conversation(&app, client_id).await.ai_paused_until, None, "{backend:?}");
+        assert_eq!(run_jobs(&app).await, 1, "{backend:?}");
+        assert_eq!(ai_messages(&app, client_id).await.len(), 2, "{backend:?}");
+
+        // A pause that has ended lets the AI answer; a strategy with no takeover time never pauses.
+        let answer =
+            NewMessage { client_id, author: Author::Agent(&ana), body: "Back soon", private: false, channel: "web" };
+        chat::record(&app.state, answer).await.unwrap();
+        use crm::chat::conversation_entity as conversations;
+        conversations::Entity::update_many()
+            .col_expr(conversations::Column::AiPausedUntil, (chat::now() - chrono::Duration::seconds(1)).into())
+            .filter(conversations::Column::ClientId.eq(client_id))
+            .exec(&app.db.conn)
+            .await
+            .unwrap();
+        lead_says(&app, client_id, "Anyone?").await;
+        assert_eq!(run_jobs(&app).await, 1, "{backend:?}");
+        assert_eq!(ai_messages(&app, client_id).await.len(), 3, "{backend:?}");
+        common::persona::sql(&app, "UPDATE strategies SET takeover_minutes = 0").await;
+        conversations::Entity::update_many()
+            .col_expr(conversations::Column::AiPausedUntil, Option::<chrono::DateTime<chrono::Utc>>::None.into())
+            .filter(conversations::Column::ClientId.eq(client_id))
+            .exec(&app.db.conn)
+            .await
+            .unwrap();
+        let answer =
+            NewMessage { client_id, author: Author::Agent(&ana), body: "Hi again", private: false, channel: "web" };
+        chat::record(&app.state, answer).await.unwrap();
+        assert_eq!(conversation(&app, client_id).await.ai_paused_until, None, "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_ai_hands_the_conversation_to_a_person_at_its_strategys_cap() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (_, client_id) = set_up(&app).await;
+        common::persona::sql(&app, "UPDATE strategies SET ai_message_cap = 2").await;
+        for said in ["Hello?", "We are 12 people"] {
+            lead_says(&app, client_id, said).await;
+            run_jobs(&app).await;
+        }
+        assert_eq!(ai_messages(&app, client_id).await.len(), 2, "{backend:?}");
+        let third = lead_says(&app, client_id, "Hmm, let me think").await;
+        let outcome = reply::reply(&app.state, &payload(&third), &OfflineResponder).await.unwrap();
+        assert!(matches!(outcome, Outcome::HandedOff(_)), "{backend:?}: {outcome:?}");
+        assert_eq!(ai_messages(&app, client_id).await.len(), 2, "{backend:?}: no third AI message");
+        assert_eq!(conversation(&app, client_id).await.state, "waiting", "{backend:?}");
+        let note = messages::Entity::find()
+            .filter(messages::Column::ClientId.eq(client_id))
+            .filter(messages::Column::Role.eq("system"))
+            .one(&app.db.conn)
+            .await
+            .unwrap()
+            .expect("a note for the team");
+        assert!(note.private, "{backend:?}");
+        assert_eq!(
+            note.body,
+            "The AI handed this conversation to the team: The AI has sent 2 messages in this conversation, its \
+             strategy's limit."
+        );
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_new_conversation_starts_in_its_strategys_ai_mode() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let ana = common::accounts::account(&app, "Ana Owner", "ana@example.com").await;
+        let strategy_id = common::accounts::strategy(&app, ana.id, "Eager").await;
+        common::persona::sql(
+            &app,
+            &format!("UPDATE strategies SET default_ai_mode = 'auto', reply_delay_min = 0, reply_delay_max = 0 WHERE id = {strategy_id}"),
+        )
+        .await;
+        common::persona::sql(
+            &app,
+            &format!("UPDATE users SET default_strategy_id = {strategy_id} WHERE id = {}", ana.id),
+        )
+        .await;
+        let slug =
+            crm::users::entity::Entity::find_by_id(ana.id).one(&app.db.conn).await.unwrap().unwrap().booking_slug;
+        let form = crm::chat::public::model::StartTalkForm {
+            name: "Quinn Lead".into(),
+            email: "quinn@example.com".into(),
+            phone: String::new(),
+            body: "Hi there".into(),
+        };
+        crm::chat::public::service::start(&app.state, &slug.unwrap(), &form).await.unwrap();
+        let client = clients::Entity::find().filter(clients::Column::Email.eq("quinn@example.com")).one(&app.db.conn);
+        let client_id = client.await.unwrap().unwrap().id;
+        assert_eq!(conversation(&app, client_id).await.ai_mode, "auto", "{backend:?}");
+        assert_eq!(run_jobs(&app).await, 1, "{backend:?}: the lead's first message is answered");
+        assert_eq!(ai_messages(&app, client_id).await.len(), 1, "{backend:?}");
         app.cleanup().await;
     }
 }

@@ -22,6 +22,7 @@ mod m20261201_000003_embed_origins;
 mod m20261201_000004_keyed_jobs;
 mod m20261201_000005_ai_replies;
 mod m20261201_000006_inbox_ai_mode_indexes;
+mod m20261201_000007_ai_takeover;
 
 pub use m20261123_000001_initial_schema::{BOOKING_STATUSES, CLIENT_SEARCH_EXPRESSION, CLIENT_STATUSES, MESSAGE_ROLES};
 pub use m20261201_000001_conversations::{AI_MODES, CONVERSATION_STATES, DELIVERY_STATES};
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_keyed_jobs::Migration),
             Box::new(m20261201_000005_ai_replies::Migration),
             Box::new(m20261201_000006_inbox_ai_mode_indexes::Migration),
+            Box::new(m20261201_000007_ai_takeover::Migration),
         ]
     }
 }

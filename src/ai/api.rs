@@ -22,3 +22,18 @@ pub async fn retry_ai_reply(client_id: i64) -> Result<(), AppError> {
         .await,
     )
 }
+
+/// Wakes the AI of a conversation before its takeover pause ends (it answers the lead's last
+/// message when nobody has); a plain form goes back to the thread.
+#[server(prefix = "/api", endpoint = "resume_ai")]
+pub async fn resume_ai(client_id: i64) -> Result<(), AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::reply::resume(&state, &user, client_id).await?;
+            redirect_plain_form(&format!("/chat/{client_id}"));
+            Ok(())
+        }
+        .await,
+    )
+}

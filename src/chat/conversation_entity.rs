@@ -18,6 +18,8 @@ pub struct Model {
     /// Raised by every human action (a person's message, a mode or state change).
     pub version: i64,
     pub created_at: DateTimeUtc,
+    /// The AI does not answer before then (a person took over).
+    pub ai_paused_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -195,6 +195,8 @@ pub struct Thread {
     pub state: ConversationState,
     pub ai_mode: AiMode,
     pub version: i64,
+    /// "14:30" (the viewer's time) while the AI sleeps after a person's message.
+    pub ai_paused_until: Option<String>,
     /// Oldest first, the newest last.
     pub messages: Vec<ThreadMessage>,
     /// The cursor of the page of older messages, when there are some.
@@ -215,13 +217,19 @@ pub enum ChatEvent {
         owner_id: i64,
         message: ThreadMessage,
     },
-    /// The state, AI mode or version changed.
+    /// The state, AI mode, pause or version changed.
     Conversation {
         conversation_id: i64,
         client_id: i64,
         owner_id: i64,
         state: ConversationState,
         ai_mode: AiMode,
+        /// Until when the AI sleeps after a person's message...
+        #[serde(default)]
+        ai_paused_until: Option<chrono::DateTime<chrono::Utc>>,
+        /// ...in the viewer's time zone (the stream formats it for each viewer).
+        #[serde(default)]
+        ai_paused_label: Option<String>,
     },
     /// `user_id` has read the conversation up to a message (their other tabs update the count).
     Read {

@@ -146,12 +146,14 @@ async fn ensure_conversation<C: ConnectionTrait>(
     if let Some(found) = conversation_of(db, client.id).await? {
         return Ok(found);
     }
-    // A concurrent first message (PostgreSQL) made it meanwhile: its row stands.
+    // A concurrent first message (PostgreSQL) made it meanwhile: its row stands. The AI mode is
+    // the client's strategy's default.
     db.execute_raw(statement(
         db.get_database_backend(),
         "INSERT INTO conversations (client_id, owner_id, state, ai_mode, last_activity_at, version, created_at) \
-         VALUES (?, ?, 'open', 'off', ?, 0, ?) ON CONFLICT (client_id) DO NOTHING",
-        vec![client.id.into(), client.owner_id.into(), at.into(), at.into()],
+         VALUES (?, ?, 'open', COALESCE((SELECT s.default_ai_mode FROM strategies s WHERE s.id = ?), 'off'), ?, 0, ?) \
+         ON CONFLICT (client_id) DO NOTHING",
+        vec![client.id.into(), client.owner_id.into(), client.strategy_id.into(), at.into(), at.into()],
     ))
     .await?;
     conversation_of(db, client.id).await?.ok_or(AppError::Internal)
@@ -243,11 +245,17 @@ pub async fn write_reply<C: ConnectionTrait>(
 
     let next_state = state_of(&conversation).after_message(new.author.role(), new.private);
     let version = conversation.version + i64::from(new.author.is_human());
+    // A person answering the lead puts the AI to sleep for the strategy's takeover period.
+    let paused_until = match new.author {
+        Author::Agent(_) if !new.private => takeover_end(txn, &client, at).await?.or(conversation.ai_paused_until),
+        _ => conversation.ai_paused_until,
+    };
     conversations::Entity::update_many()
         .col_expr(conversations::Column::LastActivityAt, at.into())
         .col_expr(conversations::Column::LastMessageId, message.id.into())
         .col_expr(conversations::Column::State, next_state.as_str().into())
         .col_expr(conversations::Column::Version, version.into())
+        .col_expr(conversations::Column::AiPausedUntil, paused_until.into())
         .filter(conversations::Column::Id.eq(conversation.id))
         .exec(txn)
         .await?;
@@ -273,37 +281,75 @@ pub async fn write_reply<C: ConnectionTrait>(
         last_message_id: Some(message.id),
         state: next_state.as_str().to_owned(),
         version,
+        ai_paused_until: paused_until,
         ..conversation
     };
     Ok(Recorded { message, conversation })
 }
 
-/// Writes a note for the team, in the caller's transaction, that something failed in the
-/// conversation with `client_id` (an AI reply that could not be made): a private message of the
-/// app, marked failed with `reason`. The lead never sees it and the AI never reads it.
-pub async fn write_failure_note<C: ConnectionTrait>(
+/// When the AI may answer again after a person's message at `at` (`None`: the strategy does not
+/// pause it).
+async fn takeover_end<C: ConnectionTrait>(
+    db: &C,
+    client: &clients::Model,
+    at: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    let minutes: Option<i32> = crate::strategies::entity::Entity::find_by_id(client.strategy_id)
+        .select_only()
+        .column(crate::strategies::entity::Column::TakeoverMinutes)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(minutes.filter(|minutes| *minutes > 0).map(|minutes| at + chrono::Duration::minutes(i64::from(minutes))))
+}
+
+/// Whether the AI sleeps in `conversation` at `at` (a person took over).
+pub fn ai_paused(conversation: &conversations::Model, at: DateTime<Utc>) -> bool {
+    conversation.ai_paused_until.is_some_and(|until| until > at)
+}
+
+/// The event that tells every stream about `conversation`'s state, AI mode and pause.
+pub fn conversation_event(conversation: &conversations::Model) -> ChatEvent {
+    ChatEvent::Conversation {
+        conversation_id: conversation.id,
+        client_id: conversation.client_id,
+        owner_id: conversation.owner_id,
+        state: state_of(conversation),
+        ai_mode: mode_of(conversation),
+        ai_paused_until: conversation.ai_paused_until.filter(|until| *until > now()),
+        ai_paused_label: None,
+    }
+}
+
+/// Writes a note of the app for the team in the conversation with `client_id`, in the caller's
+/// transaction: a private message (the lead never sees it, the AI never reads it), marked failed
+/// with `failure` when it reports something that failed (an AI reply that could not be made).
+pub async fn write_team_note<C: ConnectionTrait>(
     txn: &C,
     client_id: i64,
     body: &str,
-    reason: &str,
+    failure: Option<&str>,
 ) -> Result<Recorded, AppError> {
     let new = NewMessage { client_id, author: Author::System, body, private: true, channel: "web" };
     let mut recorded = write(txn, new).await?;
-    let reason: String = reason.chars().take(500).collect();
-    messages::Entity::update_many()
-        .col_expr(messages::Column::Delivery, "failed".into())
-        .col_expr(messages::Column::FailureReason, reason.clone().into())
-        .filter(messages::Column::Id.eq(recorded.message.id))
-        .exec(txn)
-        .await?;
-    recorded.message.delivery = "failed".to_owned();
-    recorded.message.failure_reason = Some(reason);
+    if let Some(reason) = failure {
+        let reason: String = reason.chars().take(500).collect();
+        messages::Entity::update_many()
+            .col_expr(messages::Column::Delivery, "failed".into())
+            .col_expr(messages::Column::FailureReason, reason.clone().into())
+            .filter(messages::Column::Id.eq(recorded.message.id))
+            .exec(txn)
+            .await?;
+        recorded.message.delivery = "failed".to_owned();
+        recorded.message.failure_reason = Some(reason);
+    }
     Ok(recorded)
 }
 
 /// Announces a committed message on the bus, for the live streams of every instance, and tells
 /// the domains that react to messages (the AI persona answers a lead).
 pub async fn announce(state: &AppState, recorded: &Recorded, author: Author<'_>) {
+    let author_kind = author;
     let author = match author {
         Author::Agent(user) => Some(user.name.clone()),
         _ => None,
@@ -318,6 +364,10 @@ pub async fn announce(state: &AppState, recorded: &Recorded, author: Author<'_>)
         },
     )
     .await;
+    // A person's answer paused the AI: the team's other tabs show it.
+    if matches!(author_kind, Author::Agent(_)) && !recorded.message.private {
+        publish(state, &conversation_event(&recorded.conversation)).await;
+    }
     crate::domains::message_committed(state, &recorded.message, &recorded.conversation).await;
 }
 
@@ -405,24 +455,38 @@ pub async fn mark_read(
     Ok(())
 }
 
-/// A person changes the conversation (AI mode or state): raises the version, audits, announces.
+/// What a person changes in a conversation.
+#[derive(Debug, Clone, Copy, Default)]
+struct Change {
+    mode: Option<AiMode>,
+    state: Option<ConversationState>,
+    /// Wakes the AI before its takeover pause ends.
+    resume: bool,
+}
+
+/// A person changes the conversation (AI mode, state, pause): raises the version, audits,
+/// announces.
 async fn change(
     state: &AppState,
     user: &CurrentUser,
     client_id: i64,
-    apply: impl FnOnce(&conversations::Model) -> (Option<AiMode>, Option<ConversationState>),
+    wanted: Change,
 ) -> Result<conversations::Model, AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
     let client = find_client(&txn, user, client_id).await.map_err(|_| not_found())?;
     let conversation = ensure_conversation(&txn, &client, now()).await?;
-    let (mode, next_state) = apply(&conversation);
-    let mode = mode.unwrap_or(mode_of(&conversation));
-    let next_state = next_state.unwrap_or(state_of(&conversation));
-    let changes = Changes::new().diff("ai_mode", conversation.ai_mode.as_str(), mode.as_str()).diff(
-        "state",
-        conversation.state.as_str(),
-        next_state.as_str(),
-    );
+    let mode = wanted.mode.unwrap_or(mode_of(&conversation));
+    let next_state = wanted.state.unwrap_or(state_of(&conversation));
+    let paused_until = if wanted.resume { None } else { conversation.ai_paused_until };
+    let paused_text = |until: Option<DateTime<Utc>>| until.map(|at| at.to_rfc3339()).unwrap_or_default();
+    let changes = Changes::new()
+        .diff("ai_mode", conversation.ai_mode.as_str(), mode.as_str())
+        .diff("state", conversation.state.as_str(), next_state.as_str())
+        .diff(
+            "ai_paused_until",
+            paused_text(conversation.ai_paused_until).as_str(),
+            paused_text(paused_until).as_str(),
+        );
     if changes.is_empty() {
         txn.commit().await?;
         return Ok(conversation);
@@ -432,6 +496,7 @@ async fn change(
         .col_expr(conversations::Column::AiMode, mode.as_str().into())
         .col_expr(conversations::Column::State, next_state.as_str().into())
         .col_expr(conversations::Column::Version, version.into())
+        .col_expr(conversations::Column::AiPausedUntil, paused_until.into())
         .filter(conversations::Column::Id.eq(conversation.id))
         .exec(&txn)
         .await?;
@@ -441,20 +506,16 @@ async fn change(
         ai_mode: mode.as_str().to_owned(),
         state: next_state.as_str().to_owned(),
         version,
+        ai_paused_until: paused_until,
         ..conversation
     };
-    publish(
-        state,
-        &ChatEvent::Conversation {
-            conversation_id: conversation.id,
-            client_id: client.id,
-            owner_id: conversation.owner_id,
-            state: next_state,
-            ai_mode: mode,
-        },
-    )
-    .await;
+    publish(state, &conversation_event(&conversation)).await;
     Ok(conversation)
+}
+
+/// Wakes the AI of a client's conversation before its takeover pause ends.
+pub async fn resume_ai(state: &AppState, user: &CurrentUser, client_id: i64) -> Result<conversations::Model, AppError> {
+    change(state, user, client_id, Change { resume: true, ..Change::default() }).await
 }
 
 /// Sets the AI mode of a client's conversation.
@@ -465,7 +526,7 @@ pub async fn set_ai_mode(
     mode: &str,
 ) -> Result<conversations::Model, AppError> {
     let mode = AiMode::parse(mode).ok_or_else(|| AppError::field("mode", "Choose off, suggest or auto."))?;
-    change(state, user, client_id, |_| (Some(mode), None)).await
+    change(state, user, client_id, Change { mode: Some(mode), ..Change::default() }).await
 }
 
 /// Sets the state of a client's conversation.
@@ -477,7 +538,7 @@ pub async fn set_state(
 ) -> Result<conversations::Model, AppError> {
     let next =
         ConversationState::parse(value).ok_or_else(|| AppError::field("state", "Choose open, waiting or closed."))?;
-    change(state, user, client_id, |_| (None, Some(next))).await
+    change(state, user, client_id, Change { state: Some(next), ..Change::default() }).await
 }
 
 /// The conversation with a client, a page of messages (the newest, or those before `older`),
@@ -543,6 +604,11 @@ pub async fn thread(
         state: conversation.as_ref().map_or(ConversationState::Open, state_of),
         ai_mode: conversation.as_ref().map_or(AiMode::Off, mode_of),
         version: conversation.as_ref().map_or(0, |c| c.version),
+        ai_paused_until: conversation
+            .as_ref()
+            .and_then(|c| c.ai_paused_until)
+            .filter(|until| *until > now())
+            .map(|until| local_time::format(until, zone)),
         messages: shown,
         older: older_cursor,
         stream_after: newest_message_id(db).await?,

@@ -11,8 +11,9 @@ use super::{
         get_strategy,
     },
     model::{
-        MAX_CREATIVITY, MAX_NAME_CHARS, MAX_REPLY_DELAY_SECS, MAX_TAG_CHARS, MAX_TEXT_CHARS, MAX_TONE_CHARS,
-        StrategyDetails, StrategyForm, StrategyOption, draft_fields,
+        AI_MODES, MAX_AI_MESSAGE_CAP, MAX_CREATIVITY, MAX_NAME_CHARS, MAX_REPLY_DELAY_SECS, MAX_TAG_CHARS,
+        MAX_TAKEOVER_MINUTES, MAX_TEXT_CHARS, MAX_TONE_CHARS, StrategyDetails, StrategyForm, StrategyOption,
+        draft_fields,
     },
     prompt::{LeadContext, system_prompt},
 };
@@ -280,6 +281,28 @@ fn NumberField(
     }
 }
 
+/// How new conversations of this strategy's clients start.
+#[component]
+fn AiModeField(draft: RwSignal<StrategyForm>, error: Signal<Option<AppError>>) -> impl IntoView {
+    const FIELD: &str = "default_ai_mode";
+    const HINT: &str = "For new conversations; each conversation has its own switch.";
+    let chosen = initial(draft, FIELD);
+    let chosen = if chosen.is_empty() { "off".to_owned() } else { chosen };
+    view! {
+        <div class="field">
+            <label for=FIELD>"AI mode of new conversations"</label>
+            <select id=FIELD name=FIELD on:change=edit(draft, FIELD) aria-invalid=invalid(error, FIELD)
+                aria-describedby=described_by(FIELD, Some(HINT))>
+                {AI_MODES.into_iter().map(|(value, label)| view! {
+                    <option value=value selected=chosen == value>{label}</option>
+                }).collect_view()}
+            </select>
+            <Hint field=FIELD hint=Some(HINT) />
+            <FieldError error field=FIELD />
+        </div>
+    }
+}
+
 /// A `<textarea>` takes its initial text as content, not as a `value` attribute. The content is
 /// set as escaped inner HTML: a text child would be rendered as " " when empty.
 #[component]
@@ -338,6 +361,16 @@ fn StrategyFieldset(draft: RwSignal<StrategyForm>, error: Signal<Option<AppError
                     max=MAX_REPLY_DELAY_SECS hint="The AI waits at least this long before answering." />
                 <NumberField draft error field="reply_delay_max" label="Longest reply delay (seconds)"
                     max=MAX_REPLY_DELAY_SECS hint="…and at most this long." />
+            </div>
+        </fieldset>
+        <fieldset class="strategy-pacing">
+            <legend>"The AI in conversations"</legend>
+            <div class="form-grid">
+                <AiModeField draft error />
+                <NumberField draft error field="takeover_minutes" label="Takeover pause (minutes)"
+                    max=MAX_TAKEOVER_MINUTES hint="When a person writes to the lead, the AI stays quiet this long. 0: it does not pause." />
+                <NumberField draft error field="ai_message_cap" label="AI messages per conversation"
+                    max=MAX_AI_MESSAGE_CAP hint="After this many, the AI hands the conversation to a person." />
             </div>
         </fieldset>
     }

@@ -20,6 +20,10 @@ pub struct Model {
     pub example_conversation: Option<Json>,
     pub reply_delay_min: i32,
     pub reply_delay_max: i32,
+    /// off | suggest | auto: the AI mode of its clients' new conversations.
+    pub default_ai_mode: String,
+    pub takeover_minutes: i32,
+    pub ai_message_cap: i32,
     /// Shared by an admin with the team: every user may read it and give it to their clients.
     pub shared: bool,
     pub created_at: DateTimeUtc,

@@ -16,6 +16,18 @@ pub const DEFAULT_CREATIVITY: u8 = 5;
 /// A day: longer pauses would look like no reply at all.
 pub const MAX_REPLY_DELAY_SECS: u32 = 86_400;
 pub const STRATEGIES_PER_PAGE: u64 = 20;
+/// The AI modes a strategy's new conversations may start with, with their labels.
+pub const AI_MODES: [(&str, &str); 3] = [
+    ("off", "Off: only people answer"),
+    ("suggest", "Suggests: the AI drafts, a person sends"),
+    ("auto", "Answers: the AI replies on its own"),
+];
+pub const DEFAULT_TAKEOVER_MINUTES: u32 = 60;
+/// A week: a longer sleep is "off".
+pub const MAX_TAKEOVER_MINUTES: u32 = 10_080;
+/// GoHighLevel's default.
+pub const DEFAULT_AI_MESSAGE_CAP: u32 = 25;
+pub const MAX_AI_MESSAGE_CAP: u32 = 500;
 
 /// The editor's fields as submitted: every value a string, named like the form's inputs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +56,14 @@ pub struct StrategyForm {
     pub reply_delay_min: String,
     #[serde(default)]
     pub reply_delay_max: String,
+    /// Empty: "off" (a form from before the setting existed).
+    #[serde(default)]
+    pub default_ai_mode: String,
+    /// Empty: the default.
+    #[serde(default)]
+    pub takeover_minutes: String,
+    #[serde(default)]
+    pub ai_message_cap: String,
 }
 
 impl Default for StrategyForm {
@@ -63,6 +83,10 @@ impl Default for StrategyForm {
             // A short random pause makes replies read like a person's.
             reply_delay_min: "30".to_owned(),
             reply_delay_max: "90".to_owned(),
+            // The product's promise: a new strategy's persona answers leads on its own.
+            default_ai_mode: "auto".to_owned(),
+            takeover_minutes: DEFAULT_TAKEOVER_MINUTES.to_string(),
+            ai_message_cap: DEFAULT_AI_MESSAGE_CAP.to_string(),
         }
     }
 }
@@ -101,6 +125,9 @@ form_fields!(
     example_conversation,
     reply_delay_min,
     reply_delay_max,
+    default_ai_mode,
+    takeover_minutes,
+    ai_message_cap,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,6 +171,12 @@ pub struct StrategyFields {
     /// The AI waits a random time between these two before replying, in seconds.
     pub reply_delay_min: u32,
     pub reply_delay_max: u32,
+    /// The AI mode of a new conversation with a client of this strategy: one of [`AI_MODES`].
+    pub default_ai_mode: String,
+    /// A person's public message puts the AI to sleep for this long; 0: it does not sleep.
+    pub takeover_minutes: u32,
+    /// After this many AI messages in a conversation, the AI hands it to a person.
+    pub ai_message_cap: u32,
 }
 
 impl StrategyFields {
@@ -162,6 +195,9 @@ impl StrategyFields {
             example_conversation: conversation_text(&self.example_conversation),
             reply_delay_min: self.reply_delay_min.to_string(),
             reply_delay_max: self.reply_delay_max.to_string(),
+            default_ai_mode: self.default_ai_mode.clone(),
+            takeover_minutes: self.takeover_minutes.to_string(),
+            ai_message_cap: self.ai_message_cap.to_string(),
         }
     }
 }
@@ -335,6 +371,34 @@ fn parse_delay(value: &str) -> Result<u32, String> {
     }
 }
 
+fn parse_ai_mode(value: &str) -> Result<String, String> {
+    match value.trim() {
+        "" => Ok("off".to_owned()),
+        mode if AI_MODES.iter().any(|(known, _)| *known == mode) => Ok(mode.to_owned()),
+        _ => Err("Choose off, suggests or answers.".to_owned()),
+    }
+}
+
+/// A whole number up to `max`; empty is `default`.
+fn parse_count(value: &str, default: u32, min: u32, max: u32, unit: &str) -> Result<u32, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(default);
+    }
+    match value.parse::<u32>() {
+        Ok(count) if (min..=max).contains(&count) => Ok(count),
+        _ => Err(format!("Enter whole {unit} from {min} to {max}.")),
+    }
+}
+
+fn parse_takeover(value: &str) -> Result<u32, String> {
+    parse_count(value, DEFAULT_TAKEOVER_MINUTES, 0, MAX_TAKEOVER_MINUTES, "minutes")
+}
+
+fn parse_cap(value: &str) -> Result<u32, String> {
+    parse_count(value, DEFAULT_AI_MESSAGE_CAP, 1, MAX_AI_MESSAGE_CAP, "messages")
+}
+
 /// Checks every field; errors are keyed by the form's field names.
 pub fn validate(form: &StrategyForm) -> Result<StrategyFields, BTreeMap<String, String>> {
     let mut errors = BTreeMap::new();
@@ -378,6 +442,18 @@ pub fn validate(form: &StrategyForm) -> Result<StrategyFields, BTreeMap<String, 
     {
         errors.insert("reply_delay_max".to_owned(), "The longest pause must be at least the shortest.".to_owned());
     }
+    let default_ai_mode = parse_ai_mode(&form.default_ai_mode).unwrap_or_else(|message| {
+        errors.insert("default_ai_mode".to_owned(), message);
+        String::new()
+    });
+    let takeover_minutes = parse_takeover(&form.takeover_minutes).unwrap_or_else(|message| {
+        errors.insert("takeover_minutes".to_owned(), message);
+        0
+    });
+    let ai_message_cap = parse_cap(&form.ai_message_cap).unwrap_or_else(|message| {
+        errors.insert("ai_message_cap".to_owned(), message);
+        0
+    });
     match (reply_delay_min, reply_delay_max) {
         (Ok(reply_delay_min), Ok(reply_delay_max)) if errors.is_empty() => Ok(StrategyFields {
             name,
@@ -392,6 +468,9 @@ pub fn validate(form: &StrategyForm) -> Result<StrategyFields, BTreeMap<String, 
             example_conversation,
             reply_delay_min,
             reply_delay_max,
+            default_ai_mode,
+            takeover_minutes,
+            ai_message_cap,
         }),
         _ => Err(errors),
     }
@@ -414,6 +493,9 @@ pub fn draft_fields(form: &StrategyForm) -> StrategyFields {
         example_conversation: readable_turns(&form.example_conversation),
         reply_delay_min: parse_delay(&form.reply_delay_min).unwrap_or(0),
         reply_delay_max: parse_delay(&form.reply_delay_max).unwrap_or(0),
+        default_ai_mode: parse_ai_mode(&form.default_ai_mode).unwrap_or_else(|_| "off".to_owned()),
+        takeover_minutes: parse_takeover(&form.takeover_minutes).unwrap_or(DEFAULT_TAKEOVER_MINUTES),
+        ai_message_cap: parse_cap(&form.ai_message_cap).unwrap_or(DEFAULT_AI_MESSAGE_CAP),
     }
 }
 
@@ -481,6 +563,9 @@ mod tests {
             example_conversation: "Lead: hello\nCustomer: hi".to_owned(),
             reply_delay_min: "-1".to_owned(),
             reply_delay_max: "86401".to_owned(),
+            default_ai_mode: "always".to_owned(),
+            takeover_minutes: "10081".to_owned(),
+            ai_message_cap: "0".to_owned(),
             ..StrategyForm::default()
         };
         let errors = validate(&form).unwrap_err();
@@ -492,7 +577,27 @@ mod tests {
         assert_eq!(errors["example_conversation"], "Line 2: start the line with “Lead:” or “AI:”.");
         assert!(errors["reply_delay_min"].contains("whole seconds"));
         assert!(errors["reply_delay_max"].contains("whole seconds"));
-        assert_eq!(errors.len(), 8);
+        assert_eq!(errors["default_ai_mode"], "Choose off, suggests or answers.");
+        assert_eq!(errors["takeover_minutes"], "Enter whole minutes from 0 to 10080.");
+        assert_eq!(errors["ai_message_cap"], "Enter whole messages from 1 to 500.");
+        assert_eq!(errors.len(), 11);
+    }
+
+    #[test]
+    fn the_persona_settings_default_when_a_form_omits_them() {
+        let fields = validate(&valid_form()).unwrap();
+        assert_eq!((fields.default_ai_mode.as_str(), fields.takeover_minutes, fields.ai_message_cap), ("auto", 60, 25));
+        let old = StrategyForm {
+            default_ai_mode: String::new(),
+            takeover_minutes: String::new(),
+            ai_message_cap: " ".to_owned(),
+            ..valid_form()
+        };
+        let fields = validate(&old).unwrap();
+        assert_eq!((fields.default_ai_mode.as_str(), fields.takeover_minutes, fields.ai_message_cap), ("off", 60, 25));
+        let never =
+            StrategyForm { takeover_minutes: "0".to_owned(), default_ai_mode: "suggest".to_owned(), ..valid_form() };
+        assert_eq!(validate(&never).unwrap().takeover_minutes, 0);
     }
 
     #[test]

@@ -103,6 +103,9 @@ pub fn fields_of(model: &entity::Model) -> StrategyFields {
         example_conversation: conversation_of(model),
         reply_delay_min: u32::try_from(model.reply_delay_min).unwrap_or_default(),
         reply_delay_max: u32::try_from(model.reply_delay_max).unwrap_or_default(),
+        default_ai_mode: model.default_ai_mode.clone(),
+        takeover_minutes: u32::try_from(model.takeover_minutes).unwrap_or_default(),
+        ai_message_cap: u32::try_from(model.ai_message_cap).unwrap_or(1),
     }
 }
 
@@ -132,10 +135,13 @@ fn assign(active: &mut entity::ActiveModel, fields: &StrategyFields) {
     // Validation caps both at a day, far below i32::MAX.
     active.reply_delay_min = Set(i32::try_from(fields.reply_delay_min).unwrap_or(i32::MAX));
     active.reply_delay_max = Set(i32::try_from(fields.reply_delay_max).unwrap_or(i32::MAX));
+    active.default_ai_mode = Set(fields.default_ai_mode.clone());
+    active.takeover_minutes = Set(i32::try_from(fields.takeover_minutes).unwrap_or(i32::MAX));
+    active.ai_message_cap = Set(i32::try_from(fields.ai_message_cap).unwrap_or(i32::MAX));
 }
 
 /// Each field's value as the audit log records it.
-fn audited_values(fields: &StrategyFields) -> [(&'static str, Value); 12] {
+fn audited_values(fields: &StrategyFields) -> [(&'static str, Value); 15] {
     [
         ("name", fields.name.clone().into()),
         ("tag", fields.tag.clone().into()),
@@ -149,6 +155,9 @@ fn audited_values(fields: &StrategyFields) -> [(&'static str, Value); 12] {
         ("example_conversation", conversation_json(&fields.example_conversation)),
         ("reply_delay_min", fields.reply_delay_min.into()),
         ("reply_delay_max", fields.reply_delay_max.into()),
+        ("default_ai_mode", fields.default_ai_mode.clone().into()),
+        ("takeover_minutes", fields.takeover_minutes.into()),
+        ("ai_message_cap", fields.ai_message_cap.into()),
     ]
 }
 

@@ -28,7 +28,7 @@ use crate::{
     },
     chat::{
         conversation_entity as conversations, entity as messages,
-        model::{AiMode, ChatEvent, ConversationState, MAX_MESSAGE_CHARS},
+        model::{AiMode, ConversationState, MAX_MESSAGE_CHARS},
         service::{self as chat, Author, NewMessage},
     },
     clients::{entity as clients, model::STATUSES},
@@ -75,7 +75,11 @@ fn queue_key(conversation_id: i64) -> String {
 /// Schedules the reply to a lead's message when the conversation's AI answers on its own. A job
 /// already waiting for the conversation is moved to answer this message instead.
 pub async fn on_message(state: &AppState, message: &messages::Model, conversation: &conversations::Model) {
-    if message.role != "client" || message.private || AiMode::parse(&conversation.ai_mode) != Some(AiMode::Auto) {
+    if message.role != "client"
+        || message.private
+        || AiMode::parse(&conversation.ai_mode) != Some(AiMode::Auto)
+        || chat::ai_paused(conversation, message.created_at)
+    {
         return;
     }
     let delay = match reply_delay(state, message.client_id).await {
@@ -144,6 +148,8 @@ pub enum Outcome {
     Superseded,
     /// The lead message has its reply already (the job ran before).
     AlreadyAnswered,
+    /// The AI has sent as many messages as its strategy allows: a person takes over.
+    HandedOff(String),
     /// The responder failed (after its own retries): a note for the team says why, with a retry
     /// button, and the conversation waits for a person.
     Failed(String),
@@ -164,6 +170,11 @@ pub async fn reply(state: &AppState, payload: &Payload, responder: &dyn Responde
     }
     let now = chat::now();
     let context = load_context(state, &conversation, now).await?;
+    let cap = context.request.strategy.ai_message_cap;
+    if ai_messages_in(&state.db, conversation.id).await? >= u64::from(cap) {
+        let reason = format!("The AI has sent {cap} messages in this conversation, its strategy's limit.");
+        return hand_over(state, &conversation, payload, &reason).await;
+    }
     let reply = match responder.reply(&context.request).await {
         Ok(reply) => checked(reply, &context.request),
         Err(error) => {
@@ -184,6 +195,14 @@ pub async fn reply(state: &AppState, payload: &Payload, responder: &dyn Responde
         _ => reply,
     };
     store(state, &conversation, payload, &context, reply).await
+}
+
+async fn ai_messages_in<C: ConnectionTrait>(db: &C, conversation_id: i64) -> Result<u64, AppError> {
+    Ok(messages::Entity::find()
+        .filter(messages::Column::ConversationId.eq(conversation_id))
+        .filter(messages::Column::Role.eq("ai"))
+        .count(db)
+        .await?)
 }
 
 async fn reload(state: &AppState, conversation: &conversations::Model) -> Result<conversations::Model, AppError> {
@@ -405,12 +424,14 @@ async fn store(
         }
         ReplyAction::HandOff { reason } => {
             mark_waiting(&txn, &current, reason).await?;
-            handed_off = Some(reason.clone());
+            let note = format!("The AI handed this conversation to the team: {reason}");
+            handed_off = Some(chat::write_team_note(&txn, context.client.id, &note, None).await?);
         }
     }
     txn.commit().await?;
     chat::announce(state, &recorded, Author::Ai).await;
-    if handed_off.is_some() {
+    if let Some(note) = handed_off {
+        chat::announce(state, &note, Author::System).await;
         announce_waiting(state, &current).await;
     }
     Ok(Outcome::Replied(recorded.message.id))
@@ -435,17 +456,9 @@ async fn mark_waiting<C: ConnectionTrait>(
 }
 
 async fn announce_waiting(state: &AppState, conversation: &conversations::Model) {
-    chat::publish(
-        state,
-        &ChatEvent::Conversation {
-            conversation_id: conversation.id,
-            client_id: conversation.client_id,
-            owner_id: conversation.owner_id,
-            state: ConversationState::Waiting,
-            ai_mode: AiMode::parse(&conversation.ai_mode).unwrap_or(AiMode::Off),
-        },
-    )
-    .await;
+    let waiting =
+        conversations::Model { state: ConversationState::Waiting.as_str().to_owned(), ..conversation.clone() };
+    chat::publish(state, &chat::conversation_event(&waiting)).await;
 }
 
 /// A reply that could not be made: a note for the team with the reason (and, on the thread, a
@@ -455,6 +468,34 @@ async fn fail(
     conversation: &conversations::Model,
     payload: &Payload,
     reason: &str,
+) -> Result<Outcome, AppError> {
+    let note = format!("AI reply failed: {reason}");
+    let outcome = Outcome::Failed(reason.to_owned());
+    leave_to_the_team(state, conversation, payload, &note, Some(reason), outcome).await
+}
+
+/// The AI reached its strategy's cap of messages: it does not answer, a note tells the team why,
+/// and the conversation waits for a person.
+async fn hand_over(
+    state: &AppState,
+    conversation: &conversations::Model,
+    payload: &Payload,
+    reason: &str,
+) -> Result<Outcome, AppError> {
+    let note = format!("The AI handed this conversation to the team: {reason}");
+    let outcome = Outcome::HandedOff(reason.to_owned());
+    leave_to_the_team(state, conversation, payload, &note, None, outcome).await
+}
+
+/// Writes `note` for the team (failed with `failure`) and marks the conversation waiting, under
+/// the chat lock, unless a person acted meanwhile.
+async fn leave_to_the_team(
+    state: &AppState,
+    conversation: &conversations::Model,
+    payload: &Payload,
+    note: &str,
+    failure: Option<&str>,
+    outcome: Outcome,
 ) -> Result<Outcome, AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
     chat::commit_in_id_order(&txn).await?;
@@ -466,13 +507,12 @@ async fn fail(
     if !still_current(&current, payload) {
         return Ok(Outcome::Superseded);
     }
-    let note = format!("AI reply failed: {reason}");
-    let recorded = chat::write_failure_note(&txn, current.client_id, &note, reason).await?;
-    mark_waiting(&txn, &current, &note).await?;
+    let recorded = chat::write_team_note(&txn, current.client_id, note, failure).await?;
+    mark_waiting(&txn, &current, note).await?;
     txn.commit().await?;
     chat::announce(state, &recorded, Author::System).await;
     announce_waiting(state, &current).await;
-    Ok(Outcome::Failed(reason.to_owned()))
+    Ok(outcome)
 }
 
 /// Asks the persona again to answer the lead's newest message, after a failed reply: a person
@@ -489,16 +529,40 @@ pub async fn retry(state: &AppState, user: &CurrentUser, client_id: i64) -> Resu
     if AiMode::parse(&conversation.ai_mode) != Some(AiMode::Auto) {
         return Err(AppError::Conflict("Switch the AI to “AI answers” to let it try again.".to_owned()));
     }
+    match unanswered_lead_message(state, &conversation).await? {
+        Some(message_id) => answer_now(state, &conversation, message_id).await,
+        None => Err(AppError::Conflict("The lead's last message has an answer already.".to_owned())),
+    }
+}
+
+/// Wakes the AI before its takeover pause ends; when the lead's message is the last word and the
+/// AI answers on its own, it answers it now.
+pub async fn resume(state: &AppState, user: &CurrentUser, client_id: i64) -> Result<(), AppError> {
+    let conversation = chat::resume_ai(state, user, client_id).await?;
+    if AiMode::parse(&conversation.ai_mode) == Some(AiMode::Auto)
+        && let Some(message_id) = unanswered_lead_message(state, &conversation).await?
+    {
+        answer_now(state, &conversation, message_id).await?;
+    }
+    Ok(())
+}
+
+/// The lead's newest message when nobody has answered it publicly since.
+async fn unanswered_lead_message(
+    state: &AppState,
+    conversation: &conversations::Model,
+) -> Result<Option<i64>, AppError> {
     let newest = messages::Entity::find()
         .filter(messages::Column::ConversationId.eq(conversation.id))
         .filter(messages::Column::Private.eq(false))
         .order_by_desc(messages::Column::Id)
         .one(&state.db)
         .await?;
-    let Some(newest) = newest.filter(|message| message.role == "client") else {
-        return Err(AppError::Conflict("The lead's last message has an answer already.".to_owned()));
-    };
-    let payload = Payload { conversation_id: conversation.id, message_id: newest.id, version: conversation.version };
+    Ok(newest.filter(|message| message.role == "client").map(|message| message.id))
+}
+
+async fn answer_now(state: &AppState, conversation: &conversations::Model, message_id: i64) -> Result<(), AppError> {
+    let payload = Payload { conversation_id: conversation.id, message_id, version: conversation.version };
     let payload = serde_json::to_string(&payload).map_err(|_| AppError::Internal)?;
     state.infra.jobs.schedule(QUEUE, &queue_key(conversation.id), &payload, Duration::ZERO).await?;
     Ok(())

@@ -15,7 +15,7 @@ use super::{
     query_string,
 };
 use crate::{
-    ai::api::RetryAiReply,
+    ai::api::{ResumeAi, RetryAiReply},
     chat::model::{
         AiMode, ChatEvent, ClientCard, ConversationState, MAX_MESSAGE_CHARS, Thread, ThreadMessage, role_label,
     },
@@ -34,6 +34,8 @@ pub fn ThreadPage() -> impl IntoView {
     let set_mode = ServerAction::<SetChatAiMode>::new();
     crate::ui::toast::announce(set_mode.value(), "AI mode changed.");
     let set_state = ServerAction::<SetChatState>::new();
+    let resume = ServerAction::<ResumeAi>::new();
+    crate::ui::toast::announce(resume.value(), "The AI answers again.");
     // Reloaded after a message is sent, not after a refused one (which keeps what was typed).
     let sent = Memo::new(move |previous: Option<&usize>| {
         let version = send.version().get();
@@ -44,7 +46,16 @@ pub fn ThreadPage() -> impl IntoView {
         }
     });
     let thread = Resource::new_blocking(
-        move || (client_id.get(), older.get(), sent.get(), set_mode.version().get(), set_state.version().get()),
+        move || {
+            (
+                client_id.get(),
+                older.get(),
+                sent.get(),
+                set_mode.version().get(),
+                set_state.version().get(),
+                resume.version().get(),
+            )
+        },
         |(id, older, ..)| {
             crate::ui::page::page_data(async move {
                 match id {
@@ -60,7 +71,7 @@ pub fn ThreadPage() -> impl IntoView {
         <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading the conversation…" lines=8 /> }>
             {move || Suspend::new(async move {
                 match thread.await {
-                    Ok(thread) => view! { <ThreadView thread send set_mode set_state /> }.into_any(),
+                    Ok(thread) => view! { <ThreadView thread send set_mode set_state resume /> }.into_any(),
                     Err(error) => view! {
                         <crate::ui::page::ErrorPage error back_href="/chat" back_label="Back to the inbox" />
                     }
@@ -77,6 +88,7 @@ fn ThreadView(
     send: ServerAction<SendChatMessage>,
     set_mode: ServerAction<SetChatAiMode>,
     set_state: ServerAction<SetChatState>,
+    resume: ServerAction<ResumeAi>,
 ) -> impl IntoView {
     let client = thread.client.clone();
     let id = client.id;
@@ -134,7 +146,7 @@ fn ThreadView(
             </section>
             <aside class="chat-side">
                 <ClientPanel client />
-                <ConversationControls client_id=id mode=live.mode state set_mode set_state />
+                <ConversationControls client_id=id mode=live.mode state paused=live.paused set_mode set_state resume />
             </aside>
         </div>
     }
@@ -147,6 +159,8 @@ struct LiveThread {
     messages: RwSignal<Vec<ThreadMessage>>,
     state: RwSignal<ConversationState>,
     mode: RwSignal<AiMode>,
+    /// Until when the AI sleeps after a person's message, in the viewer's time.
+    paused: RwSignal<Option<String>>,
 }
 
 impl LiveThread {
@@ -157,6 +171,7 @@ impl LiveThread {
             messages: RwSignal::new(Vec::new()),
             state: RwSignal::new(thread.state),
             mode: RwSignal::new(thread.ai_mode),
+            paused: RwSignal::new(thread.ai_paused_until.clone()),
         };
         let client_id = thread.client.id;
         let shown: std::collections::HashSet<i64> = thread.messages.iter().map(|message| message.id).collect();
@@ -177,9 +192,10 @@ impl LiveThread {
                         });
                     }
                 }
-                ChatEvent::Conversation { state, ai_mode, .. } => {
+                ChatEvent::Conversation { state, ai_mode, ai_paused_label, .. } => {
                     live.state.set(state);
                     live.mode.set(ai_mode);
+                    live.paused.set(ai_paused_label);
                 }
                 ChatEvent::Read { .. } => {}
             }
@@ -332,10 +348,13 @@ fn ConversationControls(
     client_id: i64,
     mode: RwSignal<AiMode>,
     state: RwSignal<ConversationState>,
+    paused: RwSignal<Option<String>>,
     set_mode: ServerAction<SetChatAiMode>,
     set_state: ServerAction<SetChatState>,
+    resume: ServerAction<ResumeAi>,
 ) -> impl IntoView {
     let mode_error = action_error(set_mode);
+    let resume_error = action_error(resume);
     let state_error = action_error(set_state);
     let next = move || match state.get() {
         ConversationState::Closed => (ConversationState::Open, "Reopen the conversation"),
@@ -359,9 +378,21 @@ fn ConversationControls(
             </div>
             <p class="hint">
                 "With “AI answers”, the persona of the client's strategy answers each message of the lead. "
-                "A message of yours before it answers cancels that answer."
+                "A message of yours cancels an answer it was preparing and pauses it for the strategy's takeover time."
             </p>
             <FormError error=mode_error />
+            {move || paused.get().map(|until| view! {
+                <div class="chat-paused" data-testid="ai-paused">
+                    <p>{format!("The AI is paused until {until}: a person answered the lead.")}</p>
+                    <ActionForm action=resume attr:class="inline-form">
+                        <input type="hidden" name="client_id" value=client_id />
+                        <button type="submit" class="button button-small" disabled=move || resume.pending().get()>
+                            "Resume the AI now"
+                        </button>
+                    </ActionForm>
+                </div>
+            })}
+            <FormError error=resume_error />
             <ActionForm action=set_state attr:class="inline-form">
                 <input type="hidden" name="client_id" value=client_id />
                 <input type="hidden" name="state" value=move || next().0.as_str() />
