@@ -3,7 +3,7 @@
 //! quick messages get one reply; a person acting while the responder answers discards the reply;
 //! a job that runs twice stores one reply; a conversation whose AI is off gets no job; a person's
 //! answer pauses the AI until resumed; the AI hands off at its cap; new conversations take the
-//! strategy's mode.
+//! strategy's mode; "AI suggests" drafts for a person to send or discard.
 #![cfg(feature = "ssr")]
 
 mod common;
@@ -310,6 +310,76 @@ async fn a_new_conversation_starts_in_its_strategys_ai_mode() {
         assert_eq!(conversation(&app, client_id).await.ai_mode, "auto", "{backend:?}");
         assert_eq!(run_jobs(&app).await, 1, "{backend:?}: the lead's first message is answered");
         assert_eq!(ai_messages(&app, client_id).await.len(), 1, "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn in_suggest_mode_the_ai_drafts_and_a_person_sends_or_discards_the_draft() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (ana, client_id) = set_up(&app).await;
+        chat::set_ai_mode(&app.state, &ana, client_id, "suggest").await.unwrap();
+        lead_says(&app, client_id, "Hello?").await;
+        assert_eq!(run_jobs(&app).await, 1, "{backend:?}");
+        assert!(ai_messages(&app, client_id).await.is_empty(), "{backend:?}: nothing reaches the lead");
+        let thread = chat::thread(&app.state, &ana, client_id, "", false).await.unwrap();
+        let draft = thread.ai_draft.expect("a draft");
+        assert_eq!(draft.text, "Hi Sam, thanks for reaching out! Could you tell me your team size?");
+        assert_eq!(draft.action, None);
+
+        // A person's own answer makes the draft out of date; their answer does not stop the drafts.
+        let own =
+            NewMessage { client_id, author: Author::Agent(&ana), body: "Ana here!", private: false, channel: "web" };
+        chat::record(&app.state, own).await.unwrap();
+        assert_eq!(conversation(&app, client_id).await.ai_draft, None, "{backend:?}");
+        lead_says(&app, client_id, "Hi Ana").await;
+        assert_eq!(run_jobs(&app).await, 1, "{backend:?}");
+        let question = conversation(&app, client_id).await.ai_draft.expect("a question");
+        assert_eq!(question, "Thanks! Could you tell me your team size?", "{backend:?}: no second greeting");
+        reply::send_draft(&app.state, &ana, client_id).await.unwrap();
+        let asked = lead_says(&app, client_id, "We are 12 people").await;
+        assert_eq!(run_jobs(&app).await, 1, "{backend:?}");
+        let offer = conversation(&app, client_id).await.ai_draft.expect("an offer");
+        assert!(offer.contains("\n1) "), "{backend:?}: {offer}");
+
+        // Sent as is: the lead gets it as the AI's answer to their message.
+        reply::send_draft(&app.state, &ana, client_id).await.unwrap();
+        let sent = ai_messages(&app, client_id).await.pop().expect("sent");
+        assert_eq!((sent.body.as_str(), sent.reply_to_message_id), (offer.as_str(), Some(asked.message.id)));
+        assert_eq!(conversation(&app, client_id).await.ai_draft, None, "{backend:?}");
+        let again = reply::send_draft(&app.state, &ana, client_id).await.unwrap_err();
+        assert!(matches!(again, crm::shared::AppError::Conflict(_)), "{backend:?}: {again:?}");
+
+        // A draft that books says so, and books only when sent.
+        lead_says(&app, client_id, "The first one, please").await;
+        run_jobs(&app).await;
+        let thread = chat::thread(&app.state, &ana, client_id, "", false).await.unwrap();
+        let booking = thread.ai_draft.expect("a confirmation");
+        assert!(booking.text.starts_with("You're booked for "), "{backend:?}: {}", booking.text);
+        assert!(booking.action.as_deref().is_some_and(|action| action.starts_with("Sending it books ")), "{booking:?}");
+        let bookings = || {
+            crm::bookings::entity::Entity::find()
+                .filter(crm::bookings::entity::Column::ClientId.eq(client_id))
+                .count(&app.db.conn)
+        };
+        assert_eq!(bookings().await.unwrap(), 0, "{backend:?}: not before it is sent");
+        reply::send_draft(&app.state, &ana, client_id).await.unwrap();
+        assert_eq!(bookings().await.unwrap(), 1, "{backend:?}");
+        let client = clients::Entity::find_by_id(client_id).one(&app.db.conn).await.unwrap().unwrap();
+        assert_eq!(client.status, "booked", "{backend:?}");
+
+        // Discarded; and the lead's next message makes a waiting draft out of date at once.
+        lead_says(&app, client_id, "Thanks!").await;
+        run_jobs(&app).await;
+        assert!(conversation(&app, client_id).await.ai_draft.is_some(), "{backend:?}");
+        chat::discard_ai_draft(&app.state, &ana, client_id).await.unwrap();
+        assert_eq!(conversation(&app, client_id).await.ai_draft, None, "{backend:?}");
+        lead_says(&app, client_id, "One more thing").await;
+        run_jobs(&app).await;
+        assert!(conversation(&app, client_id).await.ai_draft.is_some(), "{backend:?}");
+        lead_says(&app, client_id, "Actually, never mind").await;
+        assert_eq!(conversation(&app, client_id).await.ai_draft, None, "{backend:?}");
         app.cleanup().await;
     }
 }

@@ -351,6 +351,7 @@ async fn another_users_conversation_is_not_found() {
             ai_mode: AiMode::Off,
             ai_paused_until: None,
             ai_paused_label: None,
+            ai_draft: None,
         };
         assert!(!crm::chat::events::may_receive(&bob, &event));
         assert!(crm::chat::events::may_receive(&ana, &event) && crm::chat::events::may_receive(&admin, &event));

@@ -3,7 +3,8 @@ import { bookingOwner, ownerPage } from "./booking-helpers";
 
 // The AI persona live, with the built-in offline responder: the owner lets the AI answer a lead's
 // conversation; the lead, on the public chat, gets its answers without reloading, chooses one of
-// the free times it offers, and the booking is made; the owner's thread shows it all.
+// the free times it offers, and the booking is made; the owner's thread shows it all. The owner's
+// own answer then pauses the AI until they resume it.
 test("the AI persona answers a lead live and books the time they choose", async ({ page, browser, request }) => {
   const owner = await bookingOwner(request);
   const talkPath = owner.pagePath.replace("/book/", "/talk/");
@@ -46,6 +47,76 @@ test("the AI persona answers a lead live and books the time they choose", async 
   await expect(seen.nth(4).locator(".message-body")).toContainText(`You're booked for ${first}`);
   await expect(agent.getByTestId("thread-message")).toHaveCount(5);
   await expect(agent.getByTestId("thread-message").nth(4)).toContainText(`You're booked for ${first}`);
+
+  // The owner answers: the AI pauses for the strategy's takeover time, until the owner wakes it,
+  // and then it answers the lead's last word.
+  await agent.getByRole("textbox", { name: "Message" }).fill("Olga here, looking forward to it!");
+  await agent.getByRole("textbox", { name: "Message" }).press("Enter");
+  await expect(seen).toHaveCount(6);
+  const paused = agent.getByTestId("ai-paused");
+  await expect(paused).toContainText("The AI is paused until");
+  await page.getByRole("textbox", { name: "Message" }).fill("Great, thank you!");
+  await page.getByRole("textbox", { name: "Message" }).press("Enter");
+  await expect(agent.getByTestId("thread-message")).toHaveCount(7);
+  await expect(paused).toBeVisible();
+  await paused.getByRole("button", { name: "Resume the AI now" }).click();
+  await expect(paused).toHaveCount(0);
+  await expect(seen).toHaveCount(8);
+  await expect(agent.getByTestId("thread-message")).toHaveCount(8);
+  await agent.context().close();
+  expect(problems).toEqual([]);
+});
+
+// "AI suggests": the AI drafts each answer for the owner, who sends it as is or edits it first;
+// the lead sees only what the owner sends.
+test("in suggest mode the owner sends or edits the AI's draft", async ({ page, browser, request }) => {
+  const owner = await bookingOwner(request);
+  const talkPath = owner.pagePath.replace("/book/", "/talk/");
+  const leadName = `Sue Lead ${Date.now() % 100000}`;
+  const problems: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error" || /hydrat/i.test(message.text())) problems.push(message.text());
+  });
+  await openHydrated(page, talkPath);
+  await page.getByLabel("Your name").fill(leadName);
+  await page.getByLabel("Email").fill(uniqueEmail("sue"));
+  await page.getByLabel("Your message").fill("Hi! I would like a demo.");
+  await page.getByRole("button", { name: "Start the conversation" }).click();
+  const seen = page.getByTestId("talk-message");
+  await expect(seen).toHaveCount(1);
+
+  const agent = await ownerPage(browser, owner.email);
+  agent.on("console", (message) => {
+    if (message.type() === "error" || /hydrat/i.test(message.text())) problems.push(message.text());
+  });
+  await openHydrated(agent, "/chat");
+  await agent.getByTestId("inbox-item").filter({ hasText: leadName }).getByRole("link").click();
+  const suggests = agent.getByTestId("ai-mode").getByRole("button", { name: "AI suggests" });
+  await suggests.click();
+  await expect(suggests).toHaveAttribute("aria-pressed", "true");
+
+  await page.getByRole("textbox", { name: "Message" }).fill("Are you there?");
+  await page.getByRole("textbox", { name: "Message" }).press("Enter");
+  const draft = agent.getByTestId("ai-draft");
+  await expect(draft).toContainText("Would one of these times work for a call?");
+  await expect(seen).toHaveCount(2);
+  await draft.getByRole("button", { name: "Send as is" }).click();
+  await expect(seen).toHaveCount(3);
+  await expect(seen.nth(2)).toContainText("Would one of these times work for a call?");
+  await expect(draft).toHaveCount(0);
+
+  await page.getByRole("textbox", { name: "Message" }).fill("None of these, sorry");
+  await page.getByRole("textbox", { name: "Message" }).press("Enter");
+  await expect(draft).toBeVisible();
+  await draft.getByRole("link", { name: "Edit" }).click();
+  const composer = agent.getByRole("textbox", { name: "Message" });
+  await expect(composer).toHaveValue(/\S/);
+  await expect(composer).toBeFocused();
+  await composer.fill("No problem! I'll send you a few more times by email today.");
+  await composer.press("Enter");
+  await expect(seen).toHaveCount(5);
+  await expect(seen.nth(4)).toContainText("I'll send you a few more times by email today.");
+  await expect(draft).toHaveCount(0);
   await agent.context().close();
   expect(problems).toEqual([]);
 });

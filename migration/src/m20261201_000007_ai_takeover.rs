@@ -5,7 +5,9 @@
 //! (a person's public message puts the AI to sleep for this long; 0: never) and `ai_message_cap`
 //! (after this many AI messages in a conversation, the AI hands it to a person).
 //!
-//! `conversations` gains `ai_paused_until`: the AI does not answer before then.
+//! `conversations` gains `ai_paused_until` (the AI does not answer before then) and, for the
+//! "AI suggests" mode, the AI's draft answer to the lead's message `ai_draft_reply_to`: its text
+//! (`ai_draft`) and its action (`ai_draft_action`, JSON), until a person sends, edits or discards it.
 use sea_orm_migration::{prelude::*, sea_orm::DatabaseBackend};
 
 #[derive(DeriveMigrationName)]
@@ -41,6 +43,9 @@ impl MigrationTrait for Migration {
                  CONSTRAINT strategies_ai_message_cap_check CHECK (ai_message_cap >= 1)"
             ),
             format!("ALTER TABLE conversations ADD COLUMN ai_paused_until {ts}"),
+            "ALTER TABLE conversations ADD COLUMN ai_draft TEXT".to_owned(),
+            "ALTER TABLE conversations ADD COLUMN ai_draft_action TEXT".to_owned(),
+            "ALTER TABLE conversations ADD COLUMN ai_draft_reply_to BIGINT".to_owned(),
         ] {
             db.execute_unprepared(&statement).await?;
         }
@@ -50,6 +55,9 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         for statement in [
+            "ALTER TABLE conversations DROP COLUMN ai_draft_reply_to",
+            "ALTER TABLE conversations DROP COLUMN ai_draft_action",
+            "ALTER TABLE conversations DROP COLUMN ai_draft",
             "ALTER TABLE conversations DROP COLUMN ai_paused_until",
             "ALTER TABLE strategies DROP COLUMN ai_message_cap",
             "ALTER TABLE strategies DROP COLUMN takeover_minutes",

@@ -37,3 +37,32 @@ pub async fn resume_ai(client_id: i64) -> Result<(), AppError> {
         .await,
     )
 }
+
+/// Sends the AI's draft as is, with what it does (a booking, a stage); a plain form goes back to
+/// the thread.
+#[server(prefix = "/api", endpoint = "send_ai_draft")]
+pub async fn send_ai_draft(client_id: i64) -> Result<(), AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            super::reply::send_draft(&state, &user, client_id).await?;
+            redirect_plain_form(&format!("/chat/{client_id}"));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Discards the AI's draft; a plain form goes back to the thread.
+#[server(prefix = "/api", endpoint = "discard_ai_draft")]
+pub async fn discard_ai_draft(client_id: i64) -> Result<(), AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            crate::chat::service::discard_ai_draft(&state, &user, client_id).await?;
+            redirect_plain_form(&format!("/chat/{client_id}"));
+            Ok(())
+        }
+        .await,
+    )
+}

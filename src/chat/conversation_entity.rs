@@ -20,6 +20,12 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// The AI does not answer before then (a person took over).
     pub ai_paused_until: Option<DateTimeUtc>,
+    /// In "AI suggests" mode: the AI's draft answer, for a person to send, edit or discard...
+    pub ai_draft: Option<String>,
+    /// ...its action, as the AI domain wrote it (`{"label": "…", "action": …}`)...
+    pub ai_draft_action: Option<String>,
+    /// ...and the lead message it answers.
+    pub ai_draft_reply_to: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

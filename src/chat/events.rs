@@ -139,26 +139,13 @@ fn to_sse(event: ChatEvent, zone: chrono_tz::Tz, audience: &Audience) -> Option<
             }
             (Some(message.id), ChatEvent::Message { conversation_id, client_id, owner_id, message })
         }
-        ChatEvent::Conversation {
-            conversation_id,
-            client_id,
-            owner_id,
-            state,
-            ai_mode,
-            ai_paused_until,
-            ai_paused_label: _,
-        } => (
-            None,
-            ChatEvent::Conversation {
-                conversation_id,
-                client_id,
-                owner_id,
-                state,
-                ai_mode,
-                ai_paused_until,
-                ai_paused_label: ai_paused_until.map(|until| local_time::format(until, zone)),
-            },
-        ),
+        ChatEvent::Conversation { ai_paused_until, ai_paused_label: _, .. } => {
+            let mut event = event;
+            if let ChatEvent::Conversation { ai_paused_label, .. } = &mut event {
+                *ai_paused_label = ai_paused_until.map(|until| local_time::format(until, zone));
+            }
+            (None, event)
+        }
         other => (None, other),
     };
     let data = serde_json::to_string(&event).ok()?;

@@ -187,6 +187,14 @@ pub struct ClientCard {
     pub owner_name: String,
 }
 
+/// The AI's draft answer in "AI suggests" mode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AiDraft {
+    pub text: String,
+    /// What sending it as is also does ("Books Tue 8 Dec, 10:00"), when anything.
+    pub action: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Thread {
     pub client: ClientCard,
@@ -197,6 +205,7 @@ pub struct Thread {
     pub version: i64,
     /// "14:30" (the viewer's time) while the AI sleeps after a person's message.
     pub ai_paused_until: Option<String>,
+    pub ai_draft: Option<AiDraft>,
     /// Oldest first, the newest last.
     pub messages: Vec<ThreadMessage>,
     /// The cursor of the page of older messages, when there are some.
@@ -230,6 +239,8 @@ pub enum ChatEvent {
         /// ...in the viewer's time zone (the stream formats it for each viewer).
         #[serde(default)]
         ai_paused_label: Option<String>,
+        #[serde(default)]
+        ai_draft: Option<AiDraft>,
     },
     /// `user_id` has read the conversation up to a message (their other tabs update the count).
     Read {

@@ -20,7 +20,7 @@ use sea_orm::{
 use super::{
     conversation_entity as conversations, entity as messages,
     model::{
-        AiMode, BUS_CHANNEL, ChatEvent, ClientCard, ConversationState, INBOX_PAGE_SIZE, InboxPage, InboxQuery,
+        AiDraft, AiMode, BUS_CHANNEL, ChatEvent, ClientCard, ConversationState, INBOX_PAGE_SIZE, InboxPage, InboxQuery,
         InboxRow, MAX_MESSAGE_CHARS, THREAD_PAGE_SIZE, Thread, ThreadMessage, UNREAD_CAP,
     },
     read_entity as reads,
@@ -250,15 +250,21 @@ pub async fn write_reply<C: ConnectionTrait>(
         Author::Agent(_) if !new.private => takeover_end(txn, &client, at).await?.or(conversation.ai_paused_until),
         _ => conversation.ai_paused_until,
     };
-    conversations::Entity::update_many()
+    let mut update = conversations::Entity::update_many()
         .col_expr(conversations::Column::LastActivityAt, at.into())
         .col_expr(conversations::Column::LastMessageId, message.id.into())
         .col_expr(conversations::Column::State, next_state.as_str().into())
         .col_expr(conversations::Column::Version, version.into())
-        .col_expr(conversations::Column::AiPausedUntil, paused_until.into())
-        .filter(conversations::Column::Id.eq(conversation.id))
-        .exec(txn)
-        .await?;
+        .col_expr(conversations::Column::AiPausedUntil, paused_until.into());
+    // A public message, from anyone, makes the AI's draft answer out of date.
+    let clears_draft = !new.private && conversation.ai_draft.is_some();
+    if clears_draft {
+        update = update
+            .col_expr(conversations::Column::AiDraft, Option::<String>::None.into())
+            .col_expr(conversations::Column::AiDraftAction, Option::<String>::None.into())
+            .col_expr(conversations::Column::AiDraftReplyTo, Option::<i64>::None.into());
+    }
+    update.filter(conversations::Column::Id.eq(conversation.id)).exec(txn).await?;
     // The client's last activity: a visible message is its last message; a person's message or
     // note is working the lead.
     let mut update = clients::Entity::update_many().filter(clients::Column::Id.eq(client.id));
@@ -284,7 +290,66 @@ pub async fn write_reply<C: ConnectionTrait>(
         ai_paused_until: paused_until,
         ..conversation
     };
+    let conversation = if clears_draft {
+        conversations::Model { ai_draft: None, ai_draft_action: None, ai_draft_reply_to: None, ..conversation }
+    } else {
+        conversation
+    };
     Ok(Recorded { message, conversation })
+}
+
+/// The AI's draft answer to the lead message `reply_to` in "AI suggests" mode (`action`: what
+/// sending it as is does, as the AI domain wrote it), or none. Written in the caller's transaction.
+pub async fn set_ai_draft<C: ConnectionTrait>(
+    txn: &C,
+    conversation_id: i64,
+    draft: Option<(&str, &str, i64)>,
+) -> Result<(), AppError> {
+    let (text, action, reply_to) = match draft {
+        Some((text, action, reply_to)) => (Some(text.to_owned()), Some(action.to_owned()), Some(reply_to)),
+        None => (None, None, None),
+    };
+    conversations::Entity::update_many()
+        .col_expr(conversations::Column::AiDraft, text.into())
+        .col_expr(conversations::Column::AiDraftAction, action.into())
+        .col_expr(conversations::Column::AiDraftReplyTo, reply_to.into())
+        .filter(conversations::Column::Id.eq(conversation_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// A conversation's draft as the thread shows it.
+pub fn ai_draft_of(conversation: &conversations::Model) -> Option<AiDraft> {
+    let text = conversation.ai_draft.clone()?;
+    let action = conversation
+        .ai_draft_action
+        .as_deref()
+        .and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok())
+        .and_then(|value| value.get("label").and_then(|label| label.as_str()).map(str::to_owned));
+    Some(AiDraft { text, action })
+}
+
+/// Discards the AI's draft in the conversation of `client_id`.
+pub async fn discard_ai_draft(state: &AppState, user: &CurrentUser, client_id: i64) -> Result<(), AppError> {
+    let (_, conversation) = reachable(&state.db, user, client_id).await?;
+    let Some(conversation) = conversation.filter(|c| c.ai_draft.is_some()) else { return Ok(()) };
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    set_ai_draft(&txn, conversation.id, None).await?;
+    audit::record(
+        &txn,
+        Some(user.id),
+        ENTITY,
+        conversation.id,
+        Action::Update,
+        Changes::new().set("ai_draft", "discarded"),
+    )
+    .await?;
+    txn.commit().await?;
+    let conversation =
+        conversations::Model { ai_draft: None, ai_draft_action: None, ai_draft_reply_to: None, ..conversation };
+    publish(state, &conversation_event(&conversation)).await;
+    Ok(())
 }
 
 /// When the AI may answer again after a person's message at `at` (`None`: the strategy does not
@@ -318,6 +383,7 @@ pub fn conversation_event(conversation: &conversations::Model) -> ChatEvent {
         ai_mode: mode_of(conversation),
         ai_paused_until: conversation.ai_paused_until.filter(|until| *until > now()),
         ai_paused_label: None,
+        ai_draft: ai_draft_of(conversation),
     }
 }
 
@@ -609,6 +675,7 @@ pub async fn thread(
             .and_then(|c| c.ai_paused_until)
             .filter(|until| *until > now())
             .map(|until| local_time::format(until, zone)),
+        ai_draft: conversation.as_ref().and_then(ai_draft_of),
         messages: shown,
         older: older_cursor,
         stream_after: newest_message_id(db).await?,

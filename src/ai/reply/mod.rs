@@ -75,12 +75,14 @@ fn queue_key(conversation_id: i64) -> String {
 /// Schedules the reply to a lead's message when the conversation's AI answers on its own. A job
 /// already waiting for the conversation is moved to answer this message instead.
 pub async fn on_message(state: &AppState, message: &messages::Model, conversation: &conversations::Model) {
-    if message.role != "client"
-        || message.private
-        || AiMode::parse(&conversation.ai_mode) != Some(AiMode::Auto)
-        || chat::ai_paused(conversation, message.created_at)
-    {
+    if message.role != "client" || message.private {
         return;
+    }
+    // "AI suggests" drafts for the person answering; "AI answers" sleeps while a person has taken over.
+    match AiMode::parse(&conversation.ai_mode) {
+        Some(AiMode::Suggest) => {}
+        Some(AiMode::Auto) if !chat::ai_paused(conversation, message.created_at) => {}
+        _ => return,
     }
     let delay = match reply_delay(state, message.client_id).await {
         Ok(delay) => delay,
@@ -148,6 +150,8 @@ pub enum Outcome {
     Superseded,
     /// The lead message has its reply already (the job ran before).
     AlreadyAnswered,
+    /// "AI suggests": the reply waits as a draft for a person to send, edit or discard.
+    Drafted,
     /// The AI has sent as many messages as its strategy allows: a person takes over.
     HandedOff(String),
     /// The responder failed (after its own retries): a note for the team says why, with a retry
@@ -170,8 +174,9 @@ pub async fn reply(state: &AppState, payload: &Payload, responder: &dyn Responde
     }
     let now = chat::now();
     let context = load_context(state, &conversation, now).await?;
+    let suggests = AiMode::parse(&conversation.ai_mode) == Some(AiMode::Suggest);
     let cap = context.request.strategy.ai_message_cap;
-    if ai_messages_in(&state.db, conversation.id).await? >= u64::from(cap) {
+    if !suggests && ai_messages_in(&state.db, conversation.id).await? >= u64::from(cap) {
         let reason = format!("The AI has sent {cap} messages in this conversation, its strategy's limit.");
         return hand_over(state, &conversation, payload, &reason).await;
     }
@@ -183,6 +188,9 @@ pub async fn reply(state: &AppState, payload: &Payload, responder: &dyn Responde
             return fail(state, &conversation, payload, &reason).await;
         }
     };
+    if suggests {
+        return store_draft(state, &conversation, payload, &context, reply).await;
+    }
     let reply = match &reply.action {
         ReplyAction::Book { starts_at } => {
             // The responder may have taken seconds: a person who acted meanwhile decides, and no
@@ -210,7 +218,8 @@ async fn reload(state: &AppState, conversation: &conversations::Model) -> Result
 }
 
 fn still_current(conversation: &conversations::Model, payload: &Payload) -> bool {
-    conversation.version == payload.version && AiMode::parse(&conversation.ai_mode) == Some(AiMode::Auto)
+    conversation.version == payload.version
+        && matches!(AiMode::parse(&conversation.ai_mode), Some(AiMode::Auto | AiMode::Suggest))
 }
 
 async fn answered<C: ConnectionTrait>(db: &C, message_id: i64) -> Result<bool, AppError> {
@@ -435,6 +444,104 @@ async fn store(
         announce_waiting(state, &current).await;
     }
     Ok(Outcome::Replied(recorded.message.id))
+}
+
+/// What sending a draft as is does, for the person deciding.
+fn action_label(action: &ReplyAction, request: &ReplyRequest) -> Option<String> {
+    match action {
+        ReplyAction::Continue => None,
+        ReplyAction::Book { starts_at } => {
+            let slot = request.slots.iter().find(|slot| slot.starts_at == *starts_at)?;
+            Some(format!("Sending it books {} ({}).", slot.label, request.zone_label))
+        }
+        ReplyAction::SetStage { stage } => {
+            Some(format!("Sending it moves the client to “{}”.", crate::clients::model::status_label(stage)))
+        }
+        ReplyAction::HandOff { reason } => Some(format!("The AI would hand this conversation to you: {reason}")),
+    }
+}
+
+/// "AI suggests": keeps the reply as the conversation's draft (replacing an older one), for a
+/// person to send as is, edit or discard, if the conversation is still as the lead left it.
+async fn store_draft(
+    state: &AppState,
+    conversation: &conversations::Model,
+    payload: &Payload,
+    context: &Context,
+    reply: Reply,
+) -> Result<Outcome, AppError> {
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    chat::commit_in_id_order(&txn).await?;
+    let mut current = conversations::Entity::find_by_id(conversation.id);
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        current = current.lock_exclusive();
+    }
+    let Some(current) = current.one(&txn).await? else { return Ok(Outcome::Superseded) };
+    if !still_current(&current, payload) {
+        return Ok(Outcome::Superseded);
+    }
+    let action = serde_json::json!({
+        "label": action_label(&reply.action, &context.request),
+        "action": reply.action,
+    })
+    .to_string();
+    chat::set_ai_draft(&txn, current.id, Some((&reply.text, &action, payload.message_id))).await?;
+    txn.commit().await?;
+    let drafted = conversations::Model {
+        ai_draft: Some(reply.text),
+        ai_draft_action: Some(action),
+        ai_draft_reply_to: Some(payload.message_id),
+        ..current
+    };
+    chat::publish(state, &chat::conversation_event(&drafted)).await;
+    Ok(Outcome::Drafted)
+}
+
+/// Sends the AI's draft as is, with its action (a booking is made then, if the time is still
+/// free): a person pressed "Send" on the thread of `client_id`. Refused when there is no draft or
+/// the lead wrote again since.
+pub async fn send_draft(state: &AppState, user: &CurrentUser, client_id: i64) -> Result<(), AppError> {
+    let not_found = || AppError::NotFound("This conversation".to_owned());
+    let client = crate::clients::service::find(&state.db, user, client_id).await.map_err(|_| not_found())?;
+    let conversation = conversations::Entity::find()
+        .filter(conversations::Column::ClientId.eq(client.id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(not_found)?;
+    let gone =
+        || AppError::Conflict("There is no draft to send any more: the lead or a person wrote since.".to_owned());
+    let (Some(text), Some(reply_to)) = (conversation.ai_draft.clone(), conversation.ai_draft_reply_to) else {
+        return Err(gone());
+    };
+    let action = conversation
+        .ai_draft_action
+        .as_deref()
+        .and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok())
+        .and_then(|value| serde_json::from_value::<ReplyAction>(value.get("action")?.clone()).ok())
+        .unwrap_or(ReplyAction::Continue);
+    let payload = Payload { conversation_id: conversation.id, message_id: reply_to, version: conversation.version };
+    let now = chat::now();
+    let context = load_context(state, &conversation, now).await?;
+    let reply = checked(Reply { text, action }, &context.request);
+    let reply = match &reply.action {
+        ReplyAction::Book { starts_at } => book(state, &context, *starts_at, now, reply.clone()).await?,
+        _ => reply,
+    };
+    match store(state, &conversation, &payload, &context, reply).await? {
+        Outcome::Replied(_) => {
+            audit::record(
+                &state.db,
+                Some(user.id),
+                "conversation",
+                conversation.id,
+                Action::Update,
+                Changes::new().set("ai_draft", "sent"),
+            )
+            .await?;
+            Ok(())
+        }
+        _ => Err(gone()),
+    }
 }
 
 /// The conversation waits for a person, with the reason in its audit trail.

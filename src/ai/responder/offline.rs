@@ -287,7 +287,9 @@ fn lead_since_last_reply(history: &[Turn]) -> String {
 pub fn respond(request: &ReplyRequest) -> Reply {
     let strategy = &request.strategy;
     let questions = questions(&strategy.qualification_priority);
-    let persona_turns: Vec<&Turn> = request.history.iter().filter(|turn| turn.speaker == Speaker::Ai).collect();
+    // The team's own messages speak for the same side: after a person's hello, no second greeting.
+    let persona_turns: Vec<&Turn> =
+        request.history.iter().filter(|turn| matches!(turn.speaker, Speaker::Ai | Speaker::Agent)).collect();
     let last_persona = persona_turns.last().map(|turn| turn.text.as_str()).unwrap_or("");
     let lead_text = lead_since_last_reply(&request.history);
     let lead_words = words(&lead_text);

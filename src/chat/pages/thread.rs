@@ -15,9 +15,9 @@ use super::{
     query_string,
 };
 use crate::{
-    ai::api::{ResumeAi, RetryAiReply},
+    ai::api::{DiscardAiDraft, ResumeAi, RetryAiReply, SendAiDraft},
     chat::model::{
-        AiMode, ChatEvent, ClientCard, ConversationState, MAX_MESSAGE_CHARS, Thread, ThreadMessage, role_label,
+        AiDraft, AiMode, ChatEvent, ClientCard, ConversationState, MAX_MESSAGE_CHARS, Thread, ThreadMessage, role_label,
     },
     clients::model::status_label,
     shared::AppError,
@@ -36,6 +36,8 @@ pub fn ThreadPage() -> impl IntoView {
     let set_state = ServerAction::<SetChatState>::new();
     let resume = ServerAction::<ResumeAi>::new();
     crate::ui::toast::announce(resume.value(), "The AI answers again.");
+    let drafts = DraftActions { send: ServerAction::new(), discard: ServerAction::new() };
+    crate::ui::toast::announce(drafts.send.value(), "The AI's answer was sent.");
     // Reloaded after a message is sent, not after a refused one (which keeps what was typed).
     let sent = Memo::new(move |previous: Option<&usize>| {
         let version = send.version().get();
@@ -54,6 +56,8 @@ pub fn ThreadPage() -> impl IntoView {
                 set_mode.version().get(),
                 set_state.version().get(),
                 resume.version().get(),
+                drafts.send.version().get(),
+                drafts.discard.version().get(),
             )
         },
         |(id, older, ..)| {
@@ -71,7 +75,7 @@ pub fn ThreadPage() -> impl IntoView {
         <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading the conversation…" lines=8 /> }>
             {move || Suspend::new(async move {
                 match thread.await {
-                    Ok(thread) => view! { <ThreadView thread send set_mode set_state resume /> }.into_any(),
+                    Ok(thread) => view! { <ThreadView thread send set_mode set_state resume drafts /> }.into_any(),
                     Err(error) => view! {
                         <crate::ui::page::ErrorPage error back_href="/chat" back_label="Back to the inbox" />
                     }
@@ -89,6 +93,7 @@ fn ThreadView(
     set_mode: ServerAction<SetChatAiMode>,
     set_state: ServerAction<SetChatState>,
     resume: ServerAction<ResumeAi>,
+    drafts: DraftActions,
 ) -> impl IntoView {
     let client = thread.client.clone();
     let id = client.id;
@@ -108,6 +113,8 @@ fn ThreadView(
     let newest =
         Memo::new(move |_| arrived.with(|messages| messages.last().map_or(first_newest, |message| message.id)));
     let retry = ServerAction::<RetryAiReply>::new();
+    // "Edit" puts the AI's draft in the composer.
+    let prefill = RwSignal::new(None::<String>);
     crate::ui::toast::announce(retry.value(), "The AI is trying again.");
     view! {
         <header class="page-header">
@@ -142,7 +149,8 @@ fn ThreadView(
                 {paged.then(|| view! {
                     <p class="hint"><a href=format!("/chat/{id}")>"Back to the newest messages"</a></p>
                 })}
-                <Composer client_id=id send />
+                <DraftCard client_id=id draft=live.draft drafts prefill />
+                <Composer client_id=id send prefill draft=thread.ai_draft.clone() />
             </section>
             <aside class="chat-side">
                 <ClientPanel client />
@@ -161,6 +169,8 @@ struct LiveThread {
     mode: RwSignal<AiMode>,
     /// Until when the AI sleeps after a person's message, in the viewer's time.
     paused: RwSignal<Option<String>>,
+    /// The AI's draft answer in "AI suggests" mode.
+    draft: RwSignal<Option<AiDraft>>,
 }
 
 impl LiveThread {
@@ -172,6 +182,7 @@ impl LiveThread {
             state: RwSignal::new(thread.state),
             mode: RwSignal::new(thread.ai_mode),
             paused: RwSignal::new(thread.ai_paused_until.clone()),
+            draft: RwSignal::new(thread.ai_draft.clone()),
         };
         let client_id = thread.client.id;
         let shown: std::collections::HashSet<i64> = thread.messages.iter().map(|message| message.id).collect();
@@ -182,6 +193,10 @@ impl LiveThread {
             match event {
                 ChatEvent::Message { message, .. } => {
                     live.state.update(|state| *state = state.after_message(&message.role, message.private));
+                    // As on the server: a public message makes the draft out of date.
+                    if !message.private {
+                        live.draft.set(None);
+                    }
                     if !paged && !shown.contains(&message.id) {
                         mark_seen(client_id, message.id);
                         live.messages.update(|messages| {
@@ -192,10 +207,11 @@ impl LiveThread {
                         });
                     }
                 }
-                ChatEvent::Conversation { state, ai_mode, ai_paused_label, .. } => {
+                ChatEvent::Conversation { state, ai_mode, ai_paused_label, ai_draft, .. } => {
                     live.state.set(state);
                     live.mode.set(ai_mode);
                     live.paused.set(ai_paused_label);
+                    live.draft.set(ai_draft);
                 }
                 ChatEvent::Read { .. } => {}
             }
@@ -269,13 +285,70 @@ fn Message(
     }
 }
 
-/// The composer: a plain form post without JavaScript; with it, Enter sends and Shift+Enter makes
-/// a new line.
+/// What a person does with the AI's draft.
+#[derive(Clone, Copy)]
+struct DraftActions {
+    send: ServerAction<SendAiDraft>,
+    discard: ServerAction<DiscardAiDraft>,
+}
+
+/// "AI suggests": the AI's draft answer, to send as is, edit in the composer, or discard.
 #[component]
-fn Composer(client_id: i64, send: ServerAction<SendChatMessage>) -> impl IntoView {
+fn DraftCard(
+    client_id: i64,
+    draft: RwSignal<Option<AiDraft>>,
+    drafts: DraftActions,
+    prefill: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let send_error = action_error(drafts.send);
+    let discard_error = action_error(drafts.discard);
+    move || {
+        draft.get().map(|draft| {
+            let text = draft.text.clone();
+            let edit = move |event: leptos::ev::MouseEvent| {
+                event.prevent_default();
+                prefill.set(Some(text.clone()));
+            };
+            view! {
+                <section class="chat-draft" aria-label="The AI's suggested answer" data-testid="ai-draft">
+                    <p class="message-meta"><strong>"AI suggests"</strong></p>
+                    <p class="message-body">{draft.text.clone()}</p>
+                    {draft.action.clone().map(|action| view! { <p class="hint">{action}</p> })}
+                    <div class="form-actions">
+                        <ActionForm action=drafts.send attr:class="inline-form">
+                            <input type="hidden" name="client_id" value=client_id />
+                            <button type="submit" class="button button-small" disabled=move || drafts.send.pending().get()>
+                                "Send as is"
+                            </button>
+                        </ActionForm>
+                        <a class="button button-small button-quiet" href=format!("/chat/{client_id}?edit_draft=1#chat-body")
+                            on:click=edit>"Edit"</a>
+                        <ActionForm action=drafts.discard attr:class="inline-form">
+                            <input type="hidden" name="client_id" value=client_id />
+                            <button type="submit" class="button button-small button-quiet">"Discard"</button>
+                        </ActionForm>
+                    </div>
+                    <FormError error=send_error />
+                    <FormError error=discard_error />
+                </section>
+            }
+        })
+    }
+}
+
+/// The composer: a plain form post without JavaScript; with it, Enter sends and Shift+Enter makes
+/// a new line. "Edit" on the AI's draft fills it (`prefill`, or `?edit_draft=1` without a script).
+#[component]
+fn Composer(
+    client_id: i64,
+    send: ServerAction<SendChatMessage>,
+    prefill: RwSignal<Option<String>>,
+    draft: Option<AiDraft>,
+) -> impl IntoView {
     let error = action_error(send);
     let path = <SendChatMessage as leptos::server_fn::ServerFn>::PATH;
-    let typed = crate::ui::form_flash::kept(path, "body");
+    let editing = use_query_map().get_untracked().get("edit_draft").is_some();
+    let typed = crate::ui::form_flash::kept(path, "body").or_else(|| draft.filter(|_| editing).map(|draft| draft.text));
     let was_private = crate::ui::form_flash::kept(path, "private").is_some();
     let area = NodeRef::<leptos::html::Textarea>::new();
     Effect::new(move |_| {
@@ -283,6 +356,14 @@ fn Composer(client_id: i64, send: ServerAction<SendChatMessage>) -> impl IntoVie
             && let Some(area) = area.get_untracked()
         {
             area.set_value("");
+            let _ = area.focus();
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(text) = prefill.get()
+            && let Some(area) = area.get_untracked()
+        {
+            area.set_value(&text);
             let _ = area.focus();
         }
     });
