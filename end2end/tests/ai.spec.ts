@@ -1,37 +1,57 @@
 import { test, expect, openHydrated, uniqueEmail } from "./fixtures";
 import { bookingOwner, ownerPage } from "./booking-helpers";
 
+import type { Browser, Page } from "@playwright/test";
+
+/** Collects console errors and hydration warnings of `page` into `problems`. */
+function watch(page: Page, problems: string[]) {
+  page.on("console", (message) => {
+    if (message.type() === "error" || /hydrat/i.test(message.text())) problems.push(message.text());
+  });
+}
+
+/**
+ * A lead starts a conversation on the owner's public chat (`page`), and the owner opens it in a
+ * browser of their own and switches its AI to `mode`. Returns the lead's messages and the owner's page.
+ */
+async function leadAndOwner(
+  page: Page,
+  browser: Browser,
+  owner: { email: string; pagePath: string },
+  lead: string,
+  first: string,
+  mode: string,
+  problems: string[],
+) {
+  watch(page, problems);
+  await openHydrated(page, owner.pagePath.replace("/book/", "/talk/"));
+  await page.getByLabel("Your name").fill(lead);
+  await page.getByLabel("Email").fill(uniqueEmail(lead.split(" ")[0].toLowerCase()));
+  await page.getByLabel("Your message").fill(first);
+  await page.getByRole("button", { name: "Start the conversation" }).click();
+  const seen = page.getByTestId("talk-message");
+  await expect(seen).toHaveCount(1);
+
+  const agent = await ownerPage(browser, owner.email);
+  watch(agent, problems);
+  await openHydrated(agent, "/chat");
+  await agent.getByTestId("inbox-item").filter({ hasText: lead }).getByRole("link").click();
+  await expect(agent.getByTestId("thread-message")).toHaveCount(1);
+  const choice = agent.getByTestId("ai-mode").getByRole("button", { name: mode });
+  await choice.click();
+  await expect(choice).toHaveAttribute("aria-pressed", "true");
+  return { seen, agent };
+}
+
 // The AI persona live, with the built-in offline responder: the owner lets the AI answer a lead's
 // conversation; the lead, on the public chat, gets its answers without reloading, chooses one of
 // the free times it offers, and the booking is made; the owner's thread shows it all. The owner's
 // own answer then pauses the AI until they resume it.
 test("the AI persona answers a lead live and books the time they choose", async ({ page, browser, request }) => {
   const owner = await bookingOwner(request);
-  const talkPath = owner.pagePath.replace("/book/", "/talk/");
-  const leadName = `Ada Lead ${Date.now() % 100000}`;
   const problems: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error" || /hydrat/i.test(message.text())) problems.push(message.text());
-  });
-
-  await openHydrated(page, talkPath);
-  await page.getByLabel("Your name").fill(leadName);
-  await page.getByLabel("Email").fill(uniqueEmail("ada"));
-  await page.getByLabel("Your message").fill("Hi! Can we talk this week?");
-  await page.getByRole("button", { name: "Start the conversation" }).click();
-  const seen = page.getByTestId("talk-message");
-  await expect(seen).toHaveCount(1);
-
-  const agent = await ownerPage(browser, owner.email);
-  agent.on("console", (message) => {
-    if (message.type() === "error" || /hydrat/i.test(message.text())) problems.push(message.text());
-  });
-  await openHydrated(agent, "/chat");
-  await agent.getByTestId("inbox-item").filter({ hasText: leadName }).getByRole("link").click();
-  await expect(agent.getByTestId("thread-message")).toHaveCount(1);
-  const answers = agent.getByTestId("ai-mode").getByRole("button", { name: "AI answers" });
-  await answers.click();
-  await expect(answers).toHaveAttribute("aria-pressed", "true");
+  const lead = `Ada Lead ${Date.now() % 100000}`;
+  const { seen, agent } = await leadAndOwner(page, browser, owner, lead, "Hi! Can we talk this week?", "AI answers", problems);
 
   await page.getByRole("textbox", { name: "Message" }).fill("Hello again, are you there?");
   await page.getByRole("textbox", { name: "Message" }).press("Enter");
@@ -71,29 +91,9 @@ test("the AI persona answers a lead live and books the time they choose", async 
 // the lead sees only what the owner sends.
 test("in suggest mode the owner sends or edits the AI's draft", async ({ page, browser, request }) => {
   const owner = await bookingOwner(request);
-  const talkPath = owner.pagePath.replace("/book/", "/talk/");
-  const leadName = `Sue Lead ${Date.now() % 100000}`;
   const problems: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error" || /hydrat/i.test(message.text())) problems.push(message.text());
-  });
-  await openHydrated(page, talkPath);
-  await page.getByLabel("Your name").fill(leadName);
-  await page.getByLabel("Email").fill(uniqueEmail("sue"));
-  await page.getByLabel("Your message").fill("Hi! I would like a demo.");
-  await page.getByRole("button", { name: "Start the conversation" }).click();
-  const seen = page.getByTestId("talk-message");
-  await expect(seen).toHaveCount(1);
-
-  const agent = await ownerPage(browser, owner.email);
-  agent.on("console", (message) => {
-    if (message.type() === "error" || /hydrat/i.test(message.text())) problems.push(message.text());
-  });
-  await openHydrated(agent, "/chat");
-  await agent.getByTestId("inbox-item").filter({ hasText: leadName }).getByRole("link").click();
-  const suggests = agent.getByTestId("ai-mode").getByRole("button", { name: "AI suggests" });
-  await suggests.click();
-  await expect(suggests).toHaveAttribute("aria-pressed", "true");
+  const lead = `Sue Lead ${Date.now() % 100000}`;
+  const { seen, agent } = await leadAndOwner(page, browser, owner, lead, "Hi! I would like a demo.", "AI suggests", problems);
 
   await page.getByRole("textbox", { name: "Message" }).fill("Are you there?");
   await page.getByRole("textbox", { name: "Message" }).press("Enter");

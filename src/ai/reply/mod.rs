@@ -13,7 +13,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rand::Rng as _;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -388,6 +389,25 @@ async fn book(
     }
 }
 
+/// Opens the transaction that writes what a job made of the conversation, with the conversation
+/// as it is now, if it is still as the lead's message left it; `None` (nothing to write) when a
+/// person acted meanwhile. Every message writer takes the chat lock first; with the row lock, a
+/// person's message or takeover either committed before (the version shows it) or waits until
+/// this transaction commits.
+async fn lock_if_current(
+    state: &AppState,
+    conversation: &conversations::Model,
+    payload: &Payload,
+) -> Result<Option<(DatabaseTransaction, conversations::Model)>, AppError> {
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    chat::commit_in_id_order(&txn).await?;
+    let mut current = conversations::Entity::find_by_id(conversation.id);
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        current = current.lock_exclusive();
+    }
+    Ok(current.one(&txn).await?.filter(|current| still_current(current, payload)).map(|current| (txn, current)))
+}
+
 /// Stores the reply and its action in one transaction, if the conversation is still as the lead's
 /// message left it and the message has no reply yet.
 async fn store(
@@ -397,18 +417,9 @@ async fn store(
     context: &Context,
     reply: Reply,
 ) -> Result<Outcome, AppError> {
-    let txn = crate::server::db::begin_write(&state.db).await?;
-    // Every message writer takes this lock first; with the row lock below, a person's message or
-    // takeover either committed before (the version shows it) or waits until this one commits.
-    chat::commit_in_id_order(&txn).await?;
-    let mut current = conversations::Entity::find_by_id(conversation.id);
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        current = current.lock_exclusive();
-    }
-    let Some(current) = current.one(&txn).await? else { return Ok(Outcome::Superseded) };
-    if !still_current(&current, payload) {
+    let Some((txn, current)) = lock_if_current(state, conversation, payload).await? else {
         return Ok(Outcome::Superseded);
-    }
+    };
     if answered(&txn, payload.message_id).await? {
         return Ok(Outcome::AlreadyAnswered);
     }
@@ -470,16 +481,9 @@ async fn store_draft(
     context: &Context,
     reply: Reply,
 ) -> Result<Outcome, AppError> {
-    let txn = crate::server::db::begin_write(&state.db).await?;
-    chat::commit_in_id_order(&txn).await?;
-    let mut current = conversations::Entity::find_by_id(conversation.id);
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        current = current.lock_exclusive();
-    }
-    let Some(current) = current.one(&txn).await? else { return Ok(Outcome::Superseded) };
-    if !still_current(&current, payload) {
+    let Some((txn, current)) = lock_if_current(state, conversation, payload).await? else {
         return Ok(Outcome::Superseded);
-    }
+    };
     let action = serde_json::json!({
         "label": action_label(&reply.action, &context.request),
         "action": reply.action,
@@ -604,16 +608,9 @@ async fn leave_to_the_team(
     failure: Option<&str>,
     outcome: Outcome,
 ) -> Result<Outcome, AppError> {
-    let txn = crate::server::db::begin_write(&state.db).await?;
-    chat::commit_in_id_order(&txn).await?;
-    let mut current = conversations::Entity::find_by_id(conversation.id);
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        current = current.lock_exclusive();
-    }
-    let Some(current) = current.one(&txn).await? else { return Ok(Outcome::Superseded) };
-    if !still_current(&current, payload) {
+    let Some((txn, current)) = lock_if_current(state, conversation, payload).await? else {
         return Ok(Outcome::Superseded);
-    }
+    };
     let recorded = chat::write_team_note(&txn, current.client_id, note, failure).await?;
     mark_waiting(&txn, &current, note).await?;
     txn.commit().await?;
