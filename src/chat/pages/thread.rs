@@ -257,7 +257,10 @@ fn Message(
         <li class=class data-testid="thread-message" data-id=message.id>
             <p class="message-meta">
                 <strong>{who}</strong>
-                {message.private.then(|| view! { " · " <span class="badge badge-accent">"Private note"</span> })}
+                {message.private.then(|| {
+                    let badge = if message.role == "system" { "Only the team sees this" } else { "Private note" };
+                    view! { " · " <span class="badge badge-accent">{badge}</span> }
+                })}
                 " · " <time datetime=message.at.to_rfc3339()>{message.sent_at.clone()}</time>
                 {(message.delivery == "failed").then(|| view! {
                     " · " <span class="badge badge-danger">"Not delivered"</span>
@@ -462,7 +465,7 @@ fn ConversationControls(
                 "A message of yours cancels an answer it was preparing and pauses it for the strategy's takeover time."
             </p>
             <FormError error=mode_error />
-            {move || paused.get().map(|until| view! {
+            {move || paused.get().filter(|_| mode.get() == AiMode::Auto).map(|until| view! {
                 <div class="chat-paused" data-testid="ai-paused">
                     <p>{format!("The AI is paused until {until}: a person answered the lead.")}</p>
                     <ActionForm action=resume attr:class="inline-form">
