@@ -188,10 +188,7 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/mark_chat_read", Access::User, &[("client_id", "{client}")]),
     ("/api/set_chat_ai_mode", Access::User, &[("client_id", "{client}"), ("mode", "suggest")]),
     ("/api/set_chat_state", Access::User, &[("client_id", "{client}"), ("state", "closed")]),
-    ("/api/retry_ai_reply", Access::User, &[("client_id", "{client}")]),
-    ("/api/resume_ai", Access::User, &[("client_id", "{client}")]),
-    ("/api/send_ai_draft", Access::User, &[("client_id", "{client}")]),
-    ("/api/discard_ai_draft", Access::User, &[("client_id", "{client}")]),
+    ("/api/ai_action", Access::User, &[("client_id", "{client}"), ("action", "resume")]),
     ("/api/delete_client", Access::User, &[("id", "{client}"), ("confirm", "on")]),
     // Last of the strategy rows: the user's call deletes the strategy the others use.
     ("/api/delete_strategy", Access::User, &[("id", "{strategy}")]),

@@ -8,60 +8,36 @@ use crate::server::request::{redirect_plain_form, respond};
 #[cfg(feature = "ssr")]
 use crate::users::auth::signed_in;
 
-/// Asks the persona to answer the lead's newest message again, after a reply that failed; a plain
-/// form goes back to the thread.
-#[server(prefix = "/api", endpoint = "retry_ai_reply")]
-pub async fn retry_ai_reply(client_id: i64) -> Result<(), AppError> {
+/// What a person asks of the AI in a client's conversation: `retry` a reply that failed, `resume`
+/// it before its takeover pause ends (it answers the lead's last word), `send_draft` (its
+/// suggestion, as is, with its action) or `discard_draft`. One server function for the four keeps
+/// the thread's client code small. Answers what was done; a plain form goes back to the thread.
+#[server(prefix = "/api", endpoint = "ai_action")]
+pub async fn ai_action(client_id: i64, action: String) -> Result<String, AppError> {
     respond(
         async {
             let (state, user) = signed_in().await?;
-            super::reply::retry(&state, &user, client_id).await?;
+            let done = match action.as_str() {
+                "retry" => {
+                    super::reply::retry(&state, &user, client_id).await?;
+                    "The AI is trying again."
+                }
+                "resume" => {
+                    super::reply::resume(&state, &user, client_id).await?;
+                    "The AI answers again."
+                }
+                "send_draft" => {
+                    super::reply::send_draft(&state, &user, client_id).await?;
+                    "The AI's answer was sent."
+                }
+                "discard_draft" => {
+                    crate::chat::service::discard_ai_draft(&state, &user, client_id).await?;
+                    "The draft was discarded."
+                }
+                _ => return Err(AppError::field("action", "Choose retry, resume, send_draft or discard_draft.")),
+            };
             redirect_plain_form(&format!("/chat/{client_id}"));
-            Ok(())
-        }
-        .await,
-    )
-}
-
-/// Wakes the AI of a conversation before its takeover pause ends (it answers the lead's last
-/// message when nobody has); a plain form goes back to the thread.
-#[server(prefix = "/api", endpoint = "resume_ai")]
-pub async fn resume_ai(client_id: i64) -> Result<(), AppError> {
-    respond(
-        async {
-            let (state, user) = signed_in().await?;
-            super::reply::resume(&state, &user, client_id).await?;
-            redirect_plain_form(&format!("/chat/{client_id}"));
-            Ok(())
-        }
-        .await,
-    )
-}
-
-/// Sends the AI's draft as is, with what it does (a booking, a stage); a plain form goes back to
-/// the thread.
-#[server(prefix = "/api", endpoint = "send_ai_draft")]
-pub async fn send_ai_draft(client_id: i64) -> Result<(), AppError> {
-    respond(
-        async {
-            let (state, user) = signed_in().await?;
-            super::reply::send_draft(&state, &user, client_id).await?;
-            redirect_plain_form(&format!("/chat/{client_id}"));
-            Ok(())
-        }
-        .await,
-    )
-}
-
-/// Discards the AI's draft; a plain form goes back to the thread.
-#[server(prefix = "/api", endpoint = "discard_ai_draft")]
-pub async fn discard_ai_draft(client_id: i64) -> Result<(), AppError> {
-    respond(
-        async {
-            let (state, user) = signed_in().await?;
-            crate::chat::service::discard_ai_draft(&state, &user, client_id).await?;
-            redirect_plain_form(&format!("/chat/{client_id}"));
-            Ok(())
+            Ok(done.to_owned())
         }
         .await,
     )

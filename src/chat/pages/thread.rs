@@ -15,7 +15,7 @@ use super::{
     query_string,
 };
 use crate::{
-    ai::api::{DiscardAiDraft, ResumeAi, RetryAiReply, SendAiDraft},
+    ai::api::AiAction,
     chat::model::{
         AiDraft, AiMode, ChatEvent, ClientCard, ConversationState, MAX_MESSAGE_CHARS, Thread, ThreadMessage, role_label,
     },
@@ -34,10 +34,15 @@ pub fn ThreadPage() -> impl IntoView {
     let set_mode = ServerAction::<SetChatAiMode>::new();
     crate::ui::toast::announce(set_mode.value(), "AI mode changed.");
     let set_state = ServerAction::<SetChatState>::new();
-    let resume = ServerAction::<ResumeAi>::new();
-    crate::ui::toast::announce(resume.value(), "The AI answers again.");
-    let drafts = DraftActions { send: ServerAction::new(), discard: ServerAction::new() };
-    crate::ui::toast::announce(drafts.send.value(), "The AI's answer was sent.");
+    // Retry, resume, send or discard a draft: the toast says which was done.
+    let ai = ServerAction::<AiAction>::new();
+    if let Some(toasts) = crate::ui::toast::use_toasts() {
+        Effect::new(move |_| {
+            if let Some(Ok(done)) = ai.value().get() {
+                toasts.success(done);
+            }
+        });
+    }
     // Reloaded after a message is sent, not after a refused one (which keeps what was typed).
     let sent = Memo::new(move |previous: Option<&usize>| {
         let version = send.version().get();
@@ -55,9 +60,7 @@ pub fn ThreadPage() -> impl IntoView {
                 sent.get(),
                 set_mode.version().get(),
                 set_state.version().get(),
-                resume.version().get(),
-                drafts.send.version().get(),
-                drafts.discard.version().get(),
+                ai.version().get(),
             )
         },
         |(id, older, ..)| {
@@ -75,7 +78,7 @@ pub fn ThreadPage() -> impl IntoView {
         <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading the conversation…" lines=8 /> }>
             {move || Suspend::new(async move {
                 match thread.await {
-                    Ok(thread) => view! { <ThreadView thread send set_mode set_state resume drafts /> }.into_any(),
+                    Ok(thread) => view! { <ThreadView thread send set_mode set_state ai /> }.into_any(),
                     Err(error) => view! {
                         <crate::ui::page::ErrorPage error back_href="/chat" back_label="Back to the inbox" />
                     }
@@ -92,8 +95,7 @@ fn ThreadView(
     send: ServerAction<SendChatMessage>,
     set_mode: ServerAction<SetChatAiMode>,
     set_state: ServerAction<SetChatState>,
-    resume: ServerAction<ResumeAi>,
-    drafts: DraftActions,
+    ai: ServerAction<AiAction>,
 ) -> impl IntoView {
     let client = thread.client.clone();
     let id = client.id;
@@ -112,10 +114,9 @@ fn ThreadView(
     let first_newest = thread.messages.last().map_or(0, |message| message.id);
     let newest =
         Memo::new(move |_| arrived.with(|messages| messages.last().map_or(first_newest, |message| message.id)));
-    let retry = ServerAction::<RetryAiReply>::new();
     // "Edit" puts the AI's draft in the composer.
     let prefill = RwSignal::new(None::<String>);
-    crate::ui::toast::announce(retry.value(), "The AI is trying again.");
+    let ai_error = action_error(ai);
     view! {
         <header class="page-header">
             <div>
@@ -140,21 +141,22 @@ fn ThreadView(
                 // The wrapper starts scrolled to its end (the newest), without a script.
                 <div class="chat-scroll">
                     <ol class="messages chat-messages" data-testid="thread-messages" aria-live="polite">
-                        {thread.messages.into_iter().map(|message| view! { <Message message client_id=id newest retry /> }).collect_view()}
+                        {thread.messages.into_iter().map(|message| view! { <Message message client_id=id newest ai /> }).collect_view()}
                         <For each=move || arrived.get() key=|message| message.id let(message)>
-                            <Message message client_id=id newest retry />
+                            <Message message client_id=id newest ai />
                         </For>
                     </ol>
                 </div>
                 {paged.then(|| view! {
                     <p class="hint"><a href=format!("/chat/{id}")>"Back to the newest messages"</a></p>
                 })}
-                <DraftCard client_id=id draft=live.draft drafts prefill />
+                <FormError error=ai_error />
+                <DraftCard client_id=id draft=live.draft ai prefill />
                 <Composer client_id=id send prefill draft=thread.ai_draft.clone() />
             </section>
             <aside class="chat-side">
                 <ClientPanel client />
-                <ConversationControls client_id=id mode=live.mode state paused=live.paused set_mode set_state resume />
+                <ConversationControls client_id=id mode=live.mode state paused=live.paused set_mode set_state ai />
             </aside>
         </div>
     }
@@ -239,12 +241,7 @@ fn mark_seen(client_id: i64, message_id: i64) {
 }
 
 #[component]
-fn Message(
-    message: ThreadMessage,
-    client_id: i64,
-    newest: Memo<i64>,
-    retry: ServerAction<RetryAiReply>,
-) -> impl IntoView {
+fn Message(message: ThreadMessage, client_id: i64, newest: Memo<i64>, ai: ServerAction<AiAction>) -> impl IntoView {
     let mut class = format!("message message-{}", message.role);
     if message.private {
         class.push_str(" message-private");
@@ -270,17 +267,16 @@ fn Message(
             <p class="message-body">{message.body.clone()}</p>
             {(message.role == "system" && message.delivery == "failed").then(|| {
                 let id = message.id;
-                let error = action_error(retry);
                 view! {
                     <Show when=move || newest.get() == id>
-                        <ActionForm action=retry attr:class="inline-form message-actions">
+                        <ActionForm action=ai attr:class="inline-form message-actions">
                             <input type="hidden" name="client_id" value=client_id />
+                            <input type="hidden" name="action" value="retry" />
                             <button type="submit" class="button button-small" data-testid="retry-ai-reply"
-                                disabled=move || retry.pending().get()>
-                                {move || if retry.pending().get() { "Retrying…" } else { "Retry the AI reply" }}
+                                disabled=move || ai.pending().get()>
+                                "Retry the AI reply"
                             </button>
                         </ActionForm>
-                        <FormError error />
                     </Show>
                 }
             })}
@@ -288,23 +284,14 @@ fn Message(
     }
 }
 
-/// What a person does with the AI's draft.
-#[derive(Clone, Copy)]
-struct DraftActions {
-    send: ServerAction<SendAiDraft>,
-    discard: ServerAction<DiscardAiDraft>,
-}
-
 /// "AI suggests": the AI's draft answer, to send as is, edit in the composer, or discard.
 #[component]
 fn DraftCard(
     client_id: i64,
     draft: RwSignal<Option<AiDraft>>,
-    drafts: DraftActions,
+    ai: ServerAction<AiAction>,
     prefill: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let send_error = action_error(drafts.send);
-    let discard_error = action_error(drafts.discard);
     move || {
         draft.get().map(|draft| {
             let text = draft.text.clone();
@@ -318,21 +305,21 @@ fn DraftCard(
                     <p class="message-body">{draft.text.clone()}</p>
                     {draft.action.clone().map(|action| view! { <p class="hint">{action}</p> })}
                     <div class="form-actions">
-                        <ActionForm action=drafts.send attr:class="inline-form">
+                        <ActionForm action=ai attr:class="inline-form">
                             <input type="hidden" name="client_id" value=client_id />
-                            <button type="submit" class="button button-small" disabled=move || drafts.send.pending().get()>
+                            <input type="hidden" name="action" value="send_draft" />
+                            <button type="submit" class="button button-small" disabled=move || ai.pending().get()>
                                 "Send as is"
                             </button>
                         </ActionForm>
                         <a class="button button-small button-quiet" href=format!("/chat/{client_id}?edit_draft=1#chat-body")
                             on:click=edit>"Edit"</a>
-                        <ActionForm action=drafts.discard attr:class="inline-form">
+                        <ActionForm action=ai attr:class="inline-form">
                             <input type="hidden" name="client_id" value=client_id />
+                            <input type="hidden" name="action" value="discard_draft" />
                             <button type="submit" class="button button-small button-quiet">"Discard"</button>
                         </ActionForm>
                     </div>
-                    <FormError error=send_error />
-                    <FormError error=discard_error />
                 </section>
             }
         })
@@ -435,10 +422,9 @@ fn ConversationControls(
     paused: RwSignal<Option<String>>,
     set_mode: ServerAction<SetChatAiMode>,
     set_state: ServerAction<SetChatState>,
-    resume: ServerAction<ResumeAi>,
+    ai: ServerAction<AiAction>,
 ) -> impl IntoView {
     let mode_error = action_error(set_mode);
-    let resume_error = action_error(resume);
     let state_error = action_error(set_state);
     let next = move || match state.get() {
         ConversationState::Closed => (ConversationState::Open, "Reopen the conversation"),
@@ -468,15 +454,15 @@ fn ConversationControls(
             {move || paused.get().filter(|_| mode.get() == AiMode::Auto).map(|until| view! {
                 <div class="chat-paused" data-testid="ai-paused">
                     <p>{format!("The AI is paused until {until}: a person answered the lead.")}</p>
-                    <ActionForm action=resume attr:class="inline-form">
+                    <ActionForm action=ai attr:class="inline-form">
                         <input type="hidden" name="client_id" value=client_id />
-                        <button type="submit" class="button button-small" disabled=move || resume.pending().get()>
+                        <input type="hidden" name="action" value="resume" />
+                        <button type="submit" class="button button-small" disabled=move || ai.pending().get()>
                             "Resume the AI now"
                         </button>
                     </ActionForm>
                 </div>
             })}
-            <FormError error=resume_error />
             <ActionForm action=set_state attr:class="inline-form">
                 <input type="hidden" name="client_id" value=client_id />
                 <input type="hidden" name="state" value=move || next().0.as_str() />
