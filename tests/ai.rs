@@ -303,6 +303,7 @@ async fn a_new_conversation_starts_in_its_strategys_ai_mode() {
             email: "quinn@example.com".into(),
             phone: String::new(),
             body: "Hi there".into(),
+            timezone: String::new(),
         };
         crm::chat::public::service::start(&app.state, &slug.unwrap(), &form).await.unwrap();
         let client = clients::Entity::find().filter(clients::Column::Email.eq("quinn@example.com")).one(&app.db.conn);
@@ -380,6 +381,60 @@ async fn in_suggest_mode_the_ai_drafts_and_a_person_sends_or_discards_the_draft(
         assert!(conversation(&app, client_id).await.ai_draft.is_some(), "{backend:?}");
         lead_says(&app, client_id, "Actually, never mind").await;
         assert_eq!(conversation(&app, client_id).await.ai_draft, None, "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_persona_offers_times_in_the_leads_own_time_zone() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let ana = common::accounts::account(&app, "Ana Owner", "ana@example.com").await;
+        let strategy_id = common::accounts::strategy(&app, ana.id, "Straight to a call").await;
+        common::persona::sql(
+            &app,
+            &format!("UPDATE strategies SET default_ai_mode = 'auto', reply_delay_min = 0, reply_delay_max = 0 WHERE id = {strategy_id}"),
+        )
+        .await;
+        common::persona::sql(
+            &app,
+            &format!(
+                "UPDATE users SET timezone = 'Europe/Lisbon', booking_enabled = TRUE, default_strategy_id = {strategy_id} \
+                 WHERE id = {}",
+                ana.id
+            ),
+        )
+        .await;
+        let slug =
+            crm::users::entity::Entity::find_by_id(ana.id).one(&app.db.conn).await.unwrap().unwrap().booking_slug;
+        let slug = slug.unwrap();
+        let start = |email: &str, timezone: &str| crm::chat::public::model::StartTalkForm {
+            name: "Kenji Lead".into(),
+            email: email.into(),
+            body: "Hello!".into(),
+            timezone: timezone.into(),
+            ..Default::default()
+        };
+        let token = crm::chat::public::service::start(&app.state, &slug, &start("kenji@example.com", "Asia/Tokyo"))
+            .await
+            .unwrap();
+        let kenji = clients::Entity::find().filter(clients::Column::Email.eq("kenji@example.com")).one(&app.db.conn);
+        let kenji = kenji.await.unwrap().unwrap();
+        assert_eq!(kenji.timezone.as_deref(), Some("Asia/Tokyo"), "{backend:?}");
+        run_jobs(&app).await;
+        let offer = ai_messages(&app, kenji.id).await.pop().expect("an offer").body;
+        assert!(offer.ends_with("(times in JST)"), "{backend:?}: {offer}");
+        let page = crm::chat::public::service::page(&app.state, &slug, Some(&token)).await.unwrap();
+        assert_eq!(page.zone, "Asia/Tokyo", "{backend:?}");
+
+        // A zone that does not exist is ignored: the owner's stands.
+        crm::chat::public::service::start(&app.state, &slug, &start("mia@example.com", "Mars/Olympus")).await.unwrap();
+        let mia = clients::Entity::find().filter(clients::Column::Email.eq("mia@example.com")).one(&app.db.conn);
+        let mia = mia.await.unwrap().unwrap();
+        assert_eq!(mia.timezone, None, "{backend:?}");
+        run_jobs(&app).await;
+        let offer = ai_messages(&app, mia.id).await.pop().expect("an offer").body;
+        assert!(offer.ends_with("(times in WET)"), "{backend:?}: {offer}");
         app.cleanup().await;
     }
 }

@@ -215,6 +215,18 @@ async fn failures_are_tried_again_shown_to_the_team_without_the_key_and_retried_
         chat::set_ai_mode(&app.state, &ana, client_id, "off").await.unwrap();
         let off = reply::retry(&app.state, &ana, client_id).await.unwrap_err();
         assert!(matches!(off, AppError::Conflict(_)), "{backend:?}: {off:?}");
+        // With "AI suggests", the retry makes a draft for the person.
+        chat::set_ai_mode(&app.state, &ana, client_id, "suggest").await.unwrap();
+        fake.will([Script::Text("Sorry for the silence! How can I help?")]);
+        reply::retry(&app.state, &ana, client_id).await.unwrap();
+        run_jobs(&app).await;
+        let conversation = conversations::Entity::find()
+            .filter(conversations::Column::ClientId.eq(client_id))
+            .one(&app.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(conversation.ai_draft.as_deref(), Some("Sorry for the silence! How can I help?"), "{backend:?}");
         app.cleanup().await;
         fake.stop();
     }

@@ -277,6 +277,7 @@ async fn start_fresh_conversation(app: &TestApp, slug: &str) -> String {
         email: "fresh@example.com".into(),
         phone: String::new(),
         body: "Hello".into(),
+        timezone: String::new(),
     };
     let token = crm::chat::public::service::start(&app.state, slug, &form).await.unwrap();
     format!("crm_talk_{slug}={token}")
@@ -398,6 +399,7 @@ async fn leads_arriving_at_once_with_one_new_address_become_one_client() {
                 email: "zoe@example.com".into(),
                 phone: String::new(),
                 body: format!("hello {n}"),
+                timezone: String::new(),
             };
             let state = &app.state;
             let slug = &slug;

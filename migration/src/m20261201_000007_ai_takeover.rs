@@ -5,6 +5,9 @@
 //! (a person's public message puts the AI to sleep for this long; 0: never) and `ai_message_cap`
 //! (after this many AI messages in a conversation, the AI hands it to a person).
 //!
+//! `clients` gains `timezone`: the lead's own (their browser's, from the public chat), in which the
+//! persona offers times; `NULL`: the owner's.
+//!
 //! `conversations` gains `ai_paused_until` (the AI does not answer before then) and, for the
 //! "AI suggests" mode, the AI's draft answer to the lead's message `ai_draft_reply_to`: its text
 //! (`ai_draft`) and its action (`ai_draft_action`, JSON), until a person sends, edits or discards it.
@@ -44,6 +47,7 @@ impl MigrationTrait for Migration {
             ),
             format!("ALTER TABLE conversations ADD COLUMN ai_paused_until {ts}"),
             "ALTER TABLE conversations ADD COLUMN ai_draft TEXT".to_owned(),
+            "ALTER TABLE clients ADD COLUMN timezone VARCHAR(64)".to_owned(),
             "ALTER TABLE conversations ADD COLUMN ai_draft_action TEXT".to_owned(),
             "ALTER TABLE conversations ADD COLUMN ai_draft_reply_to BIGINT".to_owned(),
         ] {
@@ -55,6 +59,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         for statement in [
+            "ALTER TABLE clients DROP COLUMN timezone",
             "ALTER TABLE conversations DROP COLUMN ai_draft_reply_to",
             "ALTER TABLE conversations DROP COLUMN ai_draft_action",
             "ALTER TABLE conversations DROP COLUMN ai_draft",

@@ -25,6 +25,8 @@ pub struct Model {
     /// The last time a person changed the stage, notes or profile, or booked the client.
     pub worked_at: Option<DateTimeUtc>,
     pub last_activity_at: DateTimeUtc,
+    /// The lead's own time zone (from the public chat); `None`: the owner's.
+    pub timezone: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

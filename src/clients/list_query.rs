@@ -480,6 +480,7 @@ mod tests {
             status_rank: 4,
             worked_at: None,
             last_activity_at: now,
+            timezone: None,
         };
         for key in SortKey::ALL {
             let cursor = encode_cursor(key, &row);

@@ -99,3 +99,20 @@ where
         }
     })
 }
+
+/// The browser's IANA time zone, filled in once the page runs in a browser (a new account's time
+/// zone, a lead's on the public chat); empty without JavaScript.
+pub fn browser_time_zone() -> ReadSignal<String> {
+    let (zone, set_zone) = signal(String::new());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let options =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
+        if let Some(name) = js_sys::Reflect::get(&options, &"timeZone".into()).ok().and_then(|name| name.as_string()) {
+            set_zone.set(name);
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = set_zone;
+    zone
+}

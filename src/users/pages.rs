@@ -67,23 +67,6 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
-/// The browser's IANA time zone, filled in once the page runs in a browser (a new account's time
-/// zone; without JavaScript the account starts in UTC and settings change it).
-fn browser_time_zone() -> ReadSignal<String> {
-    let (zone, set_zone) = signal(String::new());
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        let options =
-            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
-        if let Some(name) = js_sys::Reflect::get(&options, &"timeZone".into()).ok().and_then(|name| name.as_string()) {
-            set_zone.set(name);
-        }
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = set_zone;
-    zone
-}
-
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let signup = ServerAction::<Signup>::new();
@@ -114,7 +97,7 @@ pub fn SignupPage() -> impl IntoView {
             <ActionForm action=signup attr:class="form-stack">
                 <FormError error />
                 <input type="hidden" name="next" value=next />
-                <input type="hidden" name="timezone" value=browser_time_zone() />
+                <input type="hidden" name="timezone" value=crate::ui::forms::browser_time_zone() />
                 <div class="field">
                     <label for="name">"Name"</label>
                     <input id="name" name="name" autocomplete="name" required maxlength="200"

@@ -59,6 +59,7 @@ pub async fn set_up_lead(app: &TestApp) -> (CurrentUser, i64, LeadSide) {
         email: "sam@example.com".into(),
         phone: String::new(),
         body: "Hi, I saw your ad".into(),
+        timezone: String::new(),
     };
     let token = crm::chat::public::service::start(&app.state, &slug, &form).await.unwrap();
     let client = clients::Entity::find().filter(clients::Column::Email.eq("sam@example.com")).one(&app.db.conn);

@@ -35,7 +35,6 @@ use crate::{
     clients::{entity as clients, model::STATUSES},
     server::{
         infra::Job,
-        local_time,
         state::AppState,
         worker::{JobOutcome, QueueHandler, Shutdown},
     },
@@ -230,6 +229,8 @@ async fn answered<C: ConnectionTrait>(db: &C, message_id: i64) -> Result<bool, A
 /// What the reply is built from.
 struct Context {
     client: clients::Model,
+    /// The lead's time zone, in which the slots are labelled.
+    zone: chrono_tz::Tz,
     owner: users::Model,
     booking_type: Option<booking_types::Model>,
     request: ReplyRequest,
@@ -273,7 +274,8 @@ async fn load_context(
             text: message.body,
         })
         .collect();
-    let zone = local_time::zone(&owner.timezone);
+    // Times as the lead reads them: in their own time zone when the chat learnt it.
+    let zone = crate::chat::public::service::lead_zone(&owner, &client);
     let booking_type = if check_open(&owner).is_ok() {
         booking_types::Entity::find()
             .filter(booking_types::Column::OwnerId.eq(owner.id))
@@ -324,7 +326,7 @@ async fn load_context(
         zone_label: now.with_timezone(&zone).format("%Z").to_string(),
         stages: STATUSES.iter().map(|(stage, _)| (*stage).to_owned()).collect(),
     };
-    Ok(Context { client, owner, booking_type, request })
+    Ok(Context { client, zone, owner, booking_type, request })
 }
 
 /// The reply with its action checked: a booking only of a slot offered now, a stage only from the
@@ -374,7 +376,7 @@ async fn book(
         client_id: Some(context.client.id),
         starts_at,
         ends_at: None,
-        timezone: context.owner.timezone.clone(),
+        timezone: context.zone.name().to_owned(),
         subject: format!("{} with {}", booking_type.name, context.client.name),
         location: String::new(),
         notes: "Booked by the AI persona in the chat.".to_owned(),
@@ -620,8 +622,8 @@ async fn leave_to_the_team(
 }
 
 /// Asks the persona again to answer the lead's newest message, after a failed reply: a person
-/// pressed "Retry" on the thread of `client_id`. Refused when the AI does not answer on its own,
-/// when the lead has not written, or when someone has answered since.
+/// pressed "Retry" on the thread of `client_id` (in "AI suggests" mode the retry makes a draft).
+/// Refused when the AI is off, when the lead has not written, or when someone has answered since.
 pub async fn retry(state: &AppState, user: &CurrentUser, client_id: i64) -> Result<(), AppError> {
     let not_found = || AppError::NotFound("This conversation".to_owned());
     let client = crate::clients::service::find(&state.db, user, client_id).await.map_err(|_| not_found())?;
@@ -630,8 +632,10 @@ pub async fn retry(state: &AppState, user: &CurrentUser, client_id: i64) -> Resu
         .one(&state.db)
         .await?
         .ok_or_else(not_found)?;
-    if AiMode::parse(&conversation.ai_mode) != Some(AiMode::Auto) {
-        return Err(AppError::Conflict("Switch the AI to “AI answers” to let it try again.".to_owned()));
+    if !matches!(AiMode::parse(&conversation.ai_mode), Some(AiMode::Auto | AiMode::Suggest)) {
+        return Err(AppError::Conflict(
+            "Switch the AI on (“AI suggests” or “AI answers”) to let it try again.".to_owned(),
+        ));
     }
     match unanswered_lead_message(state, &conversation).await? {
         Some(message_id) => answer_now(state, &conversation, message_id).await,

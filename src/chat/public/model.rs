@@ -37,6 +37,8 @@ pub struct StartTalkForm {
     pub email: String,
     pub phone: String,
     pub body: String,
+    /// The lead's browser's time zone (empty without JavaScript: the owner's is used).
+    pub timezone: String,
 }
 
 /// Who the lead said they are, checked.
@@ -85,7 +87,13 @@ mod tests {
     use super::*;
 
     fn form(name: &str, email: &str, phone: &str, body: &str) -> StartTalkForm {
-        StartTalkForm { name: name.into(), email: email.into(), phone: phone.into(), body: body.into() }
+        StartTalkForm {
+            name: name.into(),
+            email: email.into(),
+            phone: phone.into(),
+            body: body.into(),
+            ..Default::default()
+        }
     }
 
     #[test]

@@ -87,6 +87,7 @@ fn StartForm(slug: String, start: ServerAction<StartTalk>) -> impl IntoView {
         <ActionForm action=start attr:class="form-stack talk-start" attr:aria-label="Start a conversation">
             <FormError error />
             <input type="hidden" name="slug" value=slug />
+            <input type="hidden" name="timezone" value=crate::ui::forms::browser_time_zone() />
             <div class="field">
                 <label for="name">"Your name"</label>
                 <input id="name" name="name" autocomplete="name" required maxlength="200" value=field("name")

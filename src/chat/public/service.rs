@@ -121,19 +121,26 @@ pub async fn lead<C: ConnectionTrait>(
     Ok(Some(Lead { client, conversation_id, visible_from: row.visible_from_message_id }))
 }
 
-/// The owner's time zone, in which the lead's page shows times.
+/// The owner's time zone, in which the page shows times before the lead is known.
 pub fn owner_zone(owner: &users::Model) -> chrono_tz::Tz {
     local_time::zone(&owner.timezone)
+}
+
+/// The time zone the lead's page shows times in: the lead's own (their browser's, when they
+/// started the chat with JavaScript), else the owner's.
+pub fn lead_zone(owner: &users::Model, client: &clients::Model) -> chrono_tz::Tz {
+    client.timezone.as_deref().and_then(|name| name.parse().ok()).unwrap_or_else(|| owner_zone(owner))
 }
 
 /// `/talk/{slug}` for the holder of `token`.
 pub async fn page(state: &AppState, slug: &str, token: Option<&str>) -> Result<PublicChat, AppError> {
     let db = &state.db;
     let owner = owner_by_slug(db, slug).await.map_err(|_| AppError::NotFound("This chat".to_owned()))?;
-    let zone = owner_zone(&owner);
+    let mut zone = owner_zone(&owner);
     let lead = match lead(db, &owner, token).await? {
         None => None,
         Some(lead) => {
+            zone = lead_zone(&owner, &lead.client);
             let mut shown = match lead.conversation_id {
                 None => Vec::new(),
                 Some(conversation_id) => {
@@ -181,6 +188,15 @@ pub async fn start(state: &AppState, slug: &str, form: &StartTalkForm) -> Result
     let client_id = match_or_create(&txn, &owner, &guest, PUBLIC_CHAT)
         .await?
         .ok_or_else(|| AppError::Refused("This chat is not open yet.".to_owned()))?;
+    // The lead's own time zone, for the times the persona offers, unless the client has one.
+    if let Ok(zone) = form.timezone.trim().parse::<chrono_tz::Tz>() {
+        clients::Entity::update_many()
+            .col_expr(clients::Column::Timezone, zone.name().into())
+            .filter(clients::Column::Id.eq(client_id))
+            .filter(clients::Column::Timezone.is_null())
+            .exec(&txn)
+            .await?;
+    }
     let message = NewMessage { client_id, author: Author::Lead, body: &body, private: false, channel: "web" };
     let recorded = chat::write(&txn, message).await?;
     let token = random_token();
@@ -216,5 +232,5 @@ pub async fn send(state: &AppState, slug: &str, token: Option<&str>, body: &str)
         NewMessage { client_id: lead.client.id, author: Author::Lead, body, private: false, channel: "web" },
     )
     .await?;
-    Ok(chat::thread_message(&recorded.message, None, owner_zone(&owner)))
+    Ok(chat::thread_message(&recorded.message, None, lead_zone(&owner, &lead.client)))
 }

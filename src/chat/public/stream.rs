@@ -51,13 +51,13 @@ async fn stream(
         Err(_) => return error_response(AppError::NotFound("This chat".to_owned())),
     };
     let token = cookie(&headers, &service::cookie_name(&slug));
-    let audience = match service::lead(&state.db, &owner, token).await {
-        Ok(Some(lead)) => lead.audience(),
-        Ok(None) => None,
+    let (audience, zone) = match service::lead(&state.db, &owner, token).await {
+        Ok(Some(lead)) => (lead.audience(), service::lead_zone(&owner, &lead.client)),
+        Ok(None) => (None, service::owner_zone(&owner)),
         Err(error) => return error_response(error),
     };
     let Some(audience) = audience else {
         return error_response(AppError::NotFound("This conversation".to_owned()));
     };
-    open(state.clone(), audience, service::owner_zone(&owner), replay_from(&headers, &query)).await
+    open(state.clone(), audience, zone, replay_from(&headers, &query)).await
 }
