@@ -280,24 +280,26 @@ async fn the_ai_hands_the_conversation_to_a_person_at_its_strategys_cap() {
     }
 }
 
+/// Ana, whose default strategy answers new conversations on its own at once, with `settings` of
+/// hers (`column = value,` each). Answers her public chat's slug.
+async fn eager_owner(app: &TestApp, settings: &str) -> String {
+    let ana = common::accounts::account(app, "Ana Owner", "ana@example.com").await;
+    let strategy_id = common::accounts::strategy(app, ana.id, "Eager").await;
+    let strategy = format!(
+        "UPDATE strategies SET default_ai_mode = 'auto', reply_delay_min = 0, reply_delay_max = 0 WHERE id = {strategy_id}"
+    );
+    common::persona::sql(app, &strategy).await;
+    let user = format!("UPDATE users SET {settings} default_strategy_id = {strategy_id} WHERE id = {}", ana.id);
+    common::persona::sql(app, &user).await;
+    let ana = crm::users::entity::Entity::find_by_id(ana.id).one(&app.db.conn).await.unwrap().unwrap();
+    ana.booking_slug.unwrap()
+}
+
 #[tokio::test]
 async fn a_new_conversation_starts_in_its_strategys_ai_mode() {
     for backend in BACKENDS {
         let app = common::app::start(backend).await;
-        let ana = common::accounts::account(&app, "Ana Owner", "ana@example.com").await;
-        let strategy_id = common::accounts::strategy(&app, ana.id, "Eager").await;
-        common::persona::sql(
-            &app,
-            &format!("UPDATE strategies SET default_ai_mode = 'auto', reply_delay_min = 0, reply_delay_max = 0 WHERE id = {strategy_id}"),
-        )
-        .await;
-        common::persona::sql(
-            &app,
-            &format!("UPDATE users SET default_strategy_id = {strategy_id} WHERE id = {}", ana.id),
-        )
-        .await;
-        let slug =
-            crm::users::entity::Entity::find_by_id(ana.id).one(&app.db.conn).await.unwrap().unwrap().booking_slug;
+        let slug = eager_owner(&app, "").await;
         let form = crm::chat::public::model::StartTalkForm {
             name: "Quinn Lead".into(),
             email: "quinn@example.com".into(),
@@ -305,7 +307,7 @@ async fn a_new_conversation_starts_in_its_strategys_ai_mode() {
             body: "Hi there".into(),
             timezone: String::new(),
         };
-        crm::chat::public::service::start(&app.state, &slug.unwrap(), &form).await.unwrap();
+        crm::chat::public::service::start(&app.state, &slug, &form).await.unwrap();
         let client = clients::Entity::find().filter(clients::Column::Email.eq("quinn@example.com")).one(&app.db.conn);
         let client_id = client.await.unwrap().unwrap().id;
         assert_eq!(conversation(&app, client_id).await.ai_mode, "auto", "{backend:?}");
@@ -389,25 +391,7 @@ async fn in_suggest_mode_the_ai_drafts_and_a_person_sends_or_discards_the_draft(
 async fn the_persona_offers_times_in_the_leads_own_time_zone() {
     for backend in BACKENDS {
         let app = common::app::start(backend).await;
-        let ana = common::accounts::account(&app, "Ana Owner", "ana@example.com").await;
-        let strategy_id = common::accounts::strategy(&app, ana.id, "Straight to a call").await;
-        common::persona::sql(
-            &app,
-            &format!("UPDATE strategies SET default_ai_mode = 'auto', reply_delay_min = 0, reply_delay_max = 0 WHERE id = {strategy_id}"),
-        )
-        .await;
-        common::persona::sql(
-            &app,
-            &format!(
-                "UPDATE users SET timezone = 'Europe/Lisbon', booking_enabled = TRUE, default_strategy_id = {strategy_id} \
-                 WHERE id = {}",
-                ana.id
-            ),
-        )
-        .await;
-        let slug =
-            crm::users::entity::Entity::find_by_id(ana.id).one(&app.db.conn).await.unwrap().unwrap().booking_slug;
-        let slug = slug.unwrap();
+        let slug = eager_owner(&app, "timezone = 'Europe/Lisbon', booking_enabled = TRUE,").await;
         let start = |email: &str, timezone: &str| crm::chat::public::model::StartTalkForm {
             name: "Kenji Lead".into(),
             email: email.into(),

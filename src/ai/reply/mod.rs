@@ -178,14 +178,17 @@ pub async fn reply(state: &AppState, payload: &Payload, responder: &dyn Responde
     let cap = context.request.strategy.ai_message_cap;
     if !suggests && ai_messages_in(&state.db, conversation.id).await? >= u64::from(cap) {
         let reason = format!("The AI has sent {cap} messages in this conversation, its strategy's limit.");
-        return hand_over(state, &conversation, payload, &reason).await;
+        let note = format!("The AI handed this conversation to the team: {reason}");
+        return leave_to_the_team(state, &conversation, payload, &note, None, Outcome::HandedOff(reason)).await;
     }
     let reply = match responder.reply(&context.request).await {
         Ok(reply) => checked(reply, &context.request),
         Err(error) => {
             let reason = error.to_string();
             tracing::warn!(conversation = conversation.id, %reason, "an AI reply failed");
-            return fail(state, &conversation, payload, &reason).await;
+            let note = format!("AI reply failed: {reason}");
+            let outcome = Outcome::Failed(reason.clone());
+            return leave_to_the_team(state, &conversation, payload, &note, Some(&reason), outcome).await;
         }
     };
     if suggests {
@@ -503,17 +506,27 @@ async fn store_draft(
     Ok(Outcome::Drafted)
 }
 
+/// The conversation with `client_id`, when `user` reaches that client (anything else is "not
+/// found", so that it says nothing of others' clients).
+async fn conversation_for(
+    state: &AppState,
+    user: &CurrentUser,
+    client_id: i64,
+) -> Result<conversations::Model, AppError> {
+    let not_found = || AppError::NotFound("This conversation".to_owned());
+    let client = crate::clients::service::find(&state.db, user, client_id).await.map_err(|_| not_found())?;
+    conversations::Entity::find()
+        .filter(conversations::Column::ClientId.eq(client.id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(not_found)
+}
+
 /// Sends the AI's draft as is, with its action (a booking is made then, if the time is still
 /// free): a person pressed "Send" on the thread of `client_id`. Refused when there is no draft or
 /// the lead wrote again since.
 pub async fn send_draft(state: &AppState, user: &CurrentUser, client_id: i64) -> Result<(), AppError> {
-    let not_found = || AppError::NotFound("This conversation".to_owned());
-    let client = crate::clients::service::find(&state.db, user, client_id).await.map_err(|_| not_found())?;
-    let conversation = conversations::Entity::find()
-        .filter(conversations::Column::ClientId.eq(client.id))
-        .one(&state.db)
-        .await?
-        .ok_or_else(not_found)?;
+    let conversation = conversation_for(state, user, client_id).await?;
     let gone =
         || AppError::Conflict("There is no draft to send any more: the lead or a person wrote since.".to_owned());
     let (Some(text), Some(reply_to)) = (conversation.ai_draft.clone(), conversation.ai_draft_reply_to) else {
@@ -574,34 +587,9 @@ async fn announce_waiting(state: &AppState, conversation: &conversations::Model)
     chat::publish(state, &chat::conversation_event(&waiting)).await;
 }
 
-/// A reply that could not be made: a note for the team with the reason (and, on the thread, a
-/// retry button), and the conversation waits for a person. Nothing when a person acted meanwhile.
-async fn fail(
-    state: &AppState,
-    conversation: &conversations::Model,
-    payload: &Payload,
-    reason: &str,
-) -> Result<Outcome, AppError> {
-    let note = format!("AI reply failed: {reason}");
-    let outcome = Outcome::Failed(reason.to_owned());
-    leave_to_the_team(state, conversation, payload, &note, Some(reason), outcome).await
-}
-
-/// The AI reached its strategy's cap of messages: it does not answer, a note tells the team why,
-/// and the conversation waits for a person.
-async fn hand_over(
-    state: &AppState,
-    conversation: &conversations::Model,
-    payload: &Payload,
-    reason: &str,
-) -> Result<Outcome, AppError> {
-    let note = format!("The AI handed this conversation to the team: {reason}");
-    let outcome = Outcome::HandedOff(reason.to_owned());
-    leave_to_the_team(state, conversation, payload, &note, None, outcome).await
-}
-
-/// Writes `note` for the team (failed with `failure`) and marks the conversation waiting, under
-/// the chat lock, unless a person acted meanwhile.
+/// Leaves the conversation to a person: writes `note` for the team (failed with `failure`: an AI
+/// reply that could not be made, shown with a retry button; `None`: a hand-off) and marks the
+/// conversation waiting, under the chat lock, unless a person acted meanwhile.
 async fn leave_to_the_team(
     state: &AppState,
     conversation: &conversations::Model,
@@ -625,13 +613,7 @@ async fn leave_to_the_team(
 /// pressed "Retry" on the thread of `client_id` (in "AI suggests" mode the retry makes a draft).
 /// Refused when the AI is off, when the lead has not written, or when someone has answered since.
 pub async fn retry(state: &AppState, user: &CurrentUser, client_id: i64) -> Result<(), AppError> {
-    let not_found = || AppError::NotFound("This conversation".to_owned());
-    let client = crate::clients::service::find(&state.db, user, client_id).await.map_err(|_| not_found())?;
-    let conversation = conversations::Entity::find()
-        .filter(conversations::Column::ClientId.eq(client.id))
-        .one(&state.db)
-        .await?
-        .ok_or_else(not_found)?;
+    let conversation = conversation_for(state, user, client_id).await?;
     if !matches!(AiMode::parse(&conversation.ai_mode), Some(AiMode::Auto | AiMode::Suggest)) {
         return Err(AppError::Conflict(
             "Switch the AI on (“AI suggests” or “AI answers”) to let it try again.".to_owned(),

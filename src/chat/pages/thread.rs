@@ -269,18 +269,32 @@ fn Message(message: ThreadMessage, client_id: i64, newest: Memo<i64>, ai: Server
                 let id = message.id;
                 view! {
                     <Show when=move || newest.get() == id>
-                        <ActionForm action=ai attr:class="inline-form message-actions">
-                            <input type="hidden" name="client_id" value=client_id />
-                            <input type="hidden" name="action" value="retry" />
-                            <button type="submit" class="button button-small" data-testid="retry-ai-reply"
-                                disabled=move || ai.pending().get()>
-                                "Retry the AI reply"
-                            </button>
-                        </ActionForm>
+                        <AiButton ai client_id action="retry" label="Retry the AI reply" form_class="inline-form message-actions" />
                     </Show>
                 }
             })}
         </li>
+    }
+}
+
+/// One of the AI's buttons on the thread: a small form (a plain post without JavaScript) asking
+/// `ai_action` for `action`.
+#[component]
+fn AiButton(
+    ai: ServerAction<AiAction>,
+    client_id: i64,
+    action: &'static str,
+    label: &'static str,
+    #[prop(optional)] quiet: bool,
+    #[prop(default = "inline-form")] form_class: &'static str,
+) -> impl IntoView {
+    let class = if quiet { "button button-small button-quiet" } else { "button button-small" };
+    view! {
+        <ActionForm action=ai attr:class=form_class>
+            <input type="hidden" name="client_id" value=client_id />
+            <input type="hidden" name="action" value=action />
+            <button type="submit" class=class data-action=action disabled=move || ai.pending().get()>{label}</button>
+        </ActionForm>
     }
 }
 
@@ -305,20 +319,10 @@ fn DraftCard(
                     <p class="message-body">{draft.text.clone()}</p>
                     {draft.action.clone().map(|action| view! { <p class="hint">{action}</p> })}
                     <div class="form-actions">
-                        <ActionForm action=ai attr:class="inline-form">
-                            <input type="hidden" name="client_id" value=client_id />
-                            <input type="hidden" name="action" value="send_draft" />
-                            <button type="submit" class="button button-small" disabled=move || ai.pending().get()>
-                                "Send as is"
-                            </button>
-                        </ActionForm>
+                        <AiButton ai client_id action="send_draft" label="Send as is" />
                         <a class="button button-small button-quiet" href=format!("/chat/{client_id}?edit_draft=1#chat-body")
                             on:click=edit>"Edit"</a>
-                        <ActionForm action=ai attr:class="inline-form">
-                            <input type="hidden" name="client_id" value=client_id />
-                            <input type="hidden" name="action" value="discard_draft" />
-                            <button type="submit" class="button button-small button-quiet">"Discard"</button>
-                        </ActionForm>
+                        <AiButton ai client_id action="discard_draft" label="Discard" quiet=true />
                     </div>
                 </section>
             }
@@ -454,13 +458,7 @@ fn ConversationControls(
             {move || paused.get().filter(|_| mode.get() == AiMode::Auto).map(|until| view! {
                 <div class="chat-paused" data-testid="ai-paused">
                     <p>{format!("The AI is paused until {until}: a person answered the lead.")}</p>
-                    <ActionForm action=ai attr:class="inline-form">
-                        <input type="hidden" name="client_id" value=client_id />
-                        <input type="hidden" name="action" value="resume" />
-                        <button type="submit" class="button button-small" disabled=move || ai.pending().get()>
-                            "Resume the AI now"
-                        </button>
-                    </ActionForm>
+                    <AiButton ai client_id action="resume" label="Resume the AI now" />
                 </div>
             })}
             <ActionForm action=set_state attr:class="inline-form">
