@@ -108,6 +108,60 @@ async fn a_thread_pages_back_by_time_and_id_without_gaps_while_messages_arrive()
     }
 }
 
+// The page says from which message its live stream starts: whatever is written while the page is
+// read must be on the page or after that point, never in between (a thread once missed the AI's
+// reply that way, when the reply landed while the thread reloaded).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_read_while_messages_arrive_hands_the_stream_every_message_it_does_not_show() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let strategy_id = strategy(&app, ana.id, "Friendly").await;
+        let lead = client(&app, &ana, strategy_id, "Lead").await;
+        write(&app, lead, Author::Lead, "hello").await;
+        let state = app.state.clone();
+        let writer = tokio::spawn(async move {
+            for n in 0..200 {
+                let new = NewMessage {
+                    client_id: lead,
+                    author: Author::Lead,
+                    body: &format!("m{n}"),
+                    private: false,
+                    channel: "web",
+                };
+                service::record(&state, new).await.unwrap();
+            }
+        });
+        let mut reads = Vec::new();
+        while !writer.is_finished() {
+            reads.push(service::thread(&app.state, &ana, lead, "", false).await.unwrap());
+        }
+        writer.await.unwrap();
+        let written: Vec<i64> = messages::Entity::find()
+            .filter(messages::Column::ClientId.eq(lead))
+            .order_by_asc(messages::Column::Id)
+            .all(&app.db.conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|message| message.id)
+            .collect();
+        assert!(reads.len() > 10, "{backend:?}: the thread was read while the messages arrived");
+        for read in &reads {
+            let shown: Vec<i64> = read.messages.iter().map(|message| message.id).collect();
+            let after = read.stream_after.unwrap_or_default();
+            let lost: Vec<i64> =
+                written.iter().copied().filter(|id| *id > shown[0] && *id <= after && !shown.contains(id)).collect();
+            assert!(
+                lost.is_empty(),
+                "{backend:?}: {lost:?} neither shown (up to {:?}) nor streamed (after {after})",
+                shown.last()
+            );
+        }
+        app.cleanup().await;
+    }
+}
+
 #[tokio::test]
 async fn the_inbox_pages_newest_first_with_ties_and_arrivals() {
     for backend in BACKENDS {

@@ -617,6 +617,9 @@ pub async fn thread(
     mark_as_read: bool,
 ) -> Result<Thread, AppError> {
     let db = &state.db;
+    // Read before the messages: the stream replays everything after it, so a message written
+    // while the page is read is shown by the page or by the stream (never by neither).
+    let stream_after = newest_message_id(db).await?;
     let (client, conversation) = reachable(db, user, client_id).await?;
     let zone = viewer_zone(db, user).await?;
     let strategy_name = strategy_names(db, [client.strategy_id]).await?.remove(&client.strategy_id);
@@ -678,7 +681,7 @@ pub async fn thread(
         ai_draft: conversation.as_ref().and_then(ai_draft_of),
         messages: shown,
         older: older_cursor,
-        stream_after: newest_message_id(db).await?,
+        stream_after,
     })
 }
 
