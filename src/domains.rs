@@ -34,6 +34,7 @@ pub fn queue_handlers() -> Vec<QueueHandler> {
         crate::clients::import::service::queue_handler(),
         crate::bookings::email::service::queue_handler(),
         crate::ai::reply::queue_handler(),
+        crate::ai::reply::followup::queue_handler(),
     ]
 }
 
@@ -44,6 +45,7 @@ pub async fn message_committed(
     conversation: &crate::chat::conversation_entity::Model,
 ) {
     crate::ai::reply::on_message(state, message, conversation).await;
+    crate::ai::reply::followup::on_message(state, message, conversation).await;
 }
 
 /// Every periodic task of the app.

@@ -3,7 +3,8 @@
 //! quick messages get one reply; a person acting while the responder answers discards the reply;
 //! a job that runs twice stores one reply; a conversation whose AI is off gets no job; a person's
 //! answer pauses the AI until resumed; the AI hands off at its cap; new conversations take the
-//! strategy's mode; "AI suggests" drafts for a person to send or discard.
+//! strategy's mode; "AI suggests" drafts for a person to send or discard; a quiet lead gets the
+//! strategy's follow-ups, each once, called off by anyone's message, a mode change or a booking.
 #![cfg(feature = "ssr")]
 
 mod common;
@@ -16,7 +17,7 @@ use common::{
 };
 use crm::{
     ai::{
-        reply::{self, Outcome},
+        reply::{self, Outcome, followup},
         responder::{Reply, ReplyRequest, Responder, ResponderError, offline::OfflineResponder},
     },
     chat::{
@@ -419,6 +420,138 @@ async fn the_persona_offers_times_in_the_leads_own_time_zone() {
         run_jobs(&app).await;
         let offer = ai_messages(&app, mia.id).await.pop().expect("an offer").body;
         assert!(offer.ends_with("(times in WET)"), "{backend:?}: {offer}");
+        app.cleanup().await;
+    }
+}
+
+/// The follow-up waiting in the database queue (SQLite's), with the milliseconds until it is due.
+async fn waiting_followup(app: &TestApp) -> Option<(followup::Payload, i64)> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = &app.db.conn;
+    let sql = "SELECT payload, run_at_ms FROM jobs WHERE queue = 'ai-followup' AND locked_by IS NULL";
+    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap()?;
+    let payload: String = row.try_get("", "payload").unwrap();
+    let due: i64 = row.try_get("", "run_at_ms").unwrap();
+    Some((serde_json::from_str(&payload).unwrap(), due - chat::now().timestamp_millis()))
+}
+
+fn quiet_after(
+    conversation: &crm::chat::conversation_entity::Model,
+    message_id: i64,
+    number: u32,
+) -> followup::Payload {
+    followup::Payload {
+        conversation_id: conversation.id,
+        after_message_id: message_id,
+        version: conversation.version,
+        number,
+    }
+}
+
+/// The first follow-up of the AI's newest message.
+async fn pending(app: &TestApp, client_id: i64) -> followup::Payload {
+    let answer = ai_messages(app, client_id).await.pop().unwrap();
+    quiet_after(&conversation(app, client_id).await, answer.id, 1)
+}
+
+// A lead who leaves the AI's question unanswered is nudged after the strategy's waits, each nudge
+// once however often its job runs, and no more than the strategy lists.
+#[tokio::test]
+async fn a_quiet_lead_gets_the_strategys_follow_ups_each_once() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (_, client_id) = set_up(&app).await;
+        common::persona::sql(&app, "UPDATE strategies SET followup_minutes = '60,1440'").await;
+        lead_says(&app, client_id, "Hello?").await;
+        assert_eq!(run_jobs(&app).await, 1, "{backend:?}: the answer; the follow-up waits an hour");
+        let answer = ai_messages(&app, client_id).await.remove(0);
+        let now = chat::now();
+        if backend == common::Backend::Sqlite {
+            let (waiting, due_in) = waiting_followup(&app).await.expect("a follow-up waits");
+            assert_eq!((waiting.after_message_id, waiting.number), (answer.id, 1));
+            assert!((3_590_000..=3_600_000).contains(&due_in), "due in an hour, not {due_in} ms");
+        }
+
+        let first = quiet_after(&conversation(&app, client_id).await, answer.id, 1);
+        let later = now + chrono::Duration::minutes(61);
+        let followup::Outcome::Sent(nudge) =
+            followup::follow_up(&app.state, &first, &OfflineResponder, later).await.unwrap()
+        else {
+            panic!("{backend:?}: the first follow-up is sent")
+        };
+        let sent = ai_messages(&app, client_id).await;
+        assert_eq!(sent.len(), 2, "{backend:?}");
+        assert_eq!(sent[1].body, "Hi Sam, just checking in. Could you tell me your team size?");
+        let again = followup::follow_up(&app.state, &first, &OfflineResponder, later).await.unwrap();
+        assert_eq!(again, followup::Outcome::Superseded, "{backend:?}: a job delivered twice sends once");
+        assert_eq!(ai_messages(&app, client_id).await.len(), 2, "{backend:?}");
+        if backend == common::Backend::Sqlite {
+            let (waiting, due_in) = waiting_followup(&app).await.expect("the second follow-up waits");
+            assert_eq!((waiting.after_message_id, waiting.number), (nudge, 2));
+            assert!((86_390_000..=86_400_000).contains(&due_in), "due in a day, not {due_in} ms");
+            // Through the queue when it is due: the worker sends it.
+            common::persona::sql(&app, "UPDATE jobs SET run_at_ms = 0 WHERE queue = 'ai-followup'").await;
+            assert_eq!(run_jobs(&app).await, 1);
+        } else {
+            let second = quiet_after(&conversation(&app, client_id).await, nudge, 2);
+            let outcome = followup::follow_up(&app.state, &second, &OfflineResponder, later).await.unwrap();
+            assert!(matches!(outcome, followup::Outcome::Sent(_)), "{backend:?}: {outcome:?}");
+        }
+        let sent = ai_messages(&app, client_id).await;
+        assert_eq!(sent.len(), 3, "{backend:?}");
+        assert!(sent[2].body.ends_with("just write here whenever it suits you."), "{backend:?}: {}", sent[2].body);
+        if backend == common::Backend::Sqlite {
+            assert!(waiting_followup(&app).await.is_none(), "the strategy lists two: no third waits");
+        }
+        let third = quiet_after(&conversation(&app, client_id).await, sent[2].id, 3);
+        let outcome = followup::follow_up(&app.state, &third, &OfflineResponder, later).await.unwrap();
+        assert_eq!(outcome, followup::Outcome::NotNeeded, "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+// A waiting follow-up is called off by the lead's message, by a person's note or mode change, and
+// by a booking; a conversation whose AI is off or only suggests gets none.
+#[tokio::test]
+async fn a_follow_up_is_called_off_by_the_lead_a_person_or_a_booking() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (ana, client_id) = set_up(&app).await;
+        common::persona::sql(&app, "UPDATE strategies SET followup_minutes = '60'").await;
+        let later = chat::now() + chrono::Duration::minutes(61);
+        lead_says(&app, client_id, "Hello?").await;
+        run_jobs(&app).await;
+        let first = pending(&app, client_id).await;
+        lead_says(&app, client_id, "Sorry, I was busy").await;
+        let outcome = followup::follow_up(&app.state, &first, &OfflineResponder, later).await.unwrap();
+        assert_eq!(outcome, followup::Outcome::Superseded, "{backend:?}: the lead wrote");
+
+        run_jobs(&app).await;
+        let second = pending(&app, client_id).await;
+        let note =
+            NewMessage { client_id, author: Author::Agent(&ana), body: "Call him", private: true, channel: "web" };
+        chat::record(&app.state, note).await.unwrap();
+        let outcome = followup::follow_up(&app.state, &second, &OfflineResponder, later).await.unwrap();
+        assert_eq!(outcome, followup::Outcome::Superseded, "{backend:?}: a person's private note");
+
+        lead_says(&app, client_id, "We are 12").await;
+        run_jobs(&app).await;
+        let third = pending(&app, client_id).await;
+        chat::set_ai_mode(&app.state, &ana, client_id, "suggest").await.unwrap();
+        let outcome = followup::follow_up(&app.state, &third, &OfflineResponder, later).await.unwrap();
+        assert_eq!(outcome, followup::Outcome::Superseded, "{backend:?}: the mode changed");
+        chat::set_ai_mode(&app.state, &ana, client_id, "auto").await.unwrap();
+
+        lead_says(&app, client_id, "Still there?").await;
+        run_jobs(&app).await;
+        let fourth = pending(&app, client_id).await;
+        common::persona::sql(&app, &format!("UPDATE clients SET status = 'booked' WHERE id = {client_id}")).await;
+        let outcome = followup::follow_up(&app.state, &fourth, &OfflineResponder, later).await.unwrap();
+        assert_eq!(outcome, followup::Outcome::NotNeeded, "{backend:?}: a booked lead");
+        assert!(
+            ai_messages(&app, client_id).await.iter().all(|message| !message.body.contains("just checking in")),
+            "{backend:?}: no follow-up was sent"
+        );
         app.cleanup().await;
     }
 }

@@ -24,6 +24,8 @@ pub struct Model {
     pub default_ai_mode: String,
     pub takeover_minutes: i32,
     pub ai_message_cap: i32,
+    /// The waits before each follow-up of a quiet lead, in minutes, comma-separated ("1440,4320").
+    pub followup_minutes: String,
     /// Shared by an admin with the team: every user may read it and give it to their clients.
     pub shared: bool,
     pub created_at: DateTimeUtc,

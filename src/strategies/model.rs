@@ -28,6 +28,11 @@ pub const MAX_TAKEOVER_MINUTES: u32 = 10_080;
 /// GoHighLevel's default.
 pub const DEFAULT_AI_MESSAGE_CAP: u32 = 25;
 pub const MAX_AI_MESSAGE_CAP: u32 = 500;
+/// Follow-ups of a quiet lead: at most this many, each after at most a month.
+pub const MAX_FOLLOWUPS: usize = 5;
+pub const MAX_FOLLOWUP_MINUTES: u32 = 43_200;
+/// What a new strategy starts with: a nudge the next day, then one three days later.
+pub const DEFAULT_FOLLOWUPS: &str = "1d, 3d";
 
 /// The editor's fields as submitted: every value a string, named like the form's inputs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +69,9 @@ pub struct StrategyForm {
     pub takeover_minutes: String,
     #[serde(default)]
     pub ai_message_cap: String,
+    /// The waits before each follow-up, e.g. "1d, 3d"; empty: none.
+    #[serde(default)]
+    pub followups: String,
 }
 
 impl Default for StrategyForm {
@@ -87,6 +95,7 @@ impl Default for StrategyForm {
             default_ai_mode: "auto".to_owned(),
             takeover_minutes: DEFAULT_TAKEOVER_MINUTES.to_string(),
             ai_message_cap: DEFAULT_AI_MESSAGE_CAP.to_string(),
+            followups: DEFAULT_FOLLOWUPS.to_owned(),
         }
     }
 }
@@ -128,6 +137,7 @@ form_fields!(
     default_ai_mode,
     takeover_minutes,
     ai_message_cap,
+    followups,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,6 +187,9 @@ pub struct StrategyFields {
     pub takeover_minutes: u32,
     /// After this many AI messages in a conversation, the AI hands it to a person.
     pub ai_message_cap: u32,
+    /// When the lead leaves the AI's message unanswered: the minutes before each follow-up, each
+    /// counted from the message before it. Empty: no follow-ups.
+    pub followup_minutes: Vec<u32>,
 }
 
 impl StrategyFields {
@@ -198,6 +211,7 @@ impl StrategyFields {
             default_ai_mode: self.default_ai_mode.clone(),
             takeover_minutes: self.takeover_minutes.to_string(),
             ai_message_cap: self.ai_message_cap.to_string(),
+            followups: waits_text(&self.followup_minutes),
         }
     }
 }
@@ -399,6 +413,53 @@ fn parse_cap(value: &str) -> Result<u32, String> {
     parse_count(value, DEFAULT_AI_MESSAGE_CAP, 1, MAX_AI_MESSAGE_CAP, "messages")
 }
 
+/// A wait as people write it: "45m", "4h", "2d", "1w".
+pub fn wait_text(minutes: u32) -> String {
+    match minutes {
+        m if m % 10_080 == 0 => format!("{}w", m / 10_080),
+        m if m % 1_440 == 0 => format!("{}d", m / 1_440),
+        m if m % 60 == 0 => format!("{}h", m / 60),
+        m => format!("{m}m"),
+    }
+}
+
+/// The follow-up waits as the editor shows them: "1d, 3d".
+pub fn waits_text(minutes: &[u32]) -> String {
+    minutes.iter().map(|&m| wait_text(m)).collect::<Vec<_>>().join(", ")
+}
+
+/// One wait with its unit ("90m", "4 h", "2 days", "1w") in minutes.
+fn parse_wait(item: &str) -> Option<u32> {
+    let item = item.trim().to_lowercase();
+    let split = item.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = item.split_at(split);
+    let number: u32 = number.parse().ok()?;
+    let per_unit = match unit.trim() {
+        "m" | "min" | "mins" | "minute" | "minutes" => 1,
+        "h" | "hr" | "hrs" | "hour" | "hours" => 60,
+        "d" | "day" | "days" => 1_440,
+        "w" | "wk" | "week" | "weeks" => 10_080,
+        _ => return None,
+    };
+    number.checked_mul(per_unit)
+}
+
+/// The follow-up waits, comma-separated; empty is none.
+pub fn parse_followups(value: &str) -> Result<Vec<u32>, String> {
+    let items: Vec<&str> = value.split([',', ';']).map(str::trim).filter(|item| !item.is_empty()).collect();
+    if items.len() > MAX_FOLLOWUPS {
+        return Err(format!("At most {MAX_FOLLOWUPS} follow-ups."));
+    }
+    items
+        .into_iter()
+        .map(|item| match parse_wait(item) {
+            Some(minutes) if (1..=MAX_FOLLOWUP_MINUTES).contains(&minutes) => Ok(minutes),
+            Some(_) => Err(format!("“{item}”: each wait is from 1 minute to 30 days.")),
+            None => Err(format!("“{item}”: write each wait with its unit, e.g. 4h, 2d or 1w.")),
+        })
+        .collect()
+}
+
 /// Checks every field; errors are keyed by the form's field names.
 pub fn validate(form: &StrategyForm) -> Result<StrategyFields, BTreeMap<String, String>> {
     let mut errors = BTreeMap::new();
@@ -454,6 +515,10 @@ pub fn validate(form: &StrategyForm) -> Result<StrategyFields, BTreeMap<String, 
         errors.insert("ai_message_cap".to_owned(), message);
         0
     });
+    let followup_minutes = parse_followups(&form.followups).unwrap_or_else(|message| {
+        errors.insert("followups".to_owned(), message);
+        Vec::new()
+    });
     match (reply_delay_min, reply_delay_max) {
         (Ok(reply_delay_min), Ok(reply_delay_max)) if errors.is_empty() => Ok(StrategyFields {
             name,
@@ -471,6 +536,7 @@ pub fn validate(form: &StrategyForm) -> Result<StrategyFields, BTreeMap<String, 
             default_ai_mode,
             takeover_minutes,
             ai_message_cap,
+            followup_minutes,
         }),
         _ => Err(errors),
     }
@@ -496,6 +562,7 @@ pub fn draft_fields(form: &StrategyForm) -> StrategyFields {
         default_ai_mode: parse_ai_mode(&form.default_ai_mode).unwrap_or_else(|_| "off".to_owned()),
         takeover_minutes: parse_takeover(&form.takeover_minutes).unwrap_or(DEFAULT_TAKEOVER_MINUTES),
         ai_message_cap: parse_cap(&form.ai_message_cap).unwrap_or(DEFAULT_AI_MESSAGE_CAP),
+        followup_minutes: parse_followups(&form.followups).unwrap_or_default(),
     }
 }
 
@@ -566,6 +633,7 @@ mod tests {
             default_ai_mode: "always".to_owned(),
             takeover_minutes: "10081".to_owned(),
             ai_message_cap: "0".to_owned(),
+            followups: "1d, soon".to_owned(),
             ..StrategyForm::default()
         };
         let errors = validate(&form).unwrap_err();
@@ -580,7 +648,8 @@ mod tests {
         assert_eq!(errors["default_ai_mode"], "Choose off, suggests or answers.");
         assert_eq!(errors["takeover_minutes"], "Enter whole minutes from 0 to 10080.");
         assert_eq!(errors["ai_message_cap"], "Enter whole messages from 1 to 500.");
-        assert_eq!(errors.len(), 11);
+        assert_eq!(errors["followups"], "“soon”: write each wait with its unit, e.g. 4h, 2d or 1w.");
+        assert_eq!(errors.len(), 12);
     }
 
     #[test]
@@ -598,6 +667,22 @@ mod tests {
         let never =
             StrategyForm { takeover_minutes: "0".to_owned(), default_ai_mode: "suggest".to_owned(), ..valid_form() };
         assert_eq!(validate(&never).unwrap().takeover_minutes, 0);
+    }
+
+    #[test]
+    fn follow_up_waits_read_units_and_come_back_in_the_shortest_words() {
+        assert_eq!(parse_followups("90m, 4 h; 2 days,1W").unwrap(), [90, 240, 2_880, 10_080]);
+        assert_eq!(waits_text(&[90, 240, 2_880, 10_080, 1_500]), "90m, 4h, 2d, 1w, 25h");
+        assert_eq!(parse_followups(" , ").unwrap(), Vec::<u32>::new(), "empty: no follow-ups");
+        assert_eq!(parse_followups("0m").unwrap_err(), "“0m”: each wait is from 1 minute to 30 days.");
+        assert_eq!(parse_followups("31d").unwrap_err(), "“31d”: each wait is from 1 minute to 30 days.");
+        assert_eq!(parse_followups("12").unwrap_err(), "“12”: write each wait with its unit, e.g. 4h, 2d or 1w.");
+        assert_eq!(parse_followups("1h,1h,1h,1h,1h,1h").unwrap_err(), "At most 5 follow-ups.");
+        assert_eq!(parse_followups("99999999999d").unwrap_err().chars().next(), Some('“'), "no overflow");
+        let new = validate(&valid_form()).unwrap();
+        assert_eq!(new.followup_minutes, [1_440, 4_320], "a new strategy follows up after a day, then three");
+        let old = StrategyForm { followups: String::new(), ..valid_form() };
+        assert!(validate(&old).unwrap().followup_minutes.is_empty(), "a form without the field: none");
     }
 
     #[test]

@@ -106,6 +106,7 @@ pub fn fields_of(model: &entity::Model) -> StrategyFields {
         default_ai_mode: model.default_ai_mode.clone(),
         takeover_minutes: u32::try_from(model.takeover_minutes).unwrap_or_default(),
         ai_message_cap: u32::try_from(model.ai_message_cap).unwrap_or(1),
+        followup_minutes: model.followup_minutes.split(',').filter_map(|minutes| minutes.trim().parse().ok()).collect(),
     }
 }
 
@@ -138,10 +139,16 @@ fn assign(active: &mut entity::ActiveModel, fields: &StrategyFields) {
     active.default_ai_mode = Set(fields.default_ai_mode.clone());
     active.takeover_minutes = Set(i32::try_from(fields.takeover_minutes).unwrap_or(i32::MAX));
     active.ai_message_cap = Set(i32::try_from(fields.ai_message_cap).unwrap_or(i32::MAX));
+    active.followup_minutes = Set(followup_column(&fields.followup_minutes));
+}
+
+/// The follow-up waits as stored: minutes, comma-separated.
+fn followup_column(minutes: &[u32]) -> String {
+    minutes.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// Each field's value as the audit log records it.
-fn audited_values(fields: &StrategyFields) -> [(&'static str, Value); 15] {
+fn audited_values(fields: &StrategyFields) -> [(&'static str, Value); 16] {
     [
         ("name", fields.name.clone().into()),
         ("tag", fields.tag.clone().into()),
@@ -158,6 +165,7 @@ fn audited_values(fields: &StrategyFields) -> [(&'static str, Value); 15] {
         ("default_ai_mode", fields.default_ai_mode.clone().into()),
         ("takeover_minutes", fields.takeover_minutes.into()),
         ("ai_message_cap", fields.ai_message_cap.into()),
+        ("followups", crate::strategies::model::waits_text(&fields.followup_minutes).into()),
     ]
 }
 

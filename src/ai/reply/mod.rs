@@ -47,6 +47,8 @@ use crate::{
     users::{entity as users, model::CurrentUser},
 };
 
+pub mod followup;
+
 pub const QUEUE: &str = "ai-reply";
 /// A reply's longest run: the responder's timeout and the writes.
 const LEASE: Duration = Duration::from_secs(120);
@@ -328,6 +330,7 @@ async fn load_context(
         slots,
         zone_label: now.with_timezone(&zone).format("%Z").to_string(),
         stages: STATUSES.iter().map(|(stage, _)| (*stage).to_owned()).collect(),
+        followup: None,
     };
     Ok(Context { client, zone, owner, booking_type, request })
 }

@@ -242,6 +242,11 @@ pub fn request_body(model: &str, request: &ReplyRequest) -> Value {
         );
     }
     let temperature = f64::from(request.strategy.creativity.min(10)) / 10.0;
+    // A follow-up is a nudge: no tool to call, whatever the history says.
+    if let Some(followup) = request.followup {
+        messages.push(json!({ "role": "system", "content": followup_instruction(followup) }));
+        return json!({ "model": model, "messages": messages, "temperature": temperature });
+    }
     json!({
         "model": model,
         "messages": messages,
@@ -249,6 +254,19 @@ pub fn request_body(model: &str, request: &ReplyRequest) -> Value {
         "tool_choice": "auto",
         "temperature": temperature,
     })
+}
+
+fn followup_instruction(followup: super::FollowUp) -> String {
+    let quiet = crate::strategies::model::wait_text(followup.quiet_minutes);
+    let mut text = format!(
+        "The lead has not answered your last message for {quiet}. Write follow-up {} of {}: one or two short \
+         sentences in your tone that ask again what your last message asked, without repeating it word for word.",
+        followup.number, followup.of
+    );
+    if followup.number >= followup.of {
+        text.push_str(" It is the last one: say they can write whenever it suits them.");
+    }
+    text
 }
 
 #[derive(Deserialize)]
@@ -386,7 +404,26 @@ mod tests {
             }],
             zone_label: "CET".to_owned(),
             stages: vec!["new".to_owned(), "lost".to_owned()],
+            followup: None,
         }
+    }
+
+    #[test]
+    fn a_follow_up_asks_for_a_nudge_and_offers_no_tool() {
+        let followup = ReplyRequest {
+            followup: Some(crate::ai::responder::FollowUp { number: 2, of: 2, quiet_minutes: 4_320 }),
+            ..request()
+        };
+        let body = request_body("gpt-test", &followup);
+        assert!(body.get("tools").is_none() && body.get("tool_choice").is_none(), "{body}");
+        let last = body["messages"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["role"], "system");
+        let instruction = last["content"].as_str().unwrap();
+        assert!(instruction.contains("not answered your last message for 3d"), "{instruction}");
+        assert!(
+            instruction.contains("follow-up 2 of 2") && instruction.contains("It is the last one"),
+            "{instruction}"
+        );
     }
 
     #[test]

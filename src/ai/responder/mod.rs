@@ -62,6 +62,20 @@ pub struct ReplyRequest {
     pub zone_label: String,
     /// The pipeline's stages, in order: the only values of [`ReplyAction::SetStage`].
     pub stages: Vec<String>,
+    /// Set when the lead has not answered the persona's last message: a nudge is asked for, not
+    /// an answer (its action is ignored).
+    pub followup: Option<FollowUp>,
+}
+
+/// Which follow-up of a quiet lead is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FollowUp {
+    /// 1 for the first.
+    pub number: u32,
+    /// How many the strategy sends at most.
+    pub of: u32,
+    /// How long the lead has been quiet, in minutes.
+    pub quiet_minutes: u32,
 }
 
 /// What the reply does besides being sent. Checked on the server before anything is written.

@@ -6,7 +6,7 @@
 //! history, whose persona turns it wrote itself.
 use async_trait::async_trait;
 
-use super::{OfferedSlot, Reply, ReplyAction, ReplyRequest, Responder, ResponderError, Speaker, Turn};
+use super::{FollowUp, OfferedSlot, Reply, ReplyAction, ReplyRequest, Responder, ResponderError, Speaker, Turn};
 
 pub struct OfflineResponder;
 
@@ -283,8 +283,50 @@ fn lead_since_last_reply(history: &[Turn]) -> String {
     history[start..].iter().map(|turn| turn.text.as_str()).collect::<Vec<_>>().join(" ")
 }
 
+/// A nudge for a lead who left the persona's last message unanswered: in the strategy's tone, it
+/// asks again what that message asked (its question, or to choose among the times it listed, as
+/// far as they are still free). The last follow-up leaves the door open.
+fn follow_up(request: &ReplyRequest, followup: FollowUp) -> Reply {
+    let name = first_name(&request.lead_name);
+    // What the persona last asked (an earlier follow-up asked it again, so the newest says it).
+    let asked = request
+        .history
+        .iter()
+        .rev()
+        .find(|turn| matches!(turn.speaker, Speaker::Ai | Speaker::Agent))
+        .map_or("", |turn| turn.text.as_str());
+    let tone = request.strategy.tone.to_lowercase();
+    let opener = if ["formal", "professional", "polite"].iter().any(|word| tone.contains(word)) {
+        format!("Hello {name}, I wanted to follow up on my last message.")
+    } else if ["playful", "casual", "fun", "relaxed"].iter().any(|word| tone.contains(word)) {
+        format!("Hey {name}, just bumping this up!")
+    } else {
+        format!("Hi {name}, just checking in.")
+    };
+    let again = if asked.contains(LISTED) {
+        let still_free = offered_in(asked, &request.slots);
+        let offer = if still_free.is_empty() { pick_offer(&request.slots) } else { still_free };
+        if offer.is_empty() { String::new() } else { offer_text(&offer, &request.zone_label) }
+    } else {
+        questions(&request.strategy.qualification_priority)
+            .into_iter()
+            .rev()
+            .find(|question| asked.contains(question.as_str()))
+            .unwrap_or_else(|| "Is there anything I can help you with?".to_owned())
+    };
+    let last = followup.number >= followup.of && followup.of > 1;
+    let closing =
+        if last { "If now isn't the right time, no problem: just write here whenever it suits you." } else { "" };
+    let text =
+        [opener, again, closing.to_owned()].into_iter().filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" ");
+    Reply { text, action: ReplyAction::Continue }
+}
+
 /// The reply to the conversation in `request`.
 pub fn respond(request: &ReplyRequest) -> Reply {
+    if let Some(followup) = request.followup {
+        return follow_up(request, followup);
+    }
     let strategy = &request.strategy;
     let questions = questions(&strategy.qualification_priority);
     // The team's own messages speak for the same side: after a person's hello, no second greeting.
@@ -417,6 +459,7 @@ mod tests {
                     slots,
                     zone_label: "UTC".to_owned(),
                     stages: ["lead", "contacted", "qualified", "booked", "won", "lost"].map(str::to_owned).to_vec(),
+                    followup: None,
                 },
             }
         }
@@ -425,6 +468,15 @@ mod tests {
         fn lead(&mut self, text: &str) -> Reply {
             self.request.history.push(Turn { speaker: Speaker::Lead, text: text.to_owned() });
             let reply = respond(&self.request);
+            self.request.history.push(Turn { speaker: Speaker::Ai, text: reply.text.clone() });
+            reply
+        }
+
+        /// The lead stays quiet: follow-up `number` of `of`, added to the history.
+        fn quiet(&mut self, number: u32, of: u32) -> Reply {
+            self.request.followup = Some(FollowUp { number, of, quiet_minutes: 1_440 });
+            let reply = respond(&self.request);
+            self.request.followup = None;
             self.request.history.push(Turn { speaker: Speaker::Ai, text: reply.text.clone() });
             reply
         }
@@ -478,6 +530,41 @@ mod tests {
             }
         );
         assert_eq!(chat.lead("Thanks!"), said("Thanks, Sam! If anything comes up before then, just write here."));
+    }
+
+    #[test]
+    fn a_quiet_lead_is_asked_again_what_was_asked_and_the_last_nudge_leaves_the_door_open() {
+        let mut chat = Chat::new(friendly(), week());
+        chat.lead("Hi, I saw your ad");
+        assert_eq!(chat.quiet(1, 2), said("Hi Sam, just checking in. Could you tell me your team size?"));
+        assert_eq!(
+            chat.quiet(2, 2),
+            said(
+                "Hi Sam, just checking in. Could you tell me your team size? If now isn't the right time, no \
+                 problem: just write here whenever it suits you."
+            )
+        );
+        // The lead answers the nudge: the questions go on where they were.
+        assert_eq!(chat.lead("We are 12"), said("Thanks! Could you tell me your budget?"));
+        chat.lead("Around 500");
+        // An offer is repeated with the times that are still free, and can be answered by number.
+        chat.request.slots.remove(0);
+        let casual = StrategyForm { tone: "Casual".to_owned(), ..friendly() };
+        chat.request.strategy = draft_fields(&casual);
+        assert_eq!(
+            chat.quiet(1, 3),
+            said(
+                "Hey Sam, just bumping this up! Would one of these times work for a call?\n\
+                 1) Tue 8 Dec, 10:00\n2) Wed 9 Dec, 09:30\n(times in UTC)"
+            )
+        );
+        assert_eq!(
+            chat.lead("the first one"),
+            Reply {
+                text: "You're booked for Tue 8 Dec, 10:00 (UTC). See you then, Sam!".to_owned(),
+                action: at(8, 10, 0)
+            }
+        );
     }
 
     #[test]
