@@ -555,3 +555,63 @@ async fn a_follow_up_is_called_off_by_the_lead_a_person_or_a_booking() {
         app.cleanup().await;
     }
 }
+
+// The editor's playground: the persona of the fields as typed answers a conversation kept by the
+// page, with the owner's real free times, says what its action would do, shows the request an
+// endpoint is sent, and writes nothing: no client, message or booking.
+#[tokio::test]
+async fn the_playground_answers_as_the_typed_persona_and_writes_nothing() {
+    use crm::ai::playground::{model::PlaygroundTurn, service::answer};
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (ana, _) = set_up(&app).await;
+        let count = |table: &'static str| {
+            let db = app.db.conn.clone();
+            async move {
+                use sea_orm::{ConnectionTrait, Statement};
+                let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+                let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+                row.unwrap().try_get::<i64>("", "n").unwrap()
+            }
+        };
+        let before = (count("clients").await, count("messages").await, count("bookings").await);
+        let form = crm::strategies::model::StrategyForm {
+            name: "Unsaved closer".into(),
+            tone: "Formal".into(),
+            qualification_priority: "Team size".into(),
+            ..Default::default()
+        };
+        let mut turns = vec![PlaygroundTurn { lead: true, text: "Hi there".into() }];
+        let hello = answer(&app.state, &ana, &form, &turns).await.unwrap();
+        assert_eq!(hello.text, "Hello Sam, thank you for getting in touch. Could you tell me your team size?");
+        assert_eq!((hello.action, hello.failed), (None, false), "{backend:?}");
+        assert_eq!(hello.responder, "the built-in offline persona");
+        let request: serde_json::Value = serde_json::from_str(&hello.request).unwrap();
+        let system = request["messages"][0]["content"].as_str().unwrap();
+        assert!(system.contains("Unsaved closer"), "{backend:?}: the typed fields make the prompt");
+        assert!(request["messages"][1]["content"].as_str().unwrap().contains("Free times"), "{backend:?}");
+
+        turns.push(PlaygroundTurn { lead: false, text: hello.text });
+        turns.push(PlaygroundTurn { lead: true, text: "We are 12".into() });
+        let offer = answer(&app.state, &ana, &form, &turns).await.unwrap();
+        assert!(offer.text.contains("1) "), "{backend:?}: {}", offer.text);
+        turns.push(PlaygroundTurn { lead: false, text: offer.text });
+        turns.push(PlaygroundTurn { lead: true, text: "the first one".into() });
+        let booked = answer(&app.state, &ana, &form, &turns).await.unwrap();
+        let action = booked.action.expect("the booking it would make");
+        assert!(action.starts_with("Would book ") && action.ends_with("nothing is booked here."), "{action}");
+        let after = (count("clients").await, count("messages").await, count("bookings").await);
+        assert_eq!(before, after, "{backend:?}: the playground writes nothing");
+
+        // The newest turn must be the lead's, and not empty.
+        let refused = |result: Result<_, crm::shared::AppError>| match result {
+            Err(crm::shared::AppError::Validation(fields)) => fields.get("message").cloned(),
+            other => panic!("{other:?}"),
+        };
+        turns.push(PlaygroundTurn { lead: false, text: "An answer".into() });
+        assert_eq!(refused(answer(&app.state, &ana, &form, &turns).await).unwrap(), "Write a message as the lead.");
+        let blank = [PlaygroundTurn { lead: true, text: "  ".into() }];
+        assert_eq!(refused(answer(&app.state, &ana, &form, &blank).await).unwrap(), "Write a message as the lead.");
+        app.cleanup().await;
+    }
+}

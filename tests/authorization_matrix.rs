@@ -189,6 +189,7 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/set_chat_ai_mode", Access::User, &[("client_id", "{client}"), ("mode", "suggest")]),
     ("/api/set_chat_state", Access::User, &[("client_id", "{client}"), ("state", "closed")]),
     ("/api/ai_action", Access::User, &[("client_id", "{client}"), ("action", "resume")]),
+    ("/api/try_persona", Access::User, &[("name", "Matrix"), ("turns[0][lead]", "true"), ("turns[0][text]", "Hello")]),
     ("/api/delete_client", Access::User, &[("id", "{client}"), ("confirm", "on")]),
     // Last of the strategy rows: the user's call deletes the strategy the others use.
     ("/api/delete_strategy", Access::User, &[("id", "{strategy}")]),

@@ -5,6 +5,7 @@
 //! for a structured reply (text and one action), checks the action on the server, and writes the
 //! reply through the conversation service, unless a person acted in the conversation meanwhile.
 pub mod api;
+pub mod playground;
 #[cfg(feature = "ssr")]
 pub mod reply;
 #[cfg(feature = "ssr")]

@@ -45,6 +45,7 @@ pub fn NewStrategyPage() -> impl IntoView {
             </ActionForm>
             <PromptPreview draft />
         </div>
+        <crate::ai::playground::Playground draft />
     }
 }
 
@@ -157,6 +158,7 @@ fn StrategyEditor(details: StrategyDetails) -> impl IntoView {
             </ActionForm>
             <PromptPreview draft />
         </div>
+        <crate::ai::playground::Playground draft />
         <section class="card strategy-actions" aria-labelledby="actions-title">
             <h2 id="actions-title">{if can_change { "Default, sharing, copy or delete" } else { "Default or copy" }}</h2>
             {may_be_default.then(|| view! { <DefaultStrategyForm id is_default=details.is_default /> })}

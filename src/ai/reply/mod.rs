@@ -281,40 +281,7 @@ async fn load_context(
         .collect();
     // Times as the lead reads them: in their own time zone when the chat learnt it.
     let zone = crate::chat::public::service::lead_zone(&owner, &client);
-    let booking_type = if check_open(&owner).is_ok() {
-        booking_types::Entity::find()
-            .filter(booking_types::Column::OwnerId.eq(owner.id))
-            .filter(booking_types::Column::Active.eq(true))
-            .filter(booking_types::Column::DeletedAt.is_null())
-            .order_by_asc(booking_types::Column::Name)
-            .order_by_asc(booking_types::Column::Id)
-            .one(db)
-            .await?
-    } else {
-        None
-    };
-    let slots = match &booking_type {
-        Some(booking_type) => {
-            let range = (now, now + chrono::Duration::days(SLOT_DAYS));
-            free_slots(db, &owner, booking_type, range, zone, now).await?
-        }
-        None => Vec::new(),
-    };
-    let slots: Vec<OfferedSlot> = slots
-        .into_iter()
-        .take(MAX_SLOTS)
-        .map(|slot| {
-            use chrono::{Datelike as _, Timelike as _};
-            let local = slot.starts_at.with_timezone(&zone);
-            OfferedSlot {
-                starts_at: slot.starts_at,
-                label: format!("{}, {}", local.format("%a %-d %b"), local.format("%H:%M")),
-                weekday: local.weekday().num_days_from_monday(),
-                hour: local.hour(),
-                minute: local.minute(),
-            }
-        })
-        .collect();
+    let (booking_type, slots) = offered_slots(db, &owner, zone, now).await?;
     let fields = fields_of(&strategy);
     let lead = LeadContext {
         name: client.name.clone(),
@@ -335,10 +302,55 @@ async fn load_context(
     Ok(Context { client, zone, owner, booking_type, request })
 }
 
+/// The owner's first active booking type (when bookings are open) and its free slots for the
+/// next [`SLOT_DAYS`], labelled in `zone`: what the persona may offer and book.
+pub(crate) async fn offered_slots<C: ConnectionTrait>(
+    db: &C,
+    owner: &users::Model,
+    zone: chrono_tz::Tz,
+    now: DateTime<Utc>,
+) -> Result<(Option<booking_types::Model>, Vec<OfferedSlot>), AppError> {
+    let booking_type = if check_open(owner).is_ok() {
+        booking_types::Entity::find()
+            .filter(booking_types::Column::OwnerId.eq(owner.id))
+            .filter(booking_types::Column::Active.eq(true))
+            .filter(booking_types::Column::DeletedAt.is_null())
+            .order_by_asc(booking_types::Column::Name)
+            .order_by_asc(booking_types::Column::Id)
+            .one(db)
+            .await?
+    } else {
+        None
+    };
+    let slots = match &booking_type {
+        Some(booking_type) => {
+            let range = (now, now + chrono::Duration::days(SLOT_DAYS));
+            free_slots(db, owner, booking_type, range, zone, now).await?
+        }
+        None => Vec::new(),
+    };
+    let slots: Vec<OfferedSlot> = slots
+        .into_iter()
+        .take(MAX_SLOTS)
+        .map(|slot| {
+            use chrono::{Datelike as _, Timelike as _};
+            let local = slot.starts_at.with_timezone(&zone);
+            OfferedSlot {
+                starts_at: slot.starts_at,
+                label: format!("{}, {}", local.format("%a %-d %b"), local.format("%H:%M")),
+                weekday: local.weekday().num_days_from_monday(),
+                hour: local.hour(),
+                minute: local.minute(),
+            }
+        })
+        .collect();
+    Ok((booking_type, slots))
+}
+
 /// The reply with its action checked: a booking only of a slot offered now, a stage only from the
 /// pipeline. A refused action becomes a hand-off, so a person looks at it. A text longer than a
 /// message may be is cut.
-fn checked(mut reply: Reply, request: &ReplyRequest) -> Reply {
+pub(crate) fn checked(mut reply: Reply, request: &ReplyRequest) -> Reply {
     if reply.text.chars().count() > MAX_MESSAGE_CHARS {
         reply.text = reply.text.chars().take(MAX_MESSAGE_CHARS - 1).collect::<String>() + "…";
     }
