@@ -26,16 +26,17 @@ pub fn message_key(booking: &bookings::Model, kind: Kind) -> String {
 }
 
 /// "Reminder: your call (Intro call) is tomorrow, Tue 8 Dec at 10:00 (WET). Reply here if you need
-/// another time."
+/// another time." (an hour before: "is in one hour, today, Tue 8 Dec at 10:00").
 pub fn text(booking: &bookings::Model, now: DateTime<Utc>, zone: Tz) -> String {
     let start = booking.starts_at.with_timezone(&zone);
     let date = start.format("%a %-d %b at %H:%M");
+    let on = match day(booking.starts_at, now, zone).as_str() {
+        relative @ ("today" | "tomorrow") => format!("{relative}, {date}"),
+        _ => format!("on {date}"),
+    };
     let when = match soon(booking.starts_at, now) {
-        Some(soon) => format!("{soon}, {} {date}", day(booking.starts_at, now, zone)),
-        None => match day(booking.starts_at, now, zone).as_str() {
-            relative @ ("today" | "tomorrow") => format!("{relative}, {date}"),
-            _ => format!("on {date}"),
-        },
+        Some(soon) => format!("{soon}, {on}"),
+        None => on,
     };
     format!(
         "Reminder: your call ({}) is {when} ({}). Reply here if you need another time.",

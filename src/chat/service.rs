@@ -280,15 +280,20 @@ async fn insert_message<C: ConnectionTrait>(
     };
     let message = match kind {
         Kind::Turn { .. } => messages::Entity::insert(row).exec_with_returning(txn).await?,
-        Kind::Notice { .. } => {
-            match messages::Entity::insert(row)
+        Kind::Notice { key } => {
+            // Without RETURNING: sea-orm words a conflict that returns no row as "not found".
+            let inserted = messages::Entity::insert(row)
                 .on_conflict_do_nothing_on([messages::Column::IdempotencyKey])
-                .exec_with_returning(txn)
-                .await?
-            {
-                TryInsertResult::Inserted(message) => message,
-                TryInsertResult::Empty | TryInsertResult::Conflicted => return Ok(None),
+                .exec_without_returning(txn)
+                .await?;
+            if !matches!(inserted, TryInsertResult::Inserted(rows) if rows > 0) {
+                return Ok(None);
             }
+            messages::Entity::find()
+                .filter(messages::Column::IdempotencyKey.eq(key))
+                .one(txn)
+                .await?
+                .ok_or(AppError::Internal)?
         }
     };
     let is_notice = matches!(kind, Kind::Notice { .. });
