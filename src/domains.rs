@@ -35,6 +35,7 @@ pub fn queue_handlers() -> Vec<QueueHandler> {
         crate::bookings::email::service::queue_handler(),
         crate::ai::reply::queue_handler(),
         crate::ai::reply::followup::queue_handler(),
+        crate::bookings::reminders::queue_handler(),
     ]
 }
 
@@ -46,6 +47,17 @@ pub async fn message_committed(
 ) {
     crate::ai::reply::on_message(state, message, conversation).await;
     crate::ai::reply::followup::on_message(state, message, conversation).await;
+}
+
+/// A booking's reminder is due (checked by the bookings domain: still confirmed, at its time, ahead):
+/// the persona says it in the client's conversation. Answers the message written, if any.
+pub async fn booking_reminder_due(
+    state: &AppState,
+    booking: &crate::bookings::entity::Model,
+    kind: crate::bookings::reminders::Kind,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<i64>, AppError> {
+    crate::ai::reminders::write(state, booking, kind, now).await
 }
 
 /// Every periodic task of the app.

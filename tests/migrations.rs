@@ -132,6 +132,7 @@ async fn both_databases_have_the_same_indexes() {
         "conversations_owner_activity_idx",
         "conversations_activity_idx",
         "messages_conversation_created_idx",
+        "messages_idempotency_key",
     ] {
         assert!(sqlite_indexes.contains(required), "missing index {required}");
     }

@@ -23,6 +23,7 @@ mod m20261201_000004_keyed_jobs;
 mod m20261201_000005_ai_replies;
 mod m20261201_000006_inbox_ai_mode_indexes;
 mod m20261201_000007_ai_takeover;
+mod m20261202_000008_message_idempotency;
 mod m20261202_000009_followups;
 
 pub use m20261123_000001_initial_schema::{BOOKING_STATUSES, CLIENT_SEARCH_EXPRESSION, CLIENT_STATUSES, MESSAGE_ROLES};
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_ai_replies::Migration),
             Box::new(m20261201_000006_inbox_ai_mode_indexes::Migration),
             Box::new(m20261201_000007_ai_takeover::Migration),
+            Box::new(m20261202_000008_message_idempotency::Migration),
             Box::new(m20261202_000009_followups::Migration),
         ]
     }

@@ -14,6 +14,9 @@
 //! IMMEDIATE`, so the check before the insert sees every committed booking). The check here only
 //! words the refusal; the loser of a race gets the same [`AppError::Conflict`], and nothing is
 //! written.
+//!
+//! After each commit that makes or moves a booking, its reminders are scheduled
+//! ([`reminders::schedule`]).
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
@@ -33,6 +36,7 @@ use super::{
         Booking, BookingDetails, BookingStatus, Guest, MAX_CANCEL_REASON_CHARS, MAX_LOCATION_CHARS, MAX_NOTES_CHARS,
         MAX_SLOT_RANGE_DAYS, MAX_SUBJECT_CHARS, NewBooking, Outcome,
     },
+    reminders,
     types::entity as booking_types,
 };
 use crate::{
@@ -424,6 +428,7 @@ pub async fn create(state: &AppState, user: &CurrentUser, input: NewBooking) -> 
     let txn = crate::server::db::begin_write(&state.db).await?;
     let written = insert(&txn, Some(user.id), &plan).await;
     let model = finish(state, txn, written, (plan.owner.id, plan.blocked, None), plan.zone()).await?;
+    reminders::schedule(state, &model).await;
     Ok(booking_of(&model))
 }
 
@@ -476,7 +481,9 @@ async fn book_offered(
     plan.guest = guest;
     let txn = crate::server::db::begin_write(&state.db).await?;
     let written = insert_offered(&txn, actor_id, &mut plan, now).await;
-    finish(state, txn, written, (plan.owner.id, plan.blocked, None), plan.zone()).await
+    let model = finish(state, txn, written, (plan.owner.id, plan.blocked, None), plan.zone()).await?;
+    reminders::schedule(state, &model).await;
+    Ok(model)
 }
 
 /// Inside the writing transaction: on SQLite no other writer can change what it reads.
@@ -644,7 +651,9 @@ pub async fn reschedule_as(
     let zone = local_time::zone(&model.timezone);
     let txn = crate::server::db::begin_write(&state.db).await?;
     let written = move_booking(&txn, reach, id, (starts_at, ends_at), blocked, now).await;
-    finish(state, txn, written, (model.owner_id, blocked, Some(id)), zone).await
+    let moved = finish(state, txn, written, (model.owner_id, blocked, Some(id)), zone).await?;
+    reminders::schedule(state, &moved).await;
+    Ok(moved)
 }
 
 async fn move_booking(

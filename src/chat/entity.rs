@@ -24,6 +24,9 @@ pub struct Model {
     pub author_id: Option<i64>,
     /// On an AI reply: the lead message it answers (unique: one reply per lead message).
     pub reply_to_message_id: Option<i64>,
+    /// On a message a job writes on its own (a booking reminder): what it is, unique, so that a
+    /// job run twice writes it once.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,7 +14,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, SubsecRound, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, Set, Statement, Value,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, Set, Statement,
+    TryInsertResult, Value,
 };
 
 use super::{
@@ -212,6 +213,38 @@ pub async fn write_reply<C: ConnectionTrait>(
     new: NewMessage<'_>,
     reply_to: Option<i64>,
 ) -> Result<Recorded, AppError> {
+    insert_message(txn, new, Kind::Turn { reply_to }).await?.ok_or(AppError::Internal)
+}
+
+/// [`write`] for a notice that a job writes on its own (a booking reminder), named by `key`: the
+/// first write of a key inserts the message, any later one (the job delivered again, or run again
+/// after its worker died between the commit and the acknowledgement) writes nothing and answers
+/// `None`. A unique index on `messages.idempotency_key` decides, so concurrent writers of one key
+/// agree too. A notice answers nothing: the conversation's state (a lead waiting for an answer)
+/// and the AI's draft answer stay as they are.
+pub async fn write_once<C: ConnectionTrait>(
+    txn: &C,
+    new: NewMessage<'_>,
+    key: &str,
+) -> Result<Option<Recorded>, AppError> {
+    insert_message(txn, new, Kind::Notice { key }).await
+}
+
+/// What a message is to its conversation.
+#[derive(Clone, Copy)]
+enum Kind<'a> {
+    /// A turn of the conversation (on an AI reply, the lead message it answers).
+    Turn { reply_to: Option<i64> },
+    /// A notice written once per key.
+    Notice { key: &'a str },
+}
+
+/// Writes `new` with what it changes; `None` only for a notice whose key was written before.
+async fn insert_message<C: ConnectionTrait>(
+    txn: &C,
+    new: NewMessage<'_>,
+    kind: Kind<'_>,
+) -> Result<Option<Recorded>, AppError> {
     let body = check_body(new.body)?;
     if new.private && matches!(new.author, Author::Lead | Author::Ai) {
         return Err(AppError::field("private", "Only the team writes private notes."));
@@ -226,7 +259,11 @@ pub async fn write_reply<C: ConnectionTrait>(
     };
     let at = now();
     let conversation = ensure_conversation(txn, &client, at).await?;
-    let message = messages::Entity::insert(messages::ActiveModel {
+    let (reply_to, key) = match kind {
+        Kind::Turn { reply_to } => (reply_to, None),
+        Kind::Notice { key } => (None, Some(key.to_owned())),
+    };
+    let row = messages::ActiveModel {
         client_id: Set(client.id),
         role: Set(new.author.role().to_owned()),
         body: Set(body.to_owned()),
@@ -238,12 +275,34 @@ pub async fn write_reply<C: ConnectionTrait>(
         failure_reason: Set(None),
         author_id: Set(new.author.user_id()),
         reply_to_message_id: Set(reply_to),
+        idempotency_key: Set(key),
         ..Default::default()
-    })
-    .exec_with_returning(txn)
-    .await?;
+    };
+    let message = match kind {
+        Kind::Turn { .. } => messages::Entity::insert(row).exec_with_returning(txn).await?,
+        Kind::Notice { key } => {
+            // Without RETURNING: sea-orm words a conflict that returns no row as "not found".
+            let inserted = messages::Entity::insert(row)
+                .on_conflict_do_nothing_on([messages::Column::IdempotencyKey])
+                .exec_without_returning(txn)
+                .await?;
+            if !matches!(inserted, TryInsertResult::Inserted(rows) if rows > 0) {
+                return Ok(None);
+            }
+            messages::Entity::find()
+                .filter(messages::Column::IdempotencyKey.eq(key))
+                .one(txn)
+                .await?
+                .ok_or(AppError::Internal)?
+        }
+    };
+    let is_notice = matches!(kind, Kind::Notice { .. });
 
-    let next_state = state_of(&conversation).after_message(new.author.role(), new.private);
+    let next_state = if is_notice {
+        state_of(&conversation)
+    } else {
+        state_of(&conversation).after_message(new.author.role(), new.private)
+    };
     let version = conversation.version + i64::from(new.author.is_human());
     // A person answering the lead puts the AI to sleep for the strategy's takeover period.
     let paused_until = match new.author {
@@ -257,7 +316,7 @@ pub async fn write_reply<C: ConnectionTrait>(
         .col_expr(conversations::Column::Version, version.into())
         .col_expr(conversations::Column::AiPausedUntil, paused_until.into());
     // A public message, from anyone, makes the AI's draft answer out of date.
-    let clears_draft = !new.private && conversation.ai_draft.is_some();
+    let clears_draft = !new.private && !is_notice && conversation.ai_draft.is_some();
     if clears_draft {
         update = update
             .col_expr(conversations::Column::AiDraft, Option::<String>::None.into())
@@ -295,7 +354,7 @@ pub async fn write_reply<C: ConnectionTrait>(
     } else {
         conversation
     };
-    Ok(Recorded { message, conversation })
+    Ok(Some(Recorded { message, conversation }))
 }
 
 /// The AI's draft answer to the lead message `reply_to` in "AI suggests" mode (`action`: what

@@ -71,7 +71,12 @@ pub enum Outcome {
 /// After the AI's public message in a conversation it answers on its own: schedules the next
 /// follow-up, if the strategy asks for one more.
 pub async fn on_message(state: &AppState, message: &messages::Model, conversation: &conversations::Model) {
-    if message.role != "ai" || message.private || AiMode::parse(&conversation.ai_mode) != Some(AiMode::Auto) {
+    // A booking reminder (a notice with a key) asks nothing of the lead.
+    if message.role != "ai"
+        || message.private
+        || message.idempotency_key.is_some()
+        || AiMode::parse(&conversation.ai_mode) != Some(AiMode::Auto)
+    {
         return;
     }
     let planned = match next(state, message, conversation).await {
@@ -139,6 +144,7 @@ async fn ai_messages_since_the_lead(state: &AppState, conversation_id: i64, up_t
         .await?;
     Ok(public()
         .filter(messages::Column::Role.eq("ai"))
+        .filter(messages::Column::IdempotencyKey.is_null())
         .filter(messages::Column::Id.gt(last_human.unwrap_or(0)))
         .count(&state.db)
         .await?)

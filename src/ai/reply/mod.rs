@@ -210,10 +210,12 @@ pub async fn reply(state: &AppState, payload: &Payload, responder: &dyn Responde
     store(state, &conversation, payload, &context, reply).await
 }
 
+/// The AI's messages in a conversation, its booking reminders aside (notices with a key).
 async fn ai_messages_in<C: ConnectionTrait>(db: &C, conversation_id: i64) -> Result<u64, AppError> {
     Ok(messages::Entity::find()
         .filter(messages::Column::ConversationId.eq(conversation_id))
         .filter(messages::Column::Role.eq("ai"))
+        .filter(messages::Column::IdempotencyKey.is_null())
         .count(db)
         .await?)
 }
@@ -652,7 +654,8 @@ pub async fn resume(state: &AppState, user: &CurrentUser, client_id: i64) -> Res
     Ok(())
 }
 
-/// The lead's newest message when nobody has answered it publicly since.
+/// The lead's newest message when nobody has answered it publicly since (a booking reminder is
+/// no answer).
 async fn unanswered_lead_message(
     state: &AppState,
     conversation: &conversations::Model,
@@ -660,6 +663,7 @@ async fn unanswered_lead_message(
     let newest = messages::Entity::find()
         .filter(messages::Column::ConversationId.eq(conversation.id))
         .filter(messages::Column::Private.eq(false))
+        .filter(messages::Column::IdempotencyKey.is_null())
         .order_by_desc(messages::Column::Id)
         .one(&state.db)
         .await?;

@@ -4,8 +4,10 @@ use lettre::{
     message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType},
 };
 
+use chrono::{DateTime, Utc};
+
 use crate::{
-    bookings::{entity as bookings, feed::ics},
+    bookings::{entity as bookings, feed::ics, reminders},
     server::local_time,
 };
 
@@ -16,6 +18,10 @@ pub enum Event {
     Booked,
     Rescheduled,
     Cancelled,
+    /// The reminder a day before (see `crate::bookings::reminders`).
+    DayReminder,
+    /// The reminder an hour before.
+    HourReminder,
 }
 
 impl Event {
@@ -24,6 +30,8 @@ impl Event {
             Event::Booked => "booked",
             Event::Rescheduled => "rescheduled",
             Event::Cancelled => "cancelled",
+            Event::DayReminder => "reminder_24h",
+            Event::HourReminder => "reminder_1h",
         }
     }
 
@@ -32,6 +40,7 @@ impl Event {
             Event::Booked => "Booked",
             Event::Rescheduled => "Rescheduled",
             Event::Cancelled => "Cancelled",
+            Event::DayReminder | Event::HourReminder => "Reminder",
         }
     }
 }
@@ -100,14 +109,58 @@ pub fn build(
     owner_name: &str,
     manage_url: Option<&str>,
 ) -> Result<Message, lettre::error::Error> {
+    let subject = format!(
+        "{}: {} with {}, {}",
+        event.verb(),
+        booking.booking_type,
+        with(recipient, booking, owner_name),
+        when(booking, &recipient.zone)
+    );
+    compose(from, recipient, booking, event, owner_name, manage_url, subject)
+}
+
+/// The reminder `event` to the guest `recipient`, "Reminder: Intro call with Ana tomorrow at 10:00
+/// (Europe/Lisbon)" as seen at `now`, with the `.ics` attached (the same SEQUENCE: calendars keep
+/// the event as it is).
+pub fn build_reminder(
+    from: &Mailbox,
+    recipient: &Recipient,
+    booking: &bookings::Model,
+    event: Event,
+    owner_name: &str,
+    manage_url: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Message, lettre::error::Error> {
+    let moment = reminders::moment(booking.starts_at, now, local_time::zone(&recipient.zone));
+    let subject = format!(
+        "{}: {} with {} {moment} ({})",
+        event.verb(),
+        booking.booking_type,
+        with(recipient, booking, owner_name),
+        recipient.zone
+    );
+    compose(from, recipient, booking, event, owner_name, manage_url, subject)
+}
+
+fn with<'a>(recipient: &Recipient, booking: &'a bookings::Model, owner_name: &'a str) -> &'a str {
+    if recipient.is_guest { owner_name } else { booking.guest_name.as_deref().unwrap_or("a guest") }
+}
+
+fn compose(
+    from: &Mailbox,
+    recipient: &Recipient,
+    booking: &bookings::Model,
+    event: Event,
+    owner_name: &str,
+    manage_url: Option<&str>,
+    subject: String,
+) -> Result<Message, lettre::error::Error> {
     let audience = if recipient.is_guest {
         ics::Audience::Guest { owner_name, manage_url: manage_url.map(str::to_owned) }
     } else {
         ics::Audience::Owner
     };
     let calendar = ics::write(&booking.booking_type, std::slice::from_ref(booking), &audience);
-    let with = if recipient.is_guest { owner_name } else { booking.guest_name.as_deref().unwrap_or("a guest") };
-    let subject = format!("{}: {} with {with}, {}", event.verb(), booking.booking_type, when(booking, &recipient.zone));
     let calendar_type =
         ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH").unwrap_or(ContentType::TEXT_PLAIN);
     Message::builder().from(from.clone()).to(recipient.mailbox.clone()).subject(subject).multipart(

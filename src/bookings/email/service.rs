@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 pub use super::message::Event;
 use super::{
-    message::{Recipient, build},
+    message::{Recipient, build, build_reminder},
     sent_entity as sent,
 };
 use crate::{
@@ -140,6 +140,37 @@ async fn guest_mailbox(state: &AppState, booking: &bookings::Model) -> Result<Op
     let Some(client_id) = booking.client_id else { return Ok(None) };
     let client = clients::Entity::find_by_id(client_id).one(&state.db).await.map_err(|error| error.to_string())?;
     Ok(client.and_then(|client| client.email.as_deref().and_then(|email| mailbox(Some(&client.name), email))))
+}
+
+/// Sends the reminder `event` of `booking` (as seen at `now`) to the person it is booked with,
+/// unless it is marked sent for the booking's SEQUENCE already; nothing without `SMTP_URL` or an
+/// e-mail to send to. Answers whether a message went out.
+pub async fn send_reminder(
+    state: &AppState,
+    booking: &bookings::Model,
+    event: Event,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, String> {
+    let Some(smtp) = &state.config.smtp else { return Ok(false) };
+    let Some(mailbox) = guest_mailbox(state, booking).await? else { return Ok(false) };
+    let payload = Payload { booking_id: booking.id, event, sequence: booking.sequence, by_owner: false };
+    let address = mailbox.email.to_string();
+    if already_sent(state, &payload, &address).await? {
+        return Ok(false);
+    }
+    let from: Mailbox = smtp.from.parse().map_err(|error| format!("SMTP_FROM: {error}"))?;
+    let Some(owner) =
+        users::Entity::find_by_id(booking.owner_id).one(&state.db).await.map_err(|error| error.to_string())?
+    else {
+        return Ok(false);
+    };
+    let recipient = Recipient { mailbox, zone: booking.timezone.clone(), is_guest: true };
+    let manage = booking.manage_token.as_deref().and_then(|token| manage_url(state, token));
+    let message = build_reminder(&from, &recipient, booking, event, &owner.name, manage.as_deref(), now)
+        .map_err(|error| format!("could not build the message: {error}"))?;
+    transport(smtp)?.send(message).await.map_err(|error| format!("SMTP: {error}"))?;
+    mark_sent(state, &payload, &address).await?;
+    Ok(true)
 }
 
 /// Sends what `payload` asks for that is not marked sent yet.
