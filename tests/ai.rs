@@ -615,3 +615,41 @@ async fn the_playground_answers_as_the_typed_persona_and_writes_nothing() {
         app.cleanup().await;
     }
 }
+
+// A booking reminder in the conversation answers nothing: resuming the AI still answers the lead's
+// last word, and the reminder schedules no follow-up.
+#[tokio::test]
+async fn a_booking_reminder_is_no_answer_to_the_lead() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (ana, client_id) = set_up(&app).await;
+        common::persona::sql(&app, "UPDATE strategies SET followup_minutes = '60'").await;
+        let answer =
+            NewMessage { client_id, author: Author::Agent(&ana), body: "Ana here!", private: false, channel: "web" };
+        chat::record(&app.state, answer).await.unwrap();
+        lead_says(&app, client_id, "Can we talk tomorrow?").await;
+        assert_eq!(run_jobs(&app).await, 0, "{backend:?}: the AI sleeps after Ana's answer");
+
+        let txn = crm::server::db::begin_write(&app.db.conn).await.unwrap();
+        let notice = NewMessage {
+            client_id,
+            author: Author::Ai,
+            body: "Reminder: your call is tomorrow.",
+            private: false,
+            channel: "web",
+        };
+        let recorded = chat::write_once(&txn, notice, "booking-reminder:test").await.unwrap().unwrap();
+        txn.commit().await.unwrap();
+        chat::announce(&app.state, &recorded, Author::Ai).await;
+        assert_eq!(run_jobs(&app).await, 0, "{backend:?}");
+        if backend == common::Backend::Sqlite {
+            assert!(waiting_followup(&app).await.is_none(), "a reminder asks nothing: no follow-up");
+        }
+
+        reply::resume(&app.state, &ana, client_id).await.unwrap();
+        assert_eq!(run_jobs(&app).await, 1, "{backend:?}: the lead's last word is answered");
+        let sent = ai_messages(&app, client_id).await;
+        assert_eq!(sent.len(), 2, "{backend:?}: the reminder and the answer");
+        app.cleanup().await;
+    }
+}
