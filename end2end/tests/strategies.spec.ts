@@ -150,3 +150,41 @@ test("the editor fits a 360 px wide screen", async ({ page }) => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
 });
+
+// The playground: the persona of the fields as typed (not saved) answers the person playing a
+// lead, says what its action would do, and shows the request an endpoint would be sent.
+test("the playground chats with the persona as it is typed, and saves nothing", async ({ page }) => {
+  await signUp(page.request, "Paula Playground");
+  await openHydrated(page, "/strategies/new");
+  const playground = page.getByTestId("playground");
+  await expect(playground.getByTestId("playground-empty")).toBeVisible();
+  await page.getByLabel("Name", { exact: true }).fill(uniqueName("Formal closer"));
+  await page.getByLabel("Tone", { exact: true }).fill("Formal");
+  await page.getByLabel("Qualification priorities").fill("Team size");
+
+  const message = playground.getByLabel("Your message as the lead");
+  await message.fill("Hi there");
+  await message.press("Enter");
+  const said = playground.getByTestId("playground-message");
+  await expect(said).toHaveCount(2);
+  await expect(said.nth(1)).toContainText("Hello Sam, thank you for getting in touch. Could you tell me your team size?");
+  await expect(message).toHaveValue("");
+
+  // No booking type yet: a qualified lead would go to the team, and the card says so.
+  await message.fill("We are 12 people");
+  await playground.getByRole("button", { name: "Send as the lead" }).click();
+  await expect(said).toHaveCount(4);
+  await expect(playground.getByTestId("playground-action")).toContainText("Would hand the conversation to the team");
+
+  await playground.getByText("The request an AI endpoint is sent").click();
+  const request = playground.getByTestId("playground-request");
+  await expect(request).toContainText("the built-in offline persona");
+  await expect(request).toContainText('"content": "We are 12 people"');
+  await expect(request).toContainText("No free times are available");
+
+  await playground.getByRole("button", { name: "Start over" }).click();
+  await expect(said).toHaveCount(0);
+  // Nothing was saved: the strategy list is still empty.
+  await openHydrated(page, "/strategies");
+  await expect(page.getByText("No strategies yet.")).toBeVisible();
+});
