@@ -590,6 +590,9 @@ async fn the_playground_answers_as_the_typed_persona_and_writes_nothing() {
         let system = request["messages"][0]["content"].as_str().unwrap();
         assert!(system.contains("Unsaved closer"), "{backend:?}: the typed fields make the prompt");
         assert!(request["messages"][1]["content"].as_str().unwrap().contains("Free times"), "{backend:?}");
+        let roles: Vec<&str> = hello.sent.iter().map(|message| message.role.as_str()).collect();
+        assert_eq!(roles, ["system", "system", "user"], "{backend:?}");
+        assert_eq!(hello.tools, ["book_slot", "hand_off", "set_stage"], "{backend:?}");
 
         turns.push(PlaygroundTurn { lead: false, text: hello.text });
         turns.push(PlaygroundTurn { lead: true, text: "We are 12".into() });

@@ -158,7 +158,8 @@ test("the playground chats with the persona as it is typed, and saves nothing", 
   await openHydrated(page, "/strategies/new");
   const playground = page.getByTestId("playground");
   await expect(playground.getByTestId("playground-empty")).toBeVisible();
-  await page.getByLabel("Name", { exact: true }).fill(uniqueName("Formal closer"));
+  const name = uniqueName("Formal closer");
+  await page.getByLabel("Name", { exact: true }).fill(name);
   await page.getByLabel("Tone", { exact: true }).fill("Formal");
   await page.getByLabel("Qualification priorities").fill("Team size");
 
@@ -179,12 +180,15 @@ test("the playground chats with the persona as it is typed, and saves nothing", 
   await playground.getByText("The request an AI endpoint is sent").click();
   const request = playground.getByTestId("playground-request");
   await expect(request).toContainText("the built-in offline persona");
-  await expect(request).toContainText('"content": "We are 12 people"');
+  await expect(request.locator(".playground-sent li").last()).toContainText("user");
+  await expect(request.locator(".playground-sent li").last()).toContainText("We are 12 people");
   await expect(request).toContainText("No free times are available");
+  await expect(request).toContainText("Tools it may call: hand_off, set_stage.");
 
   await playground.getByRole("button", { name: "Start over" }).click();
   await expect(said).toHaveCount(0);
-  // Nothing was saved: the strategy list is still empty.
+  // Nothing was saved: the typed strategy is not in the list.
   await openHydrated(page, "/strategies");
-  await expect(page.getByText("No strategies yet.")).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Saved strategies" })).toBeVisible();
+  await expect(page.getByText(name)).toHaveCount(0);
 });

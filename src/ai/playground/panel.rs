@@ -79,11 +79,14 @@ pub fn Playground(draft: RwSignal<StrategyForm>) -> impl IntoView {
             <noscript><p class="notice">"The playground needs JavaScript."</p></noscript>
             <div class="playground-layout">
                 <div class="playground-chat">
-                    <ol class="messages playground-messages" aria-live="polite" data-testid="playground-messages">
-                        <For each=move || shown.get() key=|shown| shown.id let(shown)>
-                            <PlaygroundMessage shown />
-                        </For>
-                    </ol>
+                    // Reversed flex: the newest stays in view as answers arrive, without a script.
+                    <div class="chat-scroll playground-scroll">
+                        <ol class="messages playground-messages" aria-live="polite" data-testid="playground-messages">
+                            <For each=move || shown.get() key=|shown| shown.id let(shown)>
+                                <PlaygroundMessage shown />
+                            </For>
+                        </ol>
+                    </div>
                     {move || shown.with(Vec::is_empty).then(|| view! {
                         <p class="muted" data-testid="playground-empty">"Say hello as the lead to start."</p>
                     })}
@@ -108,7 +111,25 @@ pub fn Playground(draft: RwSignal<StrategyForm>) -> impl IntoView {
                     {move || match last.get() {
                         Some(reply) => view! {
                             <p class="hint">{format!("The last answer came from {}.", reply.responder)}</p>
-                            <pre tabindex="0">{reply.request}</pre>
+                            <ol class="playground-sent" tabindex="0" aria-label="Messages of the request">
+                                {reply.sent.into_iter().map(|message| view! {
+                                    <li>
+                                        <p class="message-meta">{message.role}</p>
+                                        <p class="message-body">{message.content}</p>
+                                    </li>
+                                }).collect_view()}
+                            </ol>
+                            <p class="hint">
+                                {if reply.tools.is_empty() {
+                                    "No tools.".to_owned()
+                                } else {
+                                    format!("Tools it may call: {}.", reply.tools.join(", "))
+                                }}
+                            </p>
+                            <details class="playground-json">
+                                <summary>"As JSON"</summary>
+                                <pre tabindex="0">{reply.request}</pre>
+                            </details>
                         }
                         .into_any(),
                         None => view! { <p class="muted">"Shown after the first answer."</p> }.into_any(),

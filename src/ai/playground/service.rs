@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sea_orm::EntityTrait;
 
-use super::model::{MAX_TURNS, PlaygroundReply, PlaygroundTurn};
+use super::model::{MAX_TURNS, PlaygroundReply, PlaygroundTurn, SentMessage};
 use crate::{
     ai::{
         reply::{checked, offered_slots},
@@ -61,26 +61,42 @@ pub async fn answer(
         Some(ai) => (ai.model.clone(), format!("the AI endpoint's model {}", ai.model)),
         None => ("your-model".to_owned(), "the built-in offline persona".to_owned()),
     };
-    let sent = serde_json::to_string_pretty(&request_body(&model, &request)).map_err(|_| AppError::Internal)?;
-    let reply = match responder::configured(&state.config).reply(&request).await {
-        Ok(reply) => checked(reply, &request),
-        Err(error) => {
-            return Ok(PlaygroundReply {
-                text: format!("AI reply failed: {error}"),
-                action: None,
-                failed: true,
-                responder: responder_name,
-                request: sent,
-            });
-        }
-    };
-    Ok(PlaygroundReply {
-        action: would(&reply.action, &request),
-        text: reply.text,
+    let body = request_body(&model, &request);
+    let shown = PlaygroundReply {
+        text: String::new(),
+        action: None,
         failed: false,
         responder: responder_name,
-        request: sent,
+        sent: sent_messages(&body),
+        tools: body["tools"]
+            .as_array()
+            .map(|tools| tools.iter().filter_map(|tool| tool["function"]["name"].as_str().map(str::to_owned)).collect())
+            .unwrap_or_default(),
+        request: serde_json::to_string_pretty(&body).map_err(|_| AppError::Internal)?,
+    };
+    Ok(match responder::configured(&state.config).reply(&request).await {
+        Ok(reply) => {
+            let reply = checked(reply, &request);
+            PlaygroundReply { action: would(&reply.action, &request), text: reply.text, ..shown }
+        }
+        Err(error) => PlaygroundReply { text: format!("AI reply failed: {error}"), failed: true, ..shown },
     })
+}
+
+/// The request's messages as they read.
+fn sent_messages(body: &serde_json::Value) -> Vec<SentMessage> {
+    let Some(messages) = body["messages"].as_array() else { return Vec::new() };
+    messages
+        .iter()
+        .map(|message| {
+            let role = message["role"].as_str().unwrap_or_default();
+            let role = match message["name"].as_str() {
+                Some(name) => format!("{role} ({name})"),
+                None => role.to_owned(),
+            };
+            SentMessage { role, content: message["content"].as_str().unwrap_or_default().to_owned() }
+        })
+        .collect()
 }
 
 fn check_turns(turns: &[PlaygroundTurn]) -> Result<(), AppError> {
