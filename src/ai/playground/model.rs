@@ -27,8 +27,6 @@ pub struct PlaygroundReply {
     pub sent: Vec<SentMessage>,
     /// The tools it may call.
     pub tools: Vec<String>,
-    /// The whole request, as JSON.
-    pub request: String,
 }
 
 /// One message of the request, as it is sent.

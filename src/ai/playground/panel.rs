@@ -126,10 +126,6 @@ pub fn Playground(draft: RwSignal<StrategyForm>) -> impl IntoView {
                                     format!("Tools it may call: {}.", reply.tools.join(", "))
                                 }}
                             </p>
-                            <details class="playground-json">
-                                <summary>"As JSON"</summary>
-                                <pre tabindex="0">{reply.request}</pre>
-                            </details>
                         }
                         .into_any(),
                         None => view! { <p class="muted">"Shown after the first answer."</p> }.into_any(),

@@ -72,7 +72,6 @@ pub async fn answer(
             .as_array()
             .map(|tools| tools.iter().filter_map(|tool| tool["function"]["name"].as_str().map(str::to_owned)).collect())
             .unwrap_or_default(),
-        request: serde_json::to_string_pretty(&body).map_err(|_| AppError::Internal)?,
     };
     Ok(match responder::configured(&state.config).reply(&request).await {
         Ok(reply) => {
