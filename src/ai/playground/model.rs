@@ -23,16 +23,7 @@ pub struct PlaygroundReply {
     pub failed: bool,
     /// Who answered: "the built-in offline persona" or the endpoint's model.
     pub responder: String,
-    /// The messages of the chat-completions request an AI endpoint is sent for this reply.
-    pub sent: Vec<SentMessage>,
-    /// The tools it may call.
-    pub tools: Vec<String>,
-}
-
-/// One message of the request, as it is sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SentMessage {
-    /// "system", "user" or "assistant" (the team's messages are "assistant (team)").
-    pub role: String,
-    pub content: String,
+    /// The chat-completions request an AI endpoint is sent for this reply, as it reads: each
+    /// message under its role, then the tools it may call.
+    pub request: String,
 }

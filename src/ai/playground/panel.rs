@@ -111,21 +111,7 @@ pub fn Playground(draft: RwSignal<StrategyForm>) -> impl IntoView {
                     {move || match last.get() {
                         Some(reply) => view! {
                             <p class="hint">{format!("The last answer came from {}.", reply.responder)}</p>
-                            <ol class="playground-sent" tabindex="0" aria-label="Messages of the request">
-                                {reply.sent.into_iter().map(|message| view! {
-                                    <li>
-                                        <p class="message-meta">{message.role}</p>
-                                        <p class="message-body">{message.content}</p>
-                                    </li>
-                                }).collect_view()}
-                            </ol>
-                            <p class="hint">
-                                {if reply.tools.is_empty() {
-                                    "No tools.".to_owned()
-                                } else {
-                                    format!("Tools it may call: {}.", reply.tools.join(", "))
-                                }}
-                            </p>
+                            <pre class="playground-sent" tabindex="0">{reply.request}</pre>
                         }
                         .into_any(),
                         None => view! { <p class="muted">"Shown after the first answer."</p> }.into_any(),

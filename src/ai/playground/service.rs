@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sea_orm::EntityTrait;
 
-use super::model::{MAX_TURNS, PlaygroundReply, PlaygroundTurn, SentMessage};
+use super::model::{MAX_TURNS, PlaygroundReply, PlaygroundTurn};
 use crate::{
     ai::{
         reply::{checked, offered_slots},
@@ -67,11 +67,7 @@ pub async fn answer(
         action: None,
         failed: false,
         responder: responder_name,
-        sent: sent_messages(&body),
-        tools: body["tools"]
-            .as_array()
-            .map(|tools| tools.iter().filter_map(|tool| tool["function"]["name"].as_str().map(str::to_owned)).collect())
-            .unwrap_or_default(),
+        request: readable(&body),
     };
     Ok(match responder::configured(&state.config).reply(&request).await {
         Ok(reply) => {
@@ -82,20 +78,22 @@ pub async fn answer(
     })
 }
 
-/// The request's messages as they read.
-fn sent_messages(body: &serde_json::Value) -> Vec<SentMessage> {
-    let Some(messages) = body["messages"].as_array() else { return Vec::new() };
-    messages
-        .iter()
-        .map(|message| {
-            let role = message["role"].as_str().unwrap_or_default();
-            let role = match message["name"].as_str() {
-                Some(name) => format!("{role} ({name})"),
-                None => role.to_owned(),
-            };
-            SentMessage { role, content: message["content"].as_str().unwrap_or_default().to_owned() }
-        })
-        .collect()
+/// The request as it reads: "system:" and the text, for each message, then the tools.
+fn readable(body: &serde_json::Value) -> String {
+    let mut text = String::new();
+    for message in body["messages"].as_array().into_iter().flatten() {
+        let role = message["role"].as_str().unwrap_or_default();
+        let name = message["name"].as_str().map(|name| format!(" ({name})")).unwrap_or_default();
+        let content = message["content"].as_str().unwrap_or_default();
+        text.push_str(&format!("{role}{name}:\n{content}\n\n"));
+    }
+    let tools: Vec<&str> =
+        body["tools"].as_array().into_iter().flatten().filter_map(|tool| tool["function"]["name"].as_str()).collect();
+    match tools.as_slice() {
+        [] => text.push_str("No tools."),
+        tools => text.push_str(&format!("Tools it may call: {}.", tools.join(", "))),
+    }
+    text
 }
 
 fn check_turns(turns: &[PlaygroundTurn]) -> Result<(), AppError> {
