@@ -1,4 +1,5 @@
 //! Building blocks every page shares: form feedback, page headers, pagination.
+pub mod charts;
 pub mod command_palette;
 pub mod form_flash;
 pub mod forms;

@@ -1,0 +1,213 @@
+//! Vertical bars over categories, one series or several stacked: what `BarChart` and
+//! `StackedBarChart` draw.
+use leptos::prelude::*;
+
+use super::frame::{Plot, Row, mark, table, y_axis};
+use super::scale::{chart_id, grouped, label_class, label_steps, nice_ticks, pct, tenths};
+use super::stacked::{Category, Series};
+
+/// The drawing's height and where its parts sit, in pixels. Only widths scale with the screen
+/// (they are percentages), so text keeps its size and lines stay sharp at any width.
+const HEIGHT: u64 = 236;
+const PLOT: Plot = Plot { top: 28, base: 196 };
+const X_TICKS_Y: u64 = 214;
+const X_NAME_Y: u64 = 234;
+/// How far a bar's rounded corners reach below its real bottom: clipped at the zero line (or hidden
+/// under the segment below), so only the top is round.
+const CORNER: u64 = 3;
+/// The area of a column that shows hover and focus: the plot and a little above it, ending a
+/// pixel above the zero line so its focus ring is not clipped.
+const HIT_TOP: u64 = PLOT.top - 6;
+const HIT_HEIGHT: u64 = PLOT.base - 1 - HIT_TOP;
+/// Bars shorter than this (in tenths of a pixel) would vanish: a value above zero shows at least this.
+const MIN_BAR: u64 = 20;
+
+pub(super) struct Columns {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub categories: Vec<Category>,
+    pub series: Vec<Series>,
+    /// Several series stacked, with a legend, a tooltip per segment and a total in the table.
+    pub stacked: bool,
+}
+
+pub(super) fn columns(chart: Columns) -> impl IntoView {
+    let Columns { title, x_label, y_label, categories, series, stacked } = chart;
+    let id = chart_id(&title);
+    let totals: Vec<u64> =
+        (0..categories.len()).map(|i| series.iter().map(|s| value(s, i)).fold(0, u64::saturating_add)).collect();
+    let highest = totals.iter().copied().max().unwrap_or(0);
+    let ticks = nice_ticks(highest);
+    let max = ticks.last().copied().unwrap_or(1);
+
+    let desc = describe(&categories, &series, &totals, stacked);
+
+    let count = categories.len() as u64;
+    let chars = categories.iter().map(|c| c.label.chars().count()).max().unwrap_or(0);
+    let steps = label_steps(categories.len(), chars);
+    // Bars take this share of their slot (in %), the rest is the gap between them.
+    let fill = if count > 16 { 70 } else { 60 };
+    let slot = |i: u64| (i * 10_000 / count.max(1), (i + 1) * 10_000 / count.max(1));
+
+    let mut labels = Vec::new();
+    let mut marks = Vec::new();
+    let mut rows = Vec::new();
+    for (i, category) in categories.into_iter().enumerate() {
+        let (start, end) = slot(i as u64);
+        let width = end - start;
+        let centre = pct(start + width / 2);
+        if let Some(class) = label_class(i, &steps) {
+            labels.push(view! {
+                <text class=class x=centre y=X_TICKS_Y text-anchor="middle">
+                    {category.label}
+                </text>
+            });
+        }
+        let bar_x = pct(start + width * (100 - fill) / 200);
+        let bar_width = pct(width * fill / 100);
+        let values: Vec<u64> = series.iter().map(|s| value(s, i)).collect();
+        let total = totals[i];
+
+        // The top segment first, with its rounded corners reaching down under the others.
+        let mut bars = Vec::new();
+        let top_series = values.iter().rposition(|&v| v > 0);
+        let mut below = 0u64;
+        for (s, (&v, series)) in values.iter().zip(&series).enumerate() {
+            if v == 0 {
+                continue;
+            }
+            let low = PLOT.y(below, max);
+            below = below.saturating_add(v);
+            let is_top = Some(s) == top_series;
+            let high = if is_top { PLOT.y(below, max).min(PLOT.base * 10 - MIN_BAR) } else { PLOT.y(below, max) };
+            let height = low - high + if is_top { CORNER * 10 } else { 0 };
+            let class =
+                if stacked { format!("chart-bar chart-seg chart-s-{}", series.class) } else { "chart-bar".to_string() };
+            let tooltip = stacked.then(|| format!("{}: {} {}", category.full_label, series.name, grouped(v)));
+            let rx = if is_top { CORNER } else { 0 };
+            let bar = view! {
+                <rect class=class x=bar_x.clone() width=bar_width.clone() y=tenths(high) height=tenths(height) rx=rx>
+                    {tooltip.map(|tooltip| leptos::svg::title().child(tooltip))}
+                </rect>
+            };
+            if is_top { bars.insert(0, bar) } else { bars.push(bar) }
+        }
+
+        let tooltip = if stacked {
+            let parts: Vec<String> =
+                series.iter().zip(&values).map(|(s, &v)| format!("{} {}", s.name, grouped(v))).collect();
+            format!("{}: {} in total ({})", category.full_label, grouped(total), parts.join(", "))
+        } else {
+            format!("{}: {}", category.full_label, grouped(total))
+        };
+        // The whole column answers to the pointer (and shows focus): zero and tiny bars too.
+        let body = view! {
+            <rect class="chart-hit" x=pct(start) width=pct(width) y=HIT_TOP height=HIT_HEIGHT rx="4" />
+            {bars}
+        };
+        marks.push(mark(category.href.clone(), tooltip, body.into_any()));
+
+        let mut cells: Vec<String> = values.iter().map(|&v| grouped(v)).collect();
+        if stacked {
+            cells.push(grouped(total));
+        }
+        rows.push(Row { label: category.full_label, href: category.href, cells });
+    }
+
+    let mut columns = vec![x_label.clone()];
+    if stacked {
+        columns.extend(series.iter().map(|s| s.name.clone()));
+        columns.push("Total".to_string());
+    } else {
+        columns.push(y_label.clone());
+    }
+    let legend = stacked.then(|| legend(&series));
+    let clip = format!("{id}-clip");
+    view! {
+        <figure class="chart chart-columns">
+            <figcaption class="chart-title">{title.clone()}</figcaption>
+            {legend}
+            <div class="chart-plot">
+                <svg
+                    class="chart-svg"
+                    width="100%"
+                    height=HEIGHT
+                    role="img"
+                    aria-labelledby=format!("{id}-title")
+                    aria-describedby=format!("{id}-desc")
+                >
+                    <title id=format!("{id}-title")>{title}</title>
+                    <desc id=format!("{id}-desc")>{desc}</desc>
+                    <defs>
+                        <clipPath id=clip.clone()>
+                            <rect x="0" y="0" width="100%" height=PLOT.base />
+                        </clipPath>
+                    </defs>
+                    {y_axis(&PLOT, &ticks, y_label)}
+                    <g clip-path=format!("url(#{clip})")>{marks}</g>
+                    <g class="chart-x-ticks" aria-hidden="true">
+                        {labels}
+                    </g>
+                    <text class="chart-axis-name" x="50%" y=X_NAME_Y text-anchor="middle" aria-hidden="true">
+                        {x_label}
+                    </text>
+                    {(highest == 0).then(|| empty_note((PLOT.top + PLOT.base) / 2))}
+                </svg>
+            </div>
+            {table(columns, rows)}
+        </figure>
+    }
+}
+
+/// The note over an empty plot, centred at `y`.
+pub(super) fn empty_note(y: u64) -> impl IntoView {
+    view! {
+        <text class="chart-empty" x="50%" y=y text-anchor="middle">
+            "No data in this range"
+        </text>
+    }
+}
+
+/// A series' value at a category (0 where its values end early).
+fn value(series: &Series, index: usize) -> u64 {
+    series.values.get(index).copied().unwrap_or(0)
+}
+
+/// The chart in a sentence, for its `<desc>`: the highest bar and the totals.
+fn describe(categories: &[Category], series: &[Series], totals: &[u64], stacked: bool) -> String {
+    let highest = totals.iter().copied().max().unwrap_or(0);
+    if highest == 0 {
+        return "No data in this range.".to_string();
+    }
+    let at = totals.iter().position(|&t| t == highest).unwrap_or(0);
+    let sums = if stacked {
+        let sums: Vec<String> = series
+            .iter()
+            .map(|s| {
+                let sum = (0..categories.len()).map(|i| value(s, i)).fold(0, u64::saturating_add);
+                format!("{} {}", s.name, grouped(sum))
+            })
+            .collect();
+        sums.join(", ")
+    } else {
+        grouped(totals.iter().copied().fold(0, u64::saturating_add))
+    };
+    format!("Highest: {} on {}. Total: {sums}.", grouped(highest), categories[at].full_label)
+}
+
+/// The series' names beside their colours.
+fn legend(series: &[Series]) -> impl IntoView + use<> {
+    let items = series
+        .iter()
+        .map(|s| {
+            view! {
+                <li>
+                    <span class=format!("chart-swatch chart-s-{}", s.class) aria-hidden="true"></span>
+                    {s.name.clone()}
+                </li>
+            }
+        })
+        .collect_view();
+    view! { <ul class="chart-legend">{items}</ul> }
+}
