@@ -54,7 +54,7 @@ pub fn Funnel(#[prop(into)] title: String, #[prop(into)] note: String, steps: Ve
             href: step.href.clone(),
             cells: vec![value.clone(), step_rate.unwrap_or_else(dash), cumulative_rate.unwrap_or_else(dash)],
         });
-        let label = match step.href {
+        let label = match step.href.clone() {
             Some(href) => Either::Left(view! { <a class="chart-funnel-link" href=href>{step.label}</a> }),
             None => Either::Right(step.label),
         };
@@ -63,12 +63,7 @@ pub fn Funnel(#[prop(into)] title: String, #[prop(into)] note: String, steps: Ve
                 <span class="chart-funnel-label">{label}</span>
                 <span class="chart-funnel-rates">{rates}</span>
                 <span class="chart-funnel-value">{value}</span>
-                <svg class="chart-funnel-bar" width="100%" height="10" aria-hidden="true">
-                    <rect class="chart-funnel-track" width="100%" height="10" rx="5" />
-                    <rect class="chart-funnel-fill" width=pct(width) height="10" rx="5">
-                        <title>{tooltip}</title>
-                    </rect>
-                </svg>
+                {bar(pct(width), tooltip, step.href)}
             </li>
         });
     }
@@ -81,6 +76,32 @@ pub fn Funnel(#[prop(into)] title: String, #[prop(into)] note: String, steps: Ve
             {(max == 0).then(|| view! { <p class="chart-empty">"No data in this range"</p> })}
             {table(columns, rows)}
         </figure>
+    }
+}
+
+/// A step's bar on its track. With a link, the bar is one too, for the pointer only: the label's link
+/// (which covers the row) is the one to reach with the keyboard, and this one lets the bar's
+/// tooltip show above it.
+fn bar(width: String, tooltip: String, href: Option<String>) -> impl IntoView {
+    match href {
+        Some(href) => Either::Left(view! {
+            <svg class="chart-funnel-bar" width="100%" height="10" aria-hidden="true">
+                <a href=href tabindex="-1">
+                    <rect class="chart-funnel-track" width="100%" height="10" rx="5" />
+                    <rect class="chart-funnel-fill" width=width height="10" rx="5">
+                        <title>{tooltip}</title>
+                    </rect>
+                </a>
+            </svg>
+        }),
+        None => Either::Right(view! {
+            <svg class="chart-funnel-bar" width="100%" height="10" aria-hidden="true">
+                <rect class="chart-funnel-track" width="100%" height="10" rx="5" />
+                <rect class="chart-funnel-fill" width=width height="10" rx="5">
+                    <title>{tooltip}</title>
+                </rect>
+            </svg>
+        }),
     }
 }
 

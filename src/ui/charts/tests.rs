@@ -165,6 +165,8 @@ fn funnel_rows_show_values_and_both_rates() {
     assert!(html.contains(">62% of previous · 31% of all</span>"));
     assert!(html.contains("<span class=\"chart-funnel-value\">1,240</span>"));
     assert!(html.contains("<a href=\"/clients?status=lead\" class=\"chart-funnel-link\">Lead</a>"));
+    // The bar links there too, for the pointer: one stop for the keyboard.
+    assert!(html.contains("<a href=\"/clients?status=lead\" tabindex=\"-1\">"));
     assert_eq!(count(&html, "<title"), 2);
     assert!(html.contains("<title>&lt;b&gt;Won&lt;/b&gt;: 384 (62% of previous · 31% of all)</title>"));
     assert!(html.contains("width=\"100.00%\"") && html.contains("width=\"30.96%\""));
