@@ -6,6 +6,7 @@ pub mod app;
 pub mod bookings;
 pub mod chat;
 pub mod clients;
+pub mod dashboard;
 pub mod onboarding;
 pub mod shared;
 pub mod status;

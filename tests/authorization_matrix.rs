@@ -34,6 +34,7 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/whoami", Access::Public, &[]),
     ("/api/system_status", Access::Admin, &[]),
     ("/api/load_first_steps", Access::User, &[]),
+    ("/api/load_dashboard", Access::User, &[]),
     ("/api/logout_elsewhere", Access::User, &[]),
     ("/api/settings", Access::User, &[]),
     ("/api/update_profile", Access::User, &[("name", "Someone"), ("timezone", "UTC")]),

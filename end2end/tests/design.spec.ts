@@ -66,7 +66,7 @@ for (const scheme of ["light", "dark"] as const) {
   test(`the admin's users and status pages pass axe-core in the ${scheme} theme`, async ({ page }) => {
     await page.emulateMedia({ colorScheme: scheme });
     await signInAsAdmin(page.request);
-    for (const path of ["/users", "/status"]) {
+    for (const path of ["/", "/users", "/status"]) {
       await openHydrated(page, path);
       expect(await seriousViolations(page), path).toEqual([]);
     }

@@ -62,7 +62,7 @@ macro_rules! lazy_pages {
     };
 }
 
-lazy_pages!(dashboard_page { DashboardRoute, dashboard_view => crate::app::pages::Dashboard; });
+lazy_pages!(dashboard_page { DashboardRoute, dashboard_view => crate::dashboard::page::DashboardPage; });
 lazy_pages!(client_page { ClientRoute, client_view => crate::clients::detail_page::ClientPage; });
 lazy_pages!(client_form_pages {
     NewClientRoute, new_client_view => crate::clients::form_page::NewClientPage;

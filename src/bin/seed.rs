@@ -449,6 +449,10 @@ async fn make_conversations(db: &DatabaseConnection) -> Result<u64, DbErr> {
          WHERE conversation_id IS NULL"
     };
     txn.execute_unprepared(assign).await?;
+    // Speed to lead and hand-offs, as the message writer would have kept them.
+    for statement in migration::backfill_speed_to_lead(txn.get_database_backend()) {
+        txn.execute_unprepared(statement).await?;
+    }
     txn.commit().await?;
     Ok(made)
 }

@@ -26,6 +26,14 @@ pub struct Model {
     pub ai_draft_action: Option<String>,
     /// ...and the lead message it answers.
     pub ai_draft_reply_to: Option<i64>,
+    /// The lead's first public message...
+    pub first_lead_at: Option<DateTimeUtc>,
+    /// ...and the first public answer after it (`ai` or `agent`), for speed to lead.
+    pub first_reply_at: Option<DateTimeUtc>,
+    pub first_reply_role: Option<String>,
+    pub first_reply_secs: Option<i64>,
+    /// When the AI first handed the conversation to the team.
+    pub handed_off_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,10 +13,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use chrono_tz::Tz;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, Set, Statement,
-    TryInsertResult, Value,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TryInsertResult, Value};
 
 use super::{
     conversation_entity as conversations, entity as messages,
@@ -36,7 +33,7 @@ use crate::{
         service::{find as find_client, strategy_names, user_names},
         timeline,
     },
-    server::{local_time, state::AppState},
+    server::{local_time, sql::statement, state::AppState},
     shared::{AppError, search::check_search},
     users::{entity as users, model::CurrentUser},
 };
@@ -116,26 +113,6 @@ fn state_of(model: &conversations::Model) -> ConversationState {
 
 fn mode_of(model: &conversations::Model) -> AiMode {
     AiMode::parse(&model.ai_mode).unwrap_or(AiMode::Off)
-}
-
-/// A statement written with `?` placeholders, numbered for PostgreSQL.
-fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = if backend == DatabaseBackend::Postgres {
-        let mut numbered = String::with_capacity(sql.len() + 16);
-        let mut n = 0;
-        for c in sql.chars() {
-            if c == '?' {
-                n += 1;
-                numbered.push_str(&format!("${n}"));
-            } else {
-                numbered.push(c);
-            }
-        }
-        numbered
-    } else {
-        sql.to_owned()
-    };
-    Statement::from_sql_and_values(backend, sql, values)
 }
 
 /// The conversation of `client`, made now if it has none (in the caller's transaction).
@@ -309,12 +286,35 @@ async fn insert_message<C: ConnectionTrait>(
         Author::Agent(_) if !new.private => takeover_end(txn, &client, at).await?.or(conversation.ai_paused_until),
         _ => conversation.ai_paused_until,
     };
+    // Speed to lead: the lead's first public message, and the first public answer after it.
+    let public_turn = !new.private && !is_notice;
+    let first_lead_at =
+        conversation.first_lead_at.or((public_turn && matches!(new.author, Author::Lead)).then_some(at));
+    let first_reply = match conversation.first_lead_at {
+        Some(lead_at)
+            if conversation.first_reply_at.is_none()
+                && public_turn
+                && matches!(new.author, Author::Ai | Author::Agent(_)) =>
+        {
+            Some((at, new.author.role().to_owned(), (at - lead_at).num_seconds().max(0)))
+        }
+        _ => None,
+    };
     let mut update = conversations::Entity::update_many()
         .col_expr(conversations::Column::LastActivityAt, at.into())
         .col_expr(conversations::Column::LastMessageId, message.id.into())
         .col_expr(conversations::Column::State, next_state.as_str().into())
         .col_expr(conversations::Column::Version, version.into())
         .col_expr(conversations::Column::AiPausedUntil, paused_until.into());
+    if first_lead_at != conversation.first_lead_at {
+        update = update.col_expr(conversations::Column::FirstLeadAt, first_lead_at.into());
+    }
+    if let Some((reply_at, role, secs)) = &first_reply {
+        update = update
+            .col_expr(conversations::Column::FirstReplyAt, (*reply_at).into())
+            .col_expr(conversations::Column::FirstReplyRole, role.clone().into())
+            .col_expr(conversations::Column::FirstReplySecs, (*secs).into());
+    }
     // A public message, from anyone, makes the AI's draft answer out of date.
     let clears_draft = !new.private && !is_notice && conversation.ai_draft.is_some();
     if clears_draft {
@@ -347,6 +347,10 @@ async fn insert_message<C: ConnectionTrait>(
         state: next_state.as_str().to_owned(),
         version,
         ai_paused_until: paused_until,
+        first_lead_at,
+        first_reply_at: first_reply.as_ref().map(|(at, _, _)| *at).or(conversation.first_reply_at),
+        first_reply_role: first_reply.as_ref().map(|(_, role, _)| role.clone()).or(conversation.first_reply_role),
+        first_reply_secs: first_reply.as_ref().map(|(_, _, secs)| *secs).or(conversation.first_reply_secs),
         ..conversation
     };
     let conversation = if clears_draft {

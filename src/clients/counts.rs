@@ -1,6 +1,6 @@
 //! Totals for the clients list and the pipeline. Owner and stage are read from `client_counts`,
 //! which triggers keep exact (see its migration): a handful of rows, however large the book.
-//! A search or a strategy filter counts the matching rows instead, up to a bound.
+//! A search, a strategy or a creation-date filter counts the matching rows instead, up to a bound.
 use std::collections::HashMap;
 
 use sea_orm::{
@@ -16,7 +16,7 @@ use crate::users::model::CurrentUser;
 
 /// Whether the counters can answer `query`: they know owners and stages, nothing else.
 fn counters_answer(query: &ClientQuery) -> bool {
-    query.q.trim().is_empty() && query.strategy.is_none()
+    query.q.trim().is_empty() && query.strategy.is_none() && !query.has_created_filter()
 }
 
 /// Whose clients `user` is looking at: their own, or for an admin everyone's or one owner's.

@@ -73,6 +73,8 @@ fn with_filter(query: ClientQuery, name: &str, value: String) -> ClientQuery {
         "status" => ClientQuery { status: value, ..query },
         "strategy" => ClientQuery { strategy: id(&value), ..query },
         "owner" => ClientQuery { owner: id(&value), ..query },
+        "from" => ClientQuery { from: value, ..query },
+        "to" => ClientQuery { to: value, ..query },
         _ => query,
     }
 }
@@ -96,7 +98,8 @@ pub(crate) fn FilterForm(
     let admin = !filters.owners.is_empty();
     let active = usize::from(query.status_filter().is_some() && with_status)
         + usize::from(strategy.is_some())
-        + usize::from(owner.is_some() && admin);
+        + usize::from(owner.is_some() && admin)
+        + usize::from(query.has_created_filter());
     let current = current_query();
     let navigate = use_navigate();
     let path = use_location().pathname;
@@ -192,6 +195,14 @@ pub(crate) fn FilterForm(
                             </select>
                         </div>
                     })}
+                    <div class="field">
+                        <label for="client-from">"Added from"</label>
+                        <input id="client-from" type="date" name="from" value=query.from.clone() />
+                    </div>
+                    <div class="field">
+                        <label for="client-to">"Added until"</label>
+                        <input id="client-to" type="date" name="to" value=query.to.clone() />
+                    </div>
                     {(!query.sort.is_empty()).then(|| view! { <input type="hidden" name="sort" value=query.sort.clone() /> })}
                     {(!query.dir.is_empty()).then(|| view! { <input type="hidden" name="dir" value=query.dir.clone() /> })}
                     <button type="submit" class="button filters-apply">"Apply"</button>

@@ -179,6 +179,14 @@ pub fn filtered(backend: DatabaseBackend, user: &CurrentUser, query: &ClientQuer
     if let Some(strategy) = query.strategy {
         select = select.filter(Column::StrategyId.eq(strategy));
     }
+    let (from, to) = query.created_days();
+    let zone = crate::server::local_time::zone(&user.timezone);
+    if let Some(from) = from {
+        select = select.filter(Column::CreatedAt.gte(crate::server::local_time::day_start(zone, from)));
+    }
+    if let Some(to) = to.and_then(|to| to.succ_opt()) {
+        select = select.filter(Column::CreatedAt.lt(crate::server::local_time::day_start(zone, to)));
+    }
     if !query.q.trim().is_empty() {
         select = select.filter(search_condition(backend, &query.q));
     }

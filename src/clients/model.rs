@@ -234,6 +234,12 @@ pub struct ClientQuery {
     pub sort: String,
     #[serde(default)]
     pub dir: String,
+    /// Created on or after this day (`YYYY-MM-DD` in the viewer's time zone)...
+    #[serde(default)]
+    pub from: String,
+    /// ...and on or before this one (the dashboard's figures link here).
+    #[serde(default)]
+    pub to: String,
     /// The page after this cursor...
     #[serde(default)]
     pub after: String,
@@ -245,7 +251,7 @@ pub struct ClientQuery {
 /// An id filter from a form or a query string. Server functions take the query flattened, and
 /// through `#[serde(flatten)]` a form value reaches serde as text, never as a number: both are
 /// read, and an empty or malformed value is no filter (as in [`ClientQuery::from_pairs`]).
-fn optional_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+pub fn optional_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {
@@ -273,6 +279,18 @@ impl ClientQuery {
         is_status(status).then_some(status)
     }
 
+    /// The created-on days the query asks for (`from`, `to`), those that are dates.
+    #[cfg(feature = "ssr")]
+    pub fn created_days(&self) -> (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) {
+        let day = |text: &str| chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok();
+        (day(&self.from), day(&self.to))
+    }
+
+    /// Whether the list is narrowed to clients created on some days.
+    pub fn has_created_filter(&self) -> bool {
+        !self.from.trim().is_empty() || !self.to.trim().is_empty()
+    }
+
     /// The same filters and sort from the first page.
     pub fn first_page(&self) -> ClientQuery {
         ClientQuery { after: String::new(), before: String::new(), ..self.clone() }
@@ -290,6 +308,8 @@ impl ClientQuery {
         push("status", self.status_filter().unwrap_or_default().to_owned());
         push("strategy", self.strategy.map(|id| id.to_string()).unwrap_or_default());
         push("owner", self.owner.map(|id| id.to_string()).unwrap_or_default());
+        push("from", self.from.trim().to_owned());
+        push("to", self.to.trim().to_owned());
         if self.sort_key() != SortKey::default() {
             push("sort", self.sort_key().as_str().to_owned());
         }
@@ -314,6 +334,8 @@ impl ClientQuery {
             status: get("status").unwrap_or_default(),
             strategy: id("strategy"),
             owner: id("owner"),
+            from: get("from").unwrap_or_default(),
+            to: get("to").unwrap_or_default(),
             sort: get("sort").unwrap_or_default(),
             dir: get("dir").unwrap_or_default(),
             after: get("after").unwrap_or_default(),

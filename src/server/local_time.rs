@@ -8,6 +8,19 @@ pub fn zone(name: &str) -> Tz {
     name.parse().unwrap_or(Tz::UTC)
 }
 
+/// When `day` starts in `zone`: its midnight, or where a daylight-saving jump skips midnight, the
+/// first quarter hour of the day that exists. A day therefore lasts 23, 24 or 25 hours.
+pub fn day_start(zone: Tz, day: chrono::NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone as _;
+    let mut local = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    loop {
+        if let Some(at) = zone.from_local_datetime(&local).earliest() {
+            return at.with_timezone(&Utc);
+        }
+        local += chrono::Duration::minutes(15);
+    }
+}
+
 /// "Tue 24 Nov 2026, 14:03".
 pub fn format(at: DateTime<Utc>, zone: Tz) -> String {
     at.with_timezone(&zone).format("%a %-d %b %Y, %H:%M").to_string()

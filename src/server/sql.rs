@@ -36,6 +36,26 @@ pub async fn serialize_on<C: sea_orm::ConnectionTrait>(txn: &C, key: i64) -> Res
     Ok(())
 }
 
+/// A statement written with `?` placeholders, numbered for PostgreSQL.
+pub fn statement(backend: sea_orm::DatabaseBackend, sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
+    let sql = if backend == sea_orm::DatabaseBackend::Postgres {
+        let mut numbered = String::with_capacity(sql.len() + 16);
+        let mut n = 0;
+        for c in sql.chars() {
+            if c == '?' {
+                n += 1;
+                numbered.push_str(&format!("${n}"));
+            } else {
+                numbered.push(c);
+            }
+        }
+        numbered
+    } else {
+        sql.to_owned()
+    };
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::like_pattern;

@@ -465,7 +465,7 @@ async fn store(
             }
         }
         ReplyAction::HandOff { reason } => {
-            mark_waiting(&txn, &current, reason).await?;
+            mark_waiting(&txn, &current, reason, true).await?;
             let note = format!("The AI handed this conversation to the team: {reason}");
             handed_off = Some(chat::write_team_note(&txn, context.client.id, &note, None).await?);
         }
@@ -581,16 +581,20 @@ pub async fn send_draft(state: &AppState, user: &CurrentUser, client_id: i64) ->
 }
 
 /// The conversation waits for a person, with the reason in its audit trail.
+/// Marks `conversation` waiting for a person; `handed_off`: the AI chose to (or had to) hand it to
+/// the team, which the dashboard counts (a failed reply is no hand-off).
 async fn mark_waiting<C: ConnectionTrait>(
     txn: &C,
     conversation: &conversations::Model,
     reason: &str,
+    handed_off: bool,
 ) -> Result<(), AppError> {
-    conversations::Entity::update_many()
-        .col_expr(conversations::Column::State, ConversationState::Waiting.as_str().into())
-        .filter(conversations::Column::Id.eq(conversation.id))
-        .exec(txn)
-        .await?;
+    let mut update = conversations::Entity::update_many()
+        .col_expr(conversations::Column::State, ConversationState::Waiting.as_str().into());
+    if handed_off && conversation.handed_off_at.is_none() {
+        update = update.col_expr(conversations::Column::HandedOffAt, chrono::Utc::now().into());
+    }
+    update.filter(conversations::Column::Id.eq(conversation.id)).exec(txn).await?;
     let changes = Changes::new()
         .diff("state", conversation.state.as_str(), ConversationState::Waiting.as_str())
         .set("handed_off", reason);
@@ -619,7 +623,7 @@ async fn leave_to_the_team(
         return Ok(Outcome::Superseded);
     };
     let recorded = chat::write_team_note(&txn, current.client_id, note, failure).await?;
-    mark_waiting(&txn, &current, note).await?;
+    mark_waiting(&txn, &current, note, failure.is_none()).await?;
     txn.commit().await?;
     chat::announce(state, &recorded, Author::System).await;
     announce_waiting(state, &current).await;

@@ -1,0 +1,63 @@
+import { test, expect, openHydrated, signUp, signInAsAdmin, createStrategy, createClient } from "./fixtures";
+import type { Page } from "@playwright/test";
+
+/** The value shown on the tile labelled `label`. */
+function tileValue(page: Page, label: string) {
+  return page.locator(".tile", { has: page.locator(".tile-label", { hasText: label }) }).locator(".tile-value");
+}
+
+test("the range picker changes the figures, and a figure's link opens the matching filtered list", async ({ page }) => {
+  await signUp(page.request, "Dana Dashboard");
+  const strategy = await createStrategy(page.request, "Dashboard persona");
+  for (const name of ["Ada Count", "Bea Count"]) {
+    await createClient(page.request, { name, strategy_id: String(strategy) });
+  }
+
+  await openHydrated(page, "/");
+  await expect(page.getByRole("heading", { level: 1, name: "Dashboard" })).toBeVisible();
+  await expect(tileValue(page, "New leads")).toHaveText("2");
+  await expect(page.getByRole("figure").filter({ hasText: "New leads per day" }).locator("svg")).toBeVisible();
+
+  await page.getByRole("link", { name: "Last 7 days" }).click();
+  await expect(page).toHaveURL(/\/\?range=7d$/);
+  await expect(page.getByRole("link", { name: "Last 7 days" })).toHaveAttribute("aria-current", "true");
+  await expect(tileValue(page, "New leads")).toHaveText("2");
+
+  // A custom range long ago holds nothing.
+  await page.getByLabel("From").fill("2020-01-01");
+  await page.getByLabel("To").fill("2020-01-31");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(/range=custom&from=2020-01-01&to=2020-01-31/);
+  await expect(page.getByTestId("dashboard-range")).toContainText("1 Jan – 31 Jan 2020");
+  await expect(tileValue(page, "New leads")).toHaveText("0");
+
+  // Back to the last 30 days; the tile opens the clients created in that range.
+  await page.getByRole("link", { name: "Last 30 days" }).click();
+  await expect(tileValue(page, "New leads")).toHaveText("2");
+  await page.locator(".tile", { hasText: "New leads" }).click();
+  await expect(page).toHaveURL(/\/clients\?from=\d{4}-\d{2}-\d{2}&to=\d{4}-\d{2}-\d{2}/);
+  await expect(page.getByTestId("client-row")).toHaveCount(2);
+  await expect(page.getByLabel("Added from")).not.toHaveValue("");
+});
+
+test("an admin sees the people table and filters the figures by owner", async ({ page }) => {
+  const email = await signUp(page.request, "Owen Owner");
+  const strategy = await createStrategy(page.request, "Owner persona");
+  for (const name of ["One", "Two", "Three"]) {
+    await createClient(page.request, { name: `${name} of Owen`, strategy_id: String(strategy) });
+  }
+  await signInAsAdmin(page.request);
+
+  await openHydrated(page, "/");
+  const people = page.getByTestId("dashboard-people");
+  await expect(people).toBeVisible();
+  // The test database is shared: another test's Owen may be there too; this one is named by email.
+  expect(email).toContain("@");
+  const owner = page.getByTestId("dashboard-owner");
+  const ownerValue = await owner.locator("option", { hasText: "Owen Owner" }).last().getAttribute("value");
+  await owner.selectOption(ownerValue!);
+  await expect(page).toHaveURL(new RegExp(`owner=${ownerValue}`));
+  await expect(tileValue(page, "New leads")).toHaveText("3");
+  await expect(people.locator("tbody tr")).toHaveCount(1);
+  await expect(people).toContainText("Owen Owner");
+});

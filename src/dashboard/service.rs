@@ -1,0 +1,399 @@
+//! The dashboard of a signed-in person: their figures (an admin's: everyone's or one owner's) over
+//! a range of days in their time zone, computed by aggregate queries and cached per viewer, range
+//! and owner. The cache key holds a stamp of the data (the newest client, message and booking
+//! change, and the stage counters), so a new lead, message or booking makes the next load compute
+//! afresh; entries live a minute, which bounds how stale "upcoming" can be.
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder, QuerySelect, Value};
+
+use super::{
+    figures::{self, Scope},
+    model::{
+        Dashboard, DashboardQuery, DayCount, DayMessages, Figure, FunnelStep, OwnerOption, Speed, SpeedToLead,
+        StrategyRow, Tile, UpcomingBooking, UserRow, share,
+    },
+    range::{self, Resolved, bucket_of, local_of},
+};
+use crate::{
+    clients::{detail_service::viewer_zone, model::STATUSES},
+    server::{local_time, sql::statement, state::AppState},
+    shared::AppError,
+    users::{entity as users, model::CurrentUser},
+};
+
+const CACHE_TTL: Duration = Duration::from_secs(60);
+const UPCOMING: u64 = 5;
+
+/// Where a dashboard came from, for the tests of the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    Cache,
+    Computed,
+}
+
+/// The dashboard `user` asks for with `query`.
+pub async fn dashboard(state: &AppState, user: &CurrentUser, query: &DashboardQuery) -> Result<Dashboard, AppError> {
+    Ok(load(state, user, query, Utc::now()).await?.0)
+}
+
+/// [`dashboard`] at `now`, saying whether the cache answered.
+pub async fn load(
+    state: &AppState,
+    user: &CurrentUser,
+    query: &DashboardQuery,
+    now: DateTime<Utc>,
+) -> Result<(Dashboard, Served), AppError> {
+    let db = &state.db;
+    let zone = viewer_zone(db, user).await?;
+    let resolved = range::resolve(query, zone, now)?;
+    let scope: Scope = if user.is_admin() { query.owner } else { Some(user.id) };
+    let key = format!(
+        "dashboard:v1:{}:{}:{}:{}:{}:{}",
+        user.id,
+        scope.map_or_else(|| "all".to_owned(), |owner| owner.to_string()),
+        resolved.range.from,
+        resolved.range.to,
+        zone.name(),
+        stamp(db, scope).await?,
+    );
+    let cache = &state.infra.cache;
+    match cache.get(&key).await {
+        Ok(Some(json)) => {
+            if let Ok(cached) = serde_json::from_str::<Dashboard>(&json) {
+                return Ok((cached, Served::Cache));
+            }
+        }
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error, "the dashboard cache did not answer"),
+    }
+    let dashboard = compute(db, user, scope, &resolved, now).await?;
+    if let Ok(json) = serde_json::to_string(&dashboard)
+        && let Err(error) = cache.set(&key, &json, CACHE_TTL).await
+    {
+        tracing::warn!(%error, "the dashboard cache did not store");
+    }
+    Ok((dashboard, Served::Computed))
+}
+
+/// What changes when any figure can: the newest client, message and booking change, and the
+/// scope's stage counters (a stage moved, a client deleted). Four reads of an index's end.
+async fn stamp<C: ConnectionTrait>(db: &C, scope: Scope) -> Result<String, DbErr> {
+    let backend = db.get_database_backend();
+    let mut parts = Vec::with_capacity(4);
+    for sql in ["SELECT MAX(id) FROM clients", "SELECT MAX(id) FROM messages", "SELECT MAX(id) FROM bookings"] {
+        let row = db.query_one_raw(statement(backend, sql, vec![])).await?;
+        let max: Option<i64> = row.map(|row| row.try_get_by_index(0)).transpose()?.flatten();
+        parts.push(max.unwrap_or(0).to_string());
+    }
+    let row = db.query_one_raw(statement(backend, "SELECT MAX(updated_at) FROM bookings", vec![])).await?;
+    let updated: Option<DateTime<Utc>> = row.map(|row| row.try_get_by_index(0)).transpose()?.flatten();
+    parts.push(updated.map(|at| at.timestamp_micros()).unwrap_or(0).to_string());
+    let (sql, values): (&str, Vec<Value>) = match scope {
+        Some(owner) => {
+            ("SELECT status, count FROM client_counts WHERE owner_id = ? ORDER BY status", vec![owner.into()])
+        }
+        None => {
+            ("SELECT status, CAST(SUM(count) AS BIGINT) FROM client_counts GROUP BY status ORDER BY status", vec![])
+        }
+    };
+    for row in db.query_all_raw(statement(backend, sql, values)).await? {
+        let status: String = row.try_get_by_index(0)?;
+        let count: Option<i64> = row.try_get_by_index(1)?;
+        parts.push(format!("{status}={}", count.unwrap_or(0)));
+    }
+    Ok(parts.join(","))
+}
+
+/// Sums of one series over the current range (per day) and the period before.
+struct Series {
+    days: Vec<u64>,
+    current: u64,
+    previous: u64,
+}
+
+impl Series {
+    fn new(resolved: &Resolved) -> Self {
+        Series { days: vec![0; resolved.range.days as usize], current: 0, previous: 0 }
+    }
+
+    /// Adds `n` at `bucket`: to the previous period before `split`, else to its day.
+    fn add(&mut self, resolved: &Resolved, split: i64, bucket: i64, n: u64) {
+        if bucket < split {
+            self.previous += n;
+            return;
+        }
+        self.current += n;
+        let (day, _, _) = local_of(resolved.zone, bucket);
+        if let Some(index) = resolved.day_index(day) {
+            self.days[index] += n;
+        }
+    }
+}
+
+fn owner_query(scope: Scope, user: &CurrentUser) -> String {
+    match scope {
+        Some(owner) if user.is_admin() => format!("owner={owner}"),
+        _ => String::new(),
+    }
+}
+
+/// `path` with `params` (those not empty) as its query string.
+fn link(path: &str, params: &[&str]) -> String {
+    let params: Vec<&str> = params.iter().copied().filter(|param| !param.is_empty()).collect();
+    if params.is_empty() { path.to_owned() } else { format!("{path}?{}", params.join("&")) }
+}
+
+async fn compute<C: ConnectionTrait>(
+    db: &C,
+    user: &CurrentUser,
+    scope: Scope,
+    resolved: &Resolved,
+    now: DateTime<Utc>,
+) -> Result<Dashboard, AppError> {
+    let (current, previous) = (resolved.current, resolved.previous);
+    let both = range::Window { start: previous.start, end: current.end };
+    let split = bucket_of(current.start);
+    let owner_param = owner_query(scope, user);
+    let range_params = format!("from={}&to={}", resolved.range.from, resolved.range.to);
+
+    // Clients created: the new-leads series, and the stages they are in now.
+    let mut leads = Series::new(resolved);
+    let mut stages_now = [0u64; STATUSES.len()];
+    let (mut won, mut lost, mut won_before, mut lost_before) = (0, 0, 0, 0);
+    for (bucket, status, n) in figures::clients_created(db, scope, both).await? {
+        leads.add(resolved, split, bucket, n);
+        let in_current = bucket >= split;
+        match (status.as_str(), in_current) {
+            ("won", true) => won += n,
+            ("lost", true) => lost += n,
+            ("won", false) => won_before += n,
+            ("lost", false) => lost_before += n,
+            _ => {}
+        }
+        if in_current && let Some(rank) = STATUSES.iter().position(|(value, _)| *value == status) {
+            stages_now[rank] += n;
+        }
+    }
+
+    // Messages: per role and day, and the lead's by weekday and hour.
+    let (mut from_leads, mut from_ai, mut from_team) =
+        (Series::new(resolved), Series::new(resolved), Series::new(resolved));
+    let mut heatmap = vec![vec![0u64; 24]; 7];
+    for (bucket, role, n) in figures::messages(db, scope, both).await? {
+        match role.as_str() {
+            "client" => {
+                from_leads.add(resolved, split, bucket, n);
+                if bucket >= split {
+                    let (_, weekday, hour) = local_of(resolved.zone, bucket);
+                    heatmap[weekday][hour] += n;
+                }
+            }
+            "ai" => from_ai.add(resolved, split, bucket, n),
+            _ => from_team.add(resolved, split, bucket, n),
+        }
+    }
+
+    // Bookings made, by week.
+    let weeks = resolved.weeks();
+    let mut bookings_by_week = vec![0u64; weeks.len()];
+    let (mut booked_now, mut booked_before) = (0, 0);
+    for (bucket, n) in figures::bookings_made(db, scope, both).await? {
+        if bucket < split {
+            booked_before += n;
+            continue;
+        }
+        booked_now += n;
+        let (day, _, _) = local_of(resolved.zone, bucket);
+        if let Some(week) = resolved.week_index(day) {
+            bookings_by_week[week] += n;
+        }
+    }
+
+    let (completed, no_shows) = figures::attendance(db, scope, current, now).await?;
+    let (completed_before, no_shows_before) = figures::attendance(db, scope, previous, now).await?;
+    let active = figures::active_conversations(db, scope, current).await?;
+    let active_before = figures::active_conversations(db, scope, previous).await?;
+
+    let speed = |(answered, times): (u64, Vec<Option<u64>>)| Speed {
+        answered,
+        median_secs: times.first().copied().flatten(),
+        p90_secs: times.get(1).copied().flatten(),
+    };
+    let speed = SpeedToLead {
+        ai: speed(figures::first_reply_times(db, scope, current, "ai", &[0.5, 0.9]).await?),
+        human: speed(figures::first_reply_times(db, scope, current, "agent", &[0.5, 0.9]).await?),
+        ai_previous: speed(figures::first_reply_times(db, scope, previous, "ai", &[0.5, 0.9]).await?),
+        human_previous: speed(figures::first_reply_times(db, scope, previous, "agent", &[0.5, 0.9]).await?),
+        unanswered: figures::unanswered(db, scope, current).await?,
+    };
+
+    let tiles = vec![
+        Tile {
+            label: "New leads".into(),
+            value: Figure::Count(leads.current),
+            previous: Figure::Count(leads.previous),
+            help: "Clients created in the range, by hand, by import or from the public chat.".into(),
+            href: Some(link("/clients", &[&range_params, &owner_param])),
+        },
+        Tile {
+            label: "Active conversations".into(),
+            value: Figure::Count(active),
+            previous: Figure::Count(active_before),
+            help: "Conversations with a message from the lead, the AI or the team in the range.".into(),
+            href: Some(link("/chat", &[&owner_param])),
+        },
+        Tile {
+            label: "Messages in".into(),
+            value: Figure::Count(from_leads.current),
+            previous: Figure::Count(from_leads.previous),
+            help: "Messages leads wrote in the range.".into(),
+            href: Some(link("/chat", &[&owner_param])),
+        },
+        Tile {
+            label: "Messages out".into(),
+            value: Figure::Count(from_ai.current + from_team.current),
+            previous: Figure::Count(from_ai.previous + from_team.previous),
+            help: format!(
+                "Answers sent in the range: {} by the AI, {} by the team (private notes not counted).",
+                from_ai.current, from_team.current
+            ),
+            href: Some(link("/chat", &[&owner_param])),
+        },
+        Tile {
+            label: "Bookings made".into(),
+            value: Figure::Count(booked_now),
+            previous: Figure::Count(booked_before),
+            help: "Appointments booked in the range, whatever became of them since.".into(),
+            href: Some("/bookings".to_owned()),
+        },
+        Tile {
+            label: "Show rate".into(),
+            value: Figure::Share(share(completed, completed + no_shows)),
+            previous: Figure::Share(share(completed_before, completed_before + no_shows_before)),
+            help: format!(
+                "Of the past appointments in the range marked completed or no-show: {completed} completed, {no_shows} no-shows."
+            ),
+            href: Some("/bookings".to_owned()),
+        },
+        Tile {
+            label: "Win rate".into(),
+            value: Figure::Share(share(won, won + lost)),
+            previous: Figure::Share(share(won_before, won_before + lost_before)),
+            help: format!("Of the leads created in the range that are won or lost now: {won} won, {lost} lost."),
+            href: Some(link("/clients", &[&range_params, "status=won", &owner_param])),
+        },
+    ];
+
+    // The funnel: every lead created in the range starts it; each later step counts the leads at
+    // that stage or a later one, lost leads aside.
+    let lost_index = STATUSES.len() - 1;
+    let funnel = STATUSES[..lost_index]
+        .iter()
+        .enumerate()
+        .map(|(rank, (status, label))| FunnelStep {
+            status: (*status).to_owned(),
+            label: (*label).to_owned(),
+            reached: if rank == 0 { leads.current } else { stages_now[rank..lost_index].iter().sum() },
+        })
+        .collect();
+
+    let mut strategies: Vec<StrategyRow> = figures::strategies(db, scope, current)
+        .await?
+        .into_iter()
+        .map(|(id, name, leads, booked, handed_off)| StrategyRow { id, name, leads, booked, handed_off })
+        .collect();
+    strategies.sort_by(|a, b| {
+        let rate = |row: &StrategyRow| share(row.booked, row.leads).unwrap_or(0.0);
+        rate(b).total_cmp(&rate(a)).then(b.leads.cmp(&a.leads)).then(a.name.cmp(&b.name))
+    });
+
+    let upcoming = figures::upcoming(db, scope, now, UPCOMING)
+        .await?
+        .into_iter()
+        .map(|(id, client_id, who, what, at)| UpcomingBooking {
+            id,
+            client_id,
+            who: if who.is_empty() { "A guest".to_owned() } else { who },
+            what,
+            when: local_time::format(at, resolved.zone),
+        })
+        .collect();
+
+    let (owners, users) = if user.is_admin() {
+        let people: Vec<(i64, String)> = users::Entity::find()
+            .select_only()
+            .columns([users::Column::Id, users::Column::Name])
+            .order_by_asc(users::Column::Name)
+            .order_by_asc(users::Column::Id)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let leads_by_owner = figures::leads_by_owner(db, current).await?;
+        let bookings_by_owner = figures::bookings_by_owner(db, current, now).await?;
+        let mut rows = Vec::new();
+        for (id, name) in &people {
+            if scope.is_some_and(|owner| owner != *id) {
+                continue;
+            }
+            let (leads, wins) = leads_by_owner.get(id).copied().unwrap_or_default();
+            let (bookings, shows) = bookings_by_owner.get(id).copied().unwrap_or_default();
+            rows.push(UserRow {
+                id: *id,
+                name: name.clone(),
+                leads,
+                median_first_reply_secs: figures::median_first_reply(db, *id, current).await?,
+                bookings,
+                shows,
+                wins,
+            });
+        }
+        let owners = people.into_iter().map(|(id, name)| OwnerOption { id, name }).collect();
+        (owners, Some(rows))
+    } else {
+        (Vec::new(), None)
+    };
+
+    let days: Vec<NaiveDate> = resolved.days().collect();
+    let day_count = |day: &NaiveDate, count: u64| DayCount {
+        day: day.to_string(),
+        label: day.format("%-d %b").to_string(),
+        full_label: day.format("%a %-d %b %Y").to_string(),
+        count,
+    };
+    Ok(Dashboard {
+        range: resolved.range.clone(),
+        owner: scope,
+        tiles,
+        speed,
+        new_leads: days.iter().zip(&leads.days).map(|(day, count)| day_count(day, *count)).collect(),
+        messages: days
+            .iter()
+            .enumerate()
+            .map(|(index, day)| DayMessages {
+                day: day.to_string(),
+                label: day.format("%-d %b").to_string(),
+                full_label: day.format("%a %-d %b %Y").to_string(),
+                lead: from_leads.days[index],
+                ai: from_ai.days[index],
+                agent: from_team.days[index],
+            })
+            .collect(),
+        bookings_by_week: weeks
+            .iter()
+            .zip(bookings_by_week)
+            .map(|(week, count)| DayCount {
+                full_label: format!("Week of {}", week.format("%-d %b %Y")),
+                ..day_count(week, count)
+            })
+            .collect(),
+        funnel,
+        lost,
+        heatmap,
+        upcoming,
+        strategies,
+        users,
+        owners,
+    })
+}

@@ -1,0 +1,440 @@
+//! The dashboard on SQLite and on PostgreSQL + Redis: a fixed fixture whose every figure is known
+//! (a range across the end of daylight saving time in New York, so one day lasts 25 hours), an
+//! empty range, a viewer in a quarter-hour time zone far from UTC, the cache and its invalidation,
+//! the message writer's speed-to-lead columns, and the page as the server renders it.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use chrono::{DateTime, Utc};
+use common::{BACKENDS, accounts::account, app::TestApp};
+use crm::{
+    chat::{
+        conversation_entity as conversations,
+        service::{self as chat, Author, NewMessage},
+    },
+    clients::{
+        model::ClientForm,
+        service::{self as client_service, Duplicates},
+    },
+    dashboard::{
+        model::{Dashboard, DashboardQuery, Figure, Speed},
+        service::{self as dashboard, Served},
+    },
+    server::sql::statement,
+    users::model::CurrentUser,
+};
+use sea_orm::{ConnectionTrait, EntityTrait, Value};
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+}
+
+async fn exec(app: &TestApp, sql: &str, values: Vec<Value>) {
+    let db = &app.db.conn;
+    db.execute_raw(statement(db.get_database_backend(), sql, values))
+        .await
+        .unwrap_or_else(|error| panic!("{sql}: {error}"));
+}
+
+async fn returning_id(app: &TestApp, sql: &str, values: Vec<Value>) -> i64 {
+    let db = &app.db.conn;
+    let row = db.query_one_raw(statement(db.get_database_backend(), sql, values)).await.unwrap().unwrap();
+    row.try_get_by_index(0).unwrap()
+}
+
+/// A client of `owner` created at `created` and now in `status`.
+async fn client(app: &TestApp, owner: &CurrentUser, strategy: i64, name: &str, created: &str, status: &str) -> i64 {
+    let form = ClientForm { name: name.into(), strategy_id: strategy.to_string(), ..Default::default() };
+    let id = client_service::create(&app.state, owner, &form, Duplicates::Allow).await.unwrap();
+    exec(
+        app,
+        "UPDATE clients SET created_at = ?, status = ? WHERE id = ?",
+        vec![at(created).into(), status.into(), id.into()],
+    )
+    .await;
+    id
+}
+
+/// A conversation with its speed-to-lead columns as the message writer keeps them.
+async fn conversation(
+    app: &TestApp,
+    client: i64,
+    owner: i64,
+    first_lead: Option<&str>,
+    first_reply: Option<(&str, &str)>,
+    handed_off: bool,
+) -> i64 {
+    let lead_at = first_lead.map(at);
+    let reply_at = first_reply.map(|(when, _)| at(when));
+    let secs = lead_at.zip(reply_at).map(|(lead, reply)| (reply - lead).num_seconds());
+    returning_id(
+        app,
+        "INSERT INTO conversations (client_id, owner_id, state, ai_mode, last_activity_at, version, created_at, \
+         first_lead_at, first_reply_at, first_reply_role, first_reply_secs, handed_off_at) \
+         VALUES (?, ?, 'open', 'off', ?, 0, ?, ?, ?, ?, ?, ?) RETURNING id",
+        vec![
+            client.into(),
+            owner.into(),
+            at("2026-11-05T00:00:00Z").into(),
+            at("2026-10-01T00:00:00Z").into(),
+            lead_at.into(),
+            reply_at.into(),
+            first_reply.map(|(_, role)| role.to_owned()).into(),
+            secs.into(),
+            handed_off.then(|| at("2026-11-02T05:00:00Z")).into(),
+        ],
+    )
+    .await
+}
+
+async fn message(app: &TestApp, client: i64, conversation: i64, role: &str, when: &str, private: bool) {
+    exec(
+        app,
+        "INSERT INTO messages (client_id, conversation_id, role, body, channel, created_at, private, delivery) \
+         VALUES (?, ?, ?, 'Hello', 'web', ?, ?, 'sent')",
+        vec![client.into(), conversation.into(), role.into(), at(when).into(), private.into()],
+    )
+    .await;
+}
+
+async fn booking(app: &TestApp, owner: i64, client: i64, created: &str, starts: &str, status: &str) {
+    let starts = at(starts);
+    let ends = starts + chrono::Duration::minutes(30);
+    exec(
+        app,
+        "INSERT INTO bookings (owner_id, client_id, starts_at, ends_at, blocked_from, blocked_until, subject, status, \
+         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'Discovery call', ?, ?, ?)",
+        vec![
+            owner.into(),
+            client.into(),
+            starts.into(),
+            ends.into(),
+            starts.into(),
+            ends.into(),
+            status.into(),
+            at(created).into(),
+            at(created).into(),
+        ],
+    )
+    .await;
+}
+
+struct Fixture {
+    admin: CurrentUser,
+    ana: CurrentUser,
+    bob: CurrentUser,
+}
+
+/// Ana (New York) and her leads, conversations and bookings around the end of daylight saving
+/// time (Sunday 1 Nov 2026, 02:00 EDT → 01:00 EST); Bob with one lead.
+async fn set_up(app: &TestApp) -> Fixture {
+    let admin = account(app, "Admin", "admin@example.com").await;
+    let ana = account(app, "Ana Lima", "ana@example.com").await;
+    let bob = account(app, "Bob Stone", "bob@example.com").await;
+    exec(app, "UPDATE users SET timezone = 'America/New_York'", vec![]).await;
+    let warm = common::accounts::strategy(app, ana.id, "Warm").await;
+    let cold = common::accounts::strategy(app, ana.id, "Cold").await;
+    let bobs = common::accounts::strategy(app, bob.id, "Bob's").await;
+
+    // 23:59 EDT on Thursday 29 Oct: the period before.
+    let c1 = client(app, &ana, warm, "C1", "2026-10-30T03:59:00Z", "lost").await;
+    // Midnight EDT, Friday 30 Oct: the range's first day.
+    let c2 = client(app, &ana, warm, "C2", "2026-10-30T04:00:00Z", "lead").await;
+    // 23:30 EST on Sunday 1 Nov (at UTC−4 it would be Monday).
+    let c3 = client(app, &ana, warm, "C3", "2026-11-02T04:30:00Z", "won").await;
+    // 23:59 EST on Monday 2 Nov: the range's last minute...
+    let c4 = client(app, &ana, cold, "C4", "2026-11-03T04:59:00Z", "booked").await;
+    // ...and just after it.
+    client(app, &ana, cold, "C5", "2026-11-03T05:00:00Z", "won").await;
+    client(app, &ana, warm, "C6", "2026-10-27T12:00:00Z", "won").await;
+    client(app, &bob, bobs, "B1", "2026-10-31T12:00:00Z", "qualified").await;
+
+    // C2: the lead at 10:00 EDT on Friday, the AI 30 s later, a private note, the team at 01:30
+    // EDT on Sunday (before the clocks go back).
+    let a =
+        conversation(app, c2, ana.id, Some("2026-10-30T14:00:00Z"), Some(("2026-10-30T14:00:30Z", "ai")), false).await;
+    message(app, c2, a, "client", "2026-10-30T14:00:00Z", false).await;
+    message(app, c2, a, "ai", "2026-10-30T14:00:30Z", false).await;
+    message(app, c2, a, "agent", "2026-10-30T15:00:00Z", true).await;
+    message(app, c2, a, "agent", "2026-11-01T05:30:00Z", false).await;
+    // C3: the lead at 23:30 EST on Sunday, the team ten minutes later; the AI had handed it off.
+    let b = conversation(app, c3, ana.id, Some("2026-11-02T04:30:00Z"), Some(("2026-11-02T04:40:00Z", "agent")), true)
+        .await;
+    message(app, c3, b, "client", "2026-11-02T04:30:00Z", false).await;
+    message(app, c3, b, "agent", "2026-11-02T04:40:00Z", false).await;
+    // C1, in the period before: the AI answered in two minutes.
+    let c =
+        conversation(app, c1, ana.id, Some("2026-10-29T12:00:00Z"), Some(("2026-10-29T12:02:00Z", "ai")), false).await;
+    message(app, c1, c, "client", "2026-10-29T12:00:00Z", false).await;
+    message(app, c1, c, "ai", "2026-10-29T12:02:00Z", false).await;
+    // C4: the lead at 15:00 EST on Monday, no answer yet.
+    let d = conversation(app, c4, ana.id, Some("2026-11-02T20:00:00Z"), None, false).await;
+    message(app, c4, d, "client", "2026-11-02T20:00:00Z", false).await;
+
+    // Bookings: two made on Friday 30 Oct's week, one on Monday 2 Nov's, one in the period before.
+    booking(app, ana.id, c2, "2026-10-30T15:00:00Z", "2026-10-31T14:00:00Z", "completed").await;
+    booking(app, ana.id, c4, "2026-11-02T15:00:00Z", "2026-11-02T18:00:00Z", "no_show").await;
+    booking(app, ana.id, c2, "2026-10-28T12:00:00Z", "2026-11-20T15:00:00Z", "confirmed").await;
+    booking(app, ana.id, c3, "2026-10-31T12:00:00Z", "2026-11-01T16:00:00Z", "cancelled").await;
+    Fixture { admin, ana, bob }
+}
+
+const NOW: &str = "2026-11-10T17:00:00Z";
+
+/// A row of the people table: name, leads, median first answer, bookings, shows, wins.
+type PersonRow<'a> = (&'a str, u64, Option<u64>, u64, u64, u64);
+
+fn dst_range() -> DashboardQuery {
+    DashboardQuery { range: "custom".into(), from: "2026-10-30".into(), to: "2026-11-02".into(), owner: None }
+}
+
+async fn load(app: &TestApp, user: &CurrentUser, query: &DashboardQuery) -> (Dashboard, Served) {
+    dashboard::load(&app.state, user, query, at(NOW)).await.unwrap()
+}
+
+fn tile(dashboard: &Dashboard, label: &str) -> (Figure, Figure) {
+    let tile = dashboard.tiles.iter().find(|tile| tile.label == label).unwrap_or_else(|| panic!("no tile {label}"));
+    (tile.value, tile.previous)
+}
+
+fn counts(series: &[crm::dashboard::model::DayCount]) -> Vec<(&str, u64)> {
+    series.iter().map(|day| (day.day.as_str(), day.count)).collect()
+}
+
+fn speed(answered: u64, median: Option<u64>, p90: Option<u64>) -> Speed {
+    Speed { answered, median_secs: median, p90_secs: p90 }
+}
+
+#[tokio::test]
+async fn a_fixed_fixture_gives_every_figure_exactly_across_a_daylight_saving_change() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let fixture = set_up(&app).await;
+        let (ana, _) = load(&app, &fixture.ana, &dst_range()).await;
+
+        assert_eq!(ana.range.days, 4, "{backend:?}");
+        assert_eq!(ana.range.label, "30 Oct – 2 Nov 2026");
+        assert_eq!(ana.range.previous_label, "26 Oct – 29 Oct 2026");
+        assert_eq!(tile(&ana, "New leads"), (Figure::Count(3), Figure::Count(2)), "{backend:?}");
+        assert_eq!(tile(&ana, "Active conversations"), (Figure::Count(3), Figure::Count(1)));
+        assert_eq!(tile(&ana, "Messages in"), (Figure::Count(3), Figure::Count(1)));
+        assert_eq!(tile(&ana, "Messages out"), (Figure::Count(3), Figure::Count(1)));
+        assert_eq!(tile(&ana, "Bookings made"), (Figure::Count(3), Figure::Count(1)));
+        assert_eq!(tile(&ana, "Show rate"), (Figure::Share(Some(0.5)), Figure::Share(None)));
+        assert_eq!(tile(&ana, "Win rate"), (Figure::Share(Some(1.0)), Figure::Share(Some(0.5))));
+
+        assert_eq!(
+            counts(&ana.new_leads),
+            [("2026-10-30", 1), ("2026-10-31", 0), ("2026-11-01", 1), ("2026-11-02", 1)],
+            "{backend:?}: C3 (23:30 EST) on Sunday, C4 at 23:59 on Monday, C5 a minute later outside"
+        );
+        let messages: Vec<(u64, u64, u64)> = ana.messages.iter().map(|day| (day.lead, day.ai, day.agent)).collect();
+        assert_eq!(messages, [(1, 1, 0), (0, 0, 0), (1, 0, 2), (1, 0, 0)], "{backend:?}: the private note aside");
+        assert_eq!(counts(&ana.bookings_by_week), [("2026-10-26", 2), ("2026-11-02", 1)]);
+
+        let funnel: Vec<(&str, u64)> = ana.funnel.iter().map(|step| (step.status.as_str(), step.reached)).collect();
+        assert_eq!(funnel, [("lead", 3), ("contacted", 2), ("qualified", 2), ("booked", 2), ("won", 1)]);
+        assert_eq!(ana.lost, 0);
+
+        let mut cells = Vec::new();
+        for (weekday, hours) in ana.heatmap.iter().enumerate() {
+            for (hour, n) in hours.iter().enumerate() {
+                if *n > 0 {
+                    cells.push((weekday, hour, *n));
+                }
+            }
+        }
+        assert_eq!(cells, [(0, 15, 1), (4, 10, 1), (6, 23, 1)], "{backend:?}: Monday 15h, Friday 10h, Sunday 23h");
+
+        assert_eq!(ana.speed.ai, speed(1, Some(30), Some(30)));
+        assert_eq!(ana.speed.human, speed(1, Some(600), Some(600)));
+        assert_eq!(ana.speed.ai_previous, speed(1, Some(120), Some(120)));
+        assert_eq!(ana.speed.human_previous, speed(0, None, None));
+        assert_eq!(ana.speed.unanswered, 1);
+
+        let upcoming: Vec<(&str, &str)> = ana.upcoming.iter().map(|b| (b.who.as_str(), b.when.as_str())).collect();
+        assert_eq!(upcoming, [("C2", "Fri 20 Nov 2026, 10:00")]);
+        let strategies: Vec<(&str, u64, u64, u64)> =
+            ana.strategies.iter().map(|row| (row.name.as_str(), row.leads, row.booked, row.handed_off)).collect();
+        assert_eq!(strategies, [("Cold", 1, 1, 0), ("Warm", 2, 1, 1)], "{backend:?}: by booked rate");
+        assert_eq!(ana.users, None, "members see no people table");
+        assert!(ana.owners.is_empty());
+
+        // A member cannot look at someone else's figures.
+        let (bob, _) = load(&app, &fixture.bob, &DashboardQuery { owner: Some(fixture.ana.id), ..dst_range() }).await;
+        assert_eq!(tile(&bob, "New leads"), (Figure::Count(1), Figure::Count(0)), "{backend:?}");
+        assert_eq!(bob.owner, Some(fixture.bob.id));
+
+        // An admin sees everyone's, and the people table.
+        let (everyone, _) = load(&app, &fixture.admin, &dst_range()).await;
+        assert_eq!(tile(&everyone, "New leads"), (Figure::Count(4), Figure::Count(2)));
+        let people: Vec<PersonRow> = everyone
+            .users
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|row| (row.name.as_str(), row.leads, row.median_first_reply_secs, row.bookings, row.shows, row.wins))
+            .collect();
+        assert_eq!(
+            people,
+            [("Admin", 0, None, 0, 0, 0), ("Ana Lima", 3, Some(30), 3, 1, 1), ("Bob Stone", 1, None, 0, 0, 0)],
+            "{backend:?}"
+        );
+        assert_eq!(everyone.owners.len(), 3);
+        // ...or one owner's.
+        let (only_bob, _) =
+            load(&app, &fixture.admin, &DashboardQuery { owner: Some(fixture.bob.id), ..dst_range() }).await;
+        assert_eq!(tile(&only_bob, "New leads"), (Figure::Count(1), Figure::Count(0)));
+        assert_eq!(only_bob.users.as_ref().map(Vec::len), Some(1));
+
+        // A range with nothing in it.
+        let empty =
+            DashboardQuery { range: "custom".into(), from: "2026-09-01".into(), to: "2026-09-07".into(), owner: None };
+        let (nothing, _) = load(&app, &fixture.ana, &empty).await;
+        assert!(
+            nothing.tiles.iter().all(|tile| matches!(tile.value, Figure::Count(0) | Figure::Share(None))),
+            "{backend:?}"
+        );
+        assert!(nothing.new_leads.iter().all(|day| day.count == 0) && nothing.new_leads.len() == 7);
+        assert_eq!(nothing.speed.ai, speed(0, None, None));
+        assert!(nothing.strategies.is_empty());
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_viewer_in_a_quarter_hour_zone_far_from_utc_gets_their_own_days_and_hours() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let ana = account(&app, "Ana Lima", "ana@example.com").await;
+        // Kathmandu is UTC+5:45: 18:15 UTC is local midnight.
+        exec(&app, "UPDATE users SET timezone = 'Asia/Kathmandu'", vec![]).await;
+        let strategy = common::accounts::strategy(&app, ana.id, "Warm").await;
+        let before = client(&app, &ana, strategy, "Before", "2026-11-05T18:14:59Z", "lead").await;
+        client(&app, &ana, strategy, "After", "2026-11-05T18:15:00Z", "lead").await;
+        let talk = conversation(&app, before, ana.id, None, None, false).await;
+        message(&app, before, talk, "client", "2026-11-05T18:14:59Z", false).await;
+        message(&app, before, talk, "client", "2026-11-05T18:15:00Z", false).await;
+
+        let query =
+            DashboardQuery { range: "custom".into(), from: "2026-11-05".into(), to: "2026-11-06".into(), owner: None };
+        let (figures, _) = load(&app, &ana, &query).await;
+        assert_eq!(counts(&figures.new_leads), [("2026-11-05", 1), ("2026-11-06", 1)], "{backend:?}");
+        // Thursday 23:59:59 and Friday 00:00 local.
+        assert_eq!(figures.heatmap[3][23], 1, "{backend:?}");
+        assert_eq!(figures.heatmap[4][0], 1, "{backend:?}");
+        assert_eq!(figures.range.timezone, "Asia/Kathmandu");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_second_load_comes_from_the_cache_and_a_new_lead_message_or_booking_changes_the_next() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let fixture = set_up(&app).await;
+        let query = dst_range();
+        let (first, served) = load(&app, &fixture.ana, &query).await;
+        assert_eq!(served, Served::Computed, "{backend:?}");
+        let (second, served) = load(&app, &fixture.ana, &query).await;
+        assert_eq!((served, &second), (Served::Cache, &first), "{backend:?}");
+
+        // A new lead in the range.
+        let warm =
+            returning_id(&app, "SELECT MIN(id) FROM strategies WHERE owner_id = ?", vec![fixture.ana.id.into()]).await;
+        let lead = client(&app, &fixture.ana, warm, "New", "2026-10-31T12:00:00Z", "lead").await;
+        let (after_lead, served) = load(&app, &fixture.ana, &query).await;
+        assert_eq!(served, Served::Computed, "{backend:?}: a new lead");
+        assert_eq!(tile(&after_lead, "New leads").0, Figure::Count(4));
+        assert_eq!(load(&app, &fixture.ana, &query).await.1, Served::Cache);
+
+        // A new message in the range.
+        let talk = conversation(&app, lead, fixture.ana.id, None, None, false).await;
+        message(&app, lead, talk, "client", "2026-10-31T12:05:00Z", false).await;
+        let (after_message, served) = load(&app, &fixture.ana, &query).await;
+        assert_eq!(served, Served::Computed, "{backend:?}: a new message");
+        assert_eq!(tile(&after_message, "Messages in").0, Figure::Count(4));
+
+        // A new booking, and a booking marked completed.
+        booking(&app, fixture.ana.id, lead, "2026-11-01T12:00:00Z", "2026-11-01T20:00:00Z", "no_show").await;
+        let (after_booking, served) = load(&app, &fixture.ana, &query).await;
+        assert_eq!(served, Served::Computed, "{backend:?}: a new booking");
+        assert_eq!(tile(&after_booking, "Bookings made").0, Figure::Count(4));
+        assert_eq!(tile(&after_booking, "Show rate").0, Figure::Share(Some(1.0 / 3.0)));
+        exec(
+            &app,
+            "UPDATE bookings SET status = 'completed', updated_at = ? WHERE status = 'no_show'",
+            vec![Utc::now().into()],
+        )
+        .await;
+        let (after_update, served) = load(&app, &fixture.ana, &query).await;
+        assert_eq!(served, Served::Computed, "{backend:?}: a booking changed");
+        assert_eq!(tile(&after_update, "Show rate").0, Figure::Share(Some(1.0)));
+
+        // A lead moved to another stage.
+        exec(&app, "UPDATE clients SET status = 'won' WHERE id = ?", vec![lead.into()]).await;
+        let (after_stage, served) = load(&app, &fixture.ana, &query).await;
+        assert_eq!(served, Served::Computed, "{backend:?}: a stage changed");
+        assert_eq!(after_stage.funnel.last().map(|step| step.reached), Some(2));
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_message_writer_keeps_the_first_lead_message_and_its_first_public_answer() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let ana = account(&app, "Ana Lima", "ana@example.com").await;
+        let strategy = common::accounts::strategy(&app, ana.id, "Warm").await;
+        let form = ClientForm { name: "Carl".into(), strategy_id: strategy.to_string(), ..Default::default() };
+        let carl = client_service::create(&app.state, &ana, &form, Duplicates::Allow).await.unwrap();
+        let write = |author, body, private| NewMessage { client_id: carl, author, body, private, channel: "web" };
+
+        // The team writing first is no answer to anything.
+        chat::record(&app.state, write(Author::Agent(&ana), "Hi Carl, anything I can do?", false)).await.unwrap();
+        let lead = chat::record(&app.state, write(Author::Lead, "Yes, prices please", false)).await.unwrap();
+        chat::record(&app.state, write(Author::Agent(&ana), "A note for us", true)).await.unwrap();
+        let after_note =
+            conversations::Entity::find_by_id(lead.conversation.id).one(&app.db.conn).await.unwrap().unwrap();
+        assert_eq!(after_note.first_lead_at, Some(lead.message.created_at), "{backend:?}");
+        assert_eq!(after_note.first_reply_at, None, "{backend:?}: a private note answers nothing");
+
+        let answer = chat::record(&app.state, write(Author::Ai, "They start at 40 € a month.", false)).await.unwrap();
+        chat::record(&app.state, write(Author::Lead, "And yearly?", false)).await.unwrap();
+        chat::record(&app.state, write(Author::Agent(&ana), "10% off", false)).await.unwrap();
+        let row = conversations::Entity::find_by_id(lead.conversation.id).one(&app.db.conn).await.unwrap().unwrap();
+        assert_eq!(row.first_lead_at, Some(lead.message.created_at), "{backend:?}");
+        assert_eq!(row.first_reply_at, Some(answer.message.created_at), "{backend:?}");
+        assert_eq!(row.first_reply_role.as_deref(), Some("ai"));
+        assert_eq!(row.first_reply_secs, Some((answer.message.created_at - lead.message.created_at).num_seconds()));
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_page_is_drawn_on_the_server_and_a_bad_range_answers_422_with_the_form() {
+    for backend in BACKENDS {
+        let app = common::app::start_with(backend, &[("CRM_ALLOW_SIGNUP", "true")]).await;
+        let answer = app
+            .post_form(
+                "/api/signup",
+                &[("name", "Ana"), ("email", "ana@example.com"), ("password", common::accounts::PASSWORD)],
+                None,
+            )
+            .await;
+        let cookie = answer.session_cookie().unwrap();
+
+        let page = app.get("/?range=7d", Some(&cookie)).await;
+        assert_eq!(page.status, axum::http::StatusCode::OK, "{backend:?}");
+        for part in ["<svg", "role=\"img\"", "New leads per day", "Speed to lead", "<table", "Last 7 days"] {
+            assert!(page.body.contains(part), "{backend:?}: the page holds {part}");
+        }
+
+        let bad = app.get("/?range=custom&from=2026-11-08&to=2026-11-01", Some(&cookie)).await;
+        assert_eq!(bad.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY, "{backend:?}");
+        assert!(bad.body.contains("The range ends before it starts."), "{backend:?}");
+        assert!(bad.body.contains("value=\"2026-11-08\""), "{backend:?}: the form keeps what was typed");
+        app.cleanup().await;
+    }
+}
