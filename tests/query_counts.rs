@@ -41,8 +41,10 @@ const fn probe(
 }
 
 const REQUESTS: &[Probe<'static>] = &[
-    // The session user, and the first-run checklist in one statement.
-    probe("dashboard", "GET /", &[], 2),
+    // The session user, the first-run checklist in one statement, the viewer's zone, the cache's
+    // data stamp (5), and on a first load one aggregate per figure (the people table: two per
+    // person, never per client).
+    probe("dashboard", "GET /", &[], 22),
     probe("clients list", "GET /clients", &[], 5),
     // One match in either data set, so that PostgreSQL takes the same path both times: one
     // statement finds, counts and pages it (SQLite pages, then counts).

@@ -23,13 +23,13 @@ test("the dashboard's charts and tables are in the HTML, and the range picker wo
   await expect(page.getByTestId("dashboard-range")).toBeVisible();
 
   // A custom range that ends before it starts: 422, the message, and what was typed.
-  await page.getByLabel("From").fill("2026-11-08");
-  await page.getByLabel("To").fill("2026-11-01");
+  await page.getByLabel("From", { exact: true }).fill("2026-11-08");
+  await page.getByLabel("To", { exact: true }).fill("2026-11-01");
   const [answer] = await Promise.all([
     page.waitForResponse((r) => r.url().includes("range=custom")),
     page.getByRole("button", { name: "Apply" }).click(),
   ]);
   expect(answer.status()).toBe(422);
   await expect(page.getByRole("alert")).toContainText("The range ends before it starts.");
-  await expect(page.getByLabel("From")).toHaveValue("2026-11-08");
+  await expect(page.getByLabel("From", { exact: true })).toHaveValue("2026-11-08");
 });

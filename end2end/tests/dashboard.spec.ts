@@ -24,8 +24,8 @@ test("the range picker changes the figures, and a figure's link opens the matchi
   await expect(tileValue(page, "New leads")).toHaveText("2");
 
   // A custom range long ago holds nothing.
-  await page.getByLabel("From").fill("2020-01-01");
-  await page.getByLabel("To").fill("2020-01-31");
+  await page.getByLabel("From", { exact: true }).fill("2020-01-01");
+  await page.getByLabel("To", { exact: true }).fill("2020-01-31");
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page).toHaveURL(/range=custom&from=2020-01-01&to=2020-01-31/);
   await expect(page.getByTestId("dashboard-range")).toContainText("1 Jan – 31 Jan 2020");

@@ -181,7 +181,10 @@ mod tests {
         let query = |from: &str, to: &str| DashboardQuery { from: from.into(), to: to.into(), ..Default::default() };
         let fine = resolve(&query("2026-11-02", "2026-11-08"), zone, now).unwrap();
         assert_eq!((fine.range.days, fine.range.previous_label.as_str()), (7, "26 Oct – 1 Nov 2026"));
-        assert_eq!(fine.weeks().len(), 2);
+        // Monday 2 Nov to Sunday 8 Nov is one week; Wednesday to Tuesday touches two.
+        assert_eq!(fine.weeks().len(), 1);
+        let split = resolve(&query("2026-11-04", "2026-11-10"), zone, now).unwrap();
+        assert_eq!(split.weeks().iter().map(|week| week.to_string()).collect::<Vec<_>>(), ["2026-11-02", "2026-11-09"]);
         let error = |from: &str, to: &str| resolve(&query(from, to), zone, now).unwrap_err();
         assert_eq!(error("2026-11-08", "2026-11-02").field_message("to"), Some("The range ends before it starts."));
         assert_eq!(error("Nov 2", "2026-11-02").field_message("from"), Some("Give a date as YYYY-MM-DD."));
