@@ -31,6 +31,17 @@ fn owner_filter(column: &str, scope: Scope, values: &mut Vec<Value>) -> String {
     }
 }
 
+/// The join that keeps the messages `m` of one owner's conversations, when the scope is one owner.
+fn conversation_owner(scope: Scope, values: &mut Vec<Value>) -> &'static str {
+    match scope {
+        Some(owner) => {
+            values.push(owner.into());
+            " JOIN conversations c ON c.id = m.conversation_id AND c.owner_id = ?"
+        }
+        None => "",
+    }
+}
+
 async fn rows<C: ConnectionTrait>(db: &C, sql: &str, values: Vec<Value>) -> Result<Vec<QueryResult>, DbErr> {
     db.query_all_raw(statement(db.get_database_backend(), sql, values)).await
 }
@@ -74,13 +85,7 @@ pub async fn messages<C: ConnectionTrait>(
     window: Window,
 ) -> Result<Vec<(i64, String, u64)>, DbErr> {
     let mut values: Vec<Value> = Vec::new();
-    let join = match scope {
-        Some(owner) => {
-            values.push(owner.into());
-            " JOIN conversations c ON c.id = m.conversation_id AND c.owner_id = ?"
-        }
-        None => "",
-    };
+    let join = conversation_owner(scope, &mut values);
     values.extend([window.start.into(), window.end.into()]);
     let sql = format!(
         "SELECT {b} AS bucket, m.role, COUNT(*) FROM messages m{join} \
@@ -98,13 +103,7 @@ pub async fn messages<C: ConnectionTrait>(
 /// Conversations with a public message from anyone in `window`.
 pub async fn active_conversations<C: ConnectionTrait>(db: &C, scope: Scope, window: Window) -> Result<u64, DbErr> {
     let mut values: Vec<Value> = Vec::new();
-    let join = match scope {
-        Some(owner) => {
-            values.push(owner.into());
-            " JOIN conversations c ON c.id = m.conversation_id AND c.owner_id = ?"
-        }
-        None => "",
-    };
+    let join = conversation_owner(scope, &mut values);
     values.extend([window.start.into(), window.end.into()]);
     let sql = format!(
         "SELECT COUNT(DISTINCT m.conversation_id) FROM messages m{join} \
