@@ -282,7 +282,7 @@ impl ClientQuery {
     /// The created-on days the query asks for (`from`, `to`), those that are dates.
     #[cfg(feature = "ssr")]
     pub fn created_days(&self) -> (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) {
-        let day = |text: &str| chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok();
+        let day = crate::server::local_time::parse_day;
         (day(&self.from), day(&self.to))
     }
 

@@ -33,8 +33,8 @@ pub struct Resolved {
 }
 
 fn parse_day(field: &str, value: &str) -> Result<NaiveDate, AppError> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::field(field, "Give a date as YYYY-MM-DD."))
+    crate::server::local_time::parse_day(value)
+        .ok_or_else(|| AppError::field(field, "Give a date as YYYY-MM-DD, between 1970 and 9999."))
 }
 
 fn day_label(day: NaiveDate) -> String {
@@ -187,7 +187,11 @@ mod tests {
         assert_eq!(split.weeks().iter().map(|week| week.to_string()).collect::<Vec<_>>(), ["2026-11-02", "2026-11-09"]);
         let error = |from: &str, to: &str| resolve(&query(from, to), zone, now).unwrap_err();
         assert_eq!(error("2026-11-08", "2026-11-02").field_message("to"), Some("The range ends before it starts."));
-        assert_eq!(error("Nov 2", "2026-11-02").field_message("from"), Some("Give a date as YYYY-MM-DD."));
+        assert_eq!(
+            error("Nov 2", "2026-11-02").field_message("from"),
+            Some("Give a date as YYYY-MM-DD, between 1970 and 9999.")
+        );
+        assert!(error("-262000-01-01", "-262000-01-02").field_message("from").is_some(), "no overflow");
         assert_eq!(error("2024-01-01", "2026-11-02").field_message("to"), Some("Choose at most 400 days."));
         assert_eq!(error("2026-12-05", "2026-12-06").field_message("from"), Some("The range starts in the future."));
         let unknown = DashboardQuery { range: "2y".into(), ..Default::default() };

@@ -8,6 +8,13 @@ pub fn zone(name: &str) -> Tz {
     name.parse().unwrap_or(Tz::UTC)
 }
 
+/// A day typed as `YYYY-MM-DD`, between 1970 and 9999 (beyond, date arithmetic and the databases'
+/// time types run out).
+pub fn parse_day(text: &str) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike as _;
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok().filter(|day| (1970..=9999).contains(&day.year()))
+}
+
 /// When `day` starts in `zone`: its midnight, or where a daylight-saving jump skips midnight, the
 /// first quarter hour of the day that exists. A day therefore lasts 23, 24 or 25 hours.
 pub fn day_start(zone: Tz, day: chrono::NaiveDate) -> DateTime<Utc> {
