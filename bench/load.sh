@@ -47,7 +47,8 @@ HELPER="$ROOT/bench/load_helper.py"
 
 # One line per endpoint: name|method|path|body|flags. Flags: auth (send the session cookie),
 # rate=N (fixed arrival rate instead of a closed loop; `LOGIN_RATE` is --login-rate), expect=CODE
-# (an answer with this status is the endpoint's purpose, not an error).
+# (an answer with this status is the endpoint's purpose, not an error), random (the path is a regular
+# expression: each request asks a URL drawn from it, oha's --rand-regex-url; wrk skips the endpoint).
 # Placeholders: {email} {password} {deep} {inbox_deep} {client} {strategy}, and for the bookings rows {slug}
 # (the signed-in user's booking page, switched on for the run) and {week} (the day of their
 # latest confirmed booking). POST bodies are form-encoded.
@@ -79,7 +80,15 @@ inbox-unread|GET|/chat?show=unread||auth
 inbox-search|GET|/chat?q=silva||auth
 inbox-stage|GET|/chat?stage=won||auth
 thread|GET|/chat/{client}||auth
+dashboard|GET|/||auth
+dashboard-90d|GET|/?range=90d||auth
+dashboard-uncached|GET|/\?range=custom&from=2026-0[1-9]-[0-2][1-8]&to=2026-1[01]-[0-2][1-8]||auth,random
 '
+# The dashboard rows: `dashboard` and `dashboard-90d` ask one range again and again, so after the
+# first request they are served from the cache (until the data changes or 60 s pass).
+# `dashboard-uncached` asks a different custom range each time (from a day in January to September
+# 2026 to a day in October or November 2026: 10,368 ranges of 14 to 330 days), so nearly every
+# request computes its figures: with 16 connections for 10 s, a range repeats for about 2% of them.
 CREATED_NAME="Load test client"
 CREATED_BOOKING="Load test booking"
 
@@ -271,9 +280,9 @@ email_form=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote_plus
 log "signed in as $email; deep page ${found[deep]}, inbox ${found[inbox_deep]}, client ${found[client]}, strategy ${found[strategy]}"
 
 # --- one endpoint ------------------------------------------------------------------------------
-# run_load NAME METHOD PATH BODY AUTH RATE SECONDS OUTFILE: one generator run.
+# run_load NAME METHOD PATH BODY AUTH RATE SECONDS OUTFILE RANDOM: one generator run.
 run_load() {
-  local name=$1 method=$2 path=$3 body=$4 auth=$5 rate=$6 secs=$7 out=$8
+  local name=$1 method=$2 path=$3 body=$4 auth=$5 rate=$6 secs=$7 out=$8 random=${9:-}
   local headers=(-H "Origin: $base")
   [[ -n $auth ]] && headers+=(-H "Cookie: $cookie")
   [[ $method == POST ]] && headers+=(-H "Content-Type: application/x-www-form-urlencoded")
@@ -281,7 +290,9 @@ run_load() {
     local args=(-z "${secs}s" -c "$concurrency" --no-tui -w --redirect 0 "${oha_json[@]}" -m "$method" "${headers[@]}")
     [[ -n $rate ]] && args+=(-q "$rate")
     [[ $method == POST ]] && args+=(-d "$body")
-    oha "${args[@]}" "$base$path" >"$out" 2>"$out.err"
+    local url="$base$path"
+    [[ -n $random ]] && { args+=(--rand-regex-url); url="${base//./\\.}$path"; }
+    oha "${args[@]}" "$url" >"$out" 2>"$out.err"
   else
     # wrk has no fixed arrival rate: a rated endpoint runs closed-loop on one connection instead.
     local lua="$out_dir/$name.lua" conns=$concurrency
@@ -307,18 +318,20 @@ while IFS='|' read -r name method path body flags; do
     path=${path//\{$key\}/$value}
     body=${body//\{$key\}/$value}
   done
-  auth="" rate="" expect=""
+  auth="" rate="" expect="" random=""
   [[ ,$flags, == *,auth,* ]] && auth=1
+  [[ ,$flags, == *,random,* ]] && random=1
+  if [[ -n $random && $generator != oha ]]; then log "$name: skipped (random URLs need oha)"; continue; fi
   [[ $flags =~ rate=([A-Z_0-9]+) ]] && rate=${BASH_REMATCH[1]}
   [[ $flags =~ expect=([0-9]+) ]] && expect=${BASH_REMATCH[1]}
   [[ $rate == LOGIN_RATE ]] && rate=$login_rate
   mode="$method"
   [[ -n $rate ]] && mode="$method at $rate/s,"
   log "$name: $method $path ($warmup s warm-up, $seconds s measured${rate:+, $rate req/s})"
-  run_load "$name" "$method" "$path" "$body" "$auth" "$rate" "$warmup" "$out_dir/$name.warmup"
+  run_load "$name" "$method" "$path" "$body" "$auth" "$rate" "$warmup" "$out_dir/$name.warmup" "$random"
   echo 5 >"/proc/$server_pid/clear_refs" 2>/dev/null || true # resets VmHWM to the current RSS
   [[ -n $profile ]] && profile_start "$name" "$seconds"
-  run_load "$name" "$method" "$path" "$body" "$auth" "$rate" "$seconds" "$out_dir/$name.out"
+  run_load "$name" "$method" "$path" "$body" "$auth" "$rate" "$seconds" "$out_dir/$name.out" "$random"
   [[ -n $profile ]] && profile_finish "$name"
   kill -0 "$server_pid" 2>/dev/null || { tail -20 "$out_dir/server.log" >&2; die "the server died during $name"; }
   peak=$(rss_kib VmHWM)

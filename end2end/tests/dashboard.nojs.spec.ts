@@ -12,7 +12,7 @@ test("the dashboard's charts and tables are in the HTML, and the range picker wo
   const response = await page.goto("/");
   expect(response?.status()).toBe(200);
   const leads = page.getByRole("figure").filter({ hasText: "New leads per day" });
-  await expect(leads.locator("svg[role=img]")).toBeVisible();
+  await expect(leads.locator("svg[role=group]")).toBeVisible();
   // The table alternative holds every day of the range.
   await leads.getByText("Show as table").click();
   await expect(leads.locator("table tbody tr")).toHaveCount(30);

@@ -31,6 +31,7 @@ test("screenshots of the main pages in both themes", async ({ page }, testInfo) 
     first ||= id;
   }
   const pages: Array<[string, string]> = [
+    ["dashboard", "/"],
     ["clients", "/clients"],
     ["client", `/clients/${first}`],
     ["pipeline", "/pipeline"],
@@ -48,6 +49,11 @@ test("screenshots of the main pages in both themes", async ({ page }, testInfo) 
       await expect(page.locator("[aria-busy=true]")).toHaveCount(0);
       await page.screenshot({ path: join(folder, `${name}-${scheme}.png`) });
     }
+    await page.setViewportSize({ width: 390, height: 844 });
+    await openHydrated(page, "/");
+    await expect(page.locator("[aria-busy=true]")).toHaveCount(0);
+    await page.screenshot({ path: join(folder, `dashboard-phone-${scheme}.png`), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
   }
   const signedOut = await page
     .context()

@@ -42,6 +42,8 @@ pub(super) fn columns(chart: Columns) -> impl IntoView {
     let max = ticks.last().copied().unwrap_or(1);
 
     let desc = describe(&categories, &series, &totals, stacked);
+    // An image's content is presentational, so a chart whose marks are links is a group of them.
+    let role = if categories.iter().any(|c| c.href.is_some()) { "group" } else { "img" };
 
     let count = categories.len() as u64;
     let chars = categories.iter().map(|c| c.label.chars().count()).max().unwrap_or(0);
@@ -133,7 +135,7 @@ pub(super) fn columns(chart: Columns) -> impl IntoView {
                     class="chart-svg"
                     width="100%"
                     height=HEIGHT
-                    role="img"
+                    role=role
                     aria-labelledby=format!("{id}-title")
                     aria-describedby=format!("{id}-desc")
                 >
