@@ -290,9 +290,9 @@ run_load() {
     local args=(-z "${secs}s" -c "$concurrency" --no-tui -w --redirect 0 "${oha_json[@]}" -m "$method" "${headers[@]}")
     [[ -n $rate ]] && args+=(-q "$rate")
     [[ $method == POST ]] && args+=(-d "$body")
-    local url="$base$path"
-    [[ -n $random ]] && { args+=(--rand-regex-url); url="${base//./\\.}$path"; }
-    oha "${args[@]}" "$url" >"$out" 2>"$out.err"
+    # oha reads `.` in such a URL as a plain dot.
+    [[ -n $random ]] && args+=(--rand-regex-url)
+    oha "${args[@]}" "$base$path" >"$out" 2>"$out.err"
   else
     # wrk has no fixed arrival rate: a rated endpoint runs closed-loop on one connection instead.
     local lua="$out_dir/$name.lua" conns=$concurrency

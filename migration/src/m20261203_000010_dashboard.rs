@@ -83,6 +83,11 @@ impl MigrationTrait for Migration {
         for column in COLUMNS {
             db.execute_unprepared(&column.replace("{ts}", ts)).await?;
         }
+        // Without statistics, PostgreSQL may answer the back-fill's `idempotency_key IS NULL` from
+        // that unique index, reading every message once per conversation.
+        if backend == DatabaseBackend::Postgres {
+            db.execute_unprepared("ANALYZE messages").await?;
+        }
         for statement in backfill(backend) {
             db.execute_unprepared(statement).await?;
         }

@@ -449,11 +449,20 @@ async fn make_conversations(db: &DatabaseConnection) -> Result<u64, DbErr> {
          WHERE conversation_id IS NULL"
     };
     txn.execute_unprepared(assign).await?;
+    // Fresh statistics first: with none, PostgreSQL answers the back-fill's `idempotency_key IS
+    // NULL` from that unique index, reading every message for each conversation (8 minutes instead
+    // of 1 at 100,000 clients).
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        txn.execute_unprepared("ANALYZE messages").await?;
+        txn.execute_unprepared("ANALYZE conversations").await?;
+    }
     // Speed to lead and hand-offs, as the message writer would have kept them.
     for statement in migration::backfill_speed_to_lead(txn.get_database_backend()) {
         txn.execute_unprepared(statement).await?;
     }
     txn.commit().await?;
+    // Statistics for the rows as they are now, so that benchmarks see the plans a live database would.
+    db.execute_unprepared("ANALYZE").await?;
     Ok(made)
 }
 

@@ -226,7 +226,7 @@ pub fn duration(secs: Option<u64>) -> String {
 impl Figure {
     pub fn text(&self) -> String {
         match *self {
-            Figure::Count(n) => n.to_string(),
+            Figure::Count(n) => crate::ui::charts::scale::grouped(n),
             Figure::Share(share) => percent(share),
             Figure::Seconds(secs) => duration(secs),
         }
@@ -241,7 +241,7 @@ impl Figure {
                     return Some(("no change".to_owned(), true));
                 }
                 if before == 0 {
-                    return Some((format!("+{now}"), true));
+                    return Some((format!("+{}", crate::ui::charts::scale::grouped(now)), true));
                 }
                 let change = (now as f64 - before as f64) / before as f64 * 100.0;
                 Some((format!("{}{:.0}%", if change >= 0.0 { "+" } else { "−" }, change.abs()), change >= 0.0))
