@@ -89,6 +89,7 @@ dashboard-uncached|GET|/\?range=custom&from=2026-0[1-9]-[0-2][1-8]&to=2026-1[01]
 # `dashboard-uncached` asks a different custom range each time (from a day in January to September
 # 2026 to a day in October or November 2026: 10,368 ranges of 14 to 330 days), so nearly every
 # request computes its figures: with 16 connections for 10 s, a range repeats for about 2% of them.
+# The dates are fixed: move them on when the seeded two years (ending today) no longer cover them.
 CREATED_NAME="Load test client"
 CREATED_BOOKING="Load test booking"
 

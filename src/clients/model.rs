@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::shared::numbers::group_thousands;
+
 /// Pipeline stages in order: (stored value, label).
 pub const STATUSES: [(&str, &str); 6] = [
     ("lead", "Lead"),
@@ -431,18 +433,6 @@ impl ClientPage {
         let noun = if self.total == Total::exact(1) { "client" } else { "clients" };
         format!("{} {noun}", self.total.label())
     }
-}
-
-pub fn group_thousands(value: u64) -> String {
-    let digits = value.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A strategy a client can be given: (id, name).

@@ -442,7 +442,7 @@ async fn matching(
         return Err(AppError::field("ids", "No client matches these filters any more."));
     }
     if clients.len() as u64 > MAX_BULK_MATCHING {
-        let limit = super::model::group_thousands(MAX_BULK_MATCHING);
+        let limit = crate::shared::numbers::group_thousands(MAX_BULK_MATCHING);
         return Err(AppError::field("ids", format!("More than {limit} clients match: narrow the filters first.")));
     }
     Ok(clients)

@@ -226,7 +226,7 @@ pub fn duration(secs: Option<u64>) -> String {
 impl Figure {
     pub fn text(&self) -> String {
         match *self {
-            Figure::Count(n) => crate::ui::charts::scale::grouped(n),
+            Figure::Count(n) => crate::shared::numbers::group_thousands(n),
             Figure::Share(share) => percent(share),
             Figure::Seconds(secs) => duration(secs),
         }
@@ -241,7 +241,7 @@ impl Figure {
                     return Some(("no change".to_owned(), true));
                 }
                 if before == 0 {
-                    return Some((format!("+{}", crate::ui::charts::scale::grouped(now)), true));
+                    return Some((format!("+{}", crate::shared::numbers::group_thousands(now)), true));
                 }
                 let change = (now as f64 - before as f64) / before as f64 * 100.0;
                 Some((format!("{}{:.0}%", if change >= 0.0 { "+" } else { "−" }, change.abs()), change >= 0.0))
@@ -287,6 +287,8 @@ mod tests {
         assert_eq!(Figure::Count(12).change(&Figure::Count(10)), Some(("+20%".into(), true)));
         assert_eq!(Figure::Count(5).change(&Figure::Count(10)), Some(("−50%".into(), false)));
         assert_eq!(Figure::Count(3).change(&Figure::Count(0)), Some(("+3".into(), true)));
+        assert_eq!(Figure::Count(1_393).change(&Figure::Count(0)), Some(("+1,393".into(), true)));
+        assert_eq!(Figure::Count(1_393).text(), "1,393");
         assert_eq!(Figure::Share(Some(0.5)).change(&Figure::Share(Some(0.25))), Some(("+25 pts".into(), true)));
         assert_eq!(Figure::Share(None).change(&Figure::Share(Some(0.25))), None);
         assert_eq!(Figure::Seconds(Some(8)).change(&Figure::Seconds(Some(30))), Some(("faster by 22 s".into(), true)));

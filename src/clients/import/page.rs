@@ -18,8 +18,7 @@ use super::{
     },
 };
 use crate::{
-    clients::model::group_thousands,
-    shared::AppError,
+    shared::{AppError, numbers::group_thousands},
     ui::{
         forms::{FieldError, FormError, action_error},
         page::PageHeader,

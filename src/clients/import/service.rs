@@ -844,7 +844,7 @@ fn notes_overflow(plan: &Plan, current: Option<&str>, fields: &ClientFields) -> 
 static NOTES_TOO_LONG: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "Notes: with this row's notes added, the client's notes would pass {} characters; nothing was changed.",
-        crate::clients::model::group_thousands(MAX_NOTES_CHARS as u64)
+        crate::shared::numbers::group_thousands(MAX_NOTES_CHARS as u64)
     )
 });
 

@@ -3,8 +3,9 @@
 use leptos::prelude::*;
 
 use super::frame::{Plot, Row, mark, table, y_axis};
-use super::scale::{chart_id, grouped, label_class, label_steps, nice_ticks, pct, tenths};
+use super::scale::{chart_id, label_class, label_steps, nice_ticks, pct, tenths};
 use super::stacked::{Category, Series};
+use crate::shared::numbers::group_thousands;
 
 /// The drawing's height and where its parts sit, in pixels. Only widths scale with the screen
 /// (they are percentages), so text keeps its size and lines stay sharp at any width.
@@ -86,7 +87,7 @@ pub(super) fn columns(chart: Columns) -> impl IntoView {
             let height = low - high + if is_top { CORNER * 10 } else { 0 };
             let class =
                 if stacked { format!("chart-bar chart-seg chart-s-{}", series.class) } else { "chart-bar".to_string() };
-            let tooltip = stacked.then(|| format!("{}: {} {}", category.full_label, series.name, grouped(v)));
+            let tooltip = stacked.then(|| format!("{}: {} {}", category.full_label, series.name, group_thousands(v)));
             let rx = if is_top { CORNER } else { 0 };
             let bar = view! {
                 <rect class=class x=bar_x.clone() width=bar_width.clone() y=tenths(high) height=tenths(height) rx=rx>
@@ -98,10 +99,10 @@ pub(super) fn columns(chart: Columns) -> impl IntoView {
 
         let tooltip = if stacked {
             let parts: Vec<String> =
-                series.iter().zip(&values).map(|(s, &v)| format!("{} {}", s.name, grouped(v))).collect();
-            format!("{}: {} in total ({})", category.full_label, grouped(total), parts.join(", "))
+                series.iter().zip(&values).map(|(s, &v)| format!("{} {}", s.name, group_thousands(v))).collect();
+            format!("{}: {} in total ({})", category.full_label, group_thousands(total), parts.join(", "))
         } else {
-            format!("{}: {}", category.full_label, grouped(total))
+            format!("{}: {}", category.full_label, group_thousands(total))
         };
         // The whole column answers to the pointer (and shows focus): zero and tiny bars too.
         let body = view! {
@@ -110,9 +111,9 @@ pub(super) fn columns(chart: Columns) -> impl IntoView {
         };
         marks.push(mark(category.href.clone(), tooltip, body.into_any()));
 
-        let mut cells: Vec<String> = values.iter().map(|&v| grouped(v)).collect();
+        let mut cells: Vec<String> = values.iter().map(|&v| group_thousands(v)).collect();
         if stacked {
-            cells.push(grouped(total));
+            cells.push(group_thousands(total));
         }
         rows.push(Row { label: category.full_label, href: category.href, cells });
     }
@@ -188,14 +189,14 @@ fn describe(categories: &[Category], series: &[Series], totals: &[u64], stacked:
             .iter()
             .map(|s| {
                 let sum = (0..categories.len()).map(|i| value(s, i)).fold(0, u64::saturating_add);
-                format!("{} {}", s.name, grouped(sum))
+                format!("{} {}", s.name, group_thousands(sum))
             })
             .collect();
         sums.join(", ")
     } else {
-        grouped(totals.iter().copied().fold(0, u64::saturating_add))
+        group_thousands(totals.iter().copied().fold(0, u64::saturating_add))
     };
-    format!("Highest: {} on {}. Total: {sums}.", grouped(highest), categories[at].full_label)
+    format!("Highest: {} on {}. Total: {sums}.", group_thousands(highest), categories[at].full_label)
 }
 
 /// The series' names beside their colours.

@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::frame::{Row, table};
-use super::scale::{grouped, pct, rate};
+use super::scale::{pct, rate};
+use crate::shared::numbers::group_thousands;
 
 /// One step of the funnel.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -40,7 +41,7 @@ pub fn Funnel(#[prop(into)] title: String, #[prop(into)] note: String, steps: Ve
         .flatten()
         .collect::<Vec<_>>()
         .join(" · ");
-        let value = grouped(step.value);
+        let value = group_thousands(step.value);
         let tooltip = if rates.is_empty() {
             format!("{}: {value}", step.label)
         } else {

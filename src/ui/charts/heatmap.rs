@@ -3,7 +3,8 @@ use leptos::prelude::*;
 
 use super::columns::empty_note;
 use super::frame::{Row, table};
-use super::scale::{chart_id, grouped, label_class, label_steps, pct};
+use super::scale::{chart_id, label_class, label_steps, pct};
+use crate::shared::numbers::group_thousands;
 
 /// The grid's rows and cells, in pixels; widths are percentages of the plot.
 const TOP: u64 = 24;
@@ -33,10 +34,10 @@ pub fn Heatmap(
     let desc = match cells().find(|&(r, c)| max > 0 && value(r, c) == max) {
         Some((r, c)) => format!(
             "Highest: {} on {} at {}. Total: {}.",
-            grouped(max),
+            group_thousands(max),
             row_labels[r],
             column_labels[c],
-            grouped(total)
+            group_thousands(total)
         ),
         None => "No data in this range.".to_string(),
     };
@@ -81,7 +82,7 @@ pub fn Heatmap(
                 .and_then(|row| row.get(c))
                 .filter(|t| !t.is_empty())
                 .cloned()
-                .unwrap_or_else(|| format!("{} {}: {}", row_labels[r], column_labels[c], grouped(v)));
+                .unwrap_or_else(|| format!("{} {}: {}", row_labels[r], column_labels[c], group_thousands(v)));
             view! {
                 <rect
                     class=format!("chart-cell chart-heat-{level}")
@@ -103,7 +104,7 @@ pub fn Heatmap(
         .map(|(r, label)| Row {
             label: label.clone(),
             href: None,
-            cells: (0..columns).map(|c| grouped(value(r, c))).collect(),
+            cells: (0..columns).map(|c| group_thousands(value(r, c))).collect(),
         })
         .collect();
     let mut table_columns = vec![String::new()];

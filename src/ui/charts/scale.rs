@@ -33,19 +33,6 @@ pub fn compact(value: u64) -> String {
     if tenth == 0 || whole >= 100 { format!("{whole}{suffix}") } else { format!("{whole}.{tenth}{suffix}") }
 }
 
-/// A count in full, with thousands separators: `1,234,567`.
-pub fn grouped(value: u64) -> String {
-    let digits = value.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
 /// `part / whole` of 100 %, as an SVG length with two decimals: `12.50%`.
 pub fn percent(part: u64, whole: u64) -> String {
     pct(if whole == 0 { 0 } else { (part.min(whole) as u128 * 10_000 / whole as u128) as u64 })
@@ -163,10 +150,6 @@ mod tests {
         assert_eq!(compact(12_000), "12k");
         assert_eq!(compact(250_000), "250k");
         assert_eq!(compact(2_500_000), "2.5M");
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1_234), "1,234");
-        assert_eq!(grouped(1_234_567), "1,234,567");
     }
 
     #[test]

@@ -119,6 +119,8 @@ fn stacked_bars_have_a_legend_a_tooltip_per_segment_and_totals() {
         .into_any()
     });
     assert!(html.contains("<ul class=\"chart-legend\">"));
+    // No column is a link: the drawing is one image.
+    assert!(html.contains("role=\"img\"") && !html.contains("role=\"group\""));
     for class in ["lead", "ai", "agent"] {
         assert!(
             html.contains(&format!("<span aria-hidden=\"true\" class=\"chart-swatch chart-s-{class}\">")),
