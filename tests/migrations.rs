@@ -32,6 +32,8 @@ const TABLES: &[&str] = &[
     "conversations",
     "conversation_reads",
     "lead_chat_tokens",
+    "message_rollups",
+    "conversation_activity",
 ];
 
 async fn table_names(db: &DatabaseConnection) -> BTreeSet<String> {
@@ -504,6 +506,44 @@ async fn existing_messages_become_conversations_that_follow_their_owner() {
         );
         Migrator::down(db, Some(1)).await.unwrap();
         assert_eq!(count(db, "SELECT COUNT(*) FROM messages").await, 3, "{backend:?}: down keeps the messages");
+        test_db.cleanup().await;
+    }
+}
+
+/// The rollups migration counts the messages written before it: public ones, per owner, quarter
+/// hour and role, and the quarter hours each conversation was active in.
+#[tokio::test]
+async fn the_rollups_migration_counts_the_messages_already_written() {
+    for backend in BACKENDS {
+        let test_db = TestDb::empty(backend).await;
+        let db = &test_db.conn;
+        let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+        let before = names.iter().position(|name| name.contains("dashboard_rollups")).expect("the migration") as u32;
+        Migrator::up(db, Some(before)).await.unwrap();
+        seed_minimal(db).await;
+        exec(db, "DELETE FROM messages").await.unwrap();
+        exec(db, "INSERT INTO messages (client_id, role, body, created_at, private) VALUES \
+                  (1, 'ai', 'a', '2026-01-15 10:14:59+00:00', false), (1, 'client', 'b', '2026-01-15 10:15:00+00:00', false), \
+                  (1, 'agent', 'note', '2026-01-15 10:15:00+00:00', true), (1, 'system', 'booked', '2026-01-15 10:15:00+00:00', false), \
+                  (2, 'client', 'c', '2026-01-15 10:00:00+00:00', false)").await.unwrap();
+        Migrator::up(db, Some(1)).await.unwrap();
+        let rollups =
+            rows(db, "SELECT owner_id || ' ' || bucket || ' ' || role || ' ' || count AS name FROM message_rollups")
+                .await;
+        let at = |quarter: i64| 1_768_471_200 / 900 + quarter; // 2026-01-15 10:00 UTC
+        let expected: BTreeSet<String> =
+            [format!("1 {} ai 1", at(0)), format!("1 {} client 1", at(1)), format!("2 {} client 1", at(0))]
+                .into_iter()
+                .collect();
+        assert_eq!(rollups, expected, "{backend:?}");
+        assert_eq!(
+            count(db, "SELECT COUNT(*) FROM conversation_activity").await,
+            i64::try_from(expected.len()).unwrap(),
+            "{backend:?}: one active quarter hour per row here"
+        );
+        Migrator::down(db, Some(1)).await.unwrap();
+        assert!(!table_names(db).await.contains("message_rollups"), "{backend:?}");
+        assert_eq!(count(db, "SELECT COUNT(*) FROM messages").await, 5, "{backend:?}: down keeps the messages");
         test_db.cleanup().await;
     }
 }

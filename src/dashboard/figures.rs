@@ -1,12 +1,14 @@
 //! The dashboard's aggregate queries. Each counts on an index and returns at most a row per
-//! quarter hour (or per stage, strategy, owner); nothing loads the rows it counts. Time windows
-//! come from [`super::range`], computed in Rust, so both databases count the same rows.
+//! quarter hour (or per stage, strategy, owner); nothing loads the rows it counts. Messages are
+//! counted from their rollups (`message_rollups`, `conversation_activity`: a row per owner and
+//! quarter hour, kept by triggers), not read one by one. Time windows come from [`super::range`],
+//! computed in Rust, so both databases count the same rows.
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult, Value};
 
-use super::range::{BUCKET_SECS, Window};
+use super::range::{BUCKET_SECS, Window, bucket_of};
 use crate::server::sql::statement;
 
 /// Whose figures: one owner's, or everyone's.
@@ -28,17 +30,6 @@ fn owner_filter(column: &str, scope: Scope, values: &mut Vec<Value>) -> String {
             format!(" AND {column} = ?")
         }
         None => String::new(),
-    }
-}
-
-/// The join that keeps the messages `m` of one owner's conversations, when the scope is one owner.
-fn conversation_owner(scope: Scope, values: &mut Vec<Value>) -> &'static str {
-    match scope {
-        Some(owner) => {
-            values.push(owner.into());
-            " JOIN conversations c ON c.id = m.conversation_id AND c.owner_id = ?"
-        }
-        None => "",
     }
 }
 
@@ -78,37 +69,46 @@ pub async fn clients_created<C: ConnectionTrait>(
         .collect()
 }
 
-/// Public messages from the lead, the AI and the team in `window`, by quarter hour and role.
+/// The quarter hours of `window`: the first one in it and the first one after it.
+fn buckets(window: Window) -> (i64, i64) {
+    (bucket_of(window.start), bucket_of(window.end))
+}
+
+/// Public messages from the lead, the AI and the team in `window`, by quarter hour and role, from
+/// their rollup (a row per owner, quarter hour and role, kept by triggers as messages are written).
 pub async fn messages<C: ConnectionTrait>(
     db: &C,
     scope: Scope,
     window: Window,
 ) -> Result<Vec<(i64, String, u64)>, DbErr> {
-    let mut values: Vec<Value> = Vec::new();
-    let join = conversation_owner(scope, &mut values);
-    values.extend([window.start.into(), window.end.into()]);
-    let sql = format!(
-        "SELECT {b} AS bucket, m.role, COUNT(*) FROM messages m{join} \
-         WHERE m.created_at >= ? AND m.created_at < ? AND m.role IN ('client', 'ai', 'agent') AND NOT m.private \
-         GROUP BY 1, 2",
-        b = bucket(db.get_database_backend(), "m.created_at"),
-    );
-    rows(db, &sql, values)
+    let (first, after) = buckets(window);
+    let mut values: Vec<Value> = vec![first.into(), after.into()];
+    let sql = match scope {
+        Some(owner) => {
+            values.push(owner.into());
+            "SELECT bucket, role, count FROM message_rollups \
+             WHERE bucket >= ? AND bucket < ? AND owner_id = ? AND count > 0"
+        }
+        None => {
+            "SELECT bucket, role, CAST(SUM(count) AS BIGINT) FROM message_rollups \
+             WHERE bucket >= ? AND bucket < ? GROUP BY bucket, role"
+        }
+    };
+    rows(db, sql, values)
         .await?
         .iter()
         .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?, count(row, 2)?)))
         .collect()
 }
 
-/// Conversations with a public message from anyone in `window`.
+/// Conversations with a public message from anyone in `window`, from the quarter hours each was
+/// active in.
 pub async fn active_conversations<C: ConnectionTrait>(db: &C, scope: Scope, window: Window) -> Result<u64, DbErr> {
-    let mut values: Vec<Value> = Vec::new();
-    let join = conversation_owner(scope, &mut values);
-    values.extend([window.start.into(), window.end.into()]);
-    let sql = format!(
-        "SELECT COUNT(DISTINCT m.conversation_id) FROM messages m{join} \
-         WHERE m.created_at >= ? AND m.created_at < ? AND m.role IN ('client', 'ai', 'agent') AND NOT m.private"
-    );
+    let (first, after) = buckets(window);
+    let mut values: Vec<Value> = vec![first.into(), after.into()];
+    let owner = owner_filter("owner_id", scope, &mut values);
+    let sql =
+        format!("SELECT COUNT(DISTINCT client_id) FROM conversation_activity WHERE bucket >= ? AND bucket < ?{owner}");
     single_count(db, &sql, values).await
 }
 
@@ -148,47 +148,63 @@ pub async fn attendance<C: ConnectionTrait>(
     }
 }
 
-/// Conversations whose lead first wrote in `window` and were first answered by `role`: how many,
-/// and the answer times at the quantiles `quantiles` (nearest rank), sorted by the database.
-pub async fn first_reply_times<C: ConnectionTrait>(
-    db: &C,
-    scope: Scope,
-    window: Window,
-    role: &str,
-    quantiles: &[f64],
-) -> Result<(u64, Vec<Option<u64>>), DbErr> {
-    let mut values: Vec<Value> = vec![window.start.into(), window.end.into(), role.into()];
-    let owner = owner_filter("owner_id", scope, &mut values);
-    let filter = format!("first_lead_at >= ? AND first_lead_at < ? AND first_reply_role = ?{owner}");
-    let answered =
-        single_count(db, &format!("SELECT COUNT(*) FROM conversations WHERE {filter}"), values.clone()).await?;
-    let mut times = Vec::with_capacity(quantiles.len());
-    for quantile in quantiles {
-        if answered == 0 {
-            times.push(None);
-            continue;
-        }
-        let rank = ((quantile * answered as f64).ceil() as u64).clamp(1, answered);
-        let mut at_rank = values.clone();
-        at_rank.push(i64::try_from(rank - 1).unwrap_or(i64::MAX).into());
-        let sql = format!(
-            "SELECT first_reply_secs FROM conversations WHERE {filter} ORDER BY first_reply_secs LIMIT 1 OFFSET ?"
-        );
-        let secs = rows(db, &sql, at_rank).await?.first().map(|row| count(row, 0)).transpose()?;
-        times.push(secs);
-    }
-    Ok((answered, times))
+/// Of the conversations whose lead first wrote in a window: how many the AI and the team answered
+/// first, with the median and p90 of their answer times, and how many have no answer yet.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FirstReplies {
+    pub ai: Quantiles,
+    pub agent: Quantiles,
+    pub unanswered: u64,
 }
 
-/// Conversations whose lead first wrote in `window` and have no answer yet.
-pub async fn unanswered<C: ConnectionTrait>(db: &C, scope: Scope, window: Window) -> Result<u64, DbErr> {
+/// How many answers, and their median and p90 in seconds (nearest rank).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Quantiles {
+    pub count: u64,
+    pub median: Option<u64>,
+    pub p90: Option<u64>,
+}
+
+/// The ranks (from 1) of the median and p90 of `n` sorted values, by nearest rank: ⌈n/2⌉ and ⌈9n/10⌉.
+const QUANTILE_RANKS: &str = "rn = (n + 1) / 2 OR rn = (9 * n + 9) / 10";
+
+/// [`FirstReplies`] for `window`: one pass over the window's conversations, which each database
+/// numbers in order of answer time per first answerer, keeping the rows at the quantiles' ranks.
+pub async fn first_replies<C: ConnectionTrait>(db: &C, scope: Scope, window: Window) -> Result<FirstReplies, DbErr> {
     let mut values: Vec<Value> = vec![window.start.into(), window.end.into()];
     let owner = owner_filter("owner_id", scope, &mut values);
     let sql = format!(
-        "SELECT COUNT(*) FROM conversations \
-         WHERE first_lead_at >= ? AND first_lead_at < ? AND first_reply_at IS NULL{owner}"
+        "SELECT role, n, rn, secs FROM ( \
+           SELECT COALESCE(first_reply_role, '') AS role, first_reply_secs AS secs, \
+             ROW_NUMBER() OVER (PARTITION BY first_reply_role ORDER BY first_reply_secs) AS rn, \
+             COUNT(*) OVER (PARTITION BY first_reply_role) AS n \
+           FROM conversations WHERE first_lead_at >= ? AND first_lead_at < ?{owner}) ranked \
+         WHERE rn = 1 OR {QUANTILE_RANKS}"
     );
-    single_count(db, &sql, values).await
+    let mut replies = FirstReplies::default();
+    for row in rows(db, &sql, values).await? {
+        let role: String = row.try_get_by_index(0)?;
+        let (n, rank) = (count(&row, 1)?, count(&row, 2)?);
+        let secs: Option<i64> = row.try_get_by_index(3)?;
+        let quantiles = match role.as_str() {
+            "ai" => &mut replies.ai,
+            "agent" => &mut replies.agent,
+            "" => {
+                replies.unanswered = n;
+                continue;
+            }
+            _ => continue,
+        };
+        quantiles.count = n;
+        let secs = secs.and_then(|secs| u64::try_from(secs).ok());
+        if rank == n.div_ceil(2) {
+            quantiles.median = secs;
+        }
+        if rank == (9 * n).div_ceil(10) {
+            quantiles.p90 = secs;
+        }
+    }
+    Ok(replies)
 }
 
 /// Per strategy, of the clients created in `window`: (id, name, leads, booked or won, handed off
@@ -251,20 +267,23 @@ pub async fn bookings_by_owner<C: ConnectionTrait>(
 }
 
 /// Per owner: the median time to the first answer (the AI's or a person's) of the conversations
-/// whose lead first wrote in `window`.
-pub async fn median_first_reply<C: ConnectionTrait>(db: &C, owner: i64, window: Window) -> Result<Option<u64>, DbErr> {
-    let values: Vec<Value> = vec![window.start.into(), window.end.into(), owner.into()];
-    let filter = "first_lead_at >= ? AND first_lead_at < ? AND owner_id = ? AND first_reply_secs IS NOT NULL";
-    let answered =
-        single_count(db, &format!("SELECT COUNT(*) FROM conversations WHERE {filter}"), values.clone()).await?;
-    if answered == 0 {
-        return Ok(None);
-    }
-    let mut at_rank = values;
-    at_rank.push(i64::try_from(answered.div_ceil(2) - 1).unwrap_or(0).into());
-    let sql =
-        format!("SELECT first_reply_secs FROM conversations WHERE {filter} ORDER BY first_reply_secs LIMIT 1 OFFSET ?");
-    rows(db, &sql, at_rank).await?.first().map(|row| count(row, 0)).transpose()
+/// whose lead first wrote in `window`, in one pass numbered per owner.
+pub async fn median_first_reply_by_owner<C: ConnectionTrait>(
+    db: &C,
+    window: Window,
+) -> Result<HashMap<i64, u64>, DbErr> {
+    let sql = "SELECT owner_id, secs FROM ( \
+                 SELECT owner_id, first_reply_secs AS secs, \
+                   ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY first_reply_secs) AS rn, \
+                   COUNT(*) OVER (PARTITION BY owner_id) AS n \
+                 FROM conversations \
+                 WHERE first_lead_at >= ? AND first_lead_at < ? AND first_reply_secs IS NOT NULL) ranked \
+               WHERE rn = (n + 1) / 2";
+    rows(db, sql, vec![window.start.into(), window.end.into()])
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get_by_index(0)?, count(row, 1)?)))
+        .collect()
 }
 
 /// The next confirmed bookings from `now`: (id, client id, who, what, starts at).

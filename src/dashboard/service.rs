@@ -216,17 +216,19 @@ async fn compute<C: ConnectionTrait>(
     let active = figures::active_conversations(db, scope, current).await?;
     let active_before = figures::active_conversations(db, scope, previous).await?;
 
-    let speed = |(answered, times): (u64, Vec<Option<u64>>)| Speed {
-        answered,
-        median_secs: times.first().copied().flatten(),
-        p90_secs: times.get(1).copied().flatten(),
+    let speed = |quantiles: figures::Quantiles| Speed {
+        answered: quantiles.count,
+        median_secs: quantiles.median,
+        p90_secs: quantiles.p90,
     };
+    let (now_replies, before_replies) =
+        (figures::first_replies(db, scope, current).await?, figures::first_replies(db, scope, previous).await?);
     let speed = SpeedToLead {
-        ai: speed(figures::first_reply_times(db, scope, current, "ai", &[0.5, 0.9]).await?),
-        human: speed(figures::first_reply_times(db, scope, current, "agent", &[0.5, 0.9]).await?),
-        ai_previous: speed(figures::first_reply_times(db, scope, previous, "ai", &[0.5, 0.9]).await?),
-        human_previous: speed(figures::first_reply_times(db, scope, previous, "agent", &[0.5, 0.9]).await?),
-        unanswered: figures::unanswered(db, scope, current).await?,
+        ai: speed(now_replies.ai),
+        human: speed(now_replies.agent),
+        ai_previous: speed(before_replies.ai),
+        human_previous: speed(before_replies.agent),
+        unanswered: now_replies.unanswered,
     };
 
     let tiles = vec![
@@ -332,6 +334,7 @@ async fn compute<C: ConnectionTrait>(
             .await?;
         let leads_by_owner = figures::leads_by_owner(db, current).await?;
         let bookings_by_owner = figures::bookings_by_owner(db, current, now).await?;
+        let medians = figures::median_first_reply_by_owner(db, current).await?;
         let mut rows = Vec::new();
         for (id, name) in &people {
             if scope.is_some_and(|owner| owner != *id) {
@@ -343,7 +346,7 @@ async fn compute<C: ConnectionTrait>(
                 id: *id,
                 name: name.clone(),
                 leads,
-                median_first_reply_secs: figures::median_first_reply(db, *id, current).await?,
+                median_first_reply_secs: medians.get(id).copied(),
                 bookings,
                 shows,
                 wins,
