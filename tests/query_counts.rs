@@ -44,7 +44,7 @@ const REQUESTS: &[Probe<'static>] = &[
     // The session user, the first-run checklist in one statement, the viewer's zone, the cache's
     // data stamp (5), and on a first load one aggregate per figure (speed to lead: one per period;
     // the people table: one per figure for everyone, never per person or client).
-    probe("dashboard", "GET /", &[], 19),
+    probe("dashboard", "GET /", &[], 21),
     probe("clients list", "GET /clients", &[], 5),
     // One match in either data set, so that PostgreSQL takes the same path both times: one
     // statement finds, counts and pages it (SQLite pages, then counts).

@@ -7,6 +7,7 @@
 //!   starts on one).
 //! - `conversation_activity`: which clients' conversations had a public message in each quarter
 //!   hour, for the count of active conversations (a distinct count cannot be summed from counts).
+//! - An index of the conversations the AI handed to the team (few), for the strategies table.
 //!
 //! Messages are written, never deleted, except with their client: the activity rows go with the
 //! client by a foreign key, and a trigger before a client's delete takes its messages out of the
@@ -33,6 +34,8 @@ const TABLES: &[&str] = &[
     )",
     "CREATE INDEX conversation_activity_bucket_idx ON conversation_activity (bucket, client_id)",
     "CREATE INDEX conversation_activity_client_idx ON conversation_activity (client_id)",
+    // The few conversations the AI handed to the team, for the strategies table.
+    "CREATE INDEX conversations_handed_off_idx ON conversations (owner_id, client_id) WHERE handed_off_at IS NOT NULL",
 ];
 
 /// The messages a rollup counts, for a messages table or transition table named `m`.
@@ -204,6 +207,7 @@ impl MigrationTrait for Migration {
                 db.execute_unprepared(&format!("DROP FUNCTION IF EXISTS {function}()")).await?;
             }
         }
+        db.execute_unprepared("DROP INDEX conversations_handed_off_idx").await?;
         db.execute_unprepared("DROP TABLE conversation_activity").await?;
         db.execute_unprepared("DROP TABLE message_rollups").await?;
         Ok(())

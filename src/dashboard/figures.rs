@@ -1,8 +1,9 @@
-//! The dashboard's aggregate queries. Each counts on an index and returns at most a row per
-//! quarter hour (or per stage, strategy, owner); nothing loads the rows it counts. Messages are
-//! counted from their rollups (`message_rollups`, `conversation_activity`: a row per owner and
-//! quarter hour, kept by triggers), not read one by one. Time windows come from [`super::range`],
-//! computed in Rust, so both databases count the same rows.
+//! The dashboard's aggregate queries. Each counts on an index and returns at most a row per local
+//! day in the viewer's time zone (or per stage, strategy, owner, weekday and hour); nothing loads
+//! the rows it counts. Messages are counted from their rollups (`message_rollups`,
+//! `conversation_activity`: a row per owner and quarter hour, kept by triggers), not one by one.
+//! Time windows come from [`super::range`], computed in Rust, and so do the viewer's offsets from
+//! UTC that the databases add to quarter hours to find local days, so both count the same rows.
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -33,6 +34,31 @@ fn owner_filter(column: &str, scope: Scope, values: &mut Vec<Value>) -> String {
     }
 }
 
+/// The viewer's offsets over a window, from [`super::range::offsets`].
+pub type Offsets<'a> = &'a [(i64, i64)];
+
+/// `bucket` (an SQL expression of a quarter hour) in the viewer's local time: the local quarter
+/// hour since 1970, whose day is `/ 96` and hour `% 96 / 4` on both databases.
+fn local_quarter(bucket: &str, offsets: Offsets, values: &mut Vec<Value>) -> String {
+    let Some(((_, first), rest)) = offsets.split_first() else {
+        return bucket.to_owned();
+    };
+    if rest.is_empty() {
+        values.push((*first).into());
+        return format!("({bucket} + ?)");
+    }
+    let mut sql = format!("({bucket} + CASE");
+    let mut offset = *first;
+    for (from, next) in rest {
+        values.extend([(*from).into(), offset.into()]);
+        sql.push_str(&format!(" WHEN {bucket} < ? THEN ?"));
+        offset = *next;
+    }
+    values.push(offset.into());
+    sql.push_str(" ELSE ? END)");
+    sql
+}
+
 async fn rows<C: ConnectionTrait>(db: &C, sql: &str, values: Vec<Value>) -> Result<Vec<QueryResult>, DbErr> {
     db.query_all_raw(statement(db.get_database_backend(), sql, values)).await
 }
@@ -49,18 +75,20 @@ async fn single_count<C: ConnectionTrait>(db: &C, sql: &str, values: Vec<Value>)
     }
 }
 
-/// Clients created in `window`, by quarter hour and current stage.
+/// Clients created in `window`, by local day (since 1970) and current stage.
 pub async fn clients_created<C: ConnectionTrait>(
     db: &C,
     scope: Scope,
     window: Window,
+    offsets: Offsets<'_>,
 ) -> Result<Vec<(i64, String, u64)>, DbErr> {
-    let mut values: Vec<Value> = vec![window.start.into(), window.end.into()];
+    let mut values: Vec<Value> = Vec::new();
+    let day = local_quarter(&bucket(db.get_database_backend(), "created_at"), offsets, &mut values);
+    values.extend([window.start.into(), window.end.into()]);
     let owner = owner_filter("owner_id", scope, &mut values);
     let sql = format!(
-        "SELECT {b} AS bucket, status, COUNT(*) FROM clients \
-         WHERE created_at >= ? AND created_at < ?{owner} GROUP BY 1, 2",
-        b = bucket(db.get_database_backend(), "created_at"),
+        "SELECT {day} / 96 AS day, status, COUNT(*) FROM clients \
+         WHERE created_at >= ? AND created_at < ?{owner} GROUP BY 1, 2"
     );
     rows(db, &sql, values)
         .await?
@@ -74,27 +102,50 @@ fn buckets(window: Window) -> (i64, i64) {
     (bucket_of(window.start), bucket_of(window.end))
 }
 
-/// Public messages from the lead, the AI and the team in `window`, by quarter hour and role, from
-/// their rollup (a row per owner, quarter hour and role, kept by triggers as messages are written).
+/// Public messages from the lead, the AI and the team in `window`, by local day (since 1970) and
+/// role, summed from their rollup (a row per owner, quarter hour and role, kept by triggers as
+/// messages are written).
 pub async fn messages<C: ConnectionTrait>(
     db: &C,
     scope: Scope,
     window: Window,
+    offsets: Offsets<'_>,
 ) -> Result<Vec<(i64, String, u64)>, DbErr> {
+    let mut values: Vec<Value> = Vec::new();
+    let day = local_quarter("bucket", offsets, &mut values);
     let (first, after) = buckets(window);
-    let mut values: Vec<Value> = vec![first.into(), after.into()];
-    let sql = match scope {
-        Some(owner) => {
-            values.push(owner.into());
-            "SELECT bucket, role, count FROM message_rollups \
-             WHERE bucket >= ? AND bucket < ? AND owner_id = ? AND count > 0"
-        }
-        None => {
-            "SELECT bucket, role, CAST(SUM(count) AS BIGINT) FROM message_rollups \
-             WHERE bucket >= ? AND bucket < ? GROUP BY bucket, role"
-        }
-    };
-    rows(db, sql, values)
+    values.extend([first.into(), after.into()]);
+    let owner = owner_filter("owner_id", scope, &mut values);
+    let sql = format!(
+        "SELECT {day} / 96 AS day, role, CAST(SUM(count) AS BIGINT) FROM message_rollups \
+         WHERE bucket >= ? AND bucket < ?{owner} GROUP BY 1, 2"
+    );
+    rows(db, &sql, values)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?, count(row, 2)?)))
+        .collect()
+}
+
+/// The lead's public messages in `window` by local weekday (Monday = 0) and hour.
+pub async fn lead_hours<C: ConnectionTrait>(
+    db: &C,
+    scope: Scope,
+    window: Window,
+    offsets: Offsets<'_>,
+) -> Result<Vec<(i64, i64, u64)>, DbErr> {
+    let mut values: Vec<Value> = Vec::new();
+    // 1 January 1970 was a Thursday.
+    let weekday = local_quarter("bucket", offsets, &mut values);
+    let hour = local_quarter("bucket", offsets, &mut values);
+    let (first, after) = buckets(window);
+    values.extend([first.into(), after.into()]);
+    let owner = owner_filter("owner_id", scope, &mut values);
+    let sql = format!(
+        "SELECT ({weekday} / 96 + 3) % 7, ({hour} % 96) / 4, CAST(SUM(count) AS BIGINT) FROM message_rollups \
+         WHERE bucket >= ? AND bucket < ? AND role = 'client'{owner} GROUP BY 1, 2"
+    );
+    rows(db, &sql, values)
         .await?
         .iter()
         .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?, count(row, 2)?)))
@@ -112,13 +163,19 @@ pub async fn active_conversations<C: ConnectionTrait>(db: &C, scope: Scope, wind
     single_count(db, &sql, values).await
 }
 
-/// Bookings made (whatever became of them) in `window`, by quarter hour.
-pub async fn bookings_made<C: ConnectionTrait>(db: &C, scope: Scope, window: Window) -> Result<Vec<(i64, u64)>, DbErr> {
-    let mut values: Vec<Value> = vec![window.start.into(), window.end.into()];
+/// Bookings made (whatever became of them) in `window`, by local day (since 1970).
+pub async fn bookings_made<C: ConnectionTrait>(
+    db: &C,
+    scope: Scope,
+    window: Window,
+    offsets: Offsets<'_>,
+) -> Result<Vec<(i64, u64)>, DbErr> {
+    let mut values: Vec<Value> = Vec::new();
+    let day = local_quarter(&bucket(db.get_database_backend(), "created_at"), offsets, &mut values);
+    values.extend([window.start.into(), window.end.into()]);
     let owner = owner_filter("owner_id", scope, &mut values);
     let sql = format!(
-        "SELECT {b} AS bucket, COUNT(*) FROM bookings WHERE created_at >= ? AND created_at < ?{owner} GROUP BY 1",
-        b = bucket(db.get_database_backend(), "created_at"),
+        "SELECT {day} / 96 AS day, COUNT(*) FROM bookings WHERE created_at >= ? AND created_at < ?{owner} GROUP BY 1"
     );
     rows(db, &sql, values).await?.iter().map(|row| Ok((row.try_get_by_index(0)?, count(row, 1)?))).collect()
 }
@@ -208,7 +265,8 @@ pub async fn first_replies<C: ConnectionTrait>(db: &C, scope: Scope, window: Win
 }
 
 /// Per strategy, of the clients created in `window`: (id, name, leads, booked or won, handed off
-/// by the AI).
+/// by the AI). The hand-offs are counted from the few conversations that have one (a partial
+/// index), not by joining every client to its conversation.
 pub async fn strategies<C: ConnectionTrait>(
     db: &C,
     scope: Scope,
@@ -217,18 +275,34 @@ pub async fn strategies<C: ConnectionTrait>(
     let mut values: Vec<Value> = vec![window.start.into(), window.end.into()];
     let owner = owner_filter("cl.owner_id", scope, &mut values);
     let sql = format!(
-        "SELECT s.id, s.name, COUNT(*), \
-           SUM(CASE WHEN cl.status IN ('booked', 'won') THEN 1 ELSE 0 END), \
-           SUM(CASE WHEN v.handed_off_at IS NOT NULL THEN 1 ELSE 0 END) \
+        "SELECT s.id, s.name, COUNT(*), SUM(CASE WHEN cl.status IN ('booked', 'won') THEN 1 ELSE 0 END) \
          FROM clients cl JOIN strategies s ON s.id = cl.strategy_id \
-         LEFT JOIN conversations v ON v.client_id = cl.id \
          WHERE cl.created_at >= ? AND cl.created_at < ?{owner} GROUP BY s.id, s.name"
     );
+    let mut handed_off: HashMap<i64, u64> = HashMap::new();
+    let mut hand_off_values: Vec<Value> = Vec::new();
+    let hand_off_owner = owner_filter("v.owner_id", scope, &mut hand_off_values);
+    hand_off_values.extend([window.start.into(), window.end.into()]);
+    let hand_offs = format!(
+        "SELECT cl.strategy_id, COUNT(*) FROM conversations v JOIN clients cl ON cl.id = v.client_id \
+         WHERE v.handed_off_at IS NOT NULL{hand_off_owner} AND cl.created_at >= ? AND cl.created_at < ? \
+         GROUP BY cl.strategy_id"
+    );
+    for row in rows(db, &hand_offs, hand_off_values).await? {
+        handed_off.insert(row.try_get_by_index(0)?, count(&row, 1)?);
+    }
     rows(db, &sql, values)
         .await?
         .iter()
         .map(|row| {
-            Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?, count(row, 2)?, count(row, 3)?, count(row, 4)?))
+            let id: i64 = row.try_get_by_index(0)?;
+            Ok((
+                id,
+                row.try_get_by_index(1)?,
+                count(row, 2)?,
+                count(row, 3)?,
+                handed_off.get(&id).copied().unwrap_or(0),
+            ))
         })
         .collect()
 }

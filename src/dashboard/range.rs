@@ -2,10 +2,11 @@
 //! starts at its own midnight, so a daylight-saving day lasts 23 or 25 hours. Computed here with
 //! chrono-tz, never in SQL, so both databases count the same rows.
 //!
-//! Figures are read from the databases in quarter-hour buckets (seconds since 1970 / 900): every
-//! time zone's offset is a whole number of quarter hours, so a bucket lies in one local day and
-//! one local hour, and mapping buckets to days here is exact.
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
+//! Figures are grouped by the databases in quarter-hour buckets (seconds since 1970 / 900) moved
+//! by the viewer's offset from UTC ([`offsets`], computed here): every time zone's offset is a
+//! whole number of quarter hours, so a bucket lies in one local day and one local hour, and the
+//! grouping is exact.
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::model::{DashboardQuery, MAX_RANGE_DAYS, PRESETS, Range};
@@ -103,10 +104,41 @@ pub fn bucket_of(at: DateTime<Utc>) -> i64 {
     at.timestamp().div_euclid(BUCKET_SECS)
 }
 
-/// The local day, weekday (Monday = 0) and hour of a bucket.
-pub fn local_of(zone: Tz, bucket: i64) -> (NaiveDate, usize, usize) {
-    let at = Utc.timestamp_opt(bucket * BUCKET_SECS, 0).single().unwrap_or_default().with_timezone(&zone);
-    (at.date_naive(), at.weekday().num_days_from_monday() as usize, at.hour() as usize)
+/// The viewer's offset from UTC over `window`, in quarter hours, as (first bucket, offset) pieces
+/// in order: one, and one more for each daylight-saving change inside the window. The databases
+/// add it to a bucket to group by local day and hour ([`day_of_local`]).
+pub fn offsets(zone: Tz, window: Window) -> Vec<(i64, i64)> {
+    let offset_at = |bucket: i64| {
+        let at = Utc.timestamp_opt(bucket * BUCKET_SECS, 0).single().unwrap_or_default();
+        i64::from(zone.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc()).div_euclid(BUCKET_SECS)
+    };
+    let (first, end) = (bucket_of(window.start), bucket_of(window.end));
+    let mut pieces = vec![(first, offset_at(first))];
+    let mut from = first;
+    // A day at a time (changes are months apart), finding a change's bucket by bisection.
+    while from < end {
+        let last = (from + 96).min(end) - 1;
+        let current = pieces.last().map_or(0, |(_, offset)| *offset);
+        if offset_at(last) != current {
+            let (mut same, mut changed) = (from, last);
+            while changed - same > 1 {
+                let middle = same + (changed - same) / 2;
+                if offset_at(middle) == current {
+                    same = middle;
+                } else {
+                    changed = middle;
+                }
+            }
+            pieces.push((changed, offset_at(changed)));
+        }
+        from = last + 1;
+    }
+    pieces
+}
+
+/// A local day counted from 1 January 1970 (a local quarter hour, bucket plus offset, over 96).
+pub fn day_of_local(days: i64) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + Duration::days(days)
 }
 
 impl Resolved {
@@ -199,12 +231,41 @@ mod tests {
     }
 
     #[test]
-    fn buckets_map_to_local_days_and_hours() {
+    fn offsets_change_at_the_bucket_the_clocks_do() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        let window = Window { start: at("2026-10-23T22:00:00Z"), end: at("2026-10-27T23:00:00Z") };
+        // UTC+2 until 01:00 UTC on Sunday 25 Oct, then UTC+1.
+        assert_eq!(offsets(berlin, window), [(bucket_of(window.start), 8), (bucket_of(at("2026-10-25T01:00:00Z")), 4)]);
         let kolkata: Tz = "Asia/Kolkata".parse().unwrap();
-        // 18:30 UTC is midnight in Kolkata (UTC+5:30): the bucket belongs to the next local day.
-        let (day, weekday, hour) = local_of(kolkata, bucket_of(at("2026-11-30T18:30:00Z")));
-        assert_eq!((day.to_string(), weekday, hour), ("2026-12-01".to_owned(), 1, 0));
-        let (day, _, hour) = local_of(kolkata, bucket_of(at("2026-11-30T18:29:59Z")));
-        assert_eq!((day.to_string(), hour), ("2026-11-30".to_owned(), 23));
+        let year = Window { start: at("2025-12-31T18:30:00Z"), end: at("2026-12-31T18:30:00Z") };
+        assert_eq!(offsets(kolkata, year), [(bucket_of(year.start), 22)]);
+        // Both changes of a year in New York; a local day is its local quarter hours over 96.
+        let new_york: Tz = "America/New_York".parse().unwrap();
+        let year = Window { start: at("2026-01-01T05:00:00Z"), end: at("2027-01-01T05:00:00Z") };
+        let pieces = offsets(new_york, year);
+        assert_eq!(
+            pieces,
+            [
+                (bucket_of(year.start), -20),
+                (bucket_of(at("2026-03-08T07:00:00Z")), -16),
+                (bucket_of(at("2026-11-01T06:00:00Z")), -20)
+            ]
+        );
+        assert_eq!(day_of_local((bucket_of(year.start) - 20).div_euclid(96)).to_string(), "2026-01-01");
+    }
+
+    #[test]
+    fn local_quarters_give_the_local_day_weekday_and_hour() {
+        let kolkata: Tz = "Asia/Kolkata".parse().unwrap();
+        let window = Window { start: at("2026-11-29T18:30:00Z"), end: at("2026-12-01T18:30:00Z") };
+        let [(_, offset)] = offsets(kolkata, window)[..] else { panic!("one offset") };
+        // What the databases compute: day = quarter / 96, weekday = (day + 3) % 7, hour = quarter % 96 / 4.
+        let local = |text: &str| {
+            let quarter = bucket_of(at(text)) + offset;
+            (day_of_local(quarter / 96).to_string(), (quarter / 96 + 3) % 7, quarter % 96 / 4)
+        };
+        // 18:30 UTC is midnight in Kolkata (UTC+5:30): the next local day, a Tuesday.
+        assert_eq!(local("2026-11-30T18:30:00Z"), ("2026-12-01".to_owned(), 1, 0));
+        assert_eq!(local("2026-11-30T18:29:59Z"), ("2026-11-30".to_owned(), 0, 23));
     }
 }

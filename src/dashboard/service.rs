@@ -14,7 +14,7 @@ use super::{
         Dashboard, DashboardQuery, DayCount, DayMessages, Figure, FunnelStep, OwnerOption, Speed, SpeedToLead,
         StrategyRow, Tile, UpcomingBooking, UserRow, share,
     },
-    range::{self, Resolved, bucket_of, local_of},
+    range::{self, Resolved, day_of_local},
 };
 use crate::{
     clients::{detail_service::viewer_zone, model::STATUSES},
@@ -118,14 +118,13 @@ impl Series {
         Series { days: vec![0; resolved.range.days as usize], current: 0, previous: 0 }
     }
 
-    /// Adds `n` at `bucket`: to the previous period before `split`, else to its day.
-    fn add(&mut self, resolved: &Resolved, split: i64, bucket: i64, n: u64) {
-        if bucket < split {
+    /// Adds `n` on `day`: to the previous period before the range's first day, else to its day.
+    fn add(&mut self, resolved: &Resolved, day: NaiveDate, n: u64) {
+        if day < resolved.first_day {
             self.previous += n;
             return;
         }
         self.current += n;
-        let (day, _, _) = local_of(resolved.zone, bucket);
         if let Some(index) = resolved.day_index(day) {
             self.days[index] += n;
         }
@@ -154,7 +153,7 @@ async fn compute<C: ConnectionTrait>(
 ) -> Result<Dashboard, AppError> {
     let (current, previous) = (resolved.current, resolved.previous);
     let both = range::Window { start: previous.start, end: current.end };
-    let split = bucket_of(current.start);
+    let offsets = range::offsets(resolved.zone, both);
     let owner_param = owner_query(scope, user);
     let range_params = format!("from={}&to={}", resolved.range.from, resolved.range.to);
 
@@ -162,9 +161,10 @@ async fn compute<C: ConnectionTrait>(
     let mut leads = Series::new(resolved);
     let mut stages_now = [0u64; STATUSES.len()];
     let (mut won, mut lost, mut won_before, mut lost_before) = (0, 0, 0, 0);
-    for (bucket, status, n) in figures::clients_created(db, scope, both).await? {
-        leads.add(resolved, split, bucket, n);
-        let in_current = bucket >= split;
+    for (day, status, n) in figures::clients_created(db, scope, both, &offsets).await? {
+        let day = day_of_local(day);
+        leads.add(resolved, day, n);
+        let in_current = day >= resolved.first_day;
         match (status.as_str(), in_current) {
             ("won", true) => won += n,
             ("lost", true) => lost += n,
@@ -180,18 +180,22 @@ async fn compute<C: ConnectionTrait>(
     // Messages: per role and day, and the lead's by weekday and hour.
     let (mut from_leads, mut from_ai, mut from_team) =
         (Series::new(resolved), Series::new(resolved), Series::new(resolved));
+    for (day, role, n) in figures::messages(db, scope, both, &offsets).await? {
+        let series = match role.as_str() {
+            "client" => &mut from_leads,
+            "ai" => &mut from_ai,
+            _ => &mut from_team,
+        };
+        series.add(resolved, day_of_local(day), n);
+    }
     let mut heatmap = vec![vec![0u64; 24]; 7];
-    for (bucket, role, n) in figures::messages(db, scope, both).await? {
-        match role.as_str() {
-            "client" => {
-                from_leads.add(resolved, split, bucket, n);
-                if bucket >= split {
-                    let (_, weekday, hour) = local_of(resolved.zone, bucket);
-                    heatmap[weekday][hour] += n;
-                }
-            }
-            "ai" => from_ai.add(resolved, split, bucket, n),
-            _ => from_team.add(resolved, split, bucket, n),
+    for (weekday, hour, n) in figures::lead_hours(db, scope, current, &offsets).await? {
+        if let Some(cell) = usize::try_from(weekday)
+            .ok()
+            .zip(usize::try_from(hour).ok())
+            .and_then(|(weekday, hour)| heatmap.get_mut(weekday)?.get_mut(hour))
+        {
+            *cell += n;
         }
     }
 
@@ -199,13 +203,13 @@ async fn compute<C: ConnectionTrait>(
     let weeks = resolved.weeks();
     let mut bookings_by_week = vec![0u64; weeks.len()];
     let (mut booked_now, mut booked_before) = (0, 0);
-    for (bucket, n) in figures::bookings_made(db, scope, both).await? {
-        if bucket < split {
+    for (day, n) in figures::bookings_made(db, scope, both, &offsets).await? {
+        let day = day_of_local(day);
+        if day < resolved.first_day {
             booked_before += n;
             continue;
         }
         booked_now += n;
-        let (day, _, _) = local_of(resolved.zone, bucket);
         if let Some(week) = resolved.week_index(day) {
             bookings_by_week[week] += n;
         }
