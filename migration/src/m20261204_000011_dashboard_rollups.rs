@@ -70,6 +70,13 @@ fn backfill(backend: DatabaseBackend) -> [String; 2] {
 /// row once), ordered so that two writers lock the same rows in the same order.
 fn postgres_triggers() -> Vec<String> {
     let bucket = bucket(DatabaseBackend::Postgres, "m.created_at");
+    // The client `OLD`'s messages out of its owner's counts.
+    let subtract = format!(
+        "UPDATE message_rollups r SET count = r.count - gone.n
+           FROM (SELECT {bucket} AS bucket, m.role, COUNT(*) AS n FROM messages m
+                 WHERE m.client_id = OLD.id AND {COUNTED} GROUP BY 1, 2 ORDER BY 1, 2) AS gone
+           WHERE r.owner_id = OLD.owner_id AND r.bucket = gone.bucket AND r.role = gone.role;"
+    );
     vec![
         format!(
             "CREATE FUNCTION message_rollups_add() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -88,20 +95,14 @@ fn postgres_triggers() -> Vec<String> {
         format!(
             "CREATE FUNCTION message_rollups_remove_client() RETURNS trigger LANGUAGE plpgsql AS $$
              BEGIN
-               UPDATE message_rollups r SET count = r.count - gone.n
-                 FROM (SELECT {bucket} AS bucket, m.role, COUNT(*) AS n FROM messages m
-                       WHERE m.client_id = OLD.id AND {COUNTED} GROUP BY 1, 2 ORDER BY 1, 2) AS gone
-                 WHERE r.owner_id = OLD.owner_id AND r.bucket = gone.bucket AND r.role = gone.role;
+               {subtract}
                RETURN OLD;
              END $$"
         ),
         format!(
             "CREATE FUNCTION message_rollups_move_client() RETURNS trigger LANGUAGE plpgsql AS $$
              BEGIN
-               UPDATE message_rollups r SET count = r.count - moved.n
-                 FROM (SELECT {bucket} AS bucket, m.role, COUNT(*) AS n FROM messages m
-                       WHERE m.client_id = NEW.id AND {COUNTED} GROUP BY 1, 2 ORDER BY 1, 2) AS moved
-                 WHERE r.owner_id = OLD.owner_id AND r.bucket = moved.bucket AND r.role = moved.role;
+               {subtract}
                INSERT INTO message_rollups (owner_id, bucket, role, count)
                  SELECT NEW.owner_id, {bucket}, m.role, COUNT(*) FROM messages m
                  WHERE m.client_id = NEW.id AND {COUNTED} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult, Value};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult, TryGetable, Value};
 
 use super::range::{BUCKET_SECS, Window, bucket_of};
 use crate::server::sql::statement;
@@ -63,6 +63,11 @@ async fn rows<C: ConnectionTrait>(db: &C, sql: &str, values: Vec<Value>) -> Resu
     db.query_all_raw(statement(db.get_database_backend(), sql, values)).await
 }
 
+/// Rows of two keys and a count.
+fn counted_by_two<A: TryGetable, B: TryGetable>(rows: Vec<QueryResult>) -> Result<Vec<(A, B, u64)>, DbErr> {
+    rows.iter().map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?, count(row, 2)?))).collect()
+}
+
 fn count(row: &QueryResult, index: usize) -> Result<u64, DbErr> {
     let value: Option<i64> = row.try_get_by_index(index)?;
     Ok(u64::try_from(value.unwrap_or(0)).unwrap_or(0))
@@ -90,11 +95,7 @@ pub async fn clients_created<C: ConnectionTrait>(
         "SELECT {day} / 96 AS day, status, COUNT(*) FROM clients \
          WHERE created_at >= ? AND created_at < ?{owner} GROUP BY 1, 2"
     );
-    rows(db, &sql, values)
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?, count(row, 2)?)))
-        .collect()
+    counted_by_two(rows(db, &sql, values).await?)
 }
 
 /// The quarter hours of `window`: the first one in it and the first one after it.
@@ -120,11 +121,7 @@ pub async fn messages<C: ConnectionTrait>(
         "SELECT {day} / 96 AS day, role, CAST(SUM(count) AS BIGINT) FROM message_rollups \
          WHERE bucket >= ? AND bucket < ?{owner} GROUP BY 1, 2"
     );
-    rows(db, &sql, values)
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?, count(row, 2)?)))
-        .collect()
+    counted_by_two(rows(db, &sql, values).await?)
 }
 
 /// The lead's public messages in `window` by local weekday (Monday = 0) and hour.
@@ -145,11 +142,7 @@ pub async fn lead_hours<C: ConnectionTrait>(
         "SELECT ({weekday} / 96 + 3) % 7, ({hour} % 96) / 4, CAST(SUM(count) AS BIGINT) FROM message_rollups \
          WHERE bucket >= ? AND bucket < ? AND role = 'client'{owner} GROUP BY 1, 2"
     );
-    rows(db, &sql, values)
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?, count(row, 2)?)))
-        .collect()
+    counted_by_two(rows(db, &sql, values).await?)
 }
 
 /// Conversations with a public message from anyone in `window`, from the quarter hours each was
