@@ -154,6 +154,35 @@ async fn compute<C: ConnectionTrait>(
     let (current, previous) = (resolved.current, resolved.previous);
     let both = range::Window { start: previous.start, end: current.end };
     let offsets = range::offsets(resolved.zone, both);
+    // Every figure's statement at once: on PostgreSQL each runs on its own pooled connection, so a
+    // computed dashboard takes about as long as its slowest statement rather than their sum.
+    let (
+        created,
+        messages,
+        lead_hours,
+        bookings,
+        (completed, no_shows),
+        (completed_before, no_shows_before),
+        active,
+        active_before,
+        now_replies,
+        before_replies,
+        strategy_rows,
+        upcoming_rows,
+    ) = futures::try_join!(
+        figures::clients_created(db, scope, both, &offsets),
+        figures::messages(db, scope, both, &offsets),
+        figures::lead_hours(db, scope, current, &offsets),
+        figures::bookings_made(db, scope, both, &offsets),
+        figures::attendance(db, scope, current, now),
+        figures::attendance(db, scope, previous, now),
+        figures::active_conversations(db, scope, current),
+        figures::active_conversations(db, scope, previous),
+        figures::first_replies(db, scope, current),
+        figures::first_replies(db, scope, previous),
+        figures::strategies(db, scope, current),
+        figures::upcoming(db, scope, now, UPCOMING),
+    )?;
     let owner_param = owner_query(scope, user);
     let range_params = format!("from={}&to={}", resolved.range.from, resolved.range.to);
 
@@ -161,7 +190,7 @@ async fn compute<C: ConnectionTrait>(
     let mut leads = Series::new(resolved);
     let mut stages_now = [0u64; STATUSES.len()];
     let (mut won, mut lost, mut won_before, mut lost_before) = (0, 0, 0, 0);
-    for (day, status, n) in figures::clients_created(db, scope, both, &offsets).await? {
+    for (day, status, n) in created {
         let day = day_of_local(day);
         leads.add(resolved, day, n);
         let in_current = day >= resolved.first_day;
@@ -180,7 +209,7 @@ async fn compute<C: ConnectionTrait>(
     // Messages: per role and day, and the lead's by weekday and hour.
     let (mut from_leads, mut from_ai, mut from_team) =
         (Series::new(resolved), Series::new(resolved), Series::new(resolved));
-    for (day, role, n) in figures::messages(db, scope, both, &offsets).await? {
+    for (day, role, n) in messages {
         let series = match role.as_str() {
             "client" => &mut from_leads,
             "ai" => &mut from_ai,
@@ -189,7 +218,7 @@ async fn compute<C: ConnectionTrait>(
         series.add(resolved, day_of_local(day), n);
     }
     let mut heatmap = vec![vec![0u64; 24]; 7];
-    for (weekday, hour, n) in figures::lead_hours(db, scope, current, &offsets).await? {
+    for (weekday, hour, n) in lead_hours {
         if let Some(cell) = usize::try_from(weekday)
             .ok()
             .zip(usize::try_from(hour).ok())
@@ -203,7 +232,7 @@ async fn compute<C: ConnectionTrait>(
     let weeks = resolved.weeks();
     let mut bookings_by_week = vec![0u64; weeks.len()];
     let (mut booked_now, mut booked_before) = (0, 0);
-    for (day, n) in figures::bookings_made(db, scope, both, &offsets).await? {
+    for (day, n) in bookings {
         let day = day_of_local(day);
         if day < resolved.first_day {
             booked_before += n;
@@ -215,18 +244,11 @@ async fn compute<C: ConnectionTrait>(
         }
     }
 
-    let (completed, no_shows) = figures::attendance(db, scope, current, now).await?;
-    let (completed_before, no_shows_before) = figures::attendance(db, scope, previous, now).await?;
-    let active = figures::active_conversations(db, scope, current).await?;
-    let active_before = figures::active_conversations(db, scope, previous).await?;
-
     let speed = |quantiles: figures::Quantiles| Speed {
         answered: quantiles.count,
         median_secs: quantiles.median,
         p90_secs: quantiles.p90,
     };
-    let (now_replies, before_replies) =
-        (figures::first_replies(db, scope, current).await?, figures::first_replies(db, scope, previous).await?);
     let speed = SpeedToLead {
         ai: speed(now_replies.ai),
         human: speed(now_replies.agent),
@@ -305,8 +327,7 @@ async fn compute<C: ConnectionTrait>(
         })
         .collect();
 
-    let mut strategies: Vec<StrategyRow> = figures::strategies(db, scope, current)
-        .await?
+    let mut strategies: Vec<StrategyRow> = strategy_rows
         .into_iter()
         .map(|(id, name, leads, booked, handed_off)| StrategyRow { id, name, leads, booked, handed_off })
         .collect();
@@ -315,8 +336,7 @@ async fn compute<C: ConnectionTrait>(
         rate(b).total_cmp(&rate(a)).then(b.leads.cmp(&a.leads)).then(a.name.cmp(&b.name))
     });
 
-    let upcoming = figures::upcoming(db, scope, now, UPCOMING)
-        .await?
+    let upcoming = upcoming_rows
         .into_iter()
         .map(|(id, client_id, who, what, at)| UpcomingBooking {
             id,
@@ -336,9 +356,11 @@ async fn compute<C: ConnectionTrait>(
             .into_tuple()
             .all(db)
             .await?;
-        let leads_by_owner = figures::leads_by_owner(db, current).await?;
-        let bookings_by_owner = figures::bookings_by_owner(db, current, now).await?;
-        let medians = figures::median_first_reply_by_owner(db, current).await?;
+        let (leads_by_owner, bookings_by_owner, medians) = futures::try_join!(
+            figures::leads_by_owner(db, current),
+            figures::bookings_by_owner(db, current, now),
+            figures::median_first_reply_by_owner(db, current),
+        )?;
         let mut rows = Vec::new();
         for (id, name) in &people {
             if scope.is_some_and(|owner| owner != *id) {
