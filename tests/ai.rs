@@ -22,11 +22,13 @@ use crm::{
     },
     chat::{
         entity as messages,
+        model::ChatEvent,
         service::{self as chat, Author, NewMessage},
     },
     clients::entity as clients,
     users::model::CurrentUser,
 };
+use futures::StreamExt as _;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 #[tokio::test]
@@ -260,8 +262,20 @@ async fn the_ai_hands_the_conversation_to_a_person_at_its_strategys_cap() {
         }
         assert_eq!(ai_messages(&app, client_id).await.len(), 2, "{backend:?}");
         let third = lead_says(&app, client_id, "Hmm, let me think").await;
+        let mut bus = app.state.infra.bus.subscribe(crm::chat::model::BUS_CHANNEL).await.unwrap();
         let outcome = reply::reply(&app.state, &payload(&third), &OfflineResponder).await.unwrap();
         assert!(matches!(outcome, Outcome::HandedOff(_)), "{backend:?}: {outcome:?}");
+        // The owner's open pages are told, with the lead's name and the reason.
+        let told = loop {
+            let event = tokio::time::timeout(std::time::Duration::from_secs(5), bus.next()).await.unwrap().unwrap();
+            if let ChatEvent::HandedOff { client_id: about, client_name, reason, failed, .. } =
+                serde_json::from_str::<ChatEvent>(&event).unwrap()
+            {
+                break (about, client_name, reason, failed);
+            }
+        };
+        let reason = "The AI has sent 2 messages in this conversation, its strategy's limit.".to_owned();
+        assert_eq!(told, (client_id, "Sam Rivera".to_owned(), reason, false), "{backend:?}");
         assert_eq!(ai_messages(&app, client_id).await.len(), 2, "{backend:?}: no third AI message");
         assert_eq!(conversation(&app, client_id).await.state, "waiting", "{backend:?}");
         let note = messages::Entity::find()
@@ -650,6 +664,89 @@ async fn a_booking_reminder_is_no_answer_to_the_lead() {
         assert_eq!(run_jobs(&app).await, 1, "{backend:?}: the lead's last word is answered");
         let sent = ai_messages(&app, client_id).await;
         assert_eq!(sent.len(), 2, "{backend:?}: the reminder and the answer");
+        app.cleanup().await;
+    }
+}
+
+// Two people (or two tabs) press "Send as is" on the same booking draft at once: the lead gets the
+// answer once, one booking is made, and the second press is told the draft is gone.
+#[tokio::test]
+async fn a_draft_sent_twice_at_once_is_sent_and_booked_once() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (ana, client_id) = set_up(&app).await;
+        chat::set_ai_mode(&app.state, &ana, client_id, "suggest").await.unwrap();
+        for said in ["Hello?", "We are 12 people"] {
+            lead_says(&app, client_id, said).await;
+            run_jobs(&app).await;
+            reply::send_draft(&app.state, &ana, client_id).await.unwrap();
+        }
+        let chose = lead_says(&app, client_id, "The first one, please").await;
+        run_jobs(&app).await;
+        let draft = conversation(&app, client_id).await.ai_draft.expect("a draft that books");
+        assert!(draft.starts_with("You're booked for "), "{backend:?}: {draft}");
+
+        let (one, two) = tokio::join!(
+            reply::send_draft(&app.state, &ana, client_id),
+            reply::send_draft(&app.state, &ana, client_id)
+        );
+        let results = [one, two];
+        assert_eq!(results.iter().filter(|result| result.is_ok()).count(), 1, "{backend:?}: {results:?}");
+        assert!(
+            results.iter().any(|result| matches!(result, Err(crm::shared::AppError::Conflict(_)))),
+            "{backend:?}: {results:?}"
+        );
+        let answers = messages::Entity::find()
+            .filter(messages::Column::ReplyToMessageId.eq(chose.message.id))
+            .count(&app.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(answers, 1, "{backend:?}");
+        let bookings = crm::bookings::entity::Entity::find()
+            .filter(crm::bookings::entity::Column::ClientId.eq(client_id))
+            .count(&app.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(bookings, 1, "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+// A follow-up that runs while the lead writes: the nudge is sent before the lead's message or not
+// at all, never after it (the follow-up re-checks under the chat lock that the AI had the last word).
+#[tokio::test]
+async fn a_follow_up_racing_the_leads_message_never_lands_after_it() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (_, client_id) = set_up(&app).await;
+        common::persona::sql(&app, "UPDATE strategies SET followup_minutes = '60', ai_message_cap = 100").await;
+        let later = chat::now() + chrono::Duration::minutes(61);
+        let mut sent = 0;
+        for round in 0..6 {
+            lead_says(&app, client_id, &format!("Question {round}?")).await;
+            run_jobs(&app).await;
+            let due = pending(&app, client_id).await;
+            let answer = format!("Answer {round}");
+            let (nudge, lead) = tokio::join!(
+                followup::follow_up(&app.state, &due, &OfflineResponder, later),
+                lead_says(&app, client_id, &answer)
+            );
+            let nudge = nudge.unwrap();
+            let after_the_lead = messages::Entity::find()
+                .filter(messages::Column::ClientId.eq(client_id))
+                .filter(messages::Column::Id.gt(lead.message.id))
+                .filter(messages::Column::Role.eq("ai"))
+                .count(&app.db.conn)
+                .await
+                .unwrap();
+            assert_eq!(after_the_lead, 0, "{backend:?} round {round}: {nudge:?}");
+            if matches!(nudge, followup::Outcome::Sent(_)) {
+                sent += 1;
+            }
+            // The lead's message is answered before the next round.
+            run_jobs(&app).await;
+        }
+        eprintln!("{backend:?}: {sent} of 6 nudges were sent before the lead's message");
         app.cleanup().await;
     }
 }

@@ -385,6 +385,7 @@ async fn another_users_conversation_is_not_found() {
             .map(|_| ())
         ));
         assert!(not_found(service::mark_read(&app.state, &bob, lead, None).await));
+        assert!(not_found(crm::chat::card::load(&app.state, &bob, lead).await.map(|_| ())), "{backend:?}");
         assert!(not_found(service::set_ai_mode(&app.state, &bob, lead, "auto").await.map(|_| ())));
         assert!(not_found(service::set_state(&app.state, &bob, lead, "closed").await.map(|_| ())));
         assert!(service::inbox(&app.state, &bob, &inbox_query()).await.unwrap().rows.is_empty());
@@ -409,6 +410,19 @@ async fn another_users_conversation_is_not_found() {
         };
         assert!(!crm::chat::events::may_receive(&bob, &event));
         assert!(crm::chat::events::may_receive(&ana, &event) && crm::chat::events::may_receive(&admin, &event));
+        let handed_off = ChatEvent::HandedOff {
+            conversation_id: 1,
+            client_id: lead,
+            owner_id: ana.id,
+            client_name: "Ana's lead".to_owned(),
+            reason: "They asked for a person.".to_owned(),
+            failed: false,
+            note_id: 1,
+        };
+        assert!(!crm::chat::events::may_receive(&bob, &handed_off));
+        assert!(crm::chat::events::may_receive(&ana, &handed_off));
+        let lead_side = crm::chat::service::Audience::Lead { conversation_id: 1, visible_from: 0 };
+        assert!(!crm::chat::events::reaches(&lead_side, &handed_off), "a lead never hears of the team's hand-off");
         app.cleanup().await;
     }
 }

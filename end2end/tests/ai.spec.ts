@@ -52,6 +52,8 @@ test("the AI persona answers a lead live and books the time they choose", async 
   const problems: string[] = [];
   const lead = `Ada Lead ${Date.now() % 100000}`;
   const { seen, agent } = await leadAndOwner(page, browser, owner, lead, "Hi! Can we talk this week?", "AI answers", problems);
+  const card = agent.getByTestId("chat-client-card");
+  await expect(agent.getByTestId("chat-card-bookings")).toHaveText("None coming up");
 
   await page.getByRole("textbox", { name: "Message" }).fill("Hello again, are you there?");
   await page.getByRole("textbox", { name: "Message" }).press("Enter");
@@ -67,6 +69,9 @@ test("the AI persona answers a lead live and books the time they choose", async 
   await expect(seen.nth(4).locator(".message-body")).toContainText(`You're booked for ${first}`);
   await expect(agent.getByTestId("thread-message")).toHaveCount(5);
   await expect(agent.getByTestId("thread-message").nth(4)).toContainText(`You're booked for ${first}`);
+  // The client's card beside the thread follows: the stage and the booking, without a reload.
+  await expect(card.locator(".badge")).toHaveText("Booked");
+  await expect(agent.getByTestId("chat-card-bookings").getByRole("link")).toHaveCount(1);
 
   // The owner answers: the AI pauses for the strategy's takeover time, until the owner wakes it,
   // and then it answers the lead's last word.
@@ -117,6 +122,38 @@ test("in suggest mode the owner sends or edits the AI's draft", async ({ page, b
   await expect(seen).toHaveCount(5);
   await expect(seen.nth(4)).toContainText("I'll send you a few more times by email today.");
   await expect(draft).toHaveCount(0);
+  await agent.context().close();
+  expect(problems).toEqual([]);
+});
+
+// A hand-off reaches the owner on whatever page they are: a toast names the lead and the reason,
+// and its link opens the conversation, which waits for them.
+test("the owner hears of a hand-off on another page and opens the conversation from it", async ({
+  page,
+  browser,
+  request,
+}) => {
+  const owner = await bookingOwner(request);
+  const problems: string[] = [];
+  const lead = `Hal Lead ${Date.now() % 100000}`;
+  const { seen, agent } = await leadAndOwner(page, browser, owner, lead, "Hi! Can we talk this week?", "AI answers", problems);
+  await openHydrated(agent, "/clients");
+
+  await page.getByRole("textbox", { name: "Message" }).fill("Hello again, are you there?");
+  await page.getByRole("textbox", { name: "Message" }).press("Enter");
+  await expect(seen).toHaveCount(3);
+  await page.getByRole("textbox", { name: "Message" }).fill("None of these, sorry");
+  await page.getByRole("textbox", { name: "Message" }).press("Enter");
+  await expect(seen).toHaveCount(5);
+
+  const toast = agent.locator('.toast[data-kind="notice"]');
+  await expect(toast).toHaveCount(1);
+  await expect(toast).toContainText(`The AI handed ${lead} to you: The lead wants a time that was not offered.`);
+  await toast.getByRole("link", { name: "Open the conversation" }).click();
+  await expect(agent).toHaveURL(/\/chat\/\d+$/);
+  await expect(agent.getByRole("heading", { level: 1 })).toContainText(lead);
+  await expect(agent.getByTestId("conversation-state")).toHaveText("Waiting for a reply");
+  await expect(toast).toHaveCount(0);
   await agent.context().close();
   expect(problems).toEqual([]);
 });

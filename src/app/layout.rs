@@ -7,6 +7,7 @@ use leptos_router::{
 };
 
 use crate::{
+    chat::{model::ChatEvent, pages::live::TabStream},
     shared::AppError,
     ui::{
         command_palette::CommandPalette,
@@ -104,6 +105,36 @@ fn signed_in_user(resource: UserResource) -> Signal<Option<CurrentUser>> {
     })
 }
 
+/// The owner hears, on whatever page, that the AI left one of their conversations to them, with
+/// a link to it (not on that conversation's own page, which shows the AI's note).
+fn hand_off_toasts(
+    user: Signal<Option<CurrentUser>>,
+    path: Memo<String>,
+    toasts: Toasts,
+) -> impl Fn(ChatEvent) + Send + Sync + 'static {
+    // A page's stream and the frame's may overlap for a moment as pages change: one toast.
+    let last = StoredValue::new(0_i64);
+    move |event| {
+        let ChatEvent::HandedOff { client_id, owner_id, client_name, reason, failed, note_id, .. } = event else {
+            return;
+        };
+        let thread = format!("/chat/{client_id}");
+        if user.with_untracked(|user| user.as_ref().map(|user| user.id)) != Some(owner_id)
+            || path.with_untracked(|path| *path == thread)
+            || last.get_value() == note_id
+        {
+            return;
+        }
+        last.set_value(note_id);
+        let text = if failed {
+            format!("The AI could not answer {client_name}: {reason}")
+        } else {
+            format!("The AI handed {client_name} to you: {reason}")
+        };
+        toasts.notice(text, thread, "Open the conversation");
+    }
+}
+
 /// A thin bar at the top while the next page loads; shown only after a moment, so quick
 /// navigations do not flicker.
 #[component]
@@ -151,6 +182,7 @@ pub fn Frame(children: Children) -> impl IntoView {
     let is_admin = Signal::derive(move || user.get().is_some_and(|user| user.is_admin()));
     // On phones the menu folds away again once a page is chosen.
     let location = use_location();
+    TabStream::provide(hand_off_toasts(user, location.pathname, toasts));
     Effect::new(move |_| {
         location.pathname.track();
         menu_open.set(false);

@@ -7,6 +7,8 @@ pub mod pages;
 pub mod public;
 
 #[cfg(feature = "ssr")]
+pub mod card;
+#[cfg(feature = "ssr")]
 pub mod conversation_entity;
 #[cfg(feature = "ssr")]
 pub mod entity;

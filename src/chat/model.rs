@@ -185,6 +185,16 @@ pub struct ClientCard {
     pub strategy_id: i64,
     pub strategy_name: String,
     pub owner_name: String,
+    /// The next confirmed bookings, soonest first.
+    pub upcoming: Vec<CardBooking>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardBooking {
+    pub id: i64,
+    pub title: String,
+    /// In the viewer's time zone.
+    pub starts: String,
 }
 
 /// The AI's draft answer in "AI suggests" mode.
@@ -205,6 +215,8 @@ pub struct Thread {
     pub version: i64,
     /// "14:30" (the viewer's time) while the AI sleeps after a person's message.
     pub ai_paused_until: Option<String>,
+    /// The same instant, for the page to take the notice down when it passes.
+    pub ai_paused_at: Option<chrono::DateTime<chrono::Utc>>,
     pub ai_draft: Option<AiDraft>,
     /// Oldest first, the newest last.
     pub messages: Vec<ThreadMessage>,
@@ -242,6 +254,19 @@ pub enum ChatEvent {
         #[serde(default)]
         ai_draft: Option<AiDraft>,
     },
+    /// The AI left the conversation to the team: it handed it over, or its reply failed. The
+    /// owner's open pages say so.
+    HandedOff {
+        conversation_id: i64,
+        client_id: i64,
+        owner_id: i64,
+        client_name: String,
+        reason: String,
+        /// The reply failed (rather than the AI choosing to hand over).
+        failed: bool,
+        /// The team's note that says so in the thread.
+        note_id: i64,
+    },
     /// `user_id` has read the conversation up to a message (their other tabs update the count).
     Read {
         conversation_id: i64,
@@ -254,17 +279,19 @@ pub enum ChatEvent {
 impl ChatEvent {
     pub fn owner_id(&self) -> i64 {
         match self {
-            Self::Message { owner_id, .. } | Self::Conversation { owner_id, .. } | Self::Read { owner_id, .. } => {
-                *owner_id
-            }
+            Self::Message { owner_id, .. }
+            | Self::Conversation { owner_id, .. }
+            | Self::HandedOff { owner_id, .. }
+            | Self::Read { owner_id, .. } => *owner_id,
         }
     }
 
     pub fn client_id(&self) -> i64 {
         match self {
-            Self::Message { client_id, .. } | Self::Conversation { client_id, .. } | Self::Read { client_id, .. } => {
-                *client_id
-            }
+            Self::Message { client_id, .. }
+            | Self::Conversation { client_id, .. }
+            | Self::HandedOff { client_id, .. }
+            | Self::Read { client_id, .. } => *client_id,
         }
     }
 
@@ -273,6 +300,7 @@ impl ChatEvent {
         match self {
             Self::Message { .. } => "message",
             Self::Conversation { .. } => "conversation",
+            Self::HandedOff { .. } => "handoff",
             Self::Read { .. } => "read",
         }
     }

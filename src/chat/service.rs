@@ -18,8 +18,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use super::{
     conversation_entity as conversations, entity as messages,
     model::{
-        AiDraft, AiMode, BUS_CHANNEL, ChatEvent, ClientCard, ConversationState, INBOX_PAGE_SIZE, InboxPage, InboxQuery,
-        InboxRow, MAX_MESSAGE_CHARS, THREAD_PAGE_SIZE, Thread, ThreadMessage, UNREAD_CAP,
+        AiDraft, AiMode, BUS_CHANNEL, ChatEvent, ConversationState, INBOX_PAGE_SIZE, InboxPage, InboxQuery, InboxRow,
+        MAX_MESSAGE_CHARS, THREAD_PAGE_SIZE, Thread, ThreadMessage, UNREAD_CAP,
     },
     read_entity as reads,
 };
@@ -30,7 +30,7 @@ use crate::{
         detail_service::viewer_zone,
         entity as clients,
         model::is_status,
-        service::{find as find_client, strategy_names, user_names},
+        service::{find as find_client, user_names},
         timeline,
     },
     server::{local_time, sql::statement, state::AppState},
@@ -685,7 +685,6 @@ pub async fn thread(
     let stream_after = newest_message_id(db).await?;
     let (client, conversation) = reachable(db, user, client_id).await?;
     let zone = viewer_zone(db, user).await?;
-    let strategy_name = strategy_names(db, [client.strategy_id]).await?.remove(&client.strategy_id);
     let (messages, older_cursor) = match &conversation {
         Some(conversation) => {
             let page = timeline::latest_first(
@@ -701,7 +700,7 @@ pub async fn thread(
         }
         None => (Vec::new(), None),
     };
-    let names = user_names(db, messages.iter().filter_map(|m| m.author_id).chain([client.owner_id])).await?;
+    let names = user_names(db, messages.iter().filter_map(|m| m.author_id)).await?;
     let mut shown: Vec<ThreadMessage> = messages
         .iter()
         .map(|message| {
@@ -720,27 +719,15 @@ pub async fn thread(
             mark_read(state, user, client.id, None).await?;
         }
     }
+    let paused_at = conversation.as_ref().and_then(|c| c.ai_paused_until).filter(|until| *until > now());
     Ok(Thread {
-        client: ClientCard {
-            id: client.id,
-            owner_name: names.get(&client.owner_id).cloned().unwrap_or_default(),
-            name: client.name,
-            status: client.status,
-            email: client.email,
-            phone: client.phone,
-            company: client.company,
-            strategy_id: client.strategy_id,
-            strategy_name: strategy_name.unwrap_or_default(),
-        },
+        client: super::card::of(db, client, zone).await?,
         conversation_id: conversation.as_ref().map(|c| c.id),
         state: conversation.as_ref().map_or(ConversationState::Open, state_of),
         ai_mode: conversation.as_ref().map_or(AiMode::Off, mode_of),
         version: conversation.as_ref().map_or(0, |c| c.version),
-        ai_paused_until: conversation
-            .as_ref()
-            .and_then(|c| c.ai_paused_until)
-            .filter(|until| *until > now())
-            .map(|until| local_time::format(until, zone)),
+        ai_paused_until: paused_at.map(|until| local_time::format(until, zone)),
+        ai_paused_at: paused_at,
         ai_draft: conversation.as_ref().and_then(ai_draft_of),
         messages: shown,
         older: older_cursor,

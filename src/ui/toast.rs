@@ -7,11 +7,15 @@ use leptos::prelude::*;
 use crate::shared::AppError;
 
 const SHOWN_FOR: Duration = Duration::from_secs(6);
+/// Something that asks for the person's attention stays longer.
+const NOTICE_SHOWN_FOR: Duration = Duration::from_secs(15);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToastKind {
     Success,
     Failure,
+    /// Something needs the person (a lead waiting for them), with a link to it.
+    Notice,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +23,8 @@ struct Toast {
     id: u64,
     kind: ToastKind,
     text: String,
+    /// `(href, label)`.
+    link: Option<(String, String)>,
 }
 
 /// The toasts on screen. Provided by the layout, so a toast outlives the page that raised it (the
@@ -37,18 +43,24 @@ impl Toasts {
     }
 
     pub fn success(self, text: impl Into<String>) {
-        self.push(ToastKind::Success, text.into());
+        self.push(ToastKind::Success, text.into(), None);
     }
 
     pub fn failure(self, text: impl Into<String>) {
-        self.push(ToastKind::Failure, text.into());
+        self.push(ToastKind::Failure, text.into(), None);
     }
 
-    fn push(self, kind: ToastKind, text: String) {
+    /// A note that something needs the person, with a link to it.
+    pub fn notice(self, text: impl Into<String>, href: impl Into<String>, label: impl Into<String>) {
+        self.push(ToastKind::Notice, text.into(), Some((href.into(), label.into())));
+    }
+
+    fn push(self, kind: ToastKind, text: String, link: Option<(String, String)>) {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
-        self.shown.update(|shown| shown.push(Toast { id, kind, text }));
-        set_timeout(move || self.dismiss(id), SHOWN_FOR);
+        self.shown.update(|shown| shown.push(Toast { id, kind, text, link }));
+        let shown_for = if kind == ToastKind::Notice { NOTICE_SHOWN_FOR } else { SHOWN_FOR };
+        set_timeout(move || self.dismiss(id), shown_for);
     }
 
     fn dismiss(self, id: u64) {
@@ -69,11 +81,21 @@ pub fn ToastRegion(toasts: Toasts) -> impl IntoView {
                 <div class="toast" data-kind=match toast.kind {
                     ToastKind::Success => "success",
                     ToastKind::Failure => "failure",
+                    ToastKind::Notice => "notice",
                 }>
                     <span class="toast-icon">
-                        <crate::ui::icon::Icon name=if toast.kind == ToastKind::Success { "check" } else { "alert" } />
+                        <crate::ui::icon::Icon name=match toast.kind {
+                            ToastKind::Success => "check",
+                            ToastKind::Failure => "alert",
+                            ToastKind::Notice => "chat",
+                        } />
                     </span>
-                    <span class="toast-text">{toast.text.clone()}</span>
+                    <span class="toast-text">
+                        {toast.text.clone()}
+                        {toast.link.clone().map(|(href, label)| view! {
+                            " " <a class="toast-link" href=href on:click=move |_| toasts.dismiss(toast.id)>{label}</a>
+                        })}
+                    </span>
                     <button type="button" class="toast-close" aria-label="Dismiss"
                         on:click=move |_| toasts.dismiss(toast.id)><crate::ui::icon::Icon name="close" /></button>
                 </div>

@@ -38,6 +38,9 @@ pub enum Script {
     },
     /// Never answers (within the test's patience).
     Hang,
+    /// Tells [`FakeAi::arrived`] that the request came, then answers this text once the test
+    /// calls [`FakeAi::release`].
+    Gated(&'static str),
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +53,8 @@ pub struct Received {
 struct Shared {
     script: Mutex<VecDeque<Script>>,
     received: Mutex<Vec<Received>>,
+    arrived: tokio::sync::Notify,
+    release: tokio::sync::Notify,
 }
 
 pub struct FakeAi {
@@ -92,6 +97,16 @@ impl FakeAi {
     /// The requests received so far, and forgets them.
     pub fn take(&self) -> Vec<Received> {
         std::mem::take(&mut *self.shared.received.lock().unwrap())
+    }
+
+    /// Waits until a [`Script::Gated`] request has come.
+    pub async fn arrived(&self) {
+        self.shared.arrived.notified().await;
+    }
+
+    /// Lets a waiting [`Script::Gated`] request have its answer.
+    pub fn release(&self) {
+        self.shared.release.notify_one();
     }
 
     pub fn stop(self) {
@@ -144,6 +159,11 @@ async fn answer(State(shared): State<Arc<Shared>>, headers: HeaderMap, Json(body
         Some(Script::Hang) => {
             tokio::time::sleep(Duration::from_secs(120)).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        Some(Script::Gated(text)) => {
+            shared.arrived.notify_one();
+            shared.release.notified().await;
+            Json(completion(text, vec![])).into_response()
         }
         None => (StatusCode::INTERNAL_SERVER_ERROR, "no answer scripted").into_response(),
     }

@@ -29,7 +29,7 @@ use crate::{
     },
     chat::{
         conversation_entity as conversations, entity as messages,
-        model::{AiMode, ConversationState, MAX_MESSAGE_CHARS},
+        model::{AiMode, ChatEvent, ConversationState, MAX_MESSAGE_CHARS},
         service::{self as chat, Author, NewMessage},
     },
     clients::{entity as clients, model::STATUSES},
@@ -181,7 +181,7 @@ pub async fn reply(state: &AppState, payload: &Payload, responder: &dyn Responde
     if !suggests && ai_messages_in(&state.db, conversation.id).await? >= u64::from(cap) {
         let reason = format!("The AI has sent {cap} messages in this conversation, its strategy's limit.");
         let note = format!("The AI handed this conversation to the team: {reason}");
-        return leave_to_the_team(state, &conversation, payload, &note, None, Outcome::HandedOff(reason)).await;
+        return leave_to_the_team(state, &conversation, &context, payload, &note, Outcome::HandedOff(reason)).await;
     }
     let reply = match responder.reply(&context.request).await {
         Ok(reply) => checked(reply, &context.request),
@@ -189,8 +189,8 @@ pub async fn reply(state: &AppState, payload: &Payload, responder: &dyn Responde
             let reason = error.to_string();
             tracing::warn!(conversation = conversation.id, %reason, "an AI reply failed");
             let note = format!("AI reply failed: {reason}");
-            let outcome = Outcome::Failed(reason.clone());
-            return leave_to_the_team(state, &conversation, payload, &note, Some(&reason), outcome).await;
+            let outcome = Outcome::Failed(reason);
+            return leave_to_the_team(state, &conversation, &context, payload, &note, outcome).await;
         }
     };
     if suggests {
@@ -453,7 +453,7 @@ async fn store(
         channel: "web",
     };
     let recorded = chat::write_reply(&txn, new, Some(payload.message_id)).await?;
-    let mut handed_off = None;
+    let mut handed_off = None::<(chat::Recorded, &str)>;
     match &reply.action {
         ReplyAction::Continue => {}
         ReplyAction::SetStage { stage } => {
@@ -467,14 +467,15 @@ async fn store(
         ReplyAction::HandOff { reason } => {
             mark_waiting(&txn, &current, reason, true).await?;
             let note = format!("The AI handed this conversation to the team: {reason}");
-            handed_off = Some(chat::write_team_note(&txn, context.client.id, &note, None).await?);
+            handed_off = Some((chat::write_team_note(&txn, context.client.id, &note, None).await?, reason));
         }
     }
     txn.commit().await?;
     chat::announce(state, &recorded, Author::Ai).await;
-    if let Some(note) = handed_off {
+    if let Some((note, reason)) = handed_off {
         chat::announce(state, &note, Author::System).await;
         announce_waiting(state, &current).await;
+        tell_the_owner(state, &current, &note, (&context.client.name, reason), false).await;
     }
     Ok(Outcome::Replied(recorded.message.id))
 }
@@ -608,17 +609,43 @@ async fn announce_waiting(state: &AppState, conversation: &conversations::Model)
     chat::publish(state, &chat::conversation_event(&waiting)).await;
 }
 
-/// Leaves the conversation to a person: writes `note` for the team (failed with `failure`: an AI
-/// reply that could not be made, shown with a retry button; `None`: a hand-off) and marks the
-/// conversation waiting, under the chat lock, unless a person acted meanwhile.
+/// Tells the owner's open pages that the AI left `conversation` to them (a toast with a link).
+async fn tell_the_owner(
+    state: &AppState,
+    conversation: &conversations::Model,
+    note: &chat::Recorded,
+    (client_name, reason): (&str, &str),
+    failed: bool,
+) {
+    let event = ChatEvent::HandedOff {
+        conversation_id: conversation.id,
+        client_id: conversation.client_id,
+        owner_id: conversation.owner_id,
+        client_name: client_name.to_owned(),
+        reason: reason.to_owned(),
+        failed,
+        note_id: note.message.id,
+    };
+    chat::publish(state, &event).await;
+}
+
+/// Leaves the conversation to a person: writes `note` for the team (for [`Outcome::Failed`], an
+/// AI reply that could not be made, shown with a retry button; for [`Outcome::HandedOff`], a
+/// hand-off), marks the conversation waiting and tells its owner, under the chat lock, unless a
+/// person acted meanwhile.
 async fn leave_to_the_team(
     state: &AppState,
     conversation: &conversations::Model,
+    context: &Context,
     payload: &Payload,
     note: &str,
-    failure: Option<&str>,
     outcome: Outcome,
 ) -> Result<Outcome, AppError> {
+    let (reason, failure) = match &outcome {
+        Outcome::Failed(reason) => (reason.as_str(), Some(reason.as_str())),
+        Outcome::HandedOff(reason) => (reason.as_str(), None),
+        _ => ("", None),
+    };
     let Some((txn, current)) = lock_if_current(state, conversation, payload).await? else {
         return Ok(Outcome::Superseded);
     };
@@ -627,6 +654,7 @@ async fn leave_to_the_team(
     txn.commit().await?;
     chat::announce(state, &recorded, Author::System).await;
     announce_waiting(state, &current).await;
+    tell_the_owner(state, &current, &recorded, (&context.client.name, reason), failure.is_some()).await;
     Ok(outcome)
 }
 

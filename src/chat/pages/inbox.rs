@@ -6,7 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{super::api::load_inbox, live::use_chat_stream, query_string};
 use crate::{
-    chat::model::{AiMode, ConversationState, InboxPage, InboxQuery, InboxRow, UNREAD_CAP, role_label},
+    chat::model::{AiMode, ChatEvent, ConversationState, InboxPage, InboxQuery, InboxRow, UNREAD_CAP, role_label},
     clients::model::{STATUSES, status_label},
     ui::page::PageHeader,
 };
@@ -32,7 +32,12 @@ pub fn InboxPage() -> impl IntoView {
     let query = current_query();
     let (refresh, set_refresh) = signal(0u32);
     let page = Resource::new(move || (query.get(), refresh.get()), |(query, _)| load_inbox(query));
-    use_chat_stream(None, move |_| set_refresh.update(|n| *n = n.wrapping_add(1)));
+    // A hand-off comes with its note and its state change, which refresh the list already.
+    use_chat_stream(None, move |event| {
+        if !matches!(event, ChatEvent::HandedOff { .. }) {
+            set_refresh.update(|n| *n = n.wrapping_add(1));
+        }
+    });
     view! {
         <PageHeader title="Chat" subtitle="Conversations with your leads, the newest activity first." />
         <section class="card inbox-card" aria-label="Conversations">

@@ -1,24 +1,72 @@
-//! A page's end of a live stream: one `EventSource` while the calling component lives. The
-//! browser reconnects by itself and sends the last message id it got, from which the server
-//! replays what was missed. Without JavaScript there is no stream: the pages are complete as
-//! served, and a reload shows what is new.
-#[cfg(feature = "hydrate")]
+//! A tab's end of the team's live stream: one `EventSource` per tab. A page that shows
+//! conversations opens it from the newest message it shows; on the other pages the frame opens it
+//! ([`TabStream`]), so that the owner hears of a hand-off wherever they are. The browser reconnects
+//! by itself and sends the last message id it got, from which the server replays what was missed.
+//! Without JavaScript there is no stream: the pages are complete as served, and a reload shows
+//! what is new.
 use leptos::prelude::*;
 
 use super::super::model::ChatEvent;
 #[cfg(feature = "hydrate")]
 use super::super::model::EVENTS_PATH;
 
-/// Calls `on_event` with every event of the team's stream while the calling component lives.
-/// `after`: the newest message id the page already shows (so nothing between the page's load and
-/// the stream's start is lost).
+/// The events of the team's stream that pages and the frame listen to.
+#[cfg(feature = "hydrate")]
+const TEAM_EVENTS: &[&str] = &["message", "conversation", "handoff", "read"];
+
+/// The tab's stream, provided by the frame: its listener hears every event, through a page's
+/// stream when a page has one open, through the frame's own otherwise.
+#[derive(Clone, Copy)]
+// On the server there is no stream: the frame only provides it.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub struct TabStream {
+    listener: Callback<ChatEvent>,
+    /// How many of the shown components follow a stream of their own.
+    pages: RwSignal<usize>,
+}
+
+impl TabStream {
+    /// Provides the tab's stream to everything below, `listener` hearing every event. In the
+    /// browser, the frame's own stream is open while no page has one.
+    pub fn provide(listener: impl Fn(ChatEvent) + Send + Sync + 'static) {
+        let tab = TabStream { listener: Callback::new(listener), pages: RwSignal::new(0) };
+        provide_context(tab);
+        #[cfg(feature = "hydrate")]
+        Effect::new(move |_| {
+            // The effect's clean-up (when a page opens its own) closes this one.
+            if tab.pages.get() == 0 {
+                use_event_source(EVENTS_PATH, None, TEAM_EVENTS, move |data| {
+                    if let Ok(event) = serde_json::from_str::<ChatEvent>(&data) {
+                        tab.listener.run(event);
+                    }
+                });
+            }
+        });
+    }
+}
+
+/// Calls `on_event` with every event of the team's stream while the calling component lives (and
+/// the frame's listener with them). `after`: the newest message id the page already shows (so
+/// nothing between the page's load and the stream's start is lost).
 pub fn use_chat_stream(after: Option<i64>, on_event: impl Fn(ChatEvent) + 'static) {
     #[cfg(feature = "hydrate")]
-    use_event_source(EVENTS_PATH, after, &["message", "conversation", "read"], move |data| {
-        if let Ok(parsed) = serde_json::from_str::<ChatEvent>(&data) {
-            on_event(parsed);
+    {
+        let tab = use_context::<TabStream>();
+        if let Some(tab) = tab {
+            tab.pages.update(|pages| *pages += 1);
+            on_cleanup(move || {
+                tab.pages.try_update(|pages| *pages = pages.saturating_sub(1));
+            });
         }
-    });
+        use_event_source(EVENTS_PATH, after, TEAM_EVENTS, move |data| {
+            if let Ok(parsed) = serde_json::from_str::<ChatEvent>(&data) {
+                if let Some(tab) = tab {
+                    tab.listener.run(parsed.clone());
+                }
+                on_event(parsed);
+            }
+        });
+    }
     #[cfg(not(feature = "hydrate"))]
     let _ = (after, on_event);
 }

@@ -5,12 +5,13 @@
 //! reloads in place after this person acts, and what the stream brings (others' messages, state
 //! and mode changes) is added in place, so a draft being typed, the focus and the scroll stay.
 //! Everything a lead wrote is text nodes: escaped, never markup.
+use chrono::{DateTime, Utc};
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    super::api::{SendChatMessage, SetChatAiMode, SetChatState, load_thread},
+    super::api::{SendChatMessage, SetChatAiMode, SetChatState, load_chat_card, load_thread},
     live::use_chat_stream,
     query_string,
 };
@@ -97,8 +98,8 @@ fn ThreadView(
     set_state: ServerAction<SetChatState>,
     ai: ServerAction<AiAction>,
 ) -> impl IntoView {
-    let client = thread.client.clone();
-    let id = client.id;
+    let id = thread.client.id;
+    let name = thread.client.name.clone();
     let older = thread.older.clone().map(|cursor| format!("/chat/{id}{}", query_string(&[("older", &cursor)])));
     let paged = !use_query_map().get_untracked().get("older").unwrap_or_default().is_empty();
     let live = LiveThread::follow(&thread, paged);
@@ -122,7 +123,7 @@ fn ThreadView(
             <div>
                 <p class="breadcrumb"><a href="/chat">"Chat"</a></p>
                 <h1>
-                    {client.name.clone()} " "
+                    {name} " "
                     <span class=state_class data-testid="conversation-state">{move || state.get().label()}</span>
                 </h1>
             </div>
@@ -155,7 +156,7 @@ fn ThreadView(
                 <Composer client_id=id send prefill draft=thread.ai_draft.clone() />
             </section>
             <aside class="chat-side">
-                <ClientPanel client />
+                <ClientPanel card=live.card />
                 <ConversationControls client_id=id mode=live.mode state paused=live.paused set_mode set_state ai />
             </aside>
         </div>
@@ -163,16 +164,17 @@ fn ThreadView(
 }
 
 /// What the live stream changes on a shown thread: the messages that arrived after it was read,
-/// its state and its AI mode.
+/// its state and its AI mode, and the client's card (the AI books and moves the stage).
 #[derive(Clone, Copy)]
 struct LiveThread {
     messages: RwSignal<Vec<ThreadMessage>>,
     state: RwSignal<ConversationState>,
     mode: RwSignal<AiMode>,
-    /// Until when the AI sleeps after a person's message, in the viewer's time.
-    paused: RwSignal<Option<String>>,
+    /// Until when the AI sleeps after a person's message: in the viewer's time, and the instant.
+    paused: RwSignal<Option<(String, DateTime<Utc>)>>,
     /// The AI's draft answer in "AI suggests" mode.
     draft: RwSignal<Option<AiDraft>>,
+    card: RwSignal<ClientCard>,
 }
 
 impl LiveThread {
@@ -183,9 +185,11 @@ impl LiveThread {
             messages: RwSignal::new(Vec::new()),
             state: RwSignal::new(thread.state),
             mode: RwSignal::new(thread.ai_mode),
-            paused: RwSignal::new(thread.ai_paused_until.clone()),
+            paused: RwSignal::new(thread.ai_paused_until.clone().zip(thread.ai_paused_at)),
             draft: RwSignal::new(thread.ai_draft.clone()),
+            card: RwSignal::new(thread.client.clone()),
         };
+        end_the_pause_on_time(live.paused);
         let client_id = thread.client.id;
         let shown: std::collections::HashSet<i64> = thread.messages.iter().map(|message| message.id).collect();
         use_chat_stream(thread.stream_after, move |event| {
@@ -199,6 +203,9 @@ impl LiveThread {
                     if !message.private {
                         live.draft.set(None);
                     }
+                    if message.role == "ai" {
+                        refresh_card(live.card, client_id);
+                    }
                     if !paged && !shown.contains(&message.id) {
                         mark_seen(client_id, message.id);
                         live.messages.update(|messages| {
@@ -209,17 +216,52 @@ impl LiveThread {
                         });
                     }
                 }
-                ChatEvent::Conversation { state, ai_mode, ai_paused_label, ai_draft, .. } => {
+                ChatEvent::Conversation { state, ai_mode, ai_paused_label, ai_paused_until, ai_draft, .. } => {
                     live.state.set(state);
                     live.mode.set(ai_mode);
-                    live.paused.set(ai_paused_label);
+                    live.paused.set(ai_paused_label.zip(ai_paused_until));
                     live.draft.set(ai_draft);
                 }
-                ChatEvent::Read { .. } => {}
+                // The AI's note in the thread says so; the frame's toast is for other pages.
+                ChatEvent::HandedOff { .. } | ChatEvent::Read { .. } => {}
             }
         });
         live
     }
+}
+
+/// Takes the "AI is paused" notice down when the pause ends (the server lets the AI answer again
+/// from then on; nothing is announced at that moment).
+fn end_the_pause_on_time(paused: RwSignal<Option<(String, DateTime<Utc>)>>) {
+    Effect::new(move |_| {
+        let Some((_, until)) = paused.get() else { return };
+        #[cfg(feature = "hydrate")]
+        {
+            // A browser timer runs at most about 24 days ahead.
+            let left = (until.timestamp_millis() - js_sys::Date::now() as i64).clamp(0, i64::from(i32::MAX));
+            set_timeout(
+                move || {
+                    paused.try_update(|paused| {
+                        if paused.as_ref().is_some_and(|(_, shown)| *shown == until) {
+                            *paused = None;
+                        }
+                    });
+                },
+                std::time::Duration::from_millis(left as u64),
+            );
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = until;
+    });
+}
+
+/// Reads the client's card again: the AI's message may come with a booking and a new stage.
+fn refresh_card(card: RwSignal<ClientCard>, client_id: i64) {
+    leptos::task::spawn_local(async move {
+        if let Ok(fresh) = load_chat_card(client_id).await {
+            card.try_set(fresh);
+        }
+    });
 }
 
 /// A message that arrived while the thread is in view has been seen: the read mark follows it (as
@@ -387,9 +429,18 @@ fn Composer(
 }
 
 #[component]
-fn ClientPanel(client: ClientCard) -> impl IntoView {
+fn ClientPanel(card: RwSignal<ClientCard>) -> impl IntoView {
+    move || {
+        let client = card.get();
+        view! { <ClientFacts client /> }
+    }
+}
+
+#[component]
+fn ClientFacts(client: ClientCard) -> impl IntoView {
     let status_class = format!("badge status-{}", client.status);
     let id = client.id;
+    let upcoming = client.upcoming.clone();
     view! {
         <section class="card" aria-labelledby="chat-client-heading" data-testid="chat-client-card">
             <h2 id="chat-client-heading">
@@ -408,6 +459,21 @@ fn ClientPanel(client: ClientCard) -> impl IntoView {
                 <dt>"Strategy"</dt>
                 <dd><a href=format!("/strategies/{}", client.strategy_id)>{client.strategy_name.clone()}</a></dd>
                 <dt>"Owner"</dt><dd>{client.owner_name.clone()}</dd>
+                <dt>"Bookings"</dt>
+                <dd data-testid="chat-card-bookings">
+                    {if upcoming.is_empty() {
+                        view! { <span class="muted">"None coming up"</span> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="card-bookings">
+                                {upcoming.into_iter().map(|booking| view! {
+                                    <li><a href=format!("/bookings/{}", booking.id)>{booking.starts}</a>
+                                        " " <span class="muted">{booking.title}</span></li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }}
+                </dd>
             </dl>
             <div class="form-actions">
                 <a class="button" href=format!("/bookings/new?client={id}") data-testid="chat-book-a-time">"Book a time"</a>
@@ -423,7 +489,7 @@ fn ConversationControls(
     client_id: i64,
     mode: RwSignal<AiMode>,
     state: RwSignal<ConversationState>,
-    paused: RwSignal<Option<String>>,
+    paused: RwSignal<Option<(String, DateTime<Utc>)>>,
     set_mode: ServerAction<SetChatAiMode>,
     set_state: ServerAction<SetChatState>,
     ai: ServerAction<AiAction>,
@@ -455,7 +521,7 @@ fn ConversationControls(
                 "A message of yours cancels an answer it was preparing and pauses it for the strategy's takeover time."
             </p>
             <FormError error=mode_error />
-            {move || paused.get().filter(|_| mode.get() == AiMode::Auto).map(|until| view! {
+            {move || paused.get().filter(|_| mode.get() == AiMode::Auto).map(|(until, _)| view! {
                 <div class="chat-paused" data-testid="ai-paused">
                     <p>{format!("The AI is paused until {until}: a person answered the lead.")}</p>
                     <AiButton ai client_id action="resume" label="Resume the AI now" />
