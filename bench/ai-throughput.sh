@@ -6,8 +6,7 @@
 # Usage: bench/ai-throughput.sh [--postgres] [--leads N] [--waiting N] [--delay MS]
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
-binary="${CARGO_TARGET_DIR:-$ROOT/target}/release/crm"
-[[ -x "$binary" ]] || die "$binary is missing: build the release first"
+binary=$(release_binary)
 work=$(mktemp -d)
 pg=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 database="crm_ai_throughput_$$"

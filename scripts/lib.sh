@@ -67,6 +67,13 @@ ensure_chromium() {
   [[ -x /usr/bin/chromium ]] || die "Chromium is missing and could not be installed (apt-get install chromium)"
 }
 
+# The release server binary, or a stop with how to build it.
+release_binary() {
+  local binary="${CARGO_TARGET_DIR:-$ROOT/target}/release/crm"
+  [[ -x "$binary" ]] || die "$binary is missing: build the release first (cargo leptos build --release --split --precompress)"
+  printf '%s\n' "$binary"
+}
+
 # A free TCP port on 127.0.0.1.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

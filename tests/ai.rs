@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use common::{
     BACKENDS,
     app::TestApp,
-    persona::{ai_messages, lead_says, payload, run_jobs, set_up},
+    persona::{ai_messages, bookings_of, lead_says, payload, replies_to, run_jobs, set_up},
 };
 use crm::{
     ai::{
@@ -141,12 +141,7 @@ async fn a_person_acting_while_the_responder_answers_discards_the_reply() {
         let choice = lead_says(&app, client_id, "The first one").await;
         let outcome = reply::reply(&app.state, &payload(&choice), &responder).await.unwrap();
         assert_eq!(outcome, Outcome::Superseded, "{backend:?}");
-        let bookings = crm::bookings::entity::Entity::find()
-            .filter(crm::bookings::entity::Column::ClientId.eq(client_id))
-            .count(&app.db.conn)
-            .await
-            .unwrap();
-        assert_eq!(bookings, 0, "{backend:?}: no booking behind the person's back");
+        assert_eq!(bookings_of(&app, client_id).await, 0, "{backend:?}: no booking behind the person's back");
         app.cleanup().await;
     }
 }
@@ -171,12 +166,7 @@ async fn a_reply_job_delivered_twice_stores_one_reply() {
         let outcomes = [one.unwrap(), two.unwrap()];
         let stored = outcomes.iter().filter(|outcome| matches!(outcome, Outcome::Replied(_))).count();
         assert_eq!(stored, 1, "{backend:?}: {outcomes:?}");
-        let answering = messages::Entity::find()
-            .filter(messages::Column::ReplyToMessageId.eq(asked.message.id))
-            .count(&app.db.conn)
-            .await
-            .unwrap();
-        assert_eq!(answering, 1, "{backend:?}");
+        assert_eq!(replies_to(&app, asked.message.id).await, 1, "{backend:?}");
         assert_eq!(ai_messages(&app, client_id).await.len(), 2, "{backend:?}");
         app.cleanup().await;
     }
@@ -376,14 +366,9 @@ async fn in_suggest_mode_the_ai_drafts_and_a_person_sends_or_discards_the_draft(
         let booking = thread.ai_draft.expect("a confirmation");
         assert!(booking.text.starts_with("You're booked for "), "{backend:?}: {}", booking.text);
         assert!(booking.action.as_deref().is_some_and(|action| action.starts_with("Sending it books ")), "{booking:?}");
-        let bookings = || {
-            crm::bookings::entity::Entity::find()
-                .filter(crm::bookings::entity::Column::ClientId.eq(client_id))
-                .count(&app.db.conn)
-        };
-        assert_eq!(bookings().await.unwrap(), 0, "{backend:?}: not before it is sent");
+        assert_eq!(bookings_of(&app, client_id).await, 0, "{backend:?}: not before it is sent");
         reply::send_draft(&app.state, &ana, client_id).await.unwrap();
-        assert_eq!(bookings().await.unwrap(), 1, "{backend:?}");
+        assert_eq!(bookings_of(&app, client_id).await, 1, "{backend:?}");
         let client = clients::Entity::find_by_id(client_id).one(&app.db.conn).await.unwrap().unwrap();
         assert_eq!(client.status, "booked", "{backend:?}");
 
@@ -696,18 +681,8 @@ async fn a_draft_sent_twice_at_once_is_sent_and_booked_once() {
             results.iter().any(|result| matches!(result, Err(crm::shared::AppError::Conflict(_)))),
             "{backend:?}: {results:?}"
         );
-        let answers = messages::Entity::find()
-            .filter(messages::Column::ReplyToMessageId.eq(chose.message.id))
-            .count(&app.db.conn)
-            .await
-            .unwrap();
-        assert_eq!(answers, 1, "{backend:?}");
-        let bookings = crm::bookings::entity::Entity::find()
-            .filter(crm::bookings::entity::Column::ClientId.eq(client_id))
-            .count(&app.db.conn)
-            .await
-            .unwrap();
-        assert_eq!(bookings, 1, "{backend:?}");
+        assert_eq!(replies_to(&app, chose.message.id).await, 1, "{backend:?}");
+        assert_eq!(bookings_of(&app, client_id).await, 1, "{backend:?}");
         app.cleanup().await;
     }
 }

@@ -16,11 +16,11 @@ use common::{
     BACKENDS, Backend,
     app::TestApp,
     fake_ai::{FakeAi, Script},
-    persona::{lead_says, set_up},
+    persona::{lead_says, replies_to, set_up},
 };
 use crm::{ai::reply::QUEUE, chat::entity as messages};
 use fred::prelude::LuaInterface;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     process::{Child, Command},
@@ -65,14 +65,6 @@ async fn ready(addr: &str) -> bool {
     stream.write_all(request.as_bytes()).await.is_ok()
         && stream.read_to_string(&mut response).await.is_ok()
         && response.starts_with("HTTP/1.1 200")
-}
-
-async fn replies_to(app: &TestApp, message_id: i64) -> u64 {
-    messages::Entity::find()
-        .filter(messages::Column::ReplyToMessageId.eq(message_id))
-        .count(&app.db.conn)
-        .await
-        .unwrap()
 }
 
 fn redis_due_key(app: &TestApp) -> String {

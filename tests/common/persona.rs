@@ -10,7 +10,7 @@ use crm::{
     server::worker::{self, Shutdown},
     users::{entity as users, model::CurrentUser},
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Statement};
 
 use super::{
     accounts::{account, strategy},
@@ -89,6 +89,24 @@ pub async fn ai_messages(app: &TestApp, client_id: i64) -> Vec<messages::Model> 
         .filter(messages::Column::Role.eq("ai"))
         .order_by_asc(messages::Column::Id)
         .all(&app.db.conn)
+        .await
+        .unwrap()
+}
+
+/// The messages that answer the message `message_id`.
+pub async fn replies_to(app: &TestApp, message_id: i64) -> u64 {
+    messages::Entity::find()
+        .filter(messages::Column::ReplyToMessageId.eq(message_id))
+        .count(&app.db.conn)
+        .await
+        .unwrap()
+}
+
+/// Bookings of the client, whatever their state.
+pub async fn bookings_of(app: &TestApp, client_id: i64) -> u64 {
+    crm::bookings::entity::Entity::find()
+        .filter(crm::bookings::entity::Column::ClientId.eq(client_id))
+        .count(&app.db.conn)
         .await
         .unwrap()
 }

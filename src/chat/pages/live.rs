@@ -74,41 +74,80 @@ pub fn use_chat_stream(after: Option<i64>, on_event: impl Fn(ChatEvent) + 'stati
 /// Calls `on_data` with the data of every event named in `names` of the stream at `path` (from
 /// the message after `after`) while the calling component lives. A `reset` event (too far behind
 /// to catch up) reloads the page.
+///
+/// A hidden tab closes its stream and opens it again when shown, from the newest message id it
+/// got, so that it misses nothing: over HTTP/1.1 a browser keeps six connections to a host across
+/// all its tabs, and tabs left open in the background must not hold them.
 pub fn use_event_source(path: &str, after: Option<i64>, names: &[&str], on_data: impl Fn(String) + 'static) {
     #[cfg(feature = "hydrate")]
     {
+        use std::{
+            cell::{Cell, RefCell},
+            rc::Rc,
+        };
+
         use leptos::{
             __reexports::send_wrapper::SendWrapper,
             wasm_bindgen::{JsCast, closure::Closure},
-            web_sys::{EventSource, MessageEvent},
+            web_sys::{EventSource, MessageEvent, VisibilityState},
         };
-        let url = match after {
-            Some(id) => format!("{path}?after={id}"),
-            None => path.to_owned(),
-        };
-        let Ok(source) = EventSource::new(&url) else { return };
-        let on_data = std::rc::Rc::new(on_data);
-        let mut listeners = Vec::new();
-        for name in names {
-            let on_data = on_data.clone();
-            let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+
+        let Some(document) = leptos::web_sys::window().and_then(|window| window.document()) else { return };
+        let last_id = Rc::new(Cell::new(after));
+        let listener = {
+            let last_id = last_id.clone();
+            Rc::new(Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+                if let Ok(id) = event.last_event_id().parse::<i64>() {
+                    last_id.set(Some(id));
+                }
                 if let Some(data) = event.data().as_string() {
                     on_data(data);
                 }
-            });
-            let _ = source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
-            listeners.push(listener);
-        }
-        let reset = Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| {
+            }))
+        };
+        let reset = Rc::new(Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| {
             if let Some(window) = leptos::web_sys::window() {
                 let _ = window.location().reload();
             }
-        });
-        let _ = source.add_event_listener_with_callback("reset", reset.as_ref().unchecked_ref());
-        let held = SendWrapper::new((source, listeners, reset));
+        }));
+        let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
+        let path = path.to_owned();
+        let open = move || -> Option<EventSource> {
+            let url = match last_id.get() {
+                Some(id) => format!("{path}?after={id}"),
+                None => path.clone(),
+            };
+            let source = EventSource::new(&url).ok()?;
+            for name in &names {
+                let _ = source.add_event_listener_with_callback(name, (*listener).as_ref().unchecked_ref());
+            }
+            let _ = source.add_event_listener_with_callback("reset", (*reset).as_ref().unchecked_ref());
+            Some(source)
+        };
+        let visible = |document: &leptos::web_sys::Document| document.visibility_state() != VisibilityState::Hidden;
+        let current = Rc::new(RefCell::new(if visible(&document) { open() } else { None }));
+        let on_visibility = {
+            let (current, document) = (current.clone(), document.clone());
+            Closure::<dyn FnMut()>::new(move || {
+                let mut current = current.borrow_mut();
+                if !visible(&document) {
+                    if let Some(source) = current.take() {
+                        source.close();
+                    }
+                } else if current.is_none() {
+                    *current = open();
+                }
+            })
+        };
+        let _ = document.add_event_listener_with_callback("visibilitychange", on_visibility.as_ref().unchecked_ref());
+        let held = SendWrapper::new((document, current, on_visibility));
         on_cleanup(move || {
-            let (source, _listeners, _reset) = held.take();
-            source.close();
+            let (document, current, on_visibility) = held.take();
+            let _ = document
+                .remove_event_listener_with_callback("visibilitychange", on_visibility.as_ref().unchecked_ref());
+            if let Some(source) = current.borrow_mut().take() {
+                source.close();
+            }
         });
     }
     #[cfg(not(feature = "hydrate"))]
