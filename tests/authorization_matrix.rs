@@ -186,7 +186,6 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/load_inbox", Access::User, &[("q", ""), ("show", "waiting")]),
     ("/api/send_chat_message", Access::User, &[("client_id", "{client}"), ("body", "Hello from the matrix")]),
     ("/api/load_thread", Access::User, &[("client_id", "{client}")]),
-    ("/api/load_chat_card", Access::User, &[("client_id", "{client}")]),
     ("/api/mark_chat_read", Access::User, &[("client_id", "{client}")]),
     ("/api/set_chat_ai_mode", Access::User, &[("client_id", "{client}"), ("mode", "suggest")]),
     ("/api/set_chat_state", Access::User, &[("client_id", "{client}"), ("state", "closed")]),

@@ -385,7 +385,6 @@ async fn another_users_conversation_is_not_found() {
             .map(|_| ())
         ));
         assert!(not_found(service::mark_read(&app.state, &bob, lead, None).await));
-        assert!(not_found(crm::chat::card::load(&app.state, &bob, lead).await.map(|_| ())), "{backend:?}");
         assert!(not_found(service::set_ai_mode(&app.state, &bob, lead, "auto").await.map(|_| ())));
         assert!(not_found(service::set_state(&app.state, &bob, lead, "closed").await.map(|_| ())));
         assert!(service::inbox(&app.state, &bob, &inbox_query()).await.unwrap().rows.is_empty());

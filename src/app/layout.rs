@@ -7,7 +7,7 @@ use leptos_router::{
 };
 
 use crate::{
-    chat::{model::ChatEvent, pages::live::TabStream},
+    chat::pages::live::{HandOff, TabStream},
     shared::AppError,
     ui::{
         command_palette::CommandPalette,
@@ -111,13 +111,10 @@ fn hand_off_toasts(
     user: Signal<Option<CurrentUser>>,
     path: Memo<String>,
     toasts: Toasts,
-) -> impl Fn(ChatEvent) + Send + Sync + 'static {
+) -> impl Fn(HandOff) + Send + Sync + 'static {
     // A page's stream and the frame's may overlap for a moment as pages change: one toast.
     let last = StoredValue::new(0_i64);
-    move |event| {
-        let ChatEvent::HandedOff { client_id, owner_id, client_name, reason, failed, note_id, .. } = event else {
-            return;
-        };
+    move |HandOff { client_id, owner_id, client_name, reason, failed, note_id }| {
         let thread = format!("/chat/{client_id}");
         if user.with_untracked(|user| user.as_ref().map(|user| user.id)) != Some(owner_id)
             || path.with_untracked(|path| *path == thread)

@@ -1,7 +1,7 @@
 //! Server functions of the inbox and the thread: thin, the service decides.
 use leptos::prelude::*;
 
-use super::model::{ClientCard, InboxPage, InboxQuery, Thread, ThreadMessage};
+use super::model::{InboxPage, InboxQuery, Thread, ThreadMessage};
 use crate::shared::AppError;
 
 #[cfg(feature = "ssr")]
@@ -29,19 +29,6 @@ pub async fn load_thread(client_id: i64, #[server(default)] older: String) -> Re
         async {
             let (state, user) = signed_in().await?;
             super::service::thread(&state, &user, client_id, &older, true).await
-        }
-        .await,
-    )
-}
-
-/// The client's card beside the thread, read again when the AI has acted (a booking moves the
-/// stage and adds a booking while the page is open).
-#[server(prefix = "/api", endpoint = "load_chat_card")]
-pub async fn load_chat_card(client_id: i64) -> Result<ClientCard, AppError> {
-    respond(
-        async {
-            let (state, user) = signed_in().await?;
-            super::card::load(&state, &user, client_id).await
         }
         .await,
     )

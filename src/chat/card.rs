@@ -1,6 +1,6 @@
 //! The client's card beside a thread: who the lead is, their stage, strategy and owner, and their
-//! next bookings. The thread reads it with the messages; the page reads it again when the AI has
-//! acted (a booking moves the stage and adds a booking while the page is open).
+//! next bookings. It comes with the thread, which the page reads again when the AI has acted (a
+//! booking moves the stage and adds a booking while the page is open).
 use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -8,13 +8,11 @@ use super::model::{CardBooking, ClientCard};
 use crate::{
     bookings::entity as bookings,
     clients::{
-        detail_service::viewer_zone,
         entity as clients,
-        service::{find as find_client, strategy_names, user_names},
+        service::{strategy_names, user_names},
     },
-    server::{local_time, state::AppState},
+    server::local_time,
     shared::AppError,
-    users::model::CurrentUser,
 };
 
 /// Upcoming bookings the card lists.
@@ -52,13 +50,4 @@ pub async fn of<C: ConnectionTrait>(db: &C, client: clients::Model, zone: Tz) ->
         owner_name: owner_name.unwrap_or_default(),
         upcoming,
     })
-}
-
-/// The card of a client `user` reaches (anything else is "not found").
-pub async fn load(state: &AppState, user: &CurrentUser, client_id: i64) -> Result<ClientCard, AppError> {
-    let client = find_client(&state.db, user, client_id)
-        .await
-        .map_err(|_| AppError::NotFound("This conversation".to_owned()))?;
-    let zone = viewer_zone(&state.db, user).await?;
-    of(&state.db, client, zone).await
 }

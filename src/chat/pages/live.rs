@@ -5,39 +5,68 @@
 //! Without JavaScript there is no stream: the pages are complete as served, and a reload shows
 //! what is new.
 use leptos::prelude::*;
+use serde::Deserialize;
 
 use super::super::model::ChatEvent;
 #[cfg(feature = "hydrate")]
 use super::super::model::EVENTS_PATH;
 
-/// The events of the team's stream that pages and the frame listen to.
+/// The events of the team's stream that pages listen to.
 #[cfg(feature = "hydrate")]
 const TEAM_EVENTS: &[&str] = &["message", "conversation", "handoff", "read"];
 
-/// The tab's stream, provided by the frame: its listener hears every event, through a page's
+/// What the frame needs of a hand-off event (the data of the stream's `handoff` events, read
+/// without the whole [`ChatEvent`], whose code stays with the chat's pages).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct HandOff {
+    pub client_id: i64,
+    pub owner_id: i64,
+    pub client_name: String,
+    pub reason: String,
+    pub failed: bool,
+    pub note_id: i64,
+}
+
+impl HandOff {
+    pub fn of(event: &ChatEvent) -> Option<HandOff> {
+        match event {
+            ChatEvent::HandedOff { client_id, owner_id, client_name, reason, failed, note_id, .. } => Some(HandOff {
+                client_id: *client_id,
+                owner_id: *owner_id,
+                client_name: client_name.clone(),
+                reason: reason.clone(),
+                failed: *failed,
+                note_id: *note_id,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The tab's stream, provided by the frame: its listener hears every hand-off, through a page's
 /// stream when a page has one open, through the frame's own otherwise.
 #[derive(Clone, Copy)]
 // On the server there is no stream: the frame only provides it.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub struct TabStream {
-    listener: Callback<ChatEvent>,
+    listener: Callback<HandOff>,
     /// How many of the shown components follow a stream of their own.
     pages: RwSignal<usize>,
 }
 
 impl TabStream {
-    /// Provides the tab's stream to everything below, `listener` hearing every event. In the
-    /// browser, the frame's own stream is open while no page has one.
-    pub fn provide(listener: impl Fn(ChatEvent) + Send + Sync + 'static) {
+    /// Provides the tab's stream to everything below, `listener` hearing every hand-off. In the
+    /// browser, the frame's own stream (of hand-offs only) is open while no page has one.
+    pub fn provide(listener: impl Fn(HandOff) + Send + Sync + 'static) {
         let tab = TabStream { listener: Callback::new(listener), pages: RwSignal::new(0) };
         provide_context(tab);
         #[cfg(feature = "hydrate")]
         Effect::new(move |_| {
             // The effect's clean-up (when a page opens its own) closes this one.
             if tab.pages.get() == 0 {
-                use_event_source(EVENTS_PATH, None, TEAM_EVENTS, move |data| {
-                    if let Ok(event) = serde_json::from_str::<ChatEvent>(&data) {
-                        tab.listener.run(event);
+                use_event_source(EVENTS_PATH, None, &["handoff"], move |data| {
+                    if let Ok(hand_off) = serde_json::from_str::<HandOff>(&data) {
+                        tab.listener.run(hand_off);
                     }
                 });
             }
@@ -46,8 +75,8 @@ impl TabStream {
 }
 
 /// Calls `on_event` with every event of the team's stream while the calling component lives (and
-/// the frame's listener with them). `after`: the newest message id the page already shows (so
-/// nothing between the page's load and the stream's start is lost).
+/// the frame's listener with its hand-offs). `after`: the newest message id the page already shows
+/// (so nothing between the page's load and the stream's start is lost).
 pub fn use_chat_stream(after: Option<i64>, on_event: impl Fn(ChatEvent) + 'static) {
     #[cfg(feature = "hydrate")]
     {
@@ -60,8 +89,8 @@ pub fn use_chat_stream(after: Option<i64>, on_event: impl Fn(ChatEvent) + 'stati
         }
         use_event_source(EVENTS_PATH, after, TEAM_EVENTS, move |data| {
             if let Ok(parsed) = serde_json::from_str::<ChatEvent>(&data) {
-                if let Some(tab) = tab {
-                    tab.listener.run(parsed.clone());
+                if let (Some(tab), Some(hand_off)) = (tab, HandOff::of(&parsed)) {
+                    tab.listener.run(hand_off);
                 }
                 on_event(parsed);
             }

@@ -11,7 +11,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    super::api::{SendChatMessage, SetChatAiMode, SetChatState, load_chat_card, load_thread},
+    super::api::{SendChatMessage, SetChatAiMode, SetChatState, load_thread},
     live::use_chat_stream,
     query_string,
 };
@@ -255,11 +255,12 @@ fn end_the_pause_on_time(paused: RwSignal<Option<(String, DateTime<Utc>)>>) {
     });
 }
 
-/// Reads the client's card again: the AI's message may come with a booking and a new stage.
+/// Reads the client's card again: the AI's message may come with a booking and a new stage. It
+/// comes with the thread (a server function of its own would add its client code to this page).
 fn refresh_card(card: RwSignal<ClientCard>, client_id: i64) {
     leptos::task::spawn_local(async move {
-        if let Ok(fresh) = load_chat_card(client_id).await {
-            card.try_set(fresh);
+        if let Ok(fresh) = load_thread(client_id, String::new()).await {
+            card.try_set(fresh.client);
         }
     });
 }
