@@ -33,11 +33,17 @@ pub fn InboxPage() -> impl IntoView {
     let (refresh, set_refresh) = signal(0u32);
     let page = Resource::new(move || (query.get(), refresh.get()), |(query, _)| load_inbox(query));
     // A hand-off comes with its note and its state change, which refresh the list already.
-    use_chat_stream(None, move |event| {
-        if !matches!(event, ChatEvent::HandedOff { .. }) {
-            set_refresh.update(|n| *n = n.wrapping_add(1));
-        }
-    });
+    // A (re)opened stream replays no state change: the page reads itself again.
+    let reload = move || set_refresh.update(|n| *n = n.wrapping_add(1));
+    use_chat_stream(
+        None,
+        move |event| {
+            if !matches!(event, ChatEvent::HandedOff { .. }) {
+                reload();
+            }
+        },
+        reload,
+    );
     view! {
         <PageHeader title="Chat" subtitle="Conversations with your leads, the newest activity first." />
         <section class="card inbox-card" aria-label="Conversations">

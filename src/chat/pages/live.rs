@@ -64,11 +64,12 @@ impl TabStream {
         Effect::new(move |_| {
             // The effect's clean-up (when a page opens its own) closes this one.
             if tab.pages.get() == 0 {
-                use_event_source(EVENTS_PATH, None, &["handoff"], move |data| {
+                let on_data = move |data: String| {
                     if let Ok(hand_off) = serde_json::from_str::<HandOff>(&data) {
                         tab.listener.run(hand_off);
                     }
-                });
+                };
+                use_event_source(EVENTS_PATH, None, &["handoff"], on_data, || {});
             }
         });
     }
@@ -76,8 +77,9 @@ impl TabStream {
 
 /// Calls `on_event` with every event of the team's stream while the calling component lives (and
 /// the frame's listener with its hand-offs). `after`: the newest message id the page already shows
-/// (so nothing between the page's load and the stream's start is lost).
-pub fn use_chat_stream(after: Option<i64>, on_event: impl Fn(ChatEvent) + 'static) {
+/// (so no message between the page's load and the stream's start is lost). `on_open`: the stream
+/// is (again) open; only messages are replayed, so a page reads the rest of what it shows again.
+pub fn use_chat_stream(after: Option<i64>, on_event: impl Fn(ChatEvent) + 'static, on_open: impl Fn() + 'static) {
     #[cfg(feature = "hydrate")]
     {
         let tab = use_context::<TabStream>();
@@ -87,27 +89,34 @@ pub fn use_chat_stream(after: Option<i64>, on_event: impl Fn(ChatEvent) + 'stati
                 tab.pages.try_update(|pages| *pages = pages.saturating_sub(1));
             });
         }
-        use_event_source(EVENTS_PATH, after, TEAM_EVENTS, move |data| {
+        let on_data = move |data: String| {
             if let Ok(parsed) = serde_json::from_str::<ChatEvent>(&data) {
                 if let (Some(tab), Some(hand_off)) = (tab, HandOff::of(&parsed)) {
                     tab.listener.run(hand_off);
                 }
                 on_event(parsed);
             }
-        });
+        };
+        use_event_source(EVENTS_PATH, after, TEAM_EVENTS, on_data, on_open);
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (after, on_event);
+    let _ = (after, on_event, on_open);
 }
 
 /// Calls `on_data` with the data of every event named in `names` of the stream at `path` (from
-/// the message after `after`) while the calling component lives. A `reset` event (too far behind
-/// to catch up) reloads the page.
+/// the message after `after`) while the calling component lives, and `on_open` each time the stream
+/// opens (a reconnect included). A `reset` event (too far behind to catch up) reloads the page.
 ///
 /// A hidden tab closes its stream and opens it again when shown, from the newest message id it
 /// got, so that it misses nothing: over HTTP/1.1 a browser keeps six connections to a host across
 /// all its tabs, and tabs left open in the background must not hold them.
-pub fn use_event_source(path: &str, after: Option<i64>, names: &[&str], on_data: impl Fn(String) + 'static) {
+pub fn use_event_source(
+    path: &str,
+    after: Option<i64>,
+    names: &[&str],
+    on_data: impl Fn(String) + 'static,
+    on_open: impl Fn() + 'static,
+) {
     #[cfg(feature = "hydrate")]
     {
         use std::{
@@ -134,6 +143,7 @@ pub fn use_event_source(path: &str, after: Option<i64>, names: &[&str], on_data:
                 }
             }))
         };
+        let opened = Rc::new(Closure::<dyn FnMut()>::new(on_open));
         let reset = Rc::new(Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| {
             if let Some(window) = leptos::web_sys::window() {
                 let _ = window.location().reload();
@@ -151,6 +161,7 @@ pub fn use_event_source(path: &str, after: Option<i64>, names: &[&str], on_data:
                 let _ = source.add_event_listener_with_callback(name, (*listener).as_ref().unchecked_ref());
             }
             let _ = source.add_event_listener_with_callback("reset", (*reset).as_ref().unchecked_ref());
+            let _ = source.add_event_listener_with_callback("open", (*opened).as_ref().unchecked_ref());
             Some(source)
         };
         let visible = |document: &leptos::web_sys::Document| document.visibility_state() != VisibilityState::Hidden;
@@ -180,5 +191,5 @@ pub fn use_event_source(path: &str, after: Option<i64>, names: &[&str], on_data:
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (path, after, names, on_data);
+    let _ = (path, after, names, on_data, on_open);
 }

@@ -192,12 +192,18 @@ impl LiveThread {
         end_the_pause_on_time(live.paused);
         let client_id = thread.client.id;
         let shown: std::collections::HashSet<i64> = thread.messages.iter().map(|message| message.id).collect();
-        use_chat_stream(thread.stream_after, move |event| {
+        let on_event = move |event: ChatEvent| {
             if event.client_id() != client_id {
                 return;
             }
             match event {
                 ChatEvent::Message { message, .. } => {
+                    // A replayed message the page has already counted changes nothing.
+                    let known = shown.contains(&message.id)
+                        || live.messages.with_untracked(|messages| messages.iter().any(|known| known.id == message.id));
+                    if known {
+                        return;
+                    }
                     live.state.update(|state| *state = state.after_message(&message.role, message.private));
                     // As on the server: a public message makes the draft out of date.
                     if !message.private {
@@ -206,13 +212,11 @@ impl LiveThread {
                     if message.role == "ai" {
                         refresh_card(live.card, client_id);
                     }
-                    if !paged && !shown.contains(&message.id) {
+                    if !paged {
                         mark_seen(client_id, message.id);
                         live.messages.update(|messages| {
-                            if !messages.iter().any(|known| known.id == message.id) {
-                                let at = messages.partition_point(|known| known.id < message.id);
-                                messages.insert(at, message);
-                            }
+                            let at = messages.partition_point(|known| known.id < message.id);
+                            messages.insert(at, message);
                         });
                     }
                 }
@@ -225,7 +229,9 @@ impl LiveThread {
                 // The AI's note in the thread says so; the frame's toast is for other pages.
                 ChatEvent::HandedOff { .. } | ChatEvent::Read { .. } => {}
             }
-        });
+        };
+        // Messages are replayed when the stream opens; the state, mode, pause, draft and card are read again.
+        use_chat_stream(thread.stream_after, on_event, move || refresh_state(live, client_id));
         live
     }
 }
@@ -261,6 +267,20 @@ fn refresh_card(card: RwSignal<ClientCard>, client_id: i64) {
     leptos::task::spawn_local(async move {
         if let Ok(fresh) = load_thread(client_id, String::new()).await {
             card.try_set(fresh.client);
+        }
+    });
+}
+
+/// Reads what the stream does not replay (the state, AI mode, pause, draft and card) again, once the
+/// stream is open: a change between the page's read and the stream's start is not lost.
+fn refresh_state(live: LiveThread, client_id: i64) {
+    leptos::task::spawn_local(async move {
+        if let Ok(fresh) = load_thread(client_id, String::new()).await {
+            live.state.try_set(fresh.state);
+            live.mode.try_set(fresh.ai_mode);
+            live.paused.try_set(fresh.ai_paused_until.zip(fresh.ai_paused_at));
+            live.draft.try_set(fresh.ai_draft);
+            live.card.try_set(fresh.client);
         }
     });
 }

@@ -140,11 +140,13 @@ fn Conversation(slug: String, zone: String, lead: LeadThread) -> impl IntoView {
     let error = action_error(send);
     let messages = RwSignal::new(lead.messages);
     let newest = messages.with_untracked(|list| list.iter().map(|message| message.id).max());
-    use_event_source(&events_path(&slug), newest, &["message"], move |data| {
+    // Only messages come live here, and they are replayed after a reconnect.
+    let on_data = move |data: String| {
         if let Ok(message) = serde_json::from_str::<ThreadMessage>(&data) {
             messages.update(|list| merge(list, message));
         }
-    });
+    };
+    use_event_source(&events_path(&slug), newest, &["message"], on_data, || {});
     let area = NodeRef::<leptos::html::Textarea>::new();
     Effect::new(move |_| {
         if let Some(Ok(message)) = send.value().get() {
