@@ -124,6 +124,22 @@ async fn visitors_become_the_client_with_their_email_then_their_phone_else_a_new
             "{backend:?}: a new client with the owner's default strategy"
         );
         assert_eq!(created.status, "booked");
+        assert_eq!(created.timezone.as_deref(), Some("America/New_York"), "{backend:?}: the zone the visitor chose");
+        let matched = clients::Entity::find_by_id(by_email).one(&app.db.conn).await.unwrap().unwrap();
+        assert_eq!(
+            matched.timezone.as_deref(),
+            Some("America/New_York"),
+            "{backend:?}: a client without a zone learns it"
+        );
+        clients::Entity::update_many()
+            .col_expr(clients::Column::Timezone, Expr::value("Asia/Tokyo"))
+            .filter(clients::Column::Id.eq(by_phone))
+            .exec(&app.db.conn)
+            .await
+            .unwrap();
+        book(&app, &slug, free[3].starts_at, &guest("Caio", "caio@example.com", "+1 415 555 0100")).await;
+        let kept = clients::Entity::find_by_id(by_phone).one(&app.db.conn).await.unwrap().unwrap();
+        assert_eq!(kept.timezone.as_deref(), Some("Asia/Tokyo"), "{backend:?}: a zone the client has is kept");
         assert_eq!(count::<clients::Entity>(&app).await, 3);
         let audited = audit_log::Entity::find()
             .filter(audit_log::Column::Entity.eq("client"))

@@ -510,8 +510,11 @@ async fn insert_offered(
         return Err(day_full(txn, &owner, &booking_type, plan.starts_at, plan.zone()).await?.unwrap_or(refusal).into());
     }
     if let Some(guest) = &plan.guest {
-        plan.client_id =
-            super::public::clients::match_or_create(txn, &owner, guest, super::public::clients::BOOKING_PAGE).await?;
+        use super::public::clients::{BOOKING_PAGE, learn_zone, match_or_create};
+        plan.client_id = match_or_create(txn, &owner, guest, BOOKING_PAGE).await?;
+        if let Some(client_id) = plan.client_id {
+            learn_zone(txn, client_id, plan.zone()).await?;
+        }
     }
     insert(txn, actor_id, plan).await
 }

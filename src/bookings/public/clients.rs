@@ -73,6 +73,18 @@ pub async fn strategy_for<C: ConnectionTrait>(db: &C, owner: &users::Model) -> R
         .await?)
 }
 
+/// Keeps `zone`, where a visitor of a public page said they are, as the client's time zone (the
+/// persona offers times in it), unless the client has one already.
+pub async fn learn_zone<C: ConnectionTrait>(db: &C, client_id: i64, zone: chrono_tz::Tz) -> Result<(), AppError> {
+    clients::Entity::update_many()
+        .col_expr(clients::Column::Timezone, zone.name().into())
+        .filter(clients::Column::Id.eq(client_id))
+        .filter(clients::Column::Timezone.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// The client `guest` is, or becomes, for `owner` (written and audited in `db`, the caller's
 /// transaction). `None` when the owner has no strategy to give a new client.
 pub async fn match_or_create<C: ConnectionTrait>(

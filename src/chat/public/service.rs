@@ -12,7 +12,7 @@ use crate::{
         account::random_token,
         model::Guest,
         public::{
-            clients::{Origin, match_or_create, strategy_for},
+            clients::{Origin, learn_zone, match_or_create, strategy_for},
             service::owner_by_slug,
         },
     },
@@ -190,12 +190,7 @@ pub async fn start(state: &AppState, slug: &str, form: &StartTalkForm) -> Result
         .ok_or_else(|| AppError::Refused("This chat is not open yet.".to_owned()))?;
     // The lead's own time zone, for the times the persona offers, unless the client has one.
     if let Ok(zone) = form.timezone.trim().parse::<chrono_tz::Tz>() {
-        clients::Entity::update_many()
-            .col_expr(clients::Column::Timezone, zone.name().into())
-            .filter(clients::Column::Id.eq(client_id))
-            .filter(clients::Column::Timezone.is_null())
-            .exec(&txn)
-            .await?;
+        learn_zone(&txn, client_id, zone).await?;
     }
     let message = NewMessage { client_id, author: Author::Lead, body: &body, private: false, channel: "web" };
     let recorded = chat::write(&txn, message).await?;
