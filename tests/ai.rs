@@ -69,6 +69,56 @@ async fn a_lead_is_answered_qualified_and_booked_on_a_real_free_slot() {
     }
 }
 
+/// The lead's bookings, oldest first.
+async fn bookings(app: &TestApp, client_id: i64) -> Vec<crm::bookings::entity::Model> {
+    use sea_orm::QueryOrder as _;
+    crm::bookings::entity::Entity::find()
+        .filter(crm::bookings::entity::Column::ClientId.eq(client_id))
+        .order_by_asc(crm::bookings::entity::Column::Id)
+        .all(&app.db.conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_booked_lead_who_asks_to_move_the_call_has_it_moved_not_booked_twice() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (_, client_id) = set_up(&app).await;
+        for said in ["Hello?", "We are 12 people", "The first one, please"] {
+            lead_says(&app, client_id, said).await;
+            run_jobs(&app).await;
+        }
+        let [booked] = bookings(&app, client_id).await.try_into().expect("one booking");
+
+        lead_says(&app, client_id, "Something came up, could we reschedule?").await;
+        run_jobs(&app).await;
+        let offer = ai_messages(&app, client_id).await.pop().unwrap().body;
+        assert!(
+            offer.starts_with("No problem, Sam. Let's find another time for your call on "),
+            "{backend:?}: {offer}"
+        );
+        let second = offer.lines().find_map(|line| line.strip_prefix("2) ")).expect("a second time").to_owned();
+
+        lead_says(&app, client_id, "The second one").await;
+        run_jobs(&app).await;
+        let confirmation = ai_messages(&app, client_id).await.pop().unwrap().body;
+        assert!(
+            confirmation.starts_with(&format!("Done: your call is moved to {second} (")),
+            "{backend:?}: {confirmation}"
+        );
+        let [moved] = bookings(&app, client_id).await.try_into().expect("still one booking");
+        assert_eq!(moved.id, booked.id, "{backend:?}");
+        assert_eq!(moved.status, "confirmed", "{backend:?}");
+        assert_eq!(moved.sequence, booked.sequence + 1, "{backend:?}: calendars see the change");
+        assert_eq!(moved.ends_at - moved.starts_at, booked.ends_at - booked.starts_at, "{backend:?}");
+        let owner = crm::users::entity::Entity::find_by_id(moved.owner_id).one(&app.db.conn).await.unwrap().unwrap();
+        let local = moved.starts_at.with_timezone(&owner.timezone.parse::<chrono_tz::Tz>().unwrap());
+        assert_eq!(format!("{}", local.format("%a %-d %b, %H:%M")), second, "{backend:?}: the time chosen");
+        app.cleanup().await;
+    }
+}
+
 #[tokio::test]
 async fn several_quick_messages_get_one_reply_and_an_ai_that_is_off_gets_no_job() {
     for backend in BACKENDS {
@@ -453,6 +503,19 @@ async fn pending(app: &TestApp, client_id: i64) -> followup::Payload {
     quiet_after(&conversation(app, client_id).await, answer.id, 1)
 }
 
+/// A zone whose local time is now between 11:00 and 12:59 (an `Etc/GMT` zone, whose sign is the
+/// reverse of its offset): a nudge due in an hour or a day lands in waking hours whenever the test
+/// runs.
+fn zone_at_noon() -> String {
+    use chrono::Timelike as _;
+    let offset = 12 - i64::from(chat::now().hour());
+    match offset {
+        0 => "Etc/GMT".to_owned(),
+        east if east > 0 => format!("Etc/GMT-{east}"),
+        west => format!("Etc/GMT+{}", -west),
+    }
+}
+
 // A lead who leaves the AI's question unanswered is nudged after the strategy's waits, each nudge
 // once however often its job runs, and no more than the strategy lists.
 #[tokio::test]
@@ -461,6 +524,8 @@ async fn a_quiet_lead_gets_the_strategys_follow_ups_each_once() {
         let app = common::app::start(backend).await;
         let (_, client_id) = set_up(&app).await;
         common::persona::sql(&app, "UPDATE strategies SET followup_minutes = '60,1440'").await;
+        let zone = zone_at_noon();
+        common::persona::sql(&app, &format!("UPDATE clients SET timezone = '{zone}' WHERE id = {client_id}")).await;
         lead_says(&app, client_id, "Hello?").await;
         assert_eq!(run_jobs(&app).await, 1, "{backend:?}: the answer; the follow-up waits an hour");
         let answer = ai_messages(&app, client_id).await.remove(0);
@@ -507,6 +572,54 @@ async fn a_quiet_lead_gets_the_strategys_follow_ups_each_once() {
         assert_eq!(outcome, followup::Outcome::NotNeeded, "{backend:?}");
         app.cleanup().await;
     }
+}
+
+// A nudge that would reach the lead at night waits for the morning in the lead's own time zone.
+#[tokio::test]
+async fn a_follow_up_due_in_the_leads_night_waits_for_the_morning() {
+    use chrono::{TimeZone as _, Timelike as _};
+    let app = common::app::start(common::Backend::Sqlite).await;
+    let (_, client_id) = set_up(&app).await;
+    common::persona::sql(&app, "UPDATE strategies SET followup_minutes = '60'").await;
+    // Where it is 01:xx now, the nudge due at 02:xx waits until 09:00 that morning, 7 to 8 hours on.
+    let offset = (26 - 1 - i64::from(chat::now().hour())) % 24;
+    let offset = if offset > 12 { offset - 24 } else { offset };
+    let zone = match offset {
+        0 => "Etc/GMT".to_owned(),
+        east if east > 0 => format!("Etc/GMT-{east}"),
+        west => format!("Etc/GMT+{}", -west),
+    };
+    common::persona::sql(&app, &format!("UPDATE clients SET timezone = '{zone}' WHERE id = {client_id}")).await;
+    lead_says(&app, client_id, "Hello?").await;
+    run_jobs(&app).await;
+    let (_, due_in) = waiting_followup(&app).await.expect("a follow-up waits");
+    let due_ms: i64 = {
+        use sea_orm::{ConnectionTrait, Statement};
+        let db = &app.db.conn;
+        let sql = "SELECT run_at_ms FROM jobs WHERE queue = 'ai-followup'";
+        let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+        row.try_get("", "run_at_ms").unwrap()
+    };
+    // To the second: the queue keeps the due time in milliseconds of its own clock.
+    let due = chrono::Utc.timestamp_opt((due_ms + 500).div_euclid(1_000), 0).unwrap();
+    let local = due.with_timezone(&zone.parse::<chrono_tz::Tz>().unwrap());
+    assert_eq!((local.hour(), local.minute(), local.second()), (9, 0, 0), "{zone}: due {local}");
+    assert!((7 * 3_600_000 - 60_000..=8 * 3_600_000).contains(&due_in), "{zone}: due in {due_in} ms");
+
+    // The rule itself, across a clock change: 23:30 in Berlin on 24 October 2026 is followed by a
+    // 25-hour day; the nudge waits until 09:00 CET on the 25th.
+    let late = chrono_tz::Europe::Berlin.with_ymd_and_hms(2026, 10, 24, 23, 30, 0).unwrap().with_timezone(&chrono::Utc);
+    let morning = followup::in_waking_hours(late, chrono_tz::Europe::Berlin);
+    assert_eq!(morning, chrono::Utc.with_ymd_and_hms(2026, 10, 25, 8, 0, 0).unwrap());
+    let early = chrono::Utc.with_ymd_and_hms(2026, 12, 3, 5, 0, 0).unwrap();
+    let tokyo = followup::in_waking_hours(early, chrono_tz::Asia::Tokyo);
+    assert_eq!(tokyo, early, "14:00 in Tokyo is a waking hour");
+    assert_eq!(
+        followup::in_waking_hours(chrono::Utc.with_ymd_and_hms(2026, 12, 3, 21, 0, 0).unwrap(), chrono_tz::UTC),
+        chrono::Utc.with_ymd_and_hms(2026, 12, 4, 9, 0, 0).unwrap(),
+        "21:00 is night already"
+    );
+    app.cleanup().await;
 }
 
 // A waiting follow-up is called off by the lead's message, by a person's note or mode change, and

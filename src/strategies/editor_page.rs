@@ -374,7 +374,7 @@ fn StrategyFieldset(draft: RwSignal<StrategyForm>, error: Signal<Option<AppError
                 <NumberField draft error field="ai_message_cap" label="AI messages per conversation"
                     max=MAX_AI_MESSAGE_CAP hint="After this many, the AI hands the conversation to a person." />
                 <TextField draft error field="followups" label="Follow up a quiet lead after" max_chars=100
-                    hint="When the lead leaves the AI's message unanswered: the wait before each nudge, e.g. “1d, 3d” (m, h, d, w; at most 5). Empty: no follow-ups." />
+                    hint="When the lead leaves the AI's message unanswered: the wait before each nudge, e.g. “1d, 3d” (m, h, d, w; at most 5). A nudge due at night in the lead's time zone waits until 09:00. Empty: no follow-ups." />
             </div>
         </fieldset>
     }

@@ -53,6 +53,7 @@ pub async fn answer(
         lead_name: lead.name.clone(),
         history,
         slots,
+        appointment: None,
         zone_label: now.with_timezone(&zone).format("%Z").to_string(),
         stages: STATUSES.iter().map(|(stage, _)| (*stage).to_owned()).collect(),
         followup: None,
@@ -122,6 +123,10 @@ fn would(action: &ReplyAction, request: &ReplyRequest) -> Option<String> {
         ReplyAction::Book { starts_at } => {
             let slot = request.slots.iter().find(|slot| slot.starts_at == *starts_at)?;
             Some(format!("Would book {} ({}): nothing is booked here.", slot.label, request.zone_label))
+        }
+        ReplyAction::Move { starts_at } => {
+            let slot = request.slots.iter().find(|slot| slot.starts_at == *starts_at)?;
+            Some(format!("Would move the lead's call to {} ({}).", slot.label, request.zone_label))
         }
         ReplyAction::SetStage { stage } => Some(format!("Would move the lead to “{}”.", status_label(stage))),
         ReplyAction::HandOff { reason } => Some(format!("Would hand the conversation to the team: {reason}")),

@@ -7,9 +7,13 @@
 //! message cap is not reached. Then it asks the responder for a nudge and stores it with the same
 //! checks under the chat lock, so it is written once: a second run finds its own follow-up as the
 //! last word. The stored follow-up schedules the next one the same way.
+//!
+//! Nobody is nudged at night: a follow-up due outside [`WAKING_HOURS`] in the lead's time zone (the
+//! one the public chat or booking page learnt, else the owner's) waits until the morning.
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Days, TimeZone as _, Timelike as _, Utc};
+use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +41,24 @@ const LEASE: Duration = Duration::from_secs(120);
 const CONCURRENCY: usize = 4;
 /// Stages after which nobody is nudged: the lead has a time, or the deal is decided.
 const SETTLED_STAGES: [&str; 3] = ["booked", "won", "lost"];
+
+/// The local hours, from and until, in which a follow-up may reach a lead.
+pub const WAKING_HOURS: (u32, u32) = (9, 21);
+
+/// `due`, or the next start of [`WAKING_HOURS`] in `zone` when `due` falls outside them.
+pub fn in_waking_hours(due: DateTime<Utc>, zone: Tz) -> DateTime<Utc> {
+    let (from, until) = WAKING_HOURS;
+    let local = due.with_timezone(&zone);
+    if (from..until).contains(&local.hour()) {
+        return due;
+    }
+    let day = if local.hour() >= until { local.date_naive() + Days::new(1) } else { local.date_naive() };
+    let morning = day.and_hms_opt(from, 0, 0).unwrap_or_default();
+    // A clock change at that hour: the first instant that exists after it.
+    (0..3)
+        .find_map(|skip| zone.from_local_datetime(&(morning + chrono::Duration::hours(skip))).earliest())
+        .map_or(due, |at| at.with_timezone(&Utc))
+}
 
 /// What a follow-up job carries.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -99,30 +121,31 @@ async fn next(
     message: &messages::Model,
     conversation: &conversations::Model,
 ) -> Result<Option<(Payload, Duration)>, AppError> {
-    let waits = strategy_waits(state, conversation.client_id).await?;
+    let (waits, zone) = strategy_waits(state, conversation.client_id).await?;
     let number = ai_messages_since_the_lead(state, conversation.id, message.id).await?;
     let Some(minutes) = usize::try_from(number).ok().and_then(|n| n.checked_sub(1)).and_then(|n| waits.get(n)) else {
         return Ok(None);
     };
+    let now = chat::now();
+    let due = in_waking_hours(now + chrono::Duration::minutes(i64::from(*minutes)), zone);
     let payload = Payload {
         conversation_id: conversation.id,
         after_message_id: message.id,
         version: conversation.version,
         number: u32::try_from(number).unwrap_or(u32::MAX),
     };
-    Ok(Some((payload, Duration::from_secs(u64::from(*minutes) * 60))))
+    Ok(Some((payload, (due - now).to_std().unwrap_or(Duration::ZERO))))
 }
 
-async fn strategy_waits(state: &AppState, client_id: i64) -> Result<Vec<u32>, AppError> {
-    let strategy_id: Option<i64> = clients::Entity::find_by_id(client_id)
-        .select_only()
-        .column(clients::Column::StrategyId)
-        .into_tuple()
-        .one(&state.db)
-        .await?;
-    let Some(strategy_id) = strategy_id else { return Ok(Vec::new()) };
-    let strategy = strategies::Entity::find_by_id(strategy_id).one(&state.db).await?;
-    Ok(strategy.map(|strategy| fields_of(&strategy).followup_minutes).unwrap_or_default())
+/// The waits of the client's strategy, and the lead's time zone.
+async fn strategy_waits(state: &AppState, client_id: i64) -> Result<(Vec<u32>, Tz), AppError> {
+    let Some(client) = clients::Entity::find_by_id(client_id).one(&state.db).await? else {
+        return Ok((Vec::new(), chrono_tz::UTC));
+    };
+    let owner = crate::users::entity::Entity::find_by_id(client.owner_id).one(&state.db).await?;
+    let zone = owner.map_or(chrono_tz::UTC, |owner| crate::chat::public::service::lead_zone(&owner, &client));
+    let strategy = strategies::Entity::find_by_id(client.strategy_id).one(&state.db).await?;
+    Ok((strategy.map(|strategy| fields_of(&strategy).followup_minutes).unwrap_or_default(), zone))
 }
 
 /// The AI's public messages up to `up_to` since the lead or a person last wrote publicly: 1 after

@@ -18,7 +18,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::responder::{self, OfferedSlot, Reply, ReplyAction, ReplyRequest, Responder, Speaker, Turn};
+use super::responder::{self, Appointment, OfferedSlot, Reply, ReplyAction, ReplyRequest, Responder, Speaker, Turn};
 use crate::{
     audit::{self, Action, Changes},
     bookings::{
@@ -205,6 +205,12 @@ pub async fn reply(state: &AppState, payload: &Payload, responder: &dyn Responde
             }
             book(state, &context, *starts_at, now, reply.clone()).await?
         }
+        ReplyAction::Move { starts_at } => {
+            if !still_current(&reload(state, &conversation).await?, payload) {
+                return Ok(Outcome::Superseded);
+            }
+            move_appointment(state, &context, *starts_at, now, reply.clone()).await?
+        }
         _ => reply,
     };
     store(state, &conversation, payload, &context, reply).await
@@ -240,6 +246,8 @@ struct Context {
     zone: chrono_tz::Tz,
     owner: users::Model,
     booking_type: Option<booking_types::Model>,
+    /// The lead's next confirmed booking with the owner.
+    appointment: Option<crate::bookings::entity::Model>,
     request: ReplyRequest,
 }
 
@@ -284,6 +292,7 @@ async fn load_context(
     // Times as the lead reads them: in their own time zone when the chat learnt it.
     let zone = crate::chat::public::service::lead_zone(&owner, &client);
     let (booking_type, slots) = offered_slots(db, &owner, zone, now).await?;
+    let appointment = next_appointment(db, &client, now).await?;
     let fields = fields_of(&strategy);
     let lead = LeadContext {
         name: client.name.clone(),
@@ -297,11 +306,38 @@ async fn load_context(
         lead_name: client.name.clone(),
         history,
         slots,
+        appointment: appointment
+            .as_ref()
+            .map(|booking| Appointment { starts_at: booking.starts_at, label: slot_label(booking.starts_at, zone) }),
         zone_label: now.with_timezone(&zone).format("%Z").to_string(),
         stages: STATUSES.iter().map(|(stage, _)| (*stage).to_owned()).collect(),
         followup: None,
     };
-    Ok(Context { client, zone, owner, booking_type, request })
+    Ok(Context { client, zone, owner, booking_type, appointment, request })
+}
+
+/// The client's next confirmed booking with their owner that has not started (bookings_client_idx).
+async fn next_appointment<C: ConnectionTrait>(
+    db: &C,
+    client: &clients::Model,
+    now: DateTime<Utc>,
+) -> Result<Option<crate::bookings::entity::Model>, AppError> {
+    use crate::bookings::entity as bookings;
+    Ok(bookings::Entity::find()
+        .filter(bookings::Column::ClientId.eq(client.id))
+        .filter(bookings::Column::StartsAt.gt(now))
+        .filter(bookings::Column::OwnerId.eq(client.owner_id))
+        .filter(bookings::Column::Status.eq("confirmed"))
+        .order_by_asc(bookings::Column::StartsAt)
+        .order_by_asc(bookings::Column::Id)
+        .one(db)
+        .await?)
+}
+
+/// "Tue 8 Dec, 10:00" in `zone`: how the persona names a time.
+fn slot_label(starts_at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    let local = starts_at.with_timezone(&zone);
+    format!("{}, {}", local.format("%a %-d %b"), local.format("%H:%M"))
 }
 
 /// The owner's first active booking type (when bookings are open) and its free slots for the
@@ -339,7 +375,7 @@ pub(crate) async fn offered_slots<C: ConnectionTrait>(
             let local = slot.starts_at.with_timezone(&zone);
             OfferedSlot {
                 starts_at: slot.starts_at,
-                label: format!("{}, {}", local.format("%a %-d %b"), local.format("%H:%M")),
+                label: slot_label(slot.starts_at, zone),
                 weekday: local.weekday().num_days_from_monday(),
                 hour: local.hour(),
                 minute: local.minute(),
@@ -358,6 +394,12 @@ pub(crate) fn checked(mut reply: Reply, request: &ReplyRequest) -> Reply {
     }
     let refused = match &reply.action {
         ReplyAction::Book { starts_at } if !request.slots.iter().any(|slot| slot.starts_at == *starts_at) => {
+            Some("The AI chose a time that is not free.")
+        }
+        ReplyAction::Move { .. } if request.appointment.is_none() => {
+            Some("The AI asked to move an appointment the lead does not have.")
+        }
+        ReplyAction::Move { starts_at } if !request.slots.iter().any(|slot| slot.starts_at == *starts_at) => {
             Some("The AI chose a time that is not free.")
         }
         ReplyAction::SetStage { stage } if !request.stages.contains(stage) => Some("The AI chose an unknown stage."),
@@ -411,6 +453,37 @@ async fn book(
     }
 }
 
+/// Moves the lead's appointment to the chosen slot as the lead's own manage link would (only to a
+/// time offered for its type, the owner taking bookings; both sides are told by e-mail). An
+/// appointment there already (the job ran before) is kept. A time taken meanwhile, or an
+/// appointment that cannot be moved this way, turns the reply into an apology and a hand-off.
+async fn move_appointment(
+    state: &AppState,
+    context: &Context,
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    reply: Reply,
+) -> Result<Reply, AppError> {
+    let Some(appointment) = &context.appointment else { return Ok(reply) };
+    if appointment.starts_at == starts_at {
+        return Ok(reply);
+    }
+    let token = appointment.manage_token.clone().unwrap_or_default();
+    match crate::bookings::public::service::reschedule(state, &token, starts_at, now).await {
+        Ok(()) => Ok(reply),
+        Err(AppError::Conflict(_) | AppError::Validation(_) | AppError::Refused(_) | AppError::NotFound(_)) => {
+            Ok(Reply {
+                text: "I'm sorry, I couldn't move your call to that time. A colleague will find another time with you."
+                    .to_owned(),
+                action: ReplyAction::HandOff {
+                    reason: "The lead's appointment could not be moved to the time they chose.".to_owned(),
+                },
+            })
+        }
+        Err(error) => Err(error),
+    }
+}
+
 /// Opens the transaction that writes what a job made of the conversation, with the conversation
 /// as it is now, if it is still as the lead's message left it; `None` (nothing to write) when a
 /// person acted meanwhile. Every message writer takes the chat lock first; with the row lock, a
@@ -459,7 +532,7 @@ async fn store(
         ReplyAction::SetStage { stage } => {
             crate::clients::service::set_status_in(&txn, None, &context.client, stage).await?;
         }
-        ReplyAction::Book { .. } => {
+        ReplyAction::Book { .. } | ReplyAction::Move { .. } => {
             if !matches!(context.client.status.as_str(), "booked" | "won") {
                 crate::clients::service::set_status_in(&txn, None, &context.client, "booked").await?;
             }
@@ -487,6 +560,11 @@ fn action_label(action: &ReplyAction, request: &ReplyRequest) -> Option<String> 
         ReplyAction::Book { starts_at } => {
             let slot = request.slots.iter().find(|slot| slot.starts_at == *starts_at)?;
             Some(format!("Sending it books {} ({}).", slot.label, request.zone_label))
+        }
+        ReplyAction::Move { starts_at } => {
+            let slot = request.slots.iter().find(|slot| slot.starts_at == *starts_at)?;
+            let from = request.appointment.as_ref()?;
+            Some(format!("Sending it moves the call on {} to {} ({}).", from.label, slot.label, request.zone_label))
         }
         ReplyAction::SetStage { stage } => {
             Some(format!("Sending it moves the client to “{}”.", crate::clients::model::status_label(stage)))
@@ -562,6 +640,7 @@ pub async fn send_draft(state: &AppState, user: &CurrentUser, client_id: i64) ->
     let reply = checked(Reply { text, action }, &context.request);
     let reply = match &reply.action {
         ReplyAction::Book { starts_at } => book(state, &context, *starts_at, now, reply.clone()).await?,
+        ReplyAction::Move { starts_at } => move_appointment(state, &context, *starts_at, now, reply.clone()).await?,
         _ => reply,
     };
     match store(state, &conversation, &payload, &context, reply).await? {

@@ -1,6 +1,7 @@
 //! The persona on any OpenAI-compatible chat-completions endpoint (OpenAI, Azure's compatible
 //! route, OpenRouter, a local Ollama or vLLM). The reply's action comes from the endpoint's tool
-//! calls (`book_slot`, `hand_off`, `set_stage`), never from the text; the reply pipeline checks it.
+//! calls (`book_slot`, `move_booking`, `hand_off`, `set_stage`), never from the text; the reply
+//! pipeline checks it.
 //!
 //! A call that fails for a reason that may pass (a 5xx, a 429, no connection) is tried again a few
 //! times with a growing pause, or after the endpoint's `Retry-After` when that is short. A call
@@ -180,12 +181,21 @@ fn slot_time(starts_at: DateTime<Utc>) -> String {
 /// What the persona is told besides the strategy's prompt: the free times, which only the
 /// `book_slot` tool books.
 fn slots_message(request: &ReplyRequest) -> String {
+    let booked = request.appointment.as_ref().map(|appointment| {
+        format!(
+            "The lead has a call booked for {} ({}). If they ask to move it, offer free times and call \
+             move_booking with the chosen one; never book a second call for them. ",
+            appointment.label, request.zone_label
+        )
+    });
+    let booked = booked.unwrap_or_default();
     if request.slots.is_empty() {
-        return "No free times are available: do not offer or book any.".to_owned();
+        return format!("{booked}No free times are available: do not offer or book any.");
     }
+    let tool = if request.appointment.is_some() { "move_booking" } else { "book_slot" };
     let mut text = format!(
-        "Free times the booking tool returned, in the lead's time zone ({}). Offer two or three of them, \
-         and call book_slot with the exact value in brackets once the lead has chosen one:",
+        "{booked}Free times the booking tool returned, in the lead's time zone ({}). Offer two or three of \
+         them, and call {tool} with the exact value in brackets once the lead has chosen one:",
         request.zone_label
     );
     for slot in &request.slots {
@@ -229,12 +239,23 @@ pub fn request_body(model: &str, request: &ReplyRequest) -> Value {
     ];
     if !request.slots.is_empty() {
         let times: Vec<String> = request.slots.iter().map(|slot| slot_time(slot.starts_at)).collect();
+        // A lead with a call moves it: a second booking is not offered.
+        let (name, description) = match request.appointment {
+            Some(_) => (
+                "move_booking",
+                "Move the lead's booked call to the free time they chose. Only a time from the list, once the lead \
+                 has clearly chosen it.",
+            ),
+            None => (
+                "book_slot",
+                "Book the free time the lead chose. Only a time from the list, once the lead has clearly chosen it.",
+            ),
+        };
         tools.insert(
             0,
             json!({ "type": "function", "function": {
-                "name": "book_slot",
-                "description": "Book the free time the lead chose. Only a time from the list, once the lead has \
-                                clearly chosen it.",
+                "name": name,
+                "description": description,
                 "parameters": { "type": "object", "properties": {
                     "starts_at": { "type": "string", "enum": times, "description": "The chosen time, as listed." }
                 }, "required": ["starts_at"], "additionalProperties": false }
@@ -331,6 +352,10 @@ fn action_of(call: &FunctionCall) -> ReplyAction {
             Some(starts_at) => ReplyAction::Book { starts_at: starts_at.with_timezone(&Utc) },
             None => unreadable(),
         },
+        "move_booking" => match text("starts_at").and_then(|value| DateTime::parse_from_rfc3339(value).ok()) {
+            Some(starts_at) => ReplyAction::Move { starts_at: starts_at.with_timezone(&Utc) },
+            None => unreadable(),
+        },
         "hand_off" => ReplyAction::HandOff {
             reason: text("reason").unwrap_or("The AI asked for a person to take over.").chars().take(500).collect(),
         },
@@ -349,6 +374,11 @@ fn default_text(action: &ReplyAction, request: &ReplyRequest) -> Option<String> 
             let label =
                 request.slots.iter().find(|slot| slot.starts_at == *starts_at).map(|slot| slot.label.clone())?;
             Some(format!("You're booked for {label} ({}). See you then!", request.zone_label))
+        }
+        ReplyAction::Move { starts_at } => {
+            let label =
+                request.slots.iter().find(|slot| slot.starts_at == *starts_at).map(|slot| slot.label.clone())?;
+            Some(format!("Done: your call is moved to {label} ({}). See you then!", request.zone_label))
         }
         ReplyAction::HandOff { .. } => Some("Let me bring in a colleague who can help you with this.".to_owned()),
         ReplyAction::Continue | ReplyAction::SetStage { .. } => None,
@@ -402,10 +432,41 @@ mod tests {
                 hour: 10,
                 minute: 0,
             }],
+            appointment: None,
             zone_label: "CET".to_owned(),
             stages: vec!["new".to_owned(), "lost".to_owned()],
             followup: None,
         }
+    }
+
+    #[test]
+    fn a_lead_with_a_call_gets_the_move_tool_instead_of_a_second_booking() {
+        let booked = ReplyRequest {
+            appointment: Some(crate::ai::responder::Appointment {
+                starts_at: Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap(),
+                label: "Mon 7 Dec, 10:00".to_owned(),
+            }),
+            ..request()
+        };
+        let body = request_body("gpt-test", &booked);
+        let times = body["messages"][1]["content"].as_str().unwrap();
+        assert!(times.starts_with("The lead has a call booked for Mon 7 Dec, 10:00 (CET)."), "{times}");
+        assert!(times.contains("call move_booking with the exact value"), "{times}");
+        let tools: Vec<&str> =
+            body["tools"].as_array().unwrap().iter().map(|tool| tool["function"]["name"].as_str().unwrap()).collect();
+        assert_eq!(tools, ["move_booking", "hand_off", "set_stage"]);
+        let moved = parse_answer(
+            &answer(Value::Null, Some(("move_booking", r#"{"starts_at":"2026-12-08T09:00:00Z"}"#))),
+            &booked,
+        )
+        .unwrap();
+        assert_eq!(
+            moved,
+            Reply {
+                text: "Done: your call is moved to Tue 8 Dec, 10:00 (CET). See you then!".to_owned(),
+                action: ReplyAction::Move { starts_at: booked.slots[0].starts_at },
+            }
+        );
     }
 
     #[test]

@@ -47,6 +47,14 @@ pub struct OfferedSlot {
     pub minute: u32,
 }
 
+/// The lead's next confirmed booking, as the lead reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appointment {
+    pub starts_at: DateTime<Utc>,
+    /// "Tue 8 Dec, 10:00", in the lead's time zone, as [`OfferedSlot::label`].
+    pub label: String,
+}
+
 /// Everything a responder gets for one reply.
 #[derive(Debug, Clone)]
 pub struct ReplyRequest {
@@ -58,6 +66,8 @@ pub struct ReplyRequest {
     pub history: Vec<Turn>,
     /// The owner's free slots now (empty when the persona may not book).
     pub slots: Vec<OfferedSlot>,
+    /// The lead's next appointment with the owner, which [`ReplyAction::Move`] moves.
+    pub appointment: Option<Appointment>,
     /// The abbreviation of the time zone the slots are labelled in ("CET").
     pub zone_label: String,
     /// The pipeline's stages, in order: the only values of [`ReplyAction::SetStage`].
@@ -89,6 +99,11 @@ pub enum ReplyAction {
     },
     /// Book the slot starting then: only one of the request's slots.
     Book {
+        starts_at: DateTime<Utc>,
+    },
+    /// Move the lead's appointment to the slot starting then: only one of the request's slots, and
+    /// only when the request has an appointment.
+    Move {
         starts_at: DateTime<Utc>,
     },
     /// Move the client to this pipeline stage.

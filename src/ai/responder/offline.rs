@@ -23,6 +23,10 @@ const OFFER: &str = "Would one of these times work for a call?";
 const LISTED: &str = "(times in ";
 /// Begins a booking's confirmation.
 const BOOKED: &str = "You're booked for";
+/// Opens an offer of times to move the lead's appointment to.
+const MOVING: &str = "Let's find another time for your call on";
+/// Begins the confirmation of a moved appointment.
+const MOVED: &str = "Done: your call is moved to";
 /// How many times an offer lists.
 const OFFERED: usize = 3;
 
@@ -237,6 +241,19 @@ fn ordinal_in(words: &[String], count: usize) -> Option<usize> {
     })
 }
 
+/// Whether the lead asks to move an appointment: "can we reschedule", "I can't make it", "could we
+/// do another day".
+fn wants_to_move(words: &[String]) -> bool {
+    let has = |wanted: &[&str]| words.iter().any(|word| wanted.contains(&word.as_str()));
+    has(&["reschedule", "rearrange", "postpone", "move", "change", "push"])
+        || (has(&["another", "different", "other", "later", "earlier"]) && has(&["time", "day", "date", "slot"]))
+        || (has(&["can't", "cannot", "cant", "won't", "unable"]) && has(&["make", "attend", "come", "join"]))
+}
+
+fn wants_to_cancel(words: &[String]) -> bool {
+    words.iter().any(|word| word.starts_with("cancel"))
+}
+
 fn declines(words: &[String]) -> bool {
     words.iter().any(|word| matches!(word.as_str(), "none" | "neither" | "another" | "other" | "different"))
 }
@@ -360,6 +377,32 @@ pub fn respond(request: &ReplyRequest) -> Reply {
         };
     }
 
+    if let Some(appointment) = &request.appointment
+        && !last_persona.contains(LISTED)
+    {
+        if wants_to_cancel(&lead_words) {
+            return Reply {
+                text: format!(
+                    "Of course, {name}. I'll ask a colleague to take care of your call on {}.",
+                    appointment.label
+                ),
+                action: ReplyAction::HandOff { reason: "The lead wants to cancel their appointment.".to_owned() },
+            };
+        }
+        if wants_to_move(&lead_words) {
+            let lead_in = format!("No problem, {name}. {MOVING} {} ({}).", appointment.label, request.zone_label);
+            if offer.is_empty() {
+                return Reply {
+                    text: format!("{lead_in} A colleague will be in touch to find one with you."),
+                    action: ReplyAction::HandOff {
+                        reason: "The lead wants to move their appointment and no other time is free.".to_owned(),
+                    },
+                };
+            }
+            return continue_with(format!("{lead_in} {}", offer_text(&offer, &request.zone_label)));
+        }
+    }
+
     if let Some((_, answer)) = objections(&strategy.objection_handling).into_iter().find(|(trigger, _)| {
         lead_text.to_lowercase().contains(&trigger.to_lowercase()) || mentions(&lead_words, trigger)
     }) {
@@ -389,6 +432,10 @@ pub fn respond(request: &ReplyRequest) -> Reply {
             action: ReplyAction::HandOff { reason: "The lead wants a time that was not offered.".to_owned() },
         };
         return match chosen(&lead_words, &offered, &request.slots) {
+            Choice::Slot(slot) if request.appointment.is_some() && last_persona.contains(MOVING) => Reply {
+                text: format!("{MOVED} {} ({}). See you then, {name}!", slot.label, request.zone_label),
+                action: ReplyAction::Move { starts_at: slot.starts_at },
+            },
             Choice::Slot(slot) => Reply {
                 text: format!("{BOOKED} {} ({}). See you then, {name}!", slot.label, request.zone_label),
                 action: ReplyAction::Book { starts_at: slot.starts_at },
@@ -406,7 +453,7 @@ pub fn respond(request: &ReplyRequest) -> Reply {
         };
     }
 
-    if last_persona.starts_with(BOOKED) {
+    if last_persona.starts_with(BOOKED) || last_persona.starts_with(MOVED) {
         return continue_with(format!("Thanks, {name}! If anything comes up before then, just write here."));
     }
 
@@ -421,7 +468,10 @@ mod tests {
     use chrono::{TimeZone as _, Utc};
 
     use super::*;
-    use crate::strategies::model::{StrategyForm, draft_fields};
+    use crate::{
+        ai::responder::Appointment,
+        strategies::model::{StrategyForm, draft_fields},
+    };
 
     /// Free times from Monday 7 December 2026 on, in UTC.
     fn slots(times: &[(u32, u32, u32)]) -> Vec<OfferedSlot> {
@@ -457,6 +507,7 @@ mod tests {
                     lead_name: "Sam Rivera".to_owned(),
                     history: Vec::new(),
                     slots,
+                    appointment: None,
                     zone_label: "UTC".to_owned(),
                     stages: ["lead", "contacted", "qualified", "booked", "won", "lost"].map(str::to_owned).to_vec(),
                     followup: None,
@@ -530,6 +581,53 @@ mod tests {
             }
         );
         assert_eq!(chat.lead("Thanks!"), said("Thanks, Sam! If anything comes up before then, just write here."));
+    }
+
+    #[test]
+    fn a_booked_lead_moves_the_call_by_words_and_a_cancellation_goes_to_a_person() {
+        let mut chat = Chat::new(friendly(), week());
+        chat.lead("Hi");
+        chat.lead("We are 12");
+        chat.lead("About 500");
+        assert_eq!(chat.lead("The first one").action, at(7, 10, 0));
+        // The booking service took Monday 10:00: the appointment is no longer a free time.
+        chat.request.slots.remove(0);
+        let booked = Utc.with_ymd_and_hms(2026, 12, 7, 10, 0, 0).unwrap();
+        chat.request.appointment = Some(Appointment { starts_at: booked, label: "Mon 7 Dec, 10:00".to_owned() });
+        // A question that is no request to move is answered as before.
+        assert_eq!(chat.lead("Great, thanks"), said("Thanks, Sam! If anything comes up before then, just write here."));
+        assert_eq!(
+            chat.lead("Sorry, I can't make it on Monday after all. Could we reschedule?"),
+            said(
+                "No problem, Sam. Let's find another time for your call on Mon 7 Dec, 10:00 (UTC). Would one of \
+                 these times work for a call?\n1) Mon 7 Dec, 14:00\n2) Tue 8 Dec, 10:00\n3) Wed 9 Dec, 09:30\n\
+                 (times in UTC)"
+            )
+        );
+        assert_eq!(
+            chat.lead("Wednesday works"),
+            Reply {
+                text: "Done: your call is moved to Wed 9 Dec, 09:30 (UTC). See you then, Sam!".to_owned(),
+                action: ReplyAction::Move { starts_at: Utc.with_ymd_and_hms(2026, 12, 9, 9, 30, 0).unwrap() },
+            }
+        );
+        assert_eq!(chat.lead("Perfect"), said("Thanks, Sam! If anything comes up before then, just write here."));
+        let moved = Utc.with_ymd_and_hms(2026, 12, 9, 9, 30, 0).unwrap();
+        chat.request.appointment = Some(Appointment { starts_at: moved, label: "Wed 9 Dec, 09:30".to_owned() });
+        let cancelled = chat.lead("Actually I need to cancel, sorry");
+        assert_eq!(
+            cancelled.action,
+            ReplyAction::HandOff { reason: "The lead wants to cancel their appointment.".to_owned() }
+        );
+        assert_eq!(
+            cancelled.text,
+            "Of course, Sam. I'll ask a colleague to take care of your call on Wed 9 Dec, 09:30."
+        );
+
+        // Without an appointment, the same words are no request to move: a new offer is a booking.
+        let mut fresh = Chat::new(StrategyForm::default(), week());
+        fresh.lead("Hi");
+        assert_eq!(fresh.lead("second").action, at(8, 10, 0));
     }
 
     #[test]
