@@ -61,3 +61,42 @@ test("an admin sees the people table and filters the figures by owner", async ({
   await expect(people.locator("tbody tr")).toHaveCount(1);
   await expect(people).toContainText("Owen Owner");
 });
+
+// After hydration a mark's tooltip shows at once on hover and on keyboard focus (the browser's own,
+// from the SVG title, waits and never shows on focus), Escape hides it, and charts drawn again for
+// another range have theirs too.
+test("a chart's tooltip shows on hover and on focus, and Escape hides it", async ({ page, problems }) => {
+  await signUp(page.request, "Tina Tooltip");
+  const strategy = await createStrategy(page.request, "Tooltip persona");
+  for (const name of ["Ada Tip", "Bea Tip"]) {
+    await createClient(page.request, { name, strategy_id: String(strategy) });
+  }
+  await openHydrated(page, "/?range=7d");
+  const chart = page.getByRole("figure").filter({ hasText: "New leads per day" });
+  const marks = chart.locator("a.chart-mark");
+  await expect(marks).toHaveCount(7);
+  const tip = page.locator(".chart-tip");
+  await expect(tip).toBeHidden();
+
+  await marks.last().hover();
+  await expect(tip).toBeVisible();
+  await expect(tip).toHaveText(/: 2$/);
+  // Its title became the link's name, so the browser shows no second tooltip.
+  await expect(marks.last().locator("title")).toHaveCount(0);
+  await expect(marks.last()).toHaveAttribute("aria-label", /: 2$/);
+  const tipBox = (await tip.boundingBox())!;
+  const markBox = (await marks.last().boundingBox())!;
+  expect(tipBox.y + tipBox.height).toBeLessThanOrEqual(markBox.y + 1);
+
+  await marks.first().focus();
+  await expect(tip).toHaveText(/: 0$/);
+  await page.keyboard.press("Escape");
+  await expect(tip).toBeHidden();
+
+  await page.getByRole("link", { name: "Last 30 days" }).click();
+  await expect(page).toHaveURL(/\/(\?range=30d)?$/);
+  await expect(marks).toHaveCount(30);
+  await marks.last().hover();
+  await expect(tip).toHaveText(/: 2$/);
+  expect(problems).toEqual([]);
+});

@@ -11,7 +11,9 @@ use super::{
 use crate::{
     shared::AppError,
     ui::{
-        charts::{Bar, BarChart, Category, Funnel, FunnelStep as ChartStep, Heatmap, Series, StackedBarChart},
+        charts::{
+            Bar, BarChart, Category, ChartTips, Funnel, FunnelStep as ChartStep, Heatmap, Series, StackedBarChart,
+        },
         page::PageHeader,
     },
 };
@@ -206,6 +208,7 @@ fn Figures(dashboard: Dashboard, query: DashboardQuery) -> impl IntoView {
         <RangePicker query error=None dashboard=Some(dashboard.clone()) />
         <section class="tiles" aria-label="Key figures">{tiles}</section>
         <SpeedCard speed owner=owner.clone() />
+        <ChartTips>
         <div class="dashboard-grid">
             <section class="card chart-card">
                 <BarChart title="New leads per day" x_label="Day" y_label="Leads" bars=new_leads />
@@ -226,6 +229,7 @@ fn Figures(dashboard: Dashboard, query: DashboardQuery) -> impl IntoView {
             <Strategies rows=strategies range=range.clone() owner />
             {people.map(|rows| view! { <People rows range /> })}
         </div>
+        </ChartTips>
     }
 }
 

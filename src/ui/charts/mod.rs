@@ -12,12 +12,14 @@ mod funnel;
 mod heatmap;
 pub mod scale;
 mod stacked;
+mod tips;
 
 pub use bar::{Bar, BarChart};
 pub use funnel::{Funnel, FunnelStep};
 pub use heatmap::Heatmap;
 pub use scale::nice_ticks;
 pub use stacked::{Category, Series, StackedBarChart};
+pub use tips::ChartTips;
 
 #[cfg(all(test, feature = "ssr"))]
 mod tests;
