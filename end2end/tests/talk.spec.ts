@@ -69,3 +69,68 @@ test("a lead and the owner talk live, and a private note stays with the team", a
   await agent.context().close();
   expect(agentProblems).toEqual([]);
 });
+
+// A real reconnect: the owner's tab is hidden (its stream closes, as a browser tab left in the
+// background does), the lead writes twice meanwhile, and when the tab is shown again its stream
+// opens from the last message it had and the thread gains exactly the two missed messages, once.
+test("a hidden thread reconnects from its last message and shows what it missed exactly once", async ({ page, browser, request }) => {
+  const owner = await bookingOwner(request);
+  const talkPath = owner.pagePath.replace("/book/", "/talk/");
+  const leadName = `Rita Reconnect ${Date.now() % 100000}`;
+  await openHydrated(page, talkPath);
+  await page.getByLabel("Your name").fill(leadName);
+  await page.getByLabel("Email").fill(uniqueEmail("rita"));
+  await page.getByLabel("Your message").fill("First question");
+  await page.getByRole("button", { name: "Start the conversation" }).click();
+  const seen = page.getByTestId("talk-message");
+  await expect(seen).toHaveCount(1);
+  const leadComposer = page.getByRole("textbox", { name: "Message" });
+
+  const agent = await ownerPage(browser, owner.email);
+  const agentProblems: string[] = [];
+  agent.on("console", (message) => {
+    if (message.type() === "error" || /hydrat/i.test(message.text())) agentProblems.push(message.text());
+  });
+  const streams: string[] = [];
+  agent.on("request", (request) => {
+    if (new URL(request.url()).pathname === "/chat/events") streams.push(request.url());
+  });
+  await openHydrated(agent, "/chat?show=waiting");
+  await agent.getByTestId("inbox-item").filter({ hasText: leadName }).getByRole("link").click();
+  const thread = agent.getByTestId("thread-message");
+  await expect(thread).toHaveCount(1);
+  // The thread is live: a message arrives without a reload.
+  await leadComposer.fill("Still there?");
+  await leadComposer.press("Enter");
+  await expect(thread).toHaveCount(2);
+  const opened = streams.length;
+
+  const setVisibility = (state: "hidden" | "visible") =>
+    agent.evaluate((state) => {
+      Object.defineProperty(document, "visibilityState", { value: state, configurable: true });
+      Object.defineProperty(document, "hidden", { value: state === "hidden", configurable: true });
+      document.dispatchEvent(new Event("visibilitychange"));
+    }, state);
+  await setVisibility("hidden");
+  for (const text of ["Missed one", "Missed two"]) {
+    await leadComposer.fill(text);
+    await leadComposer.press("Enter");
+    await expect(seen.filter({ hasText: text })).toHaveCount(1);
+  }
+  // The hidden tab has no stream: nothing arrived.
+  await expect(thread).toHaveCount(2);
+
+  await setVisibility("visible");
+  await expect.poll(() => streams.length).toBeGreaterThan(opened);
+  expect(new URL(streams[streams.length - 1]).searchParams.get("after")).toMatch(/^\d+$/);
+  await expect(thread).toHaveCount(4);
+  // The stream is in order: once a message written after the reconnect is shown, a duplicate of
+  // the missed ones would have come before it.
+  await leadComposer.fill("After the reconnect");
+  await leadComposer.press("Enter");
+  await expect(thread).toHaveCount(5);
+  const bodies = await thread.locator(".message-body").allTextContents();
+  expect(bodies).toEqual(["First question", "Still there?", "Missed one", "Missed two", "After the reconnect"]);
+  await agent.context().close();
+  expect(agentProblems).toEqual([]);
+});
