@@ -508,7 +508,11 @@ async fn pending(app: &TestApp, client_id: i64) -> followup::Payload {
 /// runs.
 fn zone_at_noon() -> String {
     use chrono::Timelike as _;
-    let offset = 12 - i64::from(chat::now().hour());
+    etc_zone(12 - i64::from(chat::now().hour()))
+}
+
+/// The `Etc/GMT` zone `offset` hours east of UTC (its name's sign is the reverse).
+fn etc_zone(offset: i64) -> String {
     match offset {
         0 => "Etc/GMT".to_owned(),
         east if east > 0 => format!("Etc/GMT-{east}"),
@@ -584,11 +588,7 @@ async fn a_follow_up_due_in_the_leads_night_waits_for_the_morning() {
     // Where it is 01:xx now, the nudge due at 02:xx waits until 09:00 that morning, 7 to 8 hours on.
     let offset = (26 - 1 - i64::from(chat::now().hour())) % 24;
     let offset = if offset > 12 { offset - 24 } else { offset };
-    let zone = match offset {
-        0 => "Etc/GMT".to_owned(),
-        east if east > 0 => format!("Etc/GMT-{east}"),
-        west => format!("Etc/GMT+{}", -west),
-    };
+    let zone = etc_zone(offset);
     common::persona::sql(&app, &format!("UPDATE clients SET timezone = '{zone}' WHERE id = {client_id}")).await;
     lead_says(&app, client_id, "Hello?").await;
     run_jobs(&app).await;

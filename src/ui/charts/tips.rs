@@ -111,6 +111,7 @@ fn tip_of(target: &leptos::web_sys::Element) -> Option<(leptos::web_sys::Element
 /// Shows `text` above the middle of `mark`, kept inside the window.
 #[cfg(feature = "hydrate")]
 fn place(tip: &leptos::web_sys::Element, mark: &leptos::web_sys::Element, text: &str) {
+    use leptos::wasm_bindgen::JsCast as _;
     tip.set_text_content(Some(text));
     let _ = tip.remove_attribute("hidden");
     let rect = mark.get_bounding_client_rect();
@@ -120,7 +121,12 @@ fn place(tip: &leptos::web_sys::Element, mark: &leptos::web_sys::Element, text: 
     let centre = rect.left() + rect.width() / 2.0;
     let left = (centre - width / 2.0).clamp(8.0, (window_width - width - 8.0).max(8.0));
     let top = (rect.top() - 8.0).max(0.0);
-    let _ = tip.set_attribute("style", &format!("left: {left:.0}px; top: {top:.0}px"));
+    // Through the CSSOM: the content security policy refuses a `style` attribute.
+    if let Some(tip) = tip.dyn_ref::<leptos::web_sys::HtmlElement>() {
+        let style = tip.style();
+        let _ = style.set_property("left", &format!("{left:.0}px"));
+        let _ = style.set_property("top", &format!("{top:.0}px"));
+    }
 }
 
 #[cfg(feature = "hydrate")]
