@@ -11,7 +11,9 @@ const chromium =
 
 export default defineConfig({
   testDir: "./tests",
-  timeout: 30_000,
+  // Whole flows (several pages, a second browser context, a sign-in) run two at a time beside the
+  // server on two cores; under that load a long flow took 34 s. Each step keeps its own 10 s.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
   workers: 2,

@@ -4,7 +4,6 @@ import { signUp, createStrategy, createClient } from "./fixtures";
 // The calendar's forms as plain HTML posts: book from a client page, a clash that keeps what was
 // typed, reschedule, cancel, mark completed, and the agenda and week views.
 test("booking, rescheduling, cancelling and completing work without JavaScript", async ({ page }) => {
-  test.setTimeout(60_000);
   await signUp(page.request, "Plain Calendar");
   const strategy = await createStrategy(page.request, "Plain calendar persona");
   const client = await createClient(page.request, { name: "Nora Plain", strategy_id: String(strategy) });

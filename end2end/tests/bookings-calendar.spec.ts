@@ -36,7 +36,6 @@ function isoDay(date: Date) {
 }
 
 test("a booking is made from a client page, rescheduled, refused on a clash and cancelled", async ({ page, problems }) => {
-  test.setTimeout(60_000);
   await signUp(page.request, "Cal Owner");
   const strategy = await createStrategy(page.request, "Calendar persona");
   const client = await createClient(page.request, { name: "Cleo Calendar", strategy_id: String(strategy) });

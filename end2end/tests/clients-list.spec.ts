@@ -17,7 +17,6 @@ async function furnish(request: APIRequestContext, count: number, others = 0) {
 test("the selection bar appears with the count, selects the page or all matching, and shows only what the action needs", async ({
   page,
 }) => {
-  test.setTimeout(60_000);
   await furnish(page.request, 55, 3);
   await openHydrated(page, "/clients?q=lead");
   await expect(page.getByTestId("clients-total")).toHaveText("55 clients");

@@ -77,7 +77,6 @@ test.describe("on a 360 px phone", () => {
   test.use({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
 
   test("no main page scrolls sideways, and the menu folds away", async ({ page }) => {
-    test.setTimeout(60_000);
     const paths = await furnishedAccount(page.request);
     const overflowing: string[] = [];
     for (const path of paths) {

@@ -93,7 +93,6 @@ test("the Move menu works from the keyboard: arrows, Escape, and Enter to reach 
 });
 
 test("the board fits the window, and a column scrolls on its own and shows more cards", async ({ page }) => {
-  test.setTimeout(60_000);
   await signUp(page.request, "Molly More");
   const strategy = await createStrategy(page.request, "Many persona");
   for (let n = 0; n < 31; n++) {
