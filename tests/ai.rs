@@ -1,7 +1,8 @@
 //! The AI persona's reply pipeline on SQLite and on PostgreSQL + Redis, with the offline responder:
 //! a lead in an auto conversation is answered, qualified and booked on a real free slot; several
 //! quick messages get one reply; a person acting while the responder answers discards the reply;
-//! a job that runs twice stores one reply; a conversation whose AI is off gets no job; a person's
+//! a job that runs twice stores one reply, and one run again after it booked or moved a call
+//! does so once; a conversation whose AI is off gets no job; a person's
 //! answer pauses the AI until resumed; the AI hands off at its cap; new conversations take the
 //! strategy's mode; "AI suggests" drafts for a person to send or discard; a quiet lead gets the
 //! strategy's follow-ups, each once, called off by anyone's message, a mode change or a booking.
@@ -18,7 +19,7 @@ use common::{
 use crm::{
     ai::{
         reply::{self, Outcome, followup},
-        responder::{Reply, ReplyRequest, Responder, ResponderError, offline::OfflineResponder},
+        responder::{Reply, ReplyAction, ReplyRequest, Responder, ResponderError, offline::OfflineResponder},
     },
     chat::{
         entity as messages,
@@ -115,6 +116,102 @@ async fn a_booked_lead_who_asks_to_move_the_call_has_it_moved_not_booked_twice()
         let owner = crm::users::entity::Entity::find_by_id(moved.owner_id).one(&app.db.conn).await.unwrap().unwrap();
         let local = moved.starts_at.with_timezone(&owner.timezone.parse::<chrono_tz::Tz>().unwrap());
         assert_eq!(format!("{}", local.format("%a %-d %b, %H:%M")), second, "{backend:?}: the time chosen");
+        app.cleanup().await;
+    }
+}
+
+/// While on, storing any message of the AI fails in the database, as a worker that dies between
+/// booking (or moving) a call and storing its reply.
+async fn ai_messages_fail(app: &TestApp, fail: bool) {
+    let postgres = app.db.conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
+    let statements: &[&str] = match (postgres, fail) {
+        (true, true) => &[
+            "CREATE FUNCTION die_before_storing() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'the worker died'; END $$",
+            "CREATE TRIGGER die_before_storing BEFORE INSERT ON messages FOR EACH ROW \
+             WHEN (NEW.role = 'ai') EXECUTE FUNCTION die_before_storing()",
+        ],
+        (true, false) => &["DROP TRIGGER die_before_storing ON messages", "DROP FUNCTION die_before_storing()"],
+        (false, true) => &["CREATE TRIGGER die_before_storing BEFORE INSERT ON messages WHEN NEW.role = 'ai' \
+             BEGIN SELECT RAISE(ABORT, 'the worker died'); END"],
+        (false, false) => &["DROP TRIGGER die_before_storing"],
+    };
+    for statement in statements {
+        common::persona::sql(app, statement).await;
+    }
+}
+
+/// A model that books (or, for a lead with a call, moves to) the first time it is offered, each
+/// time it is asked: asked again after its booking, it is offered other times and picks another.
+#[derive(Default)]
+struct FirstOffered {
+    asked: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl Responder for FirstOffered {
+    async fn reply(&self, request: &ReplyRequest) -> Result<Reply, ResponderError> {
+        self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let slot = request.slots.first().expect("an offered time");
+        Ok(match request.appointment {
+            Some(_) => Reply {
+                text: format!("Moved to {}.", slot.label),
+                action: ReplyAction::Move { starts_at: slot.starts_at },
+            },
+            None => Reply {
+                text: format!("Booked for {}.", slot.label),
+                action: ReplyAction::Book { starts_at: slot.starts_at },
+            },
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_reply_job_run_again_after_booking_or_moving_does_it_once_and_says_what_it_did() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (_, client_id) = set_up(&app).await;
+        let model = FirstOffered::default();
+        let asked = lead_says(&app, client_id, "Book me the first time you have").await;
+        let job = payload(&asked);
+
+        ai_messages_fail(&app, true).await;
+        assert!(reply::reply(&app.state, &job, &model).await.is_err(), "{backend:?}");
+        ai_messages_fail(&app, false).await;
+        let [booked] = bookings(&app, client_id).await.try_into().expect("booked before the worker died");
+        assert_eq!(replies_to(&app, asked.message.id).await, 0, "{backend:?}");
+
+        assert!(matches!(reply::reply(&app.state, &job, &model).await.unwrap(), Outcome::Replied(_)));
+        let [again] = bookings(&app, client_id).await.try_into().expect("still one booking");
+        assert_eq!((again.id, again.starts_at), (booked.id, booked.starts_at), "{backend:?}");
+        assert_eq!(
+            model.asked.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "{backend:?}: the kept reply, not a new one"
+        );
+        let confirmation = ai_messages(&app, client_id).await.pop().unwrap();
+        assert_eq!(confirmation.reply_to_message_id, Some(asked.message.id), "{backend:?}");
+        assert!(confirmation.body.starts_with("Booked for "), "{backend:?}: {}", confirmation.body);
+        run_jobs(&app).await; // the queued job finds the message answered
+        assert_eq!(replies_to(&app, asked.message.id).await, 1, "{backend:?}");
+
+        let model = FirstOffered::default();
+        let asked = lead_says(&app, client_id, "Could we move it to your first free time?").await;
+        let job = payload(&asked);
+        ai_messages_fail(&app, true).await;
+        assert!(reply::reply(&app.state, &job, &model).await.is_err(), "{backend:?}");
+        ai_messages_fail(&app, false).await;
+        let [moved] = bookings(&app, client_id).await.try_into().expect("one booking");
+        assert_eq!(moved.sequence, booked.sequence + 1, "{backend:?}: moved before the worker died");
+        assert_ne!(moved.starts_at, booked.starts_at, "{backend:?}");
+
+        assert!(matches!(reply::reply(&app.state, &job, &model).await.unwrap(), Outcome::Replied(_)));
+        assert_eq!(model.asked.load(std::sync::atomic::Ordering::SeqCst), 1, "{backend:?}");
+        let [again] = bookings(&app, client_id).await.try_into().expect("still one booking");
+        assert_eq!((again.starts_at, again.sequence), (moved.starts_at, moved.sequence), "{backend:?}: moved once");
+        assert!(ai_messages(&app, client_id).await.pop().unwrap().body.starts_with("Moved to "), "{backend:?}");
+        run_jobs(&app).await;
+        assert_eq!(replies_to(&app, asked.message.id).await, 1, "{backend:?}");
         app.cleanup().await;
     }
 }

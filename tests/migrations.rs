@@ -34,6 +34,7 @@ const TABLES: &[&str] = &[
     "lead_chat_tokens",
     "message_rollups",
     "conversation_activity",
+    "ai_decisions",
 ];
 
 async fn table_names(db: &DatabaseConnection) -> BTreeSet<String> {

@@ -47,6 +47,7 @@ use crate::{
     users::{entity as users, model::CurrentUser},
 };
 
+mod decision;
 pub mod followup;
 
 pub const QUEUE: &str = "ai-reply";
@@ -177,41 +178,44 @@ pub async fn reply(state: &AppState, payload: &Payload, responder: &dyn Responde
     let now = chat::now();
     let context = load_context(state, &conversation, now).await?;
     let suggests = AiMode::parse(&conversation.ai_mode) == Some(AiMode::Suggest);
+    // A reply a run before this one chose and began to carry out (it died before storing it).
+    let kept = if suggests { None } else { decision::kept(&state.db, payload.message_id).await? };
     let cap = context.request.strategy.ai_message_cap;
-    if !suggests && ai_messages_in(&state.db, conversation.id).await? >= u64::from(cap) {
+    if kept.is_none() && !suggests && ai_messages_in(&state.db, conversation.id).await? >= u64::from(cap) {
         let reason = format!("The AI has sent {cap} messages in this conversation, its strategy's limit.");
         let note = format!("The AI handed this conversation to the team: {reason}");
         return leave_to_the_team(state, &conversation, &context, payload, &note, Outcome::HandedOff(reason)).await;
     }
-    let reply = match responder.reply(&context.request).await {
-        Ok(reply) => checked(reply, &context.request),
-        Err(error) => {
-            let reason = error.to_string();
-            tracing::warn!(conversation = conversation.id, %reason, "an AI reply failed");
-            let note = format!("AI reply failed: {reason}");
-            let outcome = Outcome::Failed(reason);
-            return leave_to_the_team(state, &conversation, &context, payload, &note, outcome).await;
-        }
+    let reply = match kept {
+        Some(reply) => reply,
+        None => match responder.reply(&context.request).await {
+            Ok(reply) => checked(reply, &context.request),
+            Err(error) => {
+                let reason = error.to_string();
+                tracing::warn!(conversation = conversation.id, %reason, "an AI reply failed");
+                let note = format!("AI reply failed: {reason}");
+                let outcome = Outcome::Failed(reason);
+                return leave_to_the_team(state, &conversation, &context, payload, &note, outcome).await;
+            }
+        },
     };
     if suggests {
         return store_draft(state, &conversation, payload, &context, reply).await;
     }
-    let reply = match &reply.action {
-        ReplyAction::Book { starts_at } => {
-            // The responder may have taken seconds: a person who acted meanwhile decides, and no
-            // booking is made for a reply that would be dropped.
-            if !still_current(&reload(state, &conversation).await?, payload) {
-                return Ok(Outcome::Superseded);
-            }
-            book(state, &context, *starts_at, now, reply.clone()).await?
+    let reply = if matches!(reply.action, ReplyAction::Book { .. } | ReplyAction::Move { .. }) {
+        // The responder may have taken seconds: a person who acted meanwhile decides, and no
+        // call is booked or moved for a reply that would be dropped.
+        if !still_current(&reload(state, &conversation).await?, payload) {
+            return Ok(Outcome::Superseded);
         }
-        ReplyAction::Move { starts_at } => {
-            if !still_current(&reload(state, &conversation).await?, payload) {
-                return Ok(Outcome::Superseded);
-            }
-            move_appointment(state, &context, *starts_at, now, reply.clone()).await?
+        let reply = decision::keep(&state.db, payload.message_id, reply).await?;
+        match reply.action {
+            ReplyAction::Book { starts_at } => book(state, &context, starts_at, now, reply).await?,
+            ReplyAction::Move { starts_at } => move_appointment(state, &context, starts_at, now, reply).await?,
+            _ => reply,
         }
-        _ => reply,
+    } else {
+        reply
     };
     store(state, &conversation, payload, &context, reply).await
 }
@@ -526,6 +530,7 @@ async fn store(
         channel: "web",
     };
     let recorded = chat::write_reply(&txn, new, Some(payload.message_id)).await?;
+    decision::forget(&txn, payload.message_id).await?;
     let mut handed_off = None::<(chat::Recorded, &str)>;
     match &reply.action {
         ReplyAction::Continue => {}
