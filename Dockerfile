@@ -1,10 +1,14 @@
 # Build stage: the same tools the scripts install, pinned to the same versions.
 FROM rust:1.95-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+# cargo-leptos with the vendored splitter that groups the lazy pages' shared code (vendor/README.md).
+COPY vendor/wasm_split_cli_support vendor/wasm_split_cli_support
 RUN rustup target add wasm32-unknown-unknown \
  && cargo install cargo-leptos --version 0.3.11 --locked --ignore-rust-version --features no_downloads \
+      --config 'patch.crates-io.wasm_split_cli_support.path="/app/vendor/wasm_split_cli_support"' \
  && cargo install wasm-bindgen-cli --version 0.2.130
-WORKDIR /app
+ENV WASM_SPLIT_GROUPS=book_page,manage_booking_page,talk_page
 COPY end2end/package.json end2end/package-lock.json end2end/
 RUN cd end2end && npm ci --no-audit --no-fund
 ENV PATH="/app/end2end/node_modules/.bin:${PATH}"

@@ -19,9 +19,12 @@ ensure_build_tools() {
     log "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
-  if [[ "$(cargo leptos --version 2>/dev/null || true)" != *"$CARGO_LEPTOS_VERSION"* ]]; then
-    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (compiles for 15-30 minutes, once per machine)"
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --ignore-rust-version --features no_downloads
+  local stamp="$HOME/.cargo/crm-cargo-leptos.stamp"
+  if [[ "$(cargo leptos --version 2>/dev/null || true)" != *"$CARGO_LEPTOS_VERSION"* \
+        || "$(cat "$stamp" 2>/dev/null || true)" != "$(splitter_version)" ]]; then
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION with the vendored splitter (compiles for 15-30 minutes, once per machine)"
+    install_cargo_leptos
+    splitter_version >"$stamp"
   fi
   if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != *"$WASM_BINDGEN_VERSION"* ]]; then
     log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
@@ -31,6 +34,20 @@ ensure_build_tools() {
   ensure_npm_packages
   command -v wasm-opt >/dev/null || die "wasm-opt is missing after npm install (package binaryen)"
 }
+
+# cargo-leptos with vendor/wasm_split_cli_support in place of the crates.io splitter (see
+# vendor/README.md); the stamp holds a hash of that source, so a change to it installs again.
+install_cargo_leptos() {
+  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --ignore-rust-version --features no_downloads \
+    --force --config "patch.crates-io.wasm_split_cli_support.path=\"$ROOT/vendor/wasm_split_cli_support\""
+}
+splitter_version() {
+  (cd "$ROOT/vendor/wasm_split_cli_support" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
+}
+
+# The lazy pages' shared code as three chunks (see vendor/README.md): the public pages a lead opens,
+# the signed-in app, and what both use. Names are the split modules (src/app/lazy_pages.rs).
+export WASM_SPLIT_GROUPS="${WASM_SPLIT_GROUPS:-book_page,manage_booking_page,talk_page}"
 
 # end2end's npm packages: Playwright's test runner (no browser download) and binaryen's wasm-opt.
 # The release build of the server and the client. The client's file names carry content hashes

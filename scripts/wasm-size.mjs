@@ -10,9 +10,11 @@ import { join } from "node:path";
 import { brotliCompressSync, gzipSync, constants } from "node:zlib";
 
 const dir = process.argv[2] ?? "target/site/pkg";
-// 475 KB since the thread's card and pause became live and every page hears of hand-offs
-// (2026-12-02, docs/performance.md, "Client size"); it was 400, 415, 425, 430, 440, 450, then 460 KB.
-const budgetKb = Number(process.argv[3] ?? 475);
+// 510 KB since the lazy pages' shared code is three chunks (vendor/README.md): a page is six files
+// instead of up to 120 (a round trip each over HTTP/1.1), and the largest page takes 34 KB of code
+// it may not use yet (2026-12-02, docs/performance.md, "Chunk groups"); it was 400, 415, 425, 430,
+// 440, 450, 460, then 475 KB.
+const budgetKb = Number(process.argv[3] ?? 510);
 const files = readdirSync(dir).filter((name) => /\.(wasm|js)$/.test(name));
 const isMain = (name) => /^crm(\.[\w-]+)?\.(wasm|js)$/.test(name) || name.startsWith("__wasm_split.");
 if (!files.some((name) => isMain(name) && name.endsWith(".wasm"))) {

@@ -5,11 +5,12 @@
 //! every page's download larger (docs/performance.md, "Where the bytes are").
 //!
 //! Each `lazy_pages!` block is one split module: pages built from the same components (a form for
-//! new and edit) load together. Larger groups were measured and not kept: wasm-split gives every
-//! set of modules that share code its own file, so nine groups still made a page 50 to 70 files and
-//! the largest download 76 KB heavier (docs/performance.md, "Chunk groups"). Instead, once a
-//! signed-in page is idle, the main sections' code is fetched in the background ([`warm_sections`]),
-//! and content-hashed file names let the browser keep it for good.
+//! new and edit) load together. The code several modules share goes into three chunks, one for
+//! the public pages, one for the signed-in app and one for both (the vendored splitter with
+//! `WASM_SPLIT_GROUPS`, set in scripts/lib.sh, which names the public modules below), so a page
+//! is its own file and two shared ones (docs/performance.md, "One shared chunk per group of
+//! pages"). Once a signed-in page is idle, the main sections' code is fetched in the background
+//! ([`warm_sections`]), and content-hashed file names let the browser keep it for good.
 //! On the server, and in a build without `--split`, they are ordinary routes.
 use leptos::prelude::*;
 use leptos_router::LazyRoute;
