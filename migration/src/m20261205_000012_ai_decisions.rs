@@ -2,7 +2,8 @@
 //! moves a call and removed with the reply's own transaction. A job that runs again after its
 //! worker died in between carries out the same reply (the booking service keeps the call it made)
 //! instead of asking the responder again, who may choose another time and book a second call.
-//! One per message: the message is the key.
+//! One per message (the key), for the conversation's version the job was given: a later job for the
+//! same message (a retry after a person acted) does not replay it.
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
@@ -20,6 +21,7 @@ impl MigrationTrait for Migration {
             .execute_unprepared(
                 "CREATE TABLE ai_decisions (
                     message_id BIGINT NOT NULL PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+                    version BIGINT NOT NULL,
                     reply TEXT NOT NULL
                 )",
             )

@@ -7,13 +7,14 @@ use sea_orm::ConnectionTrait;
 
 use crate::{ai::responder::Reply, server::sql::statement, shared::AppError};
 
-/// The reply kept for `message_id`, if a job got as far as choosing one that acts.
-pub async fn kept<C: ConnectionTrait>(db: &C, message_id: i64) -> Result<Option<Reply>, AppError> {
+/// The reply kept for `message_id` by a job given the conversation at `version`, if it got as far
+/// as choosing one that acts. One kept at another version (a person acted since) is none.
+pub async fn kept<C: ConnectionTrait>(db: &C, message_id: i64, version: i64) -> Result<Option<Reply>, AppError> {
     let row = db
         .query_one_raw(statement(
             db.get_database_backend(),
-            "SELECT reply FROM ai_decisions WHERE message_id = ?",
-            vec![message_id.into()],
+            "SELECT reply FROM ai_decisions WHERE message_id = ? AND version = ?",
+            vec![message_id.into(), version.into()],
         ))
         .await?;
     let Some(row) = row else { return Ok(None) };
@@ -22,17 +23,19 @@ pub async fn kept<C: ConnectionTrait>(db: &C, message_id: i64) -> Result<Option<
     Ok(serde_json::from_str(&json).ok())
 }
 
-/// Keeps `reply` for `message_id` and answers the reply kept: this one, or the one a job that
-/// raced this one kept first, so that both carry out the same.
-pub async fn keep<C: ConnectionTrait>(db: &C, message_id: i64, reply: Reply) -> Result<Reply, AppError> {
+/// Keeps `reply` for `message_id` at `version` (replacing one kept at another version) and answers
+/// the reply kept: this one, or the one a job that raced this one kept first, so that both carry
+/// out the same.
+pub async fn keep<C: ConnectionTrait>(db: &C, message_id: i64, version: i64, reply: Reply) -> Result<Reply, AppError> {
     let json = serde_json::to_string(&reply).map_err(|_| AppError::Internal)?;
     db.execute_raw(statement(
         db.get_database_backend(),
-        "INSERT INTO ai_decisions (message_id, reply) VALUES (?, ?) ON CONFLICT (message_id) DO NOTHING",
-        vec![message_id.into(), json.into()],
+        "INSERT INTO ai_decisions (message_id, version, reply) VALUES (?, ?, ?) ON CONFLICT (message_id) \
+         DO UPDATE SET version = excluded.version, reply = excluded.reply WHERE ai_decisions.version <> excluded.version",
+        vec![message_id.into(), version.into(), json.into()],
     ))
     .await?;
-    Ok(kept(db, message_id).await?.unwrap_or(reply))
+    Ok(kept(db, message_id, version).await?.unwrap_or(reply))
 }
 
 /// Forgets the reply kept for `message_id`, in the transaction that stores it.

@@ -179,7 +179,7 @@ pub async fn reply(state: &AppState, payload: &Payload, responder: &dyn Responde
     let context = load_context(state, &conversation, now).await?;
     let suggests = AiMode::parse(&conversation.ai_mode) == Some(AiMode::Suggest);
     // A reply a run before this one chose and began to carry out (it died before storing it).
-    let kept = if suggests { None } else { decision::kept(&state.db, payload.message_id).await? };
+    let kept = if suggests { None } else { decision::kept(&state.db, payload.message_id, payload.version).await? };
     let cap = context.request.strategy.ai_message_cap;
     if kept.is_none() && !suggests && ai_messages_in(&state.db, conversation.id).await? >= u64::from(cap) {
         let reason = format!("The AI has sent {cap} messages in this conversation, its strategy's limit.");
@@ -208,7 +208,7 @@ pub async fn reply(state: &AppState, payload: &Payload, responder: &dyn Responde
         if !still_current(&reload(state, &conversation).await?, payload) {
             return Ok(Outcome::Superseded);
         }
-        let reply = decision::keep(&state.db, payload.message_id, reply).await?;
+        let reply = decision::keep(&state.db, payload.message_id, payload.version, reply).await?;
         match reply.action {
             ReplyAction::Book { starts_at } => book(state, &context, starts_at, now, reply).await?,
             ReplyAction::Move { starts_at } => move_appointment(state, &context, starts_at, now, reply).await?,
