@@ -23,6 +23,7 @@ use common::{
 use crm::{
     chat::{
         conversation_entity as conversations, entity as messages,
+        inbox_rows::SearchBounds,
         model::{AiMode, ChatEvent, ConversationState, INBOX_PAGE_SIZE, InboxQuery, THREAD_PAGE_SIZE},
         service::{self, Author, NewMessage},
     },
@@ -229,6 +230,93 @@ async fn the_inbox_pages_newest_first_with_ties_and_arrivals() {
         assert_eq!(auto.rows[0].ai_mode, AiMode::Auto);
         let won = service::inbox(&app.state, &ana, &InboxQuery { stage: "won".into(), ..inbox_query() }).await.unwrap();
         assert!(won.rows.is_empty());
+        app.cleanup().await;
+    }
+}
+
+/// Every page of `query` through `bounds`, following the cursors: the client ids in order and,
+/// per page, how far it searched.
+async fn all_pages(
+    app: &TestApp,
+    viewer: &CurrentUser,
+    query: InboxQuery,
+    bounds: SearchBounds,
+) -> (Vec<i64>, Vec<Option<u64>>) {
+    let (mut ids, mut searched) = (Vec::new(), Vec::new());
+    let mut query = query;
+    for _ in 0..100 {
+        let page = service::inbox_bounded(&app.state, viewer, &query, bounds).await.unwrap();
+        assert!(page.rows.len() <= INBOX_PAGE_SIZE as usize);
+        ids.extend(page.rows.iter().map(|row| row.client_id));
+        searched.push(page.searched);
+        match page.next {
+            Some(after) => query = InboxQuery { after, ..query },
+            None => return (ids, searched),
+        }
+    }
+    panic!("the pages never end");
+}
+
+#[tokio::test]
+async fn an_inbox_search_with_many_matches_reads_a_window_per_page_and_still_finds_every_match() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let admin = account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let strategy_id = strategy(&app, ana.id, "Friendly").await;
+        let mut silvas = Vec::new();
+        for n in 0..60 {
+            let name = if n % 2 == 0 { format!("Ana Silva {n:02}") } else { format!("Bea Costa {n:02}") };
+            let id = client(&app, &ana, strategy_id, &name).await;
+            write(&app, id, Author::Lead, "hello").await;
+            if n % 2 == 0 {
+                silvas.push(id);
+            }
+        }
+        // Matches without a conversation are not conversations to find.
+        for n in 0..15 {
+            client(&app, &ana, strategy_id, &format!("Quiet Silva {n:02}")).await;
+        }
+        let what = client(&app, &ana, strategy_id, "What? Inc").await;
+        write(&app, what, Author::Lead, "a question").await;
+        // Newest activity first: the order they were written in, reversed.
+        silvas.reverse();
+        let silva = InboxQuery { q: "silva".into(), ..inbox_query() };
+
+        // 30 matching conversations, listed exactly when up to 40 may be.
+        let exact = SearchBounds { exact: 40, window: 10 };
+        let (found, searched) = all_pages(&app, &ana, silva.clone(), exact).await;
+        assert_eq!(found, silvas, "{backend:?}: every match, newest first, once");
+        assert_eq!(searched, [None, None], "{backend:?}: two full pages, nothing windowed");
+
+        // More than 3 match: each page looks at the next 10 conversations, holding 5 matches.
+        let narrow = SearchBounds { exact: 3, window: 10 };
+        let (found, searched) = all_pages(&app, &ana, silva.clone(), narrow).await;
+        assert_eq!(found, silvas, "{backend:?}: the windows together find every match once");
+        assert!(searched.len() >= 6, "{backend:?}: {searched:?}");
+        assert!(searched[..5].iter().all(|s| *s == Some(10)), "{backend:?}: {searched:?}");
+        let (found, _) = all_pages(&app, &admin, silva.clone(), narrow).await;
+        assert_eq!(found, silvas, "{backend:?}: an admin's search over everyone's conversations");
+
+        // A window that holds a page fills it and goes on from its last row.
+        let wide = SearchBounds { exact: 3, window: 55 };
+        let first = service::inbox_bounded(&app.state, &ana, &silva, wide).await.unwrap();
+        assert_eq!(first.rows.len(), INBOX_PAGE_SIZE as usize);
+        assert_eq!(first.searched, None, "{backend:?}: a full page says nothing of a window");
+        let (found, searched) = all_pages(&app, &ana, silva.clone(), wide).await;
+        assert_eq!(found, silvas, "{backend:?}");
+        assert_eq!(searched, [None, None], "{backend:?}: the second window reaches the end");
+
+        // A `?` in the search is text, on either path.
+        for bounds in [SearchBounds::DEFAULT, SearchBounds { exact: 0, window: 100 }] {
+            let page =
+                service::inbox_bounded(&app.state, &ana, &InboxQuery { q: "what?".into(), ..inbox_query() }, bounds)
+                    .await
+                    .unwrap();
+            assert_eq!(page.rows.iter().map(|r| r.client_id).collect::<Vec<_>>(), [what], "{backend:?} {bounds:?}");
+        }
+        let none = service::inbox(&app.state, &ana, &InboxQuery { q: "nobody".into(), ..inbox_query() }).await.unwrap();
+        assert!(none.rows.is_empty() && none.next.is_none() && none.searched.is_none());
         app.cleanup().await;
     }
 }

@@ -15,6 +15,8 @@ pub mod entity;
 #[cfg(feature = "ssr")]
 pub mod events;
 #[cfg(feature = "ssr")]
+pub mod inbox_rows;
+#[cfg(feature = "ssr")]
 pub mod read_entity;
 #[cfg(feature = "ssr")]
 pub mod service;

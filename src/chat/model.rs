@@ -155,6 +155,9 @@ pub struct InboxPage {
     pub next: Option<String>,
     /// For an admin: every user, `(id, name)`, for the owner filter.
     pub owners: Vec<(i64, String)>,
+    /// Set when a search with many matches read this many conversations without filling the
+    /// page; `next` searches on after them.
+    pub searched: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,9 +17,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 
 use super::{
     conversation_entity as conversations, entity as messages,
+    inbox_rows::{self, SearchBounds},
     model::{
-        AiDraft, AiMode, BUS_CHANNEL, ChatEvent, ConversationState, INBOX_PAGE_SIZE, InboxPage, InboxQuery, InboxRow,
-        MAX_MESSAGE_CHARS, THREAD_PAGE_SIZE, Thread, ThreadMessage, UNREAD_CAP,
+        AiDraft, AiMode, BUS_CHANNEL, ChatEvent, ConversationState, InboxPage, InboxQuery, InboxRow, MAX_MESSAGE_CHARS,
+        THREAD_PAGE_SIZE, Thread, ThreadMessage, UNREAD_CAP,
     },
     read_entity as reads,
 };
@@ -29,7 +30,6 @@ use crate::{
         detail::TimelineQuery,
         detail_service::viewer_zone,
         entity as clients,
-        model::is_status,
         service::{find as find_client, user_names},
         timeline,
     },
@@ -757,54 +757,22 @@ async fn read_mark<C: ConnectionTrait>(db: &C, user_id: i64, conversation_id: i6
 }
 
 /// One inbox page for `user`: newest activity first, by keyset `(last_activity_at, id)`, with the
-/// viewer's unread counts. Five queries at most.
+/// viewer's unread counts. Five queries at most (six with a search).
 pub async fn inbox(state: &AppState, user: &CurrentUser, query: &InboxQuery) -> Result<InboxPage, AppError> {
+    inbox_bounded(state, user, query, SearchBounds::DEFAULT).await
+}
+
+/// [`inbox`] with the search's bounds given, so that a test can reach them with a few rows.
+pub async fn inbox_bounded(
+    state: &AppState,
+    user: &CurrentUser,
+    query: &InboxQuery,
+    bounds: SearchBounds,
+) -> Result<InboxPage, AppError> {
     check_search(&query.q)?;
     let db = &state.db;
-    let backend = db.get_database_backend();
-    let mut sql = String::from("SELECT v.* FROM conversations v JOIN clients c ON c.id = v.client_id WHERE 1 = 1");
-    let mut values: Vec<Value> = Vec::new();
     let owner = if user.is_admin() { query.owner.trim().parse::<i64>().ok() } else { Some(user.id) };
-    if let Some(owner) = owner {
-        sql.push_str(" AND v.owner_id = ?");
-        values.push(owner.into());
-    }
-    match query.show.as_str() {
-        "waiting" => sql.push_str(" AND v.state = 'waiting'"),
-        "unread" => {
-            sql.push_str(
-                " AND v.last_message_id > COALESCE((SELECT r.last_seen_message_id FROM conversation_reads r \
-                 WHERE r.conversation_id = v.id AND r.user_id = ?), 0)",
-            );
-            values.push(user.id.into());
-        }
-        _ => {}
-    }
-    if let Some(mode) = AiMode::parse(&query.ai) {
-        sql.push_str(" AND v.ai_mode = ?");
-        values.push(mode.as_str().into());
-    }
-    if is_status(&query.stage) {
-        sql.push_str(" AND c.status = ?");
-        values.push(query.stage.clone().into());
-    }
-    let q = query.q.trim();
-    if !q.is_empty() {
-        // The clients list's search (name, email, phone, company), on its trigram or FTS index.
-        let ids = crate::clients::list_query::matching_ids_sql(backend, owner, q);
-        sql.push_str(&format!(" AND v.client_id IN ({ids})"));
-    }
-    if let Some((at, id)) = timeline::decode(&query.after) {
-        // A row value, which both databases use as a bound of the index's range (an `OR` of the
-        // two cases is only a filter: a deep page would walk every row before it).
-        sql.push_str(" AND (v.last_activity_at, v.id) < (?, ?)");
-        values.extend([at.into(), id.into()]);
-    }
-    sql.push_str(&format!(" ORDER BY v.last_activity_at DESC, v.id DESC LIMIT {}", INBOX_PAGE_SIZE + 1));
-    let mut rows = conversations::Entity::find().from_raw_sql(statement(backend, &sql, values)).all(db).await?;
-    let more = rows.len() as u64 > INBOX_PAGE_SIZE;
-    rows.truncate(INBOX_PAGE_SIZE as usize);
-    let next = if more { rows.last().map(|row| timeline::encode(row.last_activity_at, row.id)) } else { None };
+    let inbox_rows::Rows { rows, next, searched } = inbox_rows::page(db, user, owner, query, bounds).await?;
 
     let zone = viewer_zone(db, user).await?;
     let client_rows: HashMap<i64, clients::Model> = if rows.is_empty() {
@@ -864,7 +832,7 @@ pub async fn inbox(state: &AppState, user: &CurrentUser, query: &InboxQuery) -> 
             })
         })
         .collect();
-    Ok(InboxPage { rows, next, owners })
+    Ok(InboxPage { rows, next, owners, searched })
 }
 
 trait OrderByName {

@@ -112,6 +112,11 @@ fn search_words(q: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether `q` holds a word to search for.
+pub fn is_search(q: &str) -> bool {
+    !search_words(q).is_empty()
+}
+
 /// SQLite's trigram index answers words of three characters or more; it needs a phrase query.
 fn fts_phrase(word: &str) -> String {
     format!("\"{}\"", word.replace('"', "\"\""))
@@ -142,6 +147,19 @@ fn search_condition(backend: DatabaseBackend, q: &str) -> Condition {
         });
     }
     condition
+}
+
+/// The clients list's search condition for `q` as SQL, its values written in (quoted), over the
+/// columns of a table named `clients`: for a statement elsewhere that joins the clients.
+pub fn search_condition_sql(backend: DatabaseBackend, q: &str) -> String {
+    let select =
+        Query::select().expr(Expr::cust("1")).from(entity::Entity).cond_where(search_condition(backend, q)).to_owned();
+    let sql = match backend {
+        DatabaseBackend::Postgres => select.to_string(PostgresQueryBuilder),
+        _ => select.to_string(sea_orm::sea_query::SqliteQueryBuilder),
+    };
+    // The statement's own WHERE is the first (a subquery's comes later in the condition).
+    sql.split_once(" WHERE ").map_or_else(|| "1 = 1".to_owned(), |(_, condition)| condition.to_owned())
 }
 
 /// The statement of the ids of the clients (of `owner`, when given) that the search `q` finds,

@@ -8,6 +8,7 @@ use super::{super::api::load_inbox, live::use_chat_stream, query_string};
 use crate::{
     chat::model::{AiMode, ChatEvent, ConversationState, InboxPage, InboxQuery, InboxRow, UNREAD_CAP, role_label},
     clients::model::{STATUSES, status_label},
+    shared::numbers::group_thousands,
     ui::page::PageHeader,
 };
 
@@ -91,9 +92,26 @@ fn Inbox(page: InboxPage, query: InboxQuery) -> impl IntoView {
             ])
         )
     });
+    let searched = page.searched;
+    let earlier = !query.after.is_empty();
+    let rows_empty = page.rows.is_empty();
     view! {
         <InboxFilters query=query.clone() owners=page.owners.clone() />
-        {if page.rows.is_empty() {
+        {if page.rows.is_empty() && searched.is_some() {
+            view! {
+                <div class="empty-state" data-testid="inbox-empty">
+                    <p class="empty-title">
+                        {format!(
+                            "No match in the {} {} conversations.",
+                            group_thousands(searched.unwrap_or_default()),
+                            if earlier { "next" } else { "most recent" },
+                        )}
+                    </p>
+                    <p class="muted">"Many clients match this search: search older conversations, or add a word."</p>
+                </div>
+            }
+            .into_any()
+        } else if page.rows.is_empty() {
             view! {
                 <div class="empty-state" data-testid="inbox-empty">
                     <p class="empty-title">
@@ -119,8 +137,21 @@ fn Inbox(page: InboxPage, query: InboxQuery) -> impl IntoView {
         }}
         {(next.is_some() || first.is_some()).then(|| view! {
             <nav class="pager" aria-label="Conversation pages">
+                {(searched.is_some() && !rows_empty).then(|| view! {
+                    <p class="muted" data-testid="inbox-searched">
+                        {format!(
+                            "Many clients match: these are the matches in the {} {} conversations.",
+                            group_thousands(searched.unwrap_or_default()),
+                            if earlier { "next" } else { "most recent" },
+                        )}
+                    </p>
+                })}
                 {first.map(|href| view! { <a class="button button-quiet" href=href>"Newest"</a> })}
-                {next.map(|href| view! { <a class="button button-quiet" href=href data-testid="inbox-older">"Older"</a> })}
+                {next.map(|href| view! {
+                    <a class="button button-quiet" href=href data-testid="inbox-older">
+                        {if searched.is_some() { "Search older" } else { "Older" }}
+                    </a>
+                })}
             </nav>
         })}
     }

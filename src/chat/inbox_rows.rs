@@ -1,0 +1,192 @@
+//! Which conversations make an inbox page: the filters, the keyset and a search by client that
+//! stays bounded at a million clients.
+//!
+//! A search first asks the clients list's index for the clients it finds (that have a
+//! conversation), up to [`SearchBounds::exact`] + 1. When that is all of them, the page is their
+//! conversations, newest first: a few index probes and a small sort. When more match, the word is
+//! common enough that the newest conversations hold matches, and the page is searched for among
+//! the next [`SearchBounds::window`] conversations of the keyset; when those hold less than a page,
+//! the page says how far it searched and its cursor continues after them, so every request reads a
+//! bounded number of rows and paging on still finds every match.
+use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
+
+use super::{
+    conversation_entity as conversations,
+    model::{AiMode, INBOX_PAGE_SIZE, InboxQuery},
+};
+use crate::{
+    clients::{list_query, model::is_status, timeline},
+    server::sql::statement,
+    shared::AppError,
+    users::model::CurrentUser,
+};
+
+/// How far an inbox search goes in one request.
+#[derive(Debug, Clone, Copy)]
+pub struct SearchBounds {
+    /// At most this many matching clients are listed by id and their conversations sorted.
+    pub exact: u64,
+    /// With more, a page is searched for among this many conversations next in the inbox's order.
+    pub window: u64,
+}
+
+impl SearchBounds {
+    pub const DEFAULT: SearchBounds = SearchBounds { exact: 1_000, window: 2_000 };
+}
+
+/// The conversations of one page, before they are dressed as inbox rows.
+pub struct Rows {
+    pub rows: Vec<conversations::Model>,
+    pub next: Option<String>,
+    /// Set when a search read its whole window without filling the page: how many conversations
+    /// it searched. `next` then continues after them.
+    pub searched: Option<u64>,
+}
+
+/// How a search narrows the page.
+enum Search {
+    None,
+    /// Every matching client with a conversation: no more than [`SearchBounds::exact`].
+    Clients(Vec<i64>),
+    /// More match: look for them among the conversations next in order.
+    Window,
+}
+
+/// The conversations of the page `query` asks for, `owner`'s (everyone's when `None`).
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    user: &CurrentUser,
+    owner: Option<i64>,
+    query: &InboxQuery,
+    bounds: SearchBounds,
+) -> Result<Rows, AppError> {
+    let backend = db.get_database_backend();
+    let q = query.q.trim();
+    let search =
+        if !list_query::is_search(q) { Search::None } else { matching_clients(db, owner, q, bounds.exact).await? };
+    if let Search::Clients(ids) = &search
+        && ids.is_empty()
+    {
+        return Ok(Rows { rows: Vec::new(), next: None, searched: None });
+    }
+
+    let mut filters = String::from(" WHERE 1 = 1");
+    let mut values: Vec<Value> = Vec::new();
+    if let Some(owner) = owner {
+        filters.push_str(" AND v.owner_id = ?");
+        values.push(owner.into());
+    }
+    match query.show.as_str() {
+        "waiting" => filters.push_str(" AND v.state = 'waiting'"),
+        "unread" => {
+            filters.push_str(
+                " AND v.last_message_id > COALESCE((SELECT r.last_seen_message_id FROM conversation_reads r \
+                 WHERE r.conversation_id = v.id AND r.user_id = ?), 0)",
+            );
+            values.push(user.id.into());
+        }
+        _ => {}
+    }
+    if let Some(mode) = AiMode::parse(&query.ai) {
+        filters.push_str(" AND v.ai_mode = ?");
+        values.push(mode.as_str().into());
+    }
+    if is_status(&query.stage) {
+        filters.push_str(" AND clients.status = ?");
+        values.push(query.stage.clone().into());
+    }
+    if let Search::Clients(ids) = &search {
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        filters.push_str(&format!(" AND v.client_id IN ({list})"));
+    }
+    if let Some((at, id)) = timeline::decode(&query.after) {
+        // A row value, which both databases use as a bound of the index's range (an `OR` of the
+        // two cases is only a filter: a deep page would walk every row before it).
+        filters.push_str(" AND (v.last_activity_at, v.id) < (?, ?)");
+        values.extend([at.into(), id.into()]);
+    }
+    let from = "FROM conversations v JOIN clients ON clients.id = v.client_id";
+    let order = "ORDER BY v.last_activity_at DESC, v.id DESC";
+    let page_size = INBOX_PAGE_SIZE as usize;
+
+    if !matches!(search, Search::Window) {
+        let sql = format!("SELECT v.* {from}{filters} {order} LIMIT {}", page_size + 1);
+        let mut rows = conversations::Model::find_by_statement(statement(backend, &sql, values)).all(db).await?;
+        let more = rows.len() > page_size;
+        rows.truncate(page_size);
+        let next = if more { rows.last().map(cursor) } else { None };
+        return Ok(Rows { rows, next, searched: None });
+    }
+
+    // The window, numbered, and of it the matches and its last row (to continue after it).
+    let window = bounds.window.max(1);
+    let sql = format!(
+        "SELECT w.*, CASE WHEN /*search*/ THEN 1 ELSE 0 END AS hit FROM (\
+         SELECT v.*, ROW_NUMBER() OVER ({order}) AS place {from}{filters} {order} LIMIT {window}) w \
+         JOIN clients ON clients.id = w.client_id WHERE /*search*/ OR w.place = {window} \
+         ORDER BY w.last_activity_at DESC, w.id DESC LIMIT {}",
+        page_size + 1
+    );
+    // The condition carries the search's words quoted; it goes in after the placeholders are
+    // numbered, so that a `?` typed in the search stays text.
+    let numbered = statement(backend, &sql, values);
+    let condition = list_query::search_condition_sql(backend, q);
+    let sql = numbered.sql.replace("/*search*/", &condition);
+    let statement = Statement { sql, ..numbered };
+    let found = WindowRow::find_by_statement(statement).all(db).await?;
+    let last_of_window = found.iter().find(|row| row.place == window as i64).map(|row| cursor(&row.row));
+    let mut rows: Vec<conversations::Model> = found.into_iter().filter(|row| row.hit == 1).map(|row| row.row).collect();
+    if rows.len() > page_size {
+        rows.truncate(page_size);
+        let next = rows.last().map(cursor);
+        return Ok(Rows { rows, next, searched: None });
+    }
+    Ok(match last_of_window {
+        Some(next) => Rows { rows, next: Some(next), searched: Some(window) },
+        None => Rows { rows, next: None, searched: None },
+    })
+}
+
+fn cursor(row: &conversations::Model) -> String {
+    timeline::encode(row.last_activity_at, row.id)
+}
+
+/// A conversation of a search's window, where it stands in it and whether it matches.
+struct WindowRow {
+    row: conversations::Model,
+    place: i64,
+    hit: i32,
+}
+
+impl FromQueryResult for WindowRow {
+    fn from_query_result(result: &sea_orm::QueryResult, prefix: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(WindowRow {
+            row: conversations::Model::from_query_result(result, prefix)?,
+            place: result.try_get(prefix, "place")?,
+            hit: result.try_get(prefix, "hit")?,
+        })
+    }
+}
+
+/// The clients (of `owner`) with a conversation that the search `q` finds, when there are at most
+/// `exact` of them; [`Search::Window`] when there are more.
+async fn matching_clients<C: ConnectionTrait>(
+    db: &C,
+    owner: Option<i64>,
+    q: &str,
+    exact: u64,
+) -> Result<Search, AppError> {
+    let backend = db.get_database_backend();
+    let sql = format!(
+        "{} AND EXISTS (SELECT 1 FROM conversations v WHERE v.client_id = clients.id) LIMIT {}",
+        list_query::matching_ids_sql(backend, owner, q),
+        exact + 1
+    );
+    let ids: Vec<i64> = db
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await?
+        .iter()
+        .map(|row| row.try_get_by_index::<i64>(0))
+        .collect::<Result<_, _>>()?;
+    Ok(if ids.len() as u64 > exact { Search::Window } else { Search::Clients(ids) })
+}
