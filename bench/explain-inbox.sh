@@ -9,9 +9,27 @@ set -euo pipefail
 url=${DATABASE_URL:?set DATABASE_URL to a seeded PostgreSQL database}
 plans=${1:-}
 search_expr=$(grep -A1 'pub const CLIENT_SEARCH_EXPRESSION' "$(dirname "$0")/../migration/src/m20261123_000001_initial_schema.rs" | tail -1 | sed -E 's/^ *"(.*)";$/\1/')
+raw_expr=$search_expr
 search_expr=${search_expr//\'/\'\'}
-inbox="SELECT v.* FROM conversations v JOIN clients c ON c.id = v.client_id"
+inbox="SELECT v.* FROM conversations v JOIN clients ON clients.id = v.client_id"
 order="ORDER BY v.last_activity_at DESC, v.id DESC LIMIT 26"
+with_conversation="AND EXISTS (SELECT 1 FROM conversations v WHERE v.client_id = clients.id) LIMIT 1001"
+# The search's condition for each LIKE pattern given (as src/clients/list_query.rs writes it).
+condition() {
+  local words=() pattern
+  for pattern in "$@"; do words+=("$search_expr LIKE ''$pattern''"); done
+  local joined=${words[0]} i
+  for ((i = 1; i < ${#words[@]}; i++)); do joined+=" AND ${words[i]}"; done
+  echo "$joined"
+}
+# The clients a search finds (src/chat/inbox_rows.rs, first statement).
+clients_of() { echo "SELECT clients.id FROM clients WHERE $(condition "$@")"; }
+# A search with many matches: a page among the 2,000 conversations next (src/chat/inbox_rows.rs).
+window() {
+  local filter=$1; shift
+  local cond; cond=$(condition "$@")
+  echo "SELECT w.* FROM (SELECT v.*, ROW_NUMBER() OVER (ORDER BY v.last_activity_at DESC, v.id DESC) AS place, CASE WHEN $cond THEN 1 ELSE 0 END AS hit FROM conversations v JOIN clients ON clients.id = v.client_id WHERE $filter ORDER BY v.last_activity_at DESC, v.id DESC LIMIT 2000) w WHERE w.hit = 1 OR w.place = 2000 ORDER BY w.last_activity_at DESC, w.id DESC LIMIT 26"
+}
 
 psql "$url" -v ON_ERROR_STOP=1 -v plans="$plans" -qAt <<SQL
 SELECT count(*) AS conversations FROM conversations \gset
@@ -47,16 +65,21 @@ SELECT pg_temp.explain('user, waiting for a human', format('$inbox WHERE v.owner
 SELECT pg_temp.explain('user, closed', format('$inbox WHERE v.owner_id = %s AND v.state = ''closed'' $order', :owner));
 SELECT pg_temp.explain('user, unread', format('$inbox WHERE v.owner_id = %s AND v.last_message_id > COALESCE((SELECT r.last_seen_message_id FROM conversation_reads r WHERE r.conversation_id = v.id AND r.user_id = %s), 0) $order', :owner, :owner));
 SELECT pg_temp.explain('user, AI mode auto', format('$inbox WHERE v.owner_id = %s AND v.ai_mode = ''auto'' $order', :owner));
-SELECT pg_temp.explain('user, stage won', format('$inbox WHERE v.owner_id = %s AND c.status = ''won'' $order', :owner));
-SELECT pg_temp.explain('user, search "silva"', format('$inbox WHERE v.owner_id = %s AND v.client_id IN (SELECT clients.id FROM clients WHERE $search_expr LIKE ''%%silva%%'' AND clients.owner_id = %s) $order', :owner, :owner));
-SELECT pg_temp.explain('user, search "ana silva"', format('$inbox WHERE v.owner_id = %s AND v.client_id IN (SELECT clients.id FROM clients WHERE $search_expr LIKE ''%%ana%%'' AND $search_expr LIKE ''%%silva%%'' AND clients.owner_id = %s) $order', :owner, :owner));
+SELECT pg_temp.explain('user, stage won', format('$inbox WHERE v.owner_id = %s AND clients.status = ''won'' $order', :owner));
+SELECT pg_temp.explain('user, search "silva": its clients with a conversation, up to 1,001', format('$(clients_of "%%silva%%") AND clients.owner_id = %s $with_conversation', :owner));
+SELECT pg_temp.explain('user, search "silva": a page among the next 2,000 conversations', format('$(window "v.owner_id = %s" "%%silva%%")', :owner));
+SELECT pg_temp.explain('user, search "silva", deep: a page among the 2,000 after conversation 2,500', format('$(window "v.owner_id = %s AND (v.last_activity_at, v.id) < (%L, %s)" "%%silva%%")', :owner, :'deep_at', :deep_id));
+SELECT pg_temp.explain('user, search "ana silva": its clients with a conversation, up to 1,001', format('$(clients_of "%%ana%%" "%%silva%%") AND clients.owner_id = %s $with_conversation', :owner));
+SELECT string_agg(id::text, ', ') AS ana_silva FROM (SELECT clients.id FROM clients WHERE $raw_expr LIKE '%ana%' AND $raw_expr LIKE '%silva%' AND clients.owner_id = :owner $with_conversation) found \gset
+SELECT pg_temp.explain('user, search "ana silva": the page of those clients'' conversations', format('$inbox WHERE v.owner_id = %s AND v.client_id IN (%s) $order', :owner, :'ana_silva'));
 SELECT pg_temp.explain('user, page''s unread counts (25 conversations)', format('SELECT m.conversation_id, COUNT(*) FROM messages m LEFT JOIN conversation_reads r ON r.conversation_id = m.conversation_id AND r.user_id = %s WHERE m.conversation_id IN (%s) AND m.id > COALESCE(r.last_seen_message_id, 0) AND (m.author_id IS NULL OR m.author_id <> %s) GROUP BY m.conversation_id', :owner, :'page_ids', :owner));
 SELECT pg_temp.explain('thread, latest 51 messages', format('SELECT * FROM messages WHERE conversation_id = %s ORDER BY created_at DESC, id DESC LIMIT 51', :talker));
 SELECT pg_temp.explain('thread, older page', format('SELECT * FROM messages WHERE conversation_id = %s AND (created_at < %L OR (created_at = %L AND id < %s)) ORDER BY created_at DESC, id DESC LIMIT 51', :talker, :'older_at', :'older_at', :older_id));
-SELECT pg_temp.explain('admin, first page', 'SELECT v.* FROM conversations v JOIN clients c ON c.id = v.client_id $order');
+SELECT pg_temp.explain('admin, first page', '$inbox $order');
 SELECT pg_temp.explain('admin, deep page (after conversation 2,500)', format('$inbox WHERE (v.last_activity_at, v.id) < (%L, %s) $order', :'admin_deep_at', :admin_deep_id));
-SELECT pg_temp.explain('admin, waiting for a human', 'SELECT v.* FROM conversations v JOIN clients c ON c.id = v.client_id WHERE v.state = ''waiting'' $order');
-SELECT pg_temp.explain('admin, search "acme lab"', '$inbox WHERE v.client_id IN (SELECT clients.id FROM clients WHERE $search_expr LIKE ''%acme%'' AND $search_expr LIKE ''%lab%'') $order');
+SELECT pg_temp.explain('admin, waiting for a human', '$inbox WHERE v.state = ''waiting'' $order');
+SELECT pg_temp.explain('admin, search "acme lab": its clients with a conversation, up to 1,001', '$(clients_of "%acme%" "%lab%") $with_conversation');
+SELECT pg_temp.explain('admin, search "acme lab": a page among the next 2,000 conversations', '$(window "1 = 1" "%acme%" "%lab%")');
 SELECT format(E'%s\n  index: %s\n  %s', label,
   coalesce((regexp_match(plan, 'Index (?:Only )?Scan(?: Backward)? using ([a-z_]+)'))[1], (regexp_match(plan, 'Bitmap Index Scan on ([a-z_]+)'))[1], 'NONE (sequential scan)'),
   (regexp_match(plan, 'Execution Time: [0-9.]+ ms'))[1])

@@ -118,13 +118,13 @@ pub async fn page<C: ConnectionTrait>(
         return Ok(Rows { rows, next, searched: None });
     }
 
-    // The window, numbered, and of it the matches and its last row (to continue after it).
+    // The window, numbered and each row's match found as it is read (with its client, by key),
+    // and of it the matches and its last row (to continue after it).
     let window = bounds.window.max(1);
     let sql = format!(
-        "SELECT w.*, CASE WHEN /*search*/ THEN 1 ELSE 0 END AS hit FROM (\
-         SELECT v.*, ROW_NUMBER() OVER ({order}) AS place {from}{filters} {order} LIMIT {window}) w \
-         JOIN clients ON clients.id = w.client_id WHERE /*search*/ OR w.place = {window} \
-         ORDER BY w.last_activity_at DESC, w.id DESC LIMIT {}",
+        "SELECT w.* FROM (SELECT v.*, ROW_NUMBER() OVER ({order}) AS place, \
+         CASE WHEN /*search*/ THEN 1 ELSE 0 END AS hit {from}{filters} {order} LIMIT {window}) w \
+         WHERE w.hit = 1 OR w.place = {window} ORDER BY w.last_activity_at DESC, w.id DESC LIMIT {}",
         page_size + 1
     );
     // The condition carries the search's words quoted; it goes in after the placeholders are
