@@ -28,6 +28,7 @@ mod m20261202_000009_followups;
 mod m20261203_000010_dashboard;
 mod m20261204_000011_dashboard_rollups;
 mod m20261205_000012_ai_decisions;
+mod m20261206_000013_dashboard_covering_indexes;
 
 pub use m20261123_000001_initial_schema::{BOOKING_STATUSES, CLIENT_SEARCH_EXPRESSION, CLIENT_STATUSES, MESSAGE_ROLES};
 pub use m20261201_000001_conversations::{AI_MODES, CONVERSATION_STATES, DELIVERY_STATES};
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_dashboard::Migration),
             Box::new(m20261204_000011_dashboard_rollups::Migration),
             Box::new(m20261205_000012_ai_decisions::Migration),
+            Box::new(m20261206_000013_dashboard_covering_indexes::Migration),
         ]
     }
 }
