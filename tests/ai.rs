@@ -217,6 +217,49 @@ async fn a_reply_job_run_again_after_booking_or_moving_does_it_once_and_says_wha
 }
 
 #[tokio::test]
+async fn a_kept_reply_is_not_carried_out_after_a_person_acted_and_a_retry_asks_again() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let (ana, client_id) = set_up(&app).await;
+        let model = FirstOffered::default();
+        let asked = lead_says(&app, client_id, "Book me the first time you have").await;
+        let job = payload(&asked);
+        ai_messages_fail(&app, true).await;
+        assert!(reply::reply(&app.state, &job, &model).await.is_err(), "{backend:?}");
+        ai_messages_fail(&app, false).await;
+        let [booked] = bookings(&app, client_id).await.try_into().expect("booked before the worker died");
+
+        // A person cancels that call and switches the AI to drafts and back before the job runs again.
+        crm::bookings::service::cancel(&app.state, &ana, booked.id, "The lead asked by phone").await.unwrap();
+        chat::set_ai_mode(&app.state, &ana, client_id, "suggest").await.unwrap();
+        chat::set_ai_mode(&app.state, &ana, client_id, "auto").await.unwrap();
+        let rerun = reply::reply(&app.state, &job, &model).await.unwrap();
+        assert_eq!(rerun, Outcome::Superseded, "{backend:?}: the old job stands down");
+        let after = bookings(&app, client_id).await;
+        assert_eq!(after.len(), 1, "{backend:?}: the cancelled call is not booked again");
+        assert_eq!(after[0].status, "cancelled", "{backend:?}");
+
+        // A retry (a job for the same message at the conversation's new version) asks the
+        // responder again rather than carrying out the reply kept for the old version.
+        let conversation = crm::chat::conversation_entity::Entity::find()
+            .filter(crm::chat::conversation_entity::Column::ClientId.eq(client_id))
+            .one(&app.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(conversation.version > job.version, "{backend:?}: the person's actions raised the version");
+        let retry = reply::Payload { version: conversation.version, ..job };
+        let fresh = FirstOffered::default();
+        assert!(matches!(reply::reply(&app.state, &retry, &fresh).await.unwrap(), Outcome::Replied(_)));
+        assert_eq!(fresh.asked.load(std::sync::atomic::Ordering::SeqCst), 1, "{backend:?}: asked, not replayed");
+        let statuses: Vec<String> = bookings(&app, client_id).await.into_iter().map(|b| b.status).collect();
+        assert_eq!(statuses, ["cancelled", "confirmed"], "{backend:?}");
+        assert_eq!(replies_to(&app, asked.message.id).await, 1, "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn several_quick_messages_get_one_reply_and_an_ai_that_is_off_gets_no_job() {
     for backend in BACKENDS {
         let app = common::app::start(backend).await;
