@@ -78,6 +78,7 @@ inbox-deep|GET|{inbox_deep}||auth
 inbox-waiting|GET|/chat?show=waiting||auth
 inbox-unread|GET|/chat?show=unread||auth
 inbox-search|GET|/chat?q=silva||auth
+inbox-search-rare|GET|/chat?q=ana%20silva||auth
 inbox-stage|GET|/chat?stage=won||auth
 thread|GET|/chat/{client}||auth
 dashboard|GET|/||auth
