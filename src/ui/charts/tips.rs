@@ -39,22 +39,37 @@ fn listen(root: leptos::web_sys::Element, tip: leptos::web_sys::Element) {
     use leptos::wasm_bindgen::{JsCast, closure::Closure};
     use leptos::web_sys::{Element, Event, EventTarget, KeyboardEvent};
 
+    // The mark whose tooltip shows, so that a scroll moves the tooltip with it.
+    let shown: std::rc::Rc<std::cell::RefCell<Option<(Element, String)>>> = Default::default();
     let show = {
-        let tip = tip.clone();
+        let (tip, shown) = (tip.clone(), shown.clone());
         move |event: Event| {
             let target = event.target().and_then(|target| target.dyn_into::<Element>().ok());
             match target.and_then(|target| tip_of(&target)) {
-                Some((mark, text)) => place(&tip, &mark, &text),
-                None => hide(&tip),
+                Some((mark, text)) => {
+                    place(&tip, &mark, &text);
+                    *shown.borrow_mut() = Some((mark, text));
+                }
+                None => hide(&tip, &shown),
             }
         }
     };
     let hide_on = |escape_only: bool| {
-        let tip = tip.clone();
+        let (tip, shown) = (tip.clone(), shown.clone());
         move |event: Event| {
             let key = event.dyn_ref::<KeyboardEvent>().map(KeyboardEvent::key);
             if !escape_only || key.as_deref() == Some("Escape") {
-                hide(&tip);
+                hide(&tip, &shown);
+            }
+        }
+    };
+    // A scroll (the page's, or the browser bringing a focused mark into view, which may land just
+    // after the mark was pointed at) moves the tooltip along rather than hiding it.
+    let follow = {
+        let (tip, shown) = (tip.clone(), shown.clone());
+        move |_: Event| {
+            if let Some((mark, text)) = shown.borrow().as_ref() {
+                place(&tip, mark, text);
             }
         }
     };
@@ -67,7 +82,7 @@ fn listen(root: leptos::web_sys::Element, tip: leptos::web_sys::Element) {
         (root, "keydown", Closure::new(hide_on(true))),
     ];
     if let Some(window) = leptos::web_sys::window() {
-        listeners.push((window.into(), "scroll", Closure::new(hide_on(false))));
+        listeners.push((window.into(), "scroll", Closure::new(follow)));
     }
     for (target, name, handler) in &listeners {
         let _ = target.add_event_listener_with_callback(name, handler.as_ref().unchecked_ref());
@@ -130,6 +145,7 @@ fn place(tip: &leptos::web_sys::Element, mark: &leptos::web_sys::Element, text: 
 }
 
 #[cfg(feature = "hydrate")]
-fn hide(tip: &leptos::web_sys::Element) {
+fn hide(tip: &leptos::web_sys::Element, shown: &std::cell::RefCell<Option<(leptos::web_sys::Element, String)>>) {
     let _ = tip.set_attribute("hidden", "");
+    shown.borrow_mut().take();
 }
