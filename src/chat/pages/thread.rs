@@ -408,11 +408,23 @@ fn Composer(
     let typed = crate::ui::form_flash::kept(path, "body").or_else(|| draft.filter(|_| editing).map(|draft| draft.text));
     let was_private = crate::ui::form_flash::kept(path, "private").is_some();
     let area = NodeRef::<leptos::html::Textarea>::new();
+    // What was sent, so that its success clears the composer only if it still holds that: the
+    // message can arrive through the live stream before the answer does, and the person may have
+    // started the next one meanwhile.
+    let sent = StoredValue::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(input) = send.input().get() {
+            sent.set_value(Some(input.body));
+        }
+    });
     Effect::new(move |_| {
         if matches!(send.value().get(), Some(Ok(_)))
             && let Some(area) = area.get_untracked()
         {
-            area.set_value("");
+            let unchanged = sent.get_value().is_none_or(|body| body.trim() == area.value().trim());
+            if unchanged {
+                area.set_value("");
+            }
             let _ = area.focus();
         }
     });
