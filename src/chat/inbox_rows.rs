@@ -121,18 +121,16 @@ pub async fn page<C: ConnectionTrait>(
     // The window, numbered and each row's match found as it is read (with its client, by key),
     // and of it the matches and its last row (to continue after it).
     let window = bounds.window.max(1);
+    // The condition carries the search's words quoted, which `statement` leaves as they are (a
+    // `?` typed in the search stays text).
+    let condition = list_query::search_condition_sql(backend, q);
     let sql = format!(
         "SELECT w.* FROM (SELECT v.*, ROW_NUMBER() OVER ({order}) AS place, \
-         CASE WHEN /*search*/ THEN 1 ELSE 0 END AS hit {from}{filters} {order} LIMIT {window}) w \
+         CASE WHEN {condition} THEN 1 ELSE 0 END AS hit {from}{filters} {order} LIMIT {window}) w \
          WHERE w.hit = 1 OR w.place = {window} ORDER BY w.last_activity_at DESC, w.id DESC LIMIT {}",
         page_size + 1
     );
-    // The condition carries the search's words quoted; it goes in after the placeholders are
-    // numbered, so that a `?` typed in the search stays text.
-    let numbered = statement(backend, &sql, values);
-    let condition = list_query::search_condition_sql(backend, q);
-    let sql = numbered.sql.replace("/*search*/", &condition);
-    let statement = Statement { sql, ..numbered };
+    let statement = statement(backend, &sql, values);
     let found = WindowRow::find_by_statement(statement).all(db).await?;
     let last_of_window = found.iter().find(|row| row.place == window as i64).map(|row| cursor(&row.row));
     let mut rows: Vec<conversations::Model> = found.into_iter().filter(|row| row.hit == 1).map(|row| row.row).collect();
