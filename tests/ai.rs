@@ -166,20 +166,30 @@ impl Responder for FirstOffered {
     }
 }
 
+/// The lead asks for the first free time and the job books it, then dies before storing its reply:
+/// the message asked, its job and the booking made.
+async fn booked_before_the_worker_died(
+    app: &TestApp,
+    client_id: i64,
+    model: &FirstOffered,
+) -> (chat::Recorded, reply::Payload, crm::bookings::entity::Model) {
+    let asked = lead_says(app, client_id, "Book me the first time you have").await;
+    let job = payload(&asked);
+    ai_messages_fail(app, true).await;
+    assert!(reply::reply(&app.state, &job, model).await.is_err(), "the worker dies before storing");
+    ai_messages_fail(app, false).await;
+    let [booked] = bookings(app, client_id).await.try_into().expect("booked before the worker died");
+    assert_eq!(replies_to(app, asked.message.id).await, 0);
+    (asked, job, booked)
+}
+
 #[tokio::test]
 async fn a_reply_job_run_again_after_booking_or_moving_does_it_once_and_says_what_it_did() {
     for backend in BACKENDS {
         let app = common::app::start(backend).await;
         let (_, client_id) = set_up(&app).await;
         let model = FirstOffered::default();
-        let asked = lead_says(&app, client_id, "Book me the first time you have").await;
-        let job = payload(&asked);
-
-        ai_messages_fail(&app, true).await;
-        assert!(reply::reply(&app.state, &job, &model).await.is_err(), "{backend:?}");
-        ai_messages_fail(&app, false).await;
-        let [booked] = bookings(&app, client_id).await.try_into().expect("booked before the worker died");
-        assert_eq!(replies_to(&app, asked.message.id).await, 0, "{backend:?}");
+        let (asked, job, booked) = booked_before_the_worker_died(&app, client_id, &model).await;
 
         assert!(matches!(reply::reply(&app.state, &job, &model).await.unwrap(), Outcome::Replied(_)));
         let [again] = bookings(&app, client_id).await.try_into().expect("still one booking");
@@ -222,12 +232,7 @@ async fn a_kept_reply_is_not_carried_out_after_a_person_acted_and_a_retry_asks_a
         let app = common::app::start(backend).await;
         let (ana, client_id) = set_up(&app).await;
         let model = FirstOffered::default();
-        let asked = lead_says(&app, client_id, "Book me the first time you have").await;
-        let job = payload(&asked);
-        ai_messages_fail(&app, true).await;
-        assert!(reply::reply(&app.state, &job, &model).await.is_err(), "{backend:?}");
-        ai_messages_fail(&app, false).await;
-        let [booked] = bookings(&app, client_id).await.try_into().expect("booked before the worker died");
+        let (asked, job, booked) = booked_before_the_worker_died(&app, client_id, &model).await;
 
         // A person cancels that call and switches the AI to drafts and back before the job runs again.
         crm::bookings::service::cancel(&app.state, &ana, booked.id, "The lead asked by phone").await.unwrap();
