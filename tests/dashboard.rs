@@ -439,9 +439,12 @@ async fn the_page_is_drawn_on_the_server_and_a_bad_range_answers_422_with_the_fo
     }
 }
 
+/// A rollup of messages: (owner, quarter hour or hour, role, count).
+type Sums = Vec<(i64, i64, String, i64)>;
+
 /// The rollups as they are, and as counting the messages says they should be: (owner, quarter
-/// hour, role, count) and (owner, quarter hour, client).
-async fn rollups_and_recount(app: &TestApp) -> [(Vec<(i64, i64, String, i64)>, Vec<(i64, i64, i64)>); 2] {
+/// hour, role, count), (owner, quarter hour, client) and (owner, hour, role, count).
+async fn rollups_and_recount(app: &TestApp) -> [(Sums, Vec<(i64, i64, i64)>, Sums); 2] {
     let db = &app.db.conn;
     let backend = db.get_database_backend();
     let bucket = match backend {
@@ -460,7 +463,7 @@ async fn rollups_and_recount(app: &TestApp) -> [(Vec<(i64, i64, String, i64)>, V
                     row.try_get_by_index(3).unwrap(),
                 )
             })
-            .collect::<Vec<(i64, i64, String, i64)>>()
+            .collect::<Sums>()
     };
     let pairs = |sql: String| async move {
         let rows = db.query_all_raw(statement(backend, &sql, vec![])).await.unwrap();
@@ -475,6 +478,11 @@ async fn rollups_and_recount(app: &TestApp) -> [(Vec<(i64, i64, String, i64)>, V
             sums("SELECT owner_id, bucket, role, count FROM message_rollups WHERE count <> 0 ORDER BY 1, 2, 3".into())
                 .await,
             pairs("SELECT owner_id, bucket, client_id FROM conversation_activity ORDER BY 1, 2, 3".into()).await,
+            sums(
+                "SELECT owner_id, hour, role, count FROM message_rollups_hourly WHERE count <> 0 ORDER BY 1, 2, 3"
+                    .into(),
+            )
+            .await,
         ),
         (
             sums(format!(
@@ -485,6 +493,11 @@ async fn rollups_and_recount(app: &TestApp) -> [(Vec<(i64, i64, String, i64)>, V
             pairs(format!(
                 "SELECT DISTINCT c.owner_id, {bucket}, m.client_id FROM messages m \
                  JOIN clients c ON c.id = m.client_id WHERE {counted} ORDER BY 1, 2, 3"
+            ))
+            .await,
+            sums(format!(
+                "SELECT c.owner_id, {bucket} / 4, m.role, COUNT(*) FROM messages m \
+                 JOIN clients c ON c.id = m.client_id WHERE {counted} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
             ))
             .await,
         ),
@@ -523,7 +536,7 @@ async fn the_message_rollups_equal_a_count_of_the_messages_after_every_change() 
             "INSERT INTO messages (client_id, role, body, channel, created_at, private, delivery) VALUES \
              (?, 'client', 'a', 'web', ?, false, 'sent'), (?, 'client', 'b', 'web', ?, false, 'sent'), \
              (?, 'ai', 'c', 'web', ?, false, 'sent'), (?, 'client', 'd', 'web', ?, false, 'sent'), \
-             (?, 'agent', 'e', 'web', ?, true, 'sent')",
+             (?, 'agent', 'e', 'web', ?, true, 'sent'), (?, 'client', 'f', 'web', ?, false, 'sent')",
             vec![
                 dora.into(),
                 at("2026-11-01T10:00:00Z").into(),
@@ -535,11 +548,14 @@ async fn the_message_rollups_equal_a_count_of_the_messages_after_every_change() 
                 at("2026-11-01T10:05:00Z").into(),
                 b1.into(),
                 at("2026-11-01T10:06:00Z").into(),
+                dora.into(),
+                at("2026-11-01T10:40:00Z").into(),
             ],
         )
         .await;
         let [kept, counted] = rollups_and_recount(&app).await;
         assert_eq!(kept, counted, "{backend:?}: many at once");
+        assert!(kept.2.len() < kept.0.len(), "{backend:?}: an hour holds several quarter hours");
 
         // Dora given to Bob takes her messages' counts along.
         exec(&app, "UPDATE clients SET owner_id = ? WHERE id = ?", vec![fixture.bob.id.into(), dora.into()]).await;

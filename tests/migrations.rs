@@ -33,6 +33,7 @@ const TABLES: &[&str] = &[
     "conversation_reads",
     "lead_chat_tokens",
     "message_rollups",
+    "message_rollups_hourly",
     "conversation_activity",
     "ai_decisions",
 ];
@@ -545,6 +546,47 @@ async fn the_rollups_migration_counts_the_messages_already_written() {
         Migrator::down(db, Some(1)).await.unwrap();
         assert!(!table_names(db).await.contains("message_rollups"), "{backend:?}");
         assert_eq!(count(db, "SELECT COUNT(*) FROM messages").await, 5, "{backend:?}: down keeps the messages");
+        test_db.cleanup().await;
+    }
+}
+
+/// The hourly rollups migration sums the quarter hours counted before it, by hour.
+#[tokio::test]
+async fn the_hourly_rollups_migration_sums_the_quarter_hours_already_counted() {
+    for backend in BACKENDS {
+        let test_db = TestDb::empty(backend).await;
+        let db = &test_db.conn;
+        let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+        let before =
+            names.iter().position(|name| name.contains("hourly_message_rollups")).expect("the migration") as u32;
+        Migrator::up(db, Some(before)).await.unwrap();
+        seed_minimal(db).await;
+        // Messages leave the rollups only with their client: clear both.
+        exec(db, "DELETE FROM messages").await.unwrap();
+        exec(db, "DELETE FROM message_rollups").await.unwrap();
+        exec(db, "INSERT INTO messages (client_id, role, body, created_at, private) VALUES \
+                  (1, 'ai', 'a', '2026-01-15 10:14:59+00:00', false), (1, 'client', 'b', '2026-01-15 10:15:00+00:00', false), \
+                  (1, 'client', 'c', '2026-01-15 10:59:59+00:00', false), (1, 'client', 'd', '2026-01-15 11:00:00+00:00', false), \
+                  (2, 'client', 'e', '2026-01-15 10:00:00+00:00', false)").await.unwrap();
+        Migrator::up(db, Some(1)).await.unwrap();
+        let hourly = rows(
+            db,
+            "SELECT owner_id || ' ' || hour || ' ' || role || ' ' || count AS name FROM message_rollups_hourly",
+        )
+        .await;
+        let ten = 1_768_471_200 / 3600; // 2026-01-15 10:00 UTC
+        let expected: BTreeSet<String> = [
+            format!("1 {ten} ai 1"),
+            format!("1 {ten} client 2"),
+            format!("1 {} client 1", ten + 1),
+            format!("2 {ten} client 1"),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(hourly, expected, "{backend:?}");
+        Migrator::down(db, Some(1)).await.unwrap();
+        assert!(!table_names(db).await.contains("message_rollups_hourly"), "{backend:?}");
+        assert_eq!(count(db, "SELECT COUNT(*) FROM message_rollups").await, 5, "{backend:?}: down keeps the rest");
         test_db.cleanup().await;
     }
 }

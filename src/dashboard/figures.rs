@@ -1,7 +1,8 @@
 //! The dashboard's aggregate queries. Each counts on an index and returns at most a row per local
 //! day in the viewer's time zone (or per stage, strategy, owner, weekday and hour); nothing loads
-//! the rows it counts. Messages are counted from their rollups (`message_rollups`,
-//! `conversation_activity`: a row per owner and quarter hour, kept by triggers), not one by one.
+//! the rows it counts. Messages are counted from their rollups (`message_rollups_hourly`,
+//! `message_rollups`, `conversation_activity`: a row per owner and hour or quarter hour, kept by
+//! triggers), not one by one.
 //! Time windows come from [`super::range`], computed in Rust, and so do the viewer's offsets from
 //! UTC that the databases add to quarter hours to find local days, so both count the same rows.
 use std::collections::HashMap;
@@ -38,7 +39,8 @@ fn owner_filter(column: &str, scope: Scope, values: &mut Vec<Value>) -> String {
 pub type Offsets<'a> = &'a [(i64, i64)];
 
 /// `bucket` (an SQL expression of a quarter hour) in the viewer's local time: the local quarter
-/// hour since 1970, whose day is `/ 96` and hour `% 96 / 4` on both databases.
+/// hour since 1970, whose day is `/ 96` and hour `% 96 / 4` on both databases. The same for an
+/// hour, given offsets in hours (day `/ 24`).
 fn local_quarter(bucket: &str, offsets: Offsets, values: &mut Vec<Value>) -> String {
     let Some(((_, first), rest)) = offsets.split_first() else {
         return bucket.to_owned();
@@ -103,23 +105,72 @@ fn buckets(window: Window) -> (i64, i64) {
     (bucket_of(window.start), bucket_of(window.end))
 }
 
+/// Where a window's messages are counted from: the hourly rollup when the window and every local
+/// day and hour in it start on a UTC hour (the viewer's offsets are whole hours, as in all but a
+/// few zones), else the quarter-hour one. Offsets and bounds are in the rollup's unit.
+struct Rollup {
+    table: &'static str,
+    column: &'static str,
+    /// Units in a day and in an hour.
+    per_day: i64,
+    per_hour: i64,
+    offsets: Vec<(i64, i64)>,
+    first: i64,
+    after: i64,
+}
+
+impl Rollup {
+    fn of(window: Window, offsets: Offsets<'_>) -> Self {
+        let (first, after) = buckets(window);
+        let whole_hours =
+            first % 4 == 0 && after % 4 == 0 && offsets.iter().all(|(from, offset)| from % 4 == 0 && offset % 4 == 0);
+        if whole_hours {
+            Self {
+                table: "message_rollups_hourly",
+                column: "hour",
+                per_day: 24,
+                per_hour: 1,
+                offsets: offsets.iter().map(|(from, offset)| (from / 4, offset / 4)).collect(),
+                first: first / 4,
+                after: after / 4,
+            }
+        } else {
+            Self {
+                table: "message_rollups",
+                column: "bucket",
+                per_day: 96,
+                per_hour: 4,
+                offsets: offsets.to_vec(),
+                first,
+                after,
+            }
+        }
+    }
+
+    /// The rollup's unit in the viewer's local time (units since 1970).
+    fn local(&self, values: &mut Vec<Value>) -> String {
+        local_quarter(self.column, &self.offsets, values)
+    }
+}
+
 /// Public messages from the lead, the AI and the team in `window`, by local day (since 1970) and
-/// role, summed from their rollup (a row per owner, quarter hour and role, kept by triggers as
-/// messages are written).
+/// role, summed from their rollup (a row per owner, hour or quarter hour, and role, kept by
+/// triggers as messages are written).
 pub async fn messages<C: ConnectionTrait>(
     db: &C,
     scope: Scope,
     window: Window,
     offsets: Offsets<'_>,
 ) -> Result<Vec<(i64, String, u64)>, DbErr> {
+    let rollup = Rollup::of(window, offsets);
+    let Rollup { table, column, per_day, first, after, .. } = rollup;
     let mut values: Vec<Value> = Vec::new();
-    let day = local_quarter("bucket", offsets, &mut values);
-    let (first, after) = buckets(window);
+    let day = rollup.local(&mut values);
     values.extend([first.into(), after.into()]);
     let owner = owner_filter("owner_id", scope, &mut values);
     let sql = format!(
-        "SELECT {day} / 96 AS day, role, CAST(SUM(count) AS BIGINT) FROM message_rollups \
-         WHERE bucket >= ? AND bucket < ?{owner} GROUP BY 1, 2"
+        "SELECT {day} / {per_day} AS day, role, CAST(SUM(count) AS BIGINT) FROM {table} \
+         WHERE {column} >= ? AND {column} < ?{owner} GROUP BY 1, 2"
     );
     counted_by_two(rows(db, &sql, values).await?)
 }
@@ -131,16 +182,17 @@ pub async fn lead_hours<C: ConnectionTrait>(
     window: Window,
     offsets: Offsets<'_>,
 ) -> Result<Vec<(i64, i64, u64)>, DbErr> {
+    let rollup = Rollup::of(window, offsets);
+    let Rollup { table, column, per_day, per_hour, first, after, .. } = rollup;
     let mut values: Vec<Value> = Vec::new();
     // 1 January 1970 was a Thursday.
-    let weekday = local_quarter("bucket", offsets, &mut values);
-    let hour = local_quarter("bucket", offsets, &mut values);
-    let (first, after) = buckets(window);
+    let weekday = rollup.local(&mut values);
+    let hour = rollup.local(&mut values);
     values.extend([first.into(), after.into()]);
     let owner = owner_filter("owner_id", scope, &mut values);
     let sql = format!(
-        "SELECT ({weekday} / 96 + 3) % 7, ({hour} % 96) / 4, CAST(SUM(count) AS BIGINT) FROM message_rollups \
-         WHERE bucket >= ? AND bucket < ? AND role = 'client'{owner} GROUP BY 1, 2"
+        "SELECT ({weekday} / {per_day} + 3) % 7, ({hour} % {per_day}) / {per_hour}, CAST(SUM(count) AS BIGINT) \
+         FROM {table} WHERE {column} >= ? AND {column} < ? AND role = 'client'{owner} GROUP BY 1, 2"
     );
     counted_by_two(rows(db, &sql, values).await?)
 }
@@ -218,43 +270,65 @@ pub struct Quantiles {
 /// The ranks (from 1) of the median and p90 of `n` sorted values, by nearest rank: ⌈n/2⌉ and ⌈9n/10⌉.
 const QUANTILE_RANKS: &str = "rn = (n + 1) / 2 OR rn = (9 * n + 9) / 10";
 
-/// [`FirstReplies`] for `window`: one pass over the window's conversations, which each database
-/// numbers in order of answer time per first answerer, keeping the rows at the quantiles' ranks.
+/// [`FirstReplies`] for `window`, in one pass over the window's conversations. PostgreSQL picks
+/// the quantiles with `percentile_disc` (nearest rank, a sort per answerer); SQLite, which has no
+/// such aggregate, numbers the conversations by answer time per answerer and keeps the rows at the
+/// quantiles' ranks. Both pick the same values.
 pub async fn first_replies<C: ConnectionTrait>(db: &C, scope: Scope, window: Window) -> Result<FirstReplies, DbErr> {
     let mut values: Vec<Value> = vec![window.start.into(), window.end.into()];
     let owner = owner_filter("owner_id", scope, &mut values);
+    let in_window = format!("FROM conversations WHERE first_lead_at >= ? AND first_lead_at < ?{owner}");
+    let mut replies = FirstReplies::default();
+    let mut keep = |role: &str, n: u64, median: Option<u64>, p90: Option<u64>| match role {
+        "ai" => replies.ai = Quantiles { count: n, median, p90 },
+        "agent" => replies.agent = Quantiles { count: n, median, p90 },
+        "" => replies.unanswered = n,
+        _ => {}
+    };
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        let sql = format!(
+            "SELECT COALESCE(first_reply_role, ''), COUNT(*), \
+               percentile_disc(0.5) WITHIN GROUP (ORDER BY first_reply_secs), \
+               percentile_disc(0.9) WITHIN GROUP (ORDER BY first_reply_secs) \
+             {in_window} GROUP BY 1"
+        );
+        for row in rows(db, &sql, values).await? {
+            let role: String = row.try_get_by_index(0)?;
+            keep(&role, count(&row, 1)?, seconds(&row, 2)?, seconds(&row, 3)?);
+        }
+        return Ok(replies);
+    }
     let sql = format!(
         "SELECT role, n, rn, secs FROM ( \
            SELECT COALESCE(first_reply_role, '') AS role, first_reply_secs AS secs, \
              ROW_NUMBER() OVER (PARTITION BY first_reply_role ORDER BY first_reply_secs) AS rn, \
              COUNT(*) OVER (PARTITION BY first_reply_role) AS n \
-           FROM conversations WHERE first_lead_at >= ? AND first_lead_at < ?{owner}) ranked \
+           {in_window}) ranked \
          WHERE rn = 1 OR {QUANTILE_RANKS}"
     );
-    let mut replies = FirstReplies::default();
+    let mut found: HashMap<String, (u64, Option<u64>, Option<u64>)> = HashMap::new();
     for row in rows(db, &sql, values).await? {
         let role: String = row.try_get_by_index(0)?;
         let (n, rank) = (count(&row, 1)?, count(&row, 2)?);
-        let secs: Option<i64> = row.try_get_by_index(3)?;
-        let quantiles = match role.as_str() {
-            "ai" => &mut replies.ai,
-            "agent" => &mut replies.agent,
-            "" => {
-                replies.unanswered = n;
-                continue;
-            }
-            _ => continue,
-        };
-        quantiles.count = n;
-        let secs = secs.and_then(|secs| u64::try_from(secs).ok());
+        let secs = seconds(&row, 3)?;
+        let entry = found.entry(role).or_insert((n, None, None));
         if rank == n.div_ceil(2) {
-            quantiles.median = secs;
+            entry.1 = secs;
         }
         if rank == (9 * n).div_ceil(10) {
-            quantiles.p90 = secs;
+            entry.2 = secs;
         }
     }
+    for (role, (n, median, p90)) in found {
+        keep(&role, n, median, p90);
+    }
     Ok(replies)
+}
+
+/// A number of seconds that may be NULL.
+fn seconds(row: &QueryResult, index: usize) -> Result<Option<u64>, DbErr> {
+    let value: Option<i64> = row.try_get_by_index(index)?;
+    Ok(value.and_then(|secs| u64::try_from(secs).ok()))
 }
 
 /// Per strategy, of the clients created in `window`: (id, name, leads, booked or won, handed off
@@ -334,19 +408,29 @@ pub async fn bookings_by_owner<C: ConnectionTrait>(
 }
 
 /// Per owner: the median time to the first answer (the AI's or a person's) of the conversations
-/// whose lead first wrote in `window`, in one pass numbered per owner.
+/// whose lead first wrote in `window`, in one pass (a `percentile_disc` per owner on PostgreSQL,
+/// the conversations numbered per owner on SQLite: the same nearest rank).
 pub async fn median_first_reply_by_owner<C: ConnectionTrait>(
     db: &C,
     window: Window,
 ) -> Result<HashMap<i64, u64>, DbErr> {
-    let sql = "SELECT owner_id, secs FROM ( \
-                 SELECT owner_id, first_reply_secs AS secs, \
-                   ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY first_reply_secs) AS rn, \
-                   COUNT(*) OVER (PARTITION BY owner_id) AS n \
-                 FROM conversations \
-                 WHERE first_lead_at >= ? AND first_lead_at < ? AND first_reply_secs IS NOT NULL) ranked \
-               WHERE rn = (n + 1) / 2";
-    rows(db, sql, vec![window.start.into(), window.end.into()])
+    let answered = "FROM conversations \
+                    WHERE first_lead_at >= ? AND first_lead_at < ? AND first_reply_secs IS NOT NULL";
+    let sql = if db.get_database_backend() == DatabaseBackend::Postgres {
+        format!(
+            "SELECT owner_id, percentile_disc(0.5) WITHIN GROUP (ORDER BY first_reply_secs) {answered} GROUP BY owner_id"
+        )
+    } else {
+        format!(
+            "SELECT owner_id, secs FROM ( \
+               SELECT owner_id, first_reply_secs AS secs, \
+                 ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY first_reply_secs) AS rn, \
+                 COUNT(*) OVER (PARTITION BY owner_id) AS n \
+               {answered}) ranked \
+             WHERE rn = (n + 1) / 2"
+        )
+    };
+    rows(db, &sql, vec![window.start.into(), window.end.into()])
         .await?
         .iter()
         .map(|row| Ok((row.try_get_by_index(0)?, count(row, 1)?)))
@@ -381,4 +465,34 @@ pub async fn upcoming<C: ConnectionTrait>(
             ))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::{Rollup, Window};
+    use crate::dashboard::range::offsets;
+
+    fn window(zone: chrono_tz::Tz) -> Window {
+        // Local midnights around New York's change to winter time (2 November 2025).
+        let start = zone.with_ymd_and_hms(2025, 10, 20, 0, 0, 0).unwrap().with_timezone(&Utc);
+        let end = zone.with_ymd_and_hms(2025, 11, 10, 0, 0, 0).unwrap().with_timezone(&Utc);
+        Window { start, end }
+    }
+
+    #[test]
+    fn whole_hour_zones_read_the_hourly_rollup_and_quarter_hour_zones_the_other() {
+        let new_york = window(chrono_tz::America::New_York);
+        let rollup = Rollup::of(new_york, &offsets(chrono_tz::America::New_York, new_york));
+        assert_eq!((rollup.table, rollup.per_day), ("message_rollups_hourly", 24));
+        assert_eq!(rollup.offsets.iter().map(|(_, offset)| *offset).collect::<Vec<_>>(), [-4, -5]);
+        assert_eq!(rollup.first * 3600, new_york.start.timestamp());
+        assert_eq!(rollup.after * 3600, new_york.end.timestamp());
+
+        let kathmandu = window(chrono_tz::Asia::Kathmandu);
+        let rollup = Rollup::of(kathmandu, &offsets(chrono_tz::Asia::Kathmandu, kathmandu));
+        assert_eq!((rollup.table, rollup.per_day), ("message_rollups", 96));
+        assert_eq!(rollup.offsets.iter().map(|(_, offset)| *offset).collect::<Vec<_>>(), [23]);
+    }
 }
