@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# EXPLAIN ANALYZE of the dashboard's range figures on a seeded PostgreSQL database, as
+# src/dashboard/figures.rs sends them, for the user with the most clients and for an admin
+# (everyone's), over one long range (15 January to 1 November 2026, a viewer in UTC), each run
+# twice and the second run kept (warm). Where a figure has an older shape, it is measured beside
+# the current one: messages from the quarter-hour rollup and from the hourly one; the medians
+# numbered with window functions (what SQLite runs) and with percentile_disc (what PostgreSQL runs).
+# Usage: DATABASE_URL=postgres://... bench/explain-dashboard.sh [--plans]   (seed it first: see README)
+set -euo pipefail
+url=${DATABASE_URL:?set DATABASE_URL to a seeded PostgreSQL database}
+plans=${1:-}
+from="2026-01-15 00:00:00+00"
+to="2026-11-01 00:00:00+00"
+q_from=$(( $(date -ud "$from" +%s) / 900 ))
+q_to=$(( $(date -ud "$to" +%s) / 900 ))
+h_from=$(( q_from / 4 ))
+h_to=$(( q_to / 4 ))
+created_day="CAST(FLOOR(EXTRACT(EPOCH FROM created_at) / 900) AS BIGINT) / 96"
+in_range="first_lead_at >= '$from' AND first_lead_at < '$to'"
+ranks="rn = (n + 1) / 2 OR rn = (9 * n + 9) / 10"
+
+psql "$url" -v ON_ERROR_STOP=1 -v plans="$plans" -qAt <<SQL
+SELECT owner_id AS owner FROM clients GROUP BY owner_id ORDER BY count(*) DESC LIMIT 1 \gset
+SELECT count(*) AS owned FROM clients WHERE owner_id = :owner \gset
+SELECT count(*) AS clients FROM clients \gset
+SELECT count(*) AS messages FROM messages \gset
+\echo clients: :clients, messages: :messages; user :owner has :owned clients; range $from to $to
+\echo
+CREATE TEMP TABLE plans (n serial, label text, plan text);
+CREATE OR REPLACE FUNCTION pg_temp.explain(label text, query text) RETURNS void AS \$\$
+DECLARE line text; lines text := '';
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ' || query LOOP NULL; END LOOP;
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ' || query LOOP
+    lines := lines || line || E'\n';
+  END LOOP;
+  INSERT INTO plans (label, plan) VALUES (label, lines);
+END \$\$ LANGUAGE plpgsql;
+SELECT pg_temp.explain('user, clients by day and stage', format('SELECT $created_day, status, COUNT(*) FROM clients WHERE created_at >= %L AND created_at < %L AND owner_id = %s GROUP BY 1, 2', '$from', '$to', :owner));
+SELECT pg_temp.explain('user, messages by day, quarter-hour rollup', format('SELECT bucket / 96, role, SUM(count) FROM message_rollups WHERE bucket >= $q_from AND bucket < $q_to AND owner_id = %s GROUP BY 1, 2', :owner));
+SELECT pg_temp.explain('user, messages by day, hourly rollup', format('SELECT hour / 24, role, SUM(count) FROM message_rollups_hourly WHERE hour >= $h_from AND hour < $h_to AND owner_id = %s GROUP BY 1, 2', :owner));
+SELECT pg_temp.explain('user, lead messages by weekday and hour, quarter-hour rollup', format('SELECT (bucket / 96 + 3) % 7, (bucket % 96) / 4, SUM(count) FROM message_rollups WHERE bucket >= $q_from AND bucket < $q_to AND role = ''client'' AND owner_id = %s GROUP BY 1, 2', :owner));
+SELECT pg_temp.explain('user, lead messages by weekday and hour, hourly rollup', format('SELECT (hour / 24 + 3) % 7, hour % 24, SUM(count) FROM message_rollups_hourly WHERE hour >= $h_from AND hour < $h_to AND role = ''client'' AND owner_id = %s GROUP BY 1, 2', :owner));
+SELECT pg_temp.explain('user, active conversations', format('SELECT COUNT(DISTINCT client_id) FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to AND owner_id = %s', :owner));
+SELECT pg_temp.explain('user, speed to lead, window functions', format('SELECT role, n, rn, secs FROM (SELECT COALESCE(first_reply_role, '''') AS role, first_reply_secs AS secs, ROW_NUMBER() OVER (PARTITION BY first_reply_role ORDER BY first_reply_secs) AS rn, COUNT(*) OVER (PARTITION BY first_reply_role) AS n FROM conversations WHERE $in_range AND owner_id = %s) ranked WHERE rn = 1 OR $ranks', :owner));
+SELECT pg_temp.explain('user, speed to lead, percentile_disc', format('SELECT COALESCE(first_reply_role, ''''), COUNT(*), percentile_disc(0.5) WITHIN GROUP (ORDER BY first_reply_secs), percentile_disc(0.9) WITHIN GROUP (ORDER BY first_reply_secs) FROM conversations WHERE $in_range AND owner_id = %s GROUP BY 1', :owner));
+SELECT pg_temp.explain('user, strategies', format('SELECT s.id, s.name, COUNT(*), SUM(CASE WHEN cl.status IN (''booked'', ''won'') THEN 1 ELSE 0 END) FROM clients cl JOIN strategies s ON s.id = cl.strategy_id WHERE cl.created_at >= %L AND cl.created_at < %L AND cl.owner_id = %s GROUP BY s.id, s.name', '$from', '$to', :owner));
+SELECT pg_temp.explain('admin, messages by day, quarter-hour rollup', 'SELECT bucket / 96, role, SUM(count) FROM message_rollups WHERE bucket >= $q_from AND bucket < $q_to GROUP BY 1, 2');
+SELECT pg_temp.explain('admin, messages by day, hourly rollup', 'SELECT hour / 24, role, SUM(count) FROM message_rollups_hourly WHERE hour >= $h_from AND hour < $h_to GROUP BY 1, 2');
+SELECT pg_temp.explain('admin, active conversations', 'SELECT COUNT(DISTINCT client_id) FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to');
+SELECT pg_temp.explain('admin, median first reply by owner, window functions', 'SELECT owner_id, secs FROM (SELECT owner_id, first_reply_secs AS secs, ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY first_reply_secs) AS rn, COUNT(*) OVER (PARTITION BY owner_id) AS n FROM conversations WHERE $in_range AND first_reply_secs IS NOT NULL) ranked WHERE rn = (n + 1) / 2');
+SELECT pg_temp.explain('admin, median first reply by owner, percentile_disc', 'SELECT owner_id, percentile_disc(0.5) WITHIN GROUP (ORDER BY first_reply_secs) FROM conversations WHERE $in_range AND first_reply_secs IS NOT NULL GROUP BY owner_id');
+SELECT format(E'%s\n  index: %s\n  %s', label,
+  coalesce((regexp_match(plan, 'Index (?:Only )?Scan(?: Backward)? using ([a-z_]+)'))[1], (regexp_match(plan, 'Bitmap Index Scan on ([a-z_]+)'))[1], 'NONE (sequential scan)'),
+  (regexp_match(plan, 'Execution Time: [0-9.]+ ms'))[1])
+  || CASE WHEN :'plans' = '--plans' THEN E'\n' || plan ELSE '' END
+FROM plans ORDER BY n;
+SQL
