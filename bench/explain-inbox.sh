@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # EXPLAIN ANALYZE of every inbox and thread query shape on a seeded PostgreSQL database, as
 # src/chat/service.rs sends them: the first page and a deep keyset page (after conversation 2,500),
-# each filter (waiting, unread, AI mode, stage, a search by client), the page's unread counts, the
+# each filter (waiting, unread, AI mode, stage (walked, and listed from its clients when it has
+# 1,000 or fewer), a search by client), the page's unread counts, the
 # thread's latest messages and an older page, for an ordinary user (their own conversations) and
 # for an admin (everyone's). Prints each plan's index and time; `--plans` prints the plans too.
 # Usage: DATABASE_URL=postgres://... bench/explain-inbox.sh [--plans]   (seed it first: see README)
@@ -66,6 +67,11 @@ SELECT pg_temp.explain('user, closed', format('$inbox WHERE v.owner_id = %s AND 
 SELECT pg_temp.explain('user, unread', format('$inbox WHERE v.owner_id = %s AND v.last_message_id > COALESCE((SELECT r.last_seen_message_id FROM conversation_reads r WHERE r.conversation_id = v.id AND r.user_id = %s), 0) $order', :owner, :owner));
 SELECT pg_temp.explain('user, AI mode auto', format('$inbox WHERE v.owner_id = %s AND v.ai_mode = ''auto'' $order', :owner));
 SELECT pg_temp.explain('user, stage won', format('$inbox WHERE v.owner_id = %s AND clients.status = ''won'' $order', :owner));
+SELECT pg_temp.explain('user, a stage with no client, walked (before)', format('$inbox WHERE v.owner_id = %s AND clients.status = ''none'' $order', :owner));
+SELECT pg_temp.explain('user, a stage''s size from client_counts', format('SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM client_counts WHERE status = ''won'' AND owner_id = %s', :owner));
+SELECT pg_temp.explain('user, a stage of 1,000 or fewer: its clients with a conversation, up to 1,001', format('SELECT id FROM clients WHERE status = ''won'' AND owner_id = %s $with_conversation', :owner));
+SELECT string_agg(id::text, ', ') AS won_ids FROM (SELECT id FROM clients WHERE status = 'won' AND owner_id = :owner $with_conversation) found \gset
+SELECT pg_temp.explain('user, a stage of 1,000 or fewer: the page of those clients'' conversations', format('$inbox WHERE v.owner_id = %s AND clients.status = ''won'' AND v.client_id IN (%s) $order', :owner, :'won_ids'));
 SELECT pg_temp.explain('user, search "silva": its clients with a conversation, up to 1,001', format('$(clients_of "%%silva%%") AND clients.owner_id = %s $with_conversation', :owner));
 SELECT pg_temp.explain('user, search "silva": a page among the next 2,000 conversations', format('$(window "v.owner_id = %s" "%%silva%%")', :owner));
 SELECT pg_temp.explain('user, search "silva", deep: a page among the 2,000 after conversation 2,500', format('$(window "v.owner_id = %s AND (v.last_activity_at, v.id) < (%L, %s)" "%%silva%%")', :owner, :'deep_at', :deep_id));

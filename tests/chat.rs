@@ -321,6 +321,65 @@ async fn an_inbox_search_with_many_matches_reads_a_window_per_page_and_still_fin
     }
 }
 
+/// A stage with few clients lists them by id first; one with more walks the inbox's order. Both
+/// give the same pages, and neither shows another owner's clients.
+#[tokio::test]
+async fn a_stage_filter_gives_the_same_pages_whether_it_lists_the_stage_or_walks_the_inbox() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let admin = account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let bea = account(&app, "Bea", "bea@example.com").await;
+        let strategy_id = strategy(&app, ana.id, "Friendly").await;
+        let (mut won, mut won_at_acme) = (Vec::new(), Vec::new());
+        for n in 0..40 {
+            let company = if n % 2 == 0 { "Acme" } else { "Globex" };
+            let id = client(&app, &ana, strategy_id, &format!("Lead {n:02} of {company}")).await;
+            write(&app, id, Author::Lead, "hello").await;
+            if n % 3 == 0 {
+                won.push(id);
+                if n % 2 == 0 {
+                    won_at_acme.push(id);
+                }
+            }
+        }
+        // In the stage without a conversation, and another owner's in the stage.
+        let quiet = client(&app, &ana, strategy_id, "Quiet").await;
+        won_stage(&app, &ana, &[quiet]).await;
+        let beas = client(&app, &bea, strategy(&app, bea.id, "Hers").await, "Bea's lead").await;
+        write(&app, beas, Author::Lead, "hi").await;
+        won_stage(&app, &bea, &[beas]).await;
+        won_stage(&app, &ana, &won).await;
+        won.reverse();
+        won_at_acme.reverse();
+        let query = InboxQuery { stage: "won".into(), ..inbox_query() };
+
+        // 14 clients in the stage: listed by id when up to 20 may be, walked when only 5.
+        for bounds in [SearchBounds { exact: 20, window: 10 }, SearchBounds { exact: 5, window: 10 }] {
+            let (found, searched) = all_pages(&app, &ana, query.clone(), bounds).await;
+            assert_eq!(found, won, "{backend:?} {bounds:?}: the stage's conversations, newest first");
+            assert!(searched.iter().all(Option::is_none), "{backend:?}: a filter is not a windowed search");
+            let (found, _) = all_pages(&app, &admin, query.clone(), bounds).await;
+            let mut everyone = vec![beas];
+            everyone.extend(&won);
+            assert_eq!(found, everyone, "{backend:?} {bounds:?}: an admin sees every owner's");
+            // A search narrows the stage on either path.
+            let acme = InboxQuery { q: "acme".into(), ..query.clone() };
+            let (found, _) = all_pages(&app, &ana, acme, bounds).await;
+            assert_eq!(found, won_at_acme, "{backend:?} {bounds:?}");
+        }
+        let lost = InboxQuery { stage: "lost".into(), ..inbox_query() };
+        let page =
+            service::inbox_bounded(&app.state, &ana, &lost, SearchBounds { exact: 20, window: 10 }).await.unwrap();
+        assert!(page.rows.is_empty() && page.next.is_none(), "{backend:?}: an empty stage");
+        app.cleanup().await;
+    }
+}
+
+async fn won_stage(app: &TestApp, owner: &CurrentUser, ids: &[i64]) {
+    crm::clients::service::set_status(&app.state, owner, ids, "won").await.unwrap();
+}
+
 #[tokio::test]
 async fn unread_counts_follow_reads_and_own_messages_per_viewer() {
     for backend in BACKENDS {

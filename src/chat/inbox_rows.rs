@@ -8,6 +8,10 @@
 //! the next [`SearchBounds::window`] conversations of the keyset; when those hold less than a page,
 //! the page says how far it searched and its cursor continues after them, so every request reads a
 //! bounded number of rows and paging on still finds every match.
+//!
+//! A stage filter is bounded the same way: a stage with at most [`SearchBounds::exact`] clients
+//! (counted in `client_counts`) lists them by id first; a stage with more is common enough that
+//! the walk through the inbox's order finds a page soon.
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
 
 use super::{
@@ -24,7 +28,8 @@ use crate::{
 /// How far an inbox search goes in one request.
 #[derive(Debug, Clone, Copy)]
 pub struct SearchBounds {
-    /// At most this many matching clients are listed by id and their conversations sorted.
+    /// At most this many matching clients (or clients in the filtered stage) are listed by id and
+    /// their conversations sorted.
     pub exact: u64,
     /// With more, a page is searched for among this many conversations next in the inbox's order.
     pub window: u64,
@@ -70,6 +75,15 @@ pub async fn page<C: ConnectionTrait>(
         return Ok(Rows { rows: Vec::new(), next: None, searched: None });
     }
 
+    let stage = is_status(&query.stage).then_some(query.stage.as_str());
+    let in_stage = match stage {
+        Some(stage) => clients_in_stage(db, owner, stage, bounds.exact).await?,
+        None => None,
+    };
+    if in_stage.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Rows { rows: Vec::new(), next: None, searched: None });
+    }
+
     let mut filters = String::from(" WHERE 1 = 1");
     let mut values: Vec<Value> = Vec::new();
     if let Some(owner) = owner {
@@ -91,11 +105,13 @@ pub async fn page<C: ConnectionTrait>(
         filters.push_str(" AND v.ai_mode = ?");
         values.push(mode.as_str().into());
     }
-    if is_status(&query.stage) {
+    if let Some(stage) = stage {
         filters.push_str(" AND clients.status = ?");
-        values.push(query.stage.clone().into());
+        values.push(stage.into());
     }
-    if let Search::Clients(ids) = &search {
+    for ids in
+        [in_stage.as_ref(), if let Search::Clients(ids) = &search { Some(ids) } else { None }].into_iter().flatten()
+    {
         let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
         filters.push_str(&format!(" AND v.client_id IN ({list})"));
     }
@@ -187,4 +203,47 @@ async fn matching_clients<C: ConnectionTrait>(
         .map(|row| row.try_get_by_index::<i64>(0))
         .collect::<Result<_, _>>()?;
     Ok(if ids.len() as u64 > exact { Search::Window } else { Search::Clients(ids) })
+}
+
+/// The clients (of `owner`) in `stage` that have a conversation, when the stage holds at most
+/// `exact` clients (as `client_counts` keeps them): a rare stage is then a few index probes, where
+/// walking the inbox's order would read every conversation to find its few. `None` when it holds
+/// more: the walk then finds a page soon.
+async fn clients_in_stage<C: ConnectionTrait>(
+    db: &C,
+    owner: Option<i64>,
+    stage: &str,
+    exact: u64,
+) -> Result<Option<Vec<i64>>, AppError> {
+    let backend = db.get_database_backend();
+    let mut values: Vec<Value> = vec![stage.into()];
+    let owner_filter = match owner {
+        Some(owner) => {
+            values.push(owner.into());
+            " AND owner_id = ?"
+        }
+        None => "",
+    };
+    let total =
+        format!("SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM client_counts WHERE status = ?{owner_filter}");
+    let total = match db.query_one_raw(statement(backend, &total, values.clone())).await? {
+        Some(row) => row.try_get_by_index::<i64>(0)?,
+        None => 0,
+    };
+    if u64::try_from(total).unwrap_or(0) > exact {
+        return Ok(None);
+    }
+    let sql = format!(
+        "SELECT id FROM clients WHERE status = ?{owner_filter} \
+         AND EXISTS (SELECT 1 FROM conversations v WHERE v.client_id = clients.id) LIMIT {}",
+        exact + 1
+    );
+    let ids: Vec<i64> = db
+        .query_all_raw(statement(backend, &sql, values))
+        .await?
+        .iter()
+        .map(|row| row.try_get_by_index::<i64>(0))
+        .collect::<Result<_, _>>()?;
+    // Clients moved into the stage since it was counted: walk after all.
+    Ok((ids.len() as u64 <= exact).then_some(ids))
 }
