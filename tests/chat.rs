@@ -380,6 +380,85 @@ async fn won_stage(app: &TestApp, owner: &CurrentUser, ids: &[i64]) {
     crm::clients::service::set_status(&app.state, owner, ids, "won").await.unwrap();
 }
 
+/// The inbox page itself, without JavaScript, when a common word's matches are older than the
+/// conversations one request searches: it says how far it looked and links to the next ones,
+/// which hold them.
+#[tokio::test]
+async fn the_inbox_page_says_how_far_a_search_looked_and_links_to_older_conversations() {
+    use sea_orm::{ActiveValue::Set, QueryTrait as _};
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let cookie = sign_up(&app, "Ana", "ana@example.com").await;
+        let ana = common::accounts::signed_in_as(&app, "ana@example.com").await;
+        let strategy_id = strategy(&app, ana.id, "Friendly").await;
+        // 1,010 clients named Zed, more than a search lists by id (1,000), all older than the
+        // 2,000 conversations with someone else that one request searches.
+        let (zeds, others) = (1_010, SearchBounds::DEFAULT.window);
+        app.db
+            .conn
+            .execute_unprepared(&format!(
+                "INSERT INTO clients (owner_id, strategy_id, name) \
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {}) \
+                 SELECT {}, {strategy_id}, CASE WHEN i <= {zeds} THEN 'Zed ' ELSE 'Other ' END || CAST(i AS TEXT) FROM n",
+                zeds + others,
+                ana.id
+            ))
+            .await
+            .unwrap();
+        let ids: Vec<i64> = crm::clients::entity::Entity::find()
+            .filter(crm::clients::entity::Column::OwnerId.eq(ana.id))
+            .order_by_asc(crm::clients::entity::Column::Id)
+            .all(&app.db.conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|client| client.id)
+            .collect();
+        let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let rows: Vec<conversations::ActiveModel> = ids
+            .iter()
+            .enumerate()
+            .map(|(n, id)| conversations::ActiveModel {
+                client_id: Set(*id),
+                owner_id: Set(ana.id),
+                last_activity_at: Set(start + chrono::Duration::minutes(n as i64)),
+                created_at: Set(start),
+                ..Default::default()
+            })
+            .collect();
+        for chunk in rows.chunks(500) {
+            let insert = conversations::Entity::insert_many(chunk.to_vec()).build(app.db.conn.get_database_backend());
+            app.db.conn.execute_raw(insert).await.unwrap();
+        }
+
+        let first = app.get("/chat?q=zed", Some(&cookie)).await;
+        assert_eq!(first.status, StatusCode::OK);
+        assert!(first.body.contains("No match in the 2,000 most recent conversations."), "{backend:?}");
+        let older = older_link(&first.body).expect("a link to search older conversations");
+        assert!(first.body.contains(">Search older</a>"), "{backend:?}");
+
+        let second = app.get(&older, Some(&cookie)).await;
+        assert_eq!(second.status, StatusCode::OK);
+        let shown: Vec<&str> = second.body.match_indices("Zed ").map(|(at, _)| &second.body[at..at + 8]).collect();
+        let newest: Vec<String> = (0..INBOX_PAGE_SIZE).map(|k| format!("Zed {}", zeds - k)).collect();
+        for name in &newest {
+            assert!(shown.iter().any(|found| found.starts_with(name.as_str())), "{backend:?}: {name} in {shown:?}");
+        }
+        assert!(!second.body.contains("Other "), "{backend:?}: only matches");
+        assert!(!second.body.contains("No match"), "{backend:?}");
+        assert!(older_link(&second.body).is_some(), "{backend:?}: a full page goes on");
+        app.cleanup().await;
+    }
+}
+
+/// The href of the inbox's "Older" link in `html`, its `&amp;` read back.
+fn older_link(html: &str) -> Option<String> {
+    let at = html.find("data-testid=\"inbox-older\"")?;
+    let start = html[..at].rfind("href=\"")? + "href=\"".len();
+    let end = start + html[start..].find('"')?;
+    Some(html[start..end].replace("&amp;", "&"))
+}
+
 #[tokio::test]
 async fn unread_counts_follow_reads_and_own_messages_per_viewer() {
     for backend in BACKENDS {
