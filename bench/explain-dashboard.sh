@@ -16,7 +16,7 @@ q_to=$(( $(date -ud "$to" +%s) / 900 ))
 h_from=$(( q_from / 4 ))
 h_to=$(( q_to / 4 ))
 created_day="CAST(FLOOR(EXTRACT(EPOCH FROM created_at) / 900) AS BIGINT) / 96"
-in_range="first_lead_at >= '$from' AND first_lead_at < '$to'"
+in_range="first_lead_at >= ''$from'' AND first_lead_at < ''$to''"  # inside a quoted statement
 ranks="rn = (n + 1) / 2 OR rn = (9 * n + 9) / 10"
 
 psql "$url" -v ON_ERROR_STOP=1 -v plans="$plans" -qAt <<SQL
@@ -39,8 +39,8 @@ END \$\$ LANGUAGE plpgsql;
 SELECT pg_temp.explain('user, clients by day and stage', format('SELECT $created_day, status, COUNT(*) FROM clients WHERE created_at >= %L AND created_at < %L AND owner_id = %s GROUP BY 1, 2', '$from', '$to', :owner));
 SELECT pg_temp.explain('user, messages by day, quarter-hour rollup', format('SELECT bucket / 96, role, SUM(count) FROM message_rollups WHERE bucket >= $q_from AND bucket < $q_to AND owner_id = %s GROUP BY 1, 2', :owner));
 SELECT pg_temp.explain('user, messages by day, hourly rollup', format('SELECT hour / 24, role, SUM(count) FROM message_rollups_hourly WHERE hour >= $h_from AND hour < $h_to AND owner_id = %s GROUP BY 1, 2', :owner));
-SELECT pg_temp.explain('user, lead messages by weekday and hour, quarter-hour rollup', format('SELECT (bucket / 96 + 3) % 7, (bucket % 96) / 4, SUM(count) FROM message_rollups WHERE bucket >= $q_from AND bucket < $q_to AND role = ''client'' AND owner_id = %s GROUP BY 1, 2', :owner));
-SELECT pg_temp.explain('user, lead messages by weekday and hour, hourly rollup', format('SELECT (hour / 24 + 3) % 7, hour % 24, SUM(count) FROM message_rollups_hourly WHERE hour >= $h_from AND hour < $h_to AND role = ''client'' AND owner_id = %s GROUP BY 1, 2', :owner));
+SELECT pg_temp.explain('user, lead messages by weekday and hour, quarter-hour rollup', format('SELECT (bucket / 96 + 3) %% 7, (bucket %% 96) / 4, SUM(count) FROM message_rollups WHERE bucket >= $q_from AND bucket < $q_to AND role = ''client'' AND owner_id = %s GROUP BY 1, 2', :owner));
+SELECT pg_temp.explain('user, lead messages by weekday and hour, hourly rollup', format('SELECT (hour / 24 + 3) %% 7, hour %% 24, SUM(count) FROM message_rollups_hourly WHERE hour >= $h_from AND hour < $h_to AND role = ''client'' AND owner_id = %s GROUP BY 1, 2', :owner));
 SELECT pg_temp.explain('user, active conversations, COUNT(DISTINCT)', format('SELECT COUNT(DISTINCT client_id) FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to AND owner_id = %s', :owner));
 SELECT pg_temp.explain('user, active conversations, GROUP BY', format('SELECT COUNT(*) FROM (SELECT client_id FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to AND owner_id = %s GROUP BY client_id) active', :owner));
 SELECT pg_temp.explain('user, speed to lead, window functions', format('SELECT role, n, rn, secs FROM (SELECT COALESCE(first_reply_role, '''') AS role, first_reply_secs AS secs, ROW_NUMBER() OVER (PARTITION BY first_reply_role ORDER BY first_reply_secs) AS rn, COUNT(*) OVER (PARTITION BY first_reply_role) AS n FROM conversations WHERE $in_range AND owner_id = %s) ranked WHERE rn = 1 OR $ranks', :owner));

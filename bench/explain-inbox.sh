@@ -15,6 +15,7 @@ search_expr=${search_expr//\'/\'\'}
 inbox="SELECT v.* FROM conversations v JOIN clients ON clients.id = v.client_id"
 order="ORDER BY v.last_activity_at DESC, v.id DESC LIMIT 26"
 with_conversation="AND EXISTS (SELECT 1 FROM conversations v WHERE v.client_id = clients.id) LIMIT 1001"
+stage_with_conversation="AND EXISTS (SELECT 1 FROM conversations v WHERE v.client_id = clients.id) ORDER BY last_activity_at DESC, id DESC LIMIT 1001"
 # The search's condition for each LIKE pattern given (as src/clients/list_query.rs writes it).
 condition() {
   local words=() pattern
@@ -67,10 +68,10 @@ SELECT pg_temp.explain('user, closed', format('$inbox WHERE v.owner_id = %s AND 
 SELECT pg_temp.explain('user, unread', format('$inbox WHERE v.owner_id = %s AND v.last_message_id > COALESCE((SELECT r.last_seen_message_id FROM conversation_reads r WHERE r.conversation_id = v.id AND r.user_id = %s), 0) $order', :owner, :owner));
 SELECT pg_temp.explain('user, AI mode auto', format('$inbox WHERE v.owner_id = %s AND v.ai_mode = ''auto'' $order', :owner));
 SELECT pg_temp.explain('user, stage won', format('$inbox WHERE v.owner_id = %s AND clients.status = ''won'' $order', :owner));
-SELECT pg_temp.explain('user, a stage with no client, walked (before)', format('$inbox WHERE v.owner_id = %s AND clients.status = ''none'' $order', :owner));
+SELECT pg_temp.explain('user, a stage no client is in (the planner knows: no walk)', format('$inbox WHERE v.owner_id = %s AND clients.status = ''none'' $order', :owner));
 SELECT pg_temp.explain('user, a stage''s size from client_counts', format('SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM client_counts WHERE status = ''won'' AND owner_id = %s', :owner));
-SELECT pg_temp.explain('user, a stage of 1,000 or fewer: its clients with a conversation, up to 1,001', format('SELECT id FROM clients WHERE status = ''won'' AND owner_id = %s $with_conversation', :owner));
-SELECT string_agg(id::text, ', ') AS won_ids FROM (SELECT id FROM clients WHERE status = 'won' AND owner_id = :owner $with_conversation) found \gset
+SELECT pg_temp.explain('user, a stage of 1,000 or fewer: its clients with a conversation, up to 1,001', format('SELECT id FROM clients WHERE status = ''won'' AND owner_id = %s $stage_with_conversation', :owner));
+SELECT string_agg(id::text, ', ') AS won_ids FROM (SELECT id FROM clients WHERE status = 'won' AND owner_id = :owner $stage_with_conversation) found \gset
 SELECT pg_temp.explain('user, a stage of 1,000 or fewer: the page of those clients'' conversations', format('$inbox WHERE v.owner_id = %s AND clients.status = ''won'' AND v.client_id IN (%s) $order', :owner, :'won_ids'));
 SELECT pg_temp.explain('user, search "silva": its clients with a conversation, up to 1,001', format('$(clients_of "%%silva%%") AND clients.owner_id = %s $with_conversation', :owner));
 SELECT pg_temp.explain('user, search "silva": a page among the next 2,000 conversations', format('$(window "v.owner_id = %s" "%%silva%%")', :owner));

@@ -9,9 +9,9 @@
 //! the page says how far it searched and its cursor continues after them, so every request reads a
 //! bounded number of rows and paging on still finds every match.
 //!
-//! A stage filter is bounded the same way: a stage with at most [`SearchBounds::exact`] clients
-//! (counted in `client_counts`) lists them by id first; a stage with more is common enough that
-//! the walk through the inbox's order finds a page soon.
+//! A stage filter is bounded the same way: a stage with at most [`SearchBounds::stage_listed`]
+//! clients (counted in `client_counts`) lists them by id first; a stage with more is common
+//! enough that the walk through the inbox's order finds a page soon.
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
 
 use super::{
@@ -28,8 +28,7 @@ use crate::{
 /// How far an inbox search goes in one request.
 #[derive(Debug, Clone, Copy)]
 pub struct SearchBounds {
-    /// At most this many matching clients (or clients in the filtered stage) are listed by id and
-    /// their conversations sorted.
+    /// At most this many matching clients are listed by id and their conversations sorted.
     pub exact: u64,
     /// With more, a page is searched for among this many conversations next in the inbox's order.
     pub window: u64,
@@ -37,6 +36,13 @@ pub struct SearchBounds {
 
 impl SearchBounds {
     pub const DEFAULT: SearchBounds = SearchBounds { exact: 1_000, window: 2_000 };
+
+    /// A stage filter lists the stage's clients first when it holds at most this many: fewer than
+    /// a search, because the walk it saves is short for all but a rare stage (at a million clients,
+    /// listing 1,000 cost 33 ms where walking to a page of a stage that size cost about as much).
+    pub fn stage_listed(&self) -> u64 {
+        self.exact / 4
+    }
 }
 
 /// The conversations of one page, before they are dressed as inbox rows.
@@ -77,7 +83,7 @@ pub async fn page<C: ConnectionTrait>(
 
     let stage = is_status(&query.stage).then_some(query.stage.as_str());
     let in_stage = match stage {
-        Some(stage) => clients_in_stage(db, owner, stage, bounds.exact).await?,
+        Some(stage) => clients_in_stage(db, owner, stage, bounds.stage_listed()).await?,
         None => None,
     };
     if in_stage.as_ref().is_some_and(Vec::is_empty) {
@@ -235,7 +241,8 @@ async fn clients_in_stage<C: ConnectionTrait>(
     }
     let sql = format!(
         "SELECT id FROM clients WHERE status = ?{owner_filter} \
-         AND EXISTS (SELECT 1 FROM conversations v WHERE v.client_id = clients.id) LIMIT {}",
+         AND EXISTS (SELECT 1 FROM conversations v WHERE v.client_id = clients.id) \
+         ORDER BY last_activity_at DESC, id DESC LIMIT {}",
         exact + 1
     );
     let ids: Vec<i64> = db
@@ -244,6 +251,8 @@ async fn clients_in_stage<C: ConnectionTrait>(
         .iter()
         .map(|row| row.try_get_by_index::<i64>(0))
         .collect::<Result<_, _>>()?;
+    // The order is the stage index's (`clients_owner_status_activity_idx`): without it PostgreSQL
+    // may walk the owner's clients by creation and filter them (144 ms instead of 16 at 1M).
     // Clients moved into the stage since it was counted: walk after all.
     Ok((ids.len() as u64 <= exact).then_some(ids))
 }
