@@ -239,6 +239,8 @@ async fn clients_in_stage<C: ConnectionTrait>(
     if u64::try_from(total).unwrap_or(0) > exact {
         return Ok(None);
     }
+    // The order is the stage index's (`clients_owner_status_activity_idx`): without it PostgreSQL
+    // may walk the owner's clients by creation and filter them (144 ms instead of 16 at 1M).
     let sql = format!(
         "SELECT id FROM clients WHERE status = ?{owner_filter} \
          AND EXISTS (SELECT 1 FROM conversations v WHERE v.client_id = clients.id) \
@@ -251,8 +253,6 @@ async fn clients_in_stage<C: ConnectionTrait>(
         .iter()
         .map(|row| row.try_get_by_index::<i64>(0))
         .collect::<Result<_, _>>()?;
-    // The order is the stage index's (`clients_owner_status_activity_idx`): without it PostgreSQL
-    // may walk the owner's clients by creation and filter them (144 ms instead of 16 at 1M).
     // Clients moved into the stage since it was counted: walk after all.
     Ok((ids.len() as u64 <= exact).then_some(ids))
 }
