@@ -168,6 +168,40 @@ async fn insert_returning_ids<C: ConnectionTrait>(db: &C, mut insert: InsertStat
     rows.into_iter().map(|row| row.try_get_by_index::<i64>(0)).collect()
 }
 
+/// `count` message times between `from` and `to`, as chats happen: in one to three sittings at
+/// random moments, each opened by the lead, every answer seconds after the lead's message and the
+/// lead's next message minutes after the answer. (Spread evenly over the months instead, every
+/// message would be its own sitting, and the dashboard's speed to lead would read in days.)
+fn conversation_times(rng: &mut StdRng, count: usize, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    if count == 0 {
+        return Vec::new();
+    }
+    // A sitting lasts under an hour (five exchanges at most): starting an hour before `to` keeps
+    // every message in the past.
+    let latest_start = (to - from - Duration::hours(1)).num_seconds().max(0);
+    let exchanges = count.div_ceil(2);
+    let sittings = rng.random_range(1..=exchanges.min(3));
+    let mut starts: Vec<DateTime<Utc>> =
+        (0..sittings).map(|_| from + Duration::seconds(rng.random_range(0..=latest_start))).collect();
+    starts.sort();
+    let mut times = Vec::with_capacity(count);
+    let mut at = from;
+    for n in 0..count {
+        let exchange = n / 2;
+        let sitting = exchange * sittings / exchanges;
+        let opens_sitting = n % 2 == 0 && (exchange == 0 || (exchange - 1) * sittings / exchanges != sitting);
+        at = if opens_sitting {
+            starts[sitting].max(at + Duration::minutes(1))
+        } else if n % 2 == 0 {
+            at + Duration::seconds(rng.random_range(60..=600))
+        } else {
+            at + Duration::seconds(rng.random_range(2..=40))
+        };
+        times.push(at.min(to));
+    }
+    times
+}
+
 async fn insert_users(
     db: &DatabaseConnection,
     count: usize,
@@ -301,10 +335,7 @@ async fn insert_client_batch(
         let company = format!("{} {}", pick(rng, COMPANY_WORDS), pick(rng, COMPANY_KINDS));
         let created_at = now - Duration::seconds(rng.random_range(0..two_years));
         let messages = rng.random_range(0..=10usize);
-        let mut times: Vec<DateTime<Utc>> = (0..messages)
-            .map(|_| created_at + Duration::seconds(rng.random_range(0..=(now - created_at).num_seconds().max(1))))
-            .collect();
-        times.sort();
+        let times = conversation_times(rng, messages, created_at, now);
         let last_message_at = times.last().copied();
         let last_message = last_message_at.map(|_| pick(rng, CLIENT_LINES).to_owned());
         let email = (rng.random_range(0..10) < 9)
@@ -510,4 +541,28 @@ async fn run(url: &str, options: Options) -> Result<(), String> {
     );
     println!("every seeded account signs in with the password: {PASSWORD}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversation_times_come_in_sittings_with_quick_answers_and_stay_in_the_clients_life() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let to = DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z").unwrap().with_timezone(&Utc);
+        for (days, count) in [(700, 10), (700, 1), (30, 7), (0, 10), (1, 4)] {
+            let from = to - Duration::days(days) - Duration::minutes(5);
+            for _ in 0..200 {
+                let times = conversation_times(&mut rng, count, from, to);
+                assert_eq!(times.len(), count);
+                assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "{times:?}");
+                assert!(times.iter().all(|time| *time >= from && *time <= to), "{times:?}");
+                for pair in times.chunks(2).filter(|pair| pair.len() == 2) {
+                    assert!(pair[1] - pair[0] <= Duration::seconds(40), "an answer came late: {times:?}");
+                }
+            }
+        }
+        assert!(conversation_times(&mut rng, 0, to - Duration::days(1), to).is_empty());
+    }
 }
