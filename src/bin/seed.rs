@@ -561,6 +561,8 @@ mod tests {
                 for pair in times.chunks(2).filter(|pair| pair.len() == 2) {
                     assert!(pair[1] - pair[0] <= Duration::seconds(40), "an answer came late: {times:?}");
                 }
+                let breaks = times.windows(2).filter(|pair| pair[1] - pair[0] > Duration::minutes(11)).count();
+                assert!(breaks <= 2, "more than three sittings: {times:?}");
             }
         }
         assert!(conversation_times(&mut rng, 0, to - Duration::days(1), to).is_empty());
