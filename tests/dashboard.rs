@@ -129,10 +129,13 @@ struct Fixture {
 /// Ana (New York) and her leads, conversations and bookings around the end of daylight saving
 /// time (Sunday 1 Nov 2026, 02:00 EDT → 01:00 EST); Bob with one lead.
 async fn set_up(app: &TestApp) -> Fixture {
-    let admin = account(app, "Admin", "admin@example.com").await;
-    let ana = account(app, "Ana Lima", "ana@example.com").await;
-    let bob = account(app, "Bob Stone", "bob@example.com").await;
+    let mut admin = account(app, "Admin", "admin@example.com").await;
+    let mut ana = account(app, "Ana Lima", "ana@example.com").await;
+    let mut bob = account(app, "Bob Stone", "bob@example.com").await;
     exec(app, "UPDATE users SET timezone = 'America/New_York'", vec![]).await;
+    for user in [&mut admin, &mut ana, &mut bob] {
+        user.timezone = "America/New_York".into();
+    }
     let warm = common::accounts::strategy(app, ana.id, "Warm").await;
     let cold = common::accounts::strategy(app, ana.id, "Cold").await;
     let bobs = common::accounts::strategy(app, bob.id, "Bob's").await;
@@ -307,9 +310,10 @@ async fn a_fixed_fixture_gives_every_figure_exactly_across_a_daylight_saving_cha
 async fn a_viewer_in_a_quarter_hour_zone_far_from_utc_gets_their_own_days_and_hours() {
     for backend in BACKENDS {
         let app = common::app::start(backend).await;
-        let ana = account(&app, "Ana Lima", "ana@example.com").await;
+        let mut ana = account(&app, "Ana Lima", "ana@example.com").await;
         // Kathmandu is UTC+5:45: 18:15 UTC is local midnight.
         exec(&app, "UPDATE users SET timezone = 'Asia/Kathmandu'", vec![]).await;
+        ana.timezone = "Asia/Kathmandu".into();
         let strategy = common::accounts::strategy(&app, ana.id, "Warm").await;
         let before = client(&app, &ana, strategy, "Before", "2026-11-05T18:14:59Z", "lead").await;
         client(&app, &ana, strategy, "After", "2026-11-05T18:15:00Z", "lead").await;

@@ -17,7 +17,7 @@ use super::{
     range::{self, Resolved, day_of_local},
 };
 use crate::{
-    clients::{detail_service::viewer_zone, model::STATUSES},
+    clients::model::STATUSES,
     server::{local_time, sql::statement, state::AppState},
     shared::AppError,
     users::{entity as users, model::CurrentUser},
@@ -46,7 +46,8 @@ pub async fn load(
     now: DateTime<Utc>,
 ) -> Result<(Dashboard, Served), AppError> {
     let db = &state.db;
-    let zone = viewer_zone(db, user).await?;
+    // The signed-in user was read from the database for this very request, zone included.
+    let zone = local_time::zone(&user.timezone);
     let resolved = range::resolve(query, zone, now)?;
     let scope: Scope = if user.is_admin() { query.owner } else { Some(user.id) };
     let key = format!(
@@ -78,18 +79,21 @@ pub async fn load(
 }
 
 /// What changes when any figure can: the newest client, message and booking change, and the
-/// scope's stage counters (a stage moved, a client deleted). Four reads of an index's end.
+/// scope's stage counters (a stage moved, a client deleted). Two statements, each reading the ends
+/// of indexes.
 async fn stamp<C: ConnectionTrait>(db: &C, scope: Scope) -> Result<String, DbErr> {
     let backend = db.get_database_backend();
-    let mut parts = Vec::with_capacity(4);
-    for sql in ["SELECT MAX(id) FROM clients", "SELECT MAX(id) FROM messages", "SELECT MAX(id) FROM bookings"] {
-        let row = db.query_one_raw(statement(backend, sql, vec![])).await?;
-        let max: Option<i64> = row.map(|row| row.try_get_by_index(0)).transpose()?.flatten();
-        parts.push(max.unwrap_or(0).to_string());
+    let newest = "SELECT (SELECT MAX(id) FROM clients), (SELECT MAX(id) FROM messages), \
+                  (SELECT MAX(id) FROM bookings), (SELECT MAX(updated_at) FROM bookings)";
+    let mut parts = Vec::with_capacity(4 + STATUSES.len());
+    if let Some(row) = db.query_one_raw(statement(backend, newest, vec![])).await? {
+        for index in 0..3 {
+            let max: Option<i64> = row.try_get_by_index(index)?;
+            parts.push(max.unwrap_or(0).to_string());
+        }
+        let updated: Option<DateTime<Utc>> = row.try_get_by_index(3)?;
+        parts.push(updated.map(|at| at.timestamp_micros()).unwrap_or(0).to_string());
     }
-    let row = db.query_one_raw(statement(backend, "SELECT MAX(updated_at) FROM bookings", vec![])).await?;
-    let updated: Option<DateTime<Utc>> = row.map(|row| row.try_get_by_index(0)).transpose()?.flatten();
-    parts.push(updated.map(|at| at.timestamp_micros()).unwrap_or(0).to_string());
     let (sql, values): (&str, Vec<Value>) = match scope {
         Some(owner) => {
             ("SELECT status, count FROM client_counts WHERE owner_id = ? ORDER BY status", vec![owner.into()])
