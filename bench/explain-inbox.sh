@@ -2,7 +2,8 @@
 # EXPLAIN ANALYZE of every inbox and thread query shape on a seeded PostgreSQL database, as
 # src/chat/service.rs sends them: the first page and a deep keyset page (after conversation 2,500),
 # each filter (waiting, unread, AI mode, stage (walked, and listed from its clients when it has
-# 1,000 or fewer), a search by client), the page's unread counts, the
+# 1,000 or fewer), a search by client, the days a conversation was active in (one day 30 days
+# ago listed from its activity rows, the last 30 days walked)), the page's unread counts, the
 # thread's latest messages and an older page, for an ordinary user (their own conversations) and
 # for an admin (everyone's). Prints each plan's index and time; `--plans` prints the plans too.
 # Usage: DATABASE_URL=postgres://... bench/explain-inbox.sh [--plans]   (seed it first: see README)
@@ -31,6 +32,12 @@ window() {
   local filter=$1; shift
   local cond; cond=$(condition "$@")
   echo "SELECT w.* FROM (SELECT v.*, ROW_NUMBER() OVER (ORDER BY v.last_activity_at DESC, v.id DESC) AS place, CASE WHEN $cond THEN 1 ELSE 0 END AS hit FROM conversations v JOIN clients ON clients.id = v.client_id WHERE $filter ORDER BY v.last_activity_at DESC, v.id DESC LIMIT 2000) w WHERE w.hit = 1 OR w.place = 2000 ORDER BY w.last_activity_at DESC, w.id DESC LIMIT 26"
+}
+# Active in a range of quarter hours with many conversations: a page among the 2,000 conversations
+# next, each tested for activity (src/chat/inbox_rows.rs).
+active_window() {
+  local filter=$1 first=$2
+  echo "SELECT w.* FROM (SELECT v.*, ROW_NUMBER() OVER (ORDER BY v.last_activity_at DESC, v.id DESC) AS place, CASE WHEN EXISTS (SELECT 1 FROM conversation_activity a WHERE a.client_id = v.client_id AND a.bucket >= $first) THEN 1 ELSE 0 END AS hit FROM conversations v JOIN clients ON clients.id = v.client_id WHERE $filter ORDER BY v.last_activity_at DESC, v.id DESC LIMIT 2000) w WHERE w.hit = 1 OR w.place = 2000 ORDER BY w.last_activity_at DESC, w.id DESC LIMIT 26"
 }
 
 psql "$url" -v ON_ERROR_STOP=1 -v plans="$plans" -qAt <<SQL
@@ -79,6 +86,12 @@ SELECT pg_temp.explain('user, search "silva", deep: a page among the 2,000 after
 SELECT pg_temp.explain('user, search "ana silva": its clients with a conversation, up to 1,001', format('$(clients_of "%%ana%%" "%%silva%%") AND clients.owner_id = %s $with_conversation', :owner));
 SELECT string_agg(id::text, ', ') AS ana_silva FROM (SELECT clients.id FROM clients WHERE $raw_expr LIKE '%ana%' AND $raw_expr LIKE '%silva%' AND clients.owner_id = :owner $with_conversation) found \gset
 SELECT pg_temp.explain('user, search "ana silva": the page of those clients'' conversations', format('$inbox WHERE v.owner_id = %s AND v.client_id IN (%s) $order', :owner, :'ana_silva'));
+SELECT CAST(FLOOR(EXTRACT(EPOCH FROM date_trunc('day', now() - interval '30 days')) / 900) AS BIGINT) AS day_first \gset
+SELECT :day_first + 96 AS day_after \gset
+SELECT pg_temp.explain('user, active on one day 30 days ago: its activity rows, up to 1,001', format('SELECT client_id FROM conversation_activity WHERE bucket >= %s AND bucket < %s AND owner_id = %s LIMIT 1001', :day_first, :day_after, :owner));
+SELECT coalesce(string_agg(DISTINCT client_id::text, ', '), '0') AS day_ids FROM (SELECT client_id FROM conversation_activity WHERE bucket >= :day_first AND bucket < :day_after AND owner_id = :owner LIMIT 1001) found \gset
+SELECT pg_temp.explain('user, active on one day 30 days ago: the page of those clients'' conversations', format('$inbox WHERE v.owner_id = %s AND v.client_id IN (%s) $order', :owner, :'day_ids'));
+SELECT pg_temp.explain('user, active in the last 30 days: a page among the next 2,000 conversations', format('$(active_window "v.owner_id = %s" %s)', :day_first, :owner));
 SELECT pg_temp.explain('user, page''s unread counts (25 conversations)', format('SELECT m.conversation_id, COUNT(*) FROM messages m LEFT JOIN conversation_reads r ON r.conversation_id = m.conversation_id AND r.user_id = %s WHERE m.conversation_id IN (%s) AND m.id > COALESCE(r.last_seen_message_id, 0) AND (m.author_id IS NULL OR m.author_id <> %s) GROUP BY m.conversation_id', :owner, :'page_ids', :owner));
 SELECT pg_temp.explain('thread, latest 51 messages', format('SELECT * FROM messages WHERE conversation_id = %s ORDER BY created_at DESC, id DESC LIMIT 51', :talker));
 SELECT pg_temp.explain('thread, older page', format('SELECT * FROM messages WHERE conversation_id = %s AND (created_at < %L OR (created_at = %L AND id < %s)) ORDER BY created_at DESC, id DESC LIMIT 51', :talker, :'older_at', :'older_at', :older_id));
@@ -87,6 +100,8 @@ SELECT pg_temp.explain('admin, deep page (after conversation 2,500)', format('$i
 SELECT pg_temp.explain('admin, waiting for a human', '$inbox WHERE v.state = ''waiting'' $order');
 SELECT pg_temp.explain('admin, search "acme lab": its clients with a conversation, up to 1,001', '$(clients_of "%acme%" "%lab%") $with_conversation');
 SELECT pg_temp.explain('admin, search "acme lab": a page among the next 2,000 conversations', '$(window "1 = 1" "%acme%" "%lab%")');
+SELECT pg_temp.explain('admin, active on one day 30 days ago: its activity rows, up to 1,001', format('SELECT client_id FROM conversation_activity WHERE bucket >= %s AND bucket < %s LIMIT 1001', :day_first, :day_after));
+SELECT pg_temp.explain('admin, active in the last 30 days: a page among the next 2,000 conversations', format('$(active_window "1 = 1" %s)', :day_first));
 SELECT format(E'%s\n  index: %s\n  %s', label,
   coalesce((regexp_match(plan, 'Index (?:Only )?Scan(?: Backward)? using ([a-z_]+)'))[1], (regexp_match(plan, 'Bitmap Index Scan on ([a-z_]+)'))[1], 'NONE (sequential scan)'),
   (regexp_match(plan, 'Execution Time: [0-9.]+ ms'))[1])

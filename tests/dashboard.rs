@@ -11,6 +11,8 @@ use common::{BACKENDS, accounts::account, app::TestApp};
 use crm::{
     chat::{
         conversation_entity as conversations,
+        inbox_rows::SearchBounds,
+        model::InboxQuery,
         service::{self as chat, Author, NewMessage},
     },
     clients::{
@@ -381,6 +383,80 @@ async fn a_second_load_comes_from_the_cache_and_a_new_lead_message_or_booking_ch
         let (after_stage, served) = load(&app, &fixture.ana, &query).await;
         assert_eq!(served, Served::Computed, "{backend:?}: a stage changed");
         assert_eq!(after_stage.funnel.last().map(|step| step.reached), Some(2));
+        app.cleanup().await;
+    }
+}
+
+/// Every client id of the inbox's pages for `query` as `user` sees it, sorted.
+async fn inbox_clients(app: &TestApp, user: &CurrentUser, query: InboxQuery, bounds: SearchBounds) -> Vec<i64> {
+    let mut query = query;
+    let mut found = Vec::new();
+    for _ in 0..50 {
+        let page = chat::inbox_bounded(&app.state, user, &query, bounds).await.unwrap();
+        found.extend(page.rows.iter().map(|row| row.client_id));
+        match page.next {
+            Some(after) => query = InboxQuery { after, ..query },
+            None => {
+                found.sort_unstable();
+                return found;
+            }
+        }
+    }
+    panic!("the pages never end");
+}
+
+/// The "active conversations" tile links to the inbox for the range's days, which lists exactly
+/// the conversations the tile counts, in the viewer's days (Sunday 1 Nov lasts 25 hours in New
+/// York), whether it lists them by id or reads the inbox a window at a time.
+#[tokio::test]
+async fn the_inbox_for_a_range_lists_the_conversations_the_active_figure_counts() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let fixture = set_up(&app).await;
+        let mut ids = Vec::new();
+        for name in ["C1", "C2", "C3", "C4"] {
+            ids.push(returning_id(&app, "SELECT id FROM clients WHERE name = ?", vec![name.into()]).await);
+        }
+        let [c1, c2, c3, c4] = ids[..] else { unreachable!() };
+
+        let (ana, _) = load(&app, &fixture.ana, &dst_range()).await;
+        let active = ana.tiles.iter().find(|tile| tile.label == "Active conversations").unwrap();
+        assert_eq!(active.href.as_deref(), Some("/chat?from=2026-10-30&to=2026-11-02"), "{backend:?}");
+        assert_eq!(ana.messages[0].day, "2026-10-30");
+
+        let days = |from: &str, to: &str| InboxQuery { from: from.into(), to: to.into(), ..InboxQuery::default() };
+        for bounds in
+            [SearchBounds::DEFAULT, SearchBounds { exact: 0, window: 1 }, SearchBounds { exact: 1, window: 2 }]
+        {
+            let ana = &fixture.ana;
+            let listed = |query| inbox_clients(&app, ana, query, bounds);
+            assert_eq!(listed(days("2026-10-30", "2026-11-02")).await, [c2, c3, c4], "{backend:?} {bounds:?}");
+            assert_eq!(
+                listed(days("2026-10-26", "2026-10-29")).await,
+                [c1],
+                "{backend:?} {bounds:?}: the period before"
+            );
+            // C2's team answer at 01:30 EDT and C3's lead at 23:30 EST are both on Sunday.
+            assert_eq!(listed(days("2026-11-01", "2026-11-01")).await, [c2, c3], "{backend:?} {bounds:?}");
+            assert_eq!(listed(days("2026-11-02", "2026-11-02")).await, [c4], "{backend:?} {bounds:?}");
+            assert_eq!(listed(days("2026-11-02", "")).await, [c4], "{backend:?} {bounds:?}: from a day on");
+            assert_eq!(listed(days("", "2026-10-29")).await, [c1], "{backend:?} {bounds:?}: up to a day");
+            assert!(listed(days("2026-11-02", "2026-10-30")).await.is_empty(), "{backend:?}: a reversed range");
+            assert!(listed(days("2026-09-01", "2026-09-30")).await.is_empty(), "{backend:?}: a quiet month");
+            // C2's private note on Friday at 15:00 UTC is not activity; its lead wrote at 14:00.
+            let friday_noon = InboxQuery { stage: "lead".into(), ..days("2026-10-30", "2026-10-30") };
+            assert_eq!(listed(friday_noon).await, [c2], "{backend:?} {bounds:?}: with another filter");
+
+            // An admin: everyone's (Bob's lead has no conversation) or one owner's.
+            let admin = &fixture.admin;
+            let everyone = inbox_clients(&app, admin, days("2026-10-30", "2026-11-02"), bounds).await;
+            assert_eq!(everyone, [c2, c3, c4], "{backend:?} {bounds:?}");
+            let bobs = InboxQuery { owner: fixture.bob.id.to_string(), ..days("2026-10-30", "2026-11-02") };
+            assert!(inbox_clients(&app, admin, bobs, bounds).await.is_empty(), "{backend:?} {bounds:?}");
+            // A member sees only their own, whatever the address says.
+            let as_bob = InboxQuery { owner: fixture.ana.id.to_string(), ..days("2026-10-30", "2026-11-02") };
+            assert!(inbox_clients(&app, &fixture.bob, as_bob, bounds).await.is_empty(), "{backend:?} {bounds:?}");
+        }
         app.cleanup().await;
     }
 }

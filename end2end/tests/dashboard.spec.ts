@@ -9,9 +9,16 @@ function tileValue(page: Page, label: string) {
 test("the range picker changes the figures, and a figure's link opens the matching filtered list", async ({ page }) => {
   await signUp(page.request, "Dana Dashboard");
   const strategy = await createStrategy(page.request, "Dashboard persona");
+  const ids: number[] = [];
   for (const name of ["Ada Count", "Bea Count"]) {
-    await createClient(page.request, { name, strategy_id: String(strategy) });
+    ids.push(await createClient(page.request, { name, strategy_id: String(strategy) }));
   }
+  // One of them has a conversation.
+  const sent = await page.request.post("/api/send_chat_message", {
+    form: { client_id: String(ids[0]), body: "Hello Ada" },
+    headers: { accept: "application/json" },
+  });
+  expect(sent.status(), await sent.text()).toBe(200);
 
   await openHydrated(page, "/");
   await expect(page.getByRole("heading", { level: 1, name: "Dashboard" })).toBeVisible();
@@ -38,6 +45,21 @@ test("the range picker changes the figures, and a figure's link opens the matchi
   await expect(page).toHaveURL(/\/clients\?from=\d{4}-\d{2}-\d{2}&to=\d{4}-\d{2}-\d{2}/);
   await expect(page.getByTestId("client-row")).toHaveCount(2);
   await expect(page.getByLabel("Added from")).not.toHaveValue("");
+
+  // The active conversations tile opens the inbox for the same days: the one conversation.
+  await page.goBack();
+  await expect(tileValue(page, "Active conversations")).toHaveText("1");
+  await page.locator(".tile", { hasText: "Active conversations" }).click();
+  await expect(page).toHaveURL(/\/chat\?from=\d{4}-\d{2}-\d{2}&to=\d{4}-\d{2}-\d{2}$/);
+  await expect(page.getByTestId("inbox-item")).toHaveCount(1);
+  await expect(page.getByTestId("inbox-item")).toContainText("Ada Count");
+  await expect(page.getByLabel("Active from")).not.toHaveValue("");
+  // Days before it: none.
+  await page.getByLabel("Active from").fill("2020-01-01");
+  await page.getByLabel("Active to").fill("2020-01-31");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/from=2020-01-01&to=2020-01-31/);
+  await expect(page.getByTestId("inbox-empty")).toContainText("No conversation matches these filters.");
 });
 
 test("an admin sees the people table and filters the figures by owner", async ({ page }) => {

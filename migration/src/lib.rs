@@ -31,6 +31,7 @@ mod m20261205_000012_ai_decisions;
 mod m20261206_000013_dashboard_covering_indexes;
 mod m20261207_000014_hourly_message_rollups;
 mod m20261208_000015_booking_status_indexes;
+mod m20261209_000016_conversation_activity_by_client;
 
 pub use m20261123_000001_initial_schema::{BOOKING_STATUSES, CLIENT_SEARCH_EXPRESSION, CLIENT_STATUSES, MESSAGE_ROLES};
 pub use m20261201_000001_conversations::{AI_MODES, CONVERSATION_STATES, DELIVERY_STATES};
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_dashboard_covering_indexes::Migration),
             Box::new(m20261207_000014_hourly_message_rollups::Migration),
             Box::new(m20261208_000015_booking_status_indexes::Migration),
+            Box::new(m20261209_000016_conversation_activity_by_client::Migration),
         ]
     }
 }

@@ -12,6 +12,12 @@
 //! A stage filter is bounded the same way: a stage with at most [`SearchBounds::stage_listed`]
 //! clients (counted in `client_counts`) lists them by id first; a stage with more is common
 //! enough that the walk through the inbox's order finds a page soon.
+//!
+//! So is a range of days of activity (the conversations with a public message in it, as the
+//! dashboard counts them, from the quarter hours in `conversation_activity`): when the range
+//! holds at most [`SearchBounds::exact`] activity rows, their clients are listed by id; with more,
+//! each page looks for active ones among the next [`SearchBounds::window`] conversations, as a
+//! common search does.
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
 
 use super::{
@@ -20,7 +26,7 @@ use super::{
 };
 use crate::{
     clients::{list_query, model::is_status, timeline},
-    server::sql::statement,
+    server::{local_time, sql::statement},
     shared::AppError,
     users::model::CurrentUser,
 };
@@ -81,6 +87,11 @@ pub async fn page<C: ConnectionTrait>(
         return Ok(Rows { rows: Vec::new(), next: None, searched: None });
     }
 
+    let active = match active_in(db, user, owner, query, bounds.exact).await? {
+        Active::Nowhere => return Ok(Rows { rows: Vec::new(), next: None, searched: None }),
+        active => active,
+    };
+
     let stage = is_status(&query.stage).then_some(query.stage.as_str());
     let in_stage = match stage {
         Some(stage) => clients_in_stage(db, owner, stage, bounds.stage_listed()).await?,
@@ -115,9 +126,12 @@ pub async fn page<C: ConnectionTrait>(
         filters.push_str(" AND clients.status = ?");
         values.push(stage.into());
     }
-    for ids in
-        [in_stage.as_ref(), if let Search::Clients(ids) = &search { Some(ids) } else { None }].into_iter().flatten()
-    {
+    let listed = [
+        in_stage.as_ref(),
+        if let Search::Clients(ids) = &search { Some(ids) } else { None },
+        if let Active::Clients(ids) = &active { Some(ids) } else { None },
+    ];
+    for ids in listed.into_iter().flatten() {
         let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
         filters.push_str(&format!(" AND v.client_id IN ({list})"));
     }
@@ -131,7 +145,21 @@ pub async fn page<C: ConnectionTrait>(
     let order = "ORDER BY v.last_activity_at DESC, v.id DESC";
     let page_size = INBOX_PAGE_SIZE as usize;
 
-    if !matches!(search, Search::Window) {
+    // What each row of a window is tested for. The conditions carry their values in the SQL (a
+    // search's words quoted, which `statement` leaves as they are, so a `?` typed in the search
+    // stays text; the quarter hours as numbers), because they come before the filters' values.
+    let mut tests = Vec::new();
+    if matches!(search, Search::Window) {
+        tests.push(list_query::search_condition_sql(backend, q));
+    }
+    if let Active::Window { first, after } = active {
+        tests.push(format!(
+            "EXISTS (SELECT 1 FROM conversation_activity a WHERE a.client_id = v.client_id{}{})",
+            first.map(|first| format!(" AND a.bucket >= {first}")).unwrap_or_default(),
+            after.map(|after| format!(" AND a.bucket < {after}")).unwrap_or_default(),
+        ));
+    }
+    if tests.is_empty() {
         let sql = format!("SELECT v.* {from}{filters} {order} LIMIT {}", page_size + 1);
         let mut rows = conversations::Model::find_by_statement(statement(backend, &sql, values)).all(db).await?;
         let more = rows.len() > page_size;
@@ -143,9 +171,7 @@ pub async fn page<C: ConnectionTrait>(
     // The window, numbered and each row's match found as it is read (with its client, by key),
     // and of it the matches and its last row (to continue after it).
     let window = bounds.window.max(1);
-    // The condition carries the search's words quoted, which `statement` leaves as they are (a
-    // `?` typed in the search stays text).
-    let condition = list_query::search_condition_sql(backend, q);
+    let condition = tests.join(" AND ");
     let sql = format!(
         "SELECT w.* FROM (SELECT v.*, ROW_NUMBER() OVER ({order}) AS place, \
          CASE WHEN {condition} THEN 1 ELSE 0 END AS hit {from}{filters} {order} LIMIT {window}) w \
@@ -255,4 +281,66 @@ async fn clients_in_stage<C: ConnectionTrait>(
         .collect::<Result<_, _>>()?;
     // Clients moved into the stage since it was counted: walk after all.
     Ok((ids.len() as u64 <= exact).then_some(ids))
+}
+
+/// How a range of days of activity narrows the page.
+enum Active {
+    /// No range asked for.
+    Any,
+    /// A range no conversation was active in (or that ends before it starts).
+    Nowhere,
+    /// The clients whose conversations were active in it: from no more than
+    /// [`SearchBounds::exact`] activity rows.
+    Clients(Vec<i64>),
+    /// More rows: test the conversations next in order for activity from quarter hour `first` to
+    /// before `after`.
+    Window { first: Option<i64>, after: Option<i64> },
+}
+
+/// The quarter hour (seconds since 1970 / 900) of `at`: the unit of `conversation_activity`.
+fn quarter_hour(at: chrono::DateTime<chrono::Utc>) -> i64 {
+    at.timestamp().div_euclid(900)
+}
+
+/// The range of days of activity `query` asks for, in `user`'s time zone (each local day from its
+/// own midnight, so a daylight-saving day lasts 23 or 25 hours, as on the dashboard).
+async fn active_in<C: ConnectionTrait>(
+    db: &C,
+    user: &CurrentUser,
+    owner: Option<i64>,
+    query: &InboxQuery,
+    exact: u64,
+) -> Result<Active, AppError> {
+    let (from, to) = query.active_days();
+    if from.is_none() && to.is_none() {
+        return Ok(Active::Any);
+    }
+    if from.zip(to).is_some_and(|(from, to)| from > to) {
+        return Ok(Active::Nowhere);
+    }
+    let zone = local_time::zone(&user.timezone);
+    let first = from.map(|day| quarter_hour(local_time::day_start(zone, day)));
+    let after = to.and_then(|day| day.succ_opt()).map(|day| quarter_hour(local_time::day_start(zone, day)));
+    let mut conditions = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    for (condition, bound) in [("bucket >= ?", first), ("bucket < ?", after)] {
+        if let Some(bound) = bound {
+            conditions.push(condition);
+            values.push(bound.into());
+        }
+    }
+    if let Some(owner) = owner {
+        conditions.push("owner_id = ?");
+        values.push(owner.into());
+    }
+    let sql =
+        format!("SELECT client_id FROM conversation_activity WHERE {} LIMIT {}", conditions.join(" AND "), exact + 1);
+    let rows = db.query_all_raw(statement(db.get_database_backend(), &sql, values)).await?;
+    if rows.len() as u64 > exact {
+        return Ok(Active::Window { first, after });
+    }
+    let mut ids: Vec<i64> = rows.iter().map(|row| row.try_get_by_index::<i64>(0)).collect::<Result<_, _>>()?;
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(if ids.is_empty() { Active::Nowhere } else { Active::Clients(ids) })
 }

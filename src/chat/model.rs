@@ -120,9 +120,25 @@ pub struct InboxQuery {
     /// An owner's id (admins only), or empty.
     #[serde(default)]
     pub owner: String,
+    /// Conversations with a public message on this day or later (YYYY-MM-DD in the viewer's
+    /// time zone), or empty: the dashboard's "active conversations" of a range.
+    #[serde(default)]
+    pub from: String,
+    /// ...and on this day or earlier, or empty.
+    #[serde(default)]
+    pub to: String,
     /// The cursor of the page's start: the last row of the page before.
     #[serde(default)]
     pub after: String,
+}
+
+impl InboxQuery {
+    /// The days of activity the query asks for (`from`, `to`), those that are dates.
+    #[cfg(feature = "ssr")]
+    pub fn active_days(&self) -> (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) {
+        let day = crate::server::local_time::parse_day;
+        (day(&self.from), day(&self.to))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -167,7 +167,11 @@ fn Figures(dashboard: Dashboard, query: DashboardQuery) -> impl IntoView {
     let days: Vec<Category> = dashboard
         .messages
         .iter()
-        .map(|day| Category { label: day.label.clone(), full_label: day.full_label.clone(), href: None })
+        .map(|day| Category {
+            label: day.label.clone(),
+            full_label: day.full_label.clone(),
+            href: Some(format!("/chat?from={d}&to={d}{owner}", d = day.day)),
+        })
         .collect();
     let series = |name: &str, class: &str, value: fn(&super::model::DayMessages) -> u64| Series {
         name: name.to_owned(),

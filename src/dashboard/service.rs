@@ -274,14 +274,14 @@ async fn compute<C: ConnectionTrait>(
             value: Figure::Count(active),
             previous: Figure::Count(active_before),
             help: "Conversations with a message from the lead, the AI or the team in the range.".into(),
-            href: Some(link("/chat", &[&owner_param])),
+            href: Some(link("/chat", &[&range_params, &owner_param])),
         },
         Tile {
             label: "Messages in".into(),
             value: Figure::Count(from_leads.current),
             previous: Figure::Count(from_leads.previous),
             help: "Messages leads wrote in the range.".into(),
-            href: Some(link("/chat", &[&owner_param])),
+            href: Some(link("/chat", &[&range_params, &owner_param])),
         },
         Tile {
             label: "Messages out".into(),
@@ -291,7 +291,7 @@ async fn compute<C: ConnectionTrait>(
                 "Answers sent in the range: {} by the AI, {} by the team (private notes not counted).",
                 from_ai.current, from_team.current
             ),
-            href: Some(link("/chat", &[&owner_param])),
+            href: Some(link("/chat", &[&range_params, &owner_param])),
         },
         Tile {
             label: "Bookings made".into(),

@@ -23,6 +23,8 @@ fn current_query() -> Memo<InboxQuery> {
             ai: get("ai"),
             stage: get("stage"),
             owner: get("owner"),
+            from: get("from"),
+            to: get("to"),
             after: get("after"),
         }
     })
@@ -66,7 +68,9 @@ fn Inbox(page: InboxPage, query: InboxQuery) -> impl IntoView {
         && query.show.is_empty()
         && query.ai.is_empty()
         && query.stage.is_empty()
-        && query.owner.is_empty());
+        && query.owner.is_empty()
+        && query.from.is_empty()
+        && query.to.is_empty());
     let next = page.next.clone().map(|after| {
         format!(
             "/chat{}",
@@ -76,6 +80,8 @@ fn Inbox(page: InboxPage, query: InboxQuery) -> impl IntoView {
                 ("ai", &query.ai),
                 ("stage", &query.stage),
                 ("owner", &query.owner),
+                ("from", &query.from),
+                ("to", &query.to),
                 ("after", &after),
             ])
         )
@@ -89,11 +95,20 @@ fn Inbox(page: InboxPage, query: InboxQuery) -> impl IntoView {
                 ("ai", &query.ai),
                 ("stage", &query.stage),
                 ("owner", &query.owner),
+                ("from", &query.from),
+                ("to", &query.to),
             ])
         )
     });
     let searched = page.searched;
     let earlier = !query.after.is_empty();
+    // A window is read for a common search or, without one, for a range of days many
+    // conversations were active in.
+    let (many, narrow) = if query.q.trim().is_empty() {
+        ("Many conversations were active in these days", "or choose fewer days")
+    } else {
+        ("Many clients match", "or add a word")
+    };
     let rows_empty = page.rows.is_empty();
     view! {
         <InboxFilters query=query.clone() owners=page.owners.clone() />
@@ -107,7 +122,7 @@ fn Inbox(page: InboxPage, query: InboxQuery) -> impl IntoView {
                             if earlier { "next" } else { "most recent" },
                         )}
                     </p>
-                    <p class="muted">"Many clients match this search: search older conversations, or add a word."</p>
+                    <p class="muted">{format!("{many}: search older conversations, {narrow}.")}</p>
                 </div>
             }
             .into_any()
@@ -140,7 +155,7 @@ fn Inbox(page: InboxPage, query: InboxQuery) -> impl IntoView {
                 {(searched.is_some() && !rows_empty).then(|| view! {
                     <p class="muted" data-testid="inbox-searched">
                         {format!(
-                            "Many clients match: these are the matches in the {} {} conversations.",
+                            "{many}: these are the matches in the {} {} conversations.",
                             group_thousands(searched.unwrap_or_default()),
                             if earlier { "next" } else { "most recent" },
                         )}
@@ -237,6 +252,14 @@ fn InboxFilters(query: InboxQuery, owners: Vec<(i64, String)>) -> impl IntoView 
                     {option("", "Any stage", &stage)}
                     {STATUSES.iter().map(|(value, label)| option(value, label, &stage)).collect_view()}
                 </select>
+            </div>
+            <div class="field">
+                <label for="inbox-from">"Active from"</label>
+                <input id="inbox-from" type="date" name="from" value=query.from.clone() />
+            </div>
+            <div class="field">
+                <label for="inbox-to">"Active to"</label>
+                <input id="inbox-to" type="date" name="to" value=query.to.clone() />
             </div>
             {(!owners.is_empty()).then(|| view! {
                 <div class="field">
