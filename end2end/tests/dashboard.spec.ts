@@ -56,7 +56,7 @@ test("the range picker changes the figures, and a figure's link opens the matchi
   await expect(page.getByLabel("Active from")).not.toHaveValue("");
   // Days before it: none.
   await page.getByLabel("Active from").fill("2020-01-01");
-  await page.getByLabel("Active to").fill("2020-01-31");
+  await page.getByLabel("Active until").fill("2020-01-31");
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(page).toHaveURL(/from=2020-01-01&to=2020-01-31/);
   await expect(page.getByTestId("inbox-empty")).toContainText("No conversation matches these filters.");

@@ -15,9 +15,9 @@
 //!
 //! So is a range of days of activity (the conversations with a public message in it, as the
 //! dashboard counts them, from the quarter hours in `conversation_activity`): when the range
-//! holds at most [`SearchBounds::exact`] activity rows, their clients are listed by id; with more,
-//! each page looks for active ones among the next [`SearchBounds::window`] conversations, as a
-//! common search does.
+//! holds at most [`SearchBounds::activity_listed`] activity rows, their clients are listed by id;
+//! with more, each page looks for active ones among the next [`SearchBounds::window`]
+//! conversations, as a common search does.
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
 
 use super::{
@@ -48,6 +48,16 @@ impl SearchBounds {
     /// listing 1,000 cost 33 ms where walking to a page of a stage that size cost about as much).
     pub fn stage_listed(&self) -> u64 {
         self.exact / 4
+    }
+
+    /// A range of days of activity lists its conversations when it holds at most this many
+    /// activity rows: more than a search, because reading them is cheap (an index range, 3 ms
+    /// for 10,000 at 100,000 clients) and a range's conversations are often not the newest (one
+    /// day a month ago), which a window would find only a few "Search older" clicks later. Not
+    /// more, because the page then sorts their conversations from a list of ids that PostgreSQL
+    /// plans one by one (11 ms to plan 6,000).
+    pub fn activity_listed(&self) -> u64 {
+        self.exact.saturating_mul(4)
     }
 }
 
@@ -87,7 +97,7 @@ pub async fn page<C: ConnectionTrait>(
         return Ok(Rows { rows: Vec::new(), next: None, searched: None });
     }
 
-    let active = match active_in(db, user, owner, query, bounds.exact).await? {
+    let active = match active_in(db, user, owner, query, bounds.activity_listed()).await? {
         Active::Nowhere => return Ok(Rows { rows: Vec::new(), next: None, searched: None }),
         active => active,
     };
@@ -153,8 +163,11 @@ pub async fn page<C: ConnectionTrait>(
         tests.push(list_query::search_condition_sql(backend, q));
     }
     if let Active::Window { first, after } = active {
+        // One probe of (client, quarter hour) per row read, and only for the rows read: written as
+        // `EXISTS`, PostgreSQL hashed the whole range's activity first (12 ms for an admin's last
+        // 30 days at 100,000 clients, growing with the range, against 1.6 ms).
         tests.push(format!(
-            "EXISTS (SELECT 1 FROM conversation_activity a WHERE a.client_id = v.client_id{}{})",
+            "(SELECT 1 FROM conversation_activity a WHERE a.client_id = v.client_id{}{} LIMIT 1) = 1",
             first.map(|first| format!(" AND a.bucket >= {first}")).unwrap_or_default(),
             after.map(|after| format!(" AND a.bucket < {after}")).unwrap_or_default(),
         ));
@@ -290,7 +303,7 @@ enum Active {
     /// A range no conversation was active in (or that ends before it starts).
     Nowhere,
     /// The clients whose conversations were active in it: from no more than
-    /// [`SearchBounds::exact`] activity rows.
+    /// [`SearchBounds::activity_listed`] activity rows.
     Clients(Vec<i64>),
     /// More rows: test the conversations next in order for activity from quarter hour `first` to
     /// before `after`.
@@ -309,7 +322,7 @@ async fn active_in<C: ConnectionTrait>(
     user: &CurrentUser,
     owner: Option<i64>,
     query: &InboxQuery,
-    exact: u64,
+    listed: u64,
 ) -> Result<Active, AppError> {
     let (from, to) = query.active_days();
     if from.is_none() && to.is_none() {
@@ -334,9 +347,9 @@ async fn active_in<C: ConnectionTrait>(
         values.push(owner.into());
     }
     let sql =
-        format!("SELECT client_id FROM conversation_activity WHERE {} LIMIT {}", conditions.join(" AND "), exact + 1);
+        format!("SELECT client_id FROM conversation_activity WHERE {} LIMIT {}", conditions.join(" AND "), listed + 1);
     let rows = db.query_all_raw(statement(db.get_database_backend(), &sql, values)).await?;
-    if rows.len() as u64 > exact {
+    if rows.len() as u64 > listed {
         return Ok(Active::Window { first, after });
     }
     let mut ids: Vec<i64> = rows.iter().map(|row| row.try_get_by_index::<i64>(0)).collect::<Result<_, _>>()?;

@@ -214,7 +214,8 @@ fn InboxItem(row: InboxRow) -> impl IntoView {
 }
 
 /// A GET form: without JavaScript the browser loads `/chat?…`; with it as well (a full load keeps
-/// the stream simple and the page is small).
+/// the stream simple and the page is small). On a phone the filters other than the search fold
+/// behind a button, as the clients list's do.
 #[component]
 fn InboxFilters(query: InboxQuery, owners: Vec<(i64, String)>) -> impl IntoView {
     let option = |value: &'static str, label: &'static str, current: &str| {
@@ -224,6 +225,11 @@ fn InboxFilters(query: InboxQuery, owners: Vec<(i64, String)>) -> impl IntoView 
     let ai = query.ai.clone();
     let stage = query.stage.clone();
     let owner = query.owner.clone();
+    let active = [&query.show, &query.ai, &query.stage, &query.from, &query.to]
+        .into_iter()
+        .filter(|value| !value.is_empty())
+        .count()
+        + usize::from(!owners.is_empty() && !owner.is_empty());
     view! {
         <form method="get" action="/chat" class="filters inbox-filters" role="search">
             <div class="field grow">
@@ -231,49 +237,57 @@ fn InboxFilters(query: InboxQuery, owners: Vec<(i64, String)>) -> impl IntoView 
                 <input id="inbox-q" type="search" name="q" placeholder="Name, email, phone or company" value=query.q.clone()
                     maxlength="200" autocomplete="off" />
             </div>
-            <div class="field">
-                <label for="inbox-show">"Show"</label>
-                <select id="inbox-show" name="show">
-                    {option("", "All conversations", &show)}
-                    {option("waiting", "Waiting for a reply", &show)}
-                    {option("unread", "Unread", &show)}
-                </select>
-            </div>
-            <div class="field">
-                <label for="inbox-ai">"AI mode"</label>
-                <select id="inbox-ai" name="ai">
-                    {option("", "Any AI mode", &ai)}
-                    {AiMode::ALL.into_iter().map(|mode| option(mode.as_str(), mode.label(), &ai)).collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="inbox-stage">"Stage"</label>
-                <select id="inbox-stage" name="stage">
-                    {option("", "Any stage", &stage)}
-                    {STATUSES.iter().map(|(value, label)| option(value, label, &stage)).collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="inbox-from">"Active from"</label>
-                <input id="inbox-from" type="date" name="from" value=query.from.clone() />
-            </div>
-            <div class="field">
-                <label for="inbox-to">"Active to"</label>
-                <input id="inbox-to" type="date" name="to" value=query.to.clone() />
-            </div>
-            {(!owners.is_empty()).then(|| view! {
-                <div class="field">
-                    <label for="inbox-owner">"Owner"</label>
-                    <select id="inbox-owner" name="owner">
-                        <option value="" selected=owner.is_empty()>"Everyone"</option>
-                        {owners.into_iter().map(|(id, name)| {
-                            let selected = owner == id.to_string();
-                            view! { <option value=id.to_string() selected=selected>{name}</option> }
-                        }).collect_view()}
-                    </select>
+            <details class="filter-fold" open={active > 0}>
+                <summary class="button button-quiet">
+                    "Filters"
+                    {(active > 0).then(|| view! { <span class="badge badge-accent">{active}</span> })}
+                </summary>
+                <div class="filter-fields">
+                    <div class="field">
+                        <label for="inbox-show">"Show"</label>
+                        <select id="inbox-show" name="show">
+                            {option("", "All conversations", &show)}
+                            {option("waiting", "Waiting for a reply", &show)}
+                            {option("unread", "Unread", &show)}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="inbox-ai">"AI mode"</label>
+                        <select id="inbox-ai" name="ai">
+                            {option("", "Any AI mode", &ai)}
+                            {AiMode::ALL.into_iter().map(|mode| option(mode.as_str(), mode.label(), &ai)).collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="inbox-stage">"Stage"</label>
+                        <select id="inbox-stage" name="stage">
+                            {option("", "Any stage", &stage)}
+                            {STATUSES.iter().map(|(value, label)| option(value, label, &stage)).collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="inbox-from">"Active from"</label>
+                        <input id="inbox-from" type="date" name="from" value=query.from.clone() />
+                    </div>
+                    <div class="field">
+                        <label for="inbox-to">"Active until"</label>
+                        <input id="inbox-to" type="date" name="to" value=query.to.clone() />
+                    </div>
+                    {(!owners.is_empty()).then(|| view! {
+                        <div class="field">
+                            <label for="inbox-owner">"Owner"</label>
+                            <select id="inbox-owner" name="owner">
+                                <option value="" selected=owner.is_empty()>"Everyone"</option>
+                                {owners.into_iter().map(|(id, name)| {
+                                    let selected = owner == id.to_string();
+                                    view! { <option value=id.to_string() selected=selected>{name}</option> }
+                                }).collect_view()}
+                            </select>
+                        </div>
+                    })}
+                    <button type="submit" class="button button-quiet">"Filter"</button>
                 </div>
-            })}
-            <button type="submit" class="button button-quiet">"Filter"</button>
+            </details>
         </form>
     }
 }
