@@ -144,6 +144,7 @@ const MATRIX: &[(&str, Access, Args)] = &[
     ("/api/set_weekly_hours", Access::User, &[("mon", "09:00-12:00, 13:00-17:00"), ("tue", "09:00-17:00")]),
     ("/api/set_date_override", Access::User, &[("date", "2027-03-05"), ("hours", "10:00-12:00")]),
     ("/api/load_calendar", Access::User, &[("view", "week"), ("date", "2027-03-01")]),
+    ("/api/load_booking_list", Access::User, &[("made_from", "2027-03-01"), ("sort", "-made")]),
     ("/api/load_booking", Access::User, &[("id", "{booking}")]),
     ("/api/load_booking_form", Access::User, &[("client", "{client}"), ("date", "2027-03-01")]),
     (

@@ -9,6 +9,7 @@ mod common;
 use chrono::{DateTime, Utc};
 use common::{BACKENDS, accounts::account, app::TestApp};
 use crm::{
+    bookings::list::{model::BookingListQuery, service as booking_list},
     chat::{
         conversation_entity as conversations,
         inbox_rows::SearchBounds,
@@ -655,4 +656,116 @@ async fn the_message_rollups_equal_a_count_of_the_messages_after_every_change() 
         assert_eq!(tile(&after, "Messages in").0, Figure::Count(2), "{backend:?}");
         app.cleanup().await;
     }
+}
+
+/// The bookings list an address of the dashboard opens (`/bookings/list?…`).
+fn booking_list_query(href: &str) -> BookingListQuery {
+    let (path, query) = href.split_once('?').unwrap_or((href, ""));
+    assert_eq!(path, "/bookings/list", "{href}");
+    let mut list = BookingListQuery::default();
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap();
+        let value = value.to_owned();
+        match key {
+            "made_from" => list.made_from = value,
+            "made_to" => list.made_to = value,
+            "from" => list.from = value,
+            "to" => list.to = value,
+            "status" => list.status = value,
+            "owner" => list.owner = value,
+            "sort" => list.sort = value,
+            other => panic!("{href}: no parameter {other}"),
+        }
+    }
+    list
+}
+
+/// The booking ids and the count of the list behind `href`, as `user` sees it.
+async fn bookings_behind(app: &TestApp, user: &CurrentUser, href: &str) -> (Vec<i64>, u64) {
+    let mut query = booking_list_query(href);
+    let mut ids = Vec::new();
+    loop {
+        let page = booking_list::page(&app.state, user, &query).await.unwrap();
+        ids.extend(page.rows.iter().map(|row| row.id));
+        match page.next {
+            Some(after) => query = BookingListQuery { after, ..query },
+            None => return (ids, page.total),
+        }
+    }
+}
+
+/// "Bookings made", "Show rate", each week's bar and the people table's bookings and shows link
+/// to the bookings list, which holds exactly the bookings each counts (in the viewer's days:
+/// Sunday 1 Nov lasts 25 hours in New York).
+#[tokio::test]
+async fn each_booking_figure_links_to_the_bookings_it_counts() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let fixture = set_up(&app).await;
+        let booking = |made: &'static str| {
+            let app = &app;
+            async move { returning_id(app, "SELECT id FROM bookings WHERE created_at = ?", vec![at(made).into()]).await }
+        };
+        let completed = booking("2026-10-30T15:00:00Z").await;
+        let no_show = booking("2026-11-02T15:00:00Z").await;
+        let cancelled = booking("2026-10-31T12:00:00Z").await;
+        let before = booking("2026-10-28T12:00:00Z").await;
+
+        for (viewer, owner) in [(&fixture.ana, None), (&fixture.admin, Some(fixture.ana.id)), (&fixture.admin, None)] {
+            let query = DashboardQuery { owner, ..dst_range() };
+            let (dashboard, _) = load(&app, viewer, &query).await;
+            let href = |label: &str| {
+                dashboard.tiles.iter().find(|tile| tile.label == label).and_then(|tile| tile.href.clone()).unwrap()
+            };
+            let (made, total) = bookings_behind(&app, viewer, &href("Bookings made")).await;
+            assert_eq!(made, [no_show, cancelled, completed], "{backend:?} {owner:?}: newest made first");
+            assert_eq!(tile(&dashboard, "Bookings made").0, Figure::Count(total), "{backend:?}");
+            let (attended, total) = bookings_behind(&app, viewer, &href("Show rate")).await;
+            assert_eq!(attended, [completed, no_show], "{backend:?} {owner:?}");
+            assert_eq!(total, 2, "{backend:?}: completed + no-shows, the show rate's whole");
+
+            let weeks: Vec<(u64, Vec<i64>)> = futures::future::join_all(
+                dashboard.bookings_by_week.iter().map(|week| bookings_behind(&app, viewer, &week.href)),
+            )
+            .await
+            .into_iter()
+            .map(|(ids, total)| (total, ids))
+            .collect();
+            let counted: Vec<u64> = dashboard.bookings_by_week.iter().map(|week| week.count).collect();
+            assert_eq!(counted, [2, 1], "{backend:?}");
+            assert_eq!(weeks, [(2, vec![cancelled, completed]), (1, vec![no_show])], "{backend:?} {owner:?}");
+        }
+        assert_eq!(
+            dashboard_href(&app, &fixture.ana, "Bookings made").await,
+            "/bookings/list?made_from=2026-10-30&made_to=2026-11-02&sort=-made"
+        );
+        // The period before holds the fourth.
+        let before_range =
+            DashboardQuery { range: "custom".into(), from: "2026-10-26".into(), to: "2026-10-29".into(), owner: None };
+        let (earlier, _) = load(&app, &fixture.ana, &before_range).await;
+        let made = earlier.tiles.iter().find(|tile| tile.label == "Bookings made").unwrap();
+        assert_eq!(bookings_behind(&app, &fixture.ana, made.href.as_deref().unwrap()).await, (vec![before], 1));
+
+        // The people table: Ana's three made and one shown; Bob's none.
+        let (everyone, _) = load(&app, &fixture.admin, &dst_range()).await;
+        for row in everyone.users.unwrap() {
+            let (made, made_total) = bookings_behind(&app, &fixture.admin, &row.bookings_href).await;
+            let (shows, shows_total) = bookings_behind(&app, &fixture.admin, &row.shows_href).await;
+            assert_eq!((made_total, shows_total), (row.bookings, row.shows), "{backend:?} {}", row.name);
+            if row.id == fixture.ana.id {
+                assert_eq!((made, shows), (vec![no_show, cancelled, completed], vec![completed]), "{backend:?}");
+            } else {
+                assert!(made.is_empty() && shows.is_empty(), "{backend:?} {}", row.name);
+            }
+        }
+        // A member who follows an admin's link to someone else's sees only their own (none).
+        let anas = format!("/bookings/list?made_from=2026-10-30&made_to=2026-11-02&owner={}", fixture.ana.id);
+        assert_eq!(bookings_behind(&app, &fixture.bob, &anas).await, (vec![], 0), "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+async fn dashboard_href(app: &TestApp, user: &CurrentUser, label: &str) -> String {
+    let (dashboard, _) = load(app, user, &dst_range()).await;
+    dashboard.tiles.iter().find(|tile| tile.label == label).and_then(|tile| tile.href.clone()).unwrap()
 }

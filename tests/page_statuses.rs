@@ -109,6 +109,19 @@ async fn missing_and_foreign_pages_answer_404_and_admin_pages_403_every_time() {
         for path in ["/users", "/status"] {
             assert_eq!(app.get(path, Some(&admin)).await.status, StatusCode::OK, "{path} as an admin");
         }
+        // The bookings list: an admin's holds everyone's, a member's only their own, whatever the
+        // address asks for.
+        let theirs = format!("href=\"/bookings/{booking_id}\"");
+        let list = format!("/bookings/list?owner={other_id}");
+        let as_admin = app.get("/bookings/list", Some(&admin)).await;
+        assert_eq!(as_admin.status, StatusCode::OK);
+        assert!(as_admin.body.contains(&theirs), "{backend:?}: the admin's list");
+        let as_member = app.get(&list, Some(&user)).await;
+        assert_eq!(as_member.status, StatusCode::OK);
+        assert!(!as_member.body.contains(&theirs), "{backend:?}: another member's list");
+        assert!(as_member.body.contains("No booking matches these filters."), "{backend:?}");
+        let as_owner = app.get(&list, Some(&other)).await;
+        assert!(as_owner.body.contains(&theirs), "{backend:?}: the owner's own list");
         app.cleanup().await;
     }
 }

@@ -31,3 +31,23 @@ export async function ownerPage(browser: Browser, email: string, javaScriptEnabl
   expect(response.status()).toBeLessThan(400);
   return context.newPage();
 }
+
+/** The signed-in user's first booking type. */
+export async function firstType(request: APIRequestContext) {
+  const response = await request.post("/api/list_booking_types", { form: {} });
+  expect(response.status()).toBe(200);
+  return (await response.json())[0].id as number;
+}
+
+/** A booking made through the server function; returns its id. */
+export async function createBooking(request: APIRequestContext, startsAt: string, subject: string, clientId?: number) {
+  const form: Record<string, string> = {
+    booking_type_id: String(await firstType(request)),
+    starts_at: startsAt,
+    subject,
+  };
+  if (clientId) form.client_id = String(clientId);
+  const response = await request.post("/api/create_booking", { form });
+  expect(response.status(), await response.text()).toBe(200);
+  return (await response.json()).id as number;
+}

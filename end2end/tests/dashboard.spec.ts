@@ -1,5 +1,6 @@
 import { test, expect, openHydrated, signUp, signInAsAdmin, createStrategy, createClient } from "./fixtures";
 import type { Page } from "@playwright/test";
+import { createBooking } from "./booking-helpers";
 
 /** The value shown on the tile labelled `label`. */
 function tileValue(page: Page, label: string) {
@@ -19,6 +20,8 @@ test("the range picker changes the figures, and a figure's link opens the matchi
     headers: { accept: "application/json" },
   });
   expect(sent.status(), await sent.text()).toBe(200);
+  // And a booking, made today.
+  await createBooking(page.request, "2030-01-07T11:00:00Z", "Dashboard demo", ids[0]);
 
   await openHydrated(page, "/");
   await expect(page.getByRole("heading", { level: 1, name: "Dashboard" })).toBeVisible();
@@ -60,6 +63,23 @@ test("the range picker changes the figures, and a figure's link opens the matchi
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(page).toHaveURL(/from=2020-01-01&to=2020-01-31/);
   await expect(page.getByTestId("inbox-empty")).toContainText("No conversation matches these filters.");
+
+  // The bookings made tile opens the bookings list of those made in the range: the one booking.
+  await openHydrated(page, "/");
+  await expect(tileValue(page, "Bookings made")).toHaveText("1");
+  await page.locator(".tile", { hasText: "Bookings made" }).click();
+  await expect(page).toHaveURL(/\/bookings\/list\?made_from=\d{4}-\d{2}-\d{2}&made_to=\d{4}-\d{2}-\d{2}&sort=-made$/);
+  await expect(page.getByTestId("booking-count")).toHaveText("1 booking");
+  await expect(page.getByTestId("booking-row")).toHaveCount(1);
+  await expect(page.getByTestId("booking-row")).toContainText("Ada Count");
+  await expect(page.getByTestId("booking-row")).toContainText("Confirmed");
+  await expect(page.getByLabel("Booked from")).not.toHaveValue("");
+  // None of them is cancelled.
+  await page.getByLabel("Status").selectOption("cancelled");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/status=cancelled/);
+  await expect(page.getByTestId("booking-list-empty")).toContainText("No booking matches these filters.");
+  await expect(page.getByTestId("booking-count")).toHaveText("0 bookings");
 });
 
 test("an admin sees the people table and filters the figures by owner", async ({ page }) => {

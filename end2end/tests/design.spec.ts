@@ -10,6 +10,7 @@ import {
   type APIRequestContext,
 } from "./fixtures";
 import type { Page } from "@playwright/test";
+import { createBooking } from "./booking-helpers";
 
 /** A user with a strategy and a client, so every page has something on it; returns the pages to visit. */
 async function furnishedAccount(request: APIRequestContext) {
@@ -22,6 +23,7 @@ async function furnishedAccount(request: APIRequestContext) {
     company: "Harvard Computation Lab",
     strategy_id: String(strategy),
   });
+  await createBooking(request, "2030-01-07T11:00:00Z", "Design review", client);
   return [
     "/",
     "/clients",
@@ -34,6 +36,7 @@ async function furnishedAccount(request: APIRequestContext) {
     "/strategies/new",
     `/strategies/${strategy}`,
     "/settings",
+    "/bookings/list",
   ];
 }
 

@@ -32,6 +32,7 @@ mod m20261206_000013_dashboard_covering_indexes;
 mod m20261207_000014_hourly_message_rollups;
 mod m20261208_000015_booking_status_indexes;
 mod m20261209_000016_conversation_activity_by_client;
+mod m20261210_000017_booking_made_indexes;
 
 pub use m20261123_000001_initial_schema::{BOOKING_STATUSES, CLIENT_SEARCH_EXPRESSION, CLIENT_STATUSES, MESSAGE_ROLES};
 pub use m20261201_000001_conversations::{AI_MODES, CONVERSATION_STATES, DELIVERY_STATES};
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_hourly_message_rollups::Migration),
             Box::new(m20261208_000015_booking_status_indexes::Migration),
             Box::new(m20261209_000016_conversation_activity_by_client::Migration),
+            Box::new(m20261210_000017_booking_made_indexes::Migration),
         ]
     }
 }

@@ -83,6 +83,7 @@ lazy_pages!(users_page { UsersRoute, users_view => crate::users::admin_page::Use
 lazy_pages!(settings_page { SettingsRoute, settings_view => crate::users::settings_page::SettingsPage; });
 lazy_pages!(status_page { StatusRoute, status_view => crate::status::page::StatusPage; });
 lazy_pages!(calendar_page { CalendarRoute, calendar_view => crate::bookings::pages::calendar::CalendarPage; });
+lazy_pages!(booking_list_page { BookingListRoute, booking_list_view => crate::bookings::list::page::BookingListPage; });
 lazy_pages!(new_booking_page { NewBookingRoute, new_booking_view => crate::bookings::pages::form::NewBookingPage; });
 lazy_pages!(availability_page {
     AvailabilityRoute, availability_view => crate::bookings::pages::availability::AvailabilityPage;

@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("strategies/new") view={Lazy::<lazy_pages::NewStrategyRoute>::new()} />
                     <Route path=path!("strategies/:id") view={Lazy::<lazy_pages::EditStrategyRoute>::new()} />
                     <Route path=path!("bookings") view={Lazy::<lazy_pages::CalendarRoute>::new()} />
+                    <Route path=path!("bookings/list") view={Lazy::<lazy_pages::BookingListRoute>::new()} />
                     <Route path=path!("bookings/new") view={Lazy::<lazy_pages::NewBookingRoute>::new()} />
                     <Route path=path!("bookings/settings") view={Lazy::<lazy_pages::AvailabilityRoute>::new()} />
                     <Route path=path!("bookings/:id") view={Lazy::<lazy_pages::BookingRoute>::new()} />

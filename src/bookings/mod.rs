@@ -4,6 +4,7 @@ pub mod api;
 pub mod calendar;
 pub mod email;
 pub mod feed;
+pub mod list;
 pub mod model;
 pub mod pages;
 pub mod public;

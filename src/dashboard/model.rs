@@ -114,6 +114,8 @@ pub struct DayCount {
     /// "Tue 3 Nov 2026", or for a week "Week of 2 Nov 2026"
     pub full_label: String,
     pub count: u64,
+    /// The rows behind the count: the clients list or the bookings list, filtered.
+    pub href: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +168,9 @@ pub struct UserRow {
     pub bookings: u64,
     pub shows: u64,
     pub wins: u64,
+    /// The bookings list behind `bookings` and `shows`.
+    pub bookings_href: String,
+    pub shows_href: String,
 }
 
 /// An owner an admin can filter by.

@@ -161,7 +161,7 @@ fn Figures(dashboard: Dashboard, query: DashboardQuery) -> impl IntoView {
             label: day.label.clone(),
             full_label: day.full_label.clone(),
             value: day.count,
-            href: Some(format!("/clients?from={d}&to={d}&sort=created{owner}", d = day.day)),
+            href: Some(day.href.clone()),
         })
         .collect();
     let days: Vec<Category> = dashboard
@@ -190,7 +190,7 @@ fn Figures(dashboard: Dashboard, query: DashboardQuery) -> impl IntoView {
             label: week.label.clone(),
             full_label: week.full_label.clone(),
             value: week.count,
-            href: Some(format!("/bookings?view=week&date={}{owner}", week.day)),
+            href: Some(week.href.clone()),
         })
         .collect();
     let funnel_note = format!(
@@ -409,8 +409,8 @@ fn People(rows: Vec<UserRow>, range: String) -> impl IntoView {
                                 <th scope="row"><a href=format!("/?{range}&range=custom&owner={}", row.id)>{row.name}</a></th>
                                 <td class="num"><a href=format!("/clients?{range}&owner={}&sort=created", row.id)>{row.leads}</a></td>
                                 <td class="num">{duration(row.median_first_reply_secs)}</td>
-                                <td class="num">{row.bookings}</td>
-                                <td class="num">{row.shows}</td>
+                                <td class="num"><a href=row.bookings_href>{row.bookings}</a></td>
+                                <td class="num"><a href=row.shows_href>{row.shows}</a></td>
                                 <td class="num">{row.wins}</td>
                             </tr>
                         }).collect_view()}

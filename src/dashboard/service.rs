@@ -17,6 +17,7 @@ use super::{
     range::{self, Resolved, day_of_local},
 };
 use crate::{
+    bookings::list::model::BookingListQuery,
     clients::model::STATUSES,
     server::{local_time, sql::statement, state::AppState},
     shared::AppError,
@@ -140,6 +141,41 @@ fn owner_query(scope: Scope, user: &CurrentUser) -> String {
         Some(owner) if user.is_admin() => format!("owner={owner}"),
         _ => String::new(),
     }
+}
+
+/// The owner filter of a list an admin opens from a figure of one owner's; members' lists hold
+/// only their own anyway.
+fn list_owner(scope: Scope, user: &CurrentUser) -> String {
+    match scope {
+        Some(owner) if user.is_admin() => owner.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The bookings list of those made on the days `from` to `to`, newest first.
+fn made_in(from: &str, to: &str, scope: Scope, user: &CurrentUser) -> String {
+    BookingListQuery {
+        made_from: from.to_owned(),
+        made_to: to.to_owned(),
+        owner: list_owner(scope, user),
+        sort: "-made".to_owned(),
+        ..Default::default()
+    }
+    .href()
+}
+
+/// The bookings list of those starting on the days `from` to `to` that are completed or missed
+/// (only a booking that has started can be): what the show rate divides.
+fn attended_in(from: &str, to: &str, scope: Scope, user: &CurrentUser) -> String {
+    BookingListQuery {
+        from: from.to_owned(),
+        to: to.to_owned(),
+        status: "attended".to_owned(),
+        owner: list_owner(scope, user),
+        sort: "starts".to_owned(),
+        ..Default::default()
+    }
+    .href()
 }
 
 /// `path` with `params` (those not empty) as its query string.
@@ -298,7 +334,7 @@ async fn compute<C: ConnectionTrait>(
             value: Figure::Count(booked_now),
             previous: Figure::Count(booked_before),
             help: "Appointments booked in the range, whatever became of them since.".into(),
-            href: Some("/bookings".to_owned()),
+            href: Some(made_in(&resolved.range.from, &resolved.range.to, scope, user)),
         },
         Tile {
             label: "Show rate".into(),
@@ -307,7 +343,7 @@ async fn compute<C: ConnectionTrait>(
             help: format!(
                 "Of the past appointments in the range marked completed or no-show: {completed} completed, {no_shows} no-shows."
             ),
-            href: Some("/bookings".to_owned()),
+            href: Some(attended_in(&resolved.range.from, &resolved.range.to, scope, user)),
         },
         Tile {
             label: "Win rate".into(),
@@ -380,6 +416,16 @@ async fn compute<C: ConnectionTrait>(
                 bookings,
                 shows,
                 wins,
+                bookings_href: made_in(&resolved.range.from, &resolved.range.to, Some(*id), user),
+                shows_href: BookingListQuery {
+                    from: resolved.range.from.clone(),
+                    to: resolved.range.to.clone(),
+                    status: "completed".to_owned(),
+                    owner: id.to_string(),
+                    sort: "starts".to_owned(),
+                    ..Default::default()
+                }
+                .href(),
             });
         }
         let owners = people.into_iter().map(|(id, name)| OwnerOption { id, name }).collect();
@@ -389,18 +435,27 @@ async fn compute<C: ConnectionTrait>(
     };
 
     let days: Vec<NaiveDate> = resolved.days().collect();
-    let day_count = |day: &NaiveDate, count: u64| DayCount {
+    let day_count = |day: &NaiveDate, count: u64, href: String| DayCount {
         day: day.to_string(),
         label: day.format("%-d %b").to_string(),
         full_label: day.format("%a %-d %b %Y").to_string(),
         count,
+        href,
+    };
+    let new_leads_on =
+        |day: &NaiveDate| link("/clients", &[&format!("from={day}&to={day}"), "sort=created", &owner_param]);
+    // A week's bar counts the days of it inside the range.
+    let made_in_week = |week: &NaiveDate| {
+        let first = (*week).max(resolved.first_day);
+        let last = (*week + chrono::Duration::days(6)).min(resolved.last_day);
+        made_in(&first.to_string(), &last.to_string(), scope, user)
     };
     Ok(Dashboard {
         range: resolved.range.clone(),
         owner: scope,
         tiles,
         speed,
-        new_leads: days.iter().zip(&leads.days).map(|(day, count)| day_count(day, *count)).collect(),
+        new_leads: days.iter().zip(&leads.days).map(|(day, count)| day_count(day, *count, new_leads_on(day))).collect(),
         messages: days
             .iter()
             .enumerate()
@@ -418,7 +473,7 @@ async fn compute<C: ConnectionTrait>(
             .zip(bookings_by_week)
             .map(|(week, count)| DayCount {
                 full_label: format!("Week of {}", week.format("%-d %b %Y")),
-                ..day_count(week, count)
+                ..day_count(week, count, made_in_week(week))
             })
             .collect(),
         funnel,

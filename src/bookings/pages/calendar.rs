@@ -103,6 +103,11 @@ fn Calendar(data: CalendarData, query: CalendarQuery) -> impl IntoView {
             </form>
         }
     });
+    let list_href = if data.owners.is_empty() {
+        "/bookings/list".to_owned()
+    } else {
+        format!("/bookings/list?owner={}", data.owner_id)
+    };
     let new_href = format!("/bookings/new?date={}&owner={}", data.date, data.owner_id);
     let settings_href = format!("/bookings/settings?owner={}", data.owner_id);
     let zone = data.timezone.clone();
@@ -138,7 +143,10 @@ fn Calendar(data: CalendarData, query: CalendarQuery) -> impl IntoView {
             </div>
             <div class="calendar-controls">
                 {owner_select}
-                <nav class="segmented" aria-label="View">{tabs}</nav>
+                <nav class="segmented" aria-label="View">
+                    {tabs}
+                    <a class="segment" href=list_href data-testid="booking-list-link">"List"</a>
+                </nav>
             </div>
         </div>
         {body}

@@ -6,5 +6,5 @@ pub mod calendar;
 pub mod detail;
 pub mod form;
 pub mod owner_picker;
-mod status;
+pub(crate) mod status;
 mod week;
