@@ -72,6 +72,9 @@ api-list-clients|POST|/api/list_clients||auth
 api-create-client|POST|/api/create_client|name=Load+test+client&status=lead&strategy_id={strategy}|auth
 booking-page|GET|/book/{slug}/30-minute-call||
 bookings-week|GET|/bookings?view=week&date={week}||auth
+bookings-list|GET|/bookings/list||auth
+bookings-list-made|GET|/bookings/list?made_from=2026-10-01&made_to=2026-10-31&sort=-made||auth
+bookings-list-attended|GET|/bookings/list?from=2026-10-01&to=2026-10-31&status=attended&sort=starts||auth
 booking-contended|POST|/api/create_booking|starts_at=2031-01-06T10:00:00Z&ends_at=2031-01-06T10:30:00Z&subject=Load+test+booking|auth,expect=409
 inbox|GET|/chat||auth
 inbox-deep|GET|{inbox_deep}||auth
@@ -91,6 +94,8 @@ dashboard-uncached|GET|/\?range=custom&from=2026-0[1-9]-[0-2][1-8]&to=2026-1[01]
 # 2026 to a day in October or November 2026: 10,368 ranges of 14 to 330 days), so nearly every
 # request computes its figures: with 16 connections for 10 s, a range repeats for about 2% of them.
 # The dates are fixed: move them on when the seeded two years (ending today) no longer cover them.
+# `bookings-list-made` and `bookings-list-attended` are the bookings list behind the dashboard's
+# "Bookings made" and "Show rate" for October 2026 (fixed dates too).
 CREATED_NAME="Load test client"
 CREATED_BOOKING="Load test booking"
 

@@ -77,6 +77,25 @@ test("booking, rescheduling, cancelling and completing work without JavaScript",
   await expect(page.getByTestId("booking-heading")).toContainText("Yesterday's demo");
   await page.getByRole("button", { name: "Mark completed" }).click();
   await expect(page.getByTestId("booking-heading").getByTestId("booking-status")).toHaveText("Completed");
+
+  // The list holds all three; its form filters by status and by the days they start.
+  await page.goto("/bookings");
+  await page.getByTestId("booking-list-link").click();
+  await expect(page).toHaveURL(/\/bookings\/list$/);
+  await expect(page.getByTestId("booking-count")).toHaveText("3 bookings");
+  await expect(page.getByTestId("booking-row").first()).toContainText("Tue 5 Feb 2030, 15:00–15:45");
+  await page.getByLabel("Status").selectOption("completed");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/status=completed/);
+  await expect(page.getByTestId("booking-row")).toHaveCount(1);
+  await expect(page.getByTestId("booking-row")).toContainText("Yesterday's demo");
+  await page.getByLabel("Status").selectOption("");
+  await page.getByLabel("Starts from").fill("2030-02-05");
+  await page.getByLabel("Starts until").fill("2030-02-05");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page.getByTestId("booking-row")).toHaveCount(1);
+  await expect(page.getByTestId("booking-row")).toContainText("Cancelled");
+  await expect(page.getByLabel("Starts from")).toHaveValue("2030-02-05");
 });
 
 test("weekly hours and a booking type are saved without JavaScript, and a bad window is named", async ({ page }) => {
