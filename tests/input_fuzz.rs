@@ -25,6 +25,8 @@ const TARGETS: &[&str] = &[
     "/api/add_client_note",
     "/api/bulk_clients",
     "/api/update_strategy",
+    "/api/load_inbox",
+    "/api/load_booking_list",
 ];
 
 /// Bytes that look like a form: keys the server functions know, any characters, `%` escapes.
@@ -40,6 +42,10 @@ fn form_body() -> impl Strategy<Value = Vec<u8>> {
         Just("strategy".to_owned()),
         Just("notes".to_owned()),
         Just("body".to_owned()),
+        Just("from".to_owned()),
+        Just("made_to".to_owned()),
+        Just("after".to_owned()),
+        Just("sort".to_owned()),
         "[a-z\\[\\]%0-9]{0,8}",
     ];
     let value = prop_oneof!["\\PC{0,40}", "[%0-9a-fA-F+&=]{0,40}", "-?[0-9]{1,25}", any::<String>()];
@@ -87,6 +93,32 @@ fn arbitrary_forms_never_make_a_server_function_fail_or_panic() {
         }
     });
     runtime.block_on(app.cleanup());
+}
+
+/// The inbox's and the bookings list's filters are echoed into their forms and links: markup in
+/// the address comes back as text, and the page still answers 200.
+#[tokio::test]
+async fn hostile_filter_values_come_back_as_text() {
+    let app = app::start(Backend::Sqlite).await;
+    let answer = app
+        .post_form("/api/signup", &[("name", "Ana"), ("email", "ana@example.com"), ("password", PASSWORD)], None)
+        .await;
+    let cookie = answer.session_cookie().unwrap();
+    let hostile = "\"><img src=x onerror=alert(1)>";
+    let encoded: String = url::form_urlencoded::byte_serialize(hostile.as_bytes()).collect();
+    for path in [
+        format!("/chat?from={encoded}&to={encoded}&after={encoded}"),
+        format!("/bookings/list?made_from={encoded}&made_to={encoded}&from={encoded}&to={encoded}"),
+        format!("/bookings/list?status={encoded}&owner={encoded}&sort={encoded}&after={encoded}"),
+    ] {
+        let page = app.get(&path, Some(cookie.as_str())).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(!page.body.contains("\"><img src=x"), "{path}: the markup came back as markup");
+    }
+    // Echoed in its field, as text.
+    let page = app.get(&format!("/bookings/list?made_from={encoded}"), Some(cookie.as_str())).await;
+    assert!(page.body.contains("&quot;&gt;&lt;img") || page.body.contains("&quot;><img"), "{}", page.body);
+    app.cleanup().await;
 }
 
 #[test]
