@@ -8,7 +8,8 @@
 //! first one an admin when the database has none), three strategies per user, the clients spread
 //! over the users with plausible names, emails, phones, companies, statuses and dates over two
 //! years, about five messages per client (each client's in one conversation, waiting for a reply
-//! when the lead wrote last) and a booking for about one client in ten. Rows go in as
+//! when the lead wrote last) and a booking for about one client in ten (starting in the last 60 or
+//! the next 30 days, booked up to two weeks before; a fifth of the past ones no-shows). Rows go in as
 //! multi-row INSERTs of 500 clients (with their messages), one transaction per batch, so a million clients take
 //! minutes. Every seeded account signs in with the password printed at the end.
 use std::time::Instant;
@@ -404,12 +405,17 @@ async fn insert_client_batch(
             // Active bookings of one owner never overlap (the database refuses it): a second
             // booking in an hour already taken is a cancelled one.
             let status = if starts_at < now {
-                "completed"
+                if rng.random_range(0..5) == 0 { "no_show" } else { "completed" }
             } else if booked_hours.insert((owner_id, hour)) {
                 "confirmed"
             } else {
                 "cancelled"
             };
+            // Booked up to two weeks before it starts (or before now, for one in the past), but
+            // not before the lead first wrote: the dashboard's "bookings made" spread over days.
+            let latest = starts_at.min(now);
+            let earliest = times.first().copied().unwrap_or(latest).min(latest);
+            let made = (latest - Duration::seconds(rng.random_range(0..14 * 86_400))).max(earliest);
             let values: [SimpleExpr; 10] = [
                 owner_id.into(),
                 (*id).into(),
@@ -419,8 +425,8 @@ async fn insert_client_batch(
                 (starts_at + Duration::minutes(30)).into(),
                 "Discovery call".into(),
                 status.into(),
-                now.into(),
-                now.into(),
+                made.into(),
+                made.into(),
             ];
             bookings.values_panic(values);
             booking_count += 1;
