@@ -7,13 +7,18 @@
 mod common;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use common::{BACKENDS, accounts::account, app::TestApp};
+use common::{
+    BACKENDS,
+    accounts::account,
+    app::TestApp,
+    booking_list::{every_page as listed_pages, query as address},
+};
 use crm::{
     bookings::{
         availability::{service as availability, window_entity as windows},
         calendar::{BookingForm, CalendarQuery, CalendarView},
         calendar_service::{self as calendar, FormRequest},
-        list::{model::BookingListQuery, service as booking_list},
+        list::service as booking_list,
         model::{BookingStatus, NewBooking, WeeklyHoursForm},
         service,
         types::entity as booking_types,
@@ -395,43 +400,6 @@ async fn saving_settings_never_destroys_windows_set_in_the_availability_editor()
     }
 }
 
-/// Every booking id of the list's pages for `query` as `user` sees it, in order, and the count
-/// each page gave.
-async fn listed(app: &TestApp, user: &CurrentUser, query: BookingListQuery) -> (Vec<i64>, Vec<u64>) {
-    let mut query = query;
-    let (mut ids, mut totals) = (Vec::new(), Vec::new());
-    for _ in 0..20 {
-        let page = booking_list::page(&app.state, user, &query).await.unwrap();
-        assert!(page.rows.len() <= 25);
-        ids.extend(page.rows.iter().map(|row| row.id));
-        totals.push(page.total);
-        match page.next {
-            Some(after) => query = BookingListQuery { after, ..query },
-            None => return (ids, totals),
-        }
-    }
-    panic!("the pages never end");
-}
-
-fn list_query(pairs: &[(&str, &str)]) -> BookingListQuery {
-    let mut query = BookingListQuery::default();
-    for (key, value) in pairs {
-        let value = (*value).to_owned();
-        match *key {
-            "made_from" => query.made_from = value,
-            "made_to" => query.made_to = value,
-            "from" => query.from = value,
-            "to" => query.to = value,
-            "status" => query.status = value,
-            "owner" => query.owner = value,
-            "sort" => query.sort = value,
-            "after" => query.after = value,
-            other => panic!("no parameter {other}"),
-        }
-    }
-    query
-}
-
 #[tokio::test]
 async fn the_bookings_list_pages_each_order_by_keyset_and_filters_in_the_viewers_days() {
     for backend in BACKENDS {
@@ -491,59 +459,54 @@ async fn the_bookings_list_pages_each_order_by_keyset_and_filters_in_the_viewers
             ("made", by_made.clone()),
             ("-made", by_made.iter().rev().copied().collect()),
         ] {
-            let (ids, totals) = listed(&app, &ana, list_query(&[("sort", sort)])).await;
+            let (ids, totals) = listed_pages(&app, &ana, address(&format!("sort={sort}"))).await;
             assert_eq!(ids, expected, "{backend:?} sort={sort}");
             assert_eq!(totals, [30, 30], "{backend:?} sort={sort}");
         }
 
         // Days are the viewer's: Thursday in Berlin holds the first three, not the fourth.
-        let thursday = list_query(&[("from", "2027-04-01"), ("to", "2027-04-01"), ("sort", "starts")]);
-        assert_eq!(listed(&app, &ana, thursday).await.0, anas[..3], "{backend:?}");
-        let made_sunday = list_query(&[("made_from", "2027-03-28"), ("made_to", "2027-03-28")]);
-        assert_eq!(listed(&app, &ana, made_sunday).await.0, [anas[7]], "{backend:?}: the 23-hour Sunday");
-        let made_saturday = list_query(&[("made_from", "2027-03-27"), ("made_to", "2027-03-27")]);
-        assert!(listed(&app, &ana, made_saturday).await.0.is_empty(), "{backend:?}");
-        let from_only = list_query(&[("from", "2027-04-07"), ("sort", "starts")]);
-        assert_eq!(listed(&app, &ana, from_only).await.0, anas[27..], "{backend:?}: from a day on");
-        let until_only = list_query(&[("to", "2027-04-01"), ("sort", "starts")]);
-        assert_eq!(listed(&app, &ana, until_only).await.0, anas[..3], "{backend:?}: up to a day");
-        let reversed = list_query(&[("from", "2027-04-05"), ("to", "2027-04-01")]);
-        assert!(listed(&app, &ana, reversed).await.0.is_empty(), "{backend:?}: a reversed range");
+        let thursday = address("from=2027-04-01&to=2027-04-01&sort=starts");
+        assert_eq!(listed_pages(&app, &ana, thursday).await.0, anas[..3], "{backend:?}");
+        let made_sunday = address("made_from=2027-03-28&made_to=2027-03-28");
+        assert_eq!(listed_pages(&app, &ana, made_sunday).await.0, [anas[7]], "{backend:?}: the 23-hour Sunday");
+        let made_saturday = address("made_from=2027-03-27&made_to=2027-03-27");
+        assert!(listed_pages(&app, &ana, made_saturday).await.0.is_empty(), "{backend:?}");
+        let from_only = address("from=2027-04-07&sort=starts");
+        assert_eq!(listed_pages(&app, &ana, from_only).await.0, anas[27..], "{backend:?}: from a day on");
+        let until_only = address("to=2027-04-01&sort=starts");
+        assert_eq!(listed_pages(&app, &ana, until_only).await.0, anas[..3], "{backend:?}: up to a day");
+        let reversed = address("from=2027-04-05&to=2027-04-01");
+        assert!(listed_pages(&app, &ana, reversed).await.0.is_empty(), "{backend:?}: a reversed range");
 
         // Statuses.
-        let status = |value| list_query(&[("status", value), ("sort", "starts")]);
-        assert_eq!(listed(&app, &ana, status("cancelled")).await.0, [anas[5]], "{backend:?}");
-        assert_eq!(listed(&app, &ana, status("no_show")).await.0, [anas[1], anas[2]], "{backend:?}");
-        assert_eq!(listed(&app, &ana, status("attended")).await.0, anas[1..4], "{backend:?}");
-        assert_eq!(listed(&app, &ana, status("confirmed")).await.1, [26, 26], "{backend:?}");
+        let status = |value: &str| address(&format!("status={value}&sort=starts"));
+        assert_eq!(listed_pages(&app, &ana, status("cancelled")).await.0, [anas[5]], "{backend:?}");
+        assert_eq!(listed_pages(&app, &ana, status("no_show")).await.0, [anas[1], anas[2]], "{backend:?}");
+        assert_eq!(listed_pages(&app, &ana, status("attended")).await.0, anas[1..4], "{backend:?}");
+        assert_eq!(listed_pages(&app, &ana, status("confirmed")).await.1, [26, 26], "{backend:?}");
 
         // Whose: a member only ever their own; an admin everyone's (with the owner named) or one's.
-        let as_bob = list_query(&[("owner", &ana.id.to_string()), ("sort", "starts")]);
-        assert_eq!(listed(&app, &bob, as_bob).await.0, bobs, "{backend:?}");
-        let everyone = booking_list::page(&app.state, &admin, &list_query(&[("sort", "-starts")])).await.unwrap();
+        let as_bob = address(&format!("owner={}&sort=starts", ana.id));
+        assert_eq!(listed_pages(&app, &bob, as_bob).await.0, bobs, "{backend:?}");
+        let everyone = booking_list::page(&app.state, &admin, &address("sort=-starts")).await.unwrap();
         assert_eq!(everyone.total, 32, "{backend:?}");
         assert_eq!(everyone.rows[0].owner_name.as_deref(), Some("Ana"), "{backend:?}");
         assert_eq!(everyone.owners.len(), 3);
-        let only_bob = list_query(&[("owner", &bob.id.to_string()), ("sort", "starts")]);
+        let only_bob = address(&format!("owner={}&sort=starts", bob.id));
         let page = booking_list::page(&app.state, &admin, &only_bob).await.unwrap();
         assert_eq!(page.rows.iter().map(|row| row.id).collect::<Vec<_>>(), bobs, "{backend:?}");
         assert!(page.rows.iter().all(|row| row.owner_name.is_none()));
-        assert!(booking_list::page(&app.state, &ana, &list_query(&[])).await.unwrap().owners.is_empty());
+        assert!(booking_list::page(&app.state, &ana, &address("")).await.unwrap().owners.is_empty());
 
         // Times in the viewer's zone; what does not parse is ignored.
-        let first = booking_list::page(&app.state, &ana, &list_query(&[("sort", "starts")])).await.unwrap();
+        let first = booking_list::page(&app.state, &ana, &address("sort=starts")).await.unwrap();
         assert_eq!(first.rows[0].when, "Thu 1 Apr 2027, 10:00–10:30", "{backend:?}");
         assert_eq!(first.rows[0].made, "20 Mar 2027");
         assert_eq!(first.timezone, "Europe/Berlin");
-        let garbage = list_query(&[
-            ("made_from", "yesterday"),
-            ("to", "2027-13-45"),
-            ("status", "<script>"),
-            ("owner", "1 OR 1=1"),
-            ("sort", "starts; DROP TABLE bookings"),
-            ("after", "not.a-cursor"),
-        ]);
-        let (ids, totals) = listed(&app, &ana, garbage).await;
+        let garbage = address(
+            "made_from=yesterday&to=2027-13-45&status=<script>&owner=1 OR 1=1&sort=starts; DROP TABLE bookings&after=not.a-cursor",
+        );
+        let (ids, totals) = listed_pages(&app, &ana, garbage).await;
         assert_eq!((ids.len(), totals[0]), (30, 30), "{backend:?}");
         app.cleanup().await;
     }

@@ -9,7 +9,6 @@ mod common;
 use chrono::{DateTime, Utc};
 use common::{BACKENDS, accounts::account, app::TestApp};
 use crm::{
-    bookings::list::{model::BookingListQuery, service as booking_list},
     chat::{
         conversation_entity as conversations,
         inbox_rows::SearchBounds,
@@ -658,40 +657,10 @@ async fn the_message_rollups_equal_a_count_of_the_messages_after_every_change() 
     }
 }
 
-/// The bookings list an address of the dashboard opens (`/bookings/list?…`).
-fn booking_list_query(href: &str) -> BookingListQuery {
-    let (path, query) = href.split_once('?').unwrap_or((href, ""));
-    assert_eq!(path, "/bookings/list", "{href}");
-    let mut list = BookingListQuery::default();
-    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap();
-        let value = value.to_owned();
-        match key {
-            "made_from" => list.made_from = value,
-            "made_to" => list.made_to = value,
-            "from" => list.from = value,
-            "to" => list.to = value,
-            "status" => list.status = value,
-            "owner" => list.owner = value,
-            "sort" => list.sort = value,
-            other => panic!("{href}: no parameter {other}"),
-        }
-    }
-    list
-}
-
 /// The booking ids and the count of the list behind `href`, as `user` sees it.
 async fn bookings_behind(app: &TestApp, user: &CurrentUser, href: &str) -> (Vec<i64>, u64) {
-    let mut query = booking_list_query(href);
-    let mut ids = Vec::new();
-    loop {
-        let page = booking_list::page(&app.state, user, &query).await.unwrap();
-        ids.extend(page.rows.iter().map(|row| row.id));
-        match page.next {
-            Some(after) => query = BookingListQuery { after, ..query },
-            None => return (ids, page.total),
-        }
-    }
+    let (ids, totals) = common::booking_list::every_page(app, user, common::booking_list::query(href)).await;
+    (ids, totals.last().copied().unwrap_or_default())
 }
 
 /// "Bookings made", "Show rate", each week's bar and the people table's bookings and shows link

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod booking_list;
 pub mod fake_ai;
 pub mod persona;
 pub mod smtp;

@@ -106,19 +106,16 @@ impl BookingListQuery {
         self.owner.trim().parse().ok()
     }
 
-    /// Any filter set (the sort and the page aside).
-    pub fn is_filtered(&self) -> bool {
-        [&self.made_from, &self.made_to, &self.from, &self.to, &self.status, &self.owner]
-            .iter()
-            .any(|value| !value.trim().is_empty())
-    }
-
-    /// How many filters the folded filter panel holds.
+    /// How many filters are set (the order and the page aside).
     pub fn filter_count(&self) -> usize {
-        [&self.made_from, &self.made_to, &self.from, &self.to, &self.status, &self.owner, &self.sort]
+        [&self.made_from, &self.made_to, &self.from, &self.to, &self.status, &self.owner]
             .iter()
             .filter(|value| !value.trim().is_empty())
             .count()
+    }
+
+    pub fn is_filtered(&self) -> bool {
+        self.filter_count() > 0
     }
 
     /// This list's address, from its first page.
@@ -203,6 +200,9 @@ mod tests {
         assert_eq!(query.href(), "/bookings/list?made_from=2026-10-30&status=no_show&owner=3&after=7.1%26x%3D1");
         assert_eq!(BookingListQuery::default().href(), "/bookings/list");
         assert!(query.is_filtered() && !BookingListQuery::default().is_filtered());
+        // The order is not a filter: choosing one shows no filter count.
+        let ordered = BookingListQuery { sort: "-starts".into(), ..Default::default() };
+        assert_eq!((ordered.filter_count(), query.filter_count()), (0, 3));
     }
 
     #[test]
