@@ -126,6 +126,49 @@ test("in suggest mode the owner sends or edits the AI's draft", async ({ page, b
   expect(problems).toEqual([]);
 });
 
+// When its stream opens, the thread reads the conversation again (for what changed before the
+// stream was there). A draft the AI makes while that read is on its way is newer than the read's
+// answer, which must not wipe it: the read is held here until the draft is shown.
+test("a draft made while the thread reads the conversation again stays", async ({ page, browser, request }) => {
+  const owner = await bookingOwner(request);
+  const problems: string[] = [];
+  const lead = `Dee Lead ${Date.now() % 100000}`;
+  const { seen, agent } = await leadAndOwner(page, browser, owner, lead, "Hi! I would like a demo.", "AI suggests", problems);
+
+  let fetched!: () => void;
+  const readOnTheServer = new Promise<void>((resolve) => (fetched = resolve));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let reads = 0;
+  await agent.route(
+    (url) => url.pathname === "/api/load_thread",
+    async (route) => {
+      reads += 1;
+      if (reads > 1) return route.continue();
+      const response = await route.fetch();
+      fetched();
+      await released;
+      await route.fulfill({ response });
+    },
+  );
+  await openHydrated(agent, agent.url());
+  await readOnTheServer;
+
+  await page.getByRole("textbox", { name: "Message" }).fill("Are you there?");
+  await page.getByRole("textbox", { name: "Message" }).press("Enter");
+  const draft = agent.getByTestId("ai-draft");
+  await expect(draft).toContainText("Would one of these times work for a call?");
+  const answered = agent.waitForResponse((response) => new URL(response.url()).pathname === "/api/load_thread");
+  release();
+  await answered;
+  await draft.getByRole("button", { name: "Send as is" }).click();
+  await expect(seen).toHaveCount(3);
+  await expect(seen.nth(2)).toContainText("Would one of these times work for a call?");
+  await expect(draft).toHaveCount(0);
+  await agent.context().close();
+  expect(problems).toEqual([]);
+});
+
 // A hand-off reaches the owner on whatever page they are: a toast names the lead and the reason,
 // and its link opens the conversation, which waits for them.
 test("the owner hears of a hand-off on another page and opens the conversation from it", async ({

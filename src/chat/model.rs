@@ -222,6 +222,17 @@ pub struct AiDraft {
     pub text: String,
     /// What sending it as is also does ("Books Tue 8 Dec, 10:00"), when anything.
     pub action: Option<String>,
+    /// The lead message it answers.
+    pub reply_to: i64,
+}
+
+impl AiDraft {
+    /// Whether `message` makes this draft out of date, as the server decides when it writes one: a
+    /// public message written after the one the draft answers. A stream replays messages, so one
+    /// the draft already took into account can arrive after the draft.
+    pub fn outdated_by(&self, message: &ThreadMessage) -> bool {
+        !message.private && message.id > self.reply_to
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -322,5 +333,34 @@ impl ChatEvent {
             Self::HandedOff { .. } => "handoff",
             Self::Read { .. } => "read",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(id: i64, private: bool) -> ThreadMessage {
+        ThreadMessage {
+            id,
+            role: "client".to_owned(),
+            body: "Hello".to_owned(),
+            private,
+            delivery: "sent".to_owned(),
+            failure_reason: None,
+            author: None,
+            sent_at: String::new(),
+            at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn only_a_public_message_after_the_one_a_draft_answers_outdates_it() {
+        let draft = AiDraft { text: "Would Tuesday work?".to_owned(), action: None, reply_to: 10 };
+        // Replayed by a stream that reopened after the draft was made: the draft answers it.
+        assert!(!draft.outdated_by(&message(10, false)));
+        assert!(!draft.outdated_by(&message(9, false)));
+        assert!(!draft.outdated_by(&message(11, true)), "a private note changes nothing for the lead");
+        assert!(draft.outdated_by(&message(11, false)));
     }
 }

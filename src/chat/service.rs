@@ -390,7 +390,7 @@ pub fn ai_draft_of(conversation: &conversations::Model) -> Option<AiDraft> {
         .as_deref()
         .and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok())
         .and_then(|value| value.get("label").and_then(|label| label.as_str()).map(str::to_owned));
-    Some(AiDraft { text, action })
+    Some(AiDraft { text, action, reply_to: conversation.ai_draft_reply_to.unwrap_or_default() })
 }
 
 /// Discards the AI's draft in the conversation of `client_id`.

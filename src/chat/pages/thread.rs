@@ -175,6 +175,9 @@ struct LiveThread {
     /// The AI's draft answer in "AI suggests" mode.
     draft: RwSignal<Option<AiDraft>>,
     card: RwSignal<ClientCard>,
+    /// How many of the stream's events changed the above: a read of the thread that one arrived
+    /// during may be older than the event, and is not applied.
+    changes: StoredValue<u64>,
 }
 
 impl LiveThread {
@@ -188,6 +191,7 @@ impl LiveThread {
             paused: RwSignal::new(thread.ai_paused_until.clone().zip(thread.ai_paused_at)),
             draft: RwSignal::new(thread.ai_draft.clone()),
             card: RwSignal::new(thread.client.clone()),
+            changes: StoredValue::new(0),
         };
         end_the_pause_on_time(live.paused);
         let client_id = thread.client.id;
@@ -204,9 +208,12 @@ impl LiveThread {
                     if known {
                         return;
                     }
+                    live.changes.try_update_value(|changes| *changes += 1);
                     live.state.update(|state| *state = state.after_message(&message.role, message.private));
-                    // As on the server: a public message makes the draft out of date.
-                    if !message.private {
+                    if live
+                        .draft
+                        .with_untracked(|draft| draft.as_ref().is_some_and(|draft| draft.outdated_by(&message)))
+                    {
                         live.draft.set(None);
                     }
                     if message.role == "ai" {
@@ -221,6 +228,7 @@ impl LiveThread {
                     }
                 }
                 ChatEvent::Conversation { state, ai_mode, ai_paused_label, ai_paused_until, ai_draft, .. } => {
+                    live.changes.try_update_value(|changes| *changes += 1);
                     live.state.set(state);
                     live.mode.set(ai_mode);
                     live.paused.set(ai_paused_label.zip(ai_paused_until));
@@ -273,14 +281,25 @@ fn refresh_card(card: RwSignal<ClientCard>, client_id: i64) {
 
 /// Reads what the stream does not replay (the state, AI mode, pause, draft and card) again, once the
 /// stream is open: a change between the page's read and the stream's start is not lost.
+///
+/// An event that arrives while the read is under way may be newer than what the read saw (a draft
+/// committed just after it): the read is then made again, until one comes back with no event
+/// in between. Past a few tries the events, which carry the whole conversation, are left to say.
 fn refresh_state(live: LiveThread, client_id: i64) {
+    const TRIES: usize = 3;
     leptos::task::spawn_local(async move {
-        if let Ok(fresh) = load_thread(client_id, String::new()).await {
+        for _ in 0..TRIES {
+            let Some(before) = live.changes.try_get_value() else { return };
+            let Ok(fresh) = load_thread(client_id, String::new()).await else { return };
+            live.card.try_set(fresh.client);
+            if live.changes.try_get_value() != Some(before) {
+                continue;
+            }
             live.state.try_set(fresh.state);
             live.mode.try_set(fresh.ai_mode);
             live.paused.try_set(fresh.ai_paused_until.zip(fresh.ai_paused_at));
             live.draft.try_set(fresh.ai_draft);
-            live.card.try_set(fresh.client);
+            return;
         }
     });
 }
