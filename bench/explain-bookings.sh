@@ -4,10 +4,18 @@
 # bookings made in the last 30 days (today included) (the dashboard's "Bookings made" link), those that started in
 # them completed or missed (its "Show rate" link), and the capped count of each, for the user with
 # the most bookings (their own) and for an admin (everyone's). Prints each plan's index and time;
-# `--plans` prints the plans too.
+# `--plans` prints the plans too. Then a search by client as the list sends it: the bookings whose
+# client the clients list's own search finds ("silva", common in the seed; "ana silva", rarer).
 # Usage: DATABASE_URL=postgres://... bench/explain-bookings.sh [--plans]   (seed it first: see README)
 set -euo pipefail
 url=${DATABASE_URL:?set DATABASE_URL to a seeded PostgreSQL database}
+search_expr=$(grep -A1 'pub const CLIENT_SEARCH_EXPRESSION' "$(dirname "$0")/../migration/src/m20261123_000001_initial_schema.rs" | tail -1 | sed -E 's/^ *"(.*)";$/\1/')
+# Quoted again, because the expression goes inside SQL string literals below.
+search_expr=${search_expr//\'/\'\'}
+silva="client_id IN (SELECT clients.id FROM clients WHERE $search_expr LIKE ''%silva%'')"
+ana_silva="client_id IN (SELECT clients.id FROM clients WHERE $search_expr LIKE ''%ana%'' AND $search_expr LIKE ''%silva%'')"
+# Inside format(), a % is written %%.
+silva_f=${silva//%/%%} ana_silva_f=${ana_silva//%/%%}
 plans=${1:-}
 page="SELECT * FROM bookings"
 capped() { echo "SELECT COUNT(*) FROM (SELECT id FROM bookings WHERE $1 LIMIT 10001) capped"; }
@@ -50,6 +58,14 @@ SELECT pg_temp.explain('admin, count of all (capped at 10,001)', '$(capped "1 = 
 SELECT pg_temp.explain('admin, booked in the last 30 days, newest first', format('$page WHERE created_at >= %L AND created_at < %L ORDER BY created_at DESC, id DESC LIMIT 26', :'month_first', :'month_after'));
 SELECT pg_temp.explain('admin, booked in the last 30 days: count', format('$(capped "created_at >= %L AND created_at < %L")', :'month_first', :'month_after'));
 SELECT pg_temp.explain('admin, started in the last 30 days, completed or no-show: count', format('$(capped "starts_at >= %L AND starts_at < %L AND status IN (''completed'', ''no_show'')")', :'month_first', :'month_after'));
+SELECT pg_temp.explain('user, search "silva", latest start first', format('$page WHERE owner_id = %s AND $silva_f ORDER BY starts_at DESC, id DESC LIMIT 26', :owner));
+SELECT pg_temp.explain('user, search "silva": count', format('$(capped "owner_id = %s AND $silva_f")', :owner));
+SELECT pg_temp.explain('user, search "ana silva", latest start first', format('$page WHERE owner_id = %s AND $ana_silva_f ORDER BY starts_at DESC, id DESC LIMIT 26', :owner));
+SELECT pg_temp.explain('user, search "ana silva": count', format('$(capped "owner_id = %s AND $ana_silva_f")', :owner));
+SELECT pg_temp.explain('admin, search "silva", latest start first', '$page WHERE $silva ORDER BY starts_at DESC, id DESC LIMIT 26');
+SELECT pg_temp.explain('admin, search "silva": count', '$(capped "$silva")');
+SELECT pg_temp.explain('admin, search "ana silva", latest start first', '$page WHERE $ana_silva ORDER BY starts_at DESC, id DESC LIMIT 26');
+SELECT pg_temp.explain('admin, search "ana silva": count', '$(capped "$ana_silva")');
 SELECT format(E'%s\n  index: %s\n  %s', label,
   coalesce((regexp_match(plan, 'Index (?:Only )?Scan(?: Backward)? using ([a-z_]+)'))[1], (regexp_match(plan, 'Bitmap Index Scan on ([a-z_]+)'))[1], 'NONE (sequential scan)'),
   (regexp_match(plan, 'Execution Time: [0-9.]+ ms'))[1])

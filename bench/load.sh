@@ -75,6 +75,8 @@ bookings-week|GET|/bookings?view=week&date={week}||auth
 bookings-list|GET|/bookings/list||auth
 bookings-list-made|GET|/bookings/list?made_from=2026-10-01&made_to=2026-10-31&sort=-made||auth
 bookings-list-attended|GET|/bookings/list?from=2026-10-01&to=2026-10-31&status=attended&sort=starts||auth
+bookings-list-search|GET|/bookings/list?q=silva||auth
+bookings-list-search-rare|GET|/bookings/list?q=ana+silva||auth
 booking-contended|POST|/api/create_booking|starts_at=2031-01-06T10:00:00Z&ends_at=2031-01-06T10:30:00Z&subject=Load+test+booking|auth,expect=409
 inbox|GET|/chat||auth
 inbox-deep|GET|{inbox_deep}||auth
@@ -95,7 +97,9 @@ dashboard-uncached|GET|/\?range=custom&from=2026-0[1-9]-[0-2][1-8]&to=2026-1[01]
 # request computes its figures: with 16 connections for 10 s, a range repeats for about 2% of them.
 # The dates are fixed: move them on when the seeded two years (ending today) no longer cover them.
 # `bookings-list-made` and `bookings-list-attended` are the bookings list behind the dashboard's
-# "Bookings made" and "Show rate" for October 2026 (fixed dates too).
+# "Bookings made" and "Show rate" for October 2026 (fixed dates too). `bookings-list-search` looks
+# for the bookings of clients named, mailed or working at "silva" (common in the seed),
+# `-rare` for those matching "ana" and "silva".
 CREATED_NAME="Load test client"
 CREATED_BOOKING="Load test booking"
 

@@ -511,3 +511,67 @@ async fn the_bookings_list_pages_each_order_by_keyset_and_filters_in_the_viewers
         app.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn the_bookings_list_searches_its_clients_as_the_clients_list_does() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let admin = account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana", "ana@example.com").await;
+        let bob = account(&app, "Bob", "bob@example.com").await;
+        let grace = client(&app, &ana, "Grace Hopper", "grace@navy.example").await;
+        let ada = client(&app, &ana, "Ada Lovelace", "ada@engines.example").await;
+        let kelly = client(&app, &bob, "Grace Kelly", "kelly@monaco.example").await;
+        let with = |owner: &CurrentUser, client_id: i64, start: &str| {
+            let input = NewBooking {
+                owner_id: owner.id,
+                client_id: Some(client_id),
+                starts_at: at(start),
+                ends_at: Some(at(start) + Duration::minutes(30)),
+                subject: "Call".into(),
+                ..Default::default()
+            };
+            let (state, owner) = (app.state.clone(), owner.clone());
+            async move { service::create(&state, &owner, input).await.unwrap().id }
+        };
+        let grace_calls =
+            [with(&ana, grace, "2027-04-01T08:00:00Z").await, with(&ana, grace, "2027-04-02T08:00:00Z").await];
+        let ada_call = with(&ana, ada, "2027-04-01T10:00:00Z").await;
+        let kelly_call = with(&bob, kelly, "2027-04-01T08:00:00Z").await;
+        book(&app, &ana, "2027-04-03T08:00:00Z", 30, "Grace period").await;
+
+        let search = |q: &str, more: &str| address(&format!("q={}&sort=starts{more}", url_encode(q)));
+        // Any word in any of the name, email, phone or company; every word must be found.
+        assert_eq!(listed_pages(&app, &ana, search("grace", "")).await.0, grace_calls, "{backend:?}");
+        assert_eq!(listed_pages(&app, &ana, search("HOPPER navy", "")).await.0, grace_calls, "{backend:?}");
+        assert_eq!(listed_pages(&app, &ana, search("engines", "")).await.0, [ada_call], "{backend:?}");
+        // Words shorter than SQLite's trigrams are searched too.
+        assert_eq!(listed_pages(&app, &ana, search("ad", "")).await.0, [ada_call], "{backend:?}");
+        assert!(listed_pages(&app, &ana, search("hopper lovelace", "")).await.0.is_empty(), "{backend:?}");
+        // With the filters, on every page's count.
+        let first_day = search("grace", "&from=2027-04-01&to=2027-04-01");
+        assert_eq!(listed_pages(&app, &ana, first_day).await, (vec![grace_calls[0]], vec![1]), "{backend:?}");
+        // A member searches only their own bookings; an admin everyone's.
+        assert_eq!(listed_pages(&app, &bob, search("grace", "")).await.0, [kelly_call], "{backend:?}");
+        let everyone = listed_pages(&app, &admin, search("grace", "")).await.0;
+        assert_eq!(everyone, [grace_calls[0], kelly_call, grace_calls[1]], "{backend:?}");
+        // A booking stays its owner's when its client moves to someone else: she still finds it.
+        crm::clients::entity::Entity::update_many()
+            .col_expr(crm::clients::entity::Column::OwnerId, Expr::value(bob.id))
+            .filter(crm::clients::entity::Column::Id.eq(ada))
+            .exec(&app.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(listed_pages(&app, &ana, search("lovelace", "")).await.0, [ada_call], "{backend:?}");
+        // Wildcards and quotes are text; blank words search nothing.
+        for hostile in ["%", "_race", "' OR 1=1 --", "\"grace"] {
+            assert!(listed_pages(&app, &ana, search(hostile, "")).await.0.is_empty(), "{backend:?} {hostile}");
+        }
+        assert_eq!(listed_pages(&app, &ana, search("   ", "")).await.0.len(), 4, "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+fn url_encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}

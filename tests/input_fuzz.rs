@@ -108,7 +108,7 @@ async fn hostile_filter_values_come_back_as_text() {
     let encoded: String = url::form_urlencoded::byte_serialize(hostile.as_bytes()).collect();
     for path in [
         format!("/chat?from={encoded}&to={encoded}&after={encoded}"),
-        format!("/bookings/list?made_from={encoded}&made_to={encoded}&from={encoded}&to={encoded}"),
+        format!("/bookings/list?q={encoded}&made_from={encoded}&made_to={encoded}&from={encoded}&to={encoded}"),
         format!("/bookings/list?status={encoded}&owner={encoded}&sort={encoded}&after={encoded}"),
     ] {
         let page = app.get(&path, Some(cookie.as_str())).await;

@@ -96,6 +96,16 @@ test("booking, rescheduling, cancelling and completing work without JavaScript",
   await expect(page.getByTestId("booking-row")).toHaveCount(1);
   await expect(page.getByTestId("booking-row")).toContainText("Cancelled");
   await expect(page.getByLabel("Starts from")).toHaveValue("2030-02-05");
+  // The search finds bookings by their client, within the filters; Enter sends the form.
+  await page.getByLabel("Search").fill("nora plain");
+  await page.getByLabel("Search").press("Enter");
+  await expect(page).toHaveURL(/q=nora\+plain/);
+  await expect(page.getByTestId("booking-row")).toHaveCount(1);
+  await expect(page.getByTestId("booking-row").getByRole("link", { name: "Nora Plain" })).toBeVisible();
+  await page.getByLabel("Search").fill("somebody else");
+  await page.getByLabel("Search").press("Enter");
+  await expect(page.getByTestId("booking-list-empty")).toContainText("No booking matches this search and these filters.");
+  await expect(page.getByLabel("Search")).toHaveValue("somebody else");
 });
 
 test("weekly hours and a booking type are saved without JavaScript, and a bad window is named", async ({ page }) => {

@@ -15,7 +15,7 @@ use super::{
     model::{ClientPage, ClientQuery, Direction, STATUSES, SortKey, StrategyChoice, status_label},
 };
 use crate::ui::{
-    forms::{FieldError, FormError, action_error},
+    forms::{FieldError, FormError, OwnerFilter, action_error},
     page::PageHeader,
 };
 
@@ -184,17 +184,7 @@ pub(crate) fn FilterForm(
                             }).collect_view()}
                         </select>
                     </div>
-                    {admin.then(|| view! {
-                        <div class="field">
-                            <label for="client-owner">"Owner"</label>
-                            <select id="client-owner" name="owner">
-                                <option value="" selected=owner.is_none()>"Everyone"</option>
-                                {filters.owners.into_iter().map(|(id, name)| {
-                                    view! { <option value=id selected=owner == Some(id)>{name}</option> }
-                                }).collect_view()}
-                            </select>
-                        </div>
-                    })}
+                    {admin.then(|| view! { <OwnerFilter id="client-owner" owners=filters.owners selected=owner /> })}
                     <div class="field">
                         <label for="client-from">"Added from"</label>
                         <input id="client-from" type="date" name="from" value=query.from.clone() />

@@ -116,3 +116,20 @@ pub fn browser_time_zone() -> ReadSignal<String> {
     let _ = set_zone;
     zone
 }
+
+/// A list filter's "Owner" field for an admin: everyone (no value) or one person. `selected`: the
+/// address's owner, `None` (everyone) when it is absent or not a person's id.
+#[component]
+pub fn OwnerFilter(id: &'static str, owners: Vec<(i64, String)>, selected: Option<i64>) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>"Owner"</label>
+            <select id=id name="owner">
+                <option value="" selected=selected.is_none()>"Everyone"</option>
+                {owners.into_iter().map(|(owner, name)| {
+                    view! { <option value=owner.to_string() selected=selected == Some(owner)>{name}</option> }
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}

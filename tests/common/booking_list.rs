@@ -18,6 +18,7 @@ pub fn query(address: &str) -> BookingListQuery {
     for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
         let value = value.into_owned();
         match key.as_ref() {
+            "q" => list.q = value,
             "made_from" => list.made_from = value,
             "made_to" => list.made_to = value,
             "from" => list.from = value,

@@ -73,12 +73,15 @@ impl StatusFilter {
     }
 }
 
-/// The list's address, `/bookings/list?made_from=…&made_to=…&from=…&to=…&status=…&owner=…&sort=…&after=…`,
+/// The list's address, `/bookings/list?q=…&made_from=…&made_to=…&from=…&to=…&status=…&owner=…&sort=…&after=…`,
 /// as text: every part optional, and what does not parse is ignored. Days are the viewer's, both
 /// ends included.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BookingListQuery {
+    /// Words that must each appear in the client's name, email, phone or company, as the clients
+    /// list searches.
+    pub q: String,
     /// Made (booked) on these days.
     pub made_from: String,
     pub made_to: String,
@@ -106,7 +109,7 @@ impl BookingListQuery {
         self.owner.trim().parse().ok()
     }
 
-    /// How many filters are set (the order and the page aside).
+    /// How many of the folded filters are set (the search, the order and the page aside).
     pub fn filter_count(&self) -> usize {
         [&self.made_from, &self.made_to, &self.from, &self.to, &self.status, &self.owner]
             .iter()
@@ -114,13 +117,15 @@ impl BookingListQuery {
             .count()
     }
 
+    /// Whether the search or a filter narrows the list.
     pub fn is_filtered(&self) -> bool {
-        self.filter_count() > 0
+        self.filter_count() > 0 || !self.q.trim().is_empty()
     }
 
     /// This list's address, from its first page.
     pub fn href(&self) -> String {
         let pairs = [
+            ("q", &self.q),
             ("made_from", &self.made_from),
             ("made_to", &self.made_to),
             ("from", &self.from),
@@ -203,6 +208,10 @@ mod tests {
         // The order is not a filter: choosing one shows no filter count.
         let ordered = BookingListQuery { sort: "-starts".into(), ..Default::default() };
         assert_eq!((ordered.filter_count(), query.filter_count()), (0, 3));
+        // The search is in sight, not behind the fold: it narrows the list without a badge.
+        let searched = BookingListQuery { q: "Ada Lovelace".into(), ..Default::default() };
+        assert_eq!((searched.filter_count(), searched.is_filtered()), (0, true));
+        assert_eq!(searched.href(), "/bookings/list?q=Ada%20Lovelace");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::{
     api::load_booking_list,
     model::{BookingListPage, BookingListQuery, Sort, StatusFilter},
 };
-use crate::bookings::pages::status::StatusBadge;
+use crate::{bookings::pages::status::StatusBadge, ui::forms::OwnerFilter};
 
 fn current_query() -> Memo<BookingListQuery> {
     let map = use_query_map();
@@ -18,6 +18,7 @@ fn current_query() -> Memo<BookingListQuery> {
         let map = map.read();
         let get = |key: &str| map.get(key).unwrap_or_default();
         BookingListQuery {
+            q: get("q"),
             made_from: get("made_from"),
             made_to: get("made_to"),
             from: get("from"),
@@ -70,20 +71,26 @@ fn BookingList(page: BookingListPage, query: BookingListQuery) -> impl IntoView 
     let next = page.next.clone().map(|after| BookingListQuery { after, ..query.clone() }.href());
     let first = (!query.after.is_empty()).then(|| BookingListQuery { after: String::new(), ..query.clone() }.href());
     let filtered = query.is_filtered();
+    let searched = !query.q.trim().is_empty();
     let body = if page.rows.is_empty() {
         view! {
             <div class="empty-state" data-testid="booking-list-empty">
                 <p class="empty-title">
-                    {if filtered { "No booking matches these filters." } else { "No bookings yet." }}
+                    {match (searched, query.filter_count() > 0) {
+                        (true, true) => "No booking matches this search and these filters.",
+                        (true, false) => "No booking matches this search.",
+                        (false, true) => "No booking matches these filters.",
+                        (false, false) => "No bookings yet.",
+                    }}
                 </p>
                 <p class="muted">
                     {if filtered {
-                        "Clear the filters to see every booking."
+                        "Clear the search and the filters to see every booking."
                     } else {
                         "Bookings made from the calendar, by the AI or on your booking page are listed here."
                     }}
                 </p>
-                {filtered.then(|| view! { <a class="button button-quiet" href="/bookings/list">"Clear the filters"</a> })}
+                {filtered.then(|| view! { <a class="button button-quiet" href="/bookings/list">"Clear all"</a> })}
             </div>
         }
         .into_any()
@@ -178,9 +185,13 @@ fn Filters(query: BookingListQuery, owners: Vec<(i64, String)>) -> impl IntoView
         .find(|(value, _)| StatusFilter::parse(value) == query.status())
         .map(|(value, _)| (*value).to_owned())
         .unwrap_or_default();
-    let owner = query.owner.trim().to_owned();
     view! {
         <form method="get" action="/bookings/list" class="filters booking-filters" role="search" aria-label="Filter bookings">
+            <div class="field grow">
+                <label for="booking-q">"Search"</label>
+                <input id="booking-q" type="search" name="q" placeholder="Client name, email, phone or company"
+                    value=query.q.clone() maxlength="200" autocomplete="off" />
+            </div>
             <details class="filter-fold" open={active > 0}>
                 <summary class="button button-quiet">
                     "Filters"
@@ -196,16 +207,7 @@ fn Filters(query: BookingListQuery, owners: Vec<(i64, String)>) -> impl IntoView
                         <select id="booking-status" name="status">{select(&StatusFilter::CHOICES, status)}</select>
                     </div>
                     {(!owners.is_empty()).then(|| view! {
-                        <div class="field">
-                            <label for="booking-owner">"Owner"</label>
-                            <select id="booking-owner" name="owner">
-                                <option value="" selected=owner.is_empty()>"Everyone"</option>
-                                {owners.into_iter().map(|(id, name)| {
-                                    let selected = owner == id.to_string();
-                                    view! { <option value=id.to_string() selected=selected>{name}</option> }
-                                }).collect_view()}
-                            </select>
-                        </div>
+                        <OwnerFilter id="booking-owner" owners selected=query.owner() />
                     })}
                     <div class="field">
                         <label for="booking-sort">"Order"</label>

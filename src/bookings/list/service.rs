@@ -7,14 +7,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select,
     sea_query::{Alias, Expr, ExprTrait as _, Query},
 };
 
 use super::model::{BookingListPage, BookingListQuery, BookingListRow, COUNT_CAP, PAGE_SIZE, SortKey, StatusFilter};
 use crate::{
     bookings::{calendar_service::owner_choices, entity, model::BookingStatus},
-    clients::{entity as clients, timeline},
+    clients::{entity as clients, list_query, timeline},
     server::{local_time, state::AppState},
     shared::AppError,
     users::{entity as users, model::CurrentUser},
@@ -36,14 +37,20 @@ fn column(key: SortKey) -> entity::Column {
     }
 }
 
-/// The bookings `user` sees that match `query`'s filters (not its cursor): a member's own, an
-/// admin's everyone's or the chosen owner's.
-fn filtered(user: &CurrentUser, query: &BookingListQuery) -> Select<entity::Entity> {
+/// The bookings `user` sees that match `query`'s search and filters (not its cursor): a member's
+/// own, an admin's everyone's or the chosen owner's.
+fn filtered(backend: DatabaseBackend, user: &CurrentUser, query: &BookingListQuery) -> Select<entity::Entity> {
     let zone = local_time::zone(&user.timezone);
     let mut select = entity::Entity::find();
     let owner = if user.is_admin() { query.owner() } else { Some(user.id) };
     if let Some(owner) = owner {
         select = select.filter(entity::Column::OwnerId.eq(owner));
+    }
+    if list_query::is_search(&query.q) {
+        // The clients the clients list's search finds, by its own indexes, whoever owns them now
+        // (a booking stays its owner's when its client moves to someone else).
+        let clients = list_query::matching_ids_sql(backend, None, &query.q);
+        select = select.filter(Expr::cust(format!("\"bookings\".\"client_id\" IN ({clients})")));
     }
     for (col, (start, end)) in [
         (entity::Column::CreatedAt, days(zone, &query.made_from, &query.made_to)),
@@ -103,7 +110,8 @@ pub async fn page(state: &AppState, user: &CurrentUser, query: &BookingListQuery
     let sort = query.sort();
     let col = column(sort.key);
     let order = if sort.descending { Order::Desc } else { Order::Asc };
-    let mut select = filtered(user, query);
+    let backend = db.get_database_backend();
+    let mut select = filtered(backend, user, query);
     if let Some((at, id)) = timeline::decode(&query.after) {
         let row = Expr::tuple([Expr::col((entity::Entity, col)), Expr::col((entity::Entity, entity::Column::Id))]);
         let start = Expr::tuple([Expr::val(at), Expr::val(id)]);
@@ -120,7 +128,7 @@ pub async fn page(state: &AppState, user: &CurrentUser, query: &BookingListQuery
                     .await?,
             )
         },
-        capped_count(db, filtered(user, query)),
+        capped_count(db, filtered(backend, user, query)),
     )?;
     let more = models.len() as u64 > PAGE_SIZE;
     models.truncate(PAGE_SIZE as usize);

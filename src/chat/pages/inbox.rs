@@ -9,7 +9,7 @@ use crate::{
     chat::model::{AiMode, ChatEvent, ConversationState, InboxPage, InboxQuery, InboxRow, UNREAD_CAP, role_label},
     clients::model::{STATUSES, status_label},
     shared::numbers::group_thousands,
-    ui::page::PageHeader,
+    ui::{forms::OwnerFilter, page::PageHeader},
 };
 
 fn current_query() -> Memo<InboxQuery> {
@@ -274,16 +274,7 @@ fn InboxFilters(query: InboxQuery, owners: Vec<(i64, String)>) -> impl IntoView 
                         <input id="inbox-to" type="date" name="to" value=query.to.clone() />
                     </div>
                     {(!owners.is_empty()).then(|| view! {
-                        <div class="field">
-                            <label for="inbox-owner">"Owner"</label>
-                            <select id="inbox-owner" name="owner">
-                                <option value="" selected=owner.is_empty()>"Everyone"</option>
-                                {owners.into_iter().map(|(id, name)| {
-                                    let selected = owner == id.to_string();
-                                    view! { <option value=id.to_string() selected=selected>{name}</option> }
-                                }).collect_view()}
-                            </select>
-                        </div>
+                        <OwnerFilter id="inbox-owner" owners selected=owner.trim().parse().ok() />
                     })}
                     <button type="submit" class="button button-quiet">"Filter"</button>
                 </div>
