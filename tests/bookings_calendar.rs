@@ -555,14 +555,19 @@ async fn the_bookings_list_searches_its_clients_as_the_clients_list_does() {
         assert_eq!(listed_pages(&app, &bob, search("grace", "")).await.0, [kelly_call], "{backend:?}");
         let everyone = listed_pages(&app, &admin, search("grace", "")).await.0;
         assert_eq!(everyone, [grace_calls[0], kelly_call, grace_calls[1]], "{backend:?}");
-        // A booking stays its owner's when its client moves to someone else: she still finds it.
+        // One person's list searches that person's clients: a booking whose client moved to
+        // someone else is still listed, but no longer found by its client, except by everyone's.
         crm::clients::entity::Entity::update_many()
             .col_expr(crm::clients::entity::Column::OwnerId, Expr::value(bob.id))
             .filter(crm::clients::entity::Column::Id.eq(ada))
             .exec(&app.db.conn)
             .await
             .unwrap();
-        assert_eq!(listed_pages(&app, &ana, search("lovelace", "")).await.0, [ada_call], "{backend:?}");
+        assert!(listed_pages(&app, &ana, search("lovelace", "")).await.0.is_empty(), "{backend:?}");
+        assert!(listed_pages(&app, &bob, search("lovelace", "")).await.0.is_empty(), "{backend:?}: not Bob's booking");
+        assert_eq!(listed_pages(&app, &admin, search("lovelace", "")).await.0, [ada_call], "{backend:?}");
+        let anas_for_admin = search("lovelace", &format!("&owner={}", ana.id));
+        assert!(listed_pages(&app, &admin, anas_for_admin).await.0.is_empty(), "{backend:?}");
         // Wildcards and quotes are text; blank words search nothing.
         for hostile in ["%", "_race", "' OR 1=1 --", "\"grace"] {
             assert!(listed_pages(&app, &ana, search(hostile, "")).await.0.is_empty(), "{backend:?} {hostile}");

@@ -41,7 +41,7 @@ pub fn BookingListPage() -> impl IntoView {
         <header class="page-header">
             <div>
                 <h1>"Bookings"</h1>
-                <p class="muted">"Every booking you can see, filtered by the days it was made or starts."</p>
+                <p class="muted">"Every booking you can see: search by client, filter by the days it was made or starts."</p>
             </div>
             <div class="page-actions">
                 <a class="button button-quiet" href="/bookings">"Calendar"</a>

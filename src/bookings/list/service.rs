@@ -47,9 +47,10 @@ fn filtered(backend: DatabaseBackend, user: &CurrentUser, query: &BookingListQue
         select = select.filter(entity::Column::OwnerId.eq(owner));
     }
     if list_query::is_search(&query.q) {
-        // The clients the clients list's search finds, by its own indexes, whoever owns them now
-        // (a booking stays its owner's when its client moves to someone else).
-        let clients = list_query::matching_ids_sql(backend, None, &query.q);
+        // The clients the clients list's search finds, by its own indexes: the owner's own when
+        // the list is one person's (the index leads with the owner; a booking whose client moved
+        // to someone else is then not found by its client), everyone's otherwise.
+        let clients = list_query::matching_ids_sql(backend, owner, &query.q);
         select = select.filter(Expr::cust(format!("\"bookings\".\"client_id\" IN ({clients})")));
     }
     for (col, (start, end)) in [
