@@ -133,7 +133,12 @@ test("a draft made while the thread reads the conversation again stays", async (
   const owner = await bookingOwner(request);
   const problems: string[] = [];
   const lead = `Dee Lead ${Date.now() % 100000}`;
-  const { seen, agent } = await leadAndOwner(page, browser, owner, lead, "Hi! I would like a demo.", "AI suggests", problems);
+  const { seen, agent: first } = await leadAndOwner(page, browser, owner, lead, "Hi! I would like a demo.", "AI suggests", problems);
+  // A tab of its own, so that a read the first tab still has under way is not the one held.
+  const thread = first.url();
+  const agent = await first.context().newPage();
+  watch(agent, problems);
+  await first.close();
 
   let fetched!: () => void;
   const readOnTheServer = new Promise<void>((resolve) => (fetched = resolve));
@@ -151,7 +156,7 @@ test("a draft made while the thread reads the conversation again stays", async (
       await route.fulfill({ response });
     },
   );
-  await openHydrated(agent, agent.url());
+  await openHydrated(agent, thread);
   await readOnTheServer;
 
   await page.getByRole("textbox", { name: "Message" }).fill("Are you there?");
