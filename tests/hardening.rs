@@ -237,9 +237,15 @@ async fn long_searches_are_refused_before_any_query() {
     let app = app::start(Backend::Sqlite).await;
     let cookie = sign_up(&app, "Ana", "ana@example.com").await;
     let long = "a".repeat(201);
-    for path in
-        ["/api/list_clients", "/api/load_pipeline", "/api/find_clients", "/api/list_strategies", "/api/list_users"]
-    {
+    for path in [
+        "/api/list_clients",
+        "/api/load_pipeline",
+        "/api/find_clients",
+        "/api/list_strategies",
+        "/api/list_users",
+        "/api/load_inbox",
+        "/api/load_booking_list",
+    ] {
         let answer = app.post_form(path, &[("q", long.as_str())], Some(&cookie)).await;
         assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", answer.body);
         assert!(answer.body.contains("at most 200 characters"), "{path}: {}", answer.body);

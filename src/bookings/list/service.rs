@@ -48,8 +48,8 @@ fn filtered(backend: DatabaseBackend, user: &CurrentUser, query: &BookingListQue
     }
     if list_query::is_search(&query.q) {
         // The clients the clients list's search finds, by its own indexes: the owner's own when
-        // the list is one person's (the index leads with the owner; a booking whose client moved
-        // to someone else is then not found by its client), everyone's otherwise.
+        // the list is one person's (the owner index narrows the trigram match; a booking whose
+        // client moved to someone else is then not found by its client), everyone's otherwise.
         let clients = list_query::matching_ids_sql(backend, owner, &query.q);
         select = select.filter(Expr::cust(format!("\"bookings\".\"client_id\" IN ({clients})")));
     }
@@ -106,6 +106,7 @@ fn sorted_ids(ids: impl Iterator<Item = i64>) -> Vec<i64> {
 
 /// A page of the bookings list for `user`, times in their zone.
 pub async fn page(state: &AppState, user: &CurrentUser, query: &BookingListQuery) -> Result<BookingListPage, AppError> {
+    crate::shared::search::check_search(&query.q)?;
     let db = &state.db;
     let zone = local_time::zone(&user.timezone);
     let sort = query.sort();
