@@ -721,3 +721,89 @@ async fn saving_working_hours_in_settings_rewrites_the_weekly_windows() {
         app.cleanup().await;
     }
 }
+
+/// The next `booking` event of `stream` within `wait` (other events skipped), as (booking, owner).
+async fn next_booking_event(stream: &mut common::sse::EventReader, wait: std::time::Duration) -> Option<(i64, i64)> {
+    loop {
+        let event = stream.next(wait).await?;
+        if event.name == "booking" {
+            let change: crm::bookings::live::BookingChanged = serde_json::from_str(&event.data).unwrap();
+            return Some((change.booking_id, change.owner_id));
+        }
+    }
+}
+
+/// Every committed booking change reaches the open tabs of its owner and of the admins, on every
+/// instance (PostgreSQL + Redis: the streams are on a second instance), and nobody else's; a
+/// refused change announces nothing.
+#[tokio::test]
+async fn the_team_stream_tells_the_owner_and_the_admins_of_every_booking_change() {
+    use axum::http::StatusCode;
+    use common::sse::EventReader;
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let other = if backend == common::Backend::Postgres { app.second_instance().await } else { app.router.clone() };
+        let sign_up = |name: &'static str, email: &'static str| {
+            let app = &app;
+            async move {
+                app.post_form(
+                    "/api/signup",
+                    &[("name", name), ("email", email), ("password", common::accounts::PASSWORD)],
+                    None,
+                )
+                .await
+                .session_cookie()
+                .unwrap()
+            }
+        };
+        let admin = sign_up("Admin", "admin@example.com").await;
+        let ana = sign_up("Ana", "ana@example.com").await;
+        let bo = sign_up("Bo", "bo@example.com").await;
+        let ana_id = common::accounts::signed_in_as(&app, "ana@example.com").await.id;
+        let bo_id = common::accounts::signed_in_as(&app, "bo@example.com").await.id;
+        let mut admin_stream = EventReader::open(&other, "/chat/events", &admin, None).await;
+        let mut ana_stream = EventReader::open(&other, "/chat/events", &ana, None).await;
+        let mut bo_stream = EventReader::open(&other, "/chat/events", &bo, None).await;
+        let wait = std::time::Duration::from_secs(10);
+        let quiet = std::time::Duration::from_millis(500);
+
+        let create = [("starts_at", "2030-03-04T10:00:00Z"), ("ends_at", "2030-03-04T10:30:00Z"), ("subject", "Intro")];
+        let created = app.post_form("/api/create_booking", &create, Some(&ana)).await;
+        assert_eq!(created.status, StatusCode::OK, "{backend:?}: {}", created.body);
+        let booking: crm::bookings::model::Booking = serde_json::from_str(&created.body).unwrap();
+        assert_eq!(next_booking_event(&mut ana_stream, wait).await, Some((booking.id, ana_id)), "{backend:?}");
+        assert_eq!(next_booking_event(&mut admin_stream, wait).await, Some((booking.id, ana_id)), "{backend:?}");
+
+        // Refused (it overlaps): nothing was written, nothing is told.
+        let refused = app.post_form("/api/create_booking", &create, Some(&ana)).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{backend:?}: {}", refused.body);
+        assert_eq!(next_booking_event(&mut ana_stream, quiet).await, None, "{backend:?}: a refusal tells nothing");
+
+        // Moved and cancelled: each commit is told once.
+        let id = booking.id.to_string();
+        let moved = app
+            .post_form(
+                "/api/reschedule_booking",
+                &[("id", id.as_str()), ("starts_at", "2030-03-04T12:00:00Z")],
+                Some(&ana),
+            )
+            .await;
+        assert_eq!(moved.status, StatusCode::OK, "{backend:?}: {}", moved.body);
+        let cancelled = app.post_form("/api/cancel_booking", &[("id", id.as_str())], Some(&ana)).await;
+        assert_eq!(cancelled.status, StatusCode::OK, "{backend:?}: {}", cancelled.body);
+        for stream in [&mut ana_stream, &mut admin_stream] {
+            assert_eq!(next_booking_event(stream, wait).await, Some((booking.id, ana_id)), "{backend:?}: moved");
+            assert_eq!(next_booking_event(stream, wait).await, Some((booking.id, ana_id)), "{backend:?}: cancelled");
+            assert_eq!(next_booking_event(stream, quiet).await, None, "{backend:?}: once each");
+        }
+
+        // Bo hears of his own booking only: the first event his stream carries is it.
+        let bos = app.post_form("/api/create_booking", &create, Some(&bo)).await;
+        assert_eq!(bos.status, StatusCode::OK, "{backend:?}: {}", bos.body);
+        let bos: crm::bookings::model::Booking = serde_json::from_str(&bos.body).unwrap();
+        assert_eq!(next_booking_event(&mut bo_stream, wait).await, Some((bos.id, bo_id)), "{backend:?}");
+        assert_eq!(next_booking_event(&mut admin_stream, wait).await, Some((bos.id, bo_id)), "{backend:?}");
+        assert_eq!(next_booking_event(&mut ana_stream, quiet).await, None, "{backend:?}: not Bo's");
+        app.cleanup().await;
+    }
+}

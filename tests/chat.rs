@@ -680,20 +680,12 @@ async fn sign_up(app: &TestApp, name: &str, email: &str) -> String {
         .unwrap()
 }
 
-/// A second app instance on the same database (and Redis, with the same key prefix).
-async fn second_instance(app: &TestApp) -> axum::Router {
-    let config = (*app.state.config).clone();
-    let options = leptos::prelude::LeptosOptions::builder().output_name("crm").build();
-    let state = crm::server::startup::build_state(config, options).await.expect("the second instance starts");
-    crm::server::router::build(state)
-}
-
 #[tokio::test]
 async fn the_stream_delivers_across_instances_and_replays_exactly_what_was_missed() {
     for backend in BACKENDS {
         let app = common::app::start(backend).await;
         // On PostgreSQL + Redis, instance B shares only the database and Redis with A.
-        let b = if backend == Backend::Postgres { second_instance(&app).await } else { app.router.clone() };
+        let b = if backend == Backend::Postgres { app.second_instance().await } else { app.router.clone() };
         let _admin = sign_up(&app, "Admin", "admin@example.com").await;
         let ana_cookie = sign_up(&app, "Ana", "ana@example.com").await;
         let bob_cookie = sign_up(&app, "Bob", "bob@example.com").await;

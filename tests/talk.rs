@@ -205,6 +205,17 @@ async fn the_leads_stream_carries_their_visible_messages_only_and_replays_what_t
         let mut stream = EventReader::open(&app.router, &path, &lia_cookie, None).await;
         answer(&app, &ana, lia_id, "A note about Lia", true).await;
         answer(&app, &ana, max_id, "Hello Max", false).await;
+        // Ana books Lia: the team's streams hear of it, a lead's never does.
+        let starts_at = chrono::DateTime::parse_from_rfc3339("2030-01-07T10:00:00Z").unwrap().to_utc();
+        let booking = crm::bookings::model::NewBooking {
+            owner_id: ana.id,
+            client_id: Some(lia_id),
+            starts_at,
+            ends_at: Some(starts_at + chrono::Duration::minutes(30)),
+            timezone: "UTC".into(),
+            ..Default::default()
+        };
+        crm::bookings::service::create(&app.state, &ana, booking).await.unwrap();
         let visible = answer(&app, &ana, lia_id, "Hello Lia", false).await;
         let wait = Duration::from_secs(10);
         let event = stream.next(wait).await.expect("the answer arrives");
@@ -212,7 +223,7 @@ async fn the_leads_stream_carries_their_visible_messages_only_and_replays_what_t
         let message: ThreadMessage = serde_json::from_str(&event.data).unwrap();
         assert_eq!((message.body.as_str(), message.author.as_deref()), ("Hello Lia", Some("Ana Owner")));
         assert!(!event.data.contains("owner_id"), "{backend:?}: the team's ids stay with the team");
-        assert!(stream.next(Duration::from_millis(500)).await.is_none(), "{backend:?}: nothing else");
+        assert!(stream.next(Duration::from_millis(500)).await.is_none(), "{backend:?}: nothing else, no booking");
 
         // Gone, then back with the last id it had: exactly what it missed, never the note.
         drop(stream);

@@ -7,11 +7,12 @@ use leptos_router::{
 };
 
 use crate::{
-    chat::pages::live::{HandOff, TabStream},
+    chat::pages::live::{HAND_OFF_EVENT, HandOff},
     shared::AppError,
     ui::{
         command_palette::CommandPalette,
         icon::Icon,
+        live::TabStream,
         theme::ThemeSwitch,
         toast::{ToastRegion, Toasts},
     },
@@ -34,6 +35,10 @@ pub const NAVIGATION: &[(&str, &str, &str)] = &[
 
 /// Entries only admins see.
 pub const ADMIN_NAVIGATION: &[(&str, &str, &str)] = &[("/users", "Users", "users"), ("/status", "Status", "status")];
+
+/// The events of the tab's stream that the frame's own stream listens to (for the frame itself and
+/// the pages that follow it).
+const FRAME_EVENTS: &[&str] = &[HAND_OFF_EVENT, crate::bookings::live::EVENT_NAME];
 
 type UserResource = Resource<Result<Option<CurrentUser>, AppError>>;
 
@@ -179,7 +184,16 @@ pub fn Frame(children: Children) -> impl IntoView {
     let is_admin = Signal::derive(move || user.get().is_some_and(|user| user.is_admin()));
     // On phones the menu folds away again once a page is chosen.
     let location = use_location();
-    TabStream::provide(hand_off_toasts(user, location.pathname, toasts));
+    let hand_off = hand_off_toasts(user, location.pathname, toasts);
+    TabStream::provide(crate::chat::model::EVENTS_PATH, FRAME_EVENTS).listen(
+        HAND_OFF_EVENT,
+        move |data| {
+            if let Ok(event) = serde_json::from_str::<HandOff>(&data) {
+                hand_off(event);
+            }
+        },
+        None,
+    );
     Effect::new(move |_| {
         location.pathname.track();
         menu_open.set(false);

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod email;
 pub mod feed;
 pub mod list;
+pub mod live;
 pub mod model;
 pub mod pages;
 pub mod public;

@@ -16,7 +16,7 @@
 //! written.
 //!
 //! After each commit that makes or moves a booking, its reminders are scheduled
-//! ([`reminders::schedule`]).
+//! ([`reminders::schedule`]); after every commit, the team's open pages are told ([`live`]).
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
@@ -31,7 +31,7 @@ use super::{
         slots::Interval,
     },
     email::service::{Event, queue_owner_change},
-    entity,
+    entity, live,
     model::{
         Booking, BookingDetails, BookingStatus, Guest, MAX_CANCEL_REASON_CHARS, MAX_LOCATION_CHARS, MAX_NOTES_CHARS,
         MAX_SLOT_RANGE_DAYS, MAX_SUBJECT_CHARS, NewBooking, Outcome,
@@ -243,16 +243,19 @@ impl From<DbErr> for WriteError {
 
 /// Commits `txn` after a successful write; an overlap refusal rolls back and names the clash in
 /// `zone`.
-async fn finish<T>(
+async fn finish(
     state: &AppState,
     txn: DatabaseTransaction,
-    written: Result<T, WriteError>,
+    written: Result<entity::Model, WriteError>,
     (owner_id, blocked, except): (i64, Interval, Option<i64>),
     zone: Tz,
-) -> Result<T, AppError> {
+) -> Result<entity::Model, AppError> {
     match written {
-        Ok(value) => match txn.commit().await {
-            Ok(()) => Ok(value),
+        Ok(model) => match txn.commit().await {
+            Ok(()) => {
+                live::announce(state, &model).await;
+                Ok(model)
+            }
             Err(error) if is_overlap_violation(&error) => {
                 Err(overlap_refusal(state, owner_id, blocked, except, zone).await)
             }
@@ -722,6 +725,7 @@ where
     audit::record(&txn, reach.actor(), ENTITY, model.id, Action::Update, changes).await?;
     worked_client(&txn, &model).await?;
     txn.commit().await?;
+    live::announce(state, &model).await;
     Ok(model)
 }
 

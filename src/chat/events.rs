@@ -1,10 +1,13 @@
 //! `GET /chat/events`: the live stream of one browser tab (server-sent events).
 //!
 //! Authorised like a server function, by the session: a user receives the events of their own
-//! clients' conversations, an admin everyone's. Message events carry the message's id as the
+//! clients' conversations and their own bookings, an admin everyone's. Message events carry the message's id as the
 //! event id. A browser reconnecting sends `Last-Event-ID` (a page opening the stream may say
 //! `?after=ID`): the stream first replays the messages after it from the table (keyset by id),
 //! then passes on what the bus brings, skipping what it replayed, so each message arrives once.
+//! The team's streams also carry the changes of the bookings the viewer sees (`booking` events,
+//! ids only, see [`crate::bookings::live`]); those are not replayed: a page that shows bookings
+//! reads itself again whenever its stream (re)opens.
 //!
 //! The stream subscribes to the bus before it reads the table, so nothing committed in between is
 //! lost. Each stream has a small buffer: a client that does not read (a dead or slow connection)
@@ -22,7 +25,7 @@ use axum::{
     },
     routing::get,
 };
-use futures::StreamExt;
+use futures::{StreamExt, stream::BoxStream};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use tower_sessions::Session;
@@ -32,11 +35,18 @@ use super::{
     service::{self, Audience},
 };
 use crate::{
+    bookings::live as bookings,
     clients::detail_service::viewer_zone,
     server::{local_time, state::AppState},
     shared::AppError,
     users::{auth, model::CurrentUser},
 };
+
+/// What the bus brings a stream.
+enum Incoming {
+    Chat(String),
+    Booking(String),
+}
 
 /// Events a stream may hold for a client that has not read them yet before it is dropped.
 pub const STREAM_BUFFER: usize = 64;
@@ -93,9 +103,17 @@ async fn stream(
 /// shown in `zone`.
 pub async fn open(state: AppState, audience: Audience, zone: chrono_tz::Tz, after: Option<i64>) -> Response {
     // Subscribed before the replay reads the table: whatever commits meanwhile comes from the bus.
-    let subscription = match state.infra.bus.subscribe(BUS_CHANNEL).await {
-        Ok(subscription) => subscription,
+    let chat = match state.infra.bus.subscribe(BUS_CHANNEL).await {
+        Ok(subscription) => subscription.map(Incoming::Chat).boxed(),
         Err(error) => return error_response(error.into()),
+    };
+    // The team's pages also hear of booking changes (a lead's page only of its conversation).
+    let subscription = match &audience {
+        Audience::Team(_) => match state.infra.bus.subscribe(bookings::BUS_CHANNEL).await {
+            Ok(bookings) => futures::stream::select(chat, bookings.map(Incoming::Booking)).boxed(),
+            Err(error) => return error_response(error.into()),
+        },
+        Audience::Lead { .. } => chat,
     };
     let (sender, receiver) = mpsc::channel::<Event>(STREAM_BUFFER);
     tokio::spawn(feed(state, audience, zone, after, subscription, sender));
@@ -162,7 +180,7 @@ async fn feed(
     audience: Audience,
     zone: chrono_tz::Tz,
     after: Option<i64>,
-    mut subscription: crate::server::infra::Subscription,
+    mut subscription: BoxStream<'static, Incoming>,
     sender: mpsc::Sender<Event>,
 ) {
     let mut replayed = HashSet::new();
@@ -216,19 +234,36 @@ async fn feed(
                 None => return,
             },
         };
-        let Ok(event) = serde_json::from_str::<ChatEvent>(&payload) else {
-            tracing::warn!("ignored a malformed chat event");
-            continue;
+        let sse = match payload {
+            Incoming::Chat(payload) => {
+                let Ok(event) = serde_json::from_str::<ChatEvent>(&payload) else {
+                    tracing::warn!("ignored a malformed chat event");
+                    continue;
+                };
+                if !reaches(&audience, &event) {
+                    continue;
+                }
+                if let ChatEvent::Message { message, .. } = &event
+                    && replayed.remove(&message.id)
+                {
+                    continue;
+                }
+                let Some(sse) = to_sse(event, zone, &audience) else { continue };
+                sse
+            }
+            Incoming::Booking(payload) => {
+                let Ok(change) = serde_json::from_str::<bookings::BookingChanged>(&payload) else {
+                    tracing::warn!("ignored a malformed booking event");
+                    continue;
+                };
+                let Audience::Team(user) = &audience else { continue };
+                if !change.reaches(user) {
+                    continue;
+                }
+                let Ok(data) = serde_json::to_string(&change) else { continue };
+                Event::default().event(bookings::EVENT_NAME).data(data)
+            }
         };
-        if !reaches(&audience, &event) {
-            continue;
-        }
-        if let ChatEvent::Message { message, .. } = &event
-            && replayed.remove(&message.id)
-        {
-            continue;
-        }
-        let Some(sse) = to_sse(event, zone, &audience) else { continue };
         match sender.try_send(sse) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {

@@ -4,6 +4,7 @@ pub mod command_palette;
 pub mod form_flash;
 pub mod forms;
 pub mod icon;
+pub mod live;
 pub mod page;
 pub mod theme;
 pub mod toast;

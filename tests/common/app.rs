@@ -91,6 +91,15 @@ impl QueryCounter {
 }
 
 impl TestApp {
+    /// A second app instance on the same database (and Redis, with the same key prefix): on
+    /// PostgreSQL + Redis it shares nothing else with this one, as two servers behind a balancer.
+    pub async fn second_instance(&self) -> axum::Router {
+        let config = (*self.state.config).clone();
+        let options = LeptosOptions::builder().output_name("crm").build();
+        let state = build_state(config, options).await.expect("the second instance starts");
+        router::build(state)
+    }
+
     /// Counts every statement the app's handlers and server functions send from now on. (The
     /// session store and the job queue hold their own handles on the pool and are not counted.)
     pub fn count_queries(&mut self) -> QueryCounter {

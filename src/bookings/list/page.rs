@@ -1,7 +1,8 @@
 //! `/bookings/list`: the bookings as a table, newest start first by default, with filters for the
 //! days they were made or start, their status and (admins) whose. A GET form: without JavaScript
 //! the browser loads the address; with it as well (a full load; the page is small). On a phone the
-//! filters fold behind a button and each booking is a card.
+//! filters fold behind a button and each booking is a card. With JavaScript the page follows the
+//! tab's live stream: a booking made or changed elsewhere shows without a reload.
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -10,7 +11,10 @@ use super::{
     api::load_booking_list,
     model::{BookingListPage, BookingListQuery, Sort, StatusFilter},
 };
-use crate::{bookings::pages::status::StatusBadge, ui::forms::OwnerFilter};
+use crate::{
+    bookings::{live::EVENT_NAME, pages::status::StatusBadge},
+    ui::{forms::OwnerFilter, live::use_live_reload},
+};
 
 fn current_query() -> Memo<BookingListQuery> {
     let map = use_query_map();
@@ -34,8 +38,13 @@ fn current_query() -> Memo<BookingListQuery> {
 #[component]
 pub fn BookingListPage() -> impl IntoView {
     let query = current_query();
-    let data =
-        Resource::new_blocking(move || query.get(), |query| crate::ui::page::page_data(load_booking_list(query)));
+    let (refresh, set_refresh) = signal(0u32);
+    let data = Resource::new_blocking(
+        move || (query.get(), refresh.get()),
+        |(query, _)| crate::ui::page::page_data(load_booking_list(query)),
+    );
+    // A booking made or changed anywhere (by a colleague, the AI, a guest) shows without a reload.
+    use_live_reload(EVENT_NAME, move || set_refresh.update(|n| *n = n.wrapping_add(1)));
     view! {
         <Title text="Bookings list" />
         <header class="page-header">

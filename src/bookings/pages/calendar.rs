@@ -1,6 +1,7 @@
 //! `/bookings`: the signed-in user's calendar (an admin picks whose), as a week or day time grid or
 //! an agenda. View, date and owner live in the address; ← and → move by a week or day, T goes to
-//! today.
+//! today. With JavaScript it follows the tab's live stream, so a booking made or changed elsewhere
+//! shows without a reload.
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -19,7 +20,15 @@ pub fn CalendarPage() -> impl IntoView {
         let get = |key: &str| map.get(key).unwrap_or_default();
         CalendarQuery { view: get("view"), date: get("date"), owner: get("owner"), after: get("after") }
     });
-    let data = Resource::new_blocking(move || query.get(), |query| crate::ui::page::page_data(load_calendar(query)));
+    let (refresh, set_refresh) = signal(0u32);
+    let data = Resource::new_blocking(
+        move || (query.get(), refresh.get()),
+        |(query, _)| crate::ui::page::page_data(load_calendar(query)),
+    );
+    // A booking made or changed anywhere (by a colleague, the AI, a guest) shows without a reload.
+    crate::ui::live::use_live_reload(crate::bookings::live::EVENT_NAME, move || {
+        set_refresh.update(|n| *n = n.wrapping_add(1))
+    });
     view! {
         <Title text="Bookings" />
         <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading the calendar…" lines=8 /> }>

@@ -13,10 +13,7 @@ use super::{
 };
 use crate::{
     bookings::public::page::{PublicError, initials},
-    chat::{
-        model::{MAX_MESSAGE_CHARS, ThreadMessage},
-        pages::live::use_event_source,
-    },
+    chat::model::{MAX_MESSAGE_CHARS, ThreadMessage},
     ui::{
         form_flash::kept,
         forms::{FieldError, FormError, action_error, invalid, textarea_html},
@@ -141,12 +138,12 @@ fn Conversation(slug: String, zone: String, lead: LeadThread) -> impl IntoView {
     let messages = RwSignal::new(lead.messages);
     let newest = messages.with_untracked(|list| list.iter().map(|message| message.id).max());
     // Only messages come live here, and they are replayed after a reconnect.
-    let on_data = move |data: String| {
+    let on_data = move |_: String, data: String| {
         if let Ok(message) = serde_json::from_str::<ThreadMessage>(&data) {
             messages.update(|list| merge(list, message));
         }
     };
-    use_event_source(&events_path(&slug), newest, &["message"], on_data, || {});
+    crate::ui::live::use_event_source(&events_path(&slug), newest, &["message"], on_data, || {});
     let area = NodeRef::<leptos::html::Textarea>::new();
     Effect::new(move |_| {
         if let Some(Ok(message)) = send.value().get() {

@@ -1,0 +1,56 @@
+import { test, expect, openHydrated, signUp } from "./fixtures";
+import { createBooking } from "./booking-helpers";
+
+// Bookings made, moved or cancelled elsewhere (another tab, a colleague, the AI, a guest: here the
+// server functions called from outside the page) show on an open calendar and bookings list
+// without a reload, through the tab's live stream.
+
+test("the calendar shows a booking made and moved elsewhere without a reload", async ({ page }) => {
+  await signUp(page.request, "Live Calendar");
+  await openHydrated(page, "/bookings?view=week&date=2030-02-05");
+  await expect(page.getByTestId("calendar-title")).toHaveText("4 – 10 Feb 2030");
+  await expect(page.getByTestId("calendar-empty")).toBeVisible();
+  await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+
+  const id = await createBooking(page.request, "2030-02-05T10:00:00Z", "Booked elsewhere");
+  const event = page.getByTestId("calendar-event").filter({ hasText: "Booked elsewhere" });
+  await expect(event).toHaveAttribute("href", `/bookings/${id}`);
+  await expect(event).toContainText("10:00–10:30");
+
+  const moved = await page.request.post("/api/reschedule_booking", {
+    form: { id: String(id), starts_at: "2030-02-06T12:00:00Z" },
+  });
+  expect(moved.status(), await moved.text()).toBe(200);
+  await expect(event).toContainText("12:00–12:30");
+  expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+});
+
+test("the bookings list updates live, but not under what someone is typing", async ({ page }) => {
+  await signUp(page.request, "Live List");
+  const first = await createBooking(page.request, "2030-02-05T10:00:00Z", "First call");
+  await openHydrated(page, "/bookings/list");
+  const rows = page.getByTestId("booking-row");
+  await expect(rows).toHaveCount(1);
+  await expect(page.getByTestId("booking-count")).toHaveText("1 booking");
+
+  // Cancelled elsewhere: its status changes in place.
+  const cancelled = await page.request.post("/api/cancel_booking", { form: { id: String(first) } });
+  expect(cancelled.status(), await cancelled.text()).toBe(200);
+  await expect(rows.filter({ hasText: "First call" }).getByTestId("booking-status")).toHaveText("Cancelled");
+
+  // While a search is typed and not sent, a new booking waits; the typed text stays.
+  const search = page.getByLabel("Search");
+  await search.fill("Somebody");
+  const second = await createBooking(page.request, "2030-02-06T10:00:00Z", "Second call");
+  await page.waitForTimeout(1_500);
+  await expect(rows).toHaveCount(1);
+  await expect(search).toHaveValue("Somebody");
+  await expect(search).toBeFocused();
+
+  // Cleared and left: the list reads itself again.
+  await search.fill("");
+  await page.getByRole("heading", { name: "Bookings", level: 1 }).click();
+  await expect(rows).toHaveCount(2);
+  await expect(rows.first()).toHaveAttribute("data-id", String(second));
+  await expect(page.getByTestId("booking-count")).toHaveText("2 bookings");
+});
