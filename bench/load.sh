@@ -85,6 +85,7 @@ inbox-unread|GET|/chat?show=unread||auth
 inbox-search|GET|/chat?q=silva||auth
 inbox-search-rare|GET|/chat?q=ana%20silva||auth
 inbox-stage|GET|/chat?stage=won||auth
+inbox-active|GET|/chat?from=2026-10-01&to=2026-10-31||auth
 thread|GET|/chat/{client}||auth
 dashboard|GET|/||auth
 dashboard-90d|GET|/?range=90d||auth
@@ -96,7 +97,8 @@ dashboard-uncached|GET|/\?range=custom&from=2026-0[1-9]-[0-2][1-8]&to=2026-1[01]
 # 2026 to a day in October or November 2026: 10,368 ranges of 14 to 330 days), so nearly every
 # request computes its figures: with 16 connections for 10 s, a range repeats for about 2% of them.
 # The dates are fixed: move them on when the seeded two years (ending today) no longer cover them.
-# `bookings-list-made` and `bookings-list-attended` are the bookings list behind the dashboard's
+# `inbox-active` is the inbox of the conversations active in October 2026 (what the dashboard's
+# "Conversations active" opens). `bookings-list-made` and `bookings-list-attended` are the bookings list behind the dashboard's
 # "Bookings made" and "Show rate" for October 2026 (fixed dates too). `bookings-list-search` looks
 # for the bookings of clients named, mailed or working at "silva" (common in the seed),
 # `-rare` for those matching "ana" and "silva".

@@ -54,3 +54,17 @@ test("the bookings list updates live, but not under what someone is typing", asy
   await expect(rows.first()).toHaveAttribute("data-id", String(second));
   await expect(page.getByTestId("booking-count")).toHaveText("2 bookings");
 });
+
+test("on a phone, a week scrolled sideways stays where it was when a booking arrives", async ({ page }) => {
+  await page.setViewportSize({ width: 360, height: 740 });
+  await signUp(page.request, "Live Phone");
+  await openHydrated(page, "/bookings?view=week&date=2030-02-05");
+  const grid = page.locator(".cal-scroll");
+  await grid.evaluate((element) => element.scrollTo({ left: element.scrollWidth }));
+  const left = await grid.evaluate((element) => element.scrollLeft);
+  expect(left).toBeGreaterThan(100);
+
+  await createBooking(page.request, "2030-02-10T10:00:00Z", "Sunday call");
+  await expect(page.getByTestId("calendar-event").filter({ hasText: "Sunday call" })).toBeVisible();
+  expect(await grid.evaluate((element) => element.scrollLeft)).toBe(left);
+});
