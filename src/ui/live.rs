@@ -103,9 +103,9 @@ impl TabStream {
 }
 
 /// Reloads a page's data (`reload`) when the tab's stream brings a `name` event and whenever the
-/// stream (re)opens, since such events are not replayed. A burst of events makes one reload. While
-/// the person is busy with one of the page's forms (in a field, or with something typed and not
-/// sent) the reload waits, so that what they type is not replaced under them. Outside a frame (or
+/// stream (re)opens, since such events are not replayed. A burst of events makes one reload. The
+/// page renders the new data into the elements it has (the same view, rebuilt in place), so what
+/// someone is typing in one of its fields stays, and so does a scrolled grid. Outside a frame (or
 /// on the server) it does nothing.
 pub fn use_live_reload(name: &'static str, reload: impl Fn() + Send + Sync + 'static) {
     let Some(tab) = use_context::<TabStream>() else { return };
@@ -113,82 +113,32 @@ pub fn use_live_reload(name: &'static str, reload: impl Fn() + Send + Sync + 'st
     tab.listen(name, move |_| soon(), Some(Callback::new(move |()| soon())));
 }
 
-/// `reload` as [`use_live_reload`] runs it: once for a burst of calls, and not while the person is
-/// busy with one of the page's forms.
+/// `reload` as [`use_live_reload`] runs it: once for a burst of calls.
 pub fn settled_reload(reload: impl Fn() + Send + Sync + 'static) -> impl Fn() + Copy + Send + Sync + 'static {
     let reload = Callback::new(move |()| reload());
     let scheduled = StoredValue::new(false);
-    move || schedule(scheduled, reload)
+    move || {
+        #[cfg(feature = "hydrate")]
+        if scheduled.try_get_value() == Some(false) {
+            scheduled.set_value(true);
+            set_timeout(
+                move || {
+                    // Not if the page is gone meanwhile.
+                    if scheduled.try_set_value(false).is_none() {
+                        reload.run(());
+                    }
+                },
+                SETTLE,
+            );
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (scheduled, reload);
+    }
 }
 
 /// How long a reload waits for the rest of a burst of events.
 #[cfg(feature = "hydrate")]
 const SETTLE: std::time::Duration = std::time::Duration::from_millis(250);
-
-fn schedule(scheduled: StoredValue<bool>, reload: Callback<()>) {
-    #[cfg(feature = "hydrate")]
-    {
-        if scheduled.try_get_value() != Some(false) {
-            return;
-        }
-        scheduled.set_value(true);
-        fn fire(scheduled: StoredValue<bool>, reload: Callback<()>) {
-            // The page is gone: nothing to reload.
-            if scheduled.try_get_value().is_none() {
-                return;
-            }
-            if editing() {
-                set_timeout(move || fire(scheduled, reload), std::time::Duration::from_secs(1));
-                return;
-            }
-            scheduled.set_value(false);
-            reload.run(());
-        }
-        set_timeout(move || fire(scheduled, reload), SETTLE);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (scheduled, reload);
-}
-
-/// Whether the person is busy with one of the page's forms: the focus is in a field they type
-/// into or pick from, or a field holds what they typed and have not sent.
-#[cfg(feature = "hydrate")]
-fn editing() -> bool {
-    use leptos::{
-        wasm_bindgen::JsCast,
-        web_sys::{HtmlElement, HtmlInputElement, HtmlTextAreaElement},
-    };
-    let document = document();
-    let typed_into =
-        |input: &HtmlInputElement| !matches!(input.type_().as_str(), "hidden" | "submit" | "button" | "reset");
-    if let Some(element) = document.active_element() {
-        let focused = match element.dyn_ref::<HtmlInputElement>() {
-            Some(input) => typed_into(input) && !matches!(input.type_().as_str(), "checkbox" | "radio"),
-            None => {
-                matches!(element.tag_name().as_str(), "TEXTAREA" | "SELECT")
-                    || element.dyn_ref::<HtmlElement>().is_some_and(HtmlElement::is_content_editable)
-            }
-        };
-        if focused {
-            return true;
-        }
-    }
-    let Ok(fields) = document.query_selector_all("main input, main textarea") else { return false };
-    (0..fields.length()).filter_map(|index| fields.item(index)).any(|field| {
-        if let Some(input) = field.dyn_ref::<HtmlInputElement>() {
-            typed_into(input)
-                && if matches!(input.type_().as_str(), "checkbox" | "radio") {
-                    input.checked() != input.default_checked()
-                } else {
-                    input.value() != input.default_value()
-                }
-        } else {
-            field
-                .dyn_ref::<HtmlTextAreaElement>()
-                .is_some_and(|area| area.default_value().is_ok_and(|served| served != area.value()))
-        }
-    })
-}
 
 /// Calls `on_event` with the name and data of every event named in `names` of the stream at `path` (from
 /// the message after `after`) while the calling component lives, and `on_open` each time the stream

@@ -25,11 +25,8 @@ pub fn CalendarPage() -> impl IntoView {
         move || (query.get(), refresh.get()),
         |(query, _)| crate::ui::page::page_data(load_calendar(query)),
     );
-    // A booking made or changed anywhere (by a colleague, the AI, a guest) shows without a reload,
-    // and a week scrolled sideways (on a phone) stays where it was.
-    let scrolled = StoredValue::new(0);
+    // A booking made or changed anywhere (by a colleague, the AI, a guest) shows without a reload.
     crate::ui::live::use_live_reload(crate::bookings::live::EVENT_NAME, move || {
-        scrolled.set_value(sideways_scroll());
         set_refresh.update(|n| *n = n.wrapping_add(1))
     });
     view! {
@@ -37,7 +34,7 @@ pub fn CalendarPage() -> impl IntoView {
         <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading the calendar…" lines=8 /> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(data) => view! { <Calendar data query=query.get_untracked() scrolled /> }.into_any(),
+                    Ok(data) => view! { <Calendar data query=query.get_untracked() /> }.into_any(),
                     Err(error) => view! {
                         <crate::ui::page::ErrorPage error back_href="/bookings" back_label="Back to my calendar" />
                     }.into_any(),
@@ -69,29 +66,8 @@ fn keyboard_navigation(previous: String, next: String, today: String) {
     on_cleanup(move || handle.remove());
 }
 
-/// How far the week's grid is scrolled sideways (0 where it does not scroll).
-fn sideways_scroll() -> i32 {
-    #[cfg(feature = "hydrate")]
-    if let Ok(Some(grid)) = document().query_selector(".cal-scroll") {
-        return grid.scroll_left();
-    }
-    0
-}
-
 #[component]
-fn Calendar(data: CalendarData, query: CalendarQuery, scrolled: StoredValue<i32>) -> impl IntoView {
-    // Read again after a live change: back to where the grid was scrolled.
-    Effect::new(move |_| {
-        let left = scrolled.get_value();
-        #[cfg(feature = "hydrate")]
-        if left > 0
-            && let Ok(Some(grid)) = document().query_selector(".cal-scroll")
-        {
-            grid.set_scroll_left(left);
-        }
-        let _ = left;
-        scrolled.set_value(0);
-    });
+fn Calendar(data: CalendarData, query: CalendarQuery) -> impl IntoView {
     let view_kind = data.view;
     let previous = query.href(view_kind, data.previous);
     let next = query.href(view_kind, data.next);

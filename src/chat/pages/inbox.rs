@@ -37,7 +37,7 @@ pub fn InboxPage() -> impl IntoView {
     let page = Resource::new(move || (query.get(), refresh.get()), |(query, _)| load_inbox(query));
     // A hand-off comes with its note and its state change, which refresh the list already.
     // A (re)opened stream replays no state change: the page reads itself again.
-    // Once for a burst, and not under a search someone is typing.
+    // Once for a burst of events.
     let reload = crate::ui::live::settled_reload(move || set_refresh.update(|n| *n = n.wrapping_add(1)));
     use_chat_stream(
         None,
