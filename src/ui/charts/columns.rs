@@ -2,7 +2,8 @@
 //! `StackedBarChart` draw.
 use leptos::prelude::*;
 
-use super::frame::{Plot, Row, mark, table, y_axis};
+use super::frame::{Plot, Row, close_mark, empty_note, figure, open_mark, svg_labels, table, y_axis};
+use super::markup::{Esc, w};
 use super::scale::{chart_id, label_class, label_steps, nice_ticks, pct, tenths};
 use super::stacked::{Category, Series};
 use crate::shared::numbers::group_thousands;
@@ -29,11 +30,16 @@ pub(super) struct Columns {
     pub y_label: String,
     pub categories: Vec<Category>,
     pub series: Vec<Series>,
-    /// Several series stacked, with a legend, a tooltip per segment and a total in the table.
+    /// Several series stacked, with a legend, the parts in each column's tooltip and a total in the
+    /// table.
     pub stacked: bool,
 }
 
 pub(super) fn columns(chart: Columns) -> impl IntoView {
+    figure("chart-columns", markup(chart))
+}
+
+fn markup(chart: Columns) -> String {
     let Columns { title, x_label, y_label, categories, series, stacked } = chart;
     let id = chart_id(&title);
     let totals: Vec<u64> =
@@ -53,28 +59,64 @@ pub(super) fn columns(chart: Columns) -> impl IntoView {
     let fill = if count > 16 { 70 } else { 60 };
     let slot = |i: u64| (i * 10_000 / count.max(1), (i + 1) * 10_000 / count.max(1));
 
-    let mut labels = Vec::new();
-    let mut marks = Vec::new();
-    let mut rows = Vec::new();
+    // About 200 bytes a category, twice that stacked, and the table.
+    let mut out = String::with_capacity(4_096 + categories.len() * if stacked { 600 } else { 350 });
+    w!(out, "<figcaption class=\"chart-title\">{}</figcaption>", Esc(&title));
+    if stacked {
+        legend(&mut out, &series);
+    }
+    w!(
+        out,
+        "<div class=\"chart-plot\"><svg class=\"chart-svg\" width=\"100%\" height=\"{HEIGHT}\" role=\"{role}\" \
+         aria-labelledby=\"{id}-title\" aria-describedby=\"{id}-desc\">"
+    );
+    svg_labels(&mut out, &id, &title, &desc);
+    let clip = format!("{id}-clip");
+    w!(
+        out,
+        "<defs><clipPath id=\"{clip}\"><rect x=\"0\" y=\"0\" width=\"100%\" height=\"{}\"/></clipPath></defs>",
+        PLOT.base
+    );
+    y_axis(&mut out, &PLOT, &ticks, &y_label);
+    w!(out, "<g clip-path=\"url(#{clip})\">");
+
+    let mut labels = String::new();
+    let mut rows = Vec::with_capacity(categories.len());
     for (i, category) in categories.into_iter().enumerate() {
         let (start, end) = slot(i as u64);
         let width = end - start;
-        let centre = pct(start + width / 2);
         if let Some(class) = label_class(i, &steps) {
-            labels.push(view! {
-                <text class=class x=centre y=X_TICKS_Y text-anchor="middle">
-                    {category.label}
-                </text>
-            });
+            w!(
+                labels,
+                "<text class=\"{class}\" x=\"{}\" y=\"{X_TICKS_Y}\" text-anchor=\"middle\">{}</text>",
+                pct(start + width / 2),
+                Esc(&category.label)
+            );
         }
         let bar_x = pct(start + width * (100 - fill) / 200);
         let bar_width = pct(width * fill / 100);
         let values: Vec<u64> = series.iter().map(|s| value(s, i)).collect();
         let total = totals[i];
 
+        // One tooltip for the column, naming every part of a stacked one.
+        let tooltip = if stacked {
+            let parts: Vec<String> =
+                series.iter().zip(&values).map(|(s, &v)| format!("{} {}", s.name, group_thousands(v))).collect();
+            format!("{}: {} in total ({})", category.full_label, group_thousands(total), parts.join(", "))
+        } else {
+            format!("{}: {}", category.full_label, group_thousands(total))
+        };
+        open_mark(&mut out, category.href.as_deref(), &tooltip);
+        // The whole column answers to the pointer (and shows focus): zero and tiny bars too.
+        w!(
+            out,
+            "<rect class=\"chart-hit\" x=\"{}\" width=\"{}\" y=\"{HIT_TOP}\" height=\"{HIT_HEIGHT}\" rx=\"4\"/>",
+            pct(start),
+            pct(width)
+        );
         // The top segment first, with its rounded corners reaching down under the others.
-        let mut bars = Vec::new();
         let top_series = values.iter().rposition(|&v| v > 0);
+        let mut segments = Vec::new();
         let mut below = 0u64;
         for (s, (&v, series)) in values.iter().zip(&series).enumerate() {
             if v == 0 {
@@ -85,31 +127,20 @@ pub(super) fn columns(chart: Columns) -> impl IntoView {
             let is_top = Some(s) == top_series;
             let high = if is_top { PLOT.y(below, max).min(PLOT.base * 10 - MIN_BAR) } else { PLOT.y(below, max) };
             let height = low - high + if is_top { CORNER * 10 } else { 0 };
-            let class =
-                if stacked { format!("chart-bar chart-seg chart-s-{}", series.class) } else { "chart-bar".to_string() };
-            let tooltip = stacked.then(|| format!("{}: {} {}", category.full_label, series.name, group_thousands(v)));
-            let rx = if is_top { CORNER } else { 0 };
-            let bar = view! {
-                <rect class=class x=bar_x.clone() width=bar_width.clone() y=tenths(high) height=tenths(height) rx=rx>
-                    {tooltip.map(|tooltip| leptos::svg::title().child(tooltip))}
-                </rect>
-            };
-            if is_top { bars.insert(0, bar) } else { bars.push(bar) }
+            let mut bar = String::with_capacity(120);
+            bar.push_str("<rect class=\"chart-bar");
+            if stacked {
+                w!(bar, " chart-seg chart-s-{}", Esc(&series.class));
+            }
+            w!(bar, "\" x=\"{bar_x}\" width=\"{bar_width}\" y=\"{}\" height=\"{}\"", tenths(high), tenths(height));
+            if is_top {
+                w!(bar, " rx=\"{CORNER}\"");
+            }
+            bar.push_str("/>");
+            if is_top { segments.insert(0, bar) } else { segments.push(bar) }
         }
-
-        let tooltip = if stacked {
-            let parts: Vec<String> =
-                series.iter().zip(&values).map(|(s, &v)| format!("{} {}", s.name, group_thousands(v))).collect();
-            format!("{}: {} in total ({})", category.full_label, group_thousands(total), parts.join(", "))
-        } else {
-            format!("{}: {}", category.full_label, group_thousands(total))
-        };
-        // The whole column answers to the pointer (and shows focus): zero and tiny bars too.
-        let body = view! {
-            <rect class="chart-hit" x=pct(start) width=pct(width) y=HIT_TOP height=HIT_HEIGHT rx="4" />
-            {bars}
-        };
-        marks.push(mark(category.href.clone(), tooltip, body.into_any()));
+        segments.iter().for_each(|bar| out.push_str(bar));
+        close_mark(&mut out, category.href.is_some());
 
         let mut cells: Vec<String> = values.iter().map(|&v| group_thousands(v)).collect();
         if stacked {
@@ -117,59 +148,26 @@ pub(super) fn columns(chart: Columns) -> impl IntoView {
         }
         rows.push(Row { label: category.full_label, href: category.href, cells });
     }
+    w!(
+        out,
+        "</g><g class=\"chart-x-ticks\" aria-hidden=\"true\">{labels}</g>\
+         <text class=\"chart-axis-name\" x=\"50%\" y=\"{X_NAME_Y}\" text-anchor=\"middle\" aria-hidden=\"true\">{}</text>",
+        Esc(&x_label)
+    );
+    if highest == 0 {
+        empty_note(&mut out, (PLOT.top + PLOT.base) / 2);
+    }
+    out.push_str("</svg></div>");
 
-    let mut columns = vec![x_label.clone()];
+    let mut columns = vec![x_label];
     if stacked {
         columns.extend(series.iter().map(|s| s.name.clone()));
         columns.push("Total".to_string());
     } else {
-        columns.push(y_label.clone());
+        columns.push(y_label);
     }
-    let legend = stacked.then(|| legend(&series));
-    let clip = format!("{id}-clip");
-    view! {
-        <figure class="chart chart-columns">
-            <figcaption class="chart-title">{title.clone()}</figcaption>
-            {legend}
-            <div class="chart-plot">
-                <svg
-                    class="chart-svg"
-                    width="100%"
-                    height=HEIGHT
-                    role=role
-                    aria-labelledby=format!("{id}-title")
-                    aria-describedby=format!("{id}-desc")
-                >
-                    <title id=format!("{id}-title")>{title}</title>
-                    <desc id=format!("{id}-desc")>{desc}</desc>
-                    <defs>
-                        <clipPath id=clip.clone()>
-                            <rect x="0" y="0" width="100%" height=PLOT.base />
-                        </clipPath>
-                    </defs>
-                    {y_axis(&PLOT, &ticks, y_label)}
-                    <g clip-path=format!("url(#{clip})")>{marks}</g>
-                    <g class="chart-x-ticks" aria-hidden="true">
-                        {labels}
-                    </g>
-                    <text class="chart-axis-name" x="50%" y=X_NAME_Y text-anchor="middle" aria-hidden="true">
-                        {x_label}
-                    </text>
-                    {(highest == 0).then(|| empty_note((PLOT.top + PLOT.base) / 2))}
-                </svg>
-            </div>
-            {table(columns, rows)}
-        </figure>
-    }
-}
-
-/// The note over an empty plot, centred at `y`.
-pub(super) fn empty_note(y: u64) -> impl IntoView {
-    view! {
-        <text class="chart-empty" x="50%" y=y text-anchor="middle">
-            "No data in this range"
-        </text>
-    }
+    table(&mut out, &columns, &rows);
+    out
 }
 
 /// A series' value at a category (0 where its values end early).
@@ -200,17 +198,15 @@ fn describe(categories: &[Category], series: &[Series], totals: &[u64], stacked:
 }
 
 /// The series' names beside their colours.
-fn legend(series: &[Series]) -> impl IntoView + use<> {
-    let items = series
-        .iter()
-        .map(|s| {
-            view! {
-                <li>
-                    <span class=format!("chart-swatch chart-s-{}", s.class) aria-hidden="true"></span>
-                    {s.name.clone()}
-                </li>
-            }
-        })
-        .collect_view();
-    view! { <ul class="chart-legend">{items}</ul> }
+fn legend(out: &mut String, series: &[Series]) {
+    out.push_str("<ul class=\"chart-legend\">");
+    for s in series {
+        w!(
+            out,
+            "<li><span class=\"chart-swatch chart-s-{}\" aria-hidden=\"true\"></span>{}</li>",
+            Esc(&s.class),
+            Esc(&s.name)
+        );
+    }
+    out.push_str("</ul>");
 }

@@ -1,13 +1,15 @@
 //! The pieces every chart shares: the table behind "Show as table", the marks' links and tooltips,
-//! the y axis.
-//!
-//! Elements that SVG and HTML both have (`a`, `title`) sit under an SVG element in the same
-//! `view!`, so the macro makes them SVG elements: a chart rendered in the browser (after a
-//! client-side navigation) then gets working links and tooltips too.
-use leptos::either::Either;
+//! the y axis, and the figure that holds a chart's markup.
 use leptos::prelude::*;
 
+use super::markup::{Esc, w};
 use super::scale::{compact, scaled_tenths, tenths};
+
+/// The figure of class `class` (after `chart`) holding `markup`, drawn once: it has no reactive
+/// parts, and hydration leaves the server's markup as it is.
+pub(super) fn figure(class: &'static str, markup: String) -> impl IntoView {
+    view! { <figure class=format!("chart {class}") inner_html=markup></figure> }
+}
 
 /// One row of a chart's table: its label (a link when the mark has one) and its cells.
 pub(super) struct Row {
@@ -18,63 +20,50 @@ pub(super) struct Row {
 
 /// The chart's numbers as a table, folded away under "Show as table"; every column after the first
 /// holds numbers.
-pub(super) fn table(columns: Vec<String>, rows: Vec<Row>) -> impl IntoView {
-    let mut columns = columns.into_iter();
-    let first = columns.next().unwrap_or_default();
-    view! {
-        <details class="chart-table">
-            <summary>"Show as table"</summary>
-            <div class="chart-table-scroll">
-                <table class="data-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">{first}</th>
-                            {columns
-                                .map(|column| view! { <th scope="col" class="chart-num">{column}</th> })
-                                .collect_view()}
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {rows.into_iter().map(table_row).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-        </details>
+pub(super) fn table(out: &mut String, columns: &[String], rows: &[Row]) {
+    out.push_str(
+        "<details class=\"chart-table\"><summary>Show as table</summary>\
+         <div class=\"chart-table-scroll\"><table class=\"data-table\"><thead><tr>",
+    );
+    for (i, column) in columns.iter().enumerate() {
+        let class = if i == 0 { "" } else { " class=\"chart-num\"" };
+        w!(out, "<th scope=\"col\"{class}>{}</th>", Esc(column));
     }
+    out.push_str("</tr></thead><tbody>");
+    for row in rows {
+        out.push_str("<tr><th scope=\"row\">");
+        match &row.href {
+            Some(href) => w!(out, "<a href=\"{}\">{}</a>", Esc(href), Esc(&row.label)),
+            None => w!(out, "{}", Esc(&row.label)),
+        }
+        out.push_str("</th>");
+        for cell in &row.cells {
+            w!(out, "<td class=\"chart-num\">{}</td>", Esc(cell));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table></div></details>");
 }
 
-fn table_row(row: Row) -> impl IntoView {
-    let label = match row.href {
-        Some(href) => Either::Left(view! { <a href=href>{row.label}</a> }),
-        None => Either::Right(row.label),
-    };
-    view! {
-        <tr>
-            <th scope="row">{label}</th>
-            {row.cells.into_iter().map(|cell| view! { <td class="chart-num">{cell}</td> }).collect_view()}
-        </tr>
-    }
-}
-
-/// A mark (a bar, a column of a stacked chart) with its tooltip: an SVG link when it leads
-/// somewhere, so that it can be reached with the keyboard, else a group.
-pub(super) fn mark(href: Option<String>, tooltip: String, body: AnyView) -> impl IntoView {
+/// Opens a mark (a bar, a column of a stacked chart) with its tooltip: an SVG link when it leads
+/// somewhere, so that it can be reached with the keyboard, else a group. [`close_mark`] ends it.
+pub(super) fn open_mark(out: &mut String, href: Option<&str>, tooltip: &str) {
     match href {
-        Some(href) => Either::Left(view! {
-            <g>
-                <a class="chart-mark" href=href>
-                    <title>{tooltip}</title>
-                    {body}
-                </a>
-            </g>
-        }),
-        None => Either::Right(view! {
-            <g class="chart-mark">
-                <title>{tooltip}</title>
-                {body}
-            </g>
-        }),
+        Some(href) => {
+            w!(out, "<g><a class=\"chart-mark\" href=\"{}\"><title>{}</title>", Esc(href), Esc(tooltip))
+        }
+        None => w!(out, "<g class=\"chart-mark\"><title>{}</title>", Esc(tooltip)),
     }
+}
+
+pub(super) fn close_mark(out: &mut String, linked: bool) {
+    out.push_str(if linked { "</a></g>" } else { "</g>" });
+}
+
+/// The `<title>` and `<desc>` that name and describe a chart's `<svg>`, after its opening tag
+/// (which refers to them by these ids).
+pub(super) fn svg_labels(out: &mut String, id: &str, title: &str, desc: &str) {
+    w!(out, "<title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>", Esc(title), Esc(desc));
 }
 
 /// Where the y axis and its grid sit in a column chart, in pixels.
@@ -98,30 +87,26 @@ impl Plot {
 
 /// The grid lines at `ticks` with their labels left of the plot (in the gutter the figure keeps
 /// for them), and the axis' name above them.
-pub(super) fn y_axis(plot: &Plot, ticks: &[u64], name: String) -> impl IntoView + use<> {
+pub(super) fn y_axis(out: &mut String, plot: &Plot, ticks: &[u64], name: &str) {
     let max = ticks.last().copied().unwrap_or(1);
-    let lines = ticks
-        .iter()
-        .map(|&tick| {
-            // Half a pixel off the grid: a one-pixel line then covers one row of pixels, sharp.
-            let y = tenths(plot.y(tick, max) - 5);
-            let class = if tick == 0 { "chart-grid chart-zero" } else { "chart-grid" };
-            view! {
-                <line class=class x1="0" x2="100%" y1=y.clone() y2=y.clone() />
-                <text class="chart-tick chart-y-tick" x="-8" y=y dy="0.32em" text-anchor="end">
-                    {compact(tick)}
-                </text>
-            }
-        })
-        .collect_view();
-    view! {
-        <g aria-hidden="true">
-            <text class="chart-axis-name" x=format!("-{GUTTER}") y="12">
-                {name}
-            </text>
-            {lines}
-        </g>
+    w!(out, "<g aria-hidden=\"true\"><text class=\"chart-axis-name\" x=\"-{GUTTER}\" y=\"12\">{}</text>", Esc(name));
+    for &tick in ticks {
+        // Half a pixel off the grid: a one-pixel line then covers one row of pixels, sharp.
+        let y = tenths(plot.y(tick, max) - 5);
+        let class = if tick == 0 { "chart-grid chart-zero" } else { "chart-grid" };
+        w!(
+            out,
+            "<line class=\"{class}\" x1=\"0\" x2=\"100%\" y1=\"{y}\" y2=\"{y}\"/>\
+             <text class=\"chart-tick chart-y-tick\" x=\"-8\" y=\"{y}\" dy=\"0.32em\" text-anchor=\"end\">{}</text>",
+            compact(tick)
+        );
     }
+    out.push_str("</g>");
+}
+
+/// The note over an empty plot, centred at `y`.
+pub(super) fn empty_note(out: &mut String, y: u64) {
+    w!(out, "<text class=\"chart-empty\" x=\"50%\" y=\"{y}\" text-anchor=\"middle\">No data in this range</text>");
 }
 
 /// The width left of the plot for the y axis' labels: the same as `.chart-plot`'s padding in

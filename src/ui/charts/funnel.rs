@@ -1,11 +1,11 @@
 //! A funnel: how many leads reached each stage, and what share of the step before and of the first.
 //!
 //! Plain HTML rows (the numbers are text a phone wraps as it needs) with a thin SVG bar each.
-use leptos::either::Either;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::frame::{Row, table};
+use super::frame::{Row, figure, table};
+use super::markup::{Esc, w};
 use super::scale::{pct, rate};
 use crate::shared::numbers::group_thousands;
 
@@ -29,7 +29,13 @@ pub struct FunnelStep {
 pub fn Funnel(#[prop(into)] title: String, #[prop(into)] note: String, steps: Vec<FunnelStep>) -> impl IntoView {
     let max = steps.iter().map(|s| s.value).max().unwrap_or(0);
     let mut rows = Vec::with_capacity(steps.len());
-    let mut items = Vec::with_capacity(steps.len());
+    let mut out = String::with_capacity(2_048 + steps.len() * 700);
+    w!(
+        out,
+        "<figcaption class=\"chart-title\">{}</figcaption><p class=\"chart-note\">{}</p><ol class=\"chart-funnel-steps\">",
+        Esc(&title),
+        Esc(&note)
+    );
     for step in steps {
         let step_rate = step.step_rate.map(rate);
         let cumulative_rate = step.cumulative_rate.map(rate);
@@ -50,60 +56,51 @@ pub fn Funnel(#[prop(into)] title: String, #[prop(into)] note: String, steps: Ve
         // A step above zero keeps a sliver of a bar, however small next to the first.
         let width =
             if max == 0 || step.value == 0 { 0 } else { (step.value as u128 * 10_000 / max as u128).max(50) as u64 };
+        w!(out, "<li class=\"chart-funnel-step chart-s-{}\"><span class=\"chart-funnel-label\">", Esc(&step.class));
+        match &step.href {
+            Some(href) => w!(out, "<a class=\"chart-funnel-link\" href=\"{}\">{}</a>", Esc(href), Esc(&step.label)),
+            None => w!(out, "{}", Esc(&step.label)),
+        }
+        w!(
+            out,
+            "</span><span class=\"chart-funnel-rates\">{}</span><span class=\"chart-funnel-value\">{value}</span>",
+            Esc(&rates)
+        );
+        bar(&mut out, &pct(width), &tooltip, step.href.as_deref());
+        out.push_str("</li>");
         rows.push(Row {
-            label: step.label.clone(),
-            href: step.href.clone(),
-            cells: vec![value.clone(), step_rate.unwrap_or_else(dash), cumulative_rate.unwrap_or_else(dash)],
-        });
-        let label = match step.href.clone() {
-            Some(href) => Either::Left(view! { <a class="chart-funnel-link" href=href>{step.label}</a> }),
-            None => Either::Right(step.label),
-        };
-        items.push(view! {
-            <li class=format!("chart-funnel-step chart-s-{}", step.class)>
-                <span class="chart-funnel-label">{label}</span>
-                <span class="chart-funnel-rates">{rates}</span>
-                <span class="chart-funnel-value">{value}</span>
-                {bar(pct(width), tooltip, step.href)}
-            </li>
+            label: step.label,
+            href: step.href,
+            cells: vec![value, step_rate.unwrap_or_else(dash), cumulative_rate.unwrap_or_else(dash)],
         });
     }
-    let columns = ["Step", "Count", "% of previous", "% of all"].map(String::from).to_vec();
-    view! {
-        <figure class="chart chart-funnel">
-            <figcaption class="chart-title">{title}</figcaption>
-            <p class="chart-note">{note}</p>
-            <ol class="chart-funnel-steps">{items}</ol>
-            {(max == 0).then(|| view! { <p class="chart-empty">"No data in this range"</p> })}
-            {table(columns, rows)}
-        </figure>
+    out.push_str("</ol>");
+    if max == 0 {
+        out.push_str("<p class=\"chart-empty\">No data in this range</p>");
     }
+    let columns = ["Step", "Count", "% of previous", "% of all"].map(String::from);
+    table(&mut out, &columns, &rows);
+    figure("chart-funnel", out)
 }
 
 /// A step's bar on its track. With a link, the bar is one too, for the pointer only: the label's link
 /// (which covers the row) is the one to reach with the keyboard, and this one lets the bar's
 /// tooltip show above it.
-fn bar(width: String, tooltip: String, href: Option<String>) -> impl IntoView {
-    match href {
-        Some(href) => Either::Left(view! {
-            <svg class="chart-funnel-bar" width="100%" height="10" aria-hidden="true">
-                <a href=href tabindex="-1">
-                    <rect class="chart-funnel-track" width="100%" height="10" rx="5" />
-                    <rect class="chart-funnel-fill" width=width height="10" rx="5">
-                        <title>{tooltip}</title>
-                    </rect>
-                </a>
-            </svg>
-        }),
-        None => Either::Right(view! {
-            <svg class="chart-funnel-bar" width="100%" height="10" aria-hidden="true">
-                <rect class="chart-funnel-track" width="100%" height="10" rx="5" />
-                <rect class="chart-funnel-fill" width=width height="10" rx="5">
-                    <title>{tooltip}</title>
-                </rect>
-            </svg>
-        }),
+fn bar(out: &mut String, width: &str, tooltip: &str, href: Option<&str>) {
+    out.push_str("<svg class=\"chart-funnel-bar\" width=\"100%\" height=\"10\" aria-hidden=\"true\">");
+    if let Some(href) = href {
+        w!(out, "<a href=\"{}\" tabindex=\"-1\">", Esc(href));
     }
+    w!(
+        out,
+        "<rect class=\"chart-funnel-track\" width=\"100%\" height=\"10\" rx=\"5\"/>\
+         <rect class=\"chart-funnel-fill\" width=\"{width}\" height=\"10\" rx=\"5\"><title>{}</title></rect>",
+        Esc(tooltip)
+    );
+    if href.is_some() {
+        out.push_str("</a>");
+    }
+    out.push_str("</svg>");
 }
 
 fn dash() -> String {

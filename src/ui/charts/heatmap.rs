@@ -1,8 +1,8 @@
 //! A heatmap: a grid of counts (weekdays by hours), each cell as dark as its share of the highest.
 use leptos::prelude::*;
 
-use super::columns::empty_note;
-use super::frame::{Row, table};
+use super::frame::{Row, empty_note, figure, svg_labels, table};
+use super::markup::{Esc, w};
 use super::scale::{chart_id, label_class, label_steps, pct};
 use crate::shared::numbers::group_thousands;
 
@@ -45,60 +45,69 @@ pub fn Heatmap(
     let slot = |c: usize| (c as u64 * 10_000 / columns.max(1) as u64, (c as u64 + 1) * 10_000 / columns.max(1) as u64);
     let chars = column_labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     let steps = label_steps(columns, chars);
-    let column_ticks = column_labels
-        .iter()
-        .enumerate()
-        .filter_map(|(c, label)| {
-            let class = label_class(c, &steps)?;
-            let (start, end) = slot(c);
-            Some(view! {
-                <text class=class x=pct((start + end) / 2) y="12" text-anchor="middle">
-                    {label.clone()}
-                </text>
-            })
-        })
-        .collect_view();
-    let row_ticks = row_labels
-        .iter()
-        .enumerate()
-        .map(|(r, label)| {
-            let y = TOP + r as u64 * ROW + CELL / 2;
-            view! {
-                <text class="chart-tick" x="-8" y=y dy="0.32em" text-anchor="end">
-                    {label.clone()}
-                </text>
-            }
-        })
-        .collect_view();
-    let marks = cells()
-        .map(|(r, c)| {
-            let v = value(r, c);
-            let level = if max == 0 { 0 } else { (v * LEVELS).div_ceil(max) };
-            let (start, end) = slot(c);
-            // A gap of an eighth of a column between cells, half on each side.
-            let gap = (end - start) / 8;
-            let tooltip = cell_titles
-                .get(r)
-                .and_then(|row| row.get(c))
-                .filter(|t| !t.is_empty())
-                .cloned()
-                .unwrap_or_else(|| format!("{} {}: {}", row_labels[r], column_labels[c], group_thousands(v)));
-            view! {
-                <rect
-                    class=format!("chart-cell chart-heat-{level}")
-                    x=pct(start + gap / 2)
-                    width=pct(end - start - gap)
-                    y={TOP + r as u64 * ROW}
-                    height=CELL
-                    rx="3"
-                >
-                    <title>{tooltip}</title>
-                </rect>
-            }
-        })
-        .collect_view();
+    let height = TOP + rows as u64 * ROW;
 
-    let table_rows = row_labels
+    // About 200 bytes a cell and 30 a number in the table.
+    let mut out = String::with_capacity(4_096 + rows * columns * 230);
+    w!(
+        out,
+        "<figcaption class=\"chart-title\">{}</figcaption><div class=\"chart-plot\"><svg class=\"chart-svg\" \
+         width=\"100%\" height=\"{height}\" role=\"img\" aria-labelledby=\"{id}-title\" \
+         aria-describedby=\"{id}-desc\">",
+        Esc(&title)
+    );
+    svg_labels(&mut out, &id, &title, &desc);
+    out.push_str("<g aria-hidden=\"true\">");
+    for (c, label) in column_labels.iter().enumerate() {
+        if let Some(class) = label_class(c, &steps) {
+            let (start, end) = slot(c);
+            w!(
+                out,
+                "<text class=\"{class}\" x=\"{}\" y=\"12\" text-anchor=\"middle\">{}</text>",
+                pct((start + end) / 2),
+                Esc(label)
+            );
+        }
+    }
+    for (r, label) in row_labels.iter().enumerate() {
+        let y = TOP + r as u64 * ROW + CELL / 2;
+        w!(
+            out,
+            "<text class=\"chart-tick\" x=\"-8\" y=\"{y}\" dy=\"0.32em\" text-anchor=\"end\">{}</text>",
+            Esc(label)
+        );
+    }
+    out.push_str("</g><g>");
+    for (r, c) in cells() {
+        let v = value(r, c);
+        let level = if max == 0 { 0 } else { (v * LEVELS).div_ceil(max) };
+        let (start, end) = slot(c);
+        // A gap of an eighth of a column between cells, half on each side.
+        let gap = (end - start) / 8;
+        let y = TOP + r as u64 * ROW;
+        w!(
+            out,
+            "<rect class=\"chart-cell chart-heat-{level}\" x=\"{}\" width=\"{}\" y=\"{y}\" height=\"{CELL}\" rx=\"3\"><title>",
+            pct(start + gap / 2),
+            pct(end - start - gap)
+        );
+        match cell_titles.get(r).and_then(|row| row.get(c)).filter(|t| !t.is_empty()) {
+            Some(tooltip) => w!(out, "{}", Esc(tooltip)),
+            None => w!(out, "{} {}: {}", Esc(&row_labels[r]), Esc(&column_labels[c]), group_thousands(v)),
+        }
+        out.push_str("</title></rect>");
+    }
+    out.push_str("</g>");
+    if max == 0 {
+        empty_note(&mut out, TOP + rows as u64 * ROW / 2);
+    }
+    out.push_str("</svg></div><p class=\"chart-heat-legend\" aria-hidden=\"true\">Fewer");
+    for level in 0..=LEVELS {
+        w!(out, "<span class=\"chart-swatch chart-heat-{level}\"></span>");
+    }
+    out.push_str("More</p>");
+
+    let table_rows: Vec<Row> = row_labels
         .iter()
         .enumerate()
         .map(|(r, label)| Row {
@@ -109,33 +118,6 @@ pub fn Heatmap(
         .collect();
     let mut table_columns = vec![String::new()];
     table_columns.extend(column_labels.iter().cloned());
-    let height = TOP + rows as u64 * ROW;
-    let legend = (0..=LEVELS)
-        .map(|level| view! { <span class=format!("chart-swatch chart-heat-{level}")></span> })
-        .collect_view();
-    view! {
-        <figure class="chart chart-heatmap">
-            <figcaption class="chart-title">{title.clone()}</figcaption>
-            <div class="chart-plot">
-                <svg
-                    class="chart-svg"
-                    width="100%"
-                    height=height
-                    role="img"
-                    aria-labelledby=format!("{id}-title")
-                    aria-describedby=format!("{id}-desc")
-                >
-                    <title id=format!("{id}-title")>{title}</title>
-                    <desc id=format!("{id}-desc")>{desc}</desc>
-                    <g aria-hidden="true">{column_ticks} {row_ticks}</g>
-                    <g>{marks}</g>
-                    {(max == 0).then(|| empty_note(TOP + rows as u64 * ROW / 2))}
-                </svg>
-            </div>
-            <p class="chart-heat-legend" aria-hidden="true">
-                "Fewer" {legend} "More"
-            </p>
-            {table(table_columns, table_rows)}
-        </figure>
-    }
+    table(&mut out, &table_columns, &table_rows);
+    figure("chart-heatmap", out)
 }

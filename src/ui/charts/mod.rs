@@ -3,13 +3,15 @@
 //! tooltips on its marks and its numbers as a table.
 //!
 //! They are static: built once from their props (plain data, such as a server function's answer),
-//! no signals. Every position is computed in integers, so the browser draws what the server drew.
-//! Widths are percentages and heights pixels: a chart fills any width with its text at its size.
+//! no signals; each writes its markup as one string (markup.rs). Every position is computed in
+//! integers, so the browser draws what the server drew. Widths are percentages and heights pixels:
+//! a chart fills any width with its text at its size.
 mod bar;
 mod columns;
 mod frame;
 mod funnel;
 mod heatmap;
+mod markup;
 pub mod scale;
 mod stacked;
 mod tips;

@@ -13,6 +13,16 @@ fn count(html: &str, needle: &str) -> usize {
     html.matches(needle).count()
 }
 
+/// The attributes of the `<text>` element that reads `content`.
+fn text_attributes<'a>(html: &'a str, content: &str) -> &'a str {
+    let end = format!("{content}</text>");
+    let end = end.as_str();
+    html.split("<text ")
+        .skip(1)
+        .find_map(|tag| tag.split_once('>').filter(|(_, rest)| rest.starts_with(end)).map(|(attributes, _)| attributes))
+        .unwrap_or_else(|| panic!("no text {content}: {html}"))
+}
+
 fn bar(label: &str, value: u64, href: Option<&str>) -> Bar {
     Bar { label: label.into(), full_label: format!("Full {label}"), value, href: href.map(Into::into) }
 }
@@ -38,11 +48,11 @@ fn bar_chart_is_an_accessible_figure_with_a_tooltip_per_bar_and_a_table() {
     assert!(html.contains("<title>Full 3 Nov: 12</title>"));
     assert!(html.contains("<title>Full 4 Nov: 0</title>"));
     // The linked bar is an SVG link, and its row in the table links there too.
-    assert!(html.contains("<a href=\"/clients?added=2026-11-03\" class=\"chart-mark\">"));
+    assert!(html.contains("<a class=\"chart-mark\" href=\"/clients?added=2026-11-03\"><title>"));
     assert_eq!(count(&html, "href=\"/clients?added=2026-11-03\""), 2);
     // Ticks 0, 5, 10, 15 and the axes' names.
     for tick in ["0", "5", "10", "15"] {
-        assert!(html.contains(&format!("class=\"chart-tick chart-y-tick\">{tick}</text>")), "{tick}: {html}");
+        assert!(text_attributes(&html, tick).starts_with("class=\"chart-tick chart-y-tick\""), "{tick}: {html}");
     }
     assert!(html.contains(">Leads</text>") && html.contains(">Day</text>"));
     assert!(html.contains("<details class=\"chart-table\"><summary>Show as table</summary>"));
@@ -71,6 +81,43 @@ fn labels_and_links_are_escaped() {
     assert!(html.contains("href=\"/a?b=&quot;c&quot;\""));
 }
 
+/// Every text and attribute of every chart goes through the escaping: the charts write their
+/// markup as strings, so nothing else would.
+#[test]
+fn every_chart_escapes_every_text_it_is_given() {
+    const HOSTILE: &str = "\"><script>x</script><b a='1'>&amp;";
+    let h = || HOSTILE.to_string();
+    let html = render(move || {
+        let categories = vec![Category { label: h(), full_label: h(), href: Some(h()) }];
+        let series = vec![Series { name: h(), class: h(), values: vec![2] }];
+        let steps = vec![FunnelStep {
+            label: h(),
+            class: h(),
+            value: 1,
+            step_rate: None,
+            cumulative_rate: None,
+            href: Some(h()),
+        }];
+        view! {
+            <StackedBarChart title=h() x_label=h() y_label=h() categories series />
+            <Funnel title=h() note=h() steps />
+            <Heatmap
+                title=h()
+                row_labels=vec![h()]
+                column_labels=vec![h()]
+                values=vec![vec![1]]
+                cell_titles=vec![vec![h()]]
+            />
+            <Heatmap title="Untitled cells" row_labels=vec![h()] column_labels=vec![h()] values=vec![vec![1]] />
+        }
+        .into_any()
+    });
+    assert!(!html.contains("<script>") && !html.contains("<b "), "{html}");
+    let escaped = "&quot;&gt;&lt;script&gt;x&lt;/script&gt;&lt;b a='1'&gt;&amp;amp;";
+    // Captions, legend, axis names, labels, tooltips, table headers and cells, links and classes.
+    assert!(count(&html, escaped) >= 25, "{}: {html}", count(&html, escaped));
+}
+
 #[test]
 fn an_empty_chart_still_draws_an_axis_and_says_so() {
     for bars in [vec![], vec![bar("1 Nov", 0, None), bar("2 Nov", 0, None)]] {
@@ -79,7 +126,9 @@ fn an_empty_chart_still_draws_an_axis_and_says_so() {
             render(move || view! { <BarChart title="Leads" x_label="Day" y_label="Leads" bars=bars /> }.into_any());
         assert!(html.contains("No data in this range"), "{html}");
         assert!(html.contains("<desc id=\"chart-leads-desc\">No data in this range.</desc>"));
-        assert!(html.contains("chart-y-tick\">0</text>") && html.contains("chart-y-tick\">1</text>"));
+        for tick in ["0", "1"] {
+            assert!(text_attributes(&html, tick).starts_with("class=\"chart-tick chart-y-tick\""), "{tick}: {html}");
+        }
         assert_eq!(count(&html, "<title"), 1 + marks);
     }
 }
@@ -93,17 +142,15 @@ fn many_categories_thin_their_labels_but_keep_every_bar() {
     assert_eq!(count(&html, "class=\"chart-bar\""), 30);
     // Every 3rd label on a wide chart, every 4th on a narrower one, every 7th on a phone: the days
     // whose index is a multiple of one of them; only the first in all.
-    assert_eq!(count(&html, "text-anchor=\"middle\" class=\"chart-tick"), 17);
-    assert_eq!(count(&html, "text-anchor=\"middle\" class=\"chart-tick\">"), 1);
+    assert_eq!(count(&html, " Nov</text>"), 17);
+    assert_eq!(count(&html, "<text class=\"chart-tick\" x="), 1);
     assert!(
-        html.contains(
-            "text-anchor=\"middle\" class=\"chart-tick chart-hide-xl chart-hide-l chart-hide-m\">8 Nov</text>"
-        )
+        text_attributes(&html, "8 Nov").starts_with("class=\"chart-tick chart-hide-xl chart-hide-l chart-hide-m\"")
     );
 }
 
 #[test]
-fn stacked_bars_have_a_legend_a_tooltip_per_segment_and_totals() {
+fn stacked_bars_have_a_legend_a_tooltip_per_column_naming_its_parts_and_totals() {
     let html = render(|| {
         let categories = ["2 Nov", "3 Nov"]
             .map(|label| Category { label: label.into(), full_label: format!("Full {label}"), href: None })
@@ -123,14 +170,14 @@ fn stacked_bars_have_a_legend_a_tooltip_per_segment_and_totals() {
     assert!(html.contains("role=\"img\"") && !html.contains("role=\"group\""));
     for class in ["lead", "ai", "agent"] {
         assert!(
-            html.contains(&format!("<span aria-hidden=\"true\" class=\"chart-swatch chart-s-{class}\">")),
+            html.contains(&format!("<span class=\"chart-swatch chart-s-{class}\" aria-hidden=\"true\">")),
             "{class}"
         );
     }
-    // The chart's title, one per column and one per segment above zero (3 + 1).
-    assert_eq!(count(&html, "<title"), 1 + 2 + 4);
+    // The chart's title and one per column, which names every part: the segments have none.
+    assert_eq!(count(&html, "<title"), 1 + 2);
     assert!(html.contains("<title>Full 2 Nov: 10 in total (Lead 3, AI 5, Agent 2)</title>"));
-    assert!(html.contains("<title>Full 2 Nov: AI 5</title>"));
+    assert_eq!(count(&html, "class=\"chart-bar chart-seg chart-s-"), 3 + 1);
     assert!(html.contains("<title>Full 3 Nov: 4 in total (Lead 0, AI 4, Agent 0)</title>"));
     assert!(html.contains("Highest: 10 on Full 2 Nov. Total: Lead 3, AI 9, Agent 2."));
     assert!(html.contains("class=\"chart-num\">Total</th>"));
@@ -167,7 +214,7 @@ fn funnel_rows_show_values_and_both_rates() {
     assert!(html.contains("chart-funnel-step chart-s-won"));
     assert!(html.contains(">62% of previous · 31% of all</span>"));
     assert!(html.contains("<span class=\"chart-funnel-value\">1,240</span>"));
-    assert!(html.contains("<a href=\"/clients?status=lead\" class=\"chart-funnel-link\">Lead</a>"));
+    assert!(html.contains("<a class=\"chart-funnel-link\" href=\"/clients?status=lead\">Lead</a>"));
     // The bar links there too, for the pointer: one stop for the keyboard.
     assert!(html.contains("<a href=\"/clients?status=lead\" tabindex=\"-1\">"));
     assert_eq!(count(&html, "<title"), 2);
@@ -207,10 +254,12 @@ fn heatmap_shades_every_cell_with_a_tooltip() {
     assert!(html.contains("chart-cell chart-heat-0") && html.contains("chart-cell chart-heat-5"));
     assert!(html.contains("<desc id=\"chart-messages-by-hour-desc\">Highest: "));
     // Hours: all 24 on a wide chart, every 2nd on a narrower one, every 3rd on a phone.
-    assert_eq!(count(&html, "text-anchor=\"middle\" class=\"chart-tick"), 24);
-    assert_eq!(count(&html, "text-anchor=\"middle\" class=\"chart-tick\">"), 4);
-    assert!(html.contains("class=\"chart-tick chart-hide-m chart-hide-s\">01</text>"));
-    assert_eq!(count(&html, "text-anchor=\"end\" class=\"chart-tick\">"), 7);
+    assert_eq!(count(&html, "y=\"12\" text-anchor=\"middle\">"), 24);
+    let shown_everywhere =
+        (0..24).filter(|h| text_attributes(&html, &format!("{h:02}")).starts_with("class=\"chart-tick\" ")).count();
+    assert_eq!(shown_everywhere, 4);
+    assert!(text_attributes(&html, "01").starts_with("class=\"chart-tick chart-hide-m chart-hide-s\""));
+    assert_eq!(count(&html, "text-anchor=\"end\">"), 7);
     assert_eq!(count(&html, "<th scope=\"row\">"), 7);
     assert_eq!(count(&html, "<td class=\"chart-num\">"), 7 * 24);
     assert!(html.contains(">Fewer") && html.contains("More</p>"));

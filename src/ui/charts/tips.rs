@@ -5,7 +5,7 @@
 //!
 //! When a mark is first pointed at or focused, its `<title>` becomes a `data-tip` attribute (and
 //! the `aria-label` of a link, its accessible name), so the browser's tooltip does not show as
-//! well. The charts are static views, so nothing redraws the title taken out.
+//! well. A chart's markup is set once, so nothing redraws the title taken out.
 use leptos::prelude::*;
 
 #[component]
