@@ -5,7 +5,7 @@ use axum::{
 };
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use tower_http::{compression::CompressionLayer, trace::TraceLayer};
+use tower_http::{CompressionLevel, compression::CompressionLayer, trace::TraceLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite, cookie::time::Duration};
 
 use super::{health, state::AppState};
@@ -105,7 +105,10 @@ pub fn build(state: AppState) -> Router {
         // allocates and zeroes its window and tables for every response) was 22% of the server's
         // CPU samples for the clients list under load; with gzip the list serves 18% more pages.
         // The static assets keep their brotli files, compressed once at build time.
-        .layer(CompressionLayer::new().br(false))
+        // Level 2 (zlib-rs' fast strategy, like nginx's default level 1 in classic zlib), not the
+        // default 6: the cached dashboard spent 26% of its time in deflate at 6; at 2 its 116 KB
+        // of HTML compress to 17 KB rather than 14 KB, in less than half the time.
+        .layer(CompressionLayer::new().br(false).quality(CompressionLevel::Precise(2)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
