@@ -51,17 +51,25 @@ pub fn invalid(error: Signal<Option<AppError>>, field: &'static str) -> impl Fn(
 /// Text as HTML that reads back as exactly that text: `&`, `<`, `>` and quotes become entities.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
+    let _ = write_escaped_html(&mut out, text);
     out
+}
+
+/// [`escape_html`] written into `out`, the runs that need no entity copied whole.
+pub fn write_escaped_html(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Result {
+    let mut rest = text;
+    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.write_str(&rest[..at])?;
+        out.write_str(match rest.as_bytes()[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        })?;
+        rest = &rest[at + 1..];
+    }
+    out.write_str(rest)
 }
 
 /// A `<textarea>`'s text, for its `inner_html`. The renderer writes a textarea's children verbatim

@@ -113,7 +113,7 @@ fn every_chart_escapes_every_text_it_is_given() {
         .into_any()
     });
     assert!(!html.contains("<script>") && !html.contains("<b "), "{html}");
-    let escaped = "&quot;&gt;&lt;script&gt;x&lt;/script&gt;&lt;b a='1'&gt;&amp;amp;";
+    let escaped = "&quot;&gt;&lt;script&gt;x&lt;/script&gt;&lt;b a=&#39;1&#39;&gt;&amp;amp;";
     // Captions, legend, axis names, labels, tooltips, table headers and cells, links and classes.
     assert!(count(&html, escaped) >= 25, "{}: {html}", count(&html, escaped));
 }
