@@ -4,7 +4,9 @@
 # (everyone's), over one long range (15 January to 1 November 2026, a viewer in UTC), each run
 # twice and the second run kept (warm). Where a figure has an older shape, it is measured beside
 # the current one: messages from the quarter-hour rollup and from the hourly one; the medians
-# numbered with window functions (what SQLite runs) and with percentile_disc (what PostgreSQL runs).
+# numbered with window functions (what SQLite runs) and with percentile_disc (what PostgreSQL runs);
+# active conversations as a distinct count and as the count of each one's first quarter hour in the
+# range (what both run since migration m20261211_000018).
 # Usage: DATABASE_URL=postgres://... bench/explain-dashboard.sh [--plans]   (seed it first: see README)
 set -euo pipefail
 url=${DATABASE_URL:?set DATABASE_URL to a seeded PostgreSQL database}
@@ -43,6 +45,7 @@ SELECT pg_temp.explain('user, lead messages by weekday and hour, quarter-hour ro
 SELECT pg_temp.explain('user, lead messages by weekday and hour, hourly rollup', format('SELECT (hour / 24 + 3) %% 7, hour %% 24, SUM(count) FROM message_rollups_hourly WHERE hour >= $h_from AND hour < $h_to AND role = ''client'' AND owner_id = %s GROUP BY 1, 2', :owner));
 SELECT pg_temp.explain('user, active conversations, COUNT(DISTINCT)', format('SELECT COUNT(DISTINCT client_id) FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to AND owner_id = %s', :owner));
 SELECT pg_temp.explain('user, active conversations, GROUP BY', format('SELECT COUNT(*) FROM (SELECT client_id FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to AND owner_id = %s GROUP BY client_id) active', :owner));
+SELECT pg_temp.explain('user, active conversations, first quarter hour in the range', format('SELECT COUNT(*) FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to AND (previous_bucket IS NULL OR previous_bucket < $q_from) AND owner_id = %s', :owner));
 SELECT pg_temp.explain('user, speed to lead, window functions', format('SELECT role, n, rn, secs FROM (SELECT COALESCE(first_reply_role, '''') AS role, first_reply_secs AS secs, ROW_NUMBER() OVER (PARTITION BY first_reply_role ORDER BY first_reply_secs) AS rn, COUNT(*) OVER (PARTITION BY first_reply_role) AS n FROM conversations WHERE $in_range AND owner_id = %s) ranked WHERE rn = 1 OR $ranks', :owner));
 SELECT pg_temp.explain('user, speed to lead, percentile_disc', format('SELECT COALESCE(first_reply_role, ''''), COUNT(*), percentile_disc(0.5) WITHIN GROUP (ORDER BY first_reply_secs), percentile_disc(0.9) WITHIN GROUP (ORDER BY first_reply_secs) FROM conversations WHERE $in_range AND owner_id = %s GROUP BY 1', :owner));
 SELECT pg_temp.explain('user, strategies', format('SELECT s.id, s.name, COUNT(*), SUM(CASE WHEN cl.status IN (''booked'', ''won'') THEN 1 ELSE 0 END) FROM clients cl JOIN strategies s ON s.id = cl.strategy_id WHERE cl.created_at >= %L AND cl.created_at < %L AND cl.owner_id = %s GROUP BY s.id, s.name', '$from', '$to', :owner));
@@ -52,6 +55,7 @@ SELECT pg_temp.explain('admin, messages by day, quarter-hour rollup', 'SELECT bu
 SELECT pg_temp.explain('admin, messages by day, hourly rollup', 'SELECT hour / 24, role, SUM(count) FROM message_rollups_hourly WHERE hour >= $h_from AND hour < $h_to GROUP BY 1, 2');
 SELECT pg_temp.explain('admin, active conversations, COUNT(DISTINCT)', 'SELECT COUNT(DISTINCT client_id) FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to');
 SELECT pg_temp.explain('admin, active conversations, GROUP BY', 'SELECT COUNT(*) FROM (SELECT client_id FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to GROUP BY client_id) active');
+SELECT pg_temp.explain('admin, active conversations, first quarter hour in the range', 'SELECT COUNT(*) FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to AND (previous_bucket IS NULL OR previous_bucket < $q_from)');
 SELECT pg_temp.explain('admin, median first reply by owner, window functions', 'SELECT owner_id, secs FROM (SELECT owner_id, first_reply_secs AS secs, ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY first_reply_secs) AS rn, COUNT(*) OVER (PARTITION BY owner_id) AS n FROM conversations WHERE $in_range AND first_reply_secs IS NOT NULL) ranked WHERE rn = (n + 1) / 2');
 SELECT pg_temp.explain('admin, median first reply by owner, percentile_disc', 'SELECT owner_id, percentile_disc(0.5) WITHIN GROUP (ORDER BY first_reply_secs) FROM conversations WHERE $in_range AND first_reply_secs IS NOT NULL GROUP BY owner_id');
 SELECT format(E'%s\n  index: %s\n  %s', label,

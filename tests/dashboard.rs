@@ -20,7 +20,9 @@ use crm::{
         service::{self as client_service, Duplicates},
     },
     dashboard::{
+        figures,
         model::{Dashboard, DashboardQuery, Figure, Speed},
+        range::Window,
         service::{self as dashboard, Served},
     },
     server::sql::statement,
@@ -522,9 +524,13 @@ async fn the_page_is_drawn_on_the_server_and_a_bad_range_answers_422_with_the_fo
 /// A rollup of messages: (owner, quarter hour or hour, role, count).
 type Sums = Vec<(i64, i64, String, i64)>;
 
+/// The quarter hours conversations were active in: (owner, quarter hour, client, the client's
+/// quarter hour before).
+type Activity = Vec<(i64, i64, i64, Option<i64>)>;
+
 /// The rollups as they are, and as counting the messages says they should be: (owner, quarter
-/// hour, role, count), (owner, quarter hour, client) and (owner, hour, role, count).
-async fn rollups_and_recount(app: &TestApp) -> [(Sums, Vec<(i64, i64, i64)>, Sums); 2] {
+/// hour, role, count), [`Activity`] and (owner, hour, role, count).
+async fn rollups_and_recount(app: &TestApp) -> [(Sums, Activity, Sums); 2] {
     let db = &app.db.conn;
     let backend = db.get_database_backend();
     let bucket = match backend {
@@ -545,19 +551,28 @@ async fn rollups_and_recount(app: &TestApp) -> [(Sums, Vec<(i64, i64, i64)>, Sum
             })
             .collect::<Sums>()
     };
-    let pairs = |sql: String| async move {
+    let activity = |sql: String| async move {
         let rows = db.query_all_raw(statement(backend, &sql, vec![])).await.unwrap();
         rows.iter()
             .map(|row| {
-                (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap(), row.try_get_by_index(2).unwrap())
+                (
+                    row.try_get_by_index(0).unwrap(),
+                    row.try_get_by_index(1).unwrap(),
+                    row.try_get_by_index(2).unwrap(),
+                    row.try_get_by_index(3).unwrap(),
+                )
             })
-            .collect::<Vec<(i64, i64, i64)>>()
+            .collect::<Activity>()
     };
     [
         (
             sums("SELECT owner_id, bucket, role, count FROM message_rollups WHERE count <> 0 ORDER BY 1, 2, 3".into())
                 .await,
-            pairs("SELECT owner_id, bucket, client_id FROM conversation_activity ORDER BY 1, 2, 3".into()).await,
+            activity(
+                "SELECT owner_id, bucket, client_id, previous_bucket FROM conversation_activity ORDER BY 1, 2, 3"
+                    .into(),
+            )
+            .await,
             sums(
                 "SELECT owner_id, hour, role, count FROM message_rollups_hourly WHERE count <> 0 ORDER BY 1, 2, 3"
                     .into(),
@@ -570,9 +585,10 @@ async fn rollups_and_recount(app: &TestApp) -> [(Sums, Vec<(i64, i64, i64)>, Sum
                  WHERE {counted} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
             ))
             .await,
-            pairs(format!(
-                "SELECT DISTINCT c.owner_id, {bucket}, m.client_id FROM messages m \
-                 JOIN clients c ON c.id = m.client_id WHERE {counted} ORDER BY 1, 2, 3"
+            activity(format!(
+                "SELECT owner_id, bucket, client_id, LAG(bucket) OVER (PARTITION BY client_id ORDER BY bucket) \
+                 FROM (SELECT DISTINCT c.owner_id, {bucket} AS bucket, m.client_id FROM messages m \
+                       JOIN clients c ON c.id = m.client_id WHERE {counted}) AS active ORDER BY 1, 2, 3"
             ))
             .await,
             sums(format!(
@@ -636,6 +652,53 @@ async fn the_message_rollups_equal_a_count_of_the_messages_after_every_change() 
         let [kept, counted] = rollups_and_recount(&app).await;
         assert_eq!(kept, counted, "{backend:?}: many at once");
         assert!(kept.2.len() < kept.0.len(), "{backend:?}: an hour holds several quarter hours");
+
+        // Quarter hours between those a conversation was active in, in one statement in no order.
+        exec(
+            &app,
+            "INSERT INTO messages (client_id, role, body, channel, created_at, private, delivery) VALUES \
+             (?, 'client', 'g', 'web', ?, false, 'sent'), (?, 'ai', 'h', 'web', ?, false, 'sent'), \
+             (?, 'client', 'i', 'web', ?, false, 'sent')",
+            vec![
+                dora.into(),
+                at("2026-11-20T09:00:00Z").into(),
+                dora.into(),
+                at("2026-11-01T10:31:00Z").into(),
+                dora.into(),
+                at("2026-11-10T08:00:00Z").into(),
+            ],
+        )
+        .await;
+        let [kept, counted] = rollups_and_recount(&app).await;
+        assert_eq!(kept, counted, "{backend:?}: between quarter hours already there");
+        let dora_rows = kept.1.iter().filter(|row| row.2 == dora).count();
+        assert!(dora_rows >= 6, "{backend:?}: Dora was active in {dora_rows} quarter hours");
+        // Every window that starts or ends at, inside or between those quarter hours counts each
+        // conversation once, as a distinct count of the clients does, for an owner and for all.
+        let quarters: std::collections::BTreeSet<i64> = kept.1.iter().map(|row| row.1).collect();
+        let edges: Vec<i64> = quarters.iter().flat_map(|&q| [q - 1, q, q + 1]).collect();
+        for (i, &first) in edges.iter().enumerate() {
+            for &after in edges.iter().skip(i + 1).step_by(3) {
+                let window = Window {
+                    start: DateTime::from_timestamp(first * 900, 0).unwrap(),
+                    end: DateTime::from_timestamp(after * 900, 0).unwrap(),
+                };
+                for scope in [Some(fixture.ana.id), Some(fixture.bob.id), None] {
+                    let counted = returning_id(
+                        &app,
+                        &format!(
+                            "SELECT COUNT(DISTINCT client_id) FROM conversation_activity \
+                             WHERE bucket >= ? AND bucket < ?{}",
+                            if scope.is_some() { " AND owner_id = ?" } else { "" }
+                        ),
+                        [Some(first), Some(after), scope].into_iter().flatten().map(Value::from).collect(),
+                    )
+                    .await;
+                    let figure = figures::active_conversations(&app.db.conn, scope, window).await.unwrap();
+                    assert_eq!(figure, counted as u64, "{backend:?}: {scope:?} from {first} to {after}");
+                }
+            }
+        }
 
         // Dora given to Bob takes her messages' counts along.
         exec(&app, "UPDATE clients SET owner_id = ? WHERE id = ?", vec![fixture.bob.id.into(), dora.into()]).await;

@@ -590,3 +590,70 @@ async fn the_hourly_rollups_migration_sums_the_quarter_hours_already_counted() {
         test_db.cleanup().await;
     }
 }
+
+/// The activity migration gives each quarter hour a conversation was active in the one before it,
+/// whatever order the messages were written in.
+#[tokio::test]
+async fn the_activity_migration_links_each_quarter_hour_to_the_one_before() {
+    for backend in BACKENDS {
+        let test_db = TestDb::empty(backend).await;
+        let db = &test_db.conn;
+        let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+        let before =
+            names.iter().position(|name| name.contains("conversation_activity_previous")).expect("the migration")
+                as u32;
+        Migrator::up(db, Some(before)).await.unwrap();
+        seed_minimal(db).await;
+        exec(db, "DELETE FROM messages").await.unwrap();
+        exec(db, "DELETE FROM conversation_activity").await.unwrap();
+        exec(db, "INSERT INTO messages (client_id, role, body, created_at, private) VALUES \
+                  (1, 'client', 'c', '2026-01-15 12:00:00+00:00', false), (1, 'ai', 'a', '2026-01-15 10:00:00+00:00', false), \
+                  (1, 'client', 'b', '2026-01-15 10:14:59+00:00', false), (1, 'ai', 'd', '2026-01-15 10:15:00+00:00', false), \
+                  (2, 'client', 'e', '2026-01-15 10:30:00+00:00', false)").await.unwrap();
+        Migrator::up(db, Some(1)).await.unwrap();
+        let linked = rows(
+            db,
+            "SELECT client_id || ' ' || bucket || ' ' || COALESCE(CAST(previous_bucket AS VARCHAR(20)), '-') AS name \
+             FROM conversation_activity",
+        )
+        .await;
+        let ten = 1_768_471_200 / 900; // 2026-01-15 10:00 UTC
+        let expected: BTreeSet<String> = [
+            format!("1 {ten} -"),
+            format!("1 {} {ten}", ten + 1),
+            format!("1 {} {}", ten + 8, ten + 1),
+            format!("2 {} -", ten + 2),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(linked, expected, "{backend:?}");
+        // And the triggers link what comes after: a quarter hour between two, and a later one.
+        exec(db, "INSERT INTO messages (client_id, role, body, created_at, private) VALUES \
+                  (1, 'client', 'f', '2026-01-15 11:00:00+00:00', false), (1, 'client', 'g', '2026-01-15 13:00:00+00:00', false)")
+            .await
+            .unwrap();
+        let linked = rows(
+            db,
+            "SELECT client_id || ' ' || bucket || ' ' || COALESCE(CAST(previous_bucket AS VARCHAR(20)), '-') AS name \
+             FROM conversation_activity WHERE client_id = 1",
+        )
+        .await;
+        let expected: BTreeSet<String> = [
+            format!("1 {ten} -"),
+            format!("1 {} {ten}", ten + 1),
+            format!("1 {} {}", ten + 4, ten + 1),
+            format!("1 {} {}", ten + 8, ten + 4),
+            format!("1 {} {}", ten + 12, ten + 8),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(linked, expected, "{backend:?}: after the migration");
+        Migrator::down(db, Some(1)).await.unwrap();
+        assert_eq!(
+            count(db, "SELECT COUNT(*) FROM conversation_activity").await,
+            6,
+            "{backend:?}: down keeps the rows"
+        );
+        test_db.cleanup().await;
+    }
+}

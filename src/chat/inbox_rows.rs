@@ -15,7 +15,7 @@
 //!
 //! So is a range of days of activity (the conversations with a public message in it, as the
 //! dashboard counts them, from the quarter hours in `conversation_activity`): when the range
-//! holds at most [`SearchBounds::activity_listed`] activity rows, their clients are listed by id;
+//! holds at most [`SearchBounds::activity_listed`] conversations, their clients are listed by id;
 //! with more, each page looks for active ones among the next [`SearchBounds::window`]
 //! conversations, as a common search does.
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
@@ -50,8 +50,8 @@ impl SearchBounds {
         self.exact / 4
     }
 
-    /// A range of days of activity lists its conversations when it holds at most this many
-    /// activity rows: more than a search, because reading them is cheap (an index range, 3 ms
+    /// A range of days of activity lists its conversations when it holds at most this many:
+    /// more than a search, because reading them is cheap (an index range, 3 ms
     /// for 10,000 at 100,000 clients) and a range's conversations are often not the newest (one
     /// day a month ago), which a window would find only a few "Search older" clicks later. Not
     /// more, because the page then sorts their conversations from a list of ids that PostgreSQL
@@ -302,8 +302,8 @@ enum Active {
     Any,
     /// A range no conversation was active in (or that ends before it starts).
     Nowhere,
-    /// The clients whose conversations were active in it: from no more than
-    /// [`SearchBounds::activity_listed`] activity rows.
+    /// The clients whose conversations were active in it, no more than
+    /// [`SearchBounds::activity_listed`].
     Clients(Vec<i64>),
     /// More rows: test the conversations next in order for activity from quarter hour `first` to
     /// before `after`.
@@ -341,6 +341,13 @@ async fn active_in<C: ConnectionTrait>(
             conditions.push(condition);
             values.push(bound.into());
         }
+    }
+    // Each conversation once, by its first quarter hour in the range (as the dashboard counts).
+    if let Some(first) = first {
+        conditions.push("(previous_bucket IS NULL OR previous_bucket < ?)");
+        values.push(first.into());
+    } else {
+        conditions.push("previous_bucket IS NULL");
     }
     if let Some(owner) = owner {
         conditions.push("owner_id = ?");

@@ -198,13 +198,16 @@ pub async fn lead_hours<C: ConnectionTrait>(
 }
 
 /// Conversations with a public message from anyone in `window`, from the quarter hours each was
-/// active in.
+/// active in: each counted by its first quarter hour in the window, the one whose conversation was
+/// last active before the window (or never), so that the count needs no set of clients.
 pub async fn active_conversations<C: ConnectionTrait>(db: &C, scope: Scope, window: Window) -> Result<u64, DbErr> {
     let (first, after) = buckets(window);
-    let mut values: Vec<Value> = vec![first.into(), after.into()];
+    let mut values: Vec<Value> = vec![first.into(), after.into(), first.into()];
     let owner = owner_filter("owner_id", scope, &mut values);
-    let sql =
-        format!("SELECT COUNT(DISTINCT client_id) FROM conversation_activity WHERE bucket >= ? AND bucket < ?{owner}");
+    let sql = format!(
+        "SELECT COUNT(*) FROM conversation_activity WHERE bucket >= ? AND bucket < ? \
+         AND (previous_bucket IS NULL OR previous_bucket < ?){owner}"
+    );
     single_count(db, &sql, values).await
 }
 
