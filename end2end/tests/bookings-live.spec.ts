@@ -63,3 +63,44 @@ test("on a phone, a week scrolled sideways stays where it was when a booking arr
   await expect(page.getByTestId("calendar-event").filter({ hasText: "Sunday call" })).toBeVisible();
   expect(await grid.evaluate((element) => element.scrollLeft)).toBe(left);
 });
+
+test("a booking's page shows a change made elsewhere, and what is typed in its forms stays", async ({ page }) => {
+  await signUp(page.request, "Live Detail");
+  const id = await createBooking(page.request, "2030-02-05T10:00:00Z", "Detail call");
+  await openHydrated(page, `/bookings/${id}`);
+  await expect(page.getByTestId("booking-when")).toContainText("10:00–10:30");
+  await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+
+  // The page's own change is no news.
+  await page.locator("#booking-location").fill("Room 1");
+  await page.getByTestId("edit-booking-form").getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("booking-facts")).toContainText("Room 1");
+  await page.waitForTimeout(1500);
+  await expect(page.getByTestId("booking-changed")).toHaveCount(0);
+
+  // Moved elsewhere while a note is being typed: the heading and the details follow, the note stays.
+  const notes = page.locator("#booking-notes");
+  await notes.fill("Half-typed note");
+  const moved = await page.request.post("/api/reschedule_booking", {
+    form: { id: String(id), starts_at: "2030-02-06T12:00:00Z" },
+  });
+  expect(moved.status(), await moved.text()).toBe(200);
+  await expect(page.getByTestId("booking-when")).toContainText("12:00–12:30");
+  await expect(page.getByTestId("booking-facts")).toContainText("12:00–12:30");
+  await expect(page.getByTestId("booking-changed")).toBeVisible();
+  await expect(notes).toHaveValue("Half-typed note");
+  await expect(page.locator("#reschedule-date")).toHaveValue("2030-02-05");
+
+  // Cancelled elsewhere: the status shows it.
+  const cancelled = await page.request.post("/api/cancel_booking", { form: { id: String(id), reason: "Ill" } });
+  expect(cancelled.status(), await cancelled.text()).toBe(200);
+  await expect(page.getByTestId("booking-heading")).toContainText("Cancelled");
+  await expect(page.getByTestId("booking-facts")).toContainText("Ill");
+
+  // Asked for, the forms take the booking as it is now.
+  await page.getByRole("button", { name: "Show the change in the forms" }).click();
+  await expect(page.getByTestId("booking-changed")).toHaveCount(0);
+  await expect(page.getByTestId("reschedule-form")).toHaveCount(0);
+  await expect(page.locator("#booking-location")).toHaveValue("Room 1");
+  expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+});

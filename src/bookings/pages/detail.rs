@@ -1,6 +1,11 @@
 //! `/bookings/{id}`: one booking with everything about it, and the forms that change it: details,
 //! reschedule, cancel (with a reason) and the outcome. Every form is a plain post that works
 //! without JavaScript; a refusal (a clash, a time the clocks skip) shows next to its form.
+//!
+//! With JavaScript the page follows the tab's live stream: a change made elsewhere (another tab, a
+//! teammate, the lead on the public booking page, the AI) shows in the heading and the details at
+//! once, while the forms keep what is typed in them and say that the booking changed, with a
+//! button that brings the change into them.
 use leptos::{form::ActionForm, prelude::*, server_fn::ServerFn as _};
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -10,12 +15,14 @@ use crate::{
     bookings::{
         api::{CancelBooking, EditBooking, RecordBookingOutcome, RescheduleFromForm, load_booking},
         calendar::{BookingPage, CalendarView},
+        live::{BookingChanged, EVENT_NAME},
         model::BookingStatus,
     },
     shared::AppError,
     ui::{
         form_flash::kept,
         forms::{FieldError, FormError, action_error, successes, textarea_html},
+        live::{TabStream, settled_reload},
     },
 };
 
@@ -31,7 +38,8 @@ pub fn BookingDetailPage() -> impl IntoView {
     crate::ui::toast::announce(cancel.value(), "Booking cancelled.");
     let outcome = ServerAction::<RecordBookingOutcome>::new();
     crate::ui::toast::announce(outcome.value(), "Outcome recorded.");
-    let actions = Actions { edit, reschedule, cancel, outcome };
+    let loading = RwSignal::new(false);
+    let actions = Actions { edit, reschedule, cancel, outcome, loading };
     let saved = [successes(edit), successes(reschedule), successes(cancel), successes(outcome)];
     let page = Resource::new_blocking(
         move || (id.get(), saved.map(|memo| memo.get())),
@@ -45,12 +53,16 @@ pub fn BookingDetailPage() -> impl IntoView {
         },
     );
     let title = move || page.get().and_then(Result::ok).map(|page| heading(&page)).unwrap_or_default();
+    let refresh = Callback::new(move |()| page.refetch());
     view! {
         <Title text=title />
-        <Transition fallback=|| view! { <crate::ui::page::Skeleton label="Loading the booking…" lines=6 /> }>
+        <Transition
+            fallback=|| view! { <crate::ui::page::Skeleton label="Loading the booking…" lines=6 /> }
+            set_pending=loading.write_only()
+        >
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(page) => view! { <Booking page actions /> }.into_any(),
+                    Ok(page) => view! { <Booking page actions refresh /> }.into_any(),
                     Err(error) => view! {
                         <crate::ui::page::ErrorPage error back_href="/bookings" back_label="Back to the calendar" />
                     }.into_any(),
@@ -66,6 +78,71 @@ struct Actions {
     reschedule: ServerAction<RescheduleFromForm>,
     cancel: ServerAction<CancelBooking>,
     outcome: ServerAction<RecordBookingOutcome>,
+    /// The page is reading the booking again (after one of its own forms saved).
+    loading: RwSignal<bool>,
+}
+
+impl Actions {
+    /// One of the page's own changes is under way: what the stream says next is that change.
+    fn busy(self) -> bool {
+        self.loading.get_untracked()
+            || self.edit.pending().get_untracked()
+            || self.reschedule.pending().get_untracked()
+            || self.cancel.pending().get_untracked()
+            || self.outcome.pending().get_untracked()
+    }
+}
+
+/// The booking as it is now in `shown`: read again when the stream tells of a change to it (or
+/// reopens, having perhaps missed one). A difference that is not the page's own change sets
+/// `changed`.
+fn follow(id: i64, shown: RwSignal<BookingPage>, changed: RwSignal<bool>, actions: Actions) {
+    let Some(tab) = use_context::<TabStream>() else { return };
+    let reload = settled_reload(move || {
+        leptos::task::spawn_local(async move {
+            let Ok(now) = load_booking(id).await else { return };
+            if actions.busy() || shown.try_with_untracked(|shown| *shown == now) != Some(false) {
+                return;
+            }
+            shown.try_set(now);
+            changed.try_set(true);
+        });
+    });
+    let about_this =
+        move |data: String| serde_json::from_str::<BookingChanged>(&data).is_ok_and(|event| event.booking_id == id);
+    tab.listen(
+        EVENT_NAME,
+        move |data| {
+            if about_this(data) {
+                reload()
+            }
+        },
+        Some(Callback::new(move |()| reload())),
+    );
+}
+
+/// The booking's facts, as a definition list.
+fn facts(page: &BookingPage) -> impl IntoView + use<> {
+    let booking = &page.booking;
+    let fact = |label: &'static str, value: &str| {
+        (!value.trim().is_empty()).then(|| view! { <dt>{label}</dt><dd>{value.to_owned()}</dd> })
+    };
+    view! {
+        <dl class="facts" data-testid="booking-facts">
+            <dt>"Type"</dt><dd>{booking.booking_type.clone()}</dd>
+            <dt>"When"</dt><dd>{page.when.clone()}</dd>
+            <dt>"Client"</dt>
+            <dd>{match (booking.client_id, page.client_name.clone()) {
+                (Some(client), Some(name)) => view! { <a href=format!("/clients/{client}")>{name}</a> }.into_any(),
+                _ => view! { <span class="muted">"None"</span> }.into_any(),
+            }}</dd>
+            {fact("Subject", &booking.subject)}
+            {fact("Location", &booking.location)}
+            {fact("Notes", &booking.notes)}
+            {fact("Cancelled because", &booking.cancel_reason)}
+            <dt>"Owner"</dt><dd>{page.owner_name.clone()}</dd>
+        </dl>
+    }
 }
 
 fn heading(page: &BookingPage) -> String {
@@ -77,40 +154,41 @@ fn heading(page: &BookingPage) -> String {
 }
 
 #[component]
-fn Booking(page: BookingPage, actions: Actions) -> impl IntoView {
+fn Booking(page: BookingPage, actions: Actions, refresh: Callback<()>) -> impl IntoView {
     let booking = page.booking.clone();
     let id = booking.id;
     let active = booking.status.is_active();
     let closable = page.started && booking.status != BookingStatus::Cancelled;
-    let fact = |label: &'static str, value: String| {
-        (!value.trim().is_empty()).then(|| view! { <dt>{label}</dt><dd>{value}</dd> })
-    };
+    let shown = RwSignal::new(page.clone());
+    let changed = RwSignal::new(false);
+    follow(id, shown, changed, actions);
     let back = format!("/bookings?view={}&date={}&owner={}", CalendarView::Week.as_str(), page.date, booking.owner_id);
     view! {
         <header class="page-header">
             <div>
                 <p class="breadcrumb"><a href=back>"Calendar"</a></p>
-                <h1 data-testid="booking-heading">{heading(&page)} " " <StatusBadge status=booking.status /></h1>
-                <p class="muted" data-testid="booking-when">{page.when.clone()} " · " {page.timezone.clone()}</p>
+                <h1 data-testid="booking-heading">
+                    {move || shown.with(heading)} " "
+                    {move || view! { <StatusBadge status=shown.with(|page| page.booking.status) /> }}
+                </h1>
+                <p class="muted" data-testid="booking-when">
+                    {move || shown.with(|page| format!("{} · {}", page.when, page.timezone))}
+                </p>
             </div>
         </header>
+        <Show when=move || changed.get()>
+            <div class="notice notice-warning" role="status" data-testid="booking-changed">
+                <p>"This booking was just changed elsewhere: the heading and the details show it as it is now. \
+                    The forms below still hold what they had."</p>
+                <button type="button" class="button button-quiet" on:click=move |_| refresh.run(())>
+                    "Show the change in the forms"
+                </button>
+            </div>
+        </Show>
         <div class="client-grid booking-grid">
             <section class="card" aria-labelledby="booking-facts-heading">
                 <h2 id="booking-facts-heading">"Details"</h2>
-                <dl class="facts" data-testid="booking-facts">
-                    <dt>"Type"</dt><dd>{booking.booking_type.clone()}</dd>
-                    <dt>"When"</dt><dd>{page.when.clone()}</dd>
-                    <dt>"Client"</dt>
-                    <dd>{match (booking.client_id, page.client_name.clone()) {
-                        (Some(client), Some(name)) => view! { <a href=format!("/clients/{client}")>{name}</a> }.into_any(),
-                        _ => view! { <span class="muted">"None"</span> }.into_any(),
-                    }}</dd>
-                    {fact("Subject", booking.subject.clone())}
-                    {fact("Location", booking.location.clone())}
-                    {fact("Notes", booking.notes.clone())}
-                    {fact("Cancelled because", booking.cancel_reason.clone())}
-                    <dt>"Owner"</dt><dd>{page.owner_name.clone()}</dd>
-                </dl>
+                {move || shown.with(facts)}
             </section>
             {closable.then(|| view! { <Outcome id action=actions.outcome /> })}
             {active.then(|| view! { <Reschedule id date=page.date.clone() time=page.time.clone() zone=page.timezone.clone() action=actions.reschedule /> })}
