@@ -1,6 +1,8 @@
 //! Every schema change of the CRM, in order. Runs at server start-up and through the `migration` CLI.
 pub use sea_orm_migration::prelude::*;
 
+mod covering_index;
+
 mod m20261123_000001_initial_schema;
 mod m20261124_000001_client_sort_and_search;
 mod m20261124_000003_pipeline_indexes;

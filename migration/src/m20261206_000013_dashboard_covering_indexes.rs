@@ -3,7 +3,9 @@
 //! stage and strategy of a client; the first answerer and answer time of a conversation), both
 //! databases answer from the index alone instead of fetching a row per client or conversation.
 //! Same names and leading columns as before, so the clients list's sort by creation still uses them.
-use sea_orm_migration::{prelude::*, sea_orm::DatabaseBackend};
+use sea_orm_migration::prelude::*;
+
+use crate::covering_index;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -21,14 +23,6 @@ const INDEXES: &[(&str, &str, &str, &str)] = &[
     ("conversations_first_lead_idx", "conversations", "first_lead_at", "owner_id, first_reply_role, first_reply_secs"),
 ];
 
-/// PostgreSQL carries columns with `INCLUDE`; SQLite, which has no such clause, as trailing keys.
-fn covering(backend: DatabaseBackend, (name, table, keys, carried): (&str, &str, &str, &str)) -> String {
-    match backend {
-        DatabaseBackend::Postgres => format!("CREATE INDEX {name} ON {table} ({keys}) INCLUDE ({carried})"),
-        _ => format!("CREATE INDEX {name} ON {table} ({keys}, {carried})"),
-    }
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     fn use_transaction(&self) -> Option<bool> {
@@ -38,9 +32,9 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         let backend = manager.get_database_backend();
-        for &index in INDEXES {
-            db.execute_unprepared(&format!("DROP INDEX {}", index.0)).await?;
-            db.execute_unprepared(&covering(backend, index)).await?;
+        for &(name, table, keys, carried) in INDEXES {
+            db.execute_unprepared(&format!("DROP INDEX {name}")).await?;
+            db.execute_unprepared(&covering_index::create(backend, table, name, keys, carried)).await?;
         }
         Ok(())
     }

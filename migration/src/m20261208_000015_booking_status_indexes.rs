@@ -3,7 +3,9 @@
 //! index alone instead of reading a table page per booking for its status (1,632 pages for one
 //! owner's ten months at a million clients). Same names and leading columns as before, so the
 //! bookings list and the calendar keep their order.
-use sea_orm_migration::{prelude::*, sea_orm::DatabaseBackend};
+use sea_orm_migration::prelude::*;
+
+use crate::covering_index;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -14,14 +16,6 @@ const INDEXES: &[(&str, &str, &str)] = &[
     ("bookings_starts_idx", "starts_at, id", "owner_id, status"),
 ];
 
-/// PostgreSQL carries columns with `INCLUDE`; SQLite, which has no such clause, as trailing keys.
-fn covering(backend: DatabaseBackend, (name, keys, carried): (&str, &str, &str)) -> String {
-    match backend {
-        DatabaseBackend::Postgres => format!("CREATE INDEX {name} ON bookings ({keys}) INCLUDE ({carried})"),
-        _ => format!("CREATE INDEX {name} ON bookings ({keys}, {carried})"),
-    }
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     fn use_transaction(&self) -> Option<bool> {
@@ -31,9 +25,9 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         let backend = manager.get_database_backend();
-        for &index in INDEXES {
-            db.execute_unprepared(&format!("DROP INDEX {}", index.0)).await?;
-            db.execute_unprepared(&covering(backend, index)).await?;
+        for &(name, keys, carried) in INDEXES {
+            db.execute_unprepared(&format!("DROP INDEX {name}")).await?;
+            db.execute_unprepared(&covering_index::create(backend, "bookings", name, keys, carried)).await?;
         }
         Ok(())
     }

@@ -1,7 +1,9 @@
 //! The bookings list pages by the day a booking was made, newest first, with the id breaking
 //! ties, and filters by status. With the id as a key and the status carried, its pages and the
 //! dashboard's "bookings made" counts are range scans of these indexes alone, on both databases.
-use sea_orm_migration::{prelude::*, sea_orm::DatabaseBackend};
+use sea_orm_migration::prelude::*;
+
+use crate::covering_index;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -11,14 +13,6 @@ const INDEXES: &[(&str, &str, &str, &str)] = &[
     ("bookings_owner_created_idx", "owner_id, created_at, id", "status", "owner_id, created_at"),
     ("bookings_created_idx", "created_at, id", "owner_id, status", "created_at"),
 ];
-
-/// PostgreSQL carries columns with `INCLUDE`; SQLite, which has no such clause, as trailing keys.
-fn covering(backend: DatabaseBackend, name: &str, keys: &str, carried: &str) -> String {
-    match backend {
-        DatabaseBackend::Postgres => format!("CREATE INDEX {name} ON bookings ({keys}) INCLUDE ({carried})"),
-        _ => format!("CREATE INDEX {name} ON bookings ({keys}, {carried})"),
-    }
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -31,7 +25,7 @@ impl MigrationTrait for Migration {
         let backend = manager.get_database_backend();
         for &(name, keys, carried, _) in INDEXES {
             db.execute_unprepared(&format!("DROP INDEX {name}")).await?;
-            db.execute_unprepared(&covering(backend, name, keys, carried)).await?;
+            db.execute_unprepared(&covering_index::create(backend, "bookings", name, keys, carried)).await?;
         }
         Ok(())
     }

@@ -13,6 +13,8 @@
 //! another owner keeps its rows' order; a client deleted takes all its rows.
 use sea_orm_migration::{prelude::*, sea_orm::DatabaseBackend};
 
+use crate::covering_index;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -22,16 +24,6 @@ const INDEXES: &[(&str, &str, &str)] = &[
     ("conversation_activity_owner_first_idx", "owner_id, bucket", "previous_bucket"),
     ("conversation_activity_bucket_idx", "bucket, client_id", "previous_bucket"),
 ];
-
-/// PostgreSQL carries columns with `INCLUDE`; SQLite, which has no such clause, as trailing keys.
-fn covering(backend: DatabaseBackend, (name, keys, carried): (&str, &str, &str)) -> String {
-    match backend {
-        DatabaseBackend::Postgres => {
-            format!("CREATE INDEX {name} ON conversation_activity ({keys}) INCLUDE ({carried})")
-        }
-        _ => format!("CREATE INDEX {name} ON conversation_activity ({keys}, {carried})"),
-    }
-}
 
 /// The latest quarter hour before `row`'s in its conversation (`conversation_activity_client_bucket_idx`).
 fn latest_before(row: &str) -> String {
@@ -104,8 +96,9 @@ impl MigrationTrait for Migration {
         ))
         .await?;
         db.execute_unprepared("DROP INDEX conversation_activity_bucket_idx").await?;
-        for &index in INDEXES {
-            db.execute_unprepared(&covering(backend, index)).await?;
+        for &(name, keys, carried) in INDEXES {
+            db.execute_unprepared(&covering_index::create(backend, "conversation_activity", name, keys, carried))
+                .await?;
         }
         let triggers = match backend {
             DatabaseBackend::Postgres => postgres_triggers(),
