@@ -88,8 +88,8 @@ SELECT string_agg(id::text, ', ') AS ana_silva FROM (SELECT clients.id FROM clie
 SELECT pg_temp.explain('user, search "ana silva": the page of those clients'' conversations', format('$inbox WHERE v.owner_id = %s AND v.client_id IN (%s) $order', :owner, :'ana_silva'));
 SELECT CAST(FLOOR(EXTRACT(EPOCH FROM date_trunc('day', now() - interval '30 days')) / 900) AS BIGINT) AS day_first \gset
 SELECT :day_first + 96 AS day_after \gset
-SELECT pg_temp.explain('user, active on one day 30 days ago: its activity rows, up to 4,001', format('SELECT client_id FROM conversation_activity WHERE bucket >= %s AND bucket < %s AND owner_id = %s LIMIT 4001', :day_first, :day_after, :owner));
-SELECT coalesce(string_agg(DISTINCT client_id::text, ', '), '0') AS day_ids FROM (SELECT client_id FROM conversation_activity WHERE bucket >= :day_first AND bucket < :day_after AND owner_id = :owner LIMIT 4001) found \gset
+SELECT pg_temp.explain('user, active on one day 30 days ago: its conversations, up to 4,001', format('SELECT client_id FROM conversation_activity WHERE bucket >= %s AND bucket < %s AND (previous_bucket IS NULL OR previous_bucket < %s) AND owner_id = %s LIMIT 4001', :day_first, :day_after, :day_first, :owner));
+SELECT coalesce(string_agg(DISTINCT client_id::text, ', '), '0') AS day_ids FROM (SELECT client_id FROM conversation_activity WHERE bucket >= :day_first AND bucket < :day_after AND (previous_bucket IS NULL OR previous_bucket < :day_first) AND owner_id = :owner LIMIT 4001) found \gset
 SELECT pg_temp.explain('user, active on one day 30 days ago: the page of those clients'' conversations', format('$inbox WHERE v.owner_id = %s AND v.client_id IN (%s) $order', :owner, :'day_ids'));
 SELECT pg_temp.explain('user, active in the last 30 days: a page among the next 2,000 conversations', format('$(active_window "v.owner_id = %s" %s)', :day_first, :owner));
 SELECT pg_temp.explain('user, page''s unread counts (25 conversations)', format('SELECT m.conversation_id, COUNT(*) FROM messages m LEFT JOIN conversation_reads r ON r.conversation_id = m.conversation_id AND r.user_id = %s WHERE m.conversation_id IN (%s) AND m.id > COALESCE(r.last_seen_message_id, 0) AND (m.author_id IS NULL OR m.author_id <> %s) GROUP BY m.conversation_id', :owner, :'page_ids', :owner));
@@ -100,7 +100,7 @@ SELECT pg_temp.explain('admin, deep page (after conversation 2,500)', format('$i
 SELECT pg_temp.explain('admin, waiting for a human', '$inbox WHERE v.state = ''waiting'' $order');
 SELECT pg_temp.explain('admin, search "acme lab": its clients with a conversation, up to 1,001', '$(clients_of "%acme%" "%lab%") $with_conversation');
 SELECT pg_temp.explain('admin, search "acme lab": a page among the next 2,000 conversations', '$(window "1 = 1" "%acme%" "%lab%")');
-SELECT pg_temp.explain('admin, active on one day 30 days ago: its activity rows, up to 4,001', format('SELECT client_id FROM conversation_activity WHERE bucket >= %s AND bucket < %s LIMIT 4001', :day_first, :day_after));
+SELECT pg_temp.explain('admin, active on one day 30 days ago: its conversations, up to 4,001', format('SELECT client_id FROM conversation_activity WHERE bucket >= %s AND bucket < %s AND (previous_bucket IS NULL OR previous_bucket < %s) LIMIT 4001', :day_first, :day_after, :day_first));
 SELECT pg_temp.explain('admin, active in the last 30 days: a page among the next 2,000 conversations', format('$(active_window "1 = 1" %s)', :day_first));
 SELECT format(E'%s\n  index: %s\n  %s', label,
   coalesce((regexp_match(plan, 'Index (?:Only )?Scan(?: Backward)? using ([a-z_]+)'))[1], (regexp_match(plan, 'Bitmap Index Scan on ([a-z_]+)'))[1], 'NONE (sequential scan)'),

@@ -19,9 +19,9 @@ use crate::covering_index;
 pub struct Migration;
 
 /// (name, key columns, carried columns) on `conversation_activity`: an owner's range, and every
-/// owner's (for an admin; it keeps the client for the inbox's "active from / to" filter).
+/// owner's (for an admin). Both carry the client for the inbox's "active from / to" list.
 const INDEXES: &[(&str, &str, &str)] = &[
-    ("conversation_activity_owner_first_idx", "owner_id, bucket", "previous_bucket"),
+    ("conversation_activity_owner_first_idx", "owner_id, bucket", "previous_bucket, client_id"),
     ("conversation_activity_bucket_idx", "bucket, client_id", "previous_bucket"),
 ];
 
