@@ -94,18 +94,25 @@ impl Actions {
 }
 
 /// The booking as it is now in `shown`: read again when the stream tells of a change to it (or
-/// reopens, having perhaps missed one). A difference that is not the page's own change sets
-/// `changed`.
+/// reopens, having perhaps missed one). A change to the booking that is not the page's own sets
+/// `changed`; the page's other facts (whether it has started) move with the clock, which is no news.
 fn follow(id: i64, shown: RwSignal<BookingPage>, changed: RwSignal<bool>, actions: Actions) {
     let Some(tab) = use_context::<TabStream>() else { return };
     let reload = settled_reload(move || {
         leptos::task::spawn_local(async move {
             let Ok(now) = load_booking(id).await else { return };
-            if actions.busy() || shown.try_with_untracked(|shown| *shown == now) != Some(false) {
+            // `None`: the page is gone meanwhile.
+            let Some((same, news)) = shown.try_with_untracked(|shown| (*shown == now, shown.booking != now.booking))
+            else {
+                return;
+            };
+            if same || actions.busy() {
                 return;
             }
             shown.try_set(now);
-            changed.try_set(true);
+            if news {
+                changed.try_set(true);
+            }
         });
     });
     let about_this =
