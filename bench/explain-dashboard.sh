@@ -6,7 +6,10 @@
 # the current one: messages from the quarter-hour rollup and from the hourly one; the medians
 # numbered with window functions (what SQLite runs) and with percentile_disc (what PostgreSQL runs);
 # active conversations as a distinct count and as the count of each one's first quarter hour in the
-# range (what both run since migration m20261211_000018).
+# range (what both run since migration m20261211_000018); clients by day with the quarter hour from
+# `date_part` (a double, what the app sends) and from `EXTRACT` (a numeric); speed to lead with one
+# `percentile_disc` per answerer over a FILTER (what PostgreSQL runs) and per group of a GROUP BY;
+# strategies counted per strategy before the join to their names (what both run) and after it.
 # Usage: DATABASE_URL=postgres://... bench/explain-dashboard.sh [--plans]   (seed it first: see README)
 set -euo pipefail
 url=${DATABASE_URL:?set DATABASE_URL to a seeded PostgreSQL database}
@@ -17,9 +20,16 @@ q_from=$(( $(date -ud "$from" +%s) / 900 ))
 q_to=$(( $(date -ud "$to" +%s) / 900 ))
 h_from=$(( q_from / 4 ))
 h_to=$(( q_to / 4 ))
-created_day="CAST(FLOOR(EXTRACT(EPOCH FROM created_at) / 900) AS BIGINT) / 96"
+created_day="CAST(FLOOR(FLOOR(date_part(''epoch'', created_at)) / 900) AS BIGINT) / 96"  # quoted
+created_day_numeric="CAST(FLOOR(EXTRACT(EPOCH FROM created_at) / 900) AS BIGINT) / 96"
 in_range="first_lead_at >= ''$from'' AND first_lead_at < ''$to''"  # inside a quoted statement
 ranks="rn = (n + 1) / 2 OR rn = (9 * n + 9) / 10"
+answered() {  # one answerer's count, median and p90 over a FILTER, quotes doubled for format()
+  local only="FILTER (WHERE first_reply_role = ''$1'')"
+  echo "COUNT(*) $only, percentile_disc(0.5) WITHIN GROUP (ORDER BY first_reply_secs) $only, percentile_disc(0.9) WITHIN GROUP (ORDER BY first_reply_secs) $only"
+}
+speed_ai=$(answered ai)
+speed_agent=$(answered agent)
 
 psql "$url" -v ON_ERROR_STOP=1 -v plans="$plans" -qAt <<SQL
 SELECT owner_id AS owner FROM clients GROUP BY owner_id ORDER BY count(*) DESC LIMIT 1 \gset
@@ -39,6 +49,7 @@ BEGIN
   INSERT INTO plans (label, plan) VALUES (label, lines);
 END \$\$ LANGUAGE plpgsql;
 SELECT pg_temp.explain('user, clients by day and stage', format('SELECT $created_day, status, COUNT(*) FROM clients WHERE created_at >= %L AND created_at < %L AND owner_id = %s GROUP BY 1, 2', '$from', '$to', :owner));
+SELECT pg_temp.explain('user, clients by day and stage, numeric EXTRACT', format('SELECT $created_day_numeric, status, COUNT(*) FROM clients WHERE created_at >= %L AND created_at < %L AND owner_id = %s GROUP BY 1, 2', '$from', '$to', :owner));
 SELECT pg_temp.explain('user, messages by day, quarter-hour rollup', format('SELECT bucket / 96, role, SUM(count) FROM message_rollups WHERE bucket >= $q_from AND bucket < $q_to AND owner_id = %s GROUP BY 1, 2', :owner));
 SELECT pg_temp.explain('user, messages by day, hourly rollup', format('SELECT hour / 24, role, SUM(count) FROM message_rollups_hourly WHERE hour >= $h_from AND hour < $h_to AND owner_id = %s GROUP BY 1, 2', :owner));
 SELECT pg_temp.explain('user, lead messages by weekday and hour, quarter-hour rollup', format('SELECT (bucket / 96 + 3) %% 7, (bucket %% 96) / 4, SUM(count) FROM message_rollups WHERE bucket >= $q_from AND bucket < $q_to AND role = ''client'' AND owner_id = %s GROUP BY 1, 2', :owner));
@@ -47,8 +58,10 @@ SELECT pg_temp.explain('user, active conversations, COUNT(DISTINCT)', format('SE
 SELECT pg_temp.explain('user, active conversations, GROUP BY', format('SELECT COUNT(*) FROM (SELECT client_id FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to AND owner_id = %s GROUP BY client_id) active', :owner));
 SELECT pg_temp.explain('user, active conversations, first quarter hour in the range', format('SELECT COUNT(*) FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to AND (previous_bucket IS NULL OR previous_bucket < $q_from) AND owner_id = %s', :owner));
 SELECT pg_temp.explain('user, speed to lead, window functions', format('SELECT role, n, rn, secs FROM (SELECT COALESCE(first_reply_role, '''') AS role, first_reply_secs AS secs, ROW_NUMBER() OVER (PARTITION BY first_reply_role ORDER BY first_reply_secs) AS rn, COUNT(*) OVER (PARTITION BY first_reply_role) AS n FROM conversations WHERE $in_range AND owner_id = %s) ranked WHERE rn = 1 OR $ranks', :owner));
-SELECT pg_temp.explain('user, speed to lead, percentile_disc', format('SELECT COALESCE(first_reply_role, ''''), COUNT(*), percentile_disc(0.5) WITHIN GROUP (ORDER BY first_reply_secs), percentile_disc(0.9) WITHIN GROUP (ORDER BY first_reply_secs) FROM conversations WHERE $in_range AND owner_id = %s GROUP BY 1', :owner));
-SELECT pg_temp.explain('user, strategies', format('SELECT s.id, s.name, COUNT(*), SUM(CASE WHEN cl.status IN (''booked'', ''won'') THEN 1 ELSE 0 END) FROM clients cl JOIN strategies s ON s.id = cl.strategy_id WHERE cl.created_at >= %L AND cl.created_at < %L AND cl.owner_id = %s GROUP BY s.id, s.name', '$from', '$to', :owner));
+SELECT pg_temp.explain('user, speed to lead, percentile_disc per FILTER', format('SELECT $speed_ai, $speed_agent, COUNT(*) FILTER (WHERE first_reply_role IS NULL) FROM conversations WHERE $in_range AND owner_id = %s', :owner));
+SELECT pg_temp.explain('user, speed to lead, percentile_disc per group', format('SELECT COALESCE(first_reply_role, ''''), COUNT(*), percentile_disc(0.5) WITHIN GROUP (ORDER BY first_reply_secs), percentile_disc(0.9) WITHIN GROUP (ORDER BY first_reply_secs) FROM conversations WHERE $in_range AND owner_id = %s GROUP BY 1', :owner));
+SELECT pg_temp.explain('user, strategies, counted then joined', format('SELECT s.id, s.name, c.leads, c.booked FROM (SELECT strategy_id, COUNT(*) AS leads, SUM(CASE WHEN status IN (''booked'', ''won'') THEN 1 ELSE 0 END) AS booked FROM clients WHERE created_at >= %L AND created_at < %L AND owner_id = %s AND strategy_id IS NOT NULL GROUP BY strategy_id) c JOIN strategies s ON s.id = c.strategy_id', '$from', '$to', :owner));
+SELECT pg_temp.explain('user, strategies, joined then counted', format('SELECT s.id, s.name, COUNT(*), SUM(CASE WHEN cl.status IN (''booked'', ''won'') THEN 1 ELSE 0 END) FROM clients cl JOIN strategies s ON s.id = cl.strategy_id WHERE cl.created_at >= %L AND cl.created_at < %L AND cl.owner_id = %s GROUP BY s.id, s.name', '$from', '$to', :owner));
 SELECT pg_temp.explain('user, show rate (attendance)', format('SELECT SUM(CASE WHEN status = ''completed'' THEN 1 ELSE 0 END), SUM(CASE WHEN status = ''no_show'' THEN 1 ELSE 0 END) FROM bookings WHERE starts_at >= %L AND starts_at < %L AND owner_id = %s AND status IN (''completed'', ''no_show'')', '$from', '$to', :owner));
 SELECT pg_temp.explain('admin, shows by owner', format('SELECT owner_id, COUNT(*) FROM bookings WHERE starts_at >= %L AND starts_at < %L AND status = ''completed'' GROUP BY owner_id', '$from', '$to'));
 SELECT pg_temp.explain('admin, messages by day, quarter-hour rollup', 'SELECT bucket / 96, role, SUM(count) FROM message_rollups WHERE bucket >= $q_from AND bucket < $q_to GROUP BY 1, 2');

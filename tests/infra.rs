@@ -663,6 +663,34 @@ async fn db_job_queue_on_postgres_passes_the_job_queue_suite() {
     db_job_queue(Backend::Postgres).await;
 }
 
+/// Every pooled PostgreSQL session plans for the values it is sent (never a generic plan): the
+/// setting rides on the connection's start-up, so each connection the pool opens has it.
+#[tokio::test]
+async fn postgres_sessions_plan_for_the_values_they_are_sent() {
+    let test_db = TestDb::empty(Backend::Postgres).await;
+    let sessions = join_all((0..3).map(|_| {
+        let db = test_db.conn.clone();
+        async move {
+            let sql = "SELECT current_setting('plan_cache_mode'), pg_backend_pid(), (SELECT 1 FROM pg_sleep(0.05))";
+            let row = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .expect("one row");
+            let plans: String = row.try_get_by_index(0).unwrap();
+            let pid: i32 = row.try_get_by_index(1).unwrap();
+            (plans, pid)
+        }
+    }))
+    .await;
+    let pids: std::collections::HashSet<i32> = sessions.iter().map(|(_, pid)| *pid).collect();
+    assert!(pids.len() > 1, "the statements ran at once on several connections: {sessions:?}");
+    for (plans, _) in &sessions {
+        assert_eq!(plans, "force_custom_plan");
+    }
+    test_db.cleanup().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redis_job_queue_passes_the_job_queue_suite() {
     let handle = redis_handle().await;
