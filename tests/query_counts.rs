@@ -41,12 +41,12 @@ const fn probe(
 }
 
 const REQUESTS: &[Probe<'static>] = &[
-    // The session user, the first-run checklist in one statement, the cache's data stamp (one), and
+    // The session user, the first-run checklist in one statement, the cache's data stamp (2), and
     // on a first load one aggregate per figure (speed to lead: one per period; the people table:
     // one per figure for everyone, never per person or client).
-    probe("dashboard", "GET /", &[], 16),
+    probe("dashboard", "GET /", &[], 17),
     // Served from the cache: the session user, the checklist and the stamp.
-    probe("dashboard again", "GET /", &[], 3),
+    probe("dashboard again", "GET /", &[], 4),
     probe("clients list", "GET /clients", &[], 5),
     // One match in either data set, so that PostgreSQL takes the same path both times: one
     // statement finds, counts and pages it (SQLite pages, then counts).

@@ -80,36 +80,32 @@ pub async fn load(
 }
 
 /// What changes when any figure can: the newest client, message and booking change, and the
-/// scope's stage counters (a stage moved, a client deleted). One statement reading the ends of
-/// indexes and the scope's counter rows, since every load sends it, the cached ones included.
+/// scope's stage counters (a stage moved, a client deleted). Two statements, each reading the ends
+/// of indexes.
 async fn stamp<C: ConnectionTrait>(db: &C, scope: Scope) -> Result<String, DbErr> {
     let backend = db.get_database_backend();
-    let mut sql = String::from(
-        "SELECT (SELECT MAX(id) FROM clients), (SELECT MAX(id) FROM messages), \
-         (SELECT MAX(id) FROM bookings), (SELECT MAX(updated_at) FROM bookings)",
-    );
-    let mut values: Vec<Value> = Vec::with_capacity(2 * STATUSES.len());
-    for (status, _) in STATUSES {
-        sql.push_str(", (SELECT CAST(SUM(count) AS BIGINT) FROM client_counts WHERE status = ?");
-        values.push((*status).into());
-        if let Some(owner) = scope {
-            sql.push_str(" AND owner_id = ?");
-            values.push(owner.into());
-        }
-        sql.push(')');
-    }
-    let Some(row) = db.query_one_raw(statement(backend, &sql, values)).await? else {
-        return Ok(String::new());
-    };
+    let newest = "SELECT (SELECT MAX(id) FROM clients), (SELECT MAX(id) FROM messages), \
+                  (SELECT MAX(id) FROM bookings), (SELECT MAX(updated_at) FROM bookings)";
     let mut parts = Vec::with_capacity(4 + STATUSES.len());
-    for index in 0..3 {
-        let max: Option<i64> = row.try_get_by_index(index)?;
-        parts.push(max.unwrap_or(0).to_string());
+    if let Some(row) = db.query_one_raw(statement(backend, newest, vec![])).await? {
+        for index in 0..3 {
+            let max: Option<i64> = row.try_get_by_index(index)?;
+            parts.push(max.unwrap_or(0).to_string());
+        }
+        let updated: Option<DateTime<Utc>> = row.try_get_by_index(3)?;
+        parts.push(updated.map(|at| at.timestamp_micros()).unwrap_or(0).to_string());
     }
-    let updated: Option<DateTime<Utc>> = row.try_get_by_index(3)?;
-    parts.push(updated.map(|at| at.timestamp_micros()).unwrap_or(0).to_string());
-    for (index, (status, _)) in STATUSES.iter().enumerate() {
-        let count: Option<i64> = row.try_get_by_index(4 + index)?;
+    let (sql, values): (&str, Vec<Value>) = match scope {
+        Some(owner) => {
+            ("SELECT status, count FROM client_counts WHERE owner_id = ? ORDER BY status", vec![owner.into()])
+        }
+        None => {
+            ("SELECT status, CAST(SUM(count) AS BIGINT) FROM client_counts GROUP BY status ORDER BY status", vec![])
+        }
+    };
+    for row in db.query_all_raw(statement(backend, sql, values)).await? {
+        let status: String = row.try_get_by_index(0)?;
+        let count: Option<i64> = row.try_get_by_index(1)?;
         parts.push(format!("{status}={}", count.unwrap_or(0)));
     }
     Ok(parts.join(","))
