@@ -9,7 +9,9 @@
 # range (what both run since migration m20261211_000018); clients by day with the quarter hour from
 # `date_part` (a double, what the app sends) and from `EXTRACT` (a numeric); speed to lead with one
 # `percentile_disc` per answerer over a FILTER (what PostgreSQL runs) and per group of a GROUP BY;
-# strategies counted per strategy before the join to their names (what both run) and after it.
+# strategies counted per strategy before the join to their names (what both run) and after it;
+# the admin's median first reply by owner per group of a GROUP BY and per user from the owner
+# index (what PostgreSQL runs).
 # Usage: DATABASE_URL=postgres://... bench/explain-dashboard.sh [--plans]   (seed it first: see README)
 set -euo pipefail
 url=${DATABASE_URL:?set DATABASE_URL to a seeded PostgreSQL database}
@@ -70,7 +72,8 @@ SELECT pg_temp.explain('admin, active conversations, COUNT(DISTINCT)', 'SELECT C
 SELECT pg_temp.explain('admin, active conversations, GROUP BY', 'SELECT COUNT(*) FROM (SELECT client_id FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to GROUP BY client_id) active');
 SELECT pg_temp.explain('admin, active conversations, first quarter hour in the range', 'SELECT COUNT(*) FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to AND (previous_bucket IS NULL OR previous_bucket < $q_from)');
 SELECT pg_temp.explain('admin, median first reply by owner, window functions', 'SELECT owner_id, secs FROM (SELECT owner_id, first_reply_secs AS secs, ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY first_reply_secs) AS rn, COUNT(*) OVER (PARTITION BY owner_id) AS n FROM conversations WHERE $in_range AND first_reply_secs IS NOT NULL) ranked WHERE rn = (n + 1) / 2');
-SELECT pg_temp.explain('admin, median first reply by owner, percentile_disc', 'SELECT owner_id, percentile_disc(0.5) WITHIN GROUP (ORDER BY first_reply_secs) FROM conversations WHERE $in_range AND first_reply_secs IS NOT NULL GROUP BY owner_id');
+SELECT pg_temp.explain('admin, median first reply by owner, percentile_disc per group', 'SELECT owner_id, percentile_disc(0.5) WITHIN GROUP (ORDER BY first_reply_secs) FROM conversations WHERE $in_range AND first_reply_secs IS NOT NULL GROUP BY owner_id');
+SELECT pg_temp.explain('admin, median first reply by owner, percentile_disc per user', 'SELECT u.id, m.secs FROM users u CROSS JOIN LATERAL (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY first_reply_secs) AS secs FROM conversations WHERE $in_range AND first_reply_secs IS NOT NULL AND owner_id = u.id) m WHERE m.secs IS NOT NULL');
 SELECT format(E'%s\n  index: %s\n  %s', label,
   coalesce((regexp_match(plan, 'Index (?:Only )?Scan(?: Backward)? using ([a-z_]+)'))[1], (regexp_match(plan, 'Bitmap Index Scan on ([a-z_]+)'))[1], 'NONE (sequential scan)'),
   (regexp_match(plan, 'Execution Time: [0-9.]+ ms'))[1])

@@ -311,6 +311,64 @@ async fn a_fixed_fixture_gives_every_figure_exactly_across_a_daylight_saving_cha
 }
 
 #[tokio::test]
+async fn the_people_table_gives_each_owner_the_median_of_their_own_first_answers() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let admin = account(&app, "Admin", "admin@example.com").await;
+        let ana = account(&app, "Ana Lima", "ana@example.com").await;
+        let bob = account(&app, "Bob Stone", "bob@example.com").await;
+        let cy = account(&app, "Cy Moss", "cy@example.com").await;
+        // Answer times in seconds, and the lead's first message, per owner: the median by nearest
+        // rank is the ⌈n/2⌉-th smallest of the window's answered conversations.
+        let answers: [(&CurrentUser, &[(i64, &str)]); 3] = [
+            // 10, 20, 30, 40 in the window: the 2nd, 20 (the 1,000 s one is the day before it).
+            (
+                &ana,
+                &[
+                    (40, "2026-11-01T09:00:00Z"),
+                    (10, "2026-11-01T10:00:00Z"),
+                    (30, "2026-11-02T23:59:00Z"),
+                    (20, "2026-11-02T12:00:00Z"),
+                    (1_000, "2026-10-31T23:59:59Z"),
+                ],
+            ),
+            // 5, 7, 100: the 2nd, 7; and one with no answer yet, which does not count.
+            (&bob, &[(100, "2026-11-01T08:00:00Z"), (5, "2026-11-02T08:00:00Z"), (7, "2026-11-01T18:00:00Z")]),
+            // Only after the window: no median.
+            (&cy, &[(3, "2026-11-03T00:00:00Z")]),
+        ];
+        for (owner, times) in answers {
+            let strategy = common::accounts::strategy(&app, owner.id, "Warm").await;
+            for (n, (secs, lead)) in times.iter().enumerate() {
+                let id = client(&app, owner, strategy, &format!("{} {n}", owner.name), lead, "lead").await;
+                let reply = (at(lead) + chrono::Duration::seconds(*secs)).to_rfc3339();
+                conversation(&app, id, owner.id, Some(lead), Some((&reply, "ai")), false).await;
+            }
+        }
+        let bobs = common::accounts::strategy(&app, bob.id, "Cold").await;
+        let unanswered = client(&app, &bob, bobs, "Bob waiting", "2026-11-01T12:00:00Z", "lead").await;
+        conversation(&app, unanswered, bob.id, Some("2026-11-01T12:00:00Z"), None, false).await;
+
+        let query =
+            DashboardQuery { range: "custom".into(), from: "2026-11-01".into(), to: "2026-11-02".into(), owner: None };
+        let (everyone, _) = load(&app, &admin, &query).await;
+        let medians: Vec<(&str, Option<u64>)> = everyone
+            .users
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|row| (row.name.as_str(), row.median_first_reply_secs))
+            .collect();
+        assert_eq!(
+            medians,
+            [("Admin", None), ("Ana Lima", Some(20)), ("Bob Stone", Some(7)), ("Cy Moss", None)],
+            "{backend:?}"
+        );
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn a_viewer_in_a_quarter_hour_zone_far_from_utc_gets_their_own_days_and_hours() {
     for backend in BACKENDS {
         let app = common::app::start(backend).await;
