@@ -9,9 +9,11 @@
 # range (what both run since migration m20261211_000018); clients by day with the quarter hour from
 # `date_part` (a double, what the app sends) and from `EXTRACT` (a numeric); speed to lead with one
 # `percentile_disc` per answerer over a FILTER (what PostgreSQL runs) and per group of a GROUP BY;
-# strategies counted per strategy before the join to their names (what both run) and after it;
+# strategies counted per strategy before the join to their names and after it, and the new leads
+# per owner and strategy that both the strategies and the people tables now read (what both run);
 # the admin's median first reply by owner per group of a GROUP BY and per user from the owner
-# index (what PostgreSQL runs).
+# index (what PostgreSQL runs); the admin's messages, lead hours and clients by day from the
+# per-owner rollups or the clients (before m20261212_000019) and from everyone's hourly rollups.
 # Usage: DATABASE_URL=postgres://... bench/explain-dashboard.sh [--plans]   (seed it first: see README)
 set -euo pipefail
 url=${DATABASE_URL:?set DATABASE_URL to a seeded PostgreSQL database}
@@ -64,10 +66,19 @@ SELECT pg_temp.explain('user, speed to lead, percentile_disc per FILTER', format
 SELECT pg_temp.explain('user, speed to lead, percentile_disc per group', format('SELECT COALESCE(first_reply_role, ''''), COUNT(*), percentile_disc(0.5) WITHIN GROUP (ORDER BY first_reply_secs), percentile_disc(0.9) WITHIN GROUP (ORDER BY first_reply_secs) FROM conversations WHERE $in_range AND owner_id = %s GROUP BY 1', :owner));
 SELECT pg_temp.explain('user, strategies, counted then joined', format('SELECT s.id, s.name, c.leads, c.booked FROM (SELECT strategy_id, COUNT(*) AS leads, SUM(CASE WHEN status IN (''booked'', ''won'') THEN 1 ELSE 0 END) AS booked FROM clients WHERE created_at >= %L AND created_at < %L AND owner_id = %s AND strategy_id IS NOT NULL GROUP BY strategy_id) c JOIN strategies s ON s.id = c.strategy_id', '$from', '$to', :owner));
 SELECT pg_temp.explain('user, strategies, joined then counted', format('SELECT s.id, s.name, COUNT(*), SUM(CASE WHEN cl.status IN (''booked'', ''won'') THEN 1 ELSE 0 END) FROM clients cl JOIN strategies s ON s.id = cl.strategy_id WHERE cl.created_at >= %L AND cl.created_at < %L AND cl.owner_id = %s GROUP BY s.id, s.name', '$from', '$to', :owner));
+SELECT pg_temp.explain('user, new leads per owner and strategy (strategies and people table)', format('SELECT c.owner_id, c.strategy_id, s.name, c.leads, c.booked, c.won FROM (SELECT owner_id, strategy_id, COUNT(*) AS leads, SUM(CASE WHEN status IN (''booked'', ''won'') THEN 1 ELSE 0 END) AS booked, SUM(CASE WHEN status = ''won'' THEN 1 ELSE 0 END) AS won FROM clients WHERE created_at >= %L AND created_at < %L%s GROUP BY owner_id, strategy_id) c LEFT JOIN strategies s ON s.id = c.strategy_id', '$from', '$to', ' AND owner_id = ' || :owner));
+SELECT pg_temp.explain('admin, strategies, counted then joined', format('SELECT s.id, s.name, c.leads, c.booked FROM (SELECT strategy_id, COUNT(*) AS leads, SUM(CASE WHEN status IN (''booked'', ''won'') THEN 1 ELSE 0 END) AS booked FROM clients WHERE created_at >= %L AND created_at < %L AND strategy_id IS NOT NULL GROUP BY strategy_id) c JOIN strategies s ON s.id = c.strategy_id', '$from', '$to'));
+SELECT pg_temp.explain('admin, leads by owner', format('SELECT owner_id, COUNT(*), SUM(CASE WHEN status = ''won'' THEN 1 ELSE 0 END) FROM clients WHERE created_at >= %L AND created_at < %L GROUP BY owner_id', '$from', '$to'));
+SELECT pg_temp.explain('admin, new leads per owner and strategy (strategies and people table)', format('SELECT c.owner_id, c.strategy_id, s.name, c.leads, c.booked, c.won FROM (SELECT owner_id, strategy_id, COUNT(*) AS leads, SUM(CASE WHEN status IN (''booked'', ''won'') THEN 1 ELSE 0 END) AS booked, SUM(CASE WHEN status = ''won'' THEN 1 ELSE 0 END) AS won FROM clients WHERE created_at >= %L AND created_at < %L%s GROUP BY owner_id, strategy_id) c LEFT JOIN strategies s ON s.id = c.strategy_id', '$from', '$to', ''));
 SELECT pg_temp.explain('user, show rate (attendance)', format('SELECT SUM(CASE WHEN status = ''completed'' THEN 1 ELSE 0 END), SUM(CASE WHEN status = ''no_show'' THEN 1 ELSE 0 END) FROM bookings WHERE starts_at >= %L AND starts_at < %L AND owner_id = %s AND status IN (''completed'', ''no_show'')', '$from', '$to', :owner));
 SELECT pg_temp.explain('admin, shows by owner', format('SELECT owner_id, COUNT(*) FROM bookings WHERE starts_at >= %L AND starts_at < %L AND status = ''completed'' GROUP BY owner_id', '$from', '$to'));
 SELECT pg_temp.explain('admin, messages by day, quarter-hour rollup', 'SELECT bucket / 96, role, SUM(count) FROM message_rollups WHERE bucket >= $q_from AND bucket < $q_to GROUP BY 1, 2');
 SELECT pg_temp.explain('admin, messages by day, hourly rollup', 'SELECT hour / 24, role, SUM(count) FROM message_rollups_hourly WHERE hour >= $h_from AND hour < $h_to GROUP BY 1, 2');
+SELECT pg_temp.explain('admin, messages by day, everyone''s hourly rollup', 'SELECT hour / 24, role, SUM(count) FROM message_rollups_everyone WHERE hour >= $h_from AND hour < $h_to GROUP BY 1, 2');
+SELECT pg_temp.explain('admin, lead messages by weekday and hour, hourly rollup', 'SELECT (hour / 24 + 3) % 7, hour % 24, SUM(count) FROM message_rollups_hourly WHERE hour >= $h_from AND hour < $h_to AND role = ''client'' GROUP BY 1, 2');
+SELECT pg_temp.explain('admin, lead messages by weekday and hour, everyone''s hourly rollup', 'SELECT (hour / 24 + 3) % 7, hour % 24, SUM(count) FROM message_rollups_everyone WHERE hour >= $h_from AND hour < $h_to AND role = ''client'' GROUP BY 1, 2');
+SELECT pg_temp.explain('admin, clients by day and stage', format('SELECT $created_day, status, COUNT(*) FROM clients WHERE created_at >= %L AND created_at < %L GROUP BY 1, 2', '$from', '$to'));
+SELECT pg_temp.explain('admin, clients by day and stage, everyone''s hourly rollup', 'SELECT hour / 24, status, SUM(count) FROM client_rollups_everyone WHERE hour >= $h_from AND hour < $h_to GROUP BY 1, 2');
 SELECT pg_temp.explain('admin, active conversations, COUNT(DISTINCT)', 'SELECT COUNT(DISTINCT client_id) FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to');
 SELECT pg_temp.explain('admin, active conversations, GROUP BY', 'SELECT COUNT(*) FROM (SELECT client_id FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to GROUP BY client_id) active');
 SELECT pg_temp.explain('admin, active conversations, first quarter hour in the range', 'SELECT COUNT(*) FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to AND (previous_bucket IS NULL OR previous_bucket < $q_from)');

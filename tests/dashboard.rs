@@ -276,6 +276,26 @@ async fn a_fixed_fixture_gives_every_figure_exactly_across_a_daylight_saving_cha
         // An admin sees everyone's, and the people table.
         let (everyone, _) = load(&app, &fixture.admin, &dst_range()).await;
         assert_eq!(tile(&everyone, "New leads"), (Figure::Count(4), Figure::Count(2)));
+        // Everyone's new leads, stages and messages come from the rollups summed over the owners:
+        // Ana's, and Bob's B1 (qualified, on Saturday) who has no messages.
+        assert_eq!(
+            counts(&everyone.new_leads),
+            [("2026-10-30", 1), ("2026-10-31", 1), ("2026-11-01", 1), ("2026-11-02", 1)],
+            "{backend:?}"
+        );
+        let funnel: Vec<(&str, u64)> =
+            everyone.funnel.iter().map(|step| (step.status.as_str(), step.reached)).collect();
+        assert_eq!(funnel, [("lead", 4), ("contacted", 3), ("qualified", 3), ("booked", 2), ("won", 1)]);
+        assert_eq!(tile(&everyone, "Win rate"), tile(&ana, "Win rate"), "{backend:?}");
+        let everyones: Vec<(u64, u64, u64)> =
+            everyone.messages.iter().map(|day| (day.lead, day.ai, day.agent)).collect();
+        assert_eq!(everyones, messages, "{backend:?}");
+        assert_eq!(tile(&everyone, "Messages in"), tile(&ana, "Messages in"), "{backend:?}");
+        assert_eq!(tile(&everyone, "Messages out"), tile(&ana, "Messages out"), "{backend:?}");
+        assert_eq!(everyone.heatmap, ana.heatmap, "{backend:?}");
+        let strategies: Vec<(&str, u64, u64, u64)> =
+            everyone.strategies.iter().map(|row| (row.name.as_str(), row.leads, row.booked, row.handed_off)).collect();
+        assert_eq!(strategies, [("Cold", 1, 1, 0), ("Warm", 2, 1, 1), ("Bob's", 1, 0, 0)], "{backend:?}");
         let people: Vec<PersonRow> = everyone
             .users
             .as_ref()
@@ -586,14 +606,22 @@ type Sums = Vec<(i64, i64, String, i64)>;
 /// quarter hour before).
 type Activity = Vec<(i64, i64, i64, Option<i64>)>;
 
-/// The rollups as they are, and as counting the messages says they should be: (owner, quarter
-/// hour, role, count), [`Activity`] and (owner, hour, role, count).
-async fn rollups_and_recount(app: &TestApp) -> [(Sums, Activity, Sums); 2] {
+/// Every rollup the dashboard reads.
+type Rollups = (Sums, Activity, Sums, Sums, Sums);
+
+/// The rollups as they are, and as counting the messages and clients says they should be: (owner,
+/// quarter hour, role, count), [`Activity`], (owner, hour, role, count), and everyone's (0, hour,
+/// role, count) and (0, hour, stage, clients created).
+async fn rollups_and_recount(app: &TestApp) -> [Rollups; 2] {
     let db = &app.db.conn;
     let backend = db.get_database_backend();
     let bucket = match backend {
         sea_orm::DatabaseBackend::Postgres => "CAST(FLOOR(EXTRACT(EPOCH FROM m.created_at) / 900) AS BIGINT)",
         _ => "(CAST(strftime('%s', m.created_at) AS INTEGER) / 900)",
+    };
+    let hour = match backend {
+        sea_orm::DatabaseBackend::Postgres => "CAST(FLOOR(EXTRACT(EPOCH FROM created_at) / 3600) AS BIGINT)",
+        _ => "(CAST(strftime('%s', created_at) AS INTEGER) / 3600)",
     };
     let counted = "m.role IN ('client', 'ai', 'agent') AND NOT m.private";
     let sums = |sql: String| async move {
@@ -636,6 +664,18 @@ async fn rollups_and_recount(app: &TestApp) -> [(Sums, Activity, Sums); 2] {
                     .into(),
             )
             .await,
+            sums(
+                "SELECT CAST(0 AS BIGINT), hour, role, count FROM message_rollups_everyone WHERE count <> 0 \
+                 ORDER BY 2, 3"
+                    .into(),
+            )
+            .await,
+            sums(
+                "SELECT CAST(0 AS BIGINT), hour, status, count FROM client_rollups_everyone WHERE count <> 0 \
+                 ORDER BY 2, 3"
+                    .into(),
+            )
+            .await,
         ),
         (
             sums(format!(
@@ -654,14 +694,24 @@ async fn rollups_and_recount(app: &TestApp) -> [(Sums, Activity, Sums); 2] {
                  JOIN clients c ON c.id = m.client_id WHERE {counted} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
             ))
             .await,
+            sums(format!(
+                "SELECT CAST(0 AS BIGINT), {bucket} / 4, m.role, COUNT(*) FROM messages m \
+                 WHERE {counted} GROUP BY 2, 3 ORDER BY 2, 3"
+            ))
+            .await,
+            sums(format!(
+                "SELECT CAST(0 AS BIGINT), {hour}, status, COUNT(*) FROM clients GROUP BY 2, 3 ORDER BY 2, 3"
+            ))
+            .await,
         ),
     ]
 }
 
-/// The dashboard counts messages from rollups that triggers keep: they must equal a count of the
-/// messages after every way messages come and go: written by the chat, inserted many at once (a
-/// seed), a private note or a notice (not counted), a client given to another owner, a client
-/// deleted with its messages.
+/// The dashboard counts messages and everyone's new clients from rollups that triggers keep: they
+/// must equal a count of the messages and clients after every way those come, go and change:
+/// written by the chat, inserted many at once (a seed, an import), a private note or a notice (not
+/// counted), a client given to another owner, re-dated or moved to another stage (one or many at
+/// once), clients deleted with their messages.
 #[tokio::test]
 async fn the_message_rollups_equal_a_count_of_the_messages_after_every_change() {
     for backend in BACKENDS {
@@ -774,6 +824,61 @@ async fn the_message_rollups_equal_a_count_of_the_messages_after_every_change() 
         let after = load(&app, &fixture.ana, &dst_range()).await.0;
         assert_eq!(tile(&after, "Active conversations").0, Figure::Count(2), "{backend:?}");
         assert_eq!(tile(&after, "Messages in").0, Figure::Count(2), "{backend:?}");
+
+        // Everyone's new clients by hour and stage: a stage given to many at once (a bulk
+        // action), a client re-dated, many added in one statement (an import) in one hour and
+        // across two, and one of them deleted.
+        exec(&app, "UPDATE clients SET status = 'won' WHERE owner_id = ?", vec![fixture.ana.id.into()]).await;
+        let [kept, counted] = rollups_and_recount(&app).await;
+        assert_eq!(kept, counted, "{backend:?}: a stage for many");
+        exec(
+            &app,
+            "UPDATE clients SET created_at = ? WHERE id = ?",
+            vec![at("2026-10-01T08:30:00Z").into(), b1.into()],
+        )
+        .await;
+        let [kept, counted] = rollups_and_recount(&app).await;
+        assert_eq!(kept, counted, "{backend:?}: re-dated");
+        exec(
+            &app,
+            "INSERT INTO clients (owner_id, strategy_id, name, status, created_at) VALUES \
+             (?, ?, 'I1', 'lead', ?), (?, ?, 'I2', 'lead', ?), (?, ?, 'I3', 'won', ?), (?, ?, 'I4', 'lead', ?)",
+            vec![
+                fixture.ana.id.into(),
+                warm.into(),
+                at("2026-10-01T08:00:00Z").into(),
+                fixture.bob.id.into(),
+                warm.into(),
+                at("2026-10-01T08:59:59Z").into(),
+                fixture.ana.id.into(),
+                warm.into(),
+                at("2026-10-01T08:10:00Z").into(),
+                fixture.bob.id.into(),
+                warm.into(),
+                at("2026-10-01T09:00:00Z").into(),
+            ],
+        )
+        .await;
+        let [kept, counted] = rollups_and_recount(&app).await;
+        assert_eq!(kept, counted, "{backend:?}: many added at once");
+        let at_eight = kept.4.iter().find(|row| row.1 == 1_790_841_600 / 3600 && row.2 == "lead").map(|row| row.3);
+        assert_eq!(at_eight, Some(2), "{backend:?}: I1 and I2 in the hour from 08:00");
+        // Ana's Warm strategy, used for Bob's I2 and I4 as well, is one line of everyone's
+        // strategies; the people table's leads and wins are each owner's.
+        let first_of_october = Window { start: at("2026-10-01T00:00:00Z"), end: at("2026-10-02T00:00:00Z") };
+        let leads = figures::new_leads(&app.db.conn, None, first_of_october).await.unwrap();
+        let mut strategies: Vec<(String, u64, u64)> =
+            leads.strategies.iter().map(|row| (row.1.clone(), row.2, row.3)).collect();
+        strategies.sort();
+        assert_eq!(strategies, [("Bob's".to_owned(), 1, 0), ("Warm".to_owned(), 4, 1)], "{backend:?}");
+        let by_owner = [fixture.ana.id, fixture.bob.id].map(|owner| leads.by_owner.get(&owner).copied());
+        assert_eq!(by_owner, [Some((2, 1)), Some((3, 0))], "{backend:?}: I1 and I3 (won); I2, I4 and B1");
+        let bobs = figures::new_leads(&app.db.conn, Some(fixture.bob.id), first_of_october).await.unwrap();
+        assert_eq!(bobs.by_owner.len(), 1, "{backend:?}: one owner's");
+        assert_eq!(bobs.strategies.iter().map(|row| row.2).sum::<u64>(), 3, "{backend:?}");
+        exec(&app, "DELETE FROM clients WHERE name IN ('I3', 'I4')", vec![]).await;
+        let [kept, counted] = rollups_and_recount(&app).await;
+        assert_eq!(kept, counted, "{backend:?}: deleted at once");
         app.cleanup().await;
     }
 }

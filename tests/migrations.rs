@@ -36,6 +36,8 @@ const TABLES: &[&str] = &[
     "message_rollups_hourly",
     "conversation_activity",
     "ai_decisions",
+    "message_rollups_everyone",
+    "client_rollups_everyone",
 ];
 
 async fn table_names(db: &DatabaseConnection) -> BTreeSet<String> {
@@ -654,6 +656,72 @@ async fn the_activity_migration_links_each_quarter_hour_to_the_one_before() {
             6,
             "{backend:?}: down keeps the rows"
         );
+        test_db.cleanup().await;
+    }
+}
+
+/// The everyone's rollups migration sums the owners' messages by hour and counts the clients
+/// already there by hour of creation and stage.
+#[tokio::test]
+async fn the_everyone_rollups_migration_sums_what_is_there_over_the_owners() {
+    for backend in BACKENDS {
+        let test_db = TestDb::empty(backend).await;
+        let db = &test_db.conn;
+        let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+        let before = names.iter().position(|name| name.contains("everyone_rollups")).expect("the migration") as u32;
+        Migrator::up(db, Some(before)).await.unwrap();
+        seed_minimal(db).await;
+        exec(db, "DELETE FROM messages").await.unwrap();
+        exec(db, "DELETE FROM message_rollups").await.unwrap();
+        exec(db, "UPDATE clients SET created_at = '2026-01-15 10:59:59+00:00'").await.unwrap();
+        exec(
+            db,
+            "INSERT INTO clients (id, owner_id, strategy_id, name, status, created_at) VALUES \
+                  (3, 2, 2, 'Won', 'won', '2026-01-15 11:00:00+00:00')",
+        )
+        .await
+        .unwrap();
+        exec(db, "INSERT INTO messages (client_id, role, body, created_at, private) VALUES \
+                  (1, 'ai', 'a', '2026-01-15 10:14:59+00:00', false), (1, 'client', 'b', '2026-01-15 10:15:00+00:00', false), \
+                  (2, 'client', 'c', '2026-01-15 10:59:59+00:00', false), (2, 'client', 'd', '2026-01-15 11:00:00+00:00', false), \
+                  (1, 'agent', 'e', '2026-01-15 10:00:00+00:00', true)").await.unwrap();
+        Migrator::up(db, Some(1)).await.unwrap();
+        let ten = 1_768_471_200 / 3600; // 2026-01-15 10:00 UTC
+        let messages =
+            rows(db, "SELECT hour || ' ' || role || ' ' || count AS name FROM message_rollups_everyone").await;
+        let expected: BTreeSet<String> =
+            [format!("{ten} ai 1"), format!("{ten} client 2"), format!("{} client 1", ten + 1)].into_iter().collect();
+        assert_eq!(messages, expected, "{backend:?}: the two owners' messages summed, the private note aside");
+        let clients =
+            rows(db, "SELECT hour || ' ' || status || ' ' || count AS name FROM client_rollups_everyone").await;
+        let expected: BTreeSet<String> = [format!("{ten} lead 2"), format!("{} won 1", ten + 1)].into_iter().collect();
+        assert_eq!(clients, expected, "{backend:?}");
+        // Quarter-hour rows taken out move the hourly rollups with them.
+        exec(db, "DELETE FROM message_rollups WHERE role = 'ai'").await.unwrap();
+        let messages = rows(
+            db,
+            "SELECT hour || ' ' || role || ' ' || count AS name FROM message_rollups_everyone WHERE count <> 0 \
+             UNION ALL SELECT owner_id || ' ' || hour || ' ' || role || ' ' || count FROM message_rollups_hourly \
+             WHERE count <> 0",
+        )
+        .await;
+        let expected: BTreeSet<String> = [
+            format!("{ten} client 2"),
+            format!("{} client 1", ten + 1),
+            format!("1 {ten} client 1"),
+            format!("2 {ten} client 1"),
+            format!("2 {} client 1", ten + 1),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(messages, expected, "{backend:?}: after a delete");
+        Migrator::down(db, Some(1)).await.unwrap();
+        let tables = table_names(db).await;
+        assert!(!tables.contains("message_rollups_everyone") && !tables.contains("client_rollups_everyone"));
+        // Without the triggers, clients and messages are written as before.
+        exec(db, "INSERT INTO clients (id, owner_id, strategy_id, name) VALUES (4, 1, 1, 'After')").await.unwrap();
+        exec(db, "UPDATE clients SET status = 'won' WHERE id = 4").await.unwrap();
+        exec(db, "DELETE FROM clients WHERE id = 4").await.unwrap();
         test_db.cleanup().await;
     }
 }

@@ -36,6 +36,7 @@ mod m20261208_000015_booking_status_indexes;
 mod m20261209_000016_conversation_activity_by_client;
 mod m20261210_000017_booking_made_indexes;
 mod m20261211_000018_conversation_activity_previous;
+mod m20261212_000019_everyone_rollups;
 
 pub use m20261123_000001_initial_schema::{BOOKING_STATUSES, CLIENT_SEARCH_EXPRESSION, CLIENT_STATUSES, MESSAGE_ROLES};
 pub use m20261201_000001_conversations::{AI_MODES, CONVERSATION_STATES, DELIVERY_STATES};
@@ -80,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000016_conversation_activity_by_client::Migration),
             Box::new(m20261210_000017_booking_made_indexes::Migration),
             Box::new(m20261211_000018_conversation_activity_previous::Migration),
+            Box::new(m20261212_000019_everyone_rollups::Migration),
         ]
     }
 }

@@ -45,14 +45,14 @@ fn apply(changes: &str) -> String {
     )
 }
 
-/// PostgreSQL: per statement over its transition tables (an upsert of many quarter-hour rows
-/// moves each hour row once). A trigger with transition tables serves one event, so there are
-/// three, sharing one function.
-fn postgres_triggers() -> Vec<String> {
+/// PostgreSQL's function that moves the hourly counts by the statement's changes to the quarter
+/// hours. `-count` is named `count`: a deleted row's changes are read on their own, and `SUM(count)`
+/// found no such column until m20261212_000019 replaced the function with this one.
+pub(crate) fn keep_function() -> String {
     const ADDED: &str = "SELECT owner_id, bucket, role, count FROM new_rows";
-    const TAKEN: &str = "SELECT owner_id, bucket, role, -count FROM old_rows";
-    let mut statements = vec![format!(
-        "CREATE FUNCTION message_rollups_hourly_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+    const TAKEN: &str = "SELECT owner_id, bucket, role, -count AS count FROM old_rows";
+    format!(
+        "CREATE OR REPLACE FUNCTION message_rollups_hourly_keep() RETURNS trigger LANGUAGE plpgsql AS $$
          BEGIN
            IF TG_OP = 'INSERT' THEN
              {}
@@ -66,7 +66,14 @@ fn postgres_triggers() -> Vec<String> {
         apply(ADDED),
         apply(&format!("{ADDED} UNION ALL {TAKEN}")),
         apply(TAKEN)
-    )];
+    )
+}
+
+/// PostgreSQL: per statement over its transition tables (an upsert of many quarter-hour rows
+/// moves each hour row once). A trigger with transition tables serves one event, so there are
+/// three, sharing one function.
+fn postgres_triggers() -> Vec<String> {
+    let mut statements = vec![keep_function()];
     for (event, tables) in [
         ("INSERT", "NEW TABLE AS new_rows"),
         ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),

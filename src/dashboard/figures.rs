@@ -2,7 +2,8 @@
 //! day in the viewer's time zone (or per stage, strategy, owner, weekday and hour); nothing loads
 //! the rows it counts. Messages are counted from their rollups (`message_rollups_hourly`,
 //! `message_rollups`, `conversation_activity`: a row per owner and hour or quarter hour, kept by
-//! triggers), not one by one.
+//! triggers), not one by one; an admin's everyone's messages and new clients from rollups summed
+//! over the owners (`message_rollups_everyone`, `client_rollups_everyone`: a row per hour).
 //! Time windows come from [`super::range`], computed in Rust, and so do the viewer's offsets from
 //! UTC that the databases add to quarter hours to find local days, so both count the same rows.
 use std::collections::HashMap;
@@ -88,7 +89,8 @@ async fn single_count<C: ConnectionTrait>(db: &C, sql: &str, values: Vec<Value>)
     }
 }
 
-/// Clients created in `window`, by local day (since 1970) and current stage.
+/// Clients created in `window`, by local day (since 1970) and current stage: everyone's from their
+/// hourly rollup when the window is in whole hours, else counted on the creation-date indexes.
 pub async fn clients_created<C: ConnectionTrait>(
     db: &C,
     scope: Scope,
@@ -96,6 +98,17 @@ pub async fn clients_created<C: ConnectionTrait>(
     offsets: Offsets<'_>,
 ) -> Result<Vec<(i64, String, u64)>, DbErr> {
     let mut values: Vec<Value> = Vec::new();
+    if scope.is_none()
+        && let Some(hours) = Hours::of(window, offsets)
+    {
+        let day = local_quarter("hour", &hours.offsets, &mut values);
+        values.extend([hours.first.into(), hours.after.into()]);
+        let sql = format!(
+            "SELECT {day} / 24 AS day, status, CAST(SUM(count) AS BIGINT) FROM client_rollups_everyone \
+             WHERE hour >= ? AND hour < ? GROUP BY 1, 2"
+        );
+        return counted_by_two(rows(db, &sql, values).await?);
+    }
     let day = local_quarter(&bucket(db.get_database_backend(), "created_at"), offsets, &mut values);
     values.extend([window.start.into(), window.end.into()]);
     let owner = owner_filter("owner_id", scope, &mut values);
@@ -111,9 +124,31 @@ fn buckets(window: Window) -> (i64, i64) {
     (bucket_of(window.start), bucket_of(window.end))
 }
 
-/// Where a window's messages are counted from: the hourly rollup when the window and every local
-/// day and hour in it start on a UTC hour (the viewer's offsets are whole hours, as in all but a
-/// few zones), else the quarter-hour one. Offsets and bounds are in the rollup's unit.
+/// A window in hours since 1970, when it and every local day and hour in it start on a UTC hour
+/// (the viewer's offsets are whole hours, as in all but a few zones): its first hour, the first
+/// after it, and the viewer's offsets in hours.
+struct Hours {
+    first: i64,
+    after: i64,
+    offsets: Vec<(i64, i64)>,
+}
+
+impl Hours {
+    fn of(window: Window, offsets: Offsets<'_>) -> Option<Self> {
+        let (first, after) = buckets(window);
+        let whole_hours =
+            first % 4 == 0 && after % 4 == 0 && offsets.iter().all(|(from, offset)| from % 4 == 0 && offset % 4 == 0);
+        whole_hours.then(|| Self {
+            first: first / 4,
+            after: after / 4,
+            offsets: offsets.iter().map(|(from, offset)| (from / 4, offset / 4)).collect(),
+        })
+    }
+}
+
+/// Where a window's messages are counted from: in whole [`Hours`], the hourly rollup (one owner's,
+/// or everyone's summed over the owners), else the quarter-hour one. Offsets and bounds are in the
+/// rollup's unit.
 struct Rollup {
     table: &'static str,
     column: &'static str,
@@ -126,21 +161,19 @@ struct Rollup {
 }
 
 impl Rollup {
-    fn of(window: Window, offsets: Offsets<'_>) -> Self {
-        let (first, after) = buckets(window);
-        let whole_hours =
-            first % 4 == 0 && after % 4 == 0 && offsets.iter().all(|(from, offset)| from % 4 == 0 && offset % 4 == 0);
-        if whole_hours {
+    fn of(window: Window, offsets: Offsets<'_>, scope: Scope) -> Self {
+        if let Some(Hours { first, after, offsets }) = Hours::of(window, offsets) {
             Self {
-                table: "message_rollups_hourly",
+                table: if scope.is_some() { "message_rollups_hourly" } else { "message_rollups_everyone" },
                 column: "hour",
                 per_day: 24,
                 per_hour: 1,
-                offsets: offsets.iter().map(|(from, offset)| (from / 4, offset / 4)).collect(),
-                first: first / 4,
-                after: after / 4,
+                offsets,
+                first,
+                after,
             }
         } else {
+            let (first, after) = buckets(window);
             Self {
                 table: "message_rollups",
                 column: "bucket",
@@ -168,7 +201,7 @@ pub async fn messages<C: ConnectionTrait>(
     window: Window,
     offsets: Offsets<'_>,
 ) -> Result<Vec<(i64, String, u64)>, DbErr> {
-    let rollup = Rollup::of(window, offsets);
+    let rollup = Rollup::of(window, offsets, scope);
     let Rollup { table, column, per_day, first, after, .. } = rollup;
     let mut values: Vec<Value> = Vec::new();
     let day = rollup.local(&mut values);
@@ -188,7 +221,7 @@ pub async fn lead_hours<C: ConnectionTrait>(
     window: Window,
     offsets: Offsets<'_>,
 ) -> Result<Vec<(i64, i64, u64)>, DbErr> {
-    let rollup = Rollup::of(window, offsets);
+    let rollup = Rollup::of(window, offsets, scope);
     let Rollup { table, column, per_day, per_hour, first, after, .. } = rollup;
     let mut values: Vec<Value> = Vec::new();
     // 1 January 1970 was a Thursday.
@@ -349,27 +382,30 @@ fn seconds(row: &QueryResult, index: usize) -> Result<Option<u64>, DbErr> {
     Ok(value.and_then(|secs| u64::try_from(secs).ok()))
 }
 
-/// Per strategy, of the clients created in `window`: (id, name, leads, booked or won, handed off
-/// by the AI). The clients are counted per strategy before the few sums are joined to the
-/// strategies' names (joining every client first took half again as long), and the hand-offs from
-/// the few conversations that have one (a partial index), not by joining every client to its
-/// conversation; the two statements run at once.
-pub async fn strategies<C: ConnectionTrait>(
-    db: &C,
-    scope: Scope,
-    window: Window,
-) -> Result<Vec<(i64, String, u64, u64, u64)>, DbErr> {
+/// Of the clients created in a window: per strategy (id, name, leads, booked or won now, handed
+/// off by the AI), and per owner (leads, won now).
+#[derive(Debug, Default)]
+pub struct NewLeads {
+    pub strategies: Vec<(i64, String, u64, u64, u64)>,
+    pub by_owner: HashMap<i64, (u64, u64)>,
+}
+
+/// [`NewLeads`] of `window`, from one pass over its clients counted per owner and strategy (the
+/// few sums then joined to the strategies' names), where the strategies table and the people table
+/// each read them; the hand-offs come from the few conversations that have one (a partial index),
+/// not by joining every client to its conversation. The two statements run at once.
+pub async fn new_leads<C: ConnectionTrait>(db: &C, scope: Scope, window: Window) -> Result<NewLeads, DbErr> {
     let mut values: Vec<Value> = vec![window.start.into(), window.end.into()];
     let owner = owner_filter("owner_id", scope, &mut values);
     let sql = format!(
-        "SELECT s.id, s.name, c.leads, c.booked FROM ( \
-           SELECT strategy_id, COUNT(*) AS leads, \
-             SUM(CASE WHEN status IN ('booked', 'won') THEN 1 ELSE 0 END) AS booked \
-           FROM clients WHERE created_at >= ? AND created_at < ?{owner} AND strategy_id IS NOT NULL \
-           GROUP BY strategy_id) c \
-         JOIN strategies s ON s.id = c.strategy_id"
+        "SELECT c.owner_id, c.strategy_id, s.name, c.leads, c.booked, c.won FROM ( \
+           SELECT owner_id, strategy_id, COUNT(*) AS leads, \
+             SUM(CASE WHEN status IN ('booked', 'won') THEN 1 ELSE 0 END) AS booked, \
+             SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END) AS won \
+           FROM clients WHERE created_at >= ? AND created_at < ?{owner} \
+           GROUP BY owner_id, strategy_id) c \
+         LEFT JOIN strategies s ON s.id = c.strategy_id"
     );
-    let mut handed_off: HashMap<i64, u64> = HashMap::new();
     let mut hand_off_values: Vec<Value> = Vec::new();
     let hand_off_owner = owner_filter("v.owner_id", scope, &mut hand_off_values);
     hand_off_values.extend([window.start.into(), window.end.into()]);
@@ -378,92 +414,106 @@ pub async fn strategies<C: ConnectionTrait>(
          WHERE v.handed_off_at IS NOT NULL{hand_off_owner} AND cl.created_at >= ? AND cl.created_at < ? \
          GROUP BY cl.strategy_id"
     );
-    let (hand_off_rows, strategy_rows) =
-        futures::try_join!(rows(db, &hand_offs, hand_off_values), rows(db, &sql, values))?;
+    let (hand_off_rows, lead_rows) = futures::try_join!(rows(db, &hand_offs, hand_off_values), rows(db, &sql, values))?;
+    let mut handed_off: HashMap<i64, u64> = HashMap::new();
     for row in hand_off_rows {
-        handed_off.insert(row.try_get_by_index(0)?, count(&row, 1)?);
+        if let Some(strategy) = row.try_get_by_index::<Option<i64>>(0)? {
+            handed_off.insert(strategy, count(&row, 1)?);
+        }
     }
-    strategy_rows
-        .iter()
-        .map(|row| {
-            let id: i64 = row.try_get_by_index(0)?;
-            Ok((
-                id,
-                row.try_get_by_index(1)?,
-                count(row, 2)?,
-                count(row, 3)?,
-                handed_off.get(&id).copied().unwrap_or(0),
-            ))
-        })
-        .collect()
+    let mut leads = NewLeads::default();
+    // A strategy shared by several owners has a row per owner: one line per strategy, in the
+    // order they first come.
+    let mut strategy_lines: HashMap<i64, usize> = HashMap::new();
+    for row in lead_rows {
+        let owner: i64 = row.try_get_by_index(0)?;
+        let strategy: Option<i64> = row.try_get_by_index(1)?;
+        let name: Option<String> = row.try_get_by_index(2)?;
+        let (n, booked, won) = (count(&row, 3)?, count(&row, 4)?, count(&row, 5)?);
+        let of_owner = leads.by_owner.entry(owner).or_default();
+        of_owner.0 += n;
+        of_owner.1 += won;
+        let (Some(id), Some(name)) = (strategy, name) else { continue };
+        let line = *strategy_lines.entry(id).or_insert_with(|| {
+            leads.strategies.push((id, name, 0, 0, handed_off.get(&id).copied().unwrap_or(0)));
+            leads.strategies.len() - 1
+        });
+        leads.strategies[line].2 += n;
+        leads.strategies[line].3 += booked;
+    }
+    Ok(leads)
 }
 
-/// Per owner, in `window`: (leads created, of them won now).
-pub async fn leads_by_owner<C: ConnectionTrait>(db: &C, window: Window) -> Result<HashMap<i64, (u64, u64)>, DbErr> {
-    let sql = "SELECT owner_id, COUNT(*), SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END) FROM clients \
-               WHERE created_at >= ? AND created_at < ? GROUP BY owner_id";
-    rows(db, sql, vec![window.start.into(), window.end.into()])
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get_by_index(0)?, (count(row, 1)?, count(row, 2)?))))
-        .collect()
-}
-
-/// Per owner: bookings made in `window`, and bookings completed that started in it before `now`.
+/// Per owner (of the scope): bookings made in `window`, and bookings completed that started in it
+/// before `now`; the two statements run at once.
 pub async fn bookings_by_owner<C: ConnectionTrait>(
     db: &C,
+    scope: Scope,
     window: Window,
     now: DateTime<Utc>,
 ) -> Result<HashMap<i64, (u64, u64)>, DbErr> {
+    let mut made_values: Vec<Value> = vec![window.start.into(), window.end.into()];
+    let owner = owner_filter("owner_id", scope, &mut made_values);
+    let made = format!(
+        "SELECT owner_id, COUNT(*) FROM bookings WHERE created_at >= ? AND created_at < ?{owner} GROUP BY owner_id"
+    );
+    let end = window.end.min(now);
+    let shows = async {
+        if end <= window.start {
+            return Ok(Vec::new());
+        }
+        let mut values: Vec<Value> = vec![window.start.into(), end.into()];
+        let owner = owner_filter("owner_id", scope, &mut values);
+        let sql = format!(
+            "SELECT owner_id, COUNT(*) FROM bookings \
+             WHERE starts_at >= ? AND starts_at < ? AND status = 'completed'{owner} GROUP BY owner_id"
+        );
+        rows(db, &sql, values).await
+    };
+    let (made_rows, show_rows) = futures::try_join!(rows(db, &made, made_values), shows)?;
     let mut by_owner: HashMap<i64, (u64, u64)> = HashMap::new();
-    let made = "SELECT owner_id, COUNT(*) FROM bookings WHERE created_at >= ? AND created_at < ? GROUP BY owner_id";
-    for row in rows(db, made, vec![window.start.into(), window.end.into()]).await? {
+    for row in made_rows {
         by_owner.entry(row.try_get_by_index(0)?).or_default().0 = count(&row, 1)?;
     }
-    let end = window.end.min(now);
-    if end > window.start {
-        let shows = "SELECT owner_id, COUNT(*) FROM bookings \
-                     WHERE starts_at >= ? AND starts_at < ? AND status = 'completed' GROUP BY owner_id";
-        for row in rows(db, shows, vec![window.start.into(), end.into()]).await? {
-            by_owner.entry(row.try_get_by_index(0)?).or_default().1 = count(&row, 1)?;
-        }
+    for row in show_rows {
+        by_owner.entry(row.try_get_by_index(0)?).or_default().1 = count(&row, 1)?;
     }
     Ok(by_owner)
 }
 
-/// Per owner: the median time to the first answer (the AI's or a person's) of the conversations
-/// whose lead first wrote in `window`, by nearest rank. PostgreSQL takes each user's
+/// Per owner (of the scope): the median time to the first answer (the AI's or a person's) of the
+/// conversations whose lead first wrote in `window`, by nearest rank. PostgreSQL takes each user's
 /// `percentile_disc` from that user's own range of the owner index (a sort in memory per owner;
 /// one `GROUP BY owner_id` over the whole window sorted every row by owner first, spilling to disk
 /// at a million clients, and took two thirds longer); SQLite numbers the conversations per owner.
 pub async fn median_first_reply_by_owner<C: ConnectionTrait>(
     db: &C,
+    scope: Scope,
     window: Window,
 ) -> Result<HashMap<i64, u64>, DbErr> {
+    let mut values: Vec<Value> = vec![window.start.into(), window.end.into()];
     let answered = "FROM conversations \
                     WHERE first_lead_at >= ? AND first_lead_at < ? AND first_reply_secs IS NOT NULL";
     let sql = if db.get_database_backend() == DatabaseBackend::Postgres {
+        let owner = owner_filter("u.id", scope, &mut values);
         format!(
             "SELECT u.id, m.secs FROM users u CROSS JOIN LATERAL ( \
                SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY first_reply_secs) AS secs \
                {answered} AND owner_id = u.id) m \
-             WHERE m.secs IS NOT NULL"
+             WHERE m.secs IS NOT NULL{owner}"
         )
     } else {
+        let owner = owner_filter("owner_id", scope, &mut values);
         format!(
             "SELECT owner_id, secs FROM ( \
                SELECT owner_id, first_reply_secs AS secs, \
                  ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY first_reply_secs) AS rn, \
                  COUNT(*) OVER (PARTITION BY owner_id) AS n \
-               {answered}) ranked \
+               {answered}{owner}) ranked \
              WHERE rn = (n + 1) / 2"
         )
     };
-    rows(db, &sql, vec![window.start.into(), window.end.into()])
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get_by_index(0)?, count(row, 1)?)))
-        .collect()
+    rows(db, &sql, values).await?.iter().map(|row| Ok((row.try_get_by_index(0)?, count(row, 1)?))).collect()
 }
 
 /// The next confirmed bookings from `now`: (id, client id, who, what, starts at).
@@ -511,16 +561,19 @@ mod tests {
     }
 
     #[test]
-    fn whole_hour_zones_read_the_hourly_rollup_and_quarter_hour_zones_the_other() {
+    fn whole_hour_zones_read_an_hourly_rollup_and_quarter_hour_zones_the_other() {
         let new_york = window(chrono_tz::America::New_York);
-        let rollup = Rollup::of(new_york, &offsets(chrono_tz::America::New_York, new_york));
+        let zone_offsets = offsets(chrono_tz::America::New_York, new_york);
+        let everyone = Rollup::of(new_york, &zone_offsets, None);
+        assert_eq!((everyone.table, everyone.per_day), ("message_rollups_everyone", 24));
+        let rollup = Rollup::of(new_york, &zone_offsets, Some(7));
         assert_eq!((rollup.table, rollup.per_day), ("message_rollups_hourly", 24));
         assert_eq!(rollup.offsets.iter().map(|(_, offset)| *offset).collect::<Vec<_>>(), [-4, -5]);
         assert_eq!(rollup.first * 3600, new_york.start.timestamp());
         assert_eq!(rollup.after * 3600, new_york.end.timestamp());
 
         let kathmandu = window(chrono_tz::Asia::Kathmandu);
-        let rollup = Rollup::of(kathmandu, &offsets(chrono_tz::Asia::Kathmandu, kathmandu));
+        let rollup = Rollup::of(kathmandu, &offsets(chrono_tz::Asia::Kathmandu, kathmandu), None);
         assert_eq!((rollup.table, rollup.per_day), ("message_rollups", 96));
         assert_eq!(rollup.offsets.iter().map(|(_, offset)| *offset).collect::<Vec<_>>(), [23]);
     }

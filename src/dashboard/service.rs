@@ -194,8 +194,28 @@ async fn compute<C: ConnectionTrait>(
     let (current, previous) = (resolved.current, resolved.previous);
     let both = range::Window { start: previous.start, end: current.end };
     let offsets = range::offsets(resolved.zone, both);
-    // Every figure's statement at once: on PostgreSQL each runs on its own pooled connection, so a
-    // computed dashboard takes about as long as its slowest statement rather than their sum.
+    // The people table's figures, for an admin.
+    let people = async {
+        if !user.is_admin() {
+            return Ok(None);
+        }
+        let names = users::Entity::find()
+            .select_only()
+            .columns([users::Column::Id, users::Column::Name])
+            .order_by_asc(users::Column::Name)
+            .order_by_asc(users::Column::Id)
+            .into_tuple::<(i64, String)>()
+            .all(db);
+        let (names, bookings, medians) = futures::try_join!(
+            names,
+            figures::bookings_by_owner(db, scope, current, now),
+            figures::median_first_reply_by_owner(db, scope, current),
+        )?;
+        Ok::<_, DbErr>(Some((names, bookings, medians)))
+    };
+    // Every figure's statement at once, the people table's too: on PostgreSQL each runs on its own
+    // pooled connection, so a computed dashboard takes about as long as its slowest statement
+    // rather than their sum.
     let (
         created,
         messages,
@@ -207,8 +227,9 @@ async fn compute<C: ConnectionTrait>(
         active_before,
         now_replies,
         before_replies,
-        strategy_rows,
+        new_leads,
         upcoming_rows,
+        people,
     ) = futures::try_join!(
         figures::clients_created(db, scope, both, &offsets),
         figures::messages(db, scope, both, &offsets),
@@ -220,8 +241,9 @@ async fn compute<C: ConnectionTrait>(
         figures::active_conversations(db, scope, previous),
         figures::first_replies(db, scope, current),
         figures::first_replies(db, scope, previous),
-        figures::strategies(db, scope, current),
+        figures::new_leads(db, scope, current),
         figures::upcoming(db, scope, now, UPCOMING),
+        people,
     )?;
     let owner_param = owner_query(scope, user);
     let range_params = format!("from={}&to={}", resolved.range.from, resolved.range.to);
@@ -367,7 +389,8 @@ async fn compute<C: ConnectionTrait>(
         })
         .collect();
 
-    let mut strategies: Vec<StrategyRow> = strategy_rows
+    let figures::NewLeads { strategies, by_owner: leads_by_owner } = new_leads;
+    let mut strategies: Vec<StrategyRow> = strategies
         .into_iter()
         .map(|(id, name, leads, booked, handed_off)| StrategyRow { id, name, leads, booked, handed_off })
         .collect();
@@ -387,20 +410,7 @@ async fn compute<C: ConnectionTrait>(
         })
         .collect();
 
-    let (owners, users) = if user.is_admin() {
-        let people: Vec<(i64, String)> = users::Entity::find()
-            .select_only()
-            .columns([users::Column::Id, users::Column::Name])
-            .order_by_asc(users::Column::Name)
-            .order_by_asc(users::Column::Id)
-            .into_tuple()
-            .all(db)
-            .await?;
-        let (leads_by_owner, bookings_by_owner, medians) = futures::try_join!(
-            figures::leads_by_owner(db, current),
-            figures::bookings_by_owner(db, current, now),
-            figures::median_first_reply_by_owner(db, current),
-        )?;
+    let (owners, users) = if let Some((people, bookings_by_owner, medians)) = people {
         let mut rows = Vec::new();
         for (id, name) in &people {
             if scope.is_some_and(|owner| owner != *id) {
