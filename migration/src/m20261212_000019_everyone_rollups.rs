@@ -8,9 +8,9 @@
 //!
 //! An hour (seconds since 1970 / 3600) is the unit of every zone whose offsets are whole hours;
 //! quarter-hour zones read the per-owner rollups and the clients as before. Both are kept in the
-//! same transaction as the change. On PostgreSQL per statement over its transition tables, rows
-//! changed in key order and only where a count moves (a client given to another owner moves
-//! nothing here); on SQLite by row triggers (one writer at a time). Message writes are serialised
+//! same transaction as the change. On PostgreSQL per statement over its transition tables (a
+//! client's update per row, when its stage or creation date changed), rows changed in key order and
+//! only where a count moves; on SQLite by row triggers (one writer at a time). Message writes are serialised
 //! already (`chat::service::commit_in_id_order`), so the shared hour rows add no waiting there.
 //!
 //! It also replaces PostgreSQL's `message_rollups_hourly_keep()`, whose branch for deleted
@@ -68,43 +68,45 @@ fn apply(table: &str, keys: (&str, &str), changes: &str) -> String {
     )
 }
 
-/// A PostgreSQL function that applies `insert`, `update` or `delete` (the changes of the
-/// statement, read from its transition tables `new_rows` and `old_rows`) to `table`, and the three
-/// statement triggers on `source` that call it.
-fn postgres_keeper(name: &str, source: &str, table: &str, keys: (&str, &str), rows: [String; 2]) -> Vec<String> {
+/// A PostgreSQL function that applies the changes of a statement on `source` for each of `events`
+/// (read from its transition tables `new_rows` and `old_rows`: `rows` are the queries of the added
+/// and the taken counts) to `table`, and a statement trigger per event that calls it.
+fn postgres_keeper(
+    name: &str,
+    source: &str,
+    table: &str,
+    keys: (&str, &str),
+    rows: [String; 2],
+    events: &[&str],
+) -> Vec<String> {
     let [added, taken] = rows;
-    let mut statements = vec![format!(
-        "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
-         BEGIN
-           IF TG_OP = 'INSERT' THEN
-             {}
-           ELSIF TG_OP = 'UPDATE' THEN
-             {}
-           ELSE
-             {}
-           END IF;
-           RETURN NULL;
-         END $$",
-        apply(table, keys, &added),
-        apply(table, keys, &format!("{added} UNION ALL {taken}")),
-        apply(table, keys, &taken)
-    )];
-    for (event, tables) in [
-        ("INSERT", "NEW TABLE AS new_rows"),
-        ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-        ("DELETE", "OLD TABLE AS old_rows"),
-    ] {
-        statements.push(format!(
+    let mut branches = String::new();
+    let mut triggers = Vec::new();
+    for &event in events {
+        let (changes, tables) = match event {
+            "INSERT" => (added.clone(), "NEW TABLE AS new_rows"),
+            "UPDATE" => (format!("{added} UNION ALL {taken}"), "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+            _ => (taken.clone(), "OLD TABLE AS old_rows"),
+        };
+        branches.push_str(&format!("IF TG_OP = '{event}' THEN {} END IF;\n", apply(table, keys, &changes)));
+        triggers.push(format!(
             "CREATE TRIGGER {name}_{} AFTER {event} ON {source}
                REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
             event.to_lowercase()
         ));
     }
-    statements
+    let function = format!(
+        "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           {branches}
+           RETURN NULL;
+         END $$"
+    );
+    [function].into_iter().chain(triggers).collect()
 }
 
 fn postgres_triggers() -> Vec<String> {
-    let created = hour(DatabaseBackend::Postgres, "created_at");
+    let hour_of = |row: &str| hour(DatabaseBackend::Postgres, &format!("{row}.created_at"));
     let mut statements = postgres_keeper(
         "message_rollups_everyone_keep",
         "message_rollups",
@@ -114,15 +116,41 @@ fn postgres_triggers() -> Vec<String> {
             "SELECT bucket / 4, role, count FROM new_rows".to_owned(),
             "SELECT bucket / 4, role, -count FROM old_rows".to_owned(),
         ],
+        &["INSERT", "UPDATE", "DELETE"],
     );
-    // Every update of a client passes here; only a new stage or creation date moves a count.
     statements.extend(postgres_keeper(
         "client_rollups_everyone_keep",
         "clients",
         "client_rollups_everyone",
         ("hour", "status"),
-        [format!("SELECT {created}, status, 1 FROM new_rows"), format!("SELECT {created}, status, -1 FROM old_rows")],
+        [
+            format!("SELECT {}, status, 1 FROM new_rows", hour_of("new_rows")),
+            format!("SELECT {}, status, -1 FROM old_rows", hour_of("old_rows")),
+        ],
+        &["INSERT", "DELETE"],
     ));
+    // Most updates of a client change neither its stage nor its creation date (every message
+    // writes its preview), so an update is a row trigger whose condition PostgreSQL checks before
+    // calling anything, as `client_counts` does, rather than a statement trigger that would read
+    // every update's transition tables.
+    statements.push(format!(
+        "CREATE FUNCTION client_rollups_everyone_move() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           {}
+           RETURN NULL;
+         END $$",
+        apply(
+            "client_rollups_everyone",
+            ("hour", "status"),
+            &format!("SELECT {}, OLD.status, -1 UNION ALL SELECT {}, NEW.status, 1", hour_of("OLD"), hour_of("NEW"))
+        )
+    ));
+    statements.push(
+        "CREATE TRIGGER client_rollups_everyone_keep_update AFTER UPDATE OF status, created_at ON clients
+           FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.created_at IS DISTINCT FROM NEW.created_at)
+           EXECUTE FUNCTION client_rollups_everyone_move()"
+            .to_owned(),
+    );
     statements
 }
 
@@ -223,6 +251,9 @@ impl MigrationTrait for Migration {
             if postgres {
                 db.execute_unprepared(&format!("DROP FUNCTION IF EXISTS {keeper}()")).await?;
             }
+        }
+        if postgres {
+            db.execute_unprepared("DROP FUNCTION IF EXISTS client_rollups_everyone_move()").await?;
         }
         db.execute_unprepared("DROP TABLE client_rollups_everyone").await?;
         db.execute_unprepared("DROP TABLE message_rollups_everyone").await?;
