@@ -665,11 +665,13 @@ async fn the_activity_migration_links_each_quarter_hour_to_the_one_before() {
 #[tokio::test]
 async fn the_everyone_rollups_migration_sums_what_is_there_over_the_owners() {
     for backend in BACKENDS {
-        let test_db = TestDb::empty(backend).await;
+        let mut test_db = TestDb::empty(backend).await;
         let db = &test_db.conn;
         let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
         let before = names.iter().position(|name| name.contains("everyone_rollups")).expect("the migration") as u32;
         Migrator::up(db, Some(before)).await.unwrap();
+        test_db.reopen().await;
+        let db = &test_db.conn;
         seed_minimal(db).await;
         exec(db, "DELETE FROM messages").await.unwrap();
         exec(db, "DELETE FROM message_rollups").await.unwrap();
@@ -686,6 +688,8 @@ async fn the_everyone_rollups_migration_sums_what_is_there_over_the_owners() {
                   (2, 'client', 'c', '2026-01-15 10:59:59+00:00', false), (2, 'client', 'd', '2026-01-15 11:00:00+00:00', false), \
                   (1, 'agent', 'e', '2026-01-15 10:00:00+00:00', true)").await.unwrap();
         Migrator::up(db, Some(1)).await.unwrap();
+        test_db.reopen().await;
+        let db = &test_db.conn;
         let ten = 1_768_471_200 / 3600; // 2026-01-15 10:00 UTC
         let messages =
             rows(db, "SELECT hour || ' ' || role || ' ' || count AS name FROM message_rollups_everyone").await;
@@ -716,12 +720,47 @@ async fn the_everyone_rollups_migration_sums_what_is_there_over_the_owners() {
         .collect();
         assert_eq!(messages, expected, "{backend:?}: after a delete");
         Migrator::down(db, Some(1)).await.unwrap();
+        test_db.reopen().await;
+        let db = &test_db.conn;
         let tables = table_names(db).await;
         assert!(!tables.contains("message_rollups_everyone") && !tables.contains("client_rollups_everyone"));
         // Without the triggers, clients and messages are written as before.
         exec(db, "INSERT INTO clients (id, owner_id, strategy_id, name) VALUES (4, 1, 1, 'After')").await.unwrap();
         exec(db, "UPDATE clients SET status = 'won' WHERE id = 4").await.unwrap();
         exec(db, "DELETE FROM clients WHERE id = 4").await.unwrap();
+        test_db.cleanup().await;
+    }
+}
+
+/// Every connection of the pool the app serves from after migrating can delete a client. On
+/// SQLite, a connection that had read the schema before a migration on another connection changed
+/// it failed its first delete from `clients` in a transaction with "no such table: clients"
+/// (foreign keys on and the FTS5 index whose content is `clients`).
+#[tokio::test]
+async fn every_connection_of_the_migrated_pool_deletes_a_client() {
+    for backend in BACKENDS {
+        let test_db = TestDb::migrated(backend).await;
+        let db = &test_db.conn;
+        // Seeded from a pool of its own: a statement on one of the app's connections would have
+        // read the schema again.
+        let seeder = crm::server::db::connect(&test_db.url).await.unwrap();
+        seed_minimal(&seeder).await;
+        seeder.close().await.unwrap();
+        // Begun together, the transactions hold as many distinct connections as the pool allows.
+        let mut transactions = Vec::new();
+        for _ in 0..8 {
+            transactions.push(db.begin().await.unwrap());
+        }
+        for (n, txn) in transactions.into_iter().enumerate() {
+            let deleted = txn
+                .execute_raw(Statement::from_string(txn.get_database_backend(), "DELETE FROM clients WHERE id = 1"))
+                .await;
+            match deleted {
+                Ok(done) => assert_eq!(done.rows_affected(), 1, "{backend:?}: connection {n}"),
+                Err(error) => panic!("{backend:?}: connection {n}: {error}"),
+            }
+            txn.rollback().await.unwrap();
+        }
         test_db.cleanup().await;
     }
 }

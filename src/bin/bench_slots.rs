@@ -84,7 +84,7 @@ async fn run(options: Options) -> Result<(), String> {
     });
     let url = DatabaseUrl::parse(&url).map_err(|error| format!("DATABASE_URL: {error}"))?;
     let db = db::connect(&url).await.map_err(|error| format!("cannot connect: {error}"))?;
-    db::migrate(&db).await.map_err(|error| format!("cannot migrate: {error}"))?;
+    let db = db::migrate(db, &url).await.map_err(|error| format!("cannot migrate: {error}"))?;
     let error = |error: sea_orm::DbErr| error.to_string();
 
     let email = format!("bench-slots-{}@example.com", Utc::now().timestamp_micros());

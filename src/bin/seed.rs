@@ -510,7 +510,7 @@ async fn make_conversations(db: &DatabaseConnection) -> Result<u64, DbErr> {
 async fn run(url: &str, options: Options) -> Result<(), String> {
     let url = DatabaseUrl::parse(url).map_err(|error| format!("DATABASE_URL: {error}"))?;
     let db = db::connect(&url).await.map_err(|error| format!("cannot connect: {error}"))?;
-    db::migrate(&db).await.map_err(|error| format!("cannot migrate: {error}"))?;
+    let db = db::migrate(db, &url).await.map_err(|error| format!("cannot migrate: {error}"))?;
     let started = Instant::now();
     let now = Utc::now();
     let hash = crm::users::password::hash(PASSWORD.to_owned()).await.map_err(|error| error.to_string())?;

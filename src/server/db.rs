@@ -46,8 +46,20 @@ pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+/// Brings the schema up to date and returns the pool to serve from. On SQLite that is a new pool:
+/// a connection that read the schema before another one changed it fails its first delete from
+/// `clients` in a transaction with "no such table: clients" (foreign keys on, and the FTS5 index
+/// whose content is `clients`; seen on SQLite 3.40 and 3.51), and the migrations run over several
+/// of the pool's connections. New connections read the schema afresh.
+pub async fn migrate(db: DatabaseConnection, url: &DatabaseUrl) -> Result<DatabaseConnection, DbErr> {
+    Migrator::up(&db, None).await?;
+    match url {
+        DatabaseUrl::Sqlite { .. } => {
+            db.close().await?;
+            connect(url).await
+        }
+        DatabaseUrl::Postgres(_) => Ok(db),
+    }
 }
 
 /// The name of the newest applied migration, or `None` on an empty database.

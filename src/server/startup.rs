@@ -45,7 +45,7 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> Resul
         url: redact_url(config.database_url.as_str()),
         reason: error.to_string(),
     })?;
-    db::migrate(&db).await.map_err(|error| StartupError::Migration(error.to_string()))?;
+    let db = db::migrate(db, &config.database_url).await.map_err(|error| StartupError::Migration(error.to_string()))?;
 
     let redis = match &config.redis_url {
         None => None,

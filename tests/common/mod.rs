@@ -86,9 +86,16 @@ impl TestDb {
 
     /// A new database with every migration applied.
     pub async fn migrated(backend: Backend) -> TestDb {
-        let test_db = Self::empty(backend).await;
-        db::migrate(&test_db.conn).await.expect("migrate the test database");
-        test_db
+        let TestDb { conn, url, backend, name } = Self::empty(backend).await;
+        let conn = db::migrate(conn, &url).await.expect("migrate the test database");
+        TestDb { conn, url, backend, name }
+    }
+
+    /// Closes the pool and opens a new one, as the app does after migrating (see `db::migrate`):
+    /// for a test that changes the schema itself and then writes.
+    pub async fn reopen(&mut self) {
+        let fresh = db::connect(&self.url).await.expect("reconnect to the test database");
+        std::mem::replace(&mut self.conn, fresh).close().await.expect("close the old pool");
     }
 
     pub fn backend(&self) -> Backend {
