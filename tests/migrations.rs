@@ -746,9 +746,9 @@ async fn every_connection_of_the_migrated_pool_deletes_a_client() {
         let seeder = crm::server::db::connect(&test_db.url).await.unwrap();
         seed_minimal(&seeder).await;
         seeder.close().await.unwrap();
-        // Begun together, the transactions hold as many distinct connections as the pool allows.
+        // Begun together, the transactions hold as many distinct connections as SQLite's pool has.
         let mut transactions = Vec::new();
-        for _ in 0..8 {
+        for _ in 0..crm::server::db::SQLITE_POOL_SIZE {
             transactions.push(db.begin().await.unwrap());
         }
         for (n, txn) in transactions.into_iter().enumerate() {

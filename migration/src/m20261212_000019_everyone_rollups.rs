@@ -9,9 +9,10 @@
 //! An hour (seconds since 1970 / 3600) is the unit of every zone whose offsets are whole hours;
 //! quarter-hour zones read the per-owner rollups and the clients as before. Both are kept in the
 //! same transaction as the change. On PostgreSQL per statement over its transition tables (a
-//! client's update per row, when its stage or creation date changed), rows changed in key order and
-//! only where a count moves; on SQLite by row triggers (one writer at a time). Message writes are serialised
-//! already (`chat::service::commit_in_id_order`), so the shared hour rows add no waiting there.
+//! client's update per row, when its stage or creation date changed), rows changed in key order
+//! and only where a count moves; on SQLite by row triggers (one writer at a time). Message writes
+//! are serialised already (`chat::service::commit_in_id_order`), so the shared hour rows add no
+//! waiting there.
 //!
 //! It also replaces PostgreSQL's `message_rollups_hourly_keep()`, whose branch for deleted
 //! quarter-hour rows named a column that was not there: deleting a row of `message_rollups` failed.

@@ -14,6 +14,8 @@ use super::config::DatabaseUrl;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections of the SQLite pool (one writer at a time; the rest read).
+pub const SQLITE_POOL_SIZE: u32 = 8;
 
 pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.as_str());
@@ -24,7 +26,7 @@ pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, DbErr> {
                 std::fs::create_dir_all(parent)
                     .map_err(|error| DbErr::Custom(format!("cannot create {}: {error}", parent.display())))?;
             }
-            options.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|opts| {
+            options.max_connections(SQLITE_POOL_SIZE).min_connections(1).map_sqlx_sqlite_opts(|opts| {
                 opts.create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
