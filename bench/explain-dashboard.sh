@@ -6,7 +6,9 @@
 # the current one: messages from the quarter-hour rollup and from the hourly one; the medians
 # numbered with window functions (what SQLite runs) and with percentile_disc (what PostgreSQL runs);
 # active conversations as a distinct count and as the count of each one's first quarter hour in the
-# range (what both run since migration m20261211_000018); clients by day with the quarter hour from
+# range (what both run since migration m20261211_000018 for ranges under a week, and for a viewer
+# in a quarter-hour zone) and from the hourly rows and the long links (what both run for
+# a week or more since m20261213_000020); clients by day with the quarter hour from
 # `date_part` (a double, what the app sends) and from `EXTRACT` (a numeric); speed to lead with one
 # `percentile_disc` per answerer over a FILTER (what PostgreSQL runs) and per group of a GROUP BY;
 # strategies counted per strategy before the join to their names and after it, and the new leads
@@ -40,7 +42,10 @@ SELECT owner_id AS owner FROM clients GROUP BY owner_id ORDER BY count(*) DESC L
 SELECT count(*) AS owned FROM clients WHERE owner_id = :owner \gset
 SELECT count(*) AS clients FROM clients \gset
 SELECT count(*) AS messages FROM messages \gset
+SELECT count(*) AS activity FROM conversation_activity \gset
+SELECT count(*) AS long_links FROM conversation_activity WHERE bucket - previous_bucket >= 672 \gset
 \echo clients: :clients, messages: :messages; user :owner has :owned clients; range $from to $to
+\echo quarter hours of activity: :activity, of which links of a week or more: :long_links
 \echo
 CREATE TEMP TABLE plans (n serial, label text, plan text);
 CREATE OR REPLACE FUNCTION pg_temp.explain(label text, query text) RETURNS void AS \$\$
@@ -61,6 +66,7 @@ SELECT pg_temp.explain('user, lead messages by weekday and hour, hourly rollup',
 SELECT pg_temp.explain('user, active conversations, COUNT(DISTINCT)', format('SELECT COUNT(DISTINCT client_id) FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to AND owner_id = %s', :owner));
 SELECT pg_temp.explain('user, active conversations, GROUP BY', format('SELECT COUNT(*) FROM (SELECT client_id FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to AND owner_id = %s GROUP BY client_id) active', :owner));
 SELECT pg_temp.explain('user, active conversations, first quarter hour in the range', format('SELECT COUNT(*) FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to AND (previous_bucket IS NULL OR previous_bucket < $q_from) AND owner_id = %s', :owner));
+SELECT pg_temp.explain('user, active conversations, hourly rows and long links', format('SELECT CAST((SELECT COALESCE(SUM(CASE WHEN hour < $h_to THEN firsts ELSE 0 END) - SUM(links), 0) FROM conversation_activity_hourly WHERE hour >= $h_from AND owner_id = %s) AS BIGINT) - (SELECT COUNT(*) FROM conversation_activity WHERE bucket - previous_bucket >= 672 AND bucket >= $q_to AND previous_bucket < $q_from AND owner_id = %s)', :owner, :owner));
 SELECT pg_temp.explain('user, speed to lead, window functions', format('SELECT role, n, rn, secs FROM (SELECT COALESCE(first_reply_role, '''') AS role, first_reply_secs AS secs, ROW_NUMBER() OVER (PARTITION BY first_reply_role ORDER BY first_reply_secs) AS rn, COUNT(*) OVER (PARTITION BY first_reply_role) AS n FROM conversations WHERE $in_range AND owner_id = %s) ranked WHERE rn = 1 OR $ranks', :owner));
 SELECT pg_temp.explain('user, speed to lead, percentile_disc per FILTER', format('SELECT $speed_ai, $speed_agent, COUNT(*) FILTER (WHERE first_reply_role IS NULL) FROM conversations WHERE $in_range AND owner_id = %s', :owner));
 SELECT pg_temp.explain('user, speed to lead, percentile_disc per group', format('SELECT COALESCE(first_reply_role, ''''), COUNT(*), percentile_disc(0.5) WITHIN GROUP (ORDER BY first_reply_secs), percentile_disc(0.9) WITHIN GROUP (ORDER BY first_reply_secs) FROM conversations WHERE $in_range AND owner_id = %s GROUP BY 1', :owner));
@@ -82,6 +88,7 @@ SELECT pg_temp.explain('admin, clients by day and stage, everyone''s hourly roll
 SELECT pg_temp.explain('admin, active conversations, COUNT(DISTINCT)', 'SELECT COUNT(DISTINCT client_id) FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to');
 SELECT pg_temp.explain('admin, active conversations, GROUP BY', 'SELECT COUNT(*) FROM (SELECT client_id FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to GROUP BY client_id) active');
 SELECT pg_temp.explain('admin, active conversations, first quarter hour in the range', 'SELECT COUNT(*) FROM conversation_activity WHERE bucket >= $q_from AND bucket < $q_to AND (previous_bucket IS NULL OR previous_bucket < $q_from)');
+SELECT pg_temp.explain('admin, active conversations, hourly rows and long links', 'SELECT CAST((SELECT COALESCE(SUM(CASE WHEN hour < $h_to THEN firsts ELSE 0 END) - SUM(links), 0) FROM conversation_activity_hourly WHERE hour >= $h_from) AS BIGINT) - (SELECT COUNT(*) FROM conversation_activity WHERE bucket - previous_bucket >= 672 AND bucket >= $q_to AND previous_bucket < $q_from)');
 SELECT pg_temp.explain('admin, median first reply by owner, window functions', 'SELECT owner_id, secs FROM (SELECT owner_id, first_reply_secs AS secs, ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY first_reply_secs) AS rn, COUNT(*) OVER (PARTITION BY owner_id) AS n FROM conversations WHERE $in_range AND first_reply_secs IS NOT NULL) ranked WHERE rn = (n + 1) / 2');
 SELECT pg_temp.explain('admin, median first reply by owner, percentile_disc per group', 'SELECT owner_id, percentile_disc(0.5) WITHIN GROUP (ORDER BY first_reply_secs) FROM conversations WHERE $in_range AND first_reply_secs IS NOT NULL GROUP BY owner_id');
 SELECT pg_temp.explain('admin, median first reply by owner, percentile_disc per user', 'SELECT u.id, m.secs FROM users u CROSS JOIN LATERAL (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY first_reply_secs) AS secs FROM conversations WHERE $in_range AND first_reply_secs IS NOT NULL AND owner_id = u.id) m WHERE m.secs IS NOT NULL');

@@ -606,8 +606,31 @@ type Sums = Vec<(i64, i64, String, i64)>;
 /// quarter hour before).
 type Activity = Vec<(i64, i64, i64, Option<i64>)>;
 
+/// Per owner and hour: the conversations whose first quarter hour is in it, and the links between
+/// a conversation's quarter hours that start in it less those that end in it.
+type ActivityHours = Vec<(i64, i64, i64, i64)>;
+
 /// Every rollup the dashboard reads.
-type Rollups = (Sums, Activity, Sums, Sums, Sums);
+type Rollups = (Sums, Activity, Sums, Sums, Sums, ActivityHours);
+
+/// [`ActivityHours`] as the activity says they should be, without the hours where both are zero.
+fn activity_hours(activity: &Activity) -> ActivityHours {
+    let mut hours: std::collections::BTreeMap<(i64, i64), (i64, i64)> = std::collections::BTreeMap::new();
+    for &(owner, bucket, _, previous) in activity {
+        match previous {
+            None => hours.entry((owner, bucket / 4)).or_default().0 += 1,
+            Some(previous) => {
+                hours.entry((owner, bucket / 4)).or_default().1 -= 1;
+                hours.entry((owner, previous / 4)).or_default().1 += 1;
+            }
+        }
+    }
+    hours
+        .into_iter()
+        .filter(|(_, counts)| *counts != (0, 0))
+        .map(|((owner, hour), (firsts, links))| (owner, hour, firsts, links))
+        .collect()
+}
 
 /// The rollups as they are, and as counting the messages and clients says they should be: (owner,
 /// quarter hour, role, count), [`Activity`], (owner, hour, role, count), and everyone's (0, hour,
@@ -650,7 +673,7 @@ async fn rollups_and_recount(app: &TestApp) -> [Rollups; 2] {
             })
             .collect::<Activity>()
     };
-    [
+    let mut recount = [
         (
             sums("SELECT owner_id, bucket, role, count FROM message_rollups WHERE count <> 0 ORDER BY 1, 2, 3".into())
                 .await,
@@ -676,6 +699,21 @@ async fn rollups_and_recount(app: &TestApp) -> [Rollups; 2] {
                     .into(),
             )
             .await,
+            {
+                let sql = "SELECT owner_id, hour, firsts, links FROM conversation_activity_hourly \
+                           WHERE firsts <> 0 OR links <> 0 ORDER BY 1, 2";
+                let rows = db.query_all_raw(statement(backend, sql, vec![])).await.unwrap();
+                rows.iter()
+                    .map(|row| {
+                        (
+                            row.try_get_by_index(0).unwrap(),
+                            row.try_get_by_index(1).unwrap(),
+                            row.try_get_by_index(2).unwrap(),
+                            row.try_get_by_index(3).unwrap(),
+                        )
+                    })
+                    .collect()
+            },
         ),
         (
             sums(format!(
@@ -703,8 +741,60 @@ async fn rollups_and_recount(app: &TestApp) -> [Rollups; 2] {
                 "SELECT CAST(0 AS BIGINT), {hour}, status, COUNT(*) FROM clients GROUP BY 2, 3 ORDER BY 2, 3"
             ))
             .await,
+            Vec::new(),
         ),
-    ]
+    ];
+    recount[1].5 = activity_hours(&recount[1].1);
+    recount
+}
+
+/// Every window of whole hours at least a long link long, from and to the hours conversations
+/// were active in and those just after, counts each conversation active in it once from the hourly
+/// rows and the long links, as a distinct count of the clients does, for each owner and for all.
+/// Returns how many windows it checked.
+async fn active_by_hour_equals_a_distinct_count(app: &TestApp, owners: [i64; 2], when: &str) -> usize {
+    let backend = app.db.conn.get_database_backend();
+    let sql = "SELECT DISTINCT bucket / 4 FROM conversation_activity";
+    let hours: Vec<i64> = app
+        .db
+        .conn
+        .query_all_raw(statement(backend, sql, vec![]))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get_by_index(0).unwrap())
+        .collect();
+    let (Some(&earliest), Some(&latest)) = (hours.iter().min(), hours.iter().max()) else { return 0 };
+    let edges: std::collections::BTreeSet<i64> =
+        hours.iter().flat_map(|&hour| [hour, hour + 1]).chain([earliest - 400, latest + 400]).collect();
+    let edges: Vec<i64> = edges.into_iter().collect();
+    let mut checked = 0;
+    for (i, &first) in edges.iter().enumerate() {
+        for &after in &edges[i + 1..] {
+            if (after - first) * 4 < migration::LONG_ACTIVITY_LINK {
+                continue;
+            }
+            let window = Window {
+                start: DateTime::from_timestamp(first * 3600, 0).unwrap(),
+                end: DateTime::from_timestamp(after * 3600, 0).unwrap(),
+            };
+            for scope in [Some(owners[0]), Some(owners[1]), None] {
+                let counted = returning_id(
+                    app,
+                    &format!(
+                        "SELECT COUNT(DISTINCT client_id) FROM conversation_activity WHERE bucket >= ? AND bucket < ?{}",
+                        if scope.is_some() { " AND owner_id = ?" } else { "" }
+                    ),
+                    [Some(first * 4), Some(after * 4), scope].into_iter().flatten().map(Value::from).collect(),
+                )
+                .await;
+                let figure = figures::active_conversations_by_hour(&app.db.conn, scope, window).await.unwrap();
+                assert_eq!(figure, Some(counted as u64), "{backend:?} {when}: {scope:?} from hour {first} to {after}");
+                checked += 1;
+            }
+        }
+    }
+    checked
 }
 
 /// The dashboard counts messages and everyone's new clients from rollups that triggers keep: they
@@ -808,10 +898,29 @@ async fn the_message_rollups_equal_a_count_of_the_messages_after_every_change() 
             }
         }
 
+        let owners = [fixture.ana.id, fixture.bob.id];
+        let checked = active_by_hour_equals_a_distinct_count(&app, owners, "in no order").await;
+        assert!(checked > 100, "{backend:?}: {checked} windows of whole hours");
+        // A week from the hour after Dora's first day to the one before her second is in none of
+        // her quarter hours: the link between them is long and spans it.
+        let between = Window { start: at("2026-11-01T11:00:00Z"), end: at("2026-11-10T08:00:00Z") };
+        let spanning = returning_id(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM conversation_activity WHERE client_id = ? AND previous_bucket < ? AND bucket >= ? \
+                 AND bucket - previous_bucket >= {}",
+                migration::LONG_ACTIVITY_LINK
+            ),
+            vec![dora.into(), (between.start.timestamp() / 900).into(), (between.end.timestamp() / 900).into()],
+        )
+        .await;
+        assert_eq!(spanning, 1, "{backend:?}: Dora's long link");
+
         // Dora given to Bob takes her messages' counts along.
         exec(&app, "UPDATE clients SET owner_id = ? WHERE id = ?", vec![fixture.bob.id.into(), dora.into()]).await;
         let [kept, counted] = rollups_and_recount(&app).await;
         assert_eq!(kept, counted, "{backend:?}: a new owner");
+        active_by_hour_equals_a_distinct_count(&app, owners, "with a new owner").await;
         exec(&app, "UPDATE clients SET owner_id = ? WHERE id = ?", vec![fixture.ana.id.into(), dora.into()]).await;
 
         // Deleting C2 takes its messages out of Ana's figures.
@@ -821,6 +930,7 @@ async fn the_message_rollups_equal_a_count_of_the_messages_after_every_change() 
         client_service::delete(&app.state, &fixture.ana, &[c2, dora]).await.unwrap();
         let [kept, counted] = rollups_and_recount(&app).await;
         assert_eq!(kept, counted, "{backend:?}: clients deleted");
+        active_by_hour_equals_a_distinct_count(&app, owners, "after a delete").await;
         let after = load(&app, &fixture.ana, &dst_range()).await.0;
         assert_eq!(tile(&after, "Active conversations").0, Figure::Count(2), "{backend:?}");
         assert_eq!(tile(&after, "Messages in").0, Figure::Count(2), "{backend:?}");

@@ -35,6 +35,7 @@ const TABLES: &[&str] = &[
     "message_rollups",
     "message_rollups_hourly",
     "conversation_activity",
+    "conversation_activity_hourly",
     "ai_decisions",
     "message_rollups_everyone",
     "client_rollups_everyone",
@@ -728,6 +729,83 @@ async fn the_everyone_rollups_migration_sums_what_is_there_over_the_owners() {
         exec(db, "INSERT INTO clients (id, owner_id, strategy_id, name) VALUES (4, 1, 1, 'After')").await.unwrap();
         exec(db, "UPDATE clients SET status = 'won' WHERE id = 4").await.unwrap();
         exec(db, "DELETE FROM clients WHERE id = 4").await.unwrap();
+        test_db.cleanup().await;
+    }
+}
+
+/// The hourly activity migration counts, per owner and hour, the conversations whose first quarter
+/// hour is in it and the links between quarter hours that start less those that end there, from
+/// the activity already there; and its triggers follow what comes after.
+#[tokio::test]
+async fn the_hourly_activity_migration_counts_first_quarter_hours_and_links() {
+    for backend in BACKENDS {
+        let mut test_db = TestDb::empty(backend).await;
+        let db = &test_db.conn;
+        let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+        let before =
+            names.iter().position(|name| name.contains("conversation_activity_hourly")).expect("the migration") as u32;
+        Migrator::up(db, Some(before)).await.unwrap();
+        test_db.reopen().await;
+        let db = &test_db.conn;
+        seed_minimal(db).await;
+        exec(db, "DELETE FROM messages").await.unwrap();
+        exec(db, "DELETE FROM conversation_activity").await.unwrap();
+        // Client 1 (owner 1) at 10:00, 10:15 and 12:00; client 2 (owner 2) at 10:30.
+        exec(db, "INSERT INTO messages (client_id, role, body, created_at, private) VALUES \
+                  (1, 'client', 'c', '2026-01-15 12:00:00+00:00', false), (1, 'ai', 'a', '2026-01-15 10:00:00+00:00', false), \
+                  (1, 'client', 'b', '2026-01-15 10:14:59+00:00', false), (1, 'ai', 'd', '2026-01-15 10:15:00+00:00', false), \
+                  (2, 'client', 'e', '2026-01-15 10:30:00+00:00', false)").await.unwrap();
+        Migrator::up(db, Some(1)).await.unwrap();
+        test_db.reopen().await;
+        let db = &test_db.conn;
+        let hourly = |db: DatabaseConnection| async move {
+            rows(
+                &db,
+                "SELECT owner_id || ' ' || hour || ' ' || firsts || ' ' || links AS name \
+                 FROM conversation_activity_hourly WHERE firsts <> 0 OR links <> 0",
+            )
+            .await
+        };
+        let ten = 1_768_471_200 / 3600; // 2026-01-15 10:00 UTC
+        // Owner 1: a first at 10:00 and a link inside the hour (+1 -1), a link from 10:15 to 12:00.
+        let expected: BTreeSet<String> =
+            [format!("1 {ten} 1 1"), format!("1 {} 0 -1", ten + 2), format!("2 {ten} 1 0")].into_iter().collect();
+        assert_eq!(hourly(db.clone()).await, expected, "{backend:?}: the back-fill");
+        // 11:00 between 10:15 and 12:00 splits that link; 13:00 after the last adds one.
+        exec(db, "INSERT INTO messages (client_id, role, body, created_at, private) VALUES \
+                  (1, 'client', 'f', '2026-01-15 11:00:00+00:00', false), (1, 'client', 'g', '2026-01-15 13:00:00+00:00', false)")
+            .await
+            .unwrap();
+        let expected: BTreeSet<String> = [
+            format!("1 {ten} 1 1"),
+            format!("1 {} 0 0", ten + 1),
+            format!("1 {} 0 0", ten + 2),
+            format!("1 {} 0 -1", ten + 3),
+            format!("2 {ten} 1 0"),
+        ]
+        .into_iter()
+        .filter(|row| !row.ends_with(" 0 0"))
+        .collect();
+        assert_eq!(hourly(db.clone()).await, expected, "{backend:?}: after the migration");
+        // Client 1 given to owner 2 takes its counts along; deleted, it takes them away.
+        exec(db, "UPDATE clients SET owner_id = 2, external_id = NULL WHERE id = 1").await.unwrap();
+        let expected: BTreeSet<String> = [format!("2 {ten} 2 1"), format!("2 {} 0 -1", ten + 3)].into_iter().collect();
+        assert_eq!(hourly(db.clone()).await, expected, "{backend:?}: a new owner");
+        exec(db, "DELETE FROM clients WHERE id = 1").await.unwrap();
+        let expected: BTreeSet<String> = [format!("2 {ten} 1 0")].into_iter().collect();
+        assert_eq!(hourly(db.clone()).await, expected, "{backend:?}: deleted");
+        Migrator::down(db, Some(1)).await.unwrap();
+        test_db.reopen().await;
+        let db = &test_db.conn;
+        assert!(!table_names(db).await.contains("conversation_activity_hourly"));
+        exec(
+            db,
+            "INSERT INTO messages (client_id, role, body, created_at, private) VALUES \
+                  (2, 'client', 'h', '2026-01-16 10:00:00+00:00', false)",
+        )
+        .await
+        .unwrap();
+        assert_eq!(count(db, "SELECT COUNT(*) FROM conversation_activity").await, 2, "{backend:?}: after down");
         test_db.cleanup().await;
     }
 }

@@ -37,10 +37,12 @@ mod m20261209_000016_conversation_activity_by_client;
 mod m20261210_000017_booking_made_indexes;
 mod m20261211_000018_conversation_activity_previous;
 mod m20261212_000019_everyone_rollups;
+mod m20261213_000020_conversation_activity_hourly;
 
 pub use m20261123_000001_initial_schema::{BOOKING_STATUSES, CLIENT_SEARCH_EXPRESSION, CLIENT_STATUSES, MESSAGE_ROLES};
 pub use m20261201_000001_conversations::{AI_MODES, CONVERSATION_STATES, DELIVERY_STATES};
 pub use m20261203_000010_dashboard::backfill as backfill_speed_to_lead;
+pub use m20261213_000020_conversation_activity_hourly::LONG_LINK as LONG_ACTIVITY_LINK;
 
 pub struct Migrator;
 
@@ -82,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000017_booking_made_indexes::Migration),
             Box::new(m20261211_000018_conversation_activity_previous::Migration),
             Box::new(m20261212_000019_everyone_rollups::Migration),
+            Box::new(m20261213_000020_conversation_activity_hourly::Migration),
         ]
     }
 }

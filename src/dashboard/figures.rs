@@ -3,7 +3,8 @@
 //! the rows it counts. Messages are counted from their rollups (`message_rollups_hourly`,
 //! `message_rollups`, `conversation_activity`: a row per owner and hour or quarter hour, kept by
 //! triggers), not one by one; an admin's everyone's messages and new clients from rollups summed
-//! over the owners (`message_rollups_everyone`, `client_rollups_everyone`: a row per hour).
+//! over the owners (`message_rollups_everyone`, `client_rollups_everyone`: a row per hour); active
+//! conversations over a week or more from `conversation_activity_hourly` (a row per owner and hour).
 //! Time windows come from [`super::range`], computed in Rust, and so do the viewer's offsets from
 //! UTC that the databases add to quarter hours to find local days, so both count the same rows.
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult, TryGetable, 
 
 use super::range::{BUCKET_SECS, Window, bucket_of};
 use crate::server::sql::statement;
+use migration::LONG_ACTIVITY_LINK;
 
 /// Whose figures: one owner's, or everyone's.
 pub type Scope = Option<i64>;
@@ -236,10 +238,51 @@ pub async fn lead_hours<C: ConnectionTrait>(
     counted_by_two(rows(db, &sql, values).await?)
 }
 
-/// Conversations with a public message from anyone in `window`, from the quarter hours each was
-/// active in: each counted by its first quarter hour in the window, the one whose conversation was
-/// last active before the window (or never), so that the count needs no set of clients.
+/// Conversations with a public message from anyone in `window`. A window of whole hours and at
+/// least [`LONG_ACTIVITY_LINK`] quarter hours long is counted from `conversation_activity_hourly`:
+/// the conversations whose first quarter hour is in it, plus the links between a conversation's
+/// quarter hours open across its start, less the few links long enough to span it all (see
+/// migration `m20261213_000020_conversation_activity_hourly`). Others read their own quarter hours.
 pub async fn active_conversations<C: ConnectionTrait>(db: &C, scope: Scope, window: Window) -> Result<u64, DbErr> {
+    match active_conversations_by_hour(db, scope, window).await? {
+        Some(count) => Ok(count),
+        None => active_conversations_by_quarter_hour(db, scope, window).await,
+    }
+}
+
+/// The conversations active in `window` from the hourly rows and the long links, or nothing when
+/// the window is not in whole hours or is shorter than a long link.
+pub async fn active_conversations_by_hour<C: ConnectionTrait>(
+    db: &C,
+    scope: Scope,
+    window: Window,
+) -> Result<Option<u64>, DbErr> {
+    let (first, after) = buckets(window);
+    if first % 4 != 0 || after % 4 != 0 || after - first < LONG_ACTIVITY_LINK {
+        return Ok(None);
+    }
+    let mut values: Vec<Value> = vec![(after / 4).into(), (first / 4).into()];
+    let hourly_owner = owner_filter("owner_id", scope, &mut values);
+    values.extend([after.into(), first.into()]);
+    let long_owner = owner_filter("owner_id", scope, &mut values);
+    let sql = format!(
+        "SELECT CAST(( \
+           SELECT COALESCE(SUM(CASE WHEN hour < ? THEN firsts ELSE 0 END) - SUM(links), 0) \
+           FROM conversation_activity_hourly WHERE hour >= ?{hourly_owner}) AS BIGINT) \
+         - (SELECT COUNT(*) FROM conversation_activity \
+           WHERE bucket - previous_bucket >= {LONG_ACTIVITY_LINK} AND bucket >= ? AND previous_bucket < ?{long_owner})"
+    );
+    single_count(db, &sql, values).await.map(Some)
+}
+
+/// The conversations active in `window` from its quarter hours: each counted by its first quarter
+/// hour in the window, the one whose conversation was last active before the window (or never),
+/// so that the count needs no set of clients.
+pub async fn active_conversations_by_quarter_hour<C: ConnectionTrait>(
+    db: &C,
+    scope: Scope,
+    window: Window,
+) -> Result<u64, DbErr> {
     let (first, after) = buckets(window);
     let mut values: Vec<Value> = vec![first.into(), after.into(), first.into()];
     let owner = owner_filter("owner_id", scope, &mut values);
