@@ -30,13 +30,23 @@ pub struct Migration;
 /// are counted from the hourly rows. The dashboard names the same number.
 pub const LONG_LINK: i64 = 672;
 
-const TABLE: &str = "CREATE TABLE conversation_activity_hourly (
-    owner_id BIGINT NOT NULL,
-    hour BIGINT NOT NULL,
-    firsts BIGINT NOT NULL,
-    links BIGINT NOT NULL,
-    PRIMARY KEY (owner_id, hour)
-)";
+/// Read for an owner from its key alone: PostgreSQL's key carries the counts, SQLite's table is
+/// its key (`WITHOUT ROWID`).
+fn table(backend: DatabaseBackend) -> String {
+    let (key, table_options) = match backend {
+        DatabaseBackend::Postgres => ("PRIMARY KEY (owner_id, hour) INCLUDE (firsts, links)", ""),
+        _ => ("PRIMARY KEY (owner_id, hour)", " WITHOUT ROWID"),
+    };
+    format!(
+        "CREATE TABLE conversation_activity_hourly (
+            owner_id BIGINT NOT NULL,
+            hour BIGINT NOT NULL,
+            firsts BIGINT NOT NULL,
+            links BIGINT NOT NULL,
+            {key}
+        ){table_options}"
+    )
+}
 
 /// The signed counts a set of `conversation_activity` rows (`rows`) gives, as (`o`wner, `h`our,
 /// `f`irsts, `l`inks): its own hour's and, for a row with a previous quarter hour, that one's.
@@ -134,17 +144,23 @@ fn sqlite_triggers() -> Vec<String> {
     ]
 }
 
-fn long_link_index(backend: DatabaseBackend) -> String {
-    format!(
-        "{} WHERE bucket - previous_bucket >= {LONG_LINK}",
-        covering_index::create(
-            backend,
-            "conversation_activity",
-            "conversation_activity_long_link_idx",
-            "bucket",
-            "previous_bucket, owner_id"
-        )
-    )
+/// (name, key columns, carried columns) of the partial indexes of the long links: an owner's
+/// that end from a range's end on, and everyone's.
+const LONG_LINK_INDEXES: &[(&str, &str, &str)] = &[
+    ("conversation_activity_owner_long_link_idx", "owner_id, bucket", "previous_bucket"),
+    ("conversation_activity_long_link_idx", "bucket", "previous_bucket"),
+];
+
+fn long_link_indexes(backend: DatabaseBackend) -> Vec<String> {
+    LONG_LINK_INDEXES
+        .iter()
+        .map(|&(name, keys, carried)| {
+            format!(
+                "{} WHERE bucket - previous_bucket >= {LONG_LINK}",
+                covering_index::create(backend, "conversation_activity", name, keys, carried)
+            )
+        })
+        .collect()
 }
 
 #[async_trait::async_trait]
@@ -162,21 +178,19 @@ impl MigrationTrait for Migration {
                GROUP BY 1, 2 HAVING SUM(f) <> 0 OR SUM(l) <> 0",
             counts("conversation_activity", "")
         );
-        let indexes = [
-            covering_index::create(
-                backend,
-                "conversation_activity_hourly",
-                "conversation_activity_hourly_hour_idx",
-                "hour",
-                "owner_id, firsts, links",
-            ),
-            long_link_index(backend),
-        ];
+        let hour_index = covering_index::create(
+            backend,
+            "conversation_activity_hourly",
+            "conversation_activity_hourly_hour_idx",
+            "hour",
+            "owner_id, firsts, links",
+        );
+        let indexes = std::iter::once(hour_index).chain(long_link_indexes(backend));
         let triggers = match backend {
             DatabaseBackend::Postgres => postgres_triggers(),
             _ => sqlite_triggers(),
         };
-        let statements = [TABLE.to_owned(), backfill].into_iter().chain(indexes).chain(triggers);
+        let statements = [table(backend), backfill].into_iter().chain(indexes).chain(triggers);
         for statement in statements {
             db.execute_unprepared(&statement).await?;
         }
@@ -194,7 +208,9 @@ impl MigrationTrait for Migration {
         if postgres {
             db.execute_unprepared("DROP FUNCTION IF EXISTS conversation_activity_hourly_keep()").await?;
         }
-        db.execute_unprepared("DROP INDEX conversation_activity_long_link_idx").await?;
+        for &(name, ..) in LONG_LINK_INDEXES {
+            db.execute_unprepared(&format!("DROP INDEX {name}")).await?;
+        }
         db.execute_unprepared("DROP TABLE conversation_activity_hourly").await?;
         Ok(())
     }
