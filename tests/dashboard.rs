@@ -28,7 +28,7 @@ use crm::{
     server::sql::statement,
     users::model::CurrentUser,
 };
-use sea_orm::{ConnectionTrait, EntityTrait, Value};
+use sea_orm::{ConnectionTrait, EntityTrait, TryGetable, Value};
 
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
@@ -632,6 +632,24 @@ fn activity_hours(activity: &Activity) -> ActivityHours {
         .collect()
 }
 
+/// The rows of `sql`, of four columns each.
+async fn four_columns<A: TryGetable, B: TryGetable, C: TryGetable, D: TryGetable>(
+    db: &sea_orm::DatabaseConnection,
+    sql: &str,
+) -> Vec<(A, B, C, D)> {
+    let rows = db.query_all_raw(statement(db.get_database_backend(), sql, vec![])).await.unwrap();
+    rows.iter()
+        .map(|row| {
+            (
+                row.try_get_by_index(0).unwrap(),
+                row.try_get_by_index(1).unwrap(),
+                row.try_get_by_index(2).unwrap(),
+                row.try_get_by_index(3).unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// The rollups as they are, and as counting the messages and clients says they should be: (owner,
 /// quarter hour, role, count), [`Activity`], (owner, hour, role, count), and everyone's (0, hour,
 /// role, count) and (0, hour, stage, clients created).
@@ -648,30 +666,12 @@ async fn rollups_and_recount(app: &TestApp) -> [Rollups; 2] {
     };
     let counted = "m.role IN ('client', 'ai', 'agent') AND NOT m.private";
     let sums = |sql: String| async move {
-        let rows = db.query_all_raw(statement(backend, &sql, vec![])).await.unwrap();
-        rows.iter()
-            .map(|row| {
-                (
-                    row.try_get_by_index(0).unwrap(),
-                    row.try_get_by_index(1).unwrap(),
-                    row.try_get_by_index(2).unwrap(),
-                    row.try_get_by_index(3).unwrap(),
-                )
-            })
-            .collect::<Sums>()
+        let rows: Sums = four_columns(db, &sql).await;
+        rows
     };
     let activity = |sql: String| async move {
-        let rows = db.query_all_raw(statement(backend, &sql, vec![])).await.unwrap();
-        rows.iter()
-            .map(|row| {
-                (
-                    row.try_get_by_index(0).unwrap(),
-                    row.try_get_by_index(1).unwrap(),
-                    row.try_get_by_index(2).unwrap(),
-                    row.try_get_by_index(3).unwrap(),
-                )
-            })
-            .collect::<Activity>()
+        let rows: Activity = four_columns(db, &sql).await;
+        rows
     };
     let mut recount = [
         (
@@ -699,21 +699,12 @@ async fn rollups_and_recount(app: &TestApp) -> [Rollups; 2] {
                     .into(),
             )
             .await,
-            {
-                let sql = "SELECT owner_id, hour, firsts, links FROM conversation_activity_hourly \
-                           WHERE firsts <> 0 OR links <> 0 ORDER BY 1, 2";
-                let rows = db.query_all_raw(statement(backend, sql, vec![])).await.unwrap();
-                rows.iter()
-                    .map(|row| {
-                        (
-                            row.try_get_by_index(0).unwrap(),
-                            row.try_get_by_index(1).unwrap(),
-                            row.try_get_by_index(2).unwrap(),
-                            row.try_get_by_index(3).unwrap(),
-                        )
-                    })
-                    .collect()
-            },
+            four_columns(
+                db,
+                "SELECT owner_id, hour, firsts, links FROM conversation_activity_hourly \
+                 WHERE firsts <> 0 OR links <> 0 ORDER BY 1, 2",
+            )
+            .await,
         ),
         (
             sums(format!(
