@@ -652,7 +652,7 @@ async fn four_columns<A: TryGetable, B: TryGetable, C: TryGetable, D: TryGetable
 
 /// The rollups as they are, and as counting the messages and clients says they should be: (owner,
 /// quarter hour, role, count), [`Activity`], (owner, hour, role, count), and everyone's (0, hour,
-/// role, count) and (0, hour, stage, clients created).
+/// role, count) and (0, hour, stage, clients created), and [`ActivityHours`].
 async fn rollups_and_recount(app: &TestApp) -> [Rollups; 2] {
     let db = &app.db.conn;
     let backend = db.get_database_backend();

@@ -241,7 +241,7 @@ pub async fn lead_hours<C: ConnectionTrait>(
 /// Conversations with a public message from anyone in `window`. A window of whole hours and at
 /// least [`LONG_ACTIVITY_LINK`] quarter hours long is counted from `conversation_activity_hourly`:
 /// the conversations whose first quarter hour is in it, plus the links between a conversation's
-/// quarter hours open across its start, less the few links long enough to span it all (see
+/// quarter hours open across its start, less the links long enough to span it all (see
 /// migration `m20261213_000020_conversation_activity_hourly`). Others read their own quarter hours.
 pub async fn active_conversations<C: ConnectionTrait>(db: &C, scope: Scope, window: Window) -> Result<u64, DbErr> {
     match active_conversations_by_hour(db, scope, window).await? {
@@ -257,13 +257,13 @@ pub async fn active_conversations_by_hour<C: ConnectionTrait>(
     scope: Scope,
     window: Window,
 ) -> Result<Option<u64>, DbErr> {
-    let (first, after) = buckets(window);
-    if first % 4 != 0 || after % 4 != 0 || after - first < LONG_ACTIVITY_LINK {
+    let Some(Hours { first, after, .. }) = Hours::of(window, &[]) else { return Ok(None) };
+    if (after - first) * 4 < LONG_ACTIVITY_LINK {
         return Ok(None);
     }
-    let mut values: Vec<Value> = vec![(after / 4).into(), (first / 4).into()];
+    let mut values: Vec<Value> = vec![after.into(), first.into()];
     let hourly_owner = owner_filter("owner_id", scope, &mut values);
-    values.extend([after.into(), first.into()]);
+    values.extend([(after * 4).into(), (first * 4).into()]);
     let long_owner = owner_filter("owner_id", scope, &mut values);
     let sql = format!(
         "SELECT CAST(( \
@@ -278,7 +278,7 @@ pub async fn active_conversations_by_hour<C: ConnectionTrait>(
 /// The conversations active in `window` from its quarter hours: each counted by its first quarter
 /// hour in the window, the one whose conversation was last active before the window (or never),
 /// so that the count needs no set of clients.
-pub async fn active_conversations_by_quarter_hour<C: ConnectionTrait>(
+async fn active_conversations_by_quarter_hour<C: ConnectionTrait>(
     db: &C,
     scope: Scope,
     window: Window,
