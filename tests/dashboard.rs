@@ -611,7 +611,7 @@ type Activity = Vec<(i64, i64, i64, Option<i64>)>;
 type ActivityHours = Vec<(i64, i64, i64, i64)>;
 
 /// Every rollup the dashboard reads.
-type Rollups = (Sums, Activity, Sums, Sums, Sums, ActivityHours);
+type Rollups = (Sums, Activity, Sums, Sums, Sums, ActivityHours, Sums, Sums);
 
 /// [`ActivityHours`] as the activity says they should be, without the hours where both are zero.
 fn activity_hours(activity: &Activity) -> ActivityHours {
@@ -652,7 +652,8 @@ async fn four_columns<A: TryGetable, B: TryGetable, C: TryGetable, D: TryGetable
 
 /// The rollups as they are, and as counting the messages and clients says they should be: (owner,
 /// quarter hour, role, count), [`Activity`], (owner, hour, role, count), and everyone's (0, hour,
-/// role, count) and (0, hour, stage, clients created), and [`ActivityHours`].
+/// role, count) and (0, hour, stage, clients created), [`ActivityHours`], and the owners' clients
+/// created (owner, hour, stage, count) and (owner, UTC day, "strategy:stage", count).
 async fn rollups_and_recount(app: &TestApp) -> [Rollups; 2] {
     let db = &app.db.conn;
     let backend = db.get_database_backend();
@@ -660,10 +661,12 @@ async fn rollups_and_recount(app: &TestApp) -> [Rollups; 2] {
         sea_orm::DatabaseBackend::Postgres => "CAST(FLOOR(EXTRACT(EPOCH FROM m.created_at) / 900) AS BIGINT)",
         _ => "(CAST(strftime('%s', m.created_at) AS INTEGER) / 900)",
     };
-    let hour = match backend {
-        sea_orm::DatabaseBackend::Postgres => "CAST(FLOOR(EXTRACT(EPOCH FROM created_at) / 3600) AS BIGINT)",
-        _ => "(CAST(strftime('%s', created_at) AS INTEGER) / 3600)",
+    let since_1970 = |unit: i64| match backend {
+        sea_orm::DatabaseBackend::Postgres => format!("CAST(FLOOR(EXTRACT(EPOCH FROM created_at) / {unit}) AS BIGINT)"),
+        _ => format!("(CAST(strftime('%s', created_at) AS INTEGER) / {unit})"),
     };
+    let (hour, day) = (since_1970(3600), since_1970(86_400));
+    let strategy_and_stage = "CAST(strategy_id AS VARCHAR) || ':' || status";
     let counted = "m.role IN ('client', 'ai', 'agent') AND NOT m.private";
     let sums = |sql: String| async move {
         let rows: Sums = four_columns(db, &sql).await;
@@ -705,6 +708,16 @@ async fn rollups_and_recount(app: &TestApp) -> [Rollups; 2] {
                  WHERE firsts <> 0 OR links <> 0 ORDER BY 1, 2",
             )
             .await,
+            sums(
+                "SELECT owner_id, hour, status, count FROM client_rollups_hourly WHERE count <> 0 ORDER BY 1, 2, 3"
+                    .into(),
+            )
+            .await,
+            sums(format!(
+                "SELECT owner_id, day, {strategy_and_stage}, count FROM client_rollups_daily WHERE count <> 0 \
+                 ORDER BY 1, 2, 3"
+            ))
+            .await,
         ),
         (
             sums(format!(
@@ -733,6 +746,12 @@ async fn rollups_and_recount(app: &TestApp) -> [Rollups; 2] {
             ))
             .await,
             Vec::new(),
+            sums(format!("SELECT owner_id, {hour}, status, COUNT(*) FROM clients GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"))
+                .await,
+            sums(format!(
+                "SELECT owner_id, {day}, {strategy_and_stage}, COUNT(*) FROM clients GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+            ))
+            .await,
         ),
     ];
     recount[1].5 = activity_hours(&recount[1].1);
@@ -781,6 +800,69 @@ async fn active_by_hour_equals_a_distinct_count(app: &TestApp, owners: [i64; 2],
                 .await;
                 let figure = figures::active_conversations_by_hour(&app.db.conn, scope, window).await.unwrap();
                 assert_eq!(figure, Some(counted as u64), "{backend:?} {when}: {scope:?} from hour {first} to {after}");
+                checked += 1;
+            }
+        }
+    }
+    checked
+}
+
+/// The new leads per owner and per strategy of windows starting and ending at, just before and
+/// just after the clients' hours of creation and the UTC midnights around them (windows within a
+/// day, across one, and of whole days) equal a count of the clients, for each owner and for all.
+/// Returns how many windows it checked.
+async fn new_leads_equal_a_count_of_the_clients(app: &TestApp, owners: [i64; 2], when: &str) -> usize {
+    let backend = app.db.conn.get_database_backend();
+    let created: Vec<DateTime<Utc>> = app
+        .db
+        .conn
+        .query_all_raw(statement(backend, "SELECT DISTINCT created_at FROM clients", vec![]))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get_by_index(0).unwrap())
+        .collect();
+    let edges: std::collections::BTreeSet<i64> = created
+        .iter()
+        .flat_map(|at| {
+            let (secs, midnight) = (at.timestamp(), at.timestamp().div_euclid(86_400) * 86_400);
+            [secs, secs + 1, secs - 1800, midnight, midnight + 86_400, midnight - 86_400]
+        })
+        .collect();
+    let edges: Vec<DateTime<Utc>> = edges.into_iter().map(|secs| DateTime::from_timestamp(secs, 0).unwrap()).collect();
+    let mut checked = 0;
+    for (i, &start) in edges.iter().enumerate() {
+        for &end in edges.iter().skip(i + 1).step_by(3) {
+            let window = Window { start, end };
+            for scope in [Some(owners[0]), Some(owners[1]), None] {
+                let sql = format!(
+                    "SELECT owner_id, strategy_id, COUNT(*), \
+                       SUM(CASE WHEN status IN ('booked', 'won') THEN 1 ELSE 0 END), \
+                       SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END) \
+                     FROM clients WHERE created_at >= ? AND created_at < ?{} GROUP BY 1, 2",
+                    if scope.is_some() { " AND owner_id = ?" } else { "" }
+                );
+                let values =
+                    [Some(start.into()), Some(end.into()), scope.map(Value::from)].into_iter().flatten().collect();
+                let mut by_owner: std::collections::HashMap<i64, (u64, u64)> = Default::default();
+                let mut by_strategy: std::collections::BTreeMap<i64, (u64, u64)> = Default::default();
+                for row in app.db.conn.query_all_raw(statement(backend, &sql, values)).await.unwrap() {
+                    let [owner, strategy, n, booked, won]: [i64; 5] =
+                        std::array::from_fn(|index| row.try_get_by_index(index).unwrap());
+                    let [n, booked, won] = [n, booked, won].map(|count| count as u64);
+                    let of_owner = by_owner.entry(owner).or_default();
+                    of_owner.0 += n;
+                    of_owner.1 += won;
+                    let of_strategy = by_strategy.entry(strategy).or_default();
+                    of_strategy.0 += n;
+                    of_strategy.1 += booked;
+                }
+                let leads = figures::new_leads(&app.db.conn, scope, window).await.unwrap();
+                let strategies: std::collections::BTreeMap<i64, (u64, u64)> =
+                    leads.strategies.iter().map(|row| (row.0, (row.2, row.3))).collect();
+                let context = format!("{backend:?} {when}: {scope:?} from {start} to {end}");
+                assert_eq!(leads.by_owner, by_owner, "{context}");
+                assert_eq!(strategies, by_strategy, "{context}");
                 checked += 1;
             }
         }
@@ -962,6 +1044,8 @@ async fn the_message_rollups_equal_a_count_of_the_messages_after_every_change() 
         .await;
         let [kept, counted] = rollups_and_recount(&app).await;
         assert_eq!(kept, counted, "{backend:?}: many added at once");
+        let checked = new_leads_equal_a_count_of_the_clients(&app, owners, "many added at once").await;
+        assert!(checked > 500, "{backend:?}: {checked} windows");
         let at_eight = kept.4.iter().find(|row| row.1 == 1_790_841_600 / 3600 && row.2 == "lead").map(|row| row.3);
         assert_eq!(at_eight, Some(2), "{backend:?}: I1 and I2 in the hour from 08:00");
         // Ana's Warm strategy, used for Bob's I2 and I4 as well, is one line of everyone's
@@ -980,6 +1064,16 @@ async fn the_message_rollups_equal_a_count_of_the_messages_after_every_change() 
         exec(&app, "DELETE FROM clients WHERE name IN ('I3', 'I4')", vec![]).await;
         let [kept, counted] = rollups_and_recount(&app).await;
         assert_eq!(kept, counted, "{backend:?}: deleted at once");
+
+        // Clients moved to another strategy, one and many at once, and one given to another
+        // owner, move their counts of the owners' rollups along.
+        let cold = returning_id(&app, "SELECT id FROM strategies WHERE name = 'Cold'", vec![]).await;
+        exec(&app, "UPDATE clients SET strategy_id = ? WHERE name = 'I1'", vec![cold.into()]).await;
+        exec(&app, "UPDATE clients SET strategy_id = ? WHERE strategy_id = ?", vec![warm.into(), cold.into()]).await;
+        exec(&app, "UPDATE clients SET owner_id = ? WHERE name = 'I2'", vec![fixture.ana.id.into()]).await;
+        let [kept, counted] = rollups_and_recount(&app).await;
+        assert_eq!(kept, counted, "{backend:?}: another strategy and owner");
+        new_leads_equal_a_count_of_the_clients(&app, owners, "after moves").await;
         app.cleanup().await;
     }
 }

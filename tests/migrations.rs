@@ -39,6 +39,8 @@ const TABLES: &[&str] = &[
     "ai_decisions",
     "message_rollups_everyone",
     "client_rollups_everyone",
+    "client_rollups_hourly",
+    "client_rollups_daily",
 ];
 
 async fn table_names(db: &DatabaseConnection) -> BTreeSet<String> {
@@ -806,6 +808,108 @@ async fn the_hourly_activity_migration_counts_first_quarter_hours_and_links() {
         .await
         .unwrap();
         assert_eq!(count(db, "SELECT COUNT(*) FROM conversation_activity").await, 2, "{backend:?}: after down");
+        test_db.cleanup().await;
+    }
+}
+
+/// The owners' client rollups migration counts the clients already there per owner, hour and
+/// stage, and per owner, UTC day, strategy and stage; its triggers follow every client added,
+/// moved (stage, strategy, owner, creation date) and deleted.
+#[tokio::test]
+async fn the_owner_client_rollups_migration_counts_the_clients_and_follows_them() {
+    for backend in BACKENDS {
+        let mut test_db = TestDb::empty(backend).await;
+        let db = &test_db.conn;
+        let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+        let before =
+            names.iter().position(|name| name.contains("client_rollups_by_owner")).expect("the migration") as u32;
+        Migrator::up(db, Some(before)).await.unwrap();
+        test_db.reopen().await;
+        let db = &test_db.conn;
+        seed_minimal(db).await;
+        // Client 1 (owner 1) at 23:59:59 on 14 January, client 2 (owner 2) and 3 (owner 1, won)
+        // at 10:59:59 and 11:00 on the 15th.
+        exec(db, "UPDATE clients SET created_at = '2026-01-15 10:59:59+00:00' WHERE id = 2").await.unwrap();
+        exec(db, "UPDATE clients SET created_at = '2026-01-14 23:59:59+00:00' WHERE id = 1").await.unwrap();
+        exec(
+            db,
+            "INSERT INTO clients (id, owner_id, strategy_id, name, status, created_at) VALUES \
+                  (3, 1, 1, 'Won', 'won', '2026-01-15 11:00:00+00:00')",
+        )
+        .await
+        .unwrap();
+        Migrator::up(db, Some(1)).await.unwrap();
+        test_db.reopen().await;
+        let db = &test_db.conn;
+        let rollups = |db: DatabaseConnection| async move {
+            rows(
+                &db,
+                "SELECT 'h ' || owner_id || ' ' || hour || ' ' || status || ' ' || count AS name \
+                 FROM client_rollups_hourly WHERE count <> 0 \
+                 UNION ALL SELECT 'd ' || owner_id || ' ' || day || ' ' || strategy_id || ' ' || status || ' ' || count \
+                 FROM client_rollups_daily WHERE count <> 0",
+            )
+            .await
+        };
+        let ten = 1_768_471_200 / 3600; // 2026-01-15 10:00 UTC
+        let day = 1_768_471_200 / 86_400; // 2026-01-15
+        let set = |rows: &[String]| rows.iter().cloned().collect::<BTreeSet<String>>();
+        let expected = set(&[
+            format!("h 1 {} lead 1", ten - 11),
+            format!("h 2 {ten} lead 1"),
+            format!("h 1 {} won 1", ten + 1),
+            format!("d 1 {} 1 lead 1", day - 1),
+            format!("d 2 {day} 2 lead 1"),
+            format!("d 1 {day} 1 won 1"),
+        ]);
+        assert_eq!(rollups(db.clone()).await, expected, "{backend:?}: the back-fill");
+
+        // Two clients added at once, one in an hour already counted.
+        exec(
+            db,
+            "INSERT INTO clients (id, owner_id, strategy_id, name, status, created_at) VALUES \
+                  (4, 1, 1, 'Four', 'won', '2026-01-15 11:30:00+00:00'), (5, 2, 2, 'Five', 'lead', '2026-01-16 00:00:00+00:00')",
+        )
+        .await
+        .unwrap();
+        let expected = set(&[
+            format!("h 1 {} lead 1", ten - 11),
+            format!("h 2 {ten} lead 1"),
+            format!("h 1 {} won 2", ten + 1),
+            format!("h 2 {} lead 1", ten + 14),
+            format!("d 1 {} 1 lead 1", day - 1),
+            format!("d 2 {day} 2 lead 1"),
+            format!("d 1 {day} 1 won 2"),
+            format!("d 2 {} 2 lead 1", day + 1),
+        ]);
+        assert_eq!(rollups(db.clone()).await, expected, "{backend:?}: added");
+        // Four moved to owner 2's strategy and owner, Three lost, One re-dated; Five deleted; a
+        // change of anything else moves nothing.
+        exec(db, "UPDATE clients SET owner_id = 2, strategy_id = 2 WHERE id = 4").await.unwrap();
+        exec(db, "UPDATE clients SET status = 'lost' WHERE id = 3").await.unwrap();
+        exec(db, "UPDATE clients SET created_at = '2026-01-15 10:00:00+00:00' WHERE id = 1").await.unwrap();
+        exec(db, "UPDATE clients SET name = 'Renamed' WHERE id IN (1, 2)").await.unwrap();
+        exec(db, "DELETE FROM clients WHERE id = 5").await.unwrap();
+        let expected = set(&[
+            format!("h 1 {ten} lead 1"),
+            format!("h 2 {ten} lead 1"),
+            format!("h 1 {} lost 1", ten + 1),
+            format!("h 2 {} won 1", ten + 1),
+            format!("d 1 {day} 1 lead 1"),
+            format!("d 2 {day} 2 lead 1"),
+            format!("d 1 {day} 1 lost 1"),
+            format!("d 2 {day} 2 won 1"),
+        ]);
+        assert_eq!(rollups(db.clone()).await, expected, "{backend:?}: moved and deleted");
+        Migrator::down(db, Some(1)).await.unwrap();
+        test_db.reopen().await;
+        let db = &test_db.conn;
+        let tables = table_names(db).await;
+        assert!(!tables.contains("client_rollups_hourly") && !tables.contains("client_rollups_daily"));
+        // Without the triggers, clients are written as before.
+        exec(db, "INSERT INTO clients (id, owner_id, strategy_id, name) VALUES (6, 1, 1, 'After')").await.unwrap();
+        exec(db, "UPDATE clients SET status = 'won' WHERE id = 6").await.unwrap();
+        exec(db, "DELETE FROM clients WHERE id = 6").await.unwrap();
         test_db.cleanup().await;
     }
 }

@@ -3,8 +3,10 @@
 //! the rows it counts. Messages are counted from their rollups (`message_rollups_hourly`,
 //! `message_rollups`, `conversation_activity`: a row per owner and hour or quarter hour, kept by
 //! triggers), not one by one; an admin's everyone's messages and new clients from rollups summed
-//! over the owners (`message_rollups_everyone`, `client_rollups_everyone`: a row per hour); active
-//! conversations over a week or more from `conversation_activity_hourly` (a row per owner and hour).
+//! over the owners (`message_rollups_everyone`, `client_rollups_everyone`: a row per hour); an
+//! owner's new clients from `client_rollups_hourly` (by day and stage) and everyone's or an owner's
+//! from `client_rollups_daily` (by strategy and stage over a whole range); active conversations
+//! over a week or more from `conversation_activity_hourly` (a row per owner and hour).
 //! Time windows come from [`super::range`], computed in Rust, and so do the viewer's offsets from
 //! UTC that the databases add to quarter hours to find local days, so both count the same rows.
 use std::collections::HashMap;
@@ -91,8 +93,9 @@ async fn single_count<C: ConnectionTrait>(db: &C, sql: &str, values: Vec<Value>)
     }
 }
 
-/// Clients created in `window`, by local day (since 1970) and current stage: everyone's from their
-/// hourly rollup when the window is in whole hours, else counted on the creation-date indexes.
+/// Clients created in `window`, by local day (since 1970) and current stage: from their hourly
+/// rollup (an owner's, or everyone's) when the window is in whole hours, else counted on the
+/// creation-date indexes.
 pub async fn clients_created<C: ConnectionTrait>(
     db: &C,
     scope: Scope,
@@ -100,14 +103,14 @@ pub async fn clients_created<C: ConnectionTrait>(
     offsets: Offsets<'_>,
 ) -> Result<Vec<(i64, String, u64)>, DbErr> {
     let mut values: Vec<Value> = Vec::new();
-    if scope.is_none()
-        && let Some(hours) = Hours::of(window, offsets)
-    {
+    if let Some(hours) = Hours::of(window, offsets) {
         let day = local_quarter("hour", &hours.offsets, &mut values);
         values.extend([hours.first.into(), hours.after.into()]);
+        let table = if scope.is_some() { "client_rollups_hourly" } else { "client_rollups_everyone" };
+        let owner = owner_filter("owner_id", scope, &mut values);
         let sql = format!(
-            "SELECT {day} / 24 AS day, status, CAST(SUM(count) AS BIGINT) FROM client_rollups_everyone \
-             WHERE hour >= ? AND hour < ? GROUP BY 1, 2"
+            "SELECT {day} / 24 AS day, status, CAST(SUM(count) AS BIGINT) FROM {table} \
+             WHERE hour >= ? AND hour < ?{owner} GROUP BY 1, 2"
         );
         return counted_by_two(rows(db, &sql, values).await?);
     }
@@ -433,21 +436,50 @@ pub struct NewLeads {
     pub by_owner: HashMap<i64, (u64, u64)>,
 }
 
-/// [`NewLeads`] of `window`, from one pass over its clients counted per owner and strategy (the
-/// few sums then joined to the strategies' names), where the strategies table and the people table
-/// each read them; the hand-offs come from the few conversations that have one (a partial index),
-/// not by joining every client to its conversation. The two statements run at once.
+/// The whole UTC days of `window` (days since 1970: the first, and the first after them), and
+/// the parts of the window before and after them; with no whole day, no days and the window
+/// before them.
+fn whole_days(window: Window) -> ((i64, i64), Window, Window) {
+    let (start, end) = (window.start.timestamp(), window.end.timestamp());
+    let (first, after) =
+        (start.div_euclid(DAY_SECS) + i64::from(start.rem_euclid(DAY_SECS) != 0), end.div_euclid(DAY_SECS));
+    if first >= after {
+        return ((0, 0), window, Window { start: window.end, end: window.end });
+    }
+    let at = |day: i64| DateTime::from_timestamp(day * DAY_SECS, 0).unwrap_or(window.start);
+    ((first, after), Window { start: window.start, end: at(first) }, Window { start: at(after), end: window.end })
+}
+
+const DAY_SECS: i64 = 86_400;
+
+/// [`NewLeads`] of `window`, counted per owner, strategy and stage (the few sums then joined to the
+/// strategies' names), where the strategies table and the people table each read them: the
+/// window's whole UTC days from their daily rollup, the hours before and after them from the
+/// clients. The hand-offs come from the few conversations that have one (a partial index), not by
+/// joining every client to its conversation. The two statements run at once.
 pub async fn new_leads<C: ConnectionTrait>(db: &C, scope: Scope, window: Window) -> Result<NewLeads, DbErr> {
-    let mut values: Vec<Value> = vec![window.start.into(), window.end.into()];
-    let owner = owner_filter("owner_id", scope, &mut values);
+    let ((first_day, after_day), before, after) = whole_days(window);
+    let mut values: Vec<Value> = vec![first_day.into(), after_day.into()];
+    let mut counted = vec![format!(
+        "SELECT owner_id, strategy_id, status, count AS n FROM client_rollups_daily \
+         WHERE day >= ? AND day < ?{}",
+        owner_filter("owner_id", scope, &mut values)
+    )];
+    for edge in [before, after] {
+        values.extend([edge.start.into(), edge.end.into()]);
+        counted.push(format!(
+            "SELECT owner_id, strategy_id, status, 1 FROM clients WHERE created_at >= ? AND created_at < ?{}",
+            owner_filter("owner_id", scope, &mut values)
+        ));
+    }
     let sql = format!(
         "SELECT c.owner_id, c.strategy_id, s.name, c.leads, c.booked, c.won FROM ( \
-           SELECT owner_id, strategy_id, COUNT(*) AS leads, \
-             SUM(CASE WHEN status IN ('booked', 'won') THEN 1 ELSE 0 END) AS booked, \
-             SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END) AS won \
-           FROM clients WHERE created_at >= ? AND created_at < ?{owner} \
-           GROUP BY owner_id, strategy_id) c \
-         LEFT JOIN strategies s ON s.id = c.strategy_id"
+           SELECT owner_id, strategy_id, CAST(SUM(n) AS BIGINT) AS leads, \
+             CAST(SUM(CASE WHEN status IN ('booked', 'won') THEN n ELSE 0 END) AS BIGINT) AS booked, \
+             CAST(SUM(CASE WHEN status = 'won' THEN n ELSE 0 END) AS BIGINT) AS won \
+           FROM ({}) AS counted GROUP BY owner_id, strategy_id HAVING SUM(n) > 0) c \
+         LEFT JOIN strategies s ON s.id = c.strategy_id",
+        counted.join(" UNION ALL ")
     );
     let mut hand_off_values: Vec<Value> = Vec::new();
     let hand_off_owner = owner_filter("v.owner_id", scope, &mut hand_off_values);
@@ -593,7 +625,7 @@ pub async fn upcoming<C: ConnectionTrait>(
 mod tests {
     use chrono::{TimeZone, Utc};
 
-    use super::{Rollup, Window};
+    use super::{Rollup, Window, whole_days};
     use crate::dashboard::range::offsets;
 
     fn window(zone: chrono_tz::Tz) -> Window {
@@ -619,5 +651,28 @@ mod tests {
         let rollup = Rollup::of(kathmandu, &offsets(chrono_tz::Asia::Kathmandu, kathmandu), None);
         assert_eq!((rollup.table, rollup.per_day), ("message_rollups", 96));
         assert_eq!(rollup.offsets.iter().map(|(_, offset)| *offset).collect::<Vec<_>>(), [23]);
+    }
+
+    #[test]
+    fn a_window_is_its_whole_utc_days_and_the_hours_around_them() {
+        let at = |text: &str| chrono::DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
+        let day = |text: &str| at(text).timestamp() / 86_400;
+        let window = Window { start: at("2026-10-30T04:00:00Z"), end: at("2026-11-03T05:00:00Z") };
+        let (days, before, after) = whole_days(window);
+        assert_eq!(days, (day("2026-10-31T00:00:00Z"), day("2026-11-03T00:00:00Z")));
+        assert_eq!((before.start, before.end), (window.start, at("2026-10-31T00:00:00Z")));
+        assert_eq!((after.start, after.end), (at("2026-11-03T00:00:00Z"), window.end));
+
+        let midnights = Window { start: at("2026-10-30T00:00:00Z"), end: at("2026-11-01T00:00:00Z") };
+        let (days, before, after) = whole_days(midnights);
+        assert_eq!(days, (day("2026-10-30T00:00:00Z"), day("2026-11-01T00:00:00Z")));
+        assert_eq!([before.start, after.start], [before.end, after.end], "nothing around");
+
+        // Across a midnight but no whole day: all of it counted from the clients.
+        let short = Window { start: at("2026-10-30T12:00:00Z"), end: at("2026-10-31T11:00:00Z") };
+        let (days, before, after) = whole_days(short);
+        assert_eq!(days.0, days.1);
+        assert_eq!((before.start, before.end), (short.start, short.end));
+        assert_eq!(after.start, after.end);
     }
 }
