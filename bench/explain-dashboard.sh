@@ -15,7 +15,10 @@
 # per owner and strategy that both the strategies and the people tables now read (what both run);
 # the admin's median first reply by owner per group of a GROUP BY and per user from the owner
 # index (what PostgreSQL runs); the admin's messages, lead hours and clients by day from the
-# per-owner rollups or the clients (before m20261212_000019) and from everyone's hourly rollups.
+# per-owner rollups or the clients (before m20261212_000019) and from everyone's hourly rollups;
+# a user's clients by day and stage and the new leads per owner and strategy from the clients and
+# from the owners' hourly and daily client rollups (what both run since m20261214_000021; the
+# range's ends are UTC midnights here, so the hours around its whole days are empty).
 # Usage: DATABASE_URL=postgres://... bench/explain-dashboard.sh [--plans]   (seed it first: see README)
 set -euo pipefail
 url=${DATABASE_URL:?set DATABASE_URL to a seeded PostgreSQL database}
@@ -26,6 +29,8 @@ q_from=$(( $(date -ud "$from" +%s) / 900 ))
 q_to=$(( $(date -ud "$to" +%s) / 900 ))
 h_from=$(( q_from / 4 ))
 h_to=$(( q_to / 4 ))
+d_from=$(( h_from / 24 ))
+d_to=$(( h_to / 24 ))
 created_day="CAST(FLOOR(FLOOR(date_part(''epoch'', created_at)) / 900) AS BIGINT) / 96"  # quoted
 created_day_numeric="CAST(FLOOR(EXTRACT(EPOCH FROM created_at) / 900) AS BIGINT) / 96"
 in_range="first_lead_at >= ''$from'' AND first_lead_at < ''$to''"  # inside a quoted statement
@@ -59,6 +64,7 @@ BEGIN
 END \$\$ LANGUAGE plpgsql;
 SELECT pg_temp.explain('user, clients by day and stage', format('SELECT $created_day, status, COUNT(*) FROM clients WHERE created_at >= %L AND created_at < %L AND owner_id = %s GROUP BY 1, 2', '$from', '$to', :owner));
 SELECT pg_temp.explain('user, clients by day and stage, numeric EXTRACT', format('SELECT $created_day_numeric, status, COUNT(*) FROM clients WHERE created_at >= %L AND created_at < %L AND owner_id = %s GROUP BY 1, 2', '$from', '$to', :owner));
+SELECT pg_temp.explain('user, clients by day and stage, hourly rollup', format('SELECT hour / 24, status, SUM(count) FROM client_rollups_hourly WHERE hour >= $h_from AND hour < $h_to AND owner_id = %s GROUP BY 1, 2', :owner));
 SELECT pg_temp.explain('user, messages by day, quarter-hour rollup', format('SELECT bucket / 96, role, SUM(count) FROM message_rollups WHERE bucket >= $q_from AND bucket < $q_to AND owner_id = %s GROUP BY 1, 2', :owner));
 SELECT pg_temp.explain('user, messages by day, hourly rollup', format('SELECT hour / 24, role, SUM(count) FROM message_rollups_hourly WHERE hour >= $h_from AND hour < $h_to AND owner_id = %s GROUP BY 1, 2', :owner));
 SELECT pg_temp.explain('user, lead messages by weekday and hour, quarter-hour rollup', format('SELECT (bucket / 96 + 3) %% 7, (bucket %% 96) / 4, SUM(count) FROM message_rollups WHERE bucket >= $q_from AND bucket < $q_to AND role = ''client'' AND owner_id = %s GROUP BY 1, 2', :owner));
@@ -73,9 +79,11 @@ SELECT pg_temp.explain('user, speed to lead, percentile_disc per group', format(
 SELECT pg_temp.explain('user, strategies, counted then joined', format('SELECT s.id, s.name, c.leads, c.booked FROM (SELECT strategy_id, COUNT(*) AS leads, SUM(CASE WHEN status IN (''booked'', ''won'') THEN 1 ELSE 0 END) AS booked FROM clients WHERE created_at >= %L AND created_at < %L AND owner_id = %s AND strategy_id IS NOT NULL GROUP BY strategy_id) c JOIN strategies s ON s.id = c.strategy_id', '$from', '$to', :owner));
 SELECT pg_temp.explain('user, strategies, joined then counted', format('SELECT s.id, s.name, COUNT(*), SUM(CASE WHEN cl.status IN (''booked'', ''won'') THEN 1 ELSE 0 END) FROM clients cl JOIN strategies s ON s.id = cl.strategy_id WHERE cl.created_at >= %L AND cl.created_at < %L AND cl.owner_id = %s GROUP BY s.id, s.name', '$from', '$to', :owner));
 SELECT pg_temp.explain('user, new leads per owner and strategy (strategies and people table)', format('SELECT c.owner_id, c.strategy_id, s.name, c.leads, c.booked, c.won FROM (SELECT owner_id, strategy_id, COUNT(*) AS leads, SUM(CASE WHEN status IN (''booked'', ''won'') THEN 1 ELSE 0 END) AS booked, SUM(CASE WHEN status = ''won'' THEN 1 ELSE 0 END) AS won FROM clients WHERE created_at >= %L AND created_at < %L%s GROUP BY owner_id, strategy_id) c LEFT JOIN strategies s ON s.id = c.strategy_id', '$from', '$to', ' AND owner_id = ' || :owner));
+SELECT pg_temp.explain('user, new leads per owner and strategy, daily rollup and the hours around', format('SELECT c.owner_id, c.strategy_id, s.name, c.leads, c.booked, c.won FROM (SELECT owner_id, strategy_id, CAST(SUM(n) AS BIGINT) AS leads, CAST(SUM(CASE WHEN status IN (''booked'', ''won'') THEN n ELSE 0 END) AS BIGINT) AS booked, CAST(SUM(CASE WHEN status = ''won'' THEN n ELSE 0 END) AS BIGINT) AS won FROM (SELECT owner_id, strategy_id, status, count AS n FROM client_rollups_daily WHERE day >= $d_from AND day < $d_to%s UNION ALL SELECT owner_id, strategy_id, status, 1 FROM clients WHERE created_at >= %L AND created_at < %L%s UNION ALL SELECT owner_id, strategy_id, status, 1 FROM clients WHERE created_at >= %L AND created_at < %L%s) AS counted GROUP BY owner_id, strategy_id HAVING SUM(n) > 0) c LEFT JOIN strategies s ON s.id = c.strategy_id', ' AND owner_id = ' || :owner, '$from', '$from', ' AND owner_id = ' || :owner, '$to', '$to', ' AND owner_id = ' || :owner));
 SELECT pg_temp.explain('admin, strategies, counted then joined', format('SELECT s.id, s.name, c.leads, c.booked FROM (SELECT strategy_id, COUNT(*) AS leads, SUM(CASE WHEN status IN (''booked'', ''won'') THEN 1 ELSE 0 END) AS booked FROM clients WHERE created_at >= %L AND created_at < %L AND strategy_id IS NOT NULL GROUP BY strategy_id) c JOIN strategies s ON s.id = c.strategy_id', '$from', '$to'));
 SELECT pg_temp.explain('admin, leads by owner', format('SELECT owner_id, COUNT(*), SUM(CASE WHEN status = ''won'' THEN 1 ELSE 0 END) FROM clients WHERE created_at >= %L AND created_at < %L GROUP BY owner_id', '$from', '$to'));
 SELECT pg_temp.explain('admin, new leads per owner and strategy (strategies and people table)', format('SELECT c.owner_id, c.strategy_id, s.name, c.leads, c.booked, c.won FROM (SELECT owner_id, strategy_id, COUNT(*) AS leads, SUM(CASE WHEN status IN (''booked'', ''won'') THEN 1 ELSE 0 END) AS booked, SUM(CASE WHEN status = ''won'' THEN 1 ELSE 0 END) AS won FROM clients WHERE created_at >= %L AND created_at < %L%s GROUP BY owner_id, strategy_id) c LEFT JOIN strategies s ON s.id = c.strategy_id', '$from', '$to', ''));
+SELECT pg_temp.explain('admin, new leads per owner and strategy, daily rollup and the hours around', format('SELECT c.owner_id, c.strategy_id, s.name, c.leads, c.booked, c.won FROM (SELECT owner_id, strategy_id, CAST(SUM(n) AS BIGINT) AS leads, CAST(SUM(CASE WHEN status IN (''booked'', ''won'') THEN n ELSE 0 END) AS BIGINT) AS booked, CAST(SUM(CASE WHEN status = ''won'' THEN n ELSE 0 END) AS BIGINT) AS won FROM (SELECT owner_id, strategy_id, status, count AS n FROM client_rollups_daily WHERE day >= $d_from AND day < $d_to%s UNION ALL SELECT owner_id, strategy_id, status, 1 FROM clients WHERE created_at >= %L AND created_at < %L%s UNION ALL SELECT owner_id, strategy_id, status, 1 FROM clients WHERE created_at >= %L AND created_at < %L%s) AS counted GROUP BY owner_id, strategy_id HAVING SUM(n) > 0) c LEFT JOIN strategies s ON s.id = c.strategy_id', '', '$from', '$from', '', '$to', '$to', ''));
 SELECT pg_temp.explain('user, show rate (attendance)', format('SELECT SUM(CASE WHEN status = ''completed'' THEN 1 ELSE 0 END), SUM(CASE WHEN status = ''no_show'' THEN 1 ELSE 0 END) FROM bookings WHERE starts_at >= %L AND starts_at < %L AND owner_id = %s AND status IN (''completed'', ''no_show'')', '$from', '$to', :owner));
 SELECT pg_temp.explain('admin, shows by owner', format('SELECT owner_id, COUNT(*) FROM bookings WHERE starts_at >= %L AND starts_at < %L AND status = ''completed'' GROUP BY owner_id', '$from', '$to'));
 SELECT pg_temp.explain('admin, messages by day, quarter-hour rollup', 'SELECT bucket / 96, role, SUM(count) FROM message_rollups WHERE bucket >= $q_from AND bucket < $q_to GROUP BY 1, 2');

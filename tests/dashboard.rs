@@ -1159,3 +1159,71 @@ async fn dashboard_href(app: &TestApp, user: &CurrentUser, label: &str) -> Strin
     let (dashboard, _) = load(app, user, &dst_range()).await;
     dashboard.tiles.iter().find(|tile| tile.label == label).and_then(|tile| tile.href.clone()).unwrap()
 }
+
+/// Imports into the same hours of one owner and bulk stage changes of that owner's clients, all
+/// at once, leave every rollup equal to a count of the clients, and every change is made. On
+/// PostgreSQL, a stage change's row triggers update the shared counts in the order of its clients,
+/// so two of them at once (or one and an import) can deadlock: the database rolls one back, and the
+/// bulk change tries again (`retry_when_contended`); before, it failed with an internal error.
+/// SQLite takes one writer at a time.
+#[tokio::test]
+async fn concurrent_imports_and_stage_changes_of_one_owner_keep_the_rollups_exact() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let fixture = set_up(&app).await;
+        let warm =
+            returning_id(&app, "SELECT MIN(id) FROM strategies WHERE owner_id = ?", vec![fixture.ana.id.into()]).await;
+        let hours: Vec<String> = (0..6).map(|hour| format!("2026-10-20T{:02}:30:00Z", 8 + hour)).collect();
+        let mut tasks = Vec::new();
+        for task in 0..6usize {
+            let state = app.state.clone();
+            let (ana, hours) = (fixture.ana.clone(), hours.clone());
+            tasks.push(tokio::spawn(async move {
+                // Each import lists the hours in its own order, from its own first one.
+                let order: Vec<&String> = hours.iter().cycle().skip(task).take(hours.len()).collect();
+                let order: Vec<&String> = if task % 2 == 0 { order } else { order.into_iter().rev().collect() };
+                let rows = vec!["(?, ?, ?, 'lead', ?)"; order.len() * 2].join(", ");
+                let mut values: Vec<Value> = Vec::new();
+                for (n, hour) in order.iter().flat_map(|hour| [hour, hour]).enumerate() {
+                    values.extend([ana.id.into(), warm.into(), format!("import {task} {n}").into(), at(hour).into()]);
+                }
+                let sql =
+                    format!("INSERT INTO clients (owner_id, strategy_id, name, status, created_at) VALUES {rows}");
+                // The import loses a deadlock against a stage change now and then (theirs lock rows
+                // in the order of the clients), and is tried again, as an import's job would be.
+                crm::server::db::retry_when_contended(|| async {
+                    let txn = crm::server::db::begin_write(&state.db).await?;
+                    txn.execute_raw(statement(txn.get_database_backend(), &sql, values.clone())).await?;
+                    txn.commit().await?;
+                    Ok::<_, crm::shared::AppError>(())
+                })
+                .await
+                .unwrap();
+                // Then this import's clients, in all its hours, to another stage at once.
+                let ids: Vec<i64> = state
+                    .db
+                    .query_all_raw(statement(
+                        state.db.get_database_backend(),
+                        "SELECT id FROM clients WHERE name LIKE ? ORDER BY id",
+                        vec![format!("import {task} %").into()],
+                    ))
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|row| row.try_get_by_index(0).unwrap())
+                    .collect();
+                let stage = ["qualified", "won", "lost"][task % 3];
+                client_service::set_status(&state, &ana, &ids, stage).await.unwrap()
+            }));
+        }
+        for changed in futures::future::join_all(tasks).await {
+            assert_eq!(changed.unwrap(), 12, "{backend:?}: each import's clients moved");
+        }
+        let [kept, counted] = rollups_and_recount(&app).await;
+        assert_eq!(kept, counted, "{backend:?}: after imports and stage changes at once");
+        let in_hours =
+            kept.6.iter().filter(|row| row.0 == fixture.ana.id && row.2 != "lead").map(|row| row.3).sum::<i64>();
+        assert!(in_hours >= 72, "{backend:?}: {in_hours} of Ana's clients in a stage other than lead");
+        app.cleanup().await;
+    }
+}

@@ -463,6 +463,15 @@ pub async fn set_status_of(
     if !is_status(status) {
         return Err(AppError::field("status", "Choose a status from the list."));
     }
+    crate::server::db::retry_when_contended(|| set_status_once(state, user, target, status)).await
+}
+
+async fn set_status_once(
+    state: &AppState,
+    user: &CurrentUser,
+    target: Target<'_>,
+    status: &str,
+) -> Result<u64, AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
     let clients = selection(&txn, user, target).await?;
     let changing: Vec<entity::Model> = clients.into_iter().filter(|client| client.status != status).collect();
@@ -525,6 +534,15 @@ pub async fn set_strategy_of(
     target: Target<'_>,
     strategy_id: i64,
 ) -> Result<u64, AppError> {
+    crate::server::db::retry_when_contended(|| set_strategy_once(state, user, target, strategy_id)).await
+}
+
+async fn set_strategy_once(
+    state: &AppState,
+    user: &CurrentUser,
+    target: Target<'_>,
+    strategy_id: i64,
+) -> Result<u64, AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
     let clients = selection(&txn, user, target).await?;
     for owner_id in distinct(clients.iter().map(|client| client.owner_id)) {
@@ -579,6 +597,10 @@ pub async fn delete(state: &AppState, user: &CurrentUser, ids: &[i64]) -> Result
 
 /// [`delete`] for the ticked clients or all that match the filters, in one transaction.
 pub async fn delete_of(state: &AppState, user: &CurrentUser, target: Target<'_>) -> Result<u64, AppError> {
+    crate::server::db::retry_when_contended(|| delete_once(state, user, target)).await
+}
+
+async fn delete_once(state: &AppState, user: &CurrentUser, target: Target<'_>) -> Result<u64, AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
     let clients = selection(&txn, user, target).await?;
     let entries = clients.iter().map(|client| (client.id, deletion_changes(client)));

@@ -88,6 +88,24 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
     }
 }
 
+/// Runs `transaction` (a whole transaction, begun and committed inside) again when the database
+/// rolled it back to break a deadlock, up to five times in all. For changes of many rows at once,
+/// whose triggers update shared counters row by row in the order of the rows: two of them at the
+/// same moment can each hold a counter the other needs next.
+pub async fn retry_when_contended<T, F, Fut>(mut transaction: F) -> Result<T, crate::shared::AppError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::shared::AppError>>,
+{
+    let mut attempts = 1;
+    loop {
+        match transaction().await {
+            Err(error) if error.is_contended() && attempts < 5 => attempts += 1,
+            result => return result,
+        }
+    }
+}
+
 /// Starts a transaction that will write. On SQLite it takes the write lock at `BEGIN IMMEDIATE`:
 /// a deferred transaction that reads first and writes later cannot wait for a concurrent writer
 /// (SQLite answers "database is locked" at once to avoid a deadlock), whereas an immediate one

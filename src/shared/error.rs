@@ -60,6 +60,17 @@ impl AppError {
         AppError::Validation(BTreeMap::from([(field.to_owned(), message.into())]))
     }
 
+    /// The answer to a transaction the database chose to abort so that another could go on (a
+    /// deadlock between two writers of the same rows): nothing was changed, and trying again works.
+    pub fn contended() -> Self {
+        AppError::Conflict(CONTENDED.to_owned())
+    }
+
+    /// Whether this is [`AppError::contended`].
+    pub fn is_contended(&self) -> bool {
+        matches!(self, AppError::Conflict(message) if message == CONTENDED)
+    }
+
     /// The message for one field, when this is a validation error that names it.
     pub fn field_message(&self, field: &str) -> Option<&str> {
         match self {
@@ -85,9 +96,17 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
     }
 }
 
+const CONTENDED: &str =
+    "Someone else was changing the same records at that moment, so nothing was saved. Please try again.";
+
 #[cfg(feature = "ssr")]
 impl From<sea_orm::DbErr> for AppError {
     fn from(error: sea_orm::DbErr) -> Self {
+        // PostgreSQL's "deadlock detected" (40P01): this transaction was rolled back whole.
+        if error.to_string().contains("deadlock detected") {
+            tracing::warn!(%error, "a transaction lost a deadlock");
+            return AppError::contended();
+        }
         tracing::error!(%error, "database error");
         AppError::Internal
     }
@@ -116,6 +135,19 @@ mod tests {
     fn rate_limit_message_rounds_up_to_minutes() {
         let message = AppError::RateLimited { retry_after_secs: 61 }.to_string();
         assert_eq!(message, "Too many attempts, try again in 2 minute(s).");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_deadlock_is_a_conflict_to_try_again_and_other_database_errors_are_internal() {
+        let deadlock = sea_orm::DbErr::Custom("error returned from database: deadlock detected".into());
+        let error = AppError::from(deadlock);
+        assert!(error.is_contended());
+        assert_eq!(error.status_code(), 409);
+        assert!(error.to_string().contains("try again"));
+        let other = AppError::from(sea_orm::DbErr::Custom("relation does not exist".into()));
+        assert_eq!(other, AppError::Internal);
+        assert!(!AppError::Conflict("Taken.".into()).is_contended());
     }
 
     #[test]
