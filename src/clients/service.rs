@@ -395,6 +395,16 @@ pub enum Target<'a> {
     Matching(&'a ClientQuery),
 }
 
+const MANY_CLIENTS_LOCK: i64 = 0x636c_6965_6e74_7321; // "clients!"
+
+/// Makes changes of many clients at once (bulk actions, import batches) run one after another on
+/// PostgreSQL. Their triggers update shared counts row by row in the order of the clients, so two at
+/// once could each hold a count the other needs next: a deadlock the database breaks by rolling one
+/// back. Taken first in the transaction, before any client row is touched.
+pub async fn one_batch_at_a_time<C: ConnectionTrait>(txn: &C) -> Result<(), AppError> {
+    Ok(crate::server::sql::serialize_on(txn, MANY_CLIENTS_LOCK).await?)
+}
+
 /// The most clients "all matching" may change at once (a change is audited row by row).
 pub const MAX_BULK_MATCHING: u64 = super::model::COUNT_LIMIT;
 
@@ -473,6 +483,7 @@ async fn set_status_once(
     status: &str,
 ) -> Result<u64, AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
+    one_batch_at_a_time(&txn).await?;
     let clients = selection(&txn, user, target).await?;
     let changing: Vec<entity::Model> = clients.into_iter().filter(|client| client.status != status).collect();
     let now = Utc::now();
@@ -544,6 +555,7 @@ async fn set_strategy_once(
     strategy_id: i64,
 ) -> Result<u64, AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
+    one_batch_at_a_time(&txn).await?;
     let clients = selection(&txn, user, target).await?;
     for owner_id in distinct(clients.iter().map(|client| client.owner_id)) {
         if !strategy_usable_by(&txn, strategy_id, owner_id).await? {
@@ -602,6 +614,7 @@ pub async fn delete_of(state: &AppState, user: &CurrentUser, target: Target<'_>)
 
 async fn delete_once(state: &AppState, user: &CurrentUser, target: Target<'_>) -> Result<u64, AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
+    one_batch_at_a_time(&txn).await?;
     let clients = selection(&txn, user, target).await?;
     let entries = clients.iter().map(|client| (client.id, deletion_changes(client)));
     audit::record_many(&txn, Some(user.id), CLIENT_ENTITY, Action::Delete, entries).await?;

@@ -633,6 +633,7 @@ pub async fn run_batches(
             return Ok(JobOutcome::Interrupted);
         }
         let txn = crate::server::db::begin_write(&state.db).await?;
+        crate::clients::service::one_batch_at_a_time(&txn).await?;
         // Locked (FOR UPDATE on PostgreSQL, the write lock on SQLite): two deliveries of one job
         // take turns, and each starts from the other's committed position.
         let Some(current) = import::Entity::find_by_id(id).lock_exclusive().one(&txn).await? else {
