@@ -1155,6 +1155,129 @@ async fn each_booking_figure_links_to_the_bookings_it_counts() {
     }
 }
 
+/// One person's changes of single clients (the form, the AI's stage change, a new client) while
+/// bulk stage changes of the same owner's other clients run, all at once, every one saved and the
+/// rollups exact. On PostgreSQL a single change's row triggers could hold a count a bulk change
+/// needed next while waiting for one the bulk change held (six of the changes here failed with a
+/// 409); single changes now wait for a change of many to finish. And two single changes in opposite
+/// directions (lead to won, won to lead) could each hold the owner's count by stage the other
+/// needed next (three failed once the first fix was in); the move now takes both in key order.
+#[tokio::test]
+async fn single_client_changes_beside_bulk_changes_of_one_owner_all_succeed() {
+    for backend in BACKENDS {
+        let app = common::app::start(backend).await;
+        let fixture = set_up(&app).await;
+        let ana = fixture.ana.clone();
+        let warm = returning_id(&app, "SELECT MIN(id) FROM strategies WHERE owner_id = ?", vec![ana.id.into()]).await;
+        let hour = |n: usize| format!("2026-10-20T{:02}:30:00Z", 8 + n % 6);
+        let rows = vec!["(?, ?, ?, 'lead', ?)"; 48].join(", ");
+        let mut values: Vec<Value> = Vec::new();
+        for n in 0..48 {
+            values.extend([ana.id.into(), warm.into(), format!("bulk {n}").into(), at(&hour(n)).into()]);
+        }
+        exec(
+            &app,
+            &format!("INSERT INTO clients (owner_id, strategy_id, name, status, created_at) VALUES {rows}"),
+            values,
+        )
+        .await;
+        let bulk = ids_named(&app, "bulk %").await;
+        let mut singles = Vec::new();
+        for n in 0..6 {
+            // Even ones start as leads and odd ones as won: neighbours move in opposite directions.
+            let status = if n % 2 == 0 { "lead" } else { "won" };
+            // Each on a day of its own: they share only the owner's counts by stage.
+            let created = format!("2026-10-{:02}T10:30:00Z", 10 + n);
+            singles.push(client(&app, &ana, warm, &format!("single {n}"), &created, status).await);
+        }
+
+        let mut tasks: Vec<tokio::task::JoinHandle<Vec<String>>> = Vec::new();
+        for task in 0..2usize {
+            let (state, ana, bulk) = (app.state.clone(), ana.clone(), bulk.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut errors = Vec::new();
+                for round in 0..4usize {
+                    // Each bulk change goes through the clients in its own order of stages.
+                    let stage = ["qualified", "lead", "contacted", "lost"][(round + task) % 4];
+                    let ids: Vec<i64> = bulk.iter().copied().skip(task).step_by(2).collect();
+                    if let Err(error) = client_service::set_status(&state, &ana, &ids, stage).await {
+                        errors.push(format!("bulk {task}: {error:?}"));
+                    }
+                }
+                errors
+            }));
+        }
+        for (n, id) in singles.iter().copied().enumerate() {
+            let (state, ana) = (app.state.clone(), ana.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut errors = Vec::new();
+                for round in 0..10usize {
+                    let stage = if (n + round) % 2 == 0 { "won" } else { "lead" };
+                    let result = if n < 3 {
+                        let form = ClientForm {
+                            name: format!("single {n}"),
+                            strategy_id: warm.to_string(),
+                            status: stage.into(),
+                            ..Default::default()
+                        };
+                        client_service::update(&state, &ana, id, &form).await
+                    } else {
+                        set_stage_as_the_ai(&state, id, stage).await
+                    };
+                    if let Err(error) = result {
+                        errors.push(format!("single {n} round {round}: {error:?}"));
+                    }
+                }
+                errors
+            }));
+        }
+        let (state, owner) = (app.state.clone(), ana.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut errors = Vec::new();
+            for n in 0..10 {
+                let form = ClientForm { name: format!("new {n}"), strategy_id: warm.to_string(), ..Default::default() };
+                if let Err(error) = client_service::create(&state, &owner, &form, Duplicates::Allow).await {
+                    errors.push(format!("new {n}: {error:?}"));
+                }
+            }
+            errors
+        }));
+        let errors: Vec<String> =
+            futures::future::join_all(tasks).await.into_iter().flat_map(|errors| errors.unwrap()).collect();
+        assert!(errors.is_empty(), "{backend:?}: {} changes failed: {errors:#?}", errors.len());
+        let [kept, counted] = rollups_and_recount(&app).await;
+        assert_eq!(kept, counted, "{backend:?}: after single and bulk changes at once");
+        app.cleanup().await;
+    }
+}
+
+/// As the AI persona moves a lead: the stage in a transaction of its own, audited as the app.
+async fn set_stage_as_the_ai(
+    state: &crm::server::state::AppState,
+    id: i64,
+    stage: &str,
+) -> Result<(), crm::shared::AppError> {
+    let txn = crm::server::db::begin_write(&state.db).await?;
+    let client = crm::clients::entity::Entity::find_by_id(id).one(&txn).await?.expect("the client");
+    client_service::set_status_in(&txn, None, &client, stage).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn ids_named(app: &TestApp, pattern: &str) -> Vec<i64> {
+    let db = &app.db.conn;
+    db.query_all_raw(statement(
+        db.get_database_backend(),
+        "SELECT id FROM clients WHERE name LIKE ? ORDER BY id",
+        vec![pattern.into()],
+    ))
+    .await
+    .unwrap()
+    .iter()
+    .map(|row| row.try_get_by_index(0).unwrap())
+    .collect()
+}
+
 async fn dashboard_href(app: &TestApp, user: &CurrentUser, label: &str) -> String {
     let (dashboard, _) = load(app, user, &dst_range()).await;
     dashboard.tiles.iter().find(|tile| tile.label == label).and_then(|tile| tile.href.clone()).unwrap()

@@ -39,6 +39,7 @@ mod m20261211_000018_conversation_activity_previous;
 mod m20261212_000019_everyone_rollups;
 mod m20261213_000020_conversation_activity_hourly;
 mod m20261214_000021_client_rollups_by_owner;
+mod m20261215_000022_client_counts_in_key_order;
 
 pub use m20261123_000001_initial_schema::{BOOKING_STATUSES, CLIENT_SEARCH_EXPRESSION, CLIENT_STATUSES, MESSAGE_ROLES};
 pub use m20261201_000001_conversations::{AI_MODES, CONVERSATION_STATES, DELIVERY_STATES};
@@ -87,6 +88,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000019_everyone_rollups::Migration),
             Box::new(m20261213_000020_conversation_activity_hourly::Migration),
             Box::new(m20261214_000021_client_rollups_by_owner::Migration),
+            Box::new(m20261215_000022_client_counts_in_key_order::Migration),
         ]
     }
 }

@@ -24,6 +24,15 @@ const CREATE_TABLE: &str = "CREATE TABLE client_counts (
 const BACKFILL: &str = "INSERT INTO client_counts (owner_id, status, count)
     SELECT owner_id, status, COUNT(*) FROM clients GROUP BY owner_id, status";
 
+/// Replaced by m20261215_000022, which takes the two counts in key order.
+pub(crate) const MOVE_FUNCTION: &str = "CREATE FUNCTION client_counts_move() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+       UPDATE client_counts SET count = count - 1 WHERE owner_id = OLD.owner_id AND status = OLD.status;
+       INSERT INTO client_counts (owner_id, status, count) VALUES (NEW.owner_id, NEW.status, 1)
+         ON CONFLICT (owner_id, status) DO UPDATE SET count = client_counts.count + 1;
+       RETURN NULL;
+     END $$";
+
 const POSTGRES_TRIGGERS: &[&str] = &[
     // Ordered, so that two statements touching the same counters lock them in the same order.
     "CREATE FUNCTION client_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -41,13 +50,7 @@ const POSTGRES_TRIGGERS: &[&str] = &[
          WHERE client_counts.owner_id = removed_counts.owner_id AND client_counts.status = removed_counts.status;
        RETURN NULL;
      END $$",
-    "CREATE FUNCTION client_counts_move() RETURNS trigger LANGUAGE plpgsql AS $$
-     BEGIN
-       UPDATE client_counts SET count = count - 1 WHERE owner_id = OLD.owner_id AND status = OLD.status;
-       INSERT INTO client_counts (owner_id, status, count) VALUES (NEW.owner_id, NEW.status, 1)
-         ON CONFLICT (owner_id, status) DO UPDATE SET count = client_counts.count + 1;
-       RETURN NULL;
-     END $$",
+    MOVE_FUNCTION,
     "CREATE TRIGGER clients_counts_insert AFTER INSERT ON clients
        REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION client_counts_add()",
     "CREATE TRIGGER clients_counts_delete AFTER DELETE ON clients

@@ -319,6 +319,7 @@ pub async fn create(
 ) -> Result<i64, AppError> {
     let fields = form.validate().map_err(validation)?;
     let txn = crate::server::db::begin_write(&state.db).await?;
+    not_during_a_batch(&txn).await?;
     check_strategy(&txn, fields.strategy_id, user.id).await?;
     if duplicates == Duplicates::Warn
         && let Some(warning) = duplicate_warning(&txn, user.id, &fields).await?
@@ -341,6 +342,7 @@ pub async fn create(
 pub async fn update(state: &AppState, user: &CurrentUser, id: i64, form: &ClientForm) -> Result<(), AppError> {
     let fields = form.validate().map_err(validation)?;
     let txn = crate::server::db::begin_write(&state.db).await?;
+    not_during_a_batch(&txn).await?;
     let client = find(&txn, user, id).await?;
     if fields.strategy_id != client.strategy_id {
         check_strategy(&txn, fields.strategy_id, client.owner_id).await?;
@@ -403,6 +405,15 @@ const MANY_CLIENTS_LOCK: i64 = 0x636c_6965_6e74_7321; // "clients!"
 /// back. Taken first in the transaction, before any client row is touched.
 pub async fn one_batch_at_a_time<C: ConnectionTrait>(txn: &C) -> Result<(), AppError> {
     Ok(crate::server::sql::serialize_on(txn, MANY_CLIENTS_LOCK).await?)
+}
+
+/// Keeps a change of one client (a new one, the form, the AI's stage change) out of the way of a
+/// change of many: it waits for a running one to finish and holds the next until this transaction
+/// ends, while changes of single clients run side by side (their triggers take the counts they
+/// share in one order). Otherwise a batch's row triggers could hold a count this change needs next
+/// while it holds one the batch needs. Take it before touching any client or count.
+pub async fn not_during_a_batch<C: ConnectionTrait>(txn: &C) -> Result<(), AppError> {
+    Ok(crate::server::sql::share_on(txn, MANY_CLIENTS_LOCK).await?)
 }
 
 /// The most clients "all matching" may change at once (a change is audited row by row).
@@ -504,7 +515,8 @@ async fn set_status_once(
 }
 
 /// Moves one client to `status` in the caller's transaction, audited as `actor_id` (`None`: the
-/// app itself, such as the AI persona). Nothing changes when it is there already.
+/// app itself, such as the AI persona). Nothing changes when it is there already. The caller takes
+/// [`not_during_a_batch`] first, before its transaction touches any client.
 pub async fn set_status_in<C: ConnectionTrait>(
     txn: &C,
     actor_id: Option<i64>,

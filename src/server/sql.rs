@@ -25,10 +25,20 @@ pub fn is_unique_violation(error: &sea_orm::DbErr) -> bool {
 /// SQLite's write transactions (`begin_write`, `BEGIN IMMEDIATE`) are one at a time already.
 /// Take it before touching any row, so that it never waits while holding a row lock.
 pub async fn serialize_on<C: sea_orm::ConnectionTrait>(txn: &C, key: i64) -> Result<(), sea_orm::DbErr> {
+    advisory_lock(txn, "pg_advisory_xact_lock", key).await
+}
+
+/// The shared side of [`serialize_on`]: transactions sharing `key` run side by side, but never
+/// while one holds it with [`serialize_on`]. Also taken before touching any row.
+pub async fn share_on<C: sea_orm::ConnectionTrait>(txn: &C, key: i64) -> Result<(), sea_orm::DbErr> {
+    advisory_lock(txn, "pg_advisory_xact_lock_shared", key).await
+}
+
+async fn advisory_lock<C: sea_orm::ConnectionTrait>(txn: &C, function: &str, key: i64) -> Result<(), sea_orm::DbErr> {
     if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         txn.execute_raw(sea_orm::Statement::from_sql_and_values(
             sea_orm::DatabaseBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1)",
+            format!("SELECT {function}($1)"),
             [key.into()],
         ))
         .await?;

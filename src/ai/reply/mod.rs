@@ -492,13 +492,18 @@ async fn move_appointment(
 /// as it is now, if it is still as the lead's message left it; `None` (nothing to write) when a
 /// person acted meanwhile. Every message writer takes the chat lock first; with the row lock, a
 /// person's message or takeover either committed before (the version shows it) or waits until
-/// this transaction commits.
+/// this transaction commits. `moves_the_client`: the transaction will change the client's stage,
+/// which waits for a change of many clients first.
 async fn lock_if_current(
     state: &AppState,
     conversation: &conversations::Model,
     payload: &Payload,
+    moves_the_client: bool,
 ) -> Result<Option<(DatabaseTransaction, conversations::Model)>, AppError> {
     let txn = crate::server::db::begin_write(&state.db).await?;
+    if moves_the_client {
+        crate::clients::service::not_during_a_batch(&txn).await?;
+    }
     chat::commit_in_id_order(&txn).await?;
     let mut current = conversations::Entity::find_by_id(conversation.id);
     if txn.get_database_backend() == DatabaseBackend::Postgres {
@@ -516,7 +521,9 @@ async fn store(
     context: &Context,
     reply: Reply,
 ) -> Result<Outcome, AppError> {
-    let Some((txn, current)) = lock_if_current(state, conversation, payload).await? else {
+    let moves_the_client =
+        matches!(reply.action, ReplyAction::SetStage { .. } | ReplyAction::Book { .. } | ReplyAction::Move { .. });
+    let Some((txn, current)) = lock_if_current(state, conversation, payload, moves_the_client).await? else {
         return Ok(Outcome::Superseded);
     };
     if answered(&txn, payload.message_id).await? {
@@ -587,7 +594,7 @@ async fn store_draft(
     context: &Context,
     reply: Reply,
 ) -> Result<Outcome, AppError> {
-    let Some((txn, current)) = lock_if_current(state, conversation, payload).await? else {
+    let Some((txn, current)) = lock_if_current(state, conversation, payload, false).await? else {
         return Ok(Outcome::Superseded);
     };
     let action = serde_json::json!({
@@ -730,7 +737,7 @@ async fn leave_to_the_team(
         Outcome::HandedOff(reason) => (reason.as_str(), None),
         _ => ("", None),
     };
-    let Some((txn, current)) = lock_if_current(state, conversation, payload).await? else {
+    let Some((txn, current)) = lock_if_current(state, conversation, payload, false).await? else {
         return Ok(Outcome::Superseded);
     };
     let recorded = chat::write_team_note(&txn, current.client_id, note, failure).await?;

@@ -93,6 +93,7 @@ pub async fn match_or_create<C: ConnectionTrait>(
     guest: &Guest,
     origin: Origin,
 ) -> Result<Option<i64>, AppError> {
+    crate::clients::service::not_during_a_batch(db).await?;
     crate::server::sql::serialize_on(db, visitors_lock(owner.id)).await?;
     let email = guest.email.trim().to_lowercase();
     let by_email =
