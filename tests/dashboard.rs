@@ -1181,7 +1181,7 @@ async fn single_client_changes_beside_bulk_changes_of_one_owner_all_succeed() {
             values,
         )
         .await;
-        let bulk = ids_named(&app, "bulk %").await;
+        let bulk = ids_named(&app.db.conn, "bulk %").await;
         let mut singles = Vec::new();
         for n in 0..6 {
             // Even ones start as leads and odd ones as won: neighbours move in opposite directions.
@@ -1264,8 +1264,8 @@ async fn set_stage_as_the_ai(
     Ok(())
 }
 
-async fn ids_named(app: &TestApp, pattern: &str) -> Vec<i64> {
-    let db = &app.db.conn;
+/// The ids of the clients whose name is `LIKE pattern`, in id order.
+async fn ids_named(db: &sea_orm::DatabaseConnection, pattern: &str) -> Vec<i64> {
     db.query_all_raw(statement(
         db.get_database_backend(),
         "SELECT id FROM clients WHERE name LIKE ? ORDER BY id",
@@ -1318,18 +1318,7 @@ async fn concurrent_imports_and_stage_changes_of_one_owner_keep_the_rollups_exac
                 txn.execute_raw(statement(txn.get_database_backend(), &sql, values)).await.unwrap();
                 txn.commit().await.unwrap();
                 // Then this import's clients, in all its hours, to another stage at once.
-                let ids: Vec<i64> = state
-                    .db
-                    .query_all_raw(statement(
-                        state.db.get_database_backend(),
-                        "SELECT id FROM clients WHERE name LIKE ? ORDER BY id",
-                        vec![format!("import {task} %").into()],
-                    ))
-                    .await
-                    .unwrap()
-                    .iter()
-                    .map(|row| row.try_get_by_index(0).unwrap())
-                    .collect();
+                let ids = ids_named(&state.db, &format!("import {task} %")).await;
                 let stage = ["qualified", "won", "lost"][task % 3];
                 client_service::set_status(&state, &ana, &ids, stage).await.unwrap()
             }));

@@ -89,9 +89,10 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
 }
 
 /// Runs `transaction` (a whole transaction, begun and committed inside) again when the database
-/// rolled it back to break a deadlock, up to five times in all. For changes of many rows at once,
-/// whose triggers update shared counters row by row in the order of the rows: one of them and a
-/// single change at the same moment can each hold a counter the other needs next.
+/// rolled it back to break a deadlock, up to five times in all. A backstop for changes of many rows
+/// at once, whose triggers update shared counters row by row in the order of the rows: the locks
+/// they take first keep them apart from each other and from single changes, but not from every
+/// other writer (a delete cascades into conversations a chat writer may hold).
 pub async fn retry_when_contended<T, F, Fut>(mut transaction: F) -> Result<T, crate::shared::AppError>
 where
     F: FnMut() -> Fut,
