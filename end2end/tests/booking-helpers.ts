@@ -51,3 +51,18 @@ export async function createBooking(request: APIRequestContext, startsAt: string
   expect(response.status(), await response.text()).toBe(200);
   return (await response.json()).id as number;
 }
+
+/** A day whose free times are all still ahead, whenever the test runs: the day after tomorrow
+ *  (UTC), as the public page's `date=` expects it. Today can have two or no free times left once
+ *  the owner's evening comes, and tomorrow starts within the two-hour notice in zones far ahead. */
+export function aFullDay() {
+  const day = new Date(Date.now() + 2 * 24 * 60 * 60 * 1000);
+  return day.toISOString().slice(0, 10);
+}
+
+/** `url` with the public page's shown day set to `date`. */
+export function onDay(url: string, date: string) {
+  const address = new URL(url, "http://placeholder");
+  address.searchParams.set("date", date);
+  return address.pathname + address.search;
+}

@@ -1,6 +1,6 @@
 import { test, expect } from "@playwright/test";
 import { uniqueEmail } from "./fixtures";
-import { bookingOwner, ownerPage } from "./booking-helpers";
+import { aFullDay, bookingOwner, onDay, ownerPage } from "./booking-helpers";
 
 // The same visit as plain HTML forms and links: no WASM, no JavaScript.
 test("visitors book, collide and cancel without JavaScript", async ({ page, browser, request }) => {
@@ -10,7 +10,10 @@ test("visitors book, collide and cancel without JavaScript", async ({ page, brow
   await page.getByLabel("Time zone").selectOption("Europe/Berlin");
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page).toHaveURL(/tz=Europe%2FBerlin/);
-  // Not the earliest slot: it can fall inside the two-hour notice between listing and booking.
+  // A day with all its times ahead: the first day offered can have too few left late in the day.
+  const day = aFullDay();
+  await page.goto(onDay(page.url(), day));
+  await expect(page.locator(`a.day-free[data-date="${day}"][aria-current="date"]`)).toHaveCount(1);
   const slot = page.locator("a.slot").nth(2);
   const start = await slot.getAttribute("data-start");
   await slot.click();

@@ -1,5 +1,5 @@
 import { test, expect, expectRefusal, openHydrated, uniqueEmail } from "./fixtures";
-import { bookingOwner, ownerPage } from "./booking-helpers";
+import { aFullDay, bookingOwner, onDay, ownerPage } from "./booking-helpers";
 
 // The public booking page with JavaScript: a visitor books without an account, the owner sees it
 // on the client's page, a second visitor on the same time is refused with the message, and the
@@ -10,7 +10,10 @@ test("visitors book, collide and cancel on the public page", async ({ page, brow
   // The second visitor opens the form of the first free time, and waits.
   await openHydrated(page, owner.pagePath);
   await expect(page).toHaveURL(/tz=/); // the browser's own zone, detected with Intl
-  // Not the earliest slot: it can fall inside the two-hour notice between listing and booking.
+  // A day with all its times ahead: the first day offered can have too few left late in the day.
+  const day = aFullDay();
+  await openHydrated(page, onDay(page.url(), day));
+  await expect(page.locator(`a.day-free[data-date="${day}"][aria-current="date"]`)).toHaveCount(1);
   const slot = page.locator("a.slot").nth(2);
   const start = await slot.getAttribute("data-start");
   await slot.click();
