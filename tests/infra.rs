@@ -358,6 +358,37 @@ async fn redis_bus_delivers_across_instances_and_unsubscribes_unused_channels() 
     cleanup_redis(publisher_handle).await;
 }
 
+/// `subscribe` returning means the subscription is in place: a message another instance publishes
+/// right after it is delivered. Many rounds, some side by side, since the race is with Redis's
+/// order of reading its connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_bus_delivers_what_is_published_right_after_subscribe_returns() {
+    let prefix = format!("{}:", common::unique_name("redis"));
+    let publisher_handle = redis_handle_with_prefix(&prefix).await;
+    let subscriber_handle = redis_handle_with_prefix(&prefix).await;
+    let publisher = Arc::new(RedisBus::new(&publisher_handle));
+    let subscriber = Arc::new(RedisBus::new(&subscriber_handle));
+
+    let rounds = (0..4).map(|task| {
+        let (publisher, subscriber) = (publisher.clone(), subscriber.clone());
+        tokio::spawn(async move {
+            for round in 0..150 {
+                let channel = format!("first:{task}:{round}");
+                let mut subscription = subscriber.subscribe(&channel).await.unwrap();
+                publisher.publish(&channel, "at once").await.unwrap();
+                assert_eq!(next_message(&mut subscription).await, "at once", "round {round} of task {task}");
+            }
+        })
+    });
+    for outcome in join_all(rounds).await {
+        outcome.unwrap();
+    }
+
+    drop((publisher, subscriber));
+    subscriber_handle.quit().await;
+    cleanup_redis(publisher_handle).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_clients_reconnect_and_resubscribe_after_losing_their_connections() {
     let handle = redis_handle().await;

@@ -9,7 +9,7 @@ use std::{
 use async_trait::async_trait;
 use fred::{
     clients::{Pool, SubscriberClient},
-    prelude::{EventInterface, PubsubInterface},
+    prelude::{ClientLike, EventInterface, PubsubInterface},
 };
 use futures::stream;
 use tokio::{sync::broadcast, task::JoinHandle};
@@ -188,6 +188,17 @@ impl RedisBusInner {
         })
     }
 
+    /// Subscribes and waits until Redis has taken the subscription, so that every message published
+    /// afterwards, from any connection, is delivered. fred's `subscribe` returns once the command is
+    /// written, before Redis reads it: a `PUBLISH` sent from another connection right after could be
+    /// processed first and reach nobody. Redis answers a connection's commands in order, so the
+    /// answer to a `PING` sent behind the `SUBSCRIBE` means the subscription is in place.
+    async fn subscribe_confirmed(&self, redis_channel: &str) -> Result<(), fred::error::Error> {
+        self.subscriber.subscribe(redis_channel).await?;
+        self.subscriber.ping::<fred::types::Value>(None).await?;
+        Ok(())
+    }
+
     async fn unsubscribe_if_unused(&self, channel: &str) {
         let _changes = self.forwarder.lock().await;
         if self.channels.detach_if_unused(channel)
@@ -216,13 +227,10 @@ impl Bus for RedisBus {
             *forwarder = Some(inner.spawn_forwarder());
         }
         let (receiver, first) = inner.channels.attach(channel);
-        if first {
-            // Subscribed before returning, so every message published afterwards is delivered.
-            if let Err(error) = inner.subscriber.subscribe(inner.redis_channel(channel)).await {
-                drop(receiver);
-                inner.channels.detach_if_unused(channel);
-                return Err(redis_error(error));
-            }
+        if first && let Err(error) = inner.subscribe_confirmed(&inner.redis_channel(channel)).await {
+            drop(receiver);
+            inner.channels.detach_if_unused(channel);
+            return Err(redis_error(error));
         }
         drop(forwarder);
 
