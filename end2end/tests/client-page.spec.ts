@@ -80,6 +80,10 @@ test("pipeline cards move by drag and drop and by keyboard, and the moves persis
   await expect(page.getByTestId("pipeline-message")).toHaveText("Moved Dragged Dora to Qualified.");
   await expect(stage("lead").getByTestId("stage-total")).toHaveText("1");
   expect((await dragSaved).status()).toBe(200);
+  // The dropped card no longer looks dragged, and the focus follows it (wait for it, or it could
+  // land after the focus below and open this card's menu instead).
+  await expect(stage("qualified").getByTestId("pipeline-card")).not.toHaveClass(/dragging/);
+  await expect(stage("qualified").getByRole("button", { name: "Move Dragged Dora" })).toBeFocused();
 
   // Keyboard: the card's Move menu, then Enter on a stage; focus follows the card.
   await page.getByRole("button", { name: "Move Keyboard Kim" }).focus();

@@ -254,7 +254,11 @@ fn Column(
             on:drop=move |event| {
                 event.prevent_default();
                 state.drop_target.set(None);
-                if let Some(id) = state.dragged.get_untracked() {
+                // Cleared here, not only on `dragend`: that fires on the card's old element, which
+                // the move takes out of the page, so it never reaches the card's handler.
+                let dropped = state.dragged.get_untracked();
+                state.dragged.set(None);
+                if let Some(id) = dropped {
                     state.move_card(id, status);
                 }
             }>
